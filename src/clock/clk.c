@@ -1,0 +1,164 @@
+#include "clock/clk.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+
+void clk_publish(struct clk_published *p, const struct clk_snapshot *s)
+{
+	unsigned seq = atomic_load_explicit(&p->seq, memory_order_relaxed);
+
+	/* Odd sequence: write in progress. The fences order the data stores
+	 * between the two sequence stores for readers on other cores. */
+	atomic_store_explicit(&p->seq, seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	memcpy(&p->snap, s, sizeof(*s));
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&p->seq, seq + 2, memory_order_relaxed);
+}
+
+void clk_read_snapshot(const struct clk_published *p, struct clk_snapshot *out)
+{
+	unsigned s1, s2;
+
+	do {
+		s1 = atomic_load_explicit(&((struct clk_published *)p)->seq, memory_order_acquire);
+		memcpy(out, &p->snap, sizeof(*out));
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&((struct clk_published *)p)->seq, memory_order_relaxed);
+	} while ((s1 & 1) || s1 != s2);
+}
+
+/* system: CLOCK_REALTIME itself. Adjusting it arrives with the discipline;
+ * until then the driver is read-only and refuses adjustments. */
+static int identity_map(struct clk *c, struct clk_map *m)
+{
+	(void)c;
+	memset(m, 0, sizeof(*m));
+	return 0;
+}
+
+static int refuse_step(struct clk *c, gt_ns d) { (void)c; (void)d; return -ENOTSUP; }
+static int refuse_freq(struct clk *c, double ppm) { (void)c; (void)ppm; return -ENOTSUP; }
+static int zero_freq(struct clk *c, double *ppm) { (void)c; *ppm = 0; return 0; }
+static void free_clk(struct clk *c) { free(c); }
+
+static const struct clk_ops system_ops = {
+	"system", identity_map, refuse_step, refuse_freq, zero_freq, free_clk,
+};
+
+/* null: measure only; reads CLOCK_REALTIME and never adjusts anything. */
+static const struct clk_ops null_ops = {
+	"null", identity_map, refuse_step, refuse_freq, zero_freq, free_clk,
+};
+
+/* virtual: a software clock over CLOCK_REALTIME with its own offset and
+ * frequency, kept entirely inside gnomond. */
+struct clk_virtual {
+	struct clk base;
+	struct clk_map map;
+};
+
+static int virtual_get_map(struct clk *c, struct clk_map *m)
+{
+	*m = container_of(c, struct clk_virtual, base)->map;
+	return 0;
+}
+
+static int virtual_step(struct clk *c, gt_ns delta)
+{
+	container_of(c, struct clk_virtual, base)->map.offset += delta;
+	return 0;
+}
+
+static int virtual_set_freq(struct clk *c, double ppm)
+{
+	struct clk_virtual *v = container_of(c, struct clk_virtual, base);
+	gt_ns real = gt_now(CLOCK_REALTIME);
+
+	if (!isfinite(ppm) || fabs(ppm) > 500000)
+		return -EINVAL;
+	/* Rebase so the clock stays continuous at the moment of change. */
+	v->map.offset = clk_map_apply(&v->map, real) - real;
+	v->map.base_real = real;
+	v->map.rate = ppm * 1e-6;
+	return 0;
+}
+
+static int virtual_get_freq(struct clk *c, double *ppm)
+{
+	*ppm = container_of(c, struct clk_virtual, base)->map.rate * 1e6;
+	return 0;
+}
+
+static void virtual_destroy(struct clk *c)
+{
+	free(container_of(c, struct clk_virtual, base));
+}
+
+static const struct clk_ops virtual_ops = {
+	"virtual", virtual_get_map, virtual_step, virtual_set_freq, virtual_get_freq,
+	virtual_destroy,
+};
+
+struct clk *clk_create(enum clk_kind kind, double offset_s, double freq_ppm)
+{
+	struct clk_virtual *v;
+	struct clk *c;
+
+	switch (kind) {
+	case CLK_KIND_SYSTEM:
+	case CLK_KIND_NULL:
+		c = xcalloc(1, sizeof(*c));
+		c->ops = kind == CLK_KIND_SYSTEM ? &system_ops : &null_ops;
+		return c;
+	case CLK_KIND_VIRTUAL:
+		v = xcalloc(1, sizeof(*v));
+		v->base.ops = &virtual_ops;
+		v->map.base_real = gt_now(CLOCK_REALTIME);
+		v->map.offset = gt_from_sec(offset_s);
+		v->map.rate = freq_ppm * 1e-6;
+		return &v->base;
+	}
+	return NULL;
+}
+
+void clk_destroy(struct clk *c)
+{
+	if (c)
+		c->ops->destroy(c);
+}
+
+const char *clk_name(const struct clk *c)
+{
+	return c->ops->name;
+}
+
+gt_ns clk_now(struct clk *c)
+{
+	struct clk_map m;
+
+	c->ops->get_map(c, &m);
+	return clk_map_apply(&m, gt_now(CLOCK_REALTIME));
+}
+
+int8_t clk_measure_precision(void)
+{
+	/* Smallest non-zero step between consecutive readings, as ntpd and
+	 * chronyd measure it; reported as log2 seconds, rounded up. */
+	gt_ns best = GT_NS_PER_S, prev = gt_now(CLOCK_REALTIME);
+	int i, p;
+
+	for (i = 0; i < 100; i++) {
+		gt_ns t = gt_now(CLOCK_REALTIME);
+
+		if (t > prev && t - prev < best)
+			best = t - prev;
+		prev = t;
+	}
+	p = (int)ceil(log2((double)best / 1e9));
+	return (int8_t)(p < -30 ? -30 : p);
+}

@@ -1,0 +1,88 @@
+/* clk: the clock-driver interface and the published clock state.
+ *
+ * Only the discipline adjusts a clock, and only through a driver (struct
+ * clk_ops). Services never ask the driver directly on their hot path: the
+ * main loop publishes a snapshot (struct clk_snapshot) through a seqlock,
+ * and readers (server workers) map a CLOCK_REALTIME reading, or a kernel
+ * receive timestamp, to the disciplined clock with clk_map_apply(). */
+#ifndef GNOMON_CLK_H
+#define GNOMON_CLK_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/gtime.h"
+
+/* Linear map from CLOCK_REALTIME to the clock:
+ *   clock = real + offset + (real - base_real) * rate */
+struct clk_map {
+	gt_ns base_real;
+	gt_ns offset;
+	double rate;		/* fractional frequency error, e.g. 50e-6 */
+};
+
+enum clk_leap { CLK_LEAP_NONE = 0, CLK_LEAP_INS = 1, CLK_LEAP_DEL = 2, CLK_LEAP_UNSYNC = 3 };
+
+/* What the clock knows of its own quality, in RFC 5905 terms. */
+struct clk_quality {
+	uint8_t leap;		/* enum clk_leap */
+	uint8_t stratum;	/* 1..15; 16 = unsynchronised */
+	int8_t precision;	/* log2 s */
+	uint32_t refid;		/* host order */
+	gt_ns root_delay;
+	gt_ns root_disp;	/* at ref_time; grows at CLK_PHI afterwards */
+	gt_ns ref_time;		/* clock scale; 0 = never synchronised */
+};
+
+/* RFC 5905 §7.3 PHI: frequency tolerance, 15 ppm. */
+#define CLK_PHI 15e-6
+
+struct clk_snapshot {
+	struct clk_map map;
+	struct clk_quality q;
+};
+
+static inline gt_ns clk_map_apply(const struct clk_map *m, gt_ns real)
+{
+	return real + m->offset + (gt_ns)((double)(real - m->base_real) * m->rate);
+}
+
+/* Seqlock-protected snapshot: one writer (main loop), many readers. */
+struct clk_published {
+	atomic_uint seq;
+	struct clk_snapshot snap;
+};
+
+void clk_publish(struct clk_published *p, const struct clk_snapshot *s);
+void clk_read_snapshot(const struct clk_published *p, struct clk_snapshot *out);
+
+enum clk_kind { CLK_KIND_SYSTEM, CLK_KIND_VIRTUAL, CLK_KIND_NULL };
+
+struct clk;
+
+/* Driver operations; all return 0 or -errno. */
+struct clk_ops {
+	const char *name;
+	int (*get_map)(struct clk *c, struct clk_map *m);
+	int (*step)(struct clk *c, gt_ns delta);	/* clock += delta */
+	int (*set_freq)(struct clk *c, double ppm);	/* run ppm faster */
+	int (*get_freq)(struct clk *c, double *ppm);
+	void (*destroy)(struct clk *c);
+};
+
+struct clk {
+	const struct clk_ops *ops;
+};
+
+/* Create a driver. offset_s/freq_ppm start the virtual clock with that
+ * error; ignored by the others. NULL on failure. */
+struct clk *clk_create(enum clk_kind kind, double offset_s, double freq_ppm);
+void clk_destroy(struct clk *c);
+const char *clk_name(const struct clk *c);
+/* Current clock time in ns (through the map). */
+gt_ns clk_now(struct clk *c);
+/* log2 of the clock-reading resolution, measured (RFC 5905 precision). */
+int8_t clk_measure_precision(void);
+
+#endif

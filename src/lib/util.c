@@ -1,0 +1,35 @@
+#include "lib/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *check(void *p, size_t n)
+{
+	if (!p && n) {
+		fprintf(stderr, "gnomon: out of memory (%zu bytes)\n", n);
+		abort();
+	}
+	return p;
+}
+
+void *xmalloc(size_t n) { return check(malloc(n), n); }
+void *xcalloc(size_t n, size_t size) { return check(calloc(n, size), n * size); }
+void *xrealloc(void *p, size_t n) { return check(realloc(p, n), n); }
+char *xstrdup(const char *s) { return check(strdup(s), strlen(s) + 1); }
+
+int strlcpy_checked(char *dst, const char *src, size_t n)
+{
+	size_t len = strlen(src);
+
+	if (len >= n) {
+		if (n) {
+			memcpy(dst, src, n - 1);
+			dst[n - 1] = '\0';
+		}
+		return -ENAMETOOLONG;
+	}
+	memcpy(dst, src, len + 1);
+	return 0;
+}

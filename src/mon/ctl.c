@@ -1,0 +1,214 @@
+#include "mon/ctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+
+#define MAX_CMDS 32
+#define MAX_CONNS 16
+
+struct ctl_cmd {
+	const char *name;
+	ctl_cmd_fn fn;
+	void *arg;
+};
+
+struct ctl {
+	int fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct loop *loop;
+	struct ctl_cmd cmds[MAX_CMDS];
+	int n_cmds;
+	int conns[MAX_CONNS];
+	int n_conns;
+	char *reply;
+};
+
+int ctl_parse_request(const char *buf, size_t len, char *dst, char **argv)
+{
+	int argc = 0;
+	size_t i;
+	char *p;
+
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	if (len == 0 || len > CTL_MAX_REQUEST)
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)buf[i] < 0x20 || (unsigned char)buf[i] > 0x7e)
+			return -EINVAL;
+	memcpy(dst, buf, len);
+	dst[len] = '\0';
+	for (p = dst; *p;) {
+		while (*p == ' ')
+			*p++ = '\0';
+		if (!*p)
+			break;
+		if (argc == CTL_MAX_ARGS)
+			return -EINVAL;
+		argv[argc++] = p;
+		while (*p && *p != ' ')
+			p++;
+	}
+	return argc ? argc : -EINVAL;
+}
+
+static void close_conn(struct ctl *c, int i)
+{
+	loop_del_fd(c->loop, c->conns[i]);
+	close(c->conns[i]);
+	c->conns[i] = c->conns[--c->n_conns];
+}
+
+static void dispatch(struct ctl *c, int fd, const char *req, size_t len)
+{
+	char words[CTL_MAX_REQUEST + 1];
+	char *argv[CTL_MAX_ARGS];
+	struct json_out j;
+	const char *res;
+	int argc = ctl_parse_request(req, len, words, argv), i;
+
+	json_init(&j, c->reply, CTL_MAX_REPLY);
+	json_obj_begin(&j, NULL);
+	if (argc < 0) {
+		json_str(&j, "error", "malformed request");
+	} else {
+		for (i = 0; i < c->n_cmds; i++)
+			if (!strcmp(c->cmds[i].name, argv[0]))
+				break;
+		if (i == c->n_cmds) {
+			char known[256] = "unknown command; known:";
+			int k;
+
+			for (k = 0; k < c->n_cmds; k++) {
+				strncat(known, " ", sizeof(known) - strlen(known) - 1);
+				strncat(known, c->cmds[k].name, sizeof(known) - strlen(known) - 1);
+			}
+			json_str(&j, "error", known);
+		} else {
+			c->cmds[i].fn(c->cmds[i].arg, argc, argv, &j);
+		}
+	}
+	json_obj_end(&j);
+	res = json_result(&j);
+	if (!res)
+		res = "{\"error\":\"reply too large\"}";
+	if (send(fd, res, strlen(res), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		LOG_RL(LOG_LVL_WARN, "control: reply not sent: %s", strerror(errno));
+}
+
+static void conn_readable(int fd, short revents, void *arg)
+{
+	struct ctl *c = arg;
+	char buf[CTL_MAX_REQUEST + 2];
+	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	int i;
+
+	(void)revents;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0)
+		dispatch(c, fd, buf, (size_t)n);
+	/* One request per connection. */
+	for (i = 0; i < c->n_conns; i++) {
+		if (c->conns[i] == fd) {
+			close_conn(c, i);
+			break;
+		}
+	}
+}
+
+static void listener_readable(int fd, short revents, void *arg)
+{
+	struct ctl *c = arg;
+	int cfd;
+
+	(void)revents;
+	cfd = accept(fd, NULL, NULL);
+	if (cfd < 0)
+		return;
+	if (fcntl(cfd, F_SETFL, O_NONBLOCK) < 0 || fcntl(cfd, F_SETFD, FD_CLOEXEC) < 0) {
+		close(cfd);
+		return;
+	}
+	if (c->n_conns == MAX_CONNS)
+		close_conn(c, 0);	/* oldest-ish: a stuck client loses */
+	c->conns[c->n_conns++] = cfd;
+	loop_add_fd(c->loop, cfd, POLLIN, conn_readable, c);
+}
+
+struct ctl *ctl_create(const char *path, struct loop *loop, int *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ctl *c;
+	int rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		*err = -ENAMETOOLONG;
+		return NULL;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->loop = loop;
+	strcpy(c->path, path);
+	strcpy(sa.sun_path, path);
+	c->fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	if (c->fd < 0)
+		goto fail_errno;
+	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) < 0 || fcntl(c->fd, F_SETFD, FD_CLOEXEC) < 0)
+		goto fail_errno;
+	unlink(path);
+	if (bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		goto fail_errno;
+	/* Owner and group only: the socket exposes state, and later commands. */
+	chmod(path, 0660);
+	if (listen(c->fd, 16) < 0)
+		goto fail_errno;
+	rc = loop_add_fd(loop, c->fd, POLLIN, listener_readable, c);
+	if (rc)
+		goto fail;
+	c->reply = xmalloc(CTL_MAX_REPLY);
+	return c;
+fail_errno:
+	rc = -errno;
+fail:
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+	*err = rc;
+	return NULL;
+}
+
+void ctl_destroy(struct ctl *c)
+{
+	if (!c)
+		return;
+	while (c->n_conns)
+		close_conn(c, c->n_conns - 1);
+	loop_del_fd(c->loop, c->fd);
+	close(c->fd);
+	unlink(c->path);
+	free(c->reply);
+	free(c);
+}
+
+int ctl_register(struct ctl *c, const char *name, ctl_cmd_fn fn, void *arg)
+{
+	if (c->n_cmds == MAX_CMDS)
+		return -ENOSPC;
+	c->cmds[c->n_cmds++] = (struct ctl_cmd){ name, fn, arg };
+	return 0;
+}
+
+int ctl_fd(const struct ctl *c)
+{
+	return c->fd;
+}

@@ -1,0 +1,139 @@
+#include "net/acl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lib/util.h"
+
+struct acl_rule {
+	struct net_addr net;
+	int prefix;
+	bool allow;
+	int order;
+};
+
+struct acl {
+	struct acl_rule *r;	/* sorted: longest prefix first, then latest */
+	int n, cap;
+};
+
+struct acl *acl_create(void)
+{
+	return xcalloc(1, sizeof(struct acl));
+}
+
+void acl_destroy(struct acl *acl)
+{
+	if (!acl)
+		return;
+	free(acl->r);
+	free(acl);
+}
+
+int acl_count(const struct acl *acl)
+{
+	return acl->n;
+}
+
+static bool prefix_match(const uint8_t *a, const uint8_t *net, int prefix)
+{
+	int full = prefix / 8, rest = prefix % 8;
+
+	if (memcmp(a, net, (size_t)full))
+		return false;
+	if (rest) {
+		uint8_t mask = (uint8_t)(0xff << (8 - rest));
+
+		return (a[full] & mask) == (net[full] & mask);
+	}
+	return true;
+}
+
+static int rule_cmp(const void *pa, const void *pb)
+{
+	const struct acl_rule *a = pa, *b = pb;
+
+	if (a->prefix != b->prefix)
+		return b->prefix - a->prefix;
+	return b->order - a->order;
+}
+
+static void push(struct acl *acl, const struct net_addr *net, int prefix, bool allow)
+{
+	struct acl_rule *r;
+
+	if (acl->n == acl->cap) {
+		acl->cap = acl->cap ? 2 * acl->cap : 8;
+		acl->r = xrealloc(acl->r, (size_t)acl->cap * sizeof(*acl->r));
+	}
+	r = &acl->r[acl->n];
+	r->net = *net;
+	r->prefix = prefix;
+	r->allow = allow;
+	r->order = acl->n;
+	acl->n++;
+	qsort(acl->r, (size_t)acl->n, sizeof(*acl->r), rule_cmp);
+}
+
+int acl_add(struct acl *acl, const char *spec, bool allow, const char **why)
+{
+	char buf[64];
+	struct net_addr net;
+	const char *slash;
+	long prefix;
+	int maxp, i;
+
+	*why = NULL;
+	if (!strcmp(spec, "all")) {
+		memset(&net, 0, sizeof(net));
+		net.family = AF_INET;
+		push(acl, &net, 0, allow);
+		net.family = AF_INET6;
+		push(acl, &net, 0, allow);
+		return 0;
+	}
+	slash = strchr(spec, '/');
+	if (strlen(spec) >= sizeof(buf)) {
+		*why = "address too long";
+		return -EINVAL;
+	}
+	strcpy(buf, spec);
+	if (slash)
+		buf[slash - spec] = '\0';
+	if (net_addr_parse(buf, &net)) {
+		*why = "not an IPv4 or IPv6 address";
+		return -EINVAL;
+	}
+	maxp = net.family == AF_INET ? 32 : 128;
+	prefix = maxp;
+	if (slash) {
+		char *end;
+
+		prefix = strtol(slash + 1, &end, 10);
+		if (end == slash + 1 || *end || prefix < 0 || prefix > maxp) {
+			*why = net.family == AF_INET ? "prefix length must be 0..32"
+						     : "prefix length must be 0..128";
+			return -EINVAL;
+		}
+	}
+	/* Clear host bits so two spellings of one network compare equal. */
+	for (i = (int)prefix; i < maxp; i++)
+		net.a[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+	push(acl, &net, (int)prefix, allow);
+	return 0;
+}
+
+bool acl_check(const struct acl *acl, const struct net_addr *a)
+{
+	int i;
+
+	for (i = 0; i < acl->n; i++) {
+		const struct acl_rule *r = &acl->r[i];
+
+		if (r->net.family == a->family && prefix_match(a->a, r->net.a, r->prefix))
+			return r->allow;
+	}
+	return false;
+}

@@ -1,0 +1,161 @@
+#include "net/sock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/net_tstamp.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+static int set_nonblock_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return -errno;
+	return 0;
+}
+
+static int enable_rx_timestamps(int fd)
+{
+	int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+	int on = 1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) == 0)
+		return 0;
+	/* Older kernels or restricted sandboxes: nanosecond timestamps. */
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) == 0)
+		return 0;
+	return -errno;
+}
+
+int sock_udp_open(const struct net_addr *a, uint16_t port, unsigned flags)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = net_addr_to_sockaddr(a, port, &ss);
+	int fd, on = 1, rc;
+
+	fd = socket(a->family, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -errno;
+	rc = set_nonblock_cloexec(fd);
+	if (rc)
+		goto fail;
+	if (a->family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0)
+		goto fail_errno;
+	if ((flags & SOCK_REUSEPORT) &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0)
+		goto fail_errno;
+	if (flags & SOCK_RX_TIMESTAMP) {
+		rc = enable_rx_timestamps(fd);
+		if (rc)
+			goto fail;
+	}
+	if (net_addr_is_any(a)) {
+		/* A wildcard socket must answer from the address it was asked. */
+		if (a->family == AF_INET &&
+		    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) < 0)
+			goto fail_errno;
+		if (a->family == AF_INET6 &&
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) < 0)
+			goto fail_errno;
+	}
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
+		goto fail_errno;
+	return fd;
+
+fail_errno:
+	rc = -errno;
+fail:
+	close(fd);
+	return rc;
+}
+
+int sock_bound_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	uint16_t port;
+	struct net_addr a;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return -errno;
+	if (net_addr_from_sockaddr((struct sockaddr *)&ss, &a, &port))
+		return -EAFNOSUPPORT;
+	return port;
+}
+
+void sock_parse_cmsg(const struct msghdr *msg, struct sock_rx_info *info)
+{
+	struct cmsghdr *c;
+
+	memset(info, 0, sizeof(*info));
+	for (c = CMSG_FIRSTHDR((struct msghdr *)msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING) {
+			struct timespec ts[3];
+
+			memcpy(ts, CMSG_DATA(c), sizeof(ts));
+			if (ts[0].tv_sec || ts[0].tv_nsec)
+				info->rx_real = gt_from_timespec(&ts[0]);
+		} else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			info->rx_real = gt_from_timespec(&ts);
+		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			info->have_dst = true;
+			info->dst.family = AF_INET;
+			memcpy(info->dst.a, &pi.ipi_addr, 4);
+			info->ifindex = pi.ipi_ifindex;
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			info->have_dst = true;
+			info->dst.family = AF_INET6;
+			memcpy(info->dst.a, &pi.ipi6_addr, 16);
+			info->ifindex = (int)pi.ipi6_ifindex;
+		}
+	}
+}
+
+size_t sock_build_pktinfo(const struct sock_rx_info *info, void *buf, size_t len)
+{
+	struct msghdr msg = { .msg_control = buf, .msg_controllen = len };
+	struct cmsghdr *c;
+
+	if (!info->have_dst)
+		return 0;
+	memset(buf, 0, len);
+	c = CMSG_FIRSTHDR(&msg);
+	if (info->dst.family == AF_INET) {
+		struct in_pktinfo pi = { 0 };
+
+		if (len < CMSG_SPACE(sizeof(pi)))
+			return 0;
+		memcpy(&pi.ipi_spec_dst, info->dst.a, 4);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	} else {
+		struct in6_pktinfo pi = { 0 };
+
+		if (len < CMSG_SPACE(sizeof(pi)))
+			return 0;
+		memcpy(&pi.ipi6_addr, info->dst.a, 16);
+		pi.ipi6_ifindex = (unsigned)info->ifindex;
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+}

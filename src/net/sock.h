@@ -1,0 +1,39 @@
+/* sock: UDP sockets with kernel receive timestamps and, on wildcard
+ * sockets, packet info so a reply leaves from the address the request was
+ * sent to. Sockets are made with socket(AF, SOCK_DGRAM, 0) and fcntl, which
+ * syscall-level simulators intercept (DESIGN.md). */
+#ifndef GNOMON_SOCK_H
+#define GNOMON_SOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "lib/gtime.h"
+#include "net/addr.h"
+
+#define SOCK_REUSEPORT 1u
+#define SOCK_RX_TIMESTAMP 2u
+
+/* Open, configure and bind a UDP socket. Returns fd or -errno. */
+int sock_udp_open(const struct net_addr *a, uint16_t port, unsigned flags);
+/* Bound port of a socket (for port 0), or -errno. */
+int sock_bound_port(int fd);
+
+/* Room for the control messages sock_parse_cmsg understands. */
+#define SOCK_CMSG_SPACE 256
+
+struct sock_rx_info {
+	gt_ns rx_real;		/* kernel receive time on CLOCK_REALTIME, 0 if none */
+	bool have_dst;
+	struct net_addr dst;	/* local address the packet was sent to */
+	int ifindex;
+};
+
+/* Extract receive timestamp and destination address from msg's cmsgs. */
+void sock_parse_cmsg(const struct msghdr *msg, struct sock_rx_info *info);
+/* Write a packet-info cmsg making a reply leave from info->dst; returns the
+ * control length used (0 when none is needed). */
+size_t sock_build_pktinfo(const struct sock_rx_info *info, void *buf, size_t len);
+
+#endif

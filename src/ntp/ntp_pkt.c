@@ -1,0 +1,88 @@
+#include "ntp/ntp_pkt.h"
+
+#include <stdbool.h>
+
+/* RFC 5905 §7.3 / RFC 8573: a MAC is a 4-byte key id and a digest of 16
+ * (MD5, AES-CMAC) or 20 (SHA1) bytes; longer digests are accepted up to
+ * 64 bytes for newer hashes. A bare key id of 0 is a crypto-NAK. */
+static bool is_mac_length(size_t n)
+{
+	return n == 4 || (n >= 20 && n <= 68 && n % 4 == 0);
+}
+
+/* RFC 7822 §3: extension fields, each of at least 16 bytes and a multiple
+ * of 4, possibly followed by a MAC. */
+static enum ntp_pkt_status check_trailer(const uint8_t *buf, size_t len, unsigned version)
+{
+	size_t pos = NTP_HEADER_LEN;
+
+	if (len % 4)
+		return NTP_PKT_BAD_LENGTH;
+	while (pos < len) {
+		size_t rem = len - pos;
+
+		if (version == 4 && rem >= 16) {
+			size_t ef_len = (size_t)buf[pos + 2] << 8 | buf[pos + 3];
+
+			if (ef_len >= 16 && ef_len % 4 == 0 && ef_len <= rem) {
+				pos += ef_len;
+				continue;
+			}
+		}
+		return is_mac_length(rem) ? NTP_PKT_OK : NTP_PKT_BAD_LENGTH;
+	}
+	return NTP_PKT_OK;
+}
+
+enum ntp_pkt_status ntp_pkt_decode(const uint8_t *buf, size_t len, struct ntp_pkt *p)
+{
+	if (len < NTP_HEADER_LEN)
+		return NTP_PKT_SHORT;
+	if (len > NTP_MAX_LEN)
+		return NTP_PKT_OVERSIZED;
+	p->leap = buf[0] >> 6;
+	p->version = (buf[0] >> 3) & 7;
+	p->mode = buf[0] & 7;
+	p->stratum = buf[1];
+	p->poll = (int8_t)buf[2];
+	p->precision = (int8_t)buf[3];
+	p->root_delay = ntp_get32(buf + 4);
+	p->root_disp = ntp_get32(buf + 8);
+	p->refid = ntp_get32(buf + 12);
+	p->ref = ntp_get64(buf + 16);
+	p->org = ntp_get64(buf + 24);
+	p->rec = ntp_get64(buf + 32);
+	p->xmt = ntp_get64(buf + 40);
+	if (p->version < 1 || p->version > 4)
+		return NTP_PKT_BAD_VERSION;
+	if (p->mode == NTP_MODE_CONTROL || p->mode == NTP_MODE_PRIVATE)
+		return NTP_PKT_OK;
+	return check_trailer(buf, len, p->version);
+}
+
+void ntp_pkt_encode(const struct ntp_pkt *p, uint8_t *buf)
+{
+	buf[0] = (uint8_t)((p->leap & 3) << 6 | (p->version & 7) << 3 | (p->mode & 7));
+	buf[1] = p->stratum;
+	buf[2] = (uint8_t)p->poll;
+	buf[3] = (uint8_t)p->precision;
+	ntp_put32(buf + 4, p->root_delay);
+	ntp_put32(buf + 8, p->root_disp);
+	ntp_put32(buf + 12, p->refid);
+	ntp_put64(buf + 16, p->ref);
+	ntp_put64(buf + 24, p->org);
+	ntp_put64(buf + 32, p->rec);
+	ntp_put64(buf + 40, p->xmt);
+}
+
+const char *ntp_pkt_status_str(enum ntp_pkt_status s)
+{
+	switch (s) {
+	case NTP_PKT_OK: return "ok";
+	case NTP_PKT_SHORT: return "short";
+	case NTP_PKT_BAD_VERSION: return "bad_version";
+	case NTP_PKT_BAD_LENGTH: return "bad_length";
+	case NTP_PKT_OVERSIZED: return "oversized";
+	}
+	return "unknown";
+}

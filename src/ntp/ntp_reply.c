@@ -1,0 +1,116 @@
+#include "ntp/ntp_reply.h"
+
+#include <string.h>
+
+static const char *const verdict_names[NTP_V_COUNT] = {
+	[NTP_V_REPLY] = "answered",
+	[NTP_V_KOD] = "kod",
+	[NTP_V_DROP_SHORT] = "short",
+	[NTP_V_DROP_VERSION] = "bad_version",
+	[NTP_V_DROP_LENGTH] = "bad_length",
+	[NTP_V_DROP_OVERSIZED] = "oversized",
+	[NTP_V_DROP_CONTROL] = "mode_control",
+	[NTP_V_DROP_PRIVATE] = "mode_private",
+	[NTP_V_DROP_MODE] = "mode_other",
+	[NTP_V_DROP_DENIED] = "denied",
+	[NTP_V_DROP_RATE] = "ratelimited",
+};
+
+const char *ntp_verdict_name(enum ntp_verdict v)
+{
+	return v < NTP_V_COUNT ? verdict_names[v] : "unknown";
+}
+
+enum ntp_verdict ntp_reply_classify(const uint8_t *req, size_t len, int *version)
+{
+	struct ntp_pkt p;
+	enum ntp_pkt_status st = ntp_pkt_decode(req, len, &p);
+
+	*version = st == NTP_PKT_SHORT || st == NTP_PKT_OVERSIZED ? 0 : p.version;
+	switch (st) {
+	case NTP_PKT_OK: break;
+	case NTP_PKT_SHORT: return NTP_V_DROP_SHORT;
+	case NTP_PKT_BAD_VERSION: *version = 0; return NTP_V_DROP_VERSION;
+	case NTP_PKT_BAD_LENGTH: return NTP_V_DROP_LENGTH;
+	case NTP_PKT_OVERSIZED: return NTP_V_DROP_OVERSIZED;
+	}
+	switch (p.mode) {
+	case NTP_MODE_CLIENT:
+		return NTP_V_REPLY;
+	case NTP_MODE_RESERVED:
+		/* NTPv1 (RFC 1059) has no mode field: a v1 packet with mode 0
+		 * is a client request. In later versions mode 0 is reserved. */
+		return p.version == 1 ? NTP_V_REPLY : NTP_V_DROP_MODE;
+	case NTP_MODE_CONTROL:
+		return NTP_V_DROP_CONTROL;
+	case NTP_MODE_PRIVATE:
+		return NTP_V_DROP_PRIVATE;
+	default:
+		return NTP_V_DROP_MODE;
+	}
+}
+
+enum ntp_verdict ntp_reply_build(const struct ntp_reply_params *par,
+				 const struct clk_snapshot *snap,
+				 const uint8_t *req, gt_ns rx_clock, bool limited,
+				 uint8_t *out)
+{
+	const struct clk_quality *q = &snap->q;
+	struct ntp_pkt r;
+	int version = (req[0] >> 3) & 7;
+	ntp_ts req_xmt = ntp_get64(req + 40);
+	gt_ns disp;
+
+	memset(&r, 0, sizeof(r));
+	r.version = (uint8_t)version;
+	r.mode = NTP_MODE_SERVER;
+	r.poll = (int8_t)req[2];
+	r.precision = q->precision;
+	r.org = req_xmt;	/* RFC 5905 §9.2: origin = request transmit */
+
+	if (limited) {
+		if (!par->kod)
+			return NTP_V_DROP_RATE;
+		/* RFC 5905 §7.4: stratum 0 and an ASCII kiss code. The receive
+		 * and transmit fields echo the request so the packet carries no
+		 * usable time for a client that ignores the kiss. */
+		r.leap = CLK_LEAP_UNSYNC;
+		r.stratum = 0;
+		r.refid = NTP_KISS_RATE;
+		if (r.poll < par->kod_poll)
+			r.poll = (int8_t)par->kod_poll;
+		r.rec = req_xmt;
+		r.xmt = req_xmt;
+		ntp_pkt_encode(&r, out);
+		return NTP_V_KOD;
+	}
+
+	if (q->leap == CLK_LEAP_UNSYNC || q->stratum == 0 || q->stratum >= 16) {
+		/* Unsynchronised: LI=3, stratum 16, no reference time. */
+		r.leap = CLK_LEAP_UNSYNC;
+		r.stratum = 16;
+		r.refid = 0;
+		r.ref = 0;
+		r.root_delay = ntp_short_from_ns(q->root_delay);
+		r.root_disp = ntp_short_from_ns(q->root_disp);
+	} else {
+		r.leap = q->leap;
+		r.stratum = q->stratum;
+		r.refid = q->refid;
+		r.root_delay = ntp_short_from_ns(q->root_delay);
+		/* RFC 5905 §7.3: dispersion grows at PHI since the last update. */
+		disp = q->root_disp;
+		if (rx_clock > q->ref_time)
+			disp += (gt_ns)((double)(rx_clock - q->ref_time) * CLK_PHI);
+		r.root_disp = ntp_short_from_ns(disp);
+		r.ref = ntp_ts_from_ns(q->ref_time + par->serve_offset);
+	}
+	r.rec = ntp_ts_from_ns(rx_clock + par->serve_offset);
+	ntp_pkt_encode(&r, out);
+	return NTP_V_REPLY;
+}
+
+void ntp_reply_stamp(uint8_t *out, gt_ns tx_clock, const struct ntp_reply_params *par)
+{
+	ntp_put64(out + 40, ntp_ts_from_ns(tx_clock + par->serve_offset));
+}

@@ -1,0 +1,401 @@
+#include "ntp/ntp_srv.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "net/sock.h"
+#include "ntp/ntp_rl.h"
+
+#define BATCH 64
+/* Receive buffer: larger than NTP_MAX_LEN so oversized requests are seen
+ * as such; MSG_TRUNC catches anything larger still. */
+#define RX_BUF 2048
+
+struct worker {
+	struct ntp_srv *srv;
+	pthread_t thread;
+	bool started;
+	int fds[NTP_SRV_MAX_BIND];
+	int n_fds;
+	struct ntp_srv_stats stats;
+};
+
+struct ntp_srv {
+	struct ntp_srv_config cfg;
+	const struct clk_published *clock;
+	struct ntp_rl *rl;
+	struct loop *loop;
+	int n_workers;		/* 0: one pseudo-worker served by the main loop */
+	struct worker *w;	/* max(n_workers, 1) entries */
+	atomic_bool stop;
+	int port;
+};
+
+/* Counters are written by one thread and read by the main thread; relaxed
+ * atomic stores keep that well defined without a locked instruction. */
+#define STAT_ADD(field, n) \
+	__atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)
+
+/* Buffers for one batch. Kept per call on the worker's stack (~150 KiB). */
+struct batch {
+	struct mmsghdr rx[BATCH], tx[BATCH];
+	struct iovec rx_iov[BATCH], tx_iov[BATCH];
+	struct sockaddr_storage from[BATCH];
+	uint8_t rx_buf[BATCH][RX_BUF];
+	uint8_t rx_ctl[BATCH][SOCK_CMSG_SPACE];
+	uint8_t tx_buf[BATCH][NTP_HEADER_LEN];
+	uint8_t tx_ctl[BATCH][64];
+	bool stamp[BATCH];
+};
+
+/* Decide about one received datagram; fill out (48 bytes) and return true
+ * when a reply is to be sent, *stamp telling whether it needs a transmit
+ * timestamp. */
+static bool handle_request(struct ntp_srv *s, struct ntp_srv_stats *st,
+			   const struct clk_snapshot *snap, const uint8_t *buf, size_t len,
+			   bool truncated, const struct sockaddr *from,
+			   const struct sock_rx_info *rx, gt_ns mono_now,
+			   uint8_t *out, bool *stamp)
+{
+	enum ntp_verdict v;
+	struct net_addr addr;
+	int version = 0;
+	bool limited = false;
+	gt_ns rx_real;
+
+	STAT_ADD(st->received, 1);
+	if (net_addr_from_sockaddr(from, &addr, NULL) || !acl_check(s->cfg.acl, &addr)) {
+		STAT_ADD(st->verdict[NTP_V_DROP_DENIED], 1);
+		return false;
+	}
+	v = truncated ? NTP_V_DROP_OVERSIZED : ntp_reply_classify(buf, len, &version);
+	if (version >= 1 && version <= 4)
+		STAT_ADD(st->version[version], 1);
+	if (v != NTP_V_REPLY) {
+		STAT_ADD(st->verdict[v], 1);
+		return false;
+	}
+	if (s->rl)
+		limited = ntp_rl_limited(s->rl, &addr, mono_now);
+	rx_real = rx->rx_real ? rx->rx_real : gt_now(CLOCK_REALTIME);
+	v = ntp_reply_build(&s->cfg.reply, snap, buf, clk_map_apply(&snap->map, rx_real),
+			    limited, out);
+	if (limited)
+		STAT_ADD(st->ratelimited, 1);
+	STAT_ADD(st->verdict[v], 1);
+	*stamp = v == NTP_V_REPLY;
+	return v == NTP_V_REPLY || v == NTP_V_KOD;
+}
+
+static void serve_batch(struct ntp_srv *s, struct worker *w, int fd, struct batch *b)
+{
+	struct clk_snapshot snap;
+	struct sock_rx_info rx;
+	int i, n, m = 0, sent;
+	gt_ns mono, tx;
+
+	for (i = 0; i < BATCH; i++) {
+		b->rx_iov[i] = (struct iovec){ b->rx_buf[i], RX_BUF };
+		b->rx[i].msg_hdr = (struct msghdr){
+			.msg_name = &b->from[i], .msg_namelen = sizeof(b->from[i]),
+			.msg_iov = &b->rx_iov[i], .msg_iovlen = 1,
+			.msg_control = b->rx_ctl[i], .msg_controllen = SOCK_CMSG_SPACE,
+		};
+	}
+	n = recvmmsg(fd, b->rx, BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return;
+	clk_read_snapshot(s->clock, &snap);
+	mono = gt_now(CLOCK_MONOTONIC);
+	for (i = 0; i < n; i++) {
+		struct msghdr *h = &b->rx[i].msg_hdr;
+		size_t ctl_len;
+
+		sock_parse_cmsg(h, &rx);
+		if (!handle_request(s, &w->stats, &snap, b->rx_buf[i], b->rx[i].msg_len,
+				    (h->msg_flags & MSG_TRUNC) != 0,
+				    (struct sockaddr *)&b->from[i], &rx, mono,
+				    b->tx_buf[m], &b->stamp[m]))
+			continue;
+		ctl_len = sock_build_pktinfo(&rx, b->tx_ctl[m], sizeof(b->tx_ctl[m]));
+		b->tx_iov[m] = (struct iovec){ b->tx_buf[m], NTP_HEADER_LEN };
+		b->tx[m].msg_hdr = (struct msghdr){
+			.msg_name = &b->from[i], .msg_namelen = h->msg_namelen,
+			.msg_iov = &b->tx_iov[m], .msg_iovlen = 1,
+			.msg_control = ctl_len ? b->tx_ctl[m] : NULL, .msg_controllen = ctl_len,
+		};
+		m++;
+	}
+	if (!m)
+		return;
+	/* Transmit timestamp as late as possible: one clock reading right
+	 * before the batch leaves. */
+	tx = clk_map_apply(&snap.map, gt_now(CLOCK_REALTIME));
+	for (i = 0; i < m; i++)
+		if (b->stamp[i])
+			ntp_reply_stamp(b->tx_buf[i], tx, &s->cfg.reply);
+	for (i = 0; i < m; i += sent) {
+		sent = sendmmsg(fd, b->tx + i, (unsigned)(m - i), 0);
+		if (sent <= 0) {
+			/* Skip the message that failed and go on with the rest. */
+			STAT_ADD(w->stats.send_errors, 1);
+			LOG_RL(LOG_LVL_WARN, "ntp server: send failed: %s", strerror(errno));
+			sent = 1;
+		}
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct ntp_srv *s = w->srv;
+	struct batch *b = xmalloc(sizeof(*b));
+	struct pollfd pfd[NTP_SRV_MAX_BIND];
+	int i;
+
+	for (i = 0; i < w->n_fds; i++)
+		pfd[i] = (struct pollfd){ w->fds[i], POLLIN, 0 };
+	while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {
+		/* The timeout only bounds how long a stop request waits. */
+		int rc = poll(pfd, (nfds_t)w->n_fds, 200);
+
+		if (rc <= 0)
+			continue;
+		for (i = 0; i < w->n_fds; i++) {
+			int k;
+
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			/* Bounded drain so one busy socket cannot starve another. */
+			for (k = 0; k < 16; k++) {
+				int before = (int)w->stats.received;
+
+				serve_batch(s, w, pfd[i].fd, b);
+				if ((int)w->stats.received - before < BATCH)
+					break;
+			}
+		}
+	}
+	free(b);
+	return NULL;
+}
+
+/* workers == 0: answer on the main loop, one datagram at a time. */
+static void main_loop_readable(int fd, short revents, void *arg)
+{
+	struct ntp_srv *s = arg;
+	struct worker *w = &s->w[0];
+	struct clk_snapshot snap;
+	struct sockaddr_storage from;
+	struct sock_rx_info rx;
+	uint8_t buf[RX_BUF], ctl[SOCK_CMSG_SPACE], out[NTP_HEADER_LEN], txctl[64];
+	int k;
+
+	(void)revents;
+	for (k = 0; k < 256; k++) {
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr h = {
+			.msg_name = &from, .msg_namelen = sizeof(from),
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = ctl, .msg_controllen = sizeof(ctl),
+		};
+		ssize_t n = recvmsg(fd, &h, MSG_DONTWAIT);
+		bool stamp = false;
+		size_t ctl_len;
+
+		if (n < 0)
+			return;
+		clk_read_snapshot(s->clock, &snap);
+		sock_parse_cmsg(&h, &rx);
+		if (!handle_request(s, &w->stats, &snap, buf, (size_t)n,
+				    (h.msg_flags & MSG_TRUNC) != 0, (struct sockaddr *)&from,
+				    &rx, gt_now(CLOCK_MONOTONIC), out, &stamp))
+			continue;
+		ctl_len = sock_build_pktinfo(&rx, txctl, sizeof(txctl));
+		iov = (struct iovec){ out, NTP_HEADER_LEN };
+		h.msg_control = ctl_len ? txctl : NULL;
+		h.msg_controllen = ctl_len;
+		h.msg_flags = 0;
+		if (stamp)
+			ntp_reply_stamp(out, clk_map_apply(&snap.map, gt_now(CLOCK_REALTIME)),
+					&s->cfg.reply);
+		if (sendmsg(fd, &h, 0) < 0) {
+			STAT_ADD(w->stats.send_errors, 1);
+			LOG_RL(LOG_LVL_WARN, "ntp server: send failed: %s", strerror(errno));
+		}
+	}
+}
+
+static int open_sockets(struct ntp_srv *s, struct worker *w, unsigned flags)
+{
+	char buf[NET_ADDR_STRLEN];
+	int i, fd;
+
+	for (i = 0; i < s->cfg.n_bind; i++) {
+		/* Port 0 (tests): every worker must share the first one's port. */
+		fd = sock_udp_open(&s->cfg.bind[i], (uint16_t)(s->port > 0 ? s->port : s->cfg.port),
+				   flags);
+		if (fd < 0) {
+			LOG_ERR("ntp server: cannot bind %s port %d: %s",
+				net_addr_str(&s->cfg.bind[i], buf, sizeof(buf)),
+				s->port > 0 ? s->port : s->cfg.port, strerror(-fd));
+			return fd;
+		}
+		w->fds[w->n_fds++] = fd;
+		if (s->port <= 0)
+			s->port = sock_bound_port(fd);
+	}
+	return 0;
+}
+
+struct ntp_srv *ntp_srv_create(const struct ntp_srv_config *cfg,
+			       const struct clk_published *clock, int *err)
+{
+	struct ntp_srv *s = xcalloc(1, sizeof(*s));
+	unsigned flags = SOCK_RX_TIMESTAMP;
+	uint64_t key = 0;
+	int i, rc;
+
+	s->cfg = *cfg;
+	s->clock = clock;
+	s->n_workers = cfg->workers;
+	s->port = -1;
+	if (cfg->n_bind > 1 && cfg->port == 0) {
+		rc = -EINVAL;	/* one ephemeral port cannot span addresses */
+		goto fail;
+	}
+	if (cfg->rl_enabled) {
+		if (getrandom(&key, sizeof(key), 0) != sizeof(key))
+			key = (uint64_t)gt_now(CLOCK_MONOTONIC) * UINT64_C(0x9e3779b97f4a7c15);
+		s->rl = ntp_rl_create(cfg->rl_table_bits, cfg->rl_interval_log2,
+				      cfg->rl_burst, key);
+		if (!s->rl) {
+			rc = -EINVAL;
+			goto fail;
+		}
+	}
+	if (s->n_workers > 0)
+		flags |= SOCK_REUSEPORT;
+	s->w = xcalloc((size_t)(s->n_workers > 0 ? s->n_workers : 1), sizeof(*s->w));
+	for (i = 0; i < (s->n_workers > 0 ? s->n_workers : 1); i++) {
+		s->w[i].srv = s;
+		rc = open_sockets(s, &s->w[i], flags);
+		if (rc)
+			goto fail;
+	}
+	return s;
+fail:
+	*err = rc;
+	ntp_srv_destroy(s);
+	return NULL;
+}
+
+int ntp_srv_start(struct ntp_srv *s, struct loop *loop)
+{
+	int i, rc;
+
+	s->loop = loop;
+	if (s->n_workers == 0) {
+		for (i = 0; i < s->w[0].n_fds; i++) {
+			rc = loop_add_fd(loop, s->w[0].fds[i], POLLIN, main_loop_readable, s);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
+	for (i = 0; i < s->n_workers; i++) {
+		rc = pthread_create(&s->w[i].thread, NULL, worker_main, &s->w[i]);
+		if (rc)
+			return -rc;
+		s->w[i].started = true;
+	}
+	return 0;
+}
+
+void ntp_srv_destroy(struct ntp_srv *s)
+{
+	int i, j, n;
+
+	if (!s)
+		return;
+	atomic_store(&s->stop, true);
+	n = s->n_workers > 0 ? s->n_workers : 1;
+	for (i = 0; s->w && i < n; i++) {
+		if (s->w[i].started)
+			pthread_join(s->w[i].thread, NULL);
+		for (j = 0; j < s->w[i].n_fds; j++) {
+			if (s->loop && s->n_workers == 0)
+				loop_del_fd(s->loop, s->w[i].fds[j]);
+			close(s->w[i].fds[j]);
+		}
+	}
+	free(s->w);
+	ntp_rl_destroy(s->rl);
+	free(s);
+}
+
+void ntp_srv_get_stats(const struct ntp_srv *s, struct ntp_srv_stats *sum)
+{
+	const uint64_t *src;
+	uint64_t *dst = (uint64_t *)(void *)sum;
+	size_t k, nwords = offsetof(struct ntp_srv_stats, send_errors) / sizeof(uint64_t) + 1;
+	int i, n = s->n_workers > 0 ? s->n_workers : 1;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < n; i++) {
+		src = (const uint64_t *)(const void *)&s->w[i].stats;
+		for (k = 0; k < nwords; k++)
+			dst[k] += __atomic_load_n(&src[k], __ATOMIC_RELAXED);
+	}
+}
+
+int ntp_srv_port(const struct ntp_srv *s)
+{
+	return s->port;
+}
+
+static double read_stat(const void *ctx, uintptr_t off)
+{
+	struct ntp_srv_stats sum;
+
+	ntp_srv_get_stats(ctx, &sum);
+	return (double)*(const uint64_t *)(const void *)((const char *)&sum + off);
+}
+
+int ntp_srv_register_metrics(const struct ntp_srv *s, struct met_registry *r)
+{
+	char name[64];
+	int v, rc = 0;
+
+	rc |= met_register(r, "gnomon_ntp_server_received_total", "NTP packets received",
+			   MET_COUNTER, read_stat, s, offsetof(struct ntp_srv_stats, received));
+	rc |= met_register(r, "gnomon_ntp_server_ratelimited_total",
+			   "NTP requests over the rate limit", MET_COUNTER, read_stat, s,
+			   offsetof(struct ntp_srv_stats, ratelimited));
+	rc |= met_register(r, "gnomon_ntp_server_send_errors_total", "NTP replies not sent",
+			   MET_COUNTER, read_stat, s, offsetof(struct ntp_srv_stats, send_errors));
+	for (v = 0; v < NTP_V_COUNT; v++) {
+		snprintf(name, sizeof(name), "gnomon_ntp_server_%s%s_total",
+			 v >= NTP_V_DROP_SHORT ? "dropped_" : "", ntp_verdict_name(v));
+		rc |= met_register(r, name, "NTP requests by outcome", MET_COUNTER, read_stat, s,
+				   offsetof(struct ntp_srv_stats, verdict) +
+				   (size_t)v * sizeof(uint64_t));
+	}
+	for (v = 1; v <= 4; v++) {
+		snprintf(name, sizeof(name), "gnomon_ntp_server_version%d_total", v);
+		rc |= met_register(r, name, "NTP requests by version", MET_COUNTER, read_stat, s,
+				   offsetof(struct ntp_srv_stats, version) +
+				   (size_t)v * sizeof(uint64_t));
+	}
+	return rc ? -EINVAL : 0;
+}

@@ -1,0 +1,61 @@
+/* ntp_srv: the NTP server service: sockets, the receive/answer loop, access
+ * control, rate limiting and counters. Replies are decided by ntp_reply.
+ *
+ * With workers == 0 the main loop answers with recvmsg/sendmsg (the
+ * reference path, simulator-friendly). With workers > 0 each worker thread
+ * owns one SO_REUSEPORT socket per bind address and answers in
+ * recvmmsg/sendmmsg batches, reading the clock through the published
+ * snapshot; counters are per worker and summed on demand. */
+#ifndef GNOMON_NTP_SRV_H
+#define GNOMON_NTP_SRV_H
+
+#include <stdint.h>
+
+#include "clock/clk.h"
+#include "lib/loop.h"
+#include "lib/metrics.h"
+#include "net/acl.h"
+#include "ntp/ntp_reply.h"
+
+#define NTP_SRV_MAX_BIND 16
+#define NTP_SRV_MAX_WORKERS 64
+
+struct ntp_srv_config {
+	uint16_t port;
+	struct net_addr bind[NTP_SRV_MAX_BIND];
+	int n_bind;
+	const struct acl *acl;		/* borrowed; must outlive the server */
+	struct ntp_reply_params reply;
+	bool rl_enabled;
+	int rl_interval_log2;
+	unsigned rl_burst;
+	unsigned rl_table_bits;
+	int workers;
+};
+
+struct ntp_srv_stats {
+	uint64_t received;
+	uint64_t verdict[NTP_V_COUNT];	/* answered, kod, drops by reason */
+	uint64_t version[5];		/* requests by version 1..4 (0 unused) */
+	uint64_t ratelimited;		/* over the limit: KoD or dropped */
+	uint64_t send_errors;
+} __attribute__((aligned(64)));
+
+struct ntp_srv;
+
+/* Open and bind every socket (call before dropping privileges). On error
+ * returns NULL and sets *err to -errno, logging which address failed. */
+struct ntp_srv *ntp_srv_create(const struct ntp_srv_config *cfg,
+			       const struct clk_published *clock, int *err);
+/* Start answering: workers or main-loop watches. 0 or -errno. */
+int ntp_srv_start(struct ntp_srv *s, struct loop *loop);
+/* Stop workers, close sockets, free. */
+void ntp_srv_destroy(struct ntp_srv *s);
+/* Sum of all counters. */
+void ntp_srv_get_stats(const struct ntp_srv *s, struct ntp_srv_stats *sum);
+/* Port actually bound (useful with port 0). */
+int ntp_srv_port(const struct ntp_srv *s);
+/* Publish the counters in the registry. */
+int ntp_srv_register_metrics(const struct ntp_srv *s, struct met_registry *r);
+
+#endif

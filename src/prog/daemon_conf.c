@@ -1,0 +1,243 @@
+#include "prog/daemon_conf.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/util.h"
+
+#define FIELD(f) offsetof(struct dconf, f)
+
+static int h_bindaddress(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+			 int argc, char **argv)
+{
+	struct dconf *cfg = p;
+
+	if (argc != 1)
+		return conf_error(ctx, "bindaddress takes one address: bindaddress %s", it->syntax);
+	if (cfg->n_bind == NTP_SRV_MAX_BIND)
+		return conf_error(ctx, "at most %d bindaddress lines", NTP_SRV_MAX_BIND);
+	if (net_addr_parse(argv[0], &cfg->bind[cfg->n_bind]))
+		return conf_error(ctx, "bindaddress: '%s' is not an IPv4 or IPv6 address",
+				  argv[0]);
+	cfg->n_bind++;
+	return 0;
+}
+
+static int h_allow_deny(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+			int argc, char **argv)
+{
+	struct dconf *cfg = p;
+	const char *why;
+
+	if (argc > 1)
+		return conf_error(ctx, "%s takes one argument: %s %s", it->name, it->name,
+				  it->syntax);
+	/* chrony: a bare `allow` means all. */
+	if (acl_add(cfg->acl, argc ? argv[0] : "all", it->key == DC_ALLOW, &why))
+		return conf_error(ctx, "%s: '%s': %s (allowed: all, ADDRESS, ADDRESS/PREFIX)",
+				  it->name, argv[0], why);
+	return 0;
+}
+
+static int h_local(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+		   int argc, char **argv)
+{
+	struct dconf *cfg = p;
+	long v;
+
+	if (argc == 0) {
+		cfg->local_stratum = 10;	/* chrony's default */
+		return 0;
+	}
+	if (argc != 2 || strcmp(argv[0], "stratum"))
+		return conf_error(ctx, "local: expected: local %s", it->syntax);
+	if (conf_arg_int(ctx, "local stratum", argv[1], 1, 15, &v))
+		return -1;
+	cfg->local_stratum = (int)v;
+	return 0;
+}
+
+static int h_ratelimit(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+		       int argc, char **argv)
+{
+	struct dconf *cfg = p;
+	long v;
+	int i;
+
+	if (argc % 2)
+		return conf_error(ctx, "ratelimit: expected: ratelimit %s", it->syntax);
+	for (i = 0; i < argc; i += 2) {
+		if (!strcmp(argv[i], "interval")) {
+			if (conf_arg_int(ctx, "ratelimit interval", argv[i + 1], -4, 12, &v))
+				return -1;
+			cfg->rl_interval = (int)v;
+		} else if (!strcmp(argv[i], "burst")) {
+			if (conf_arg_int(ctx, "ratelimit burst", argv[i + 1], 1, 256, &v))
+				return -1;
+			cfg->rl_burst = (int)v;
+		} else {
+			return conf_error(ctx, "ratelimit: unknown option '%s' (allowed: interval, burst)",
+					  argv[i]);
+		}
+	}
+	cfg->rl_enabled = true;
+	return 0;
+}
+
+static int h_clock(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+		   int argc, char **argv)
+{
+	struct dconf *cfg = p;
+	int i;
+
+	if (argc < 1)
+		return conf_error(ctx, "clock: expected: clock %s", it->syntax);
+	if (!strcmp(argv[0], "system"))
+		cfg->clock = CLK_KIND_SYSTEM;
+	else if (!strcmp(argv[0], "null"))
+		cfg->clock = CLK_KIND_NULL;
+	else if (!strcmp(argv[0], "virtual"))
+		cfg->clock = CLK_KIND_VIRTUAL;
+	else
+		return conf_error(ctx, "clock: '%s' is not a clock driver (allowed: system, virtual, null)",
+				  argv[0]);
+	if (argc > 1 && cfg->clock != CLK_KIND_VIRTUAL)
+		return conf_error(ctx, "clock %s takes no options", argv[0]);
+	if (argc % 2 == 0)
+		return conf_error(ctx, "clock virtual: expected: clock virtual [offset SECONDS] [freq PPM]");
+	for (i = 1; i < argc; i += 2) {
+		if (!strcmp(argv[i], "offset")) {
+			if (conf_arg_double(ctx, "clock virtual offset", argv[i + 1], -1e9, 1e9,
+					    &cfg->clock_offset))
+				return -1;
+		} else if (!strcmp(argv[i], "freq")) {
+			if (conf_arg_double(ctx, "clock virtual freq", argv[i + 1], -100000, 100000,
+					    &cfg->clock_freq))
+				return -1;
+		} else {
+			return conf_error(ctx, "clock virtual: unknown option '%s' (allowed: offset, freq)",
+					  argv[i]);
+		}
+	}
+	return 0;
+}
+
+static int h_log(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+		 int argc, char **argv)
+{
+	struct dconf *cfg = p;
+
+	if (argc == 1 && !strcmp(argv[0], "stderr"))
+		cfg->log_dest = LOG_DEST_STDERR;
+	else if (argc == 1 && !strcmp(argv[0], "syslog"))
+		cfg->log_dest = LOG_DEST_SYSLOG;
+	else if (argc == 1 && !strcmp(argv[0], "file"))
+		cfg->log_dest = LOG_DEST_FILE;
+	else
+		return conf_error(ctx, "log: expected: log %s", it->syntax);
+	return 0;
+}
+
+static int h_logfile(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+		     int argc, char **argv)
+{
+	struct dconf *cfg = p;
+
+	if (argc != 1 || strlen(argv[0]) >= sizeof(cfg->logfile))
+		return conf_error(ctx, "logfile: expected one path shorter than %zu characters",
+				  sizeof(cfg->logfile));
+	strcpy(cfg->logfile, argv[0]);
+	cfg->log_dest = LOG_DEST_FILE;
+	return 0;
+}
+
+static int h_loglevel(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+		      int argc, char **argv)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+	struct dconf *cfg = p;
+	size_t i;
+
+	for (i = 0; argc == 1 && i < ARRAY_LEN(names); i++) {
+		if (!strcmp(argv[0], names[i])) {
+			cfg->log_level = (enum log_level)i;
+			return 0;
+		}
+	}
+	return conf_error(ctx, "loglevel: expected: loglevel %s", it->syntax);
+}
+
+static const struct conf_item table[] = {
+	{ DC_PORT, "port", CONF_INT, FIELD(port), 0, 65535, "123", "N",
+	  "UDP port of the NTP server (0: no NTP server)", NULL, false },
+	{ DC_BINDADDRESS, "bindaddress", CONF_CUSTOM, 0, 0, 0, NULL, "ADDRESS",
+	  "address to serve on; repeatable (default: 0.0.0.0 and ::)", h_bindaddress, true },
+	{ DC_ALLOW, "allow", CONF_CUSTOM, 0, 0, 0, NULL, "all|ADDRESS[/PREFIX]",
+	  "serve these clients (nobody is served until allowed)", h_allow_deny, true },
+	{ DC_DENY, "deny", CONF_CUSTOM, 0, 0, 0, NULL, "all|ADDRESS[/PREFIX]",
+	  "do not serve these clients (most specific rule wins)", h_allow_deny, true },
+	{ DC_LOCAL, "local", CONF_CUSTOM, 0, 0, 0, NULL, "stratum N",
+	  "serve the local clock as synchronised at stratum N (1..15)", h_local, false },
+	{ DC_SERVE_OFFSET, "serve-offset", CONF_DOUBLE, FIELD(serve_offset), -4e9, 4e9, "0",
+	  "SECONDS", "shift every served timestamp by SECONDS (testing, training)", NULL, false },
+	{ DC_RATELIMIT, "ratelimit", CONF_CUSTOM, 0, 0, 0, NULL, "[interval I] [burst B]",
+	  "limit each client to one request per 2^I s on average, bursts of B", h_ratelimit,
+	  false },
+	{ DC_KOD, "kod", CONF_ONOFF, FIELD(kod), 0, 0, "on", "on|off",
+	  "answer rate-limited clients with KoD RATE (on) or drop silently (off)", NULL, false },
+	{ DC_WORKERS, "workers", CONF_INT, FIELD(workers), 0, NTP_SRV_MAX_WORKERS, "0", "N",
+	  "server worker threads (0: the main loop answers)", NULL, false },
+	{ DC_CONTROL, "control", CONF_STRING, FIELD(control), 0, 108, "/run/gnomond/gnomond.sock",
+	  "PATH", "control socket for gnomonctl", NULL, false },
+	{ DC_USER, "user", CONF_STRING, FIELD(user), 0, 64, NULL, "NAME",
+	  "drop root privileges to this user after binding", NULL, false },
+	{ DC_CLOCK, "clock", CONF_CUSTOM, 0, 0, 0, NULL,
+	  "system|null|virtual [offset SECONDS] [freq PPM]", "clock driver", h_clock, false },
+	{ DC_LOG, "log", CONF_CUSTOM, 0, 0, 0, NULL, "stderr|syslog|file",
+	  "where log messages go", h_log, false },
+	{ DC_LOGFILE, "logfile", CONF_CUSTOM, 0, 0, 0, NULL, "PATH",
+	  "log to this file", h_logfile, false },
+	{ DC_LOGLEVEL, "loglevel", CONF_CUSTOM, 0, 0, 0, NULL, "error|warning|info|debug",
+	  "most verbose level logged", h_loglevel, false },
+	{ DC_CLIENTLOGBITS, "clientlogbits", CONF_INT, FIELD(clientlog_bits), 8, 24, "16", "N",
+	  "log2 of the rate-limit table size (8 bytes a slot)", NULL, false },
+};
+
+void dconf_init(struct dconf *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->acl = acl_create();
+	cfg->rl_interval = 3;	/* chrony's ratelimit defaults */
+	cfg->rl_burst = 8;
+	cfg->clock = CLK_KIND_SYSTEM;
+	cfg->log_dest = LOG_DEST_STDERR;
+	cfg->log_level = LOG_LVL_INFO;
+	conf_apply_defaults(table, ARRAY_LEN(table), cfg);
+}
+
+void dconf_fini(struct dconf *cfg)
+{
+	acl_destroy(cfg->acl);
+	cfg->acl = NULL;
+}
+
+int dconf_parse_file(struct dconf *cfg, const char *path, struct conf_errors *errs)
+{
+	return conf_parse_file(table, ARRAY_LEN(table), cfg, path, errs);
+}
+
+int dconf_parse_buffer(struct dconf *cfg, const char *name, const char *buf, size_t len,
+		       struct conf_errors *errs)
+{
+	return conf_parse_buffer(table, ARRAY_LEN(table), cfg, name, buf, len, errs);
+}
+
+void dconf_print_help(void *fp)
+{
+	FILE *f = fp;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(table); i++)
+		fprintf(f, "  %-13s %-40s %s\n", table[i].name, table[i].syntax, table[i].help);
+}

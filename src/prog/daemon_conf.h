@@ -1,0 +1,52 @@
+/* daemon_conf: gnomond's configuration: the struct, the directive table and
+ * the handlers of directives with structured arguments. */
+#ifndef GNOMON_DAEMON_CONF_H
+#define GNOMON_DAEMON_CONF_H
+
+#include <stdbool.h>
+
+#include "clock/clk.h"
+#include "lib/conf.h"
+#include "lib/log.h"
+#include "net/acl.h"
+#include "ntp/ntp_srv.h"
+
+enum dconf_key {
+	DC_PORT, DC_BINDADDRESS, DC_ALLOW, DC_DENY, DC_LOCAL, DC_SERVE_OFFSET,
+	DC_RATELIMIT, DC_KOD, DC_WORKERS, DC_CONTROL, DC_USER, DC_CLOCK,
+	DC_LOG, DC_LOGFILE, DC_LOGLEVEL, DC_CLIENTLOGBITS,
+};
+
+struct dconf {
+	int port;
+	struct net_addr bind[NTP_SRV_MAX_BIND];
+	int n_bind;
+	struct acl *acl;
+	int local_stratum;		/* 0: no local reference */
+	double serve_offset;
+	bool rl_enabled;
+	int rl_interval;
+	int rl_burst;
+	bool kod;
+	int workers;
+	char control[108];
+	char user[64];
+	enum clk_kind clock;
+	double clock_offset, clock_freq;
+	enum log_dest log_dest;
+	char logfile[256];
+	enum log_level log_level;
+	int clientlog_bits;
+};
+
+/* Defaults into cfg (allocates the ACL). */
+void dconf_init(struct dconf *cfg);
+void dconf_fini(struct dconf *cfg);
+/* Parse a file or buffer into cfg; returns the error count. */
+int dconf_parse_file(struct dconf *cfg, const char *path, struct conf_errors *errs);
+int dconf_parse_buffer(struct dconf *cfg, const char *name, const char *buf, size_t len,
+		       struct conf_errors *errs);
+/* Print the directive table (name, syntax, help) to f. */
+void dconf_print_help(void *f);
+
+#endif

@@ -1,0 +1,390 @@
+/* gnomond: the gnomon time daemon. Wires the modules together in
+ * dependency order; all behaviour lives in the modules. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock/clk.h"
+#include "lib/log.h"
+#include "lib/loop.h"
+#include "lib/metrics.h"
+#include "lib/util.h"
+#include "mon/ctl.h"
+#include "ntp/ntp_srv.h"
+#include "prog/daemon_conf.h"
+#include "prog/privs.h"
+
+#define DEFAULT_CONFIG "/etc/gnomon/gnomond.conf"
+
+/* The configuration `make run` and a bare `gnomond -n` use. */
+static const char builtin_config[] =
+	"port 11123\n"
+	"bindaddress 127.0.0.1\n"
+	"bindaddress ::1\n"
+	"allow 127.0.0.0/8\n"
+	"allow ::1\n"
+	"local stratum 10\n"
+	"clock system\n";
+
+struct daemon {
+	struct dconf cfg;
+	struct loop *loop;
+	struct clk *clock;
+	struct clk_published published;
+	struct ntp_srv *srv;
+	struct ctl *ctl;
+	struct met_registry *metrics;
+	int8_t precision;
+	gt_ns local_ref_time;
+	char tmpdir[64];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: gnomond [-n] [-d] [-f FILE] [-e LINE]...\n"
+		"       gnomond --check-config [-f FILE] [-e LINE]...\n"
+		"  -f FILE          configuration file (default %s;\n"
+		"                   without -f and with -n: a built-in demo configuration)\n"
+		"  -e LINE          extra configuration line, after the file\n"
+		"  -n               stay in the foreground, log to stderr\n"
+		"  -d               debug logging\n"
+		"  --check-config   check the configuration and exit (0: valid)\n"
+		"  --help-config    list the directives\n"
+		"  --version\n", DEFAULT_CONFIG);
+}
+
+/* Publish the clock state. With `local stratum N` the local clock is the
+ * reference: synchronised, root delay 0, reference time refreshed every
+ * 64 s so it is never "now" (RFC 5905 reftime: last time set). */
+static void publish_clock(struct daemon *d)
+{
+	struct clk_snapshot s;
+	gt_ns now;
+
+	memset(&s, 0, sizeof(s));
+	d->clock->ops->get_map(d->clock, &s.map);
+	now = clk_map_apply(&s.map, gt_now(CLOCK_REALTIME));
+	s.q.precision = d->precision;
+	if (d->cfg.local_stratum) {
+		if (!d->local_ref_time || now - d->local_ref_time >= 64 * GT_NS_PER_S ||
+		    now < d->local_ref_time)
+			d->local_ref_time = now;
+		s.q.leap = CLK_LEAP_NONE;
+		s.q.stratum = (uint8_t)d->cfg.local_stratum;
+		s.q.refid = NTP_REFID_LOCAL;
+		s.q.ref_time = d->local_ref_time;
+		s.q.root_delay = 0;
+		s.q.root_disp = 0;
+	} else {
+		s.q.leap = CLK_LEAP_UNSYNC;
+		s.q.stratum = 16;
+	}
+	clk_publish(&d->published, &s);
+}
+
+static void on_tick(struct loop_timer *t, void *arg)
+{
+	(void)t;
+	publish_clock(arg);
+}
+
+static void on_terminate(int sig, void *arg)
+{
+	struct daemon *d = arg;
+
+	LOG_INFO("signal %d: exiting", sig);
+	loop_stop(d->loop);
+}
+
+static void on_hangup(int sig, void *arg)
+{
+	(void)sig;
+	(void)arg;
+	if (log_reopen())
+		LOG_WARN("cannot reopen the log file");
+	else
+		LOG_INFO("log reopened");
+}
+
+static int cmd_serverstats(void *arg, int argc, char **argv, struct json_out *j)
+{
+	struct daemon *d = arg;
+	struct ntp_srv_stats st;
+	int v;
+
+	(void)argc;
+	(void)argv;
+	if (!d->srv) {
+		json_str(j, "error", "the NTP server is not running (port 0)");
+		return -ENOENT;
+	}
+	ntp_srv_get_stats(d->srv, &st);
+	json_u64(j, "received", st.received);
+	json_u64(j, "answered", st.verdict[NTP_V_REPLY]);
+	json_u64(j, "kod_sent", st.verdict[NTP_V_KOD]);
+	json_u64(j, "ratelimited", st.ratelimited);
+	json_u64(j, "send_errors", st.send_errors);
+	json_obj_begin(j, "dropped");
+	for (v = NTP_V_DROP_SHORT; v < NTP_V_COUNT; v++)
+		json_u64(j, ntp_verdict_name(v), st.verdict[v]);
+	json_obj_end(j);
+	json_obj_begin(j, "version");
+	for (v = 1; v <= 4; v++) {
+		char k[2] = { (char)('0' + v), 0 };
+
+		json_u64(j, k, st.version[v]);
+	}
+	json_obj_end(j);
+	return 0;
+}
+
+static int cmd_metrics(void *arg, int argc, char **argv, struct json_out *j)
+{
+	struct daemon *d = arg;
+	size_t i;
+
+	(void)argc;
+	(void)argv;
+	json_obj_begin(j, "metrics");
+	for (i = 0; i < met_count(d->metrics); i++) {
+		const struct met_entry *e = met_get(d->metrics, i);
+
+		json_double(j, e->name, met_value(e));
+	}
+	json_obj_end(j);
+	return 0;
+}
+
+static int load_config(struct dconf *cfg, const char *path, char **extra, int n_extra,
+		       bool builtin)
+{
+	struct conf_errors errs;
+	int n = 0, i;
+
+	if (builtin)
+		n += dconf_parse_buffer(cfg, "<built-in>", builtin_config,
+					sizeof(builtin_config) - 1, &errs);
+	else
+		n += dconf_parse_file(cfg, path, &errs);
+	for (i = 0; i < errs.count && i < CONF_MAX_ERRORS; i++)
+		fprintf(stderr, "%s\n", errs.msg[i]);
+	for (i = 0; i < n_extra; i++) {
+		int k, e = dconf_parse_buffer(cfg, "-e", extra[i], strlen(extra[i]), &errs);
+
+		for (k = 0; k < errs.count && k < CONF_MAX_ERRORS; k++)
+			fprintf(stderr, "%s\n", errs.msg[k]);
+		n += e;
+	}
+	if (n > CONF_MAX_ERRORS)
+		fprintf(stderr, "(%d errors in all)\n", n);
+	return n;
+}
+
+static int make_parent_dir(const char *path)
+{
+	char dir[108];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int start_services(struct daemon *d)
+{
+	struct ntp_srv_config sc;
+	int rc, i;
+
+	memset(&sc, 0, sizeof(sc));
+	if (d->cfg.port) {
+		sc.port = (uint16_t)d->cfg.port;
+		sc.n_bind = d->cfg.n_bind;
+		for (i = 0; i < d->cfg.n_bind; i++)
+			sc.bind[i] = d->cfg.bind[i];
+		if (!sc.n_bind) {
+			net_addr_parse("0.0.0.0", &sc.bind[0]);
+			net_addr_parse("::", &sc.bind[1]);
+			sc.n_bind = 2;
+		}
+		sc.acl = d->cfg.acl;
+		sc.reply.serve_offset = gt_from_sec(d->cfg.serve_offset);
+		sc.reply.kod = d->cfg.kod;
+		sc.reply.kod_poll = d->cfg.rl_interval;
+		sc.rl_enabled = d->cfg.rl_enabled;
+		sc.rl_interval_log2 = d->cfg.rl_interval;
+		sc.rl_burst = (unsigned)d->cfg.rl_burst;
+		sc.rl_table_bits = (unsigned)d->cfg.clientlog_bits;
+		sc.workers = d->cfg.workers;
+		d->srv = ntp_srv_create(&sc, &d->published, &rc);
+		if (!d->srv) {
+			LOG_ERR("cannot start the NTP server: %s", strerror(-rc));
+			return rc;
+		}
+		ntp_srv_register_metrics(d->srv, d->metrics);
+		if (!acl_count(d->cfg.acl))
+			LOG_WARN("no `allow` directive: the NTP server answers nobody");
+	}
+	rc = make_parent_dir(d->cfg.control);
+	if (!rc)
+		d->ctl = ctl_create(d->cfg.control, d->loop, &rc);
+	if (!d->ctl) {
+		LOG_ERR("cannot create the control socket %s: %s", d->cfg.control, strerror(-rc));
+		return rc;
+	}
+	ctl_register(d->ctl, "serverstats", cmd_serverstats, d);
+	ctl_register(d->ctl, "metrics", cmd_metrics, d);
+	return 0;
+}
+
+static int drop_privileges(struct daemon *d)
+{
+	uid_t uid;
+	gid_t gid;
+	int rc;
+
+	if (!d->cfg.user[0])
+		return 0;
+	if (privs_lookup(d->cfg.user, &uid, &gid)) {
+		LOG_ERR("user '%s' does not exist", d->cfg.user);
+		return -ENOENT;
+	}
+	if (d->ctl && chown(d->cfg.control, uid, gid) < 0)
+		LOG_WARN("cannot hand the control socket to %s: %s", d->cfg.user, strerror(errno));
+	/* Only a system clock that may be adjusted needs CAP_SYS_TIME; in this
+	 * release the system driver is read-only, so nothing is kept. */
+	rc = privs_drop(uid, gid, false);
+	if (rc)
+		LOG_ERR("cannot drop privileges to %s: %s", d->cfg.user, strerror(-rc));
+	else
+		LOG_INFO("running as %s", d->cfg.user);
+	return rc;
+}
+
+static void print_demo_hint(const struct daemon *d)
+{
+	printf("gnomond: serving NTP on 127.0.0.1 and ::1 port %d (local stratum 10, system clock)\n"
+	       "  query it:      build/gnomonctl query 127.0.0.1 -p %d\n"
+	       "  server stats:  build/gnomonctl -s %s serverstats\n"
+	       "  stop:          Ctrl-C\n",
+	       d->srv ? ntp_srv_port(d->srv) : 0, d->srv ? ntp_srv_port(d->srv) : 0,
+	       d->cfg.control);
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "help-config", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon d;
+	const char *path = NULL;
+	char *extra[32];
+	int n_extra = 0, opt, rc;
+	bool foreground = false, check = false, debug = false, builtin;
+
+	while ((opt = getopt_long(argc, argv, "f:e:ndh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'f': path = optarg; break;
+		case 'e':
+			if (n_extra == (int)ARRAY_LEN(extra)) {
+				fprintf(stderr, "gnomond: too many -e options\n");
+				return 2;
+			}
+			extra[n_extra++] = optarg;
+			break;
+		case 'n': foreground = true; break;
+		case 'd': debug = true; break;
+		case 'C': check = true; break;
+		case 'H': dconf_print_help(stdout); return 0;
+		case 'V': printf("gnomond 0.1.0\n"); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	builtin = !path && foreground && !check;
+	if (!path)
+		path = DEFAULT_CONFIG;
+
+	memset(&d, 0, sizeof(d));
+	dconf_init(&d.cfg);
+	if (load_config(&d.cfg, path, extra, n_extra, builtin)) {
+		dconf_fini(&d.cfg);
+		return 1;
+	}
+	if (check) {
+		printf("%s: configuration valid\n", path);
+		dconf_fini(&d.cfg);
+		return 0;
+	}
+	if (builtin) {
+		/* Demo mode: a control socket of our own in a temporary directory. */
+		snprintf(d.tmpdir, sizeof(d.tmpdir), "/tmp/gnomond.XXXXXX");
+		if (!mkdtemp(d.tmpdir)) {
+			perror("gnomond: mkdtemp");
+			return 1;
+		}
+		snprintf(d.cfg.control, sizeof(d.cfg.control), "%s/gnomond.sock", d.tmpdir);
+	}
+
+	log_set_level(debug ? LOG_LVL_DEBUG : d.cfg.log_level);
+	if (!foreground && d.cfg.log_dest == LOG_DEST_STDERR)
+		d.cfg.log_dest = LOG_DEST_SYSLOG;
+	if (log_open(d.cfg.log_dest, d.cfg.logfile, "gnomond"))
+		fprintf(stderr, "gnomond: cannot open log %s: %s\n", d.cfg.logfile, strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+
+	d.loop = loop_create();
+	d.metrics = met_create();
+	d.clock = clk_create(d.cfg.clock, d.cfg.clock_offset, d.cfg.clock_freq);
+	d.precision = clk_measure_precision();
+	publish_clock(&d);
+	rc = start_services(&d);
+	if (!rc && !foreground && daemon(0, 0) < 0)
+		rc = -errno;
+	if (!rc)
+		rc = drop_privileges(&d);
+	if (!rc && d.srv)
+		rc = ntp_srv_start(d.srv, d.loop);
+	if (!rc) {
+		loop_on_signal(d.loop, SIGINT, on_terminate, &d);
+		loop_on_signal(d.loop, SIGTERM, on_terminate, &d);
+		loop_on_signal(d.loop, SIGHUP, on_hangup, &d);
+		loop_timer_add(d.loop, GT_NS_PER_S, GT_NS_PER_S, on_tick, &d);
+		LOG_INFO("gnomond started: clock %s, precision 2^%d s, NTP port %d, %d worker(s), control %s",
+			 clk_name(d.clock), d.precision, d.srv ? ntp_srv_port(d.srv) : 0,
+			 d.cfg.workers, d.cfg.control);
+		if (builtin)
+			print_demo_hint(&d);
+		rc = loop_run(d.loop);
+	}
+
+	ntp_srv_destroy(d.srv);
+	ctl_destroy(d.ctl);
+	if (d.tmpdir[0])
+		rmdir(d.tmpdir);
+	met_destroy(d.metrics);
+	clk_destroy(d.clock);
+	loop_destroy(d.loop);
+	dconf_fini(&d.cfg);
+	log_close();
+	return rc ? 1 : 0;
+}

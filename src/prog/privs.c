@@ -1,0 +1,46 @@
+#include "prog/privs.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+int privs_lookup(const char *user, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (!pw)
+		return -ENOENT;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+int privs_drop(uid_t uid, gid_t gid, bool keep_sys_time)
+{
+	cap_value_t keep[] = { CAP_SYS_TIME };
+	cap_t caps;
+	int rc = 0;
+
+	/* Keep the permitted set across setuid so CAP_SYS_TIME can be
+	 * re-raised; everything else is cleared below. */
+	if (keep_sys_time && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return -errno;
+	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		return -errno;
+	caps = cap_init();
+	if (!caps)
+		return -ENOMEM;
+	if (keep_sys_time &&
+	    (cap_set_flag(caps, CAP_PERMITTED, 1, keep, CAP_SET) < 0 ||
+	     cap_set_flag(caps, CAP_EFFECTIVE, 1, keep, CAP_SET) < 0))
+		rc = -errno;
+	if (!rc && cap_set_proc(caps) < 0)
+		rc = -errno;
+	cap_free(caps);
+	if (!rc && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		rc = -errno;
+	return rc;
+}

@@ -1,0 +1,15 @@
+/* privs: drop root after the sockets are open, keeping only the
+ * capabilities the configured services need. */
+#ifndef GNOMON_PRIVS_H
+#define GNOMON_PRIVS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Look up user; 0 or -ENOENT. */
+int privs_lookup(const char *user, uid_t *uid, gid_t *gid);
+/* Switch to uid/gid, keeping CAP_SYS_TIME when keep_sys_time. Sets
+ * no_new_privs. Must be called before any thread is started. 0 or -errno. */
+int privs_drop(uid_t uid, gid_t gid, bool keep_sys_time);
+
+#endif
