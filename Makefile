@@ -1,0 +1,58 @@
+# Thin wrapper around meson. `make run` and `make test` install what they
+# need (Debian 12) the first time.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 30
+PYTEST ?= /usr/bin/python3 -m pytest
+
+.PHONY: all deps test-deps run test unit asan integration fuzz bench clean
+
+all: deps
+	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD)
+	ninja -C $(BUILD)
+
+deps:
+	@tools/deps.sh build
+
+test-deps:
+	@tools/deps.sh test
+
+run: all
+	$(BUILD)/gnomond -n
+
+unit: test-deps all
+	meson test -C $(BUILD) --print-errorlogs
+
+# Unit tests and the integration suite again on an ASan/UBSan build.
+asan: test-deps
+	@[ -f $(ASAN_BUILD)/build.ninja ] || CC=clang meson setup $(ASAN_BUILD) \
+		-Db_sanitize=address,undefined -Db_lundef=false -Dbench=false \
+		-Dc_args=-fno-sanitize-recover=all
+	ninja -C $(ASAN_BUILD)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C $(ASAN_BUILD) --print-errorlogs
+
+integration: test-deps all
+	GNOMOND=$(CURDIR)/$(BUILD)/gnomond GNOMONCTL=$(CURDIR)/$(BUILD)/gnomonctl \
+		$(PYTEST) tests/integration -q -p no:cacheprovider
+
+integration-asan: asan
+	GNOMOND=$(CURDIR)/$(ASAN_BUILD)/gnomond GNOMONCTL=$(CURDIR)/$(ASAN_BUILD)/gnomonctl \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(PYTEST) tests/integration -q -p no:cacheprovider
+
+fuzz: test-deps
+	@[ -f $(FUZZ_BUILD)/build.ninja ] || CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true \
+		-Dbench=false -Db_lundef=false
+	ninja -C $(FUZZ_BUILD)
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+test: unit integration integration-asan fuzz
+	@echo "all tests passed"
+
+bench: all
+	bench/server-bench.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install the Debian packages gnomon needs, only those missing.
+#   tools/deps.sh build   compiler and libraries
+#   tools/deps.sh test    build + unit/integration/fuzz test tools and real NTP peers
+set -euo pipefail
+
+build_pkgs=(gcc pkg-config meson ninja-build libcap-dev libjansson-dev)
+test_pkgs=(libcmocka-dev clang libclang-rt-14-dev chrony ntpsec-ntpdig sntp ntpdate
+	   python3 python3-ntplib python3-pytest iproute2 nftables faketime procps util-linux)
+
+want=("${build_pkgs[@]}")
+[ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}"
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+# Installing chrony must never start a daemon that could adjust this
+# machine's clock: forbid service starts for the duration of the install.
+created_policy=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+	$SUDO chmod 755 /usr/sbin/policy-rc.d
+	created_policy=1
+fi
+trap '[ -n "$created_policy" ] && $SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Belt and braces: if a chronyd was started anyway, stop it.
+if pgrep -x chronyd >/dev/null 2>&1 && command -v systemctl >/dev/null; then
+	$SUDO systemctl stop chrony 2>/dev/null || true
+fi
