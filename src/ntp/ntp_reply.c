@@ -24,8 +24,17 @@ const char *ntp_verdict_name(enum ntp_verdict v)
 enum ntp_verdict ntp_reply_classify(const uint8_t *req, size_t len, int *version)
 {
 	struct ntp_pkt p;
-	enum ntp_pkt_status st = ntp_pkt_decode(req, len, &p);
+	enum ntp_pkt_status st;
+	int mode = len ? req[0] & 7 : -1, vn = len ? (req[0] >> 3) & 7 : 0;
 
+	/* Mode 6 (RFC 9327) and mode 7 (ntpd private) have headers of 12
+	 * and 8 bytes: count them as what they are, not as short NTP. */
+	if ((mode == NTP_MODE_CONTROL || mode == NTP_MODE_PRIVATE) && vn >= 1 && vn <= 4 &&
+	    len <= NTP_MAX_LEN) {
+		*version = vn;
+		return mode == NTP_MODE_CONTROL ? NTP_V_DROP_CONTROL : NTP_V_DROP_PRIVATE;
+	}
+	st = ntp_pkt_decode(req, len, &p);
 	*version = st == NTP_PKT_SHORT || st == NTP_PKT_OVERSIZED ? 0 : p.version;
 	switch (st) {
 	case NTP_PKT_OK: break;

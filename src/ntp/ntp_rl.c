@@ -15,7 +15,7 @@ struct ntp_rl {
 	uint64_t mask;
 	uint64_t key;
 	uint64_t interval_us;
-	uint64_t limit_us;	/* burst * interval: allowed lead of TAT over now */
+	uint64_t limit_us;	/* (burst - 1) * interval: allowed lead of TAT over now */
 	int interval_log2;
 	gt_ns epoch;		/* monotonic time mapped to 0 */
 };
@@ -35,7 +35,9 @@ struct ntp_rl *ntp_rl_create(unsigned table_bits, int interval_log2, unsigned bu
 	rl->mask = ((uint64_t)1 << table_bits) - 1;
 	rl->key = hash_key | 1;
 	rl->interval_us = (uint64_t)llround(ldexp(1e6, interval_log2));
-	rl->limit_us = rl->interval_us * burst;
+	/* After B requests at one instant TAT lies B intervals ahead of now;
+	 * request B+1 must then be refused, so the bound is (B - 1) intervals. */
+	rl->limit_us = rl->interval_us * (burst - 1);
 	rl->interval_log2 = interval_log2;
 	rl->epoch = -1;
 	return rl;
@@ -85,7 +87,7 @@ bool ntp_rl_limited(struct ntp_rl *rl, const struct net_addr *a, gt_ns now)
 		tat = (old >> (64 - TAG_BITS)) == tag ? (old & TIME_MASK) : 0;
 		if (tat < t)
 			tat = t;
-		if (tat - t >= rl->limit_us)
+		if (tat - t > rl->limit_us)
 			return true;
 		next = tag << (64 - TAG_BITS) | ((tat + rl->interval_us) & TIME_MASK);
 	} while (!atomic_compare_exchange_weak_explicit(slot, &old, next,
