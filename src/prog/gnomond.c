@@ -42,6 +42,7 @@ struct daemon {
 	int8_t precision;
 	gt_ns local_ref_time;
 	char tmpdir[64];
+	bool made_ctl_dir;
 };
 
 static void usage(FILE *f)
@@ -186,6 +187,7 @@ static int load_config(struct dconf *cfg, const char *path, char **extra, int n_
 	return n;
 }
 
+/* Create the control socket's directory if missing; 1 when created. */
 static int make_parent_dir(const char *path)
 {
 	char dir[108];
@@ -196,9 +198,9 @@ static int make_parent_dir(const char *path)
 	if (!slash || slash == dir)
 		return 0;
 	*slash = '\0';
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
+	if (mkdir(dir, 0750) == 0)
+		return 1;
+	return errno == EEXIST ? 0 : -errno;
 }
 
 static int start_services(struct daemon *d)
@@ -236,7 +238,8 @@ static int start_services(struct daemon *d)
 			LOG_WARN("no `allow` directive: the NTP server answers nobody");
 	}
 	rc = make_parent_dir(d->cfg.control);
-	if (!rc)
+	d->made_ctl_dir = rc == 1;
+	if (rc >= 0)
 		d->ctl = ctl_create(d->cfg.control, d->loop, &rc);
 	if (!d->ctl) {
 		LOG_ERR("cannot create the control socket %s: %s", d->cfg.control, strerror(-rc));
@@ -261,6 +264,16 @@ static int drop_privileges(struct daemon *d)
 	}
 	if (d->ctl && chown(d->cfg.control, uid, gid) < 0)
 		LOG_WARN("cannot hand the control socket to %s: %s", d->cfg.user, strerror(errno));
+	if (d->made_ctl_dir) {
+		/* Our own directory: the unprivileged daemon removes the socket
+		 * at exit, so it must own it. */
+		char dir[108];
+
+		snprintf(dir, sizeof(dir), "%s", d->cfg.control);
+		*strrchr(dir, '/') = '\0';
+		if (chown(dir, uid, gid) < 0)
+			LOG_WARN("cannot hand %s to %s: %s", dir, d->cfg.user, strerror(errno));
+	}
 	/* Only a system clock that may be adjusted needs CAP_SYS_TIME; in this
 	 * release the system driver is read-only, so nothing is kept. */
 	rc = privs_drop(uid, gid, false);
