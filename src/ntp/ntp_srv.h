@@ -31,6 +31,7 @@ struct ntp_srv_config {
 	unsigned rl_burst;
 	unsigned rl_table_bits;
 	int workers;
+	int coalesce_us;		/* max receive-coalescing wait, workers only */
 };
 
 struct ntp_srv_stats {

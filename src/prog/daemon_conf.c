@@ -202,6 +202,9 @@ static const struct conf_item table[] = {
 	  "most verbose level logged", h_loglevel, false },
 	{ DC_CLIENTLOGBITS, "clientlogbits", CONF_INT, FIELD(clientlog_bits), 8, 24, "16", "N",
 	  "log2 of the rate-limit table size (8 bytes a slot)", NULL, false },
+	{ DC_COALESCE, "coalesce", CONF_INT, FIELD(coalesce_us), 0, 1000, "100", "MICROSECONDS",
+	  "busy workers wait up to this long to answer requests in batches (0: never)", NULL,
+	  false },
 };
 
 void dconf_init(struct dconf *cfg)

@@ -14,7 +14,7 @@
 enum dconf_key {
 	DC_PORT, DC_BINDADDRESS, DC_ALLOW, DC_DENY, DC_LOCAL, DC_SERVE_OFFSET,
 	DC_RATELIMIT, DC_KOD, DC_WORKERS, DC_CONTROL, DC_USER, DC_CLOCK,
-	DC_LOG, DC_LOGFILE, DC_LOGLEVEL, DC_CLIENTLOGBITS,
+	DC_LOG, DC_LOGFILE, DC_LOGLEVEL, DC_CLIENTLOGBITS, DC_COALESCE,
 };
 
 struct dconf {
@@ -37,6 +37,7 @@ struct dconf {
 	char logfile[256];
 	enum log_level log_level;
 	int clientlog_bits;
+	int coalesce_us;
 };
 
 /* Defaults into cfg (allocates the ACL). */

@@ -228,6 +228,7 @@ static int start_services(struct daemon *d)
 		sc.rl_burst = (unsigned)d->cfg.rl_burst;
 		sc.rl_table_bits = (unsigned)d->cfg.clientlog_bits;
 		sc.workers = d->cfg.workers;
+		sc.coalesce_us = d->cfg.coalesce_us;
 		d->srv = ntp_srv_create(&sc, &d->published, &rc);
 		if (!d->srv) {
 			LOG_ERR("cannot start the NTP server: %s", strerror(-rc));
