@@ -103,7 +103,7 @@ void json_double(struct json_out *j, const char *k, double v)
 {
 	key(j, k);
 	if (isfinite(v))
-		put(j, "%.9g", v);
+		put(j, "%.15g", v);	/* 1 ns at 10^6 s */
 	else
 		put(j, "null");
 }
