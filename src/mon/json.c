@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <inttypes.h>
 
 void json_init(struct json_out *j, char *buf, size_t cap)
@@ -34,18 +35,60 @@ static void put(struct json_out *j, const char *fmt, ...)
 	j->len += (size_t)n;
 }
 
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid
+ * (overlong forms, surrogates and code points above U+10FFFF included). */
+static int utf8_len(const unsigned char *p)
+{
+	int n, i;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		cp = p[0] & 0x1fu;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		cp = p[0] & 0x0fu;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		cp = p[0] & 0x07u;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3fu);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
 static void put_string(struct json_out *j, const char *s)
 {
-	const unsigned char *p;
+	const unsigned char *p = (const unsigned char *)s;
 
 	put(j, "\"");
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
+	while (*p) {
+		int n = utf8_len(p);
+
+		if (*p == '"' || *p == '\\') {
 			put(j, "\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
+		} else if (*p < 0x20 || *p == 0x7f) {
 			put(j, "\\u%04x", *p);
-		else
+		} else if (n > 1) {
+			put(j, "%.*s", n, (const char *)p);
+			p += n;
+			continue;
+		} else if (n == 0) {
+			put(j, "\\ufffd");	/* not UTF-8: replacement character */
+		} else {
 			put(j, "%c", *p);
+		}
+		p++;
 	}
 	put(j, "\"");
 }
@@ -102,9 +145,15 @@ void json_i64(struct json_out *j, const char *k, int64_t v)
 void json_double(struct json_out *j, const char *k, double v)
 {
 	key(j, k);
-	if (isfinite(v))
-		put(j, "%.15g", v);	/* 1 ns at 10^6 s */
-	else
+	if (isfinite(v)) {
+		/* The shortest of %.15g and %.17g that reads back as v. */
+		char tmp[32];
+
+		snprintf(tmp, sizeof(tmp), "%.15g", v);
+		if (strtod(tmp, NULL) != v)
+			snprintf(tmp, sizeof(tmp), "%.17g", v);
+		put(j, "%s", tmp);
+	} else
 		put(j, "null");
 }
 
