@@ -49,6 +49,15 @@ int sock_udp_open(const struct net_addr *a, uint16_t port, unsigned flags)
 	if ((flags & SOCK_REUSEPORT) &&
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0)
 		goto fail_errno;
+	if (flags & SOCK_BIG_RCVBUF) {
+		int size = SOCK_SERVER_RCVBUF;
+
+		/* FORCE passes net.core.rmem_max when we still have CAP_NET_ADMIN
+		 * (sockets are opened before privileges are dropped); otherwise
+		 * the kernel caps the plain request. Either way is not fatal. */
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	}
 	if (flags & SOCK_RX_TIMESTAMP) {
 		rc = enable_rx_timestamps(fd);
 		if (rc)

@@ -14,6 +14,10 @@
 
 #define SOCK_REUSEPORT 1u
 #define SOCK_RX_TIMESTAMP 2u
+/* A deep receive queue (SOCK_SERVER_RCVBUF) for busy servers: absorbs the
+ * bursts that arrive while a worker is descheduled. */
+#define SOCK_BIG_RCVBUF 4u
+#define SOCK_SERVER_RCVBUF (2 * 1024 * 1024)
 
 /* Open, configure and bind a UDP socket. Returns fd or -errno. */
 int sock_udp_open(const struct net_addr *a, uint16_t port, unsigned flags);

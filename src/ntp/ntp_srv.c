@@ -313,7 +313,7 @@ struct ntp_srv *ntp_srv_create(const struct ntp_srv_config *cfg,
 			       const struct clk_published *clock, int *err)
 {
 	struct ntp_srv *s = xcalloc(1, sizeof(*s));
-	unsigned flags = SOCK_RX_TIMESTAMP;
+	unsigned flags = SOCK_RX_TIMESTAMP | SOCK_BIG_RCVBUF;
 	uint64_t key = 0;
 	int i, rc;
 
