@@ -16,15 +16,20 @@
 
 int conf_error(struct conf_ctx *ctx, const char *fmt, ...)
 {
-	char msg[200];
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (ctx->errs->count < CONF_MAX_ERRORS)
-		snprintf(ctx->errs->msg[ctx->errs->count], sizeof(ctx->errs->msg[0]),
-			 "%s:%d: %s", ctx->file, ctx->line, msg);
+	if (ctx->errs->count < CONF_MAX_ERRORS) {
+		/* Straight into the slot: "file:line: " then the message. */
+		char *dst = ctx->errs->msg[ctx->errs->count];
+		size_t cap = sizeof(ctx->errs->msg[0]);
+		int n = snprintf(dst, cap, "%s:%d: ", ctx->file, ctx->line);
+
+		if (n >= 0 && (size_t)n < cap) {
+			va_start(ap, fmt);
+			vsnprintf(dst + n, cap - (size_t)n, fmt, ap);
+			va_end(ap);
+		}
+	}
 	ctx->errs->count++;
 	return -EINVAL;
 }

@@ -26,7 +26,7 @@ enum conf_type {
 
 struct conf_errors {
 	int count;
-	char msg[CONF_MAX_ERRORS][256];
+	char msg[CONF_MAX_ERRORS][640];
 };
 
 struct conf_ctx {

@@ -7,6 +7,8 @@
 
 #include "lib/util.h"
 
+static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
 struct acl_rule {
 	struct net_addr net;
 	int prefix;
@@ -109,14 +111,26 @@ int acl_add(struct acl *acl, const char *spec, bool allow, const char **why)
 	maxp = net.family == AF_INET ? 32 : 128;
 	prefix = maxp;
 	if (slash) {
+		const char *d = slash + 1;
 		char *end;
 
-		prefix = strtol(slash + 1, &end, 10);
-		if (end == slash + 1 || *end || prefix < 0 || prefix > maxp) {
+		/* Digits only: strtol alone would take "+8", "-0" or " 8". */
+		prefix = *d >= '0' && *d <= '9' ? strtol(d, &end, 10) : -1;
+		if (prefix < 0 || *end || prefix > maxp) {
 			*why = net.family == AF_INET ? "prefix length must be 0..32"
 						     : "prefix length must be 0..128";
 			return -EINVAL;
 		}
+	}
+	/* Clients are matched with v4-mapped addresses turned into IPv4
+	 * (net_addr_from_sockaddr), so a rule for ::ffff:a.b.c.d/96+n is the
+	 * IPv4 rule a.b.c.d/n; written as IPv6 it could never match. */
+	if (net.family == AF_INET6 && prefix >= 96 && !memcmp(net.a, v4mapped, 12)) {
+		memmove(net.a, net.a + 12, 4);
+		memset(net.a + 4, 0, 12);
+		net.family = AF_INET;
+		prefix -= 96;
+		maxp = 32;
 	}
 	/* Clear host bits so two spellings of one network compare equal. */
 	for (i = (int)prefix; i < maxp; i++)

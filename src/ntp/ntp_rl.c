@@ -17,7 +17,7 @@ struct ntp_rl {
 	uint64_t interval_us;
 	uint64_t limit_us;	/* (burst - 1) * interval: allowed lead of TAT over now */
 	int interval_log2;
-	gt_ns epoch;		/* monotonic time mapped to 0 */
+	_Atomic gt_ns epoch;	/* monotonic time mapped to 0; -1 until the first request */
 };
 
 struct ntp_rl *ntp_rl_create(unsigned table_bits, int interval_log2, unsigned burst,
@@ -39,7 +39,7 @@ struct ntp_rl *ntp_rl_create(unsigned table_bits, int interval_log2, unsigned bu
 	 * request B+1 must then be refused, so the bound is (B - 1) intervals. */
 	rl->limit_us = rl->interval_us * (burst - 1);
 	rl->interval_log2 = interval_log2;
-	rl->epoch = -1;
+	atomic_init(&rl->epoch, -1);
 	return rl;
 }
 
@@ -77,11 +77,16 @@ bool ntp_rl_limited(struct ntp_rl *rl, const struct net_addr *a, gt_ns now)
 	uint64_t h = addr_hash(rl, a), tag = h >> (64 - TAG_BITS), t, old, tat, next;
 	_Atomic uint64_t *slot = &rl->slots[h & rl->mask];
 
-	/* The epoch is set once by whichever thread sees the first request;
-	 * a race only shifts the origin by a few microseconds. */
-	if (rl->epoch < 0)
-		rl->epoch = now;
-	t = (uint64_t)((now - rl->epoch) / GT_NS_PER_US) + 1;	/* 0 marks an empty slot */
+	gt_ns epoch = atomic_load_explicit(&rl->epoch, memory_order_relaxed), unset = -1;
+
+	/* The first request fixes the origin; a losing racer reads the winner's. */
+	if (epoch < 0 && !atomic_compare_exchange_strong(&rl->epoch, &unset, now))
+		epoch = unset;
+	else if (epoch < 0)
+		epoch = now;
+	if (now < epoch)
+		now = epoch;
+	t = (uint64_t)((now - epoch) / GT_NS_PER_US) + 1;	/* 0 marks an empty slot */
 	old = atomic_load_explicit(slot, memory_order_relaxed);
 	do {
 		tat = (old >> (64 - TAG_BITS)) == tag ? (old & TIME_MASK) : 0;

@@ -234,7 +234,8 @@ static void test_bad_specs(void **state)
 		"", "garbage", "10.0.0.0/33", "10.0.0.0/99", "::/129", "2001:db8::/200",
 		"10.0.0.0/", "10.0.0.0/abc", "10.0.0.0/8x", "10.0.0.0/-1", "10.0.0.0/8/8",
 		"1.2.3.4.5", "256.0.0.1", "1.2.3", "10.0.0.0 /8", "/8", "all/0", "2001:db8:::1",
-		"localhost", "10.0.0.0/999999999999999999999",
+		"localhost", "10.0.0.0/999999999999999999999", "10.0.0.0/+8", "10.0.0.0/-0",
+		"10.0.0.0/ 8",
 		"1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc:dddd:eeee:ffff",
 	};
 	struct acl *acl = *state;
@@ -325,6 +326,23 @@ static void test_v4_mapped_from_sockaddr(void **state)
 	assert_int_equal(a.family, AF_INET6);
 }
 
+/* A rule written as a v4-mapped IPv6 prefix is the IPv4 rule it maps to,
+ * since clients are matched in their IPv4 form. */
+static void test_v4_mapped_rule(void **state)
+{
+	struct acl *acl = *state;
+
+	add_ok(acl, "::ffff:192.0.2.0/120", true);
+	add_ok(acl, "::ffff:198.18.0.7", true);
+	assert_allowed(acl, "192.0.2.5");
+	assert_allowed(acl, "198.18.0.7");
+	assert_denied(acl, "192.0.3.1");
+	assert_denied(acl, "198.18.0.8");
+	/* Shorter than /96 it is a real IPv6 rule, and matches no IPv4 client. */
+	add_ok(acl, "::ffff:0:0/80", true);
+	assert_denied(acl, "192.0.3.1");
+}
+
 static void test_addr_basics(void **state)
 {
 	struct net_addr a, b;
@@ -385,6 +403,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_specs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v4_mapped_from_sockaddr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v4_mapped_rule, setup, teardown),
 		cmocka_unit_test(test_addr_basics),
 	};
 
