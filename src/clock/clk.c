@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timex.h>
 
 #include "lib/util.h"
 
@@ -32,8 +33,46 @@ void clk_read_snapshot(const struct clk_published *p, struct clk_snapshot *out)
 	} while ((s1 & 1) || s1 != s2);
 }
 
-/* system: CLOCK_REALTIME itself. Adjusting it arrives with the discipline;
- * until then the driver is read-only and refuses adjustments. */
+/* system: CLOCK_REALTIME itself, adjusted through clock_adjtime(2). This
+ * is the only place in gnomon that changes the machine's clock. The kernel
+ * applies the frequency to CLOCK_REALTIME itself, so the map stays the
+ * identity. Without CAP_SYS_TIME every adjustment fails with EPERM. */
+#define SYSTEM_MAX_PPM 500.0	/* the kernel's ADJ_FREQUENCY limit */
+
+static int system_step(struct clk *c, gt_ns delta)
+{
+	struct timex tx = { .modes = ADJ_SETOFFSET | ADJ_NANO };
+	struct timespec ts = gt_to_timespec(delta);
+
+	(void)c;
+	tx.time.tv_sec = ts.tv_sec;
+	tx.time.tv_usec = ts.tv_nsec;	/* nanoseconds with ADJ_NANO */
+	return clock_adjtime(CLOCK_REALTIME, &tx) < 0 ? -errno : 0;
+}
+
+static int system_set_freq(struct clk *c, double ppm)
+{
+	struct timex tx = { .modes = ADJ_FREQUENCY };
+
+	(void)c;
+	if (!isfinite(ppm) || fabs(ppm) > SYSTEM_MAX_PPM)
+		return -ERANGE;
+	/* ADJ_FREQUENCY takes ppm scaled by 2^16. */
+	tx.freq = lround(ppm * 65536.0);
+	return clock_adjtime(CLOCK_REALTIME, &tx) < 0 ? -errno : 0;
+}
+
+static int system_get_freq(struct clk *c, double *ppm)
+{
+	struct timex tx = { .modes = 0 };
+
+	(void)c;
+	if (clock_adjtime(CLOCK_REALTIME, &tx) < 0)
+		return -errno;
+	*ppm = (double)tx.freq / 65536.0;
+	return 0;
+}
+
 static int identity_map(struct clk *c, struct clk_map *m)
 {
 	(void)c;
@@ -47,7 +86,7 @@ static int zero_freq(struct clk *c, double *ppm) { (void)c; *ppm = 0; return 0; 
 static void free_clk(struct clk *c) { free(c); }
 
 static const struct clk_ops system_ops = {
-	"system", identity_map, refuse_step, refuse_freq, zero_freq, free_clk,
+	"system", identity_map, system_step, system_set_freq, system_get_freq, free_clk,
 };
 
 /* null: measure only; reads CLOCK_REALTIME and never adjusts anything. */

@@ -168,6 +168,113 @@ static int h_loglevel(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 	return conf_error(ctx, "loglevel: expected: loglevel %s", it->syntax);
 }
 
+/* server|pool HOST [port N] [iburst] [minpoll N] [maxpoll N] [key ID]
+ *   [prefer] [noselect] [version N] [maxsources N] (chrony syntax). */
+static int h_server(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+		    int argc, char **argv)
+{
+	struct dconf *cfg = p;
+	struct dconf_source *src;
+	struct ntp_client_cfg *o;
+	long v;
+	int i;
+
+	if (argc < 1)
+		return conf_error(ctx, "%s: expected: %s %s", it->name, it->name, it->syntax);
+	if (cfg->n_sources == DCONF_MAX_SOURCES)
+		return conf_error(ctx, "at most %d server and pool lines", DCONF_MAX_SOURCES);
+	if (strlen(argv[0]) >= sizeof(src->host))
+		return conf_error(ctx, "%s: host name too long", it->name);
+	src = &cfg->sources[cfg->n_sources];
+	memset(src, 0, sizeof(*src));
+	strcpy(src->host, argv[0]);
+	src->pool = it->key == DC_POOL;
+	src->maxsources = 4;
+	o = &src->opts;
+	o->port = 123;
+	o->minpoll = 6;
+	o->maxpoll = 10;
+	o->version = 4;
+	for (i = 1; i < argc; i++) {
+		const char *opt = argv[i];
+		bool has_arg = i + 1 < argc;
+
+		if (!strcmp(opt, "iburst")) {
+			o->iburst = true;
+		} else if (!strcmp(opt, "prefer")) {
+			o->flags |= SYNC_SRC_PREFER;
+		} else if (!strcmp(opt, "noselect")) {
+			o->flags |= SYNC_SRC_NOSELECT;
+		} else if (!strcmp(opt, "port") && has_arg) {
+			if (conf_arg_int(ctx, "port", argv[++i], 1, 65535, &v))
+				return -1;
+			o->port = (uint16_t)v;
+		} else if (!strcmp(opt, "minpoll") && has_arg) {
+			if (conf_arg_int(ctx, "minpoll", argv[++i], -4, 17, &v))
+				return -1;
+			o->minpoll = (int)v;
+		} else if (!strcmp(opt, "maxpoll") && has_arg) {
+			if (conf_arg_int(ctx, "maxpoll", argv[++i], -4, 17, &v))
+				return -1;
+			o->maxpoll = (int)v;
+		} else if (!strcmp(opt, "key") && has_arg) {
+			if (conf_arg_int(ctx, "key", argv[++i], 1, 0xffffffffL, &v))
+				return -1;
+			o->key = (uint32_t)v;
+		} else if (!strcmp(opt, "version") && has_arg) {
+			if (conf_arg_int(ctx, "version", argv[++i], 1, 4, &v))
+				return -1;
+			o->version = (int)v;
+		} else if (!strcmp(opt, "maxsources") && has_arg && src->pool) {
+			if (conf_arg_int(ctx, "maxsources", argv[++i], 1, 16, &v))
+				return -1;
+			src->maxsources = (int)v;
+		} else {
+			return conf_error(ctx, "%s: unknown or incomplete option '%s' (allowed: port N, "
+					  "iburst, minpoll N, maxpoll N, key ID, prefer, noselect, "
+					  "version N%s)", it->name, opt, src->pool ? ", maxsources N" : "");
+		}
+	}
+	if (o->maxpoll < o->minpoll)
+		return conf_error(ctx, "%s: maxpoll %d is below minpoll %d", it->name, o->maxpoll,
+				  o->minpoll);
+	strlcpy_checked(o->name, src->host, sizeof(o->name));	/* long names: shown cut */
+	cfg->n_sources++;
+	return 0;
+}
+
+static int h_makestep(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+		      int argc, char **argv)
+{
+	struct dconf *cfg = p;
+	long v;
+
+	if (argc != 2)
+		return conf_error(ctx, "makestep: expected: makestep %s", it->syntax);
+	if (conf_arg_double(ctx, "makestep threshold", argv[0], 0, 1e9, &cfg->makestep_threshold) ||
+	    conf_arg_int(ctx, "makestep limit", argv[1], -1, 1000000, &v))
+		return -1;
+	cfg->makestep_limit = (int)v;
+	return 0;
+}
+
+static int h_maxchange(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+		       int argc, char **argv)
+{
+	struct dconf *cfg = p;
+	long start, ignore;
+
+	if (argc != 3)
+		return conf_error(ctx, "maxchange: expected: maxchange %s", it->syntax);
+	if (conf_arg_double(ctx, "maxchange offset", argv[0], 0, 1e9, &cfg->maxchange_offset) ||
+	    conf_arg_int(ctx, "maxchange start", argv[1], 0, 1000000, &start) ||
+	    conf_arg_int(ctx, "maxchange ignore", argv[2], -1, 1000000, &ignore))
+		return -1;
+	cfg->maxchange_start = (int)start;
+	cfg->maxchange_ignore = (int)ignore;
+	return 0;
+}
+
 static const struct conf_item table[] = {
 	{ DC_PORT, "port", CONF_INT, FIELD(port), 0, 65535, "123", "N",
 	  "UDP port of the NTP server (0: no NTP server)", NULL, false },
@@ -205,6 +312,23 @@ static const struct conf_item table[] = {
 	{ DC_COALESCE, "coalesce", CONF_INT, FIELD(coalesce_us), 0, 1000, "100", "MICROSECONDS",
 	  "busy workers wait up to this long to answer requests in batches (0: never)", NULL,
 	  false },
+	{ DC_SERVER, "server", CONF_CUSTOM, 0, 0, 0, NULL,
+	  "HOST [port N] [iburst] [minpoll N] [maxpoll N] [key ID] [prefer] [noselect] [version N]",
+	  "an upstream NTP server; repeatable", h_server, true },
+	{ DC_POOL, "pool", CONF_CUSTOM, 0, 0, 0, NULL, "NAME [maxsources N] [server options]",
+	  "every address of NAME (up to maxsources) as a server; repeatable", h_server, true },
+	{ DC_MAKESTEP, "makestep", CONF_CUSTOM, 0, 0, 0, NULL, "THRESHOLD LIMIT",
+	  "step the clock if off by more than THRESHOLD s in the first LIMIT updates (-1: always)",
+	  h_makestep, false },
+	{ DC_MAXCHANGE, "maxchange", CONF_CUSTOM, 0, 0, 0, NULL, "OFFSET START IGNORE",
+	  "after START updates, ignore corrections over OFFSET s up to IGNORE times, then exit",
+	  h_maxchange, false },
+	{ DC_MAXDISTANCE, "maxdistance", CONF_DOUBLE, FIELD(maxdistance), 0.001, 100, "3",
+	  "SECONDS", "sources with a larger root distance are not selected", NULL, false },
+	{ DC_MINSOURCES, "minsources", CONF_INT, FIELD(minsources), 1, 64, "1", "N",
+	  "selectable sources needed before the clock is disciplined", NULL, false },
+	{ DC_DRIFTFILE, "driftfile", CONF_STRING, FIELD(driftfile), 0, 256, NULL, "PATH",
+	  "where the clock's frequency error is kept across restarts", NULL, false },
 };
 
 void dconf_init(struct dconf *cfg)

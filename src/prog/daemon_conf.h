@@ -9,12 +9,25 @@
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "net/acl.h"
+#include "ntp/ntp_client.h"
 #include "ntp/ntp_srv.h"
 
 enum dconf_key {
 	DC_PORT, DC_BINDADDRESS, DC_ALLOW, DC_DENY, DC_LOCAL, DC_SERVE_OFFSET,
 	DC_RATELIMIT, DC_KOD, DC_WORKERS, DC_CONTROL, DC_USER, DC_CLOCK,
 	DC_LOG, DC_LOGFILE, DC_LOGLEVEL, DC_CLIENTLOGBITS, DC_COALESCE,
+	DC_SERVER, DC_POOL, DC_MAKESTEP, DC_MAXCHANGE, DC_MAXDISTANCE, DC_MINSOURCES,
+	DC_DRIFTFILE,
+};
+
+#define DCONF_MAX_SOURCES 32
+
+/* A `server` or `pool` line; the name is resolved when gnomond starts. */
+struct dconf_source {
+	char host[256];
+	bool pool;
+	int maxsources;			/* pool: addresses used */
+	struct ntp_client_cfg opts;	/* addr filled at start */
 };
 
 struct dconf {
@@ -38,6 +51,15 @@ struct dconf {
 	enum log_level log_level;
 	int clientlog_bits;
 	int coalesce_us;
+	struct dconf_source sources[DCONF_MAX_SOURCES];
+	int n_sources;
+	double makestep_threshold;
+	int makestep_limit;
+	double maxchange_offset;
+	int maxchange_start, maxchange_ignore;
+	double maxdistance;
+	int minsources;
+	char driftfile[256];
 };
 
 /* Defaults into cfg (allocates the ACL). */

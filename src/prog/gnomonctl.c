@@ -19,6 +19,9 @@ static void usage(FILE *f)
 		"commands:\n"
 		"  serverstats                    NTP server counters\n"
 		"  metrics                        every registered metric\n"
+		"  sources                        upstream sources, like chronyc sources\n"
+		"  sourcestats                    per-source statistics\n"
+		"  tracking                       the clock and its reference\n"
 		"  query HOST [-p PORT] [-n N]    measure an NTP server (like ntpdate -q)\n"
 		"options:\n"
 		"  -s SOCKET   control socket (default %s)\n"
@@ -103,6 +106,82 @@ static void print_serverstats(json_t *o)
 #undef NUM
 }
 
+/* Seconds as a short human figure: 12ns, 3.4us, 5.6ms, 7.8s. */
+static const char *human(double s, char *buf, size_t len)
+{
+	double a = s < 0 ? -s : s;
+
+	if (a < 1e-6)
+		snprintf(buf, len, "%+.0fns", s * 1e9);
+	else if (a < 1e-3)
+		snprintf(buf, len, "%+.1fus", s * 1e6);
+	else if (a < 1)
+		snprintf(buf, len, "%+.1fms", s * 1e3);
+	else
+		snprintf(buf, len, "%+.3fs", s);
+	return buf;
+}
+
+#define JNUM(o, k) json_number_value(json_object_get((o), (k)))
+#define JINT(o, k) ((long long)json_integer_value(json_object_get((o), (k))))
+#define JSTR(o, k) (json_string_value(json_object_get((o), (k))) ? \
+		    json_string_value(json_object_get((o), (k))) : "")
+
+static void print_sources(json_t *o, bool stats)
+{
+	json_t *arr = json_object_get(o, "sources"), *src;
+	size_t i;
+	char a[32], b[32], c[32];
+
+	if (stats)
+		printf("%-27s %5s %8s %9s %9s %10s %10s\n", "Name/IP address", "NP", "Freq ppm",
+		       "Skew ppm", "Offset", "Jitter", "Timeouts");
+	else
+		printf("MS %-27s %7s %4s %5s %6s %-24s\n", "Name/IP address", "Stratum", "Poll",
+		       "Reach", "LastRx", "Last sample");
+	printf("==============================================================================\n");
+	json_array_foreach(arr, i, src) {
+		if (stats) {
+			printf("%-27.27s %5lld %8.3f %9.3f %9s %10s %10lld\n", JSTR(src, "name"),
+			       JINT(src, "samples"), JNUM(src, "freq_ppm"), JNUM(src, "skew_ppm"),
+			       human(JNUM(src, "offset"), a, sizeof(a)),
+			       human(JNUM(src, "jitter"), b, sizeof(b)), JINT(src, "timeouts"));
+			continue;
+		}
+		printf("^%s %-27.27s %7lld %4lld %5llo ", JSTR(src, "state"), JSTR(src, "name"),
+		       JINT(src, "stratum"), JINT(src, "poll"), JINT(src, "reach"));
+		if (JNUM(src, "last_rx_ago") < 0)
+			printf("%6s -\n", "-");
+		else
+			printf("%6.0f %s +/- %s\n", JNUM(src, "last_rx_ago"),
+			       human(JNUM(src, "last_offset"), a, sizeof(a)),
+			       human(JNUM(src, "last_delay") / 2, c, sizeof(c)));
+	}
+}
+
+static void print_tracking(json_t *o)
+{
+	char a[32];
+
+	printf("Reference ID    : %s (%s)\n", JSTR(o, "refid"),
+	       json_object_get(o, "reference") ? JSTR(o, "reference") : "none");
+	printf("Stratum         : %lld\n", JINT(o, "stratum"));
+	printf("Ref time (UTC)  : %.6f\n", JNUM(o, "ref_time"));
+	printf("Clock           : %s, %s from the system clock\n", JSTR(o, "clock"),
+	       human(JNUM(o, "clock_minus_system"), a, sizeof(a)));
+	if (json_object_get(o, "last_offset")) {
+		printf("Last offset     : %+.9f seconds\n", JNUM(o, "last_offset"));
+		printf("RMS offset      : %.9f seconds\n", JNUM(o, "rms_offset"));
+		printf("Frequency       : %.3f ppm\n", JNUM(o, "frequency_ppm"));
+		printf("Residual freq   : %+.3f ppm\n", JNUM(o, "residual_freq_ppm"));
+		printf("Skew            : %.3f ppm\n", JNUM(o, "skew_ppm"));
+		printf("Steps           : %lld\n", JINT(o, "steps"));
+	}
+	printf("Root delay      : %.9f seconds\n", JNUM(o, "root_delay"));
+	printf("Root dispersion : %.9f seconds\n", JNUM(o, "root_dispersion"));
+	printf("Leap status     : %s\n", JSTR(o, "leap"));
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -155,7 +234,7 @@ int main(int argc, char **argv)
 			strcat(req, " ");
 		strcat(req, argv[i]);
 	}
-	rc = ctl_request(sock, req, reply, sizeof(reply));
+	rc = ctl_request(sock, strcmp(req, "sourcestats") ? req : "sources", reply, sizeof(reply));
 	if (rc) {
 		fprintf(stderr, "gnomonctl: %s: %s\n", sock, strerror(-rc));
 		return 1;
@@ -174,6 +253,12 @@ int main(int argc, char **argv)
 		printf("%s\n", reply);
 	else if (!strcmp(req, "serverstats"))
 		print_serverstats(o);
+	else if (!strcmp(req, "sources"))
+		print_sources(o, false);
+	else if (!strcmp(req, "sourcestats"))
+		print_sources(o, true);
+	else if (!strcmp(req, "tracking"))
+		print_tracking(o);
 	else
 		print_flat(o, "");
 	json_decref(o);

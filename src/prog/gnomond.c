@@ -275,9 +275,8 @@ static int drop_privileges(struct daemon *d)
 		if (chown(dir, uid, gid) < 0)
 			LOG_WARN("cannot hand %s to %s: %s", dir, d->cfg.user, strerror(errno));
 	}
-	/* Only a system clock that may be adjusted needs CAP_SYS_TIME; in this
-	 * release the system driver is read-only, so nothing is kept. */
-	rc = privs_drop(uid, gid, false);
+	/* Only a system clock disciplined from sources needs CAP_SYS_TIME. */
+	rc = privs_drop(uid, gid, d->cfg.clock == CLK_KIND_SYSTEM && d->cfg.n_sources > 0);
 	if (rc)
 		LOG_ERR("cannot drop privileges to %s: %s", d->cfg.user, strerror(-rc));
 	else

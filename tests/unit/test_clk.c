@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/capability.h>
+#include <sys/prctl.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -115,33 +118,84 @@ static void test_virtual_set_freq_continuous(void **state)
 	clk_destroy(c);
 }
 
-static void test_system_and_null_refuse(void **state)
+static void test_null_refuses(void **state)
 {
-	static const enum clk_kind kinds[] = { CLK_KIND_SYSTEM, CLK_KIND_NULL };
-	static const char *const names[] = { "system", "null" };
-	size_t i;
+	struct clk *c = clk_create(CLK_KIND_NULL, 5.0, 10.0);	/* ignored */
+	struct clk_map m;
+	double ppm = 99;
+	gt_ns real, now;
 
 	(void)state;
-	for (i = 0; i < 2; i++) {
-		struct clk *c = clk_create(kinds[i], 5.0, 10.0);	/* ignored */
-		struct clk_map m;
-		double ppm = 99;
-		gt_ns real, now;
-
-		assert_non_null(c);
-		assert_string_equal(clk_name(c), names[i]);
-		assert_int_equal(c->ops->get_map(c, &m), 0);
-		assert_true(m.offset == 0 && m.rate == 0);
-		assert_int_equal(c->ops->step(c, S(1)), -ENOTSUP);
-		assert_int_equal(c->ops->set_freq(c, 1.0), -ENOTSUP);
-		assert_int_equal(c->ops->get_freq(c, &ppm), 0);
-		assert_true(ppm == 0);
-		real = gt_now(CLOCK_REALTIME);
-		now = clk_now(c);
-		assert_true(now >= real && now - real < MS(100));
-		clk_destroy(c);
-	}
+	assert_non_null(c);
+	assert_string_equal(clk_name(c), "null");
+	assert_int_equal(c->ops->get_map(c, &m), 0);
+	assert_true(m.offset == 0 && m.rate == 0);
+	assert_int_equal(c->ops->step(c, S(1)), -ENOTSUP);
+	assert_int_equal(c->ops->set_freq(c, 1.0), -ENOTSUP);
+	assert_int_equal(c->ops->get_freq(c, &ppm), 0);
+	assert_true(ppm == 0);
+	real = gt_now(CLOCK_REALTIME);
+	now = clk_now(c);
+	assert_true(now >= real && now - real < MS(100));
+	clk_destroy(c);
 	clk_destroy(NULL);
+}
+
+/* Drop CAP_SYS_TIME for good (bounding, permitted, effective, inheritable)
+ * and confirm it is gone; only then may the system driver be exercised. */
+static bool sys_time_dropped(void)
+{
+	cap_value_t v[] = { CAP_SYS_TIME };
+	cap_flag_value_t eff = CAP_SET, prm = CAP_SET;
+	cap_t caps;
+
+	prctl(PR_CAPBSET_DROP, CAP_SYS_TIME, 0, 0, 0);
+	caps = cap_get_proc();
+	if (!caps)
+		return false;
+	cap_set_flag(caps, CAP_EFFECTIVE, 1, v, CAP_CLEAR);
+	cap_set_flag(caps, CAP_PERMITTED, 1, v, CAP_CLEAR);
+	cap_set_flag(caps, CAP_INHERITABLE, 1, v, CAP_CLEAR);
+	cap_set_proc(caps);
+	cap_free(caps);
+	caps = cap_get_proc();
+	if (!caps)
+		return false;
+	cap_get_flag(caps, CAP_SYS_TIME, CAP_EFFECTIVE, &eff);
+	cap_get_flag(caps, CAP_SYS_TIME, CAP_PERMITTED, &prm);
+	cap_free(caps);
+	return eff == CAP_CLEAR && prm == CAP_CLEAR;
+}
+
+/* The system driver adjusts CLOCK_REALTIME. The machine's clock must never
+ * move in a test, so this runs only after CAP_SYS_TIME is gone, and checks
+ * that every adjustment is refused by the kernel (EPERM) or by the driver's
+ * own range check, and that the clock did not move. */
+static void test_system_without_cap_sys_time(void **state)
+{
+	struct clk *c;
+	struct clk_map m;
+	double ppm = 12345;
+	gt_ns gap_before, gap_after;
+
+	(void)state;
+	if (!sys_time_dropped())
+		fail_msg("could not drop CAP_SYS_TIME: refusing to exercise the system driver");
+	c = clk_create(CLK_KIND_SYSTEM, 5.0, 10.0);
+	assert_non_null(c);
+	assert_string_equal(clk_name(c), "system");
+	assert_int_equal(c->ops->get_map(c, &m), 0);
+	assert_true(m.offset == 0 && m.rate == 0);
+	gap_before = gt_now(CLOCK_REALTIME) - gt_now(CLOCK_MONOTONIC);
+	assert_int_equal(c->ops->step(c, S(1)), -EPERM);
+	assert_int_equal(c->ops->set_freq(c, 1.0), -EPERM);
+	assert_int_equal(c->ops->set_freq(c, 600.0), -ERANGE);	/* kernel limit 500 ppm */
+	assert_int_equal(c->ops->set_freq(c, NAN), -ERANGE);
+	assert_int_equal(c->ops->get_freq(c, &ppm), 0);	/* reading needs no privilege */
+	assert_true(ppm > -600 && ppm < 600);
+	gap_after = gt_now(CLOCK_REALTIME) - gt_now(CLOCK_MONOTONIC);
+	assert_true(gap_after - gap_before < MS(10) && gap_before - gap_after < MS(10));
+	clk_destroy(c);
 }
 
 static void test_measure_precision(void **state)
@@ -274,7 +328,8 @@ int main(void)
 		cmocka_unit_test(test_virtual_offset_and_freq),
 		cmocka_unit_test(test_virtual_step),
 		cmocka_unit_test(test_virtual_set_freq_continuous),
-		cmocka_unit_test(test_system_and_null_refuse),
+		cmocka_unit_test(test_null_refuses),
+		cmocka_unit_test(test_system_without_cap_sys_time),
 		cmocka_unit_test(test_measure_precision),
 		cmocka_unit_test(test_publish_read),
 		cmocka_unit_test(test_seqlock_concurrent),

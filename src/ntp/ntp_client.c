@@ -1,0 +1,290 @@
+#include "ntp/ntp_client.h"
+
+#include <errno.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "net/sock.h"
+
+/* RFC 5905 §13 / chrony iburst: a few quick polls to converge at start. */
+#define IBURST_COUNT 4
+#define IBURST_INTERVAL (2 * GT_NS_PER_S)
+/* How long to wait for a reply before the poll counts as lost. */
+#define REPLY_TIMEOUT (2 * GT_NS_PER_S)
+
+struct ntp_client {
+	struct ntp_client_cfg cfg;
+	struct loop *loop;
+	struct clk *clock;
+	struct sync *sync;
+	int src;
+	int fd;
+	int poll;
+	int kod_min_poll;	/* poll floor raised by KoD RATE */
+	int burst_left;
+	uint8_t reach;
+	bool stopped;
+	bool got_reply_this_poll;
+	int steps_at_send;
+	struct ntp_resp_ctx rctx;
+	struct loop_timer *timer;
+	struct ntp_client_stats stats;
+};
+
+static void schedule(struct ntp_client *c, gt_ns delay);
+
+static gt_ns ldexp_ns(int poll)
+{
+	return (gt_ns)ldexp((double)GT_NS_PER_S, poll);
+}
+
+/* RFC 5905 §7.3: the refid a server shows for us as its peer: our IPv4
+ * address, or the first four octets of the MD5 hash of our IPv6 address. */
+uint32_t ntp_client_refid_of(const struct net_addr *a)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (a->family == AF_INET)
+		return ntp_get32(a->a);
+	if (!EVP_Digest(a->a, 16, md, &len, EVP_md5(), NULL) || len < 4)
+		return 0;
+	return ntp_get32(md);
+}
+
+static gt_ns clock_time_of(struct ntp_client *c, gt_ns real)
+{
+	struct clk_map m;
+
+	c->clock->ops->get_map(c->clock, &m);
+	return clk_map_apply(&m, real);
+}
+
+static int steps_so_far(struct ntp_client *c)
+{
+	struct sync_state st;
+
+	sync_get_state(c->sync, &st);
+	return st.n_steps;
+}
+
+static void send_request(struct ntp_client *c)
+{
+	uint8_t req[NTP_HEADER_LEN];
+	struct ntp_pkt p;
+	ntp_ts cookie;
+
+	memset(&p, 0, sizeof(p));
+	p.version = (uint8_t)c->cfg.version;
+	p.mode = NTP_MODE_CLIENT;
+	p.poll = (int8_t)c->poll;
+	p.precision = c->rctx.local_precision;
+	/* RFC 9109 §4: a random transmit timestamp tells an observer nothing
+	 * about our clock, and an off-path attacker cannot guess it (test 2). */
+	if (getrandom(&cookie, sizeof(cookie), 0) != sizeof(cookie))
+		cookie = (ntp_ts)gt_now(CLOCK_MONOTONIC) * UINT64_C(0x9e3779b97f4a7c15);
+	p.xmt = cookie;
+	ntp_pkt_encode(&p, req);
+
+	c->steps_at_send = steps_so_far(c);
+	c->rctx.sent_xmt = cookie;
+	c->rctx.t1 = clock_time_of(c, gt_now(CLOCK_REALTIME));
+	if (send(c->fd, req, sizeof(req), 0) < 0) {
+		c->stats.send_errors++;
+		c->rctx.waiting = false;
+		LOG_RL(LOG_LVL_WARN, "source %s: send failed: %s", c->cfg.name, strerror(errno));
+		return;
+	}
+	c->stats.sent++;
+	c->rctx.waiting = true;
+}
+
+static void handle_reply(struct ntp_client *c, const uint8_t *buf, size_t len, gt_ns rx_real)
+{
+	struct ntp_sample smp;
+	struct ntp_pkt pkt;
+	enum ntp_resp_verdict v;
+	gt_ns t4 = clock_time_of(c, rx_real);
+
+	c->stats.received++;
+	v = ntp_resp_process(&c->rctx, buf, len, t4, &pkt, &smp);
+	c->stats.verdict[v]++;
+	switch (v) {
+	case NTP_RESP_OK:
+		break;
+	case NTP_RESP_KOD_RATE:
+		/* RFC 5905 §7.4: RATE asks us to poll less often. */
+		c->rctx.waiting = false;
+		c->burst_left = 0;
+		c->kod_min_poll = c->poll + 1 > c->cfg.maxpoll ? c->cfg.maxpoll : c->poll + 1;
+		LOG_RL(LOG_LVL_WARN, "source %s: KoD RATE, poll raised to %d", c->cfg.name,
+		       c->kod_min_poll);
+		return;
+	case NTP_RESP_KOD_DENY:
+		c->rctx.waiting = false;
+		c->stopped = true;
+		LOG_WARN("source %s: KoD %s: no longer polled", c->cfg.name,
+			 pkt.refid == 0x44454e59u ? "DENY" : "RSTR");
+		return;
+	default:
+		LOG_RL(LOG_LVL_DEBUG, "source %s: reply rejected: %s", c->cfg.name,
+		       ntp_resp_verdict_name(v));
+		if (v != NTP_RESP_BOGUS && v != NTP_RESP_MALFORMED && v != NTP_RESP_MODE)
+			c->rctx.waiting = false;
+		return;
+	}
+	c->rctx.waiting = false;
+	c->rctx.last_rx_xmt = pkt.xmt;
+	c->got_reply_this_poll = true;
+	/* A step between T1 and T4 would make the sample meaningless. */
+	if (steps_so_far(c) != c->steps_at_send)
+		return;
+	sync_add_sample(c->sync, c->src, &smp, gt_now(CLOCK_MONOTONIC));
+	sync_update(c->sync, gt_now(CLOCK_MONOTONIC));
+	if (c->burst_left > 0)
+		schedule(c, IBURST_INTERVAL);
+}
+
+static void on_readable(int fd, short revents, void *arg)
+{
+	struct ntp_client *c = arg;
+	uint8_t buf[NTP_MAX_LEN + 4], ctl[SOCK_CMSG_SPACE];
+	struct sock_rx_info rx;
+	int k;
+
+	(void)revents;
+	for (k = 0; k < 16; k++) {
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+		ssize_t n = recvmsg(fd, &h, MSG_DONTWAIT);
+
+		if (n < 0)
+			return;	/* EAGAIN, or ICMP errors reported on a connected socket */
+		sock_parse_cmsg(&h, &rx);
+		handle_reply(c, buf, (size_t)n, rx.rx_real ? rx.rx_real : gt_now(CLOCK_REALTIME));
+	}
+}
+
+static void on_poll(struct loop_timer *t, void *arg)
+{
+	struct ntp_client *c = arg;
+	gt_ns next;
+	uint32_t r = 0;
+
+	(void)t;
+	c->timer = NULL;
+	if (c->stopped)
+		return;
+	/* RFC 5905 §13: shift the reach register once per poll. */
+	c->reach = (uint8_t)(c->reach << 1 | (c->got_reply_this_poll ? 1 : 0));
+	if (c->rctx.waiting)
+		c->stats.timeouts++;
+	c->got_reply_this_poll = false;
+	send_request(c);
+	if (c->burst_left > 0) {
+		c->burst_left--;
+		/* The next burst poll follows the reply; this one covers a loss. */
+		next = IBURST_INTERVAL + REPLY_TIMEOUT;
+	} else {
+		c->poll = sync_poll_hint(c->sync, c->src, c->cfg.minpoll, c->cfg.maxpoll);
+		if (c->poll < c->kod_min_poll)
+			c->poll = c->kod_min_poll;
+		/* ±1/8 random spread keeps many clients from polling in step. */
+		getrandom(&r, sizeof(r), 0);
+		next = (gt_ns)(ldexp_ns(c->poll) * (0.875 + 0.25 * (r / 4294967296.0)));
+	}
+	schedule(c, next);
+}
+
+static void schedule(struct ntp_client *c, gt_ns delay)
+{
+	if (c->timer)
+		loop_timer_cancel(c->loop, c->timer);
+	c->timer = loop_timer_add(c->loop, delay, 0, on_poll, c);
+}
+
+struct ntp_client *ntp_client_create(const struct ntp_client_cfg *cfg, struct loop *loop,
+				     struct clk *clock, struct sync *sync, int *err)
+{
+	struct ntp_client *c = xcalloc(1, sizeof(*c));
+	struct sockaddr_storage ss;
+	struct net_addr any;
+	socklen_t sl;
+	int rc;
+
+	c->cfg = *cfg;
+	c->loop = loop;
+	c->clock = clock;
+	c->sync = sync;
+	c->fd = -1;
+	c->poll = cfg->minpoll;
+	c->kod_min_poll = cfg->minpoll;
+	c->burst_left = cfg->iburst ? IBURST_COUNT - 1 : 0;
+	c->rctx.local_precision = clk_measure_precision();
+	c->src = sync_add_source(sync, cfg->name, ntp_client_refid_of(&cfg->addr), cfg->flags);
+	if (c->src < 0) {
+		rc = c->src;
+		goto fail;
+	}
+	net_addr_parse(cfg->addr.family == AF_INET ? "0.0.0.0" : "::", &any);
+	c->fd = sock_udp_open(&any, 0, SOCK_RX_TIMESTAMP);
+	if (c->fd < 0) {
+		rc = c->fd;
+		goto fail;
+	}
+	sl = net_addr_to_sockaddr(&cfg->addr, cfg->port, &ss);
+	if (connect(c->fd, (struct sockaddr *)&ss, sl) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	rc = loop_add_fd(loop, c->fd, POLLIN, on_readable, c);
+	if (rc)
+		goto fail;
+	/* A short random delay spreads the first requests of many sources. */
+	schedule(c, GT_NS_PER_MS * (gt_ns)(100 + (c->src % 16) * 50));
+	return c;
+fail:
+	*err = rc;
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+	return NULL;
+}
+
+void ntp_client_destroy(struct ntp_client *c)
+{
+	if (!c)
+		return;
+	if (c->timer)
+		loop_timer_cancel(c->loop, c->timer);
+	loop_del_fd(c->loop, c->fd);
+	close(c->fd);
+	free(c);
+}
+
+int ntp_client_source_id(const struct ntp_client *c)
+{
+	return c->src;
+}
+
+const struct ntp_client_cfg *ntp_client_config(const struct ntp_client *c)
+{
+	return &c->cfg;
+}
+
+void ntp_client_get_info(const struct ntp_client *c, struct ntp_client_info *out)
+{
+	out->poll = c->poll;
+	out->reach = c->reach;
+	out->stopped = c->stopped;
+	out->stats = c->stats;
+}

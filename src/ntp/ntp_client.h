@@ -1,0 +1,54 @@
+/* ntp_client: one upstream NTP server as a source: polls it on the main
+ * loop (iburst at start, poll interval from the synchronisation core
+ * within minpoll..maxpoll, KoD back-off), checks replies (ntp_resp) and
+ * hands samples to the synchronisation core. It never touches the clock.
+ * Each source has its own connected UDP socket with kernel receive
+ * timestamps, so replies from anyone else are never even read. */
+#ifndef GNOMON_NTP_CLIENT_H
+#define GNOMON_NTP_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "clock/clk.h"
+#include "clock/sync.h"
+#include "lib/loop.h"
+#include "net/addr.h"
+#include "ntp/ntp_resp.h"
+
+struct ntp_client_cfg {
+	char name[64];		/* as configured: host name or address */
+	struct net_addr addr;
+	uint16_t port;
+	bool iburst;
+	int minpoll, maxpoll;	/* log2 s, -4..17 */
+	uint32_t key;		/* 0: none */
+	unsigned flags;		/* SYNC_SRC_PREFER, SYNC_SRC_NOSELECT */
+	int version;		/* 1..4 */
+};
+
+struct ntp_client_stats {
+	uint64_t sent, received, send_errors, timeouts;
+	uint64_t verdict[NTP_RESP_COUNT];
+};
+
+struct ntp_client_info {
+	int poll;		/* current poll exponent */
+	uint8_t reach;		/* RFC 5905 reach register */
+	bool stopped;		/* KoD DENY/RSTR received */
+	struct ntp_client_stats stats;
+};
+
+struct ntp_client;
+
+/* Open the socket and schedule the first poll. NULL and *err on failure. */
+struct ntp_client *ntp_client_create(const struct ntp_client_cfg *cfg, struct loop *loop,
+				     struct clk *clock, struct sync *sync, int *err);
+void ntp_client_destroy(struct ntp_client *c);
+int ntp_client_source_id(const struct ntp_client *c);
+const struct ntp_client_cfg *ntp_client_config(const struct ntp_client *c);
+void ntp_client_get_info(const struct ntp_client *c, struct ntp_client_info *out);
+/* The refid naming address a as a system peer (RFC 5905 §7.3). */
+uint32_t ntp_client_refid_of(const struct net_addr *a);
+
+#endif

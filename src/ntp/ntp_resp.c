@@ -1,0 +1,81 @@
+#include "ntp/ntp_resp.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "clock/clk.h"
+
+static const char *const names[NTP_RESP_COUNT] = {
+	[NTP_RESP_OK] = "ok",
+	[NTP_RESP_MALFORMED] = "malformed",
+	[NTP_RESP_MODE] = "mode",
+	[NTP_RESP_BOGUS] = "bogus",
+	[NTP_RESP_DUPLICATE] = "duplicate",
+	[NTP_RESP_ZERO_TS] = "zero_timestamp",
+	[NTP_RESP_KOD_RATE] = "kod_rate",
+	[NTP_RESP_KOD_DENY] = "kod_deny",
+	[NTP_RESP_KOD_OTHER] = "kod_other",
+	[NTP_RESP_UNSYNC] = "unsynchronised",
+	[NTP_RESP_BAD_DELAY] = "bad_delay",
+};
+
+const char *ntp_resp_verdict_name(enum ntp_resp_verdict v)
+{
+	return v < NTP_RESP_COUNT ? names[v] : "unknown";
+}
+
+static gt_ns precision_ns(int8_t p)
+{
+	return (gt_ns)ldexp(1e9, p < -40 ? -40 : p > 10 ? 10 : p);
+}
+
+enum ntp_resp_verdict ntp_resp_process(const struct ntp_resp_ctx *ctx, const uint8_t *buf,
+				       size_t len, gt_ns t4, struct ntp_pkt *pkt,
+				       struct ntp_sample *smp)
+{
+	gt_ns t2, t3, delay, prec;
+
+	memset(smp, 0, sizeof(*smp));
+	if (ntp_pkt_decode(buf, len, pkt) != NTP_PKT_OK)
+		return NTP_RESP_MALFORMED;
+	if (pkt->mode != NTP_MODE_SERVER)
+		return NTP_RESP_MODE;
+	/* Test 2: a reply must echo the transmit timestamp of the one request
+	 * we have outstanding; anything else is forged or stale. */
+	if (!ctx->waiting || pkt->org != ctx->sent_xmt)
+		return NTP_RESP_BOGUS;
+	if (pkt->stratum == 0) {
+		switch (pkt->refid) {
+		case 0x52415445u: return NTP_RESP_KOD_RATE;	/* RATE */
+		case 0x44454e59u:				/* DENY */
+		case 0x52535452u: return NTP_RESP_KOD_DENY;	/* RSTR */
+		default: return NTP_RESP_KOD_OTHER;
+		}
+	}
+	/* Test 1: a replayed reply carries a transmit timestamp seen before. */
+	if (pkt->xmt == ctx->last_rx_xmt)
+		return NTP_RESP_DUPLICATE;
+	if (!pkt->rec || !pkt->xmt)
+		return NTP_RESP_ZERO_TS;
+	if (pkt->leap == CLK_LEAP_UNSYNC || pkt->stratum >= 16)
+		return NTP_RESP_UNSYNC;
+
+	/* Server timestamps are placed in the era nearest our own times. */
+	t2 = ntp_ts_to_ns(pkt->rec, ctx->t1);
+	t3 = ntp_ts_to_ns(pkt->xmt, t4);
+	delay = (t4 - ctx->t1) - (t3 - t2);
+	prec = precision_ns(ctx->local_precision) + precision_ns(pkt->precision);
+	if (delay < -prec)
+		return NTP_RESP_BAD_DELAY;
+	smp->time = t4;
+	smp->offset = ((t2 - ctx->t1) + (t3 - t4)) / 2;
+	smp->delay = delay > prec ? delay : prec;	/* RFC 5905 §8: at least the precision */
+	/* §8: sample dispersion = both precisions + PHI * (T4 - T1). */
+	smp->disp = prec + (gt_ns)((double)(t4 - ctx->t1) * CLK_PHI);
+	smp->root_delay = ntp_short_to_ns(pkt->root_delay);
+	smp->root_disp = ntp_short_to_ns(pkt->root_disp);
+	smp->stratum = pkt->stratum;
+	smp->leap = pkt->leap;
+	smp->refid = pkt->refid;
+	return NTP_RESP_OK;
+}

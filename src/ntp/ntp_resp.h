@@ -1,0 +1,47 @@
+/* ntp_resp: the client's checks of a server's reply (RFC 5905 §8 packet
+ * tests) and the sample it yields (§8 on-wire protocol: offset, delay,
+ * dispersion). Pure: every input is an argument; unit-tested and fuzzed. */
+#ifndef GNOMON_NTP_RESP_H
+#define GNOMON_NTP_RESP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/gtime.h"
+#include "ntp/ntp_pkt.h"
+#include "ntp/ntp_sample.h"
+
+enum ntp_resp_verdict {
+	NTP_RESP_OK = 0,
+	NTP_RESP_MALFORMED,	/* not a decodable NTP packet */
+	NTP_RESP_MODE,		/* not mode 4 */
+	NTP_RESP_BOGUS,		/* §8 test 2: origin is not our transmit (or not waiting) */
+	NTP_RESP_DUPLICATE,	/* §8 test 1: same transmit timestamp as the last reply */
+	NTP_RESP_ZERO_TS,	/* §8 test 3: receive or transmit timestamp zero */
+	NTP_RESP_KOD_RATE,	/* kiss codes (§7.4) */
+	NTP_RESP_KOD_DENY,	/* DENY or RSTR: stop talking to this server */
+	NTP_RESP_KOD_OTHER,
+	NTP_RESP_UNSYNC,	/* §8 test 6/7: LI=3 or stratum >= 16 */
+	NTP_RESP_BAD_DELAY,	/* negative delay beyond precision: corrupt timestamps */
+	NTP_RESP_COUNT
+};
+
+const char *ntp_resp_verdict_name(enum ntp_resp_verdict v);
+
+/* What the client remembers of the request in flight. */
+struct ntp_resp_ctx {
+	ntp_ts sent_xmt;	/* transmit field of our request (a random cookie) */
+	gt_ns t1;		/* local clock time the request left */
+	ntp_ts last_rx_xmt;	/* transmit field of the last accepted reply (test 1) */
+	int8_t local_precision;	/* log2 s */
+	bool waiting;		/* a request is outstanding */
+};
+
+/* Check buf (len bytes, received at local clock time t4) against ctx and
+ * fill *smp and *pkt on NTP_RESP_OK. On KoD verdicts *pkt is filled too. */
+enum ntp_resp_verdict ntp_resp_process(const struct ntp_resp_ctx *ctx, const uint8_t *buf,
+				       size_t len, gt_ns t4, struct ntp_pkt *pkt,
+				       struct ntp_sample *smp);
+
+#endif
