@@ -52,11 +52,13 @@ enum ntp_resp_verdict ntp_resp_process(const struct ntp_resp_ctx *ctx, const uin
 		default: return NTP_RESP_KOD_OTHER;
 		}
 	}
+	/* Test 3 before test 1: a zero transmit timestamp is no evidence of a
+	 * replay, and 0 is also the "nothing received yet" value. */
+	if (!pkt->rec || !pkt->xmt)
+		return NTP_RESP_ZERO_TS;
 	/* Test 1: a replayed reply carries a transmit timestamp seen before. */
 	if (pkt->xmt == ctx->last_rx_xmt)
 		return NTP_RESP_DUPLICATE;
-	if (!pkt->rec || !pkt->xmt)
-		return NTP_RESP_ZERO_TS;
 	if (pkt->leap == CLK_LEAP_UNSYNC || pkt->stratum >= 16)
 		return NTP_RESP_UNSYNC;
 
