@@ -85,20 +85,37 @@ static int refuse_freq(struct clk *c, double ppm) { (void)c; (void)ppm; return -
 static int zero_freq(struct clk *c, double *ppm) { (void)c; *ppm = 0; return 0; }
 static void free_clk(struct clk *c) { free(c); }
 
+static gt_ns map_now(struct clk *c)
+{
+	struct clk_map m;
+
+	c->ops->get_map(c, &m);
+	return clk_map_apply(&m, gt_now(CLOCK_REALTIME));
+}
+
 static const struct clk_ops system_ops = {
-	"system", identity_map, system_step, system_set_freq, system_get_freq, free_clk,
+	.name = "system", .get_map = identity_map, .step = system_step,
+	.set_freq = system_set_freq, .get_freq = system_get_freq, .destroy = free_clk,
+	.now = map_now,
 };
 
 /* null: measure only; reads CLOCK_REALTIME and never adjusts anything. */
 static const struct clk_ops null_ops = {
-	"null", identity_map, refuse_step, refuse_freq, zero_freq, free_clk,
+	.name = "null", .get_map = identity_map, .step = refuse_step, .set_freq = refuse_freq,
+	.get_freq = zero_freq, .destroy = free_clk, .now = map_now,
 };
 
 /* virtual: a software clock over CLOCK_REALTIME with its own offset and
  * frequency, kept entirely inside gnomond. */
+/* Like a real oscillator, the virtual clock has an intrinsic frequency
+ * error (set at creation, the "truth" a test hides from the discipline)
+ * and a correction the discipline sets, which adds to it as the kernel's
+ * ADJ_FREQUENCY adds to a crystal's error. */
 struct clk_virtual {
 	struct clk base;
-	struct clk_map map;
+	struct clk_map map;	/* map.rate = intrinsic + correction */
+	double intrinsic;	/* fractional frequency error */
+	double correction_ppm;
 };
 
 static int virtual_get_map(struct clk *c, struct clk_map *m)
@@ -123,13 +140,14 @@ static int virtual_set_freq(struct clk *c, double ppm)
 	/* Rebase so the clock stays continuous at the moment of change. */
 	v->map.offset = clk_map_apply(&v->map, real) - real;
 	v->map.base_real = real;
-	v->map.rate = ppm * 1e-6;
+	v->map.rate = v->intrinsic + ppm * 1e-6;
+	v->correction_ppm = ppm;
 	return 0;
 }
 
 static int virtual_get_freq(struct clk *c, double *ppm)
 {
-	*ppm = container_of(c, struct clk_virtual, base)->map.rate * 1e6;
+	*ppm = container_of(c, struct clk_virtual, base)->correction_ppm;
 	return 0;
 }
 
@@ -139,8 +157,9 @@ static void virtual_destroy(struct clk *c)
 }
 
 static const struct clk_ops virtual_ops = {
-	"virtual", virtual_get_map, virtual_step, virtual_set_freq, virtual_get_freq,
-	virtual_destroy,
+	.name = "virtual", .get_map = virtual_get_map, .step = virtual_step,
+	.set_freq = virtual_set_freq, .get_freq = virtual_get_freq, .destroy = virtual_destroy,
+	.now = map_now,
 };
 
 struct clk *clk_create(enum clk_kind kind, double offset_s, double freq_ppm)
@@ -159,7 +178,8 @@ struct clk *clk_create(enum clk_kind kind, double offset_s, double freq_ppm)
 		v->base.ops = &virtual_ops;
 		v->map.base_real = gt_now(CLOCK_REALTIME);
 		v->map.offset = gt_from_sec(offset_s);
-		v->map.rate = freq_ppm * 1e-6;
+		v->intrinsic = freq_ppm * 1e-6;
+		v->map.rate = v->intrinsic;
 		return &v->base;
 	}
 	return NULL;
@@ -178,10 +198,7 @@ const char *clk_name(const struct clk *c)
 
 gt_ns clk_now(struct clk *c)
 {
-	struct clk_map m;
-
-	c->ops->get_map(c, &m);
-	return clk_map_apply(&m, gt_now(CLOCK_REALTIME));
+	return c->ops->now ? c->ops->now(c) : map_now(c);
 }
 
 int8_t clk_measure_precision(void)

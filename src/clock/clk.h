@@ -69,6 +69,15 @@ struct clk_ops {
 	int (*set_freq)(struct clk *c, double ppm);	/* run ppm faster */
 	int (*get_freq)(struct clk *c, double *ppm);
 	void (*destroy)(struct clk *c);
+	/* The clock's own time now, ns. The discipline reads its clock only
+	 * through this, so that a simulated clock (tests/sim) needs no
+	 * CLOCK_REALTIME. NULL: clk_now() maps CLOCK_REALTIME with get_map. */
+	gt_ns (*now)(struct clk *c);
+	/* Optional: arm (CLK_LEAP_INS/DEL) or clear (CLK_LEAP_NONE) a leap
+	 * second that the clock itself applies at the end of the UTC month
+	 * (kernel STA_INS/STA_DEL). NULL: the discipline steps the clock at
+	 * the leap instead (leapsecmode step). */
+	int (*set_leap)(struct clk *c, int leap);
 };
 
 struct clk {
@@ -80,7 +89,7 @@ struct clk {
 struct clk *clk_create(enum clk_kind kind, double offset_s, double freq_ppm);
 void clk_destroy(struct clk *c);
 const char *clk_name(const struct clk *c);
-/* Current clock time in ns (through the map). */
+/* Current clock time in ns (the driver's now op, else through the map). */
 gt_ns clk_now(struct clk *c);
 /* log2 of the clock-reading resolution, measured (RFC 5905 precision). */
 int8_t clk_measure_precision(void);

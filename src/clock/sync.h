@@ -6,7 +6,14 @@
  * "now" (monotonic ns and the clock's own time), so the same code runs in
  * the daemon and, deterministically and fast, in the simulator (tests/sim).
  *
- * Status: interface fixed by the lead; implementation in progress. */
+ * Design and reasoning: doc/discipline.md. The pieces: ntp/ntp_filter
+ * (RFC 5905 §10 per source), ntp/ntp_select (§11.2), clock/disc (the
+ * discipline, with the estimator clock/kalman), clock/drift, clock/leap.
+ *
+ * Calling contract: sync_add_sample() as each sample arrives, then
+ * sync_update(); and sync_update() again at sync_next_update(), which is
+ * when a slew ends, a leap second falls or holdover expires. A caller
+ * that never honours sync_next_update() leaves slews running too long. */
 #ifndef GNOMON_SYNC_H
 #define GNOMON_SYNC_H
 
@@ -18,6 +25,15 @@
 
 #define SYNC_MAX_SOURCES 64
 
+enum sync_leapmode {
+	SYNC_LEAP_SYSTEM = 0,	/* the clock driver applies it (set_leap), else as step */
+	SYNC_LEAP_STEP,		/* the discipline steps the clock at the leap */
+	SYNC_LEAP_SLEW,		/* the clock is slewed by the second, never stepped */
+	SYNC_LEAP_IGNORE,	/* no correction: the second becomes an ordinary offset */
+};
+
+/* Zero in a field means its default, so a zeroed struct is a valid
+ * configuration: no steps, no maxchange, no drift file. */
 struct sync_config {
 	double makestep_threshold;	/* s; step if |offset| above ... */
 	int makestep_limit;		/* ... in the first N updates (-1: always; 0: never) */
@@ -25,9 +41,18 @@ struct sync_config {
 	int maxchange_start, maxchange_ignore;
 	double maxdistance;		/* s; root distance limit for selection (default 3) */
 	int minsources;			/* default 1 */
-	double holdover;		/* s without a selectable source before unsync */
+	double holdover;		/* s without a selectable source before unsync (default 3600) */
 	const char *driftfile;		/* NULL: none */
+	double maxslewrate;		/* ppm beyond the drift correction (default 83333) */
+	enum sync_leapmode leapsecmode;	/* default SYNC_LEAP_SYSTEM */
 };
+
+#define SYNC_DEFAULT_MAXDISTANCE 3.0
+#define SYNC_DEFAULT_HOLDOVER 3600.0
+#define SYNC_DEFAULT_MAXSLEWRATE 83333.0
+/* The drift file is rewritten this often while synchronised (s), and by
+ * sync_destroy(). */
+#define SYNC_DRIFT_INTERVAL 3600
 
 enum sync_src_flags { SYNC_SRC_PREFER = 1u, SYNC_SRC_NOSELECT = 2u };
 
@@ -51,6 +76,9 @@ struct sync_src_info {
 	double freq_ppm, skew_ppm;		/* per-source regression, if any */
 	uint8_t stratum;
 	uint32_t refid;
+	gt_ns offset_sd;		/* standard deviation of offset */
+	gt_ns root_dist;		/* half-width of its correctness interval */
+	unsigned resets;		/* times its estimate restarted (source moved) */
 };
 
 /* What services publish (NTP server fields, gnomonctl tracking). */
@@ -62,12 +90,18 @@ struct sync_state {
 	gt_ns last_offset, rms_offset;	/* of the local clock vs. the combined estimate */
 	double freq_ppm, skew_ppm, residual_freq_ppm;
 	int sys_peer;			/* source id or -1 */
-	int n_steps;
+	int n_steps;			/* clock steps, leap steps included */
+	gt_ns offset_sd;		/* estimated standard error of the clock now */
+	int n_survivors;		/* sources combined at the last selection */
+	bool maxchange_exit;		/* maxchange ignored too often: exit (chrony does) */
 };
 
 struct sync;
 
+/* Reads the drift file and sets the clock's frequency from it. The
+ * clock must outlive the sync. NULL on allocation failure. */
 struct sync *sync_create(struct clk *clock, const struct sync_config *cfg);
+/* Writes the drift file (when synchronised) and frees. */
 void sync_destroy(struct sync *s);
 /* Register a source; returns its id or -ENOSPC. refid: the id this source
  * has when it is the system peer (IPv4 address or hash of IPv6). */
@@ -78,7 +112,12 @@ void sync_add_sample(struct sync *s, int src, const struct ntp_sample *smp, gt_n
 void sync_update(struct sync *s, gt_ns mono_now);
 void sync_get_state(const struct sync *s, struct sync_state *out);
 int sync_get_source(const struct sync *s, int src, struct sync_src_info *out);
-/* Suggested poll exponent for a source within [minpoll, maxpoll]. */
-int sync_poll_hint(const struct sync *s, int src, int minpoll, int maxpoll);
+/* Suggested poll exponent for a source within [minpoll, maxpoll]. Rises
+ * by at most one per call. */
+int sync_poll_hint(struct sync *s, int src, int minpoll, int maxpoll);
+/* Monotonic ns at which sync_update() must run next; INT64_MAX if none. */
+gt_ns sync_next_update(const struct sync *s);
+/* The state as the NTP server publishes it (precision left 0). */
+void sync_get_quality(const struct sync *s, struct clk_quality *q);
 
 #endif

@@ -37,6 +37,8 @@ struct ntp_client {
 	struct ntp_resp_ctx rctx;
 	struct loop_timer *timer;
 	struct ntp_client_stats stats;
+	ntp_client_sample_cb on_sample;
+	void *cb_arg;
 };
 
 static void schedule(struct ntp_client *c, gt_ns delay);
@@ -148,7 +150,7 @@ static void handle_reply(struct ntp_client *c, const uint8_t *buf, size_t len, g
 	if (steps_so_far(c) != c->steps_at_send)
 		return;
 	sync_add_sample(c->sync, c->src, &smp, gt_now(CLOCK_MONOTONIC));
-	sync_update(c->sync, gt_now(CLOCK_MONOTONIC));
+	c->on_sample(c->cb_arg);
 	if (c->burst_left > 0)
 		schedule(c, IBURST_INTERVAL);
 }
@@ -213,7 +215,8 @@ static void schedule(struct ntp_client *c, gt_ns delay)
 }
 
 struct ntp_client *ntp_client_create(const struct ntp_client_cfg *cfg, struct loop *loop,
-				     struct clk *clock, struct sync *sync, int *err)
+				     struct clk *clock, struct sync *sync,
+				     ntp_client_sample_cb on_sample, void *cb_arg, int *err)
 {
 	struct ntp_client *c = xcalloc(1, sizeof(*c));
 	struct sockaddr_storage ss;
@@ -225,6 +228,8 @@ struct ntp_client *ntp_client_create(const struct ntp_client_cfg *cfg, struct lo
 	c->loop = loop;
 	c->clock = clock;
 	c->sync = sync;
+	c->on_sample = on_sample;
+	c->cb_arg = cb_arg;
 	c->fd = -1;
 	c->poll = cfg->minpoll;
 	c->kod_min_poll = cfg->minpoll;

@@ -11,17 +11,24 @@ static bool is_mac_length(size_t n)
 }
 
 /* RFC 7822 §3: extension fields, each of at least 16 bytes and a multiple
- * of 4, possibly followed by a MAC. */
-static enum ntp_pkt_status check_trailer(const uint8_t *buf, size_t len, unsigned version)
+ * of 4, possibly followed by a MAC. RFC 7822 §7.5: without a MAC the last
+ * field is at least 28 bytes, so in NTPv4 a remainder of 20 or 24 bytes
+ * (key id and a 16- or 20-byte digest) is a MAC, never a field; checking
+ * that first places the MAC exactly even when its key id happens to read
+ * as a field length. Before v4 there are no fields: all of it is a MAC.
+ * *mac_at gets the offset of the MAC, or len when there is none. */
+static enum ntp_pkt_status walk_trailer(const uint8_t *buf, size_t len, unsigned version,
+					size_t *mac_at)
 {
 	size_t pos = NTP_HEADER_LEN;
 
+	*mac_at = len;
 	if (len % 4)
 		return NTP_PKT_BAD_LENGTH;
 	while (pos < len) {
 		size_t rem = len - pos;
 
-		if (version == 4 && rem >= 16) {
+		if (version == 4 && rem >= 16 && !(rem == 20 || rem == 24)) {
 			size_t ef_len = (size_t)buf[pos + 2] << 8 | buf[pos + 3];
 
 			if (ef_len >= 16 && ef_len % 4 == 0 && ef_len <= rem) {
@@ -29,13 +36,34 @@ static enum ntp_pkt_status check_trailer(const uint8_t *buf, size_t len, unsigne
 				continue;
 			}
 		}
-		return is_mac_length(rem) ? NTP_PKT_OK : NTP_PKT_BAD_LENGTH;
+		if (!is_mac_length(rem))
+			return NTP_PKT_BAD_LENGTH;
+		*mac_at = pos;
+		break;
 	}
 	return NTP_PKT_OK;
 }
 
+size_t ntp_pkt_mac_offset(const uint8_t *buf, size_t len)
+{
+	unsigned version, mode;
+	size_t mac_at;
+
+	if (len <= NTP_HEADER_LEN || len > NTP_MAX_LEN)
+		return len;
+	version = (buf[0] >> 3) & 7;
+	mode = buf[0] & 7;
+	if (version < 1 || version > 4 || mode == NTP_MODE_CONTROL || mode == NTP_MODE_PRIVATE)
+		return len;
+	if (walk_trailer(buf, len, version, &mac_at) != NTP_PKT_OK)
+		return len;
+	return mac_at;
+}
+
 enum ntp_pkt_status ntp_pkt_decode(const uint8_t *buf, size_t len, struct ntp_pkt *p)
 {
+	size_t mac_at;
+
 	if (len < NTP_HEADER_LEN)
 		return NTP_PKT_SHORT;
 	if (len > NTP_MAX_LEN)
@@ -57,7 +85,7 @@ enum ntp_pkt_status ntp_pkt_decode(const uint8_t *buf, size_t len, struct ntp_pk
 		return NTP_PKT_BAD_VERSION;
 	if (p->mode == NTP_MODE_CONTROL || p->mode == NTP_MODE_PRIVATE)
 		return NTP_PKT_OK;
-	return check_trailer(buf, len, p->version);
+	return walk_trailer(buf, len, p->version, &mac_at);
 }
 
 void ntp_pkt_encode(const struct ntp_pkt *p, uint8_t *buf)

@@ -45,6 +45,11 @@ enum ntp_pkt_status {
  * have their own formats: their header fields are decoded but their
  * trailer is not checked. */
 enum ntp_pkt_status ntp_pkt_decode(const uint8_t *buf, size_t len, struct ntp_pkt *p);
+/* Where the MAC (4-byte key id, then the digest; a bare zero key id is a
+ * crypto-NAK) of a packet that ntp_pkt_decode() accepts begins: after the
+ * header and any RFC 7822 extension fields. Returns len when the packet
+ * has no MAC or its trailer is malformed. Modes 6 and 7 are not judged. */
+size_t ntp_pkt_mac_offset(const uint8_t *buf, size_t len);
 /* Encode the 48-byte header into buf. */
 void ntp_pkt_encode(const struct ntp_pkt *p, uint8_t *buf);
 const char *ntp_pkt_status_str(enum ntp_pkt_status s);

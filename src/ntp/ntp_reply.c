@@ -5,6 +5,7 @@
 static const char *const verdict_names[NTP_V_COUNT] = {
 	[NTP_V_REPLY] = "answered",
 	[NTP_V_KOD] = "kod",
+	[NTP_V_CRYPTO_NAK] = "crypto_nak",
 	[NTP_V_DROP_SHORT] = "short",
 	[NTP_V_DROP_VERSION] = "bad_version",
 	[NTP_V_DROP_LENGTH] = "bad_length",
@@ -14,6 +15,7 @@ static const char *const verdict_names[NTP_V_COUNT] = {
 	[NTP_V_DROP_MODE] = "mode_other",
 	[NTP_V_DROP_DENIED] = "denied",
 	[NTP_V_DROP_RATE] = "ratelimited",
+	[NTP_V_DROP_AUTH] = "auth",
 };
 
 const char *ntp_verdict_name(enum ntp_verdict v)
@@ -117,6 +119,61 @@ enum ntp_verdict ntp_reply_build(const struct ntp_reply_params *par,
 	r.rec = ntp_ts_from_ns(rx_clock + par->serve_offset);
 	ntp_pkt_encode(&r, out);
 	return NTP_V_REPLY;
+}
+
+void ntp_reply_check_auth(const struct ntp_reply_params *par, const uint8_t *req, size_t len,
+			  struct ntp_req_auth *a)
+{
+	size_t at = ntp_pkt_mac_offset(req, len);
+
+	a->state = NTP_REQ_AUTH_NONE;
+	a->key_id = 0;
+	a->why = NTP_AUTH_OK;
+	if (at >= len)
+		return;
+	a->key_id = ntp_get32(req + at);
+	/* The MAC covers the header and the extension fields (RFC 7822 §7.5).
+	 * A bare key id (a crypto-NAK, meaningless in a request) proves
+	 * nothing. */
+	a->why = len - at == 4 ? NTP_AUTH_BAD_MAC :
+		 ntp_auth_verify(par->keys, a->key_id, req, at, req + at + 4, len - at - 4);
+	a->state = a->why == NTP_AUTH_OK ? NTP_REQ_AUTH_OK : NTP_REQ_AUTH_FAIL;
+}
+
+enum ntp_verdict ntp_reply_build_auth(const struct ntp_reply_params *par,
+				      const struct clk_snapshot *snap,
+				      const uint8_t *req, gt_ns rx_clock, bool limited,
+				      const struct ntp_req_auth *a, uint8_t *out)
+{
+	if (a->state != NTP_REQ_AUTH_FAIL)
+		return ntp_reply_build(par, snap, req, rx_clock, limited, out);
+	/* Like chrony, say nothing by default: a crypto-NAK is itself
+	 * unauthenticated, so a client cannot trust it more than silence,
+	 * and CVE-2015-7871 showed clients mistaking one for a valid reply.
+	 * RFC 5905 §9.2 (fast_xmit with A_CRYPTO) sends it; crypto-nak on
+	 * does, but never to a client over its rate limit. */
+	if (!par->crypto_nak || limited)
+		return NTP_V_DROP_AUTH;
+	ntp_reply_build(par, snap, req, rx_clock, false, out);
+	return NTP_V_CRYPTO_NAK;
+}
+
+size_t ntp_reply_seal(const struct ntp_reply_params *par, const struct ntp_req_auth *a,
+		      uint8_t *out)
+{
+	switch (a->state) {
+	case NTP_REQ_AUTH_NONE:
+		break;
+	case NTP_REQ_AUTH_OK:
+		/* RFC 5905 §9.2: the reply carries a MAC of the request's key.
+		 * Header, key id and digest: never longer than the request. */
+		return ntp_auth_append_mac(par->keys, a->key_id, out, NTP_HEADER_LEN,
+					   NTP_REPLY_MAX_LEN);
+	case NTP_REQ_AUTH_FAIL:
+		ntp_put32(out + NTP_HEADER_LEN, 0);
+		return NTP_HEADER_LEN + 4;
+	}
+	return NTP_HEADER_LEN;
 }
 
 void ntp_reply_stamp(uint8_t *out, gt_ns tx_clock, const struct ntp_reply_params *par)

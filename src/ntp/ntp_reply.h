@@ -10,12 +10,18 @@
 #include <stdint.h>
 
 #include "clock/clk.h"
+#include "ntp/ntp_auth.h"
 #include "ntp/ntp_pkt.h"
+
+/* Longest reply: the header, a key id and the longest digest. Never longer
+ * than the request it answers. */
+#define NTP_REPLY_MAX_LEN (NTP_HEADER_LEN + NTP_AUTH_MAX_MAC)
 
 /* What happened to a request; also the index of its counter. */
 enum ntp_verdict {
 	NTP_V_REPLY = 0,
 	NTP_V_KOD,		/* limited, Kiss-o'-Death RATE sent */
+	NTP_V_CRYPTO_NAK,	/* MAC not verified, crypto-NAK sent (crypto-nak on) */
 	NTP_V_DROP_SHORT,
 	NTP_V_DROP_VERSION,
 	NTP_V_DROP_LENGTH,
@@ -25,6 +31,7 @@ enum ntp_verdict {
 	NTP_V_DROP_MODE,	/* modes 1, 2, 4, 5 and v2+ mode 0 */
 	NTP_V_DROP_DENIED,	/* access list */
 	NTP_V_DROP_RATE,	/* limited, kod off */
+	NTP_V_DROP_AUTH,	/* MAC with an unknown key or a wrong digest */
 	NTP_V_COUNT
 };
 
@@ -35,11 +42,31 @@ struct ntp_reply_params {
 	gt_ns serve_offset;	/* added to every served timestamp */
 	bool kod;		/* KoD RATE (true) or silent drop when limited */
 	int kod_poll;		/* poll value advertised in a KoD */
+	const struct ntp_auth_keys *keys;	/* borrowed; NULL: no keys */
+	bool crypto_nak;	/* answer a bad MAC with a crypto-NAK, not silence */
+};
+
+/* How a request is authenticated (RFC 5905 §7.3, RFC 8573). */
+enum ntp_req_auth_state {
+	NTP_REQ_AUTH_NONE,	/* no MAC: answered without one */
+	NTP_REQ_AUTH_OK,	/* MAC verified: answered with the same key */
+	NTP_REQ_AUTH_FAIL,	/* unknown key, wrong digest, or a bare key id */
+};
+
+struct ntp_req_auth {
+	enum ntp_req_auth_state state;
+	uint32_t key_id;
+	enum ntp_auth_check why;	/* NTP_REQ_AUTH_FAIL: what failed */
 };
 
 /* Classify a request: NTP_V_REPLY for a request to answer, else a drop
  * reason. *version gets the request version (0 if unknown). */
 enum ntp_verdict ntp_reply_classify(const uint8_t *req, size_t len, int *version);
+
+/* Check the MAC of a request of len bytes already classified NTP_V_REPLY,
+ * located after the header and extension fields (ntp_pkt_mac_offset). */
+void ntp_reply_check_auth(const struct ntp_reply_params *par, const uint8_t *req, size_t len,
+			  struct ntp_req_auth *a);
 
 /* Build the 48-byte reply to a request already classified NTP_V_REPLY.
  * rx_clock: receive time on the served clock scale (serve_offset not yet
@@ -51,9 +78,25 @@ enum ntp_verdict ntp_reply_build(const struct ntp_reply_params *par,
 				 const uint8_t *req, gt_ns rx_clock, bool limited,
 				 uint8_t *out);
 
+/* ntp_reply_build() for a request whose MAC was checked: a failed check
+ * gives NTP_V_DROP_AUTH, or with par->crypto_nak and the client within
+ * its rate limit NTP_V_CRYPTO_NAK (a reply, to be stamped like
+ * NTP_V_REPLY). Chrony drops; RFC 5905 §9.2 sends the NAK. */
+enum ntp_verdict ntp_reply_build_auth(const struct ntp_reply_params *par,
+				      const struct clk_snapshot *snap,
+				      const uint8_t *req, gt_ns rx_clock, bool limited,
+				      const struct ntp_req_auth *a, uint8_t *out);
+
 /* Write the transmit timestamp (tx_clock + serve_offset) into a reply built
- * as NTP_V_REPLY, as late as possible before sending. */
+ * as NTP_V_REPLY or NTP_V_CRYPTO_NAK, as late as possible before sending. */
 void ntp_reply_stamp(uint8_t *out, gt_ns tx_clock, const struct ntp_reply_params *par);
+
+/* Complete a built (and stamped) reply in out (NTP_REPLY_MAX_LEN bytes)
+ * as the request's authentication asks: nothing more, the key id and MAC
+ * of the same key, or a zero key id (crypto-NAK). Returns the length to
+ * send, 0 when the MAC cannot be computed (send nothing). */
+size_t ntp_reply_seal(const struct ntp_reply_params *par, const struct ntp_req_auth *a,
+		      uint8_t *out);
 
 /* Kiss codes (RFC 5905 §7.4) as refid values. */
 #define NTP_KISS_RATE 0x52415445u	/* "RATE" */

@@ -48,6 +48,12 @@ struct ntp_srv {
 #define STAT_ADD(field, n) \
 	__atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)
 
+/* A reply decided by handle_request, finished just before sending. */
+struct pending {
+	bool stamp;		/* needs the transmit timestamp */
+	struct ntp_req_auth auth;	/* how to seal it */
+};
+
 /* Buffers for one batch. Kept per call on the worker's stack (~150 KiB). */
 struct batch {
 	struct mmsghdr rx[BATCH], tx[BATCH];
@@ -55,19 +61,20 @@ struct batch {
 	struct sockaddr_storage from[BATCH];
 	uint8_t rx_buf[BATCH][RX_BUF];
 	uint8_t rx_ctl[BATCH][SOCK_CMSG_SPACE];
-	uint8_t tx_buf[BATCH][NTP_HEADER_LEN];
+	uint8_t tx_buf[BATCH][NTP_REPLY_MAX_LEN];
 	uint8_t tx_ctl[BATCH][64];
-	bool stamp[BATCH];
+	struct pending pend[BATCH];
+	int src[BATCH];		/* rx index each reply answers */
+	size_t ctl_len[BATCH];
 };
 
-/* Decide about one received datagram; fill out (48 bytes) and return true
- * when a reply is to be sent, *stamp telling whether it needs a transmit
- * timestamp. */
+/* Decide about one received datagram; fill out (NTP_REPLY_MAX_LEN bytes)
+ * and *p, and return true when a reply is to be sent. */
 static bool handle_request(struct ntp_srv *s, struct ntp_srv_stats *st,
 			   const struct clk_snapshot *snap, const uint8_t *buf, size_t len,
 			   bool truncated, const struct sockaddr *from,
 			   const struct sock_rx_info *rx, gt_ns mono_now,
-			   uint8_t *out, bool *stamp)
+			   uint8_t *out, struct pending *p)
 {
 	enum ntp_verdict v;
 	struct net_addr addr;
@@ -89,14 +96,54 @@ static bool handle_request(struct ntp_srv *s, struct ntp_srv_stats *st,
 	}
 	if (s->rl)
 		limited = ntp_rl_limited(s->rl, &addr, mono_now);
-	rx_real = rx->rx_real ? rx->rx_real : gt_now(CLOCK_REALTIME);
-	v = ntp_reply_build(&s->cfg.reply, snap, buf, clk_map_apply(&snap->map, rx_real),
-			    limited, out);
 	if (limited)
 		STAT_ADD(st->ratelimited, 1);
+	/* A client over its limit with KoD off is dropped before its MAC costs
+	 * any CPU time. */
+	if (limited && !s->cfg.reply.kod) {
+		STAT_ADD(st->verdict[NTP_V_DROP_RATE], 1);
+		return false;
+	}
+	ntp_reply_check_auth(&s->cfg.reply, buf, len, &p->auth);
+	if (p->auth.state == NTP_REQ_AUTH_OK) {
+		STAT_ADD(st->auth_ok, 1);
+	} else if (p->auth.state == NTP_REQ_AUTH_FAIL) {
+		STAT_ADD(st->auth_fail, 1);
+		if (log_max_level >= LOG_LVL_DEBUG) {
+			char a[NET_ADDR_STRLEN];
+
+			LOG_RL(LOG_LVL_DEBUG, "ntp server: request from %s: key %u %s",
+			       net_addr_str(&addr, a, sizeof(a)), p->auth.key_id,
+			       p->auth.why == NTP_AUTH_UNKNOWN_KEY ? "unknown" : "wrong MAC");
+		}
+	}
+	rx_real = rx->rx_real ? rx->rx_real : gt_now(CLOCK_REALTIME);
+	v = ntp_reply_build_auth(&s->cfg.reply, snap, buf, clk_map_apply(&snap->map, rx_real),
+				 limited, &p->auth, out);
 	STAT_ADD(st->verdict[v], 1);
-	*stamp = v == NTP_V_REPLY;
-	return v == NTP_V_REPLY || v == NTP_V_KOD;
+	p->stamp = v == NTP_V_REPLY || v == NTP_V_CRYPTO_NAK;
+	return p->stamp || v == NTP_V_KOD;
+}
+
+/* Stamp and seal a reply; its length, 0 when it is not to be sent. */
+static size_t finish_reply(struct ntp_srv *s, struct worker *w, const struct pending *p,
+			   uint8_t *out, gt_ns tx_clock)
+{
+	size_t n;
+
+	/* The MAC is computed after the transmit timestamp it covers: count
+	 * its time in, as chrony does. */
+	if (p->stamp)
+		ntp_reply_stamp(out, tx_clock + (p->auth.state == NTP_REQ_AUTH_OK ?
+					ntp_auth_mac_delay(s->cfg.reply.keys, p->auth.key_id) : 0),
+				&s->cfg.reply);
+	n = ntp_reply_seal(&s->cfg.reply, &p->auth, out);
+	if (!n) {
+		STAT_ADD(w->stats.send_errors, 1);
+		LOG_RL(LOG_LVL_WARN, "ntp server: cannot compute the MAC of a reply (key %u)",
+		       p->auth.key_id);
+	}
+	return n;
 }
 
 /* Receive one batch (blocking for the first datagram when wait is set),
@@ -105,7 +152,7 @@ static int serve_batch(struct ntp_srv *s, struct worker *w, int fd, struct batch
 {
 	struct clk_snapshot snap;
 	struct sock_rx_info rx;
-	int i, n, m = 0, sent;
+	int i, n, m = 0, k = 0, sent;
 	gt_ns mono, tx;
 
 	for (i = 0; i < BATCH; i++) {
@@ -123,33 +170,39 @@ static int serve_batch(struct ntp_srv *s, struct worker *w, int fd, struct batch
 	mono = gt_now(CLOCK_MONOTONIC);
 	for (i = 0; i < n; i++) {
 		struct msghdr *h = &b->rx[i].msg_hdr;
-		size_t ctl_len;
 
 		sock_parse_cmsg(h, &rx);
 		if (!handle_request(s, &w->stats, &snap, b->rx_buf[i], b->rx[i].msg_len,
 				    (h->msg_flags & MSG_TRUNC) != 0,
 				    (struct sockaddr *)&b->from[i], &rx, mono,
-				    b->tx_buf[m], &b->stamp[m]))
+				    b->tx_buf[m], &b->pend[m]))
 			continue;
-		ctl_len = sock_build_pktinfo(&rx, b->tx_ctl[m], sizeof(b->tx_ctl[m]));
-		b->tx_iov[m] = (struct iovec){ b->tx_buf[m], NTP_HEADER_LEN };
-		b->tx[m].msg_hdr = (struct msghdr){
-			.msg_name = &b->from[i], .msg_namelen = h->msg_namelen,
-			.msg_iov = &b->tx_iov[m], .msg_iovlen = 1,
-			.msg_control = ctl_len ? b->tx_ctl[m] : NULL, .msg_controllen = ctl_len,
-		};
-		m++;
+		b->ctl_len[m] = sock_build_pktinfo(&rx, b->tx_ctl[m], sizeof(b->tx_ctl[m]));
+		b->src[m++] = i;
 	}
 	if (!m)
 		return n;
 	/* Transmit timestamp as late as possible: one clock reading right
-	 * before the batch leaves. */
+	 * before the batch leaves. A MAC is computed after it, as it covers
+	 * the timestamp. */
 	tx = clk_map_apply(&snap.map, gt_now(CLOCK_REALTIME));
-	for (i = 0; i < m; i++)
-		if (b->stamp[i])
-			ntp_reply_stamp(b->tx_buf[i], tx, &s->cfg.reply);
-	for (i = 0; i < m; i += sent) {
-		sent = sendmmsg(fd, b->tx + i, (unsigned)(m - i), 0);
+	for (i = 0; i < m; i++) {
+		int r = b->src[i];
+		size_t len = finish_reply(s, w, &b->pend[i], b->tx_buf[i], tx);
+
+		if (!len)
+			continue;
+		b->tx_iov[k] = (struct iovec){ b->tx_buf[i], len };
+		b->tx[k].msg_hdr = (struct msghdr){
+			.msg_name = &b->from[r], .msg_namelen = b->rx[r].msg_hdr.msg_namelen,
+			.msg_iov = &b->tx_iov[k], .msg_iovlen = 1,
+			.msg_control = b->ctl_len[i] ? b->tx_ctl[i] : NULL,
+			.msg_controllen = b->ctl_len[i],
+		};
+		k++;
+	}
+	for (i = 0; i < k; i += sent) {
+		sent = sendmmsg(fd, b->tx + i, (unsigned)(k - i), 0);
 		if (sent <= 0) {
 			/* Skip the message that failed and go on with the rest. */
 			STAT_ADD(w->stats.send_errors, 1);
@@ -249,7 +302,7 @@ static void main_loop_readable(int fd, short revents, void *arg)
 	struct clk_snapshot snap;
 	struct sockaddr_storage from;
 	struct sock_rx_info rx;
-	uint8_t buf[RX_BUF], ctl[SOCK_CMSG_SPACE], out[NTP_HEADER_LEN], txctl[64];
+	uint8_t buf[RX_BUF], ctl[SOCK_CMSG_SPACE], out[NTP_REPLY_MAX_LEN], txctl[64];
 	int k;
 
 	(void)revents;
@@ -261,8 +314,8 @@ static void main_loop_readable(int fd, short revents, void *arg)
 			.msg_control = ctl, .msg_controllen = sizeof(ctl),
 		};
 		ssize_t n = recvmsg(fd, &h, MSG_DONTWAIT);
-		bool stamp = false;
-		size_t ctl_len;
+		struct pending p;
+		size_t ctl_len, len;
 
 		if (n < 0)
 			return;
@@ -270,16 +323,17 @@ static void main_loop_readable(int fd, short revents, void *arg)
 		sock_parse_cmsg(&h, &rx);
 		if (!handle_request(s, &w->stats, &snap, buf, (size_t)n,
 				    (h.msg_flags & MSG_TRUNC) != 0, (struct sockaddr *)&from,
-				    &rx, gt_now(CLOCK_MONOTONIC), out, &stamp))
+				    &rx, gt_now(CLOCK_MONOTONIC), out, &p))
 			continue;
 		ctl_len = sock_build_pktinfo(&rx, txctl, sizeof(txctl));
-		iov = (struct iovec){ out, NTP_HEADER_LEN };
 		h.msg_control = ctl_len ? txctl : NULL;
 		h.msg_controllen = ctl_len;
 		h.msg_flags = 0;
-		if (stamp)
-			ntp_reply_stamp(out, clk_map_apply(&snap.map, gt_now(CLOCK_REALTIME)),
-					&s->cfg.reply);
+		len = finish_reply(s, w, &p, out,
+				   clk_map_apply(&snap.map, gt_now(CLOCK_REALTIME)));
+		if (!len)
+			continue;
+		iov = (struct iovec){ out, len };
 		if (sendmsg(fd, &h, 0) < 0) {
 			STAT_ADD(w->stats.send_errors, 1);
 			LOG_RL(LOG_LVL_WARN, "ntp server: send failed: %s", strerror(errno));
@@ -433,6 +487,12 @@ int ntp_srv_register_metrics(const struct ntp_srv *s, struct met_registry *r)
 	rc |= met_register(r, "gnomon_ntp_server_ratelimited_total",
 			   "NTP requests over the rate limit", MET_COUNTER, read_stat, s,
 			   offsetof(struct ntp_srv_stats, ratelimited));
+	rc |= met_register(r, "gnomon_ntp_server_auth_ok_total",
+			   "NTP requests with a verified MAC", MET_COUNTER, read_stat, s,
+			   offsetof(struct ntp_srv_stats, auth_ok));
+	rc |= met_register(r, "gnomon_ntp_server_auth_fail_total",
+			   "NTP requests with a MAC not verified (unknown key or wrong digest)",
+			   MET_COUNTER, read_stat, s, offsetof(struct ntp_srv_stats, auth_fail));
 	rc |= met_register(r, "gnomon_ntp_server_send_errors_total", "NTP replies not sent",
 			   MET_COUNTER, read_stat, s, offsetof(struct ntp_srv_stats, send_errors));
 	for (v = 0; v < NTP_V_COUNT; v++) {

@@ -25,7 +25,7 @@ struct ntp_srv_config {
 	struct net_addr bind[NTP_SRV_MAX_BIND];
 	int n_bind;
 	const struct acl *acl;		/* borrowed; must outlive the server */
-	struct ntp_reply_params reply;
+	struct ntp_reply_params reply;	/* reply.keys: borrowed, must outlive the server */
 	bool rl_enabled;
 	int rl_interval_log2;
 	unsigned rl_burst;
@@ -39,7 +39,9 @@ struct ntp_srv_stats {
 	uint64_t verdict[NTP_V_COUNT];	/* answered, kod, drops by reason */
 	uint64_t version[5];		/* requests by version 1..4 (0 unused) */
 	uint64_t ratelimited;		/* over the limit: KoD or dropped */
-	uint64_t send_errors;
+	uint64_t auth_ok;		/* requests with a verified MAC */
+	uint64_t auth_fail;		/* MAC not verified: dropped or crypto-NAK */
+	uint64_t send_errors;		/* keep last: ntp_srv_get_stats sums up to it */
 } __attribute__((aligned(64)));
 
 struct ntp_srv;

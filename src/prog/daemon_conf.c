@@ -2,11 +2,44 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/util.h"
+#include "ntp/ntp_auth.h"
 
 #define FIELD(f) offsetof(struct dconf, f)
+
+/* keyfile FILE: read now, so that --check-config reports the key file's
+ * errors (FILE:LINE: ...) with the configuration's, and so that a key
+ * file only root may read works before privileges are dropped. */
+static int h_keyfile(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+		     int argc, char **argv)
+{
+	struct dconf *cfg = p;
+	struct conf_errors *kerr;
+	int i, n;
+
+	if (argc != 1 || strlen(argv[0]) >= sizeof(cfg->keyfile))
+		return conf_error(ctx, "keyfile: expected one path shorter than %zu characters",
+				  sizeof(cfg->keyfile));
+	kerr = xmalloc(sizeof(*kerr));
+	ntp_auth_destroy(cfg->keys);
+	cfg->keys = ntp_auth_load(argv[0], kerr);
+	strcpy(cfg->keyfile, argv[0]);
+	n = kerr->count;
+	if (n)
+		conf_error(ctx, "keyfile %s: %d error%s in the key file:", argv[0], n,
+			   n == 1 ? "" : "s");
+	/* The key file's own errors, already "FILE:LINE: ..." each. */
+	for (i = 0; i < n; i++) {
+		if (i < CONF_MAX_ERRORS && ctx->errs->count < CONF_MAX_ERRORS)
+			memcpy(ctx->errs->msg[ctx->errs->count], kerr->msg[i], sizeof(kerr->msg[i]));
+		ctx->errs->count++;
+	}
+	free(kerr);
+	return n ? -1 : 0;
+}
 
 static int h_bindaddress(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 			 int argc, char **argv)
@@ -329,6 +362,12 @@ static const struct conf_item table[] = {
 	  "selectable sources needed before the clock is disciplined", NULL, false },
 	{ DC_DRIFTFILE, "driftfile", CONF_STRING, FIELD(driftfile), 0, 256, NULL, "PATH",
 	  "where the clock's frequency error is kept across restarts", NULL, false },
+	{ DC_KEYFILE, "keyfile", CONF_CUSTOM, 0, 0, 0, NULL, "PATH",
+	  "symmetric keys (chrony/ntpd format: ID [MD5|SHA1|AES128|AES256] KEY|HEX:DIGITS); "
+	  "an authenticated request is answered with a MAC of the same key", h_keyfile, false },
+	{ DC_CRYPTO_NAK, "crypto-nak", CONF_ONOFF, FIELD(crypto_nak), 0, 0, "off", "on|off",
+	  "answer a request whose MAC fails with a crypto-NAK (RFC 5905) instead of silence "
+	  "(chrony)", NULL, false },
 };
 
 void dconf_init(struct dconf *cfg)
@@ -347,6 +386,8 @@ void dconf_fini(struct dconf *cfg)
 {
 	acl_destroy(cfg->acl);
 	cfg->acl = NULL;
+	ntp_auth_destroy(cfg->keys);
+	cfg->keys = NULL;
 }
 
 int dconf_parse_file(struct dconf *cfg, const char *path, struct conf_errors *errs)

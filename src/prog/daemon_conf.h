@@ -17,7 +17,7 @@ enum dconf_key {
 	DC_RATELIMIT, DC_KOD, DC_WORKERS, DC_CONTROL, DC_USER, DC_CLOCK,
 	DC_LOG, DC_LOGFILE, DC_LOGLEVEL, DC_CLIENTLOGBITS, DC_COALESCE,
 	DC_SERVER, DC_POOL, DC_MAKESTEP, DC_MAXCHANGE, DC_MAXDISTANCE, DC_MINSOURCES,
-	DC_DRIFTFILE,
+	DC_DRIFTFILE, DC_KEYFILE, DC_CRYPTO_NAK,
 };
 
 #define DCONF_MAX_SOURCES 32
@@ -60,10 +60,14 @@ struct dconf {
 	double maxdistance;
 	int minsources;
 	char driftfile[256];
+	char keyfile[256];
+	struct ntp_auth_keys *keys;	/* loaded by the keyfile directive; NULL: none */
+	bool crypto_nak;
 };
 
 /* Defaults into cfg (allocates the ACL). */
 void dconf_init(struct dconf *cfg);
+/* Free what cfg owns: the ACL and the keys. */
 void dconf_fini(struct dconf *cfg);
 /* Parse a file or buffer into cfg; returns the error count. */
 int dconf_parse_file(struct dconf *cfg, const char *path, struct conf_errors *errs);

@@ -88,7 +88,7 @@ static void print_flat(json_t *obj, const char *prefix)
 static void print_serverstats(json_t *o)
 {
 	static const char *const drops[] = { "short", "bad_version", "bad_length", "oversized",
-		"mode_control", "mode_private", "mode_other", "denied", "ratelimited" };
+		"mode_control", "mode_private", "mode_other", "denied", "ratelimited", "auth" };
 	json_t *d = json_object_get(o, "dropped"), *v = json_object_get(o, "version");
 	size_t i;
 
@@ -98,6 +98,9 @@ static void print_serverstats(json_t *o)
 	printf("KoD RATE sent          : %lld\n", NUM(o, "kod_sent"));
 	printf("Over the rate limit    : %lld\n", NUM(o, "ratelimited"));
 	printf("Send errors            : %lld\n", NUM(o, "send_errors"));
+	printf("Authenticated (MAC ok) : %lld\n", NUM(o, "auth_ok"));
+	printf("MAC not verified       : %lld\n", NUM(o, "auth_fail"));
+	printf("Crypto-NAK sent        : %lld\n", NUM(o, "crypto_nak"));
 	printf("Dropped\n");
 	for (i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
 		printf("  %-20s : %lld\n", drops[i], NUM(d, drops[i]));

@@ -2,6 +2,7 @@
  * dependency order; all behaviour lives in the modules. */
 #include <errno.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +11,13 @@
 #include <unistd.h>
 
 #include "clock/clk.h"
+#include "clock/sync.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/metrics.h"
 #include "lib/util.h"
 #include "mon/ctl.h"
+#include "ntp/ntp_client.h"
 #include "ntp/ntp_srv.h"
 #include "prog/daemon_conf.h"
 #include "prog/privs.h"
@@ -37,6 +40,10 @@ struct daemon {
 	struct clk *clock;
 	struct clk_published published;
 	struct ntp_srv *srv;
+	struct sync *sync;
+	struct ntp_client *clients[SYNC_MAX_SOURCES];
+	int n_clients;
+	struct loop_timer *sync_timer;	/* one-shot at sync_next_update() */
 	struct ctl *ctl;
 	struct met_registry *metrics;
 	int8_t precision;
@@ -66,13 +73,24 @@ static void usage(FILE *f)
 static void publish_clock(struct daemon *d)
 {
 	struct clk_snapshot s;
+	struct sync_state st;
 	gt_ns now;
 
 	memset(&s, 0, sizeof(s));
+	memset(&st, 0, sizeof(st));
 	d->clock->ops->get_map(d->clock, &s.map);
 	now = clk_map_apply(&s.map, gt_now(CLOCK_REALTIME));
 	s.q.precision = d->precision;
-	if (d->cfg.local_stratum) {
+	if (d->sync)
+		sync_get_state(d->sync, &st);
+	if (d->sync && st.synced) {
+		s.q.leap = st.leap;
+		s.q.stratum = st.stratum;
+		s.q.refid = st.refid;
+		s.q.ref_time = st.ref_time;
+		s.q.root_delay = st.root_delay;
+		s.q.root_disp = st.root_disp;
+	} else if (d->cfg.local_stratum) {
 		if (!d->local_ref_time || now - d->local_ref_time >= 64 * GT_NS_PER_S ||
 		    now < d->local_ref_time)
 			d->local_ref_time = now;
@@ -89,10 +107,54 @@ static void publish_clock(struct daemon *d)
 	clk_publish(&d->published, &s);
 }
 
+static void run_sync(struct daemon *d);
+
+static void on_sync_timer(struct loop_timer *t, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)t;
+	d->sync_timer = NULL;	/* one-shot: the loop frees it */
+	run_sync(d);
+}
+
+/* Select and discipline, publish what the server serves, and come back
+ * exactly when the sync core asks (a slew ending, a leap second). */
+static void run_sync(struct daemon *d)
+{
+	gt_ns now = gt_now(CLOCK_MONOTONIC), next;
+	struct sync_state st;
+
+	sync_update(d->sync, now);
+	publish_clock(d);
+	sync_get_state(d->sync, &st);
+	if (st.maxchange_exit) {
+		LOG_ERR("maxchange: too many large corrections ignored, exiting");
+		loop_stop(d->loop);
+	}
+	if (d->sync_timer)
+		loop_timer_cancel(d->loop, d->sync_timer);
+	d->sync_timer = NULL;
+	next = sync_next_update(d->sync);
+	if (next != INT64_MAX)
+		d->sync_timer = loop_timer_add(d->loop, next - now, 0, on_sync_timer, d);
+}
+
+static void on_sample(void *arg)
+{
+	run_sync(arg);
+}
+
 static void on_tick(struct loop_timer *t, void *arg)
 {
+	struct daemon *d = arg;
+
 	(void)t;
-	publish_clock(arg);
+	/* Periodic even without samples: holdover and dispersion age. */
+	if (d->sync)
+		run_sync(d);
+	else
+		publish_clock(d);
 }
 
 static void on_terminate(int sig, void *arg)
@@ -131,6 +193,9 @@ static int cmd_serverstats(void *arg, int argc, char **argv, struct json_out *j)
 	json_u64(j, "kod_sent", st.verdict[NTP_V_KOD]);
 	json_u64(j, "ratelimited", st.ratelimited);
 	json_u64(j, "send_errors", st.send_errors);
+	json_u64(j, "auth_ok", st.auth_ok);
+	json_u64(j, "auth_fail", st.auth_fail);
+	json_u64(j, "crypto_nak", st.verdict[NTP_V_CRYPTO_NAK]);
 	json_obj_begin(j, "dropped");
 	for (v = NTP_V_DROP_SHORT; v < NTP_V_COUNT; v++)
 		json_u64(j, ntp_verdict_name(v), st.verdict[v]);
@@ -159,6 +224,190 @@ static int cmd_metrics(void *arg, int argc, char **argv, struct json_out *j)
 		json_double(j, e->name, met_value(e));
 	}
 	json_obj_end(j);
+	return 0;
+}
+
+static const char *state_mark(enum sync_src_state st)
+{
+	switch (st) {
+	case SYNC_SRC_SYSPEER: return "*";
+	case SYNC_SRC_COMBINED: return "+";
+	case SYNC_SRC_CANDIDATE: return "-";
+	case SYNC_SRC_FALSETICKER: return "x";
+	case SYNC_SRC_JITTERY: return "~";
+	case SYNC_SRC_UNSELECTABLE: return "?";
+	case SYNC_SRC_NONE: break;
+	}
+	return " ";
+}
+
+static void refid_text(uint32_t id, uint8_t stratum, char *buf, size_t len)
+{
+	if (stratum <= 1) {
+		char c[5] = { (char)(id >> 24), (char)(id >> 16), (char)(id >> 8), (char)id, 0 };
+		size_t i;
+
+		for (i = 0; i < 4; i++)
+			if (c[i] && (c[i] < 0x20 || c[i] > 0x7e))
+				c[i] = '?';
+		snprintf(buf, len, "%s", c);
+	} else {
+		snprintf(buf, len, "%u.%u.%u.%u", id >> 24, (id >> 16) & 255, (id >> 8) & 255,
+			 id & 255);
+	}
+}
+
+static int cmd_sources(void *arg, int argc, char **argv, struct json_out *j)
+{
+	struct daemon *d = arg;
+	gt_ns now = d->sync ? clk_now(d->clock) : 0;
+	int i;
+
+	(void)argc;
+	(void)argv;
+	json_arr_begin(j, "sources");
+	for (i = 0; i < d->n_clients; i++) {
+		const struct ntp_client_cfg *cc = ntp_client_config(d->clients[i]);
+		struct ntp_client_info ci;
+		struct sync_src_info si;
+		char addr[NET_ADDR_STRLEN], refid[20];
+
+		ntp_client_get_info(d->clients[i], &ci);
+		memset(&si, 0, sizeof(si));
+		sync_get_source(d->sync, ntp_client_source_id(d->clients[i]), &si);
+		refid_text(si.refid, si.stratum, refid, sizeof(refid));
+		json_obj_begin(j, NULL);
+		json_str(j, "name", cc->name);
+		json_str(j, "address", net_addr_str(&cc->addr, addr, sizeof(addr)));
+		json_u64(j, "port", cc->port);
+		json_str(j, "state", state_mark(si.state));
+		json_u64(j, "stratum", si.stratum);
+		json_str(j, "refid", refid);
+		json_i64(j, "poll", ci.poll);
+		json_u64(j, "reach", ci.reach);
+		json_bool(j, "kod_stopped", ci.stopped);
+		json_u64(j, "samples", (uint64_t)si.n_samples);
+		json_double(j, "last_rx_ago", si.last_time ? gt_to_sec(now - si.last_time) : -1);
+		json_double(j, "last_offset", gt_to_sec(si.last_offset));
+		json_double(j, "last_delay", gt_to_sec(si.last_delay));
+		json_double(j, "offset", gt_to_sec(si.offset));
+		json_double(j, "delay", gt_to_sec(si.delay));
+		json_double(j, "jitter", gt_to_sec(si.jitter));
+		json_double(j, "dispersion", gt_to_sec(si.disp));
+		json_double(j, "freq_ppm", si.freq_ppm);
+		json_double(j, "skew_ppm", si.skew_ppm);
+		json_u64(j, "sent", ci.stats.sent);
+		json_u64(j, "received", ci.stats.received);
+		json_u64(j, "accepted", ci.stats.verdict[NTP_RESP_OK]);
+		json_u64(j, "timeouts", ci.stats.timeouts);
+		json_obj_begin(j, "rejected");
+		for (int v = 1; v < NTP_RESP_COUNT; v++)
+			json_u64(j, ntp_resp_verdict_name(v), ci.stats.verdict[v]);
+		json_obj_end(j);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	return 0;
+}
+
+static int cmd_tracking(void *arg, int argc, char **argv, struct json_out *j)
+{
+	static const char *const leap_names[] = { "normal", "insert", "delete", "unsynchronised" };
+	struct daemon *d = arg;
+	struct clk_snapshot snap;
+	struct sync_state st;
+	char refid[20] = "";
+	gt_ns real = gt_now(CLOCK_REALTIME);
+
+	(void)argc;
+	(void)argv;
+	clk_read_snapshot(&d->published, &snap);
+	memset(&st, 0, sizeof(st));
+	if (d->sync)
+		sync_get_state(d->sync, &st);
+	refid_text(snap.q.refid, snap.q.stratum, refid, sizeof(refid));
+	if (d->sync && st.sys_peer >= 0 && st.sys_peer < SYNC_MAX_SOURCES) {
+		struct sync_src_info si;
+
+		if (!sync_get_source(d->sync, st.sys_peer, &si))
+			json_str(j, "reference", si.name);
+	}
+	json_str(j, "refid", refid);
+	json_u64(j, "stratum", snap.q.stratum);
+	json_str(j, "leap", leap_names[snap.q.leap & 3]);
+	json_bool(j, "synchronised", snap.q.leap != CLK_LEAP_UNSYNC);
+	json_double(j, "ref_time", gt_to_sec(snap.q.ref_time));
+	json_double(j, "root_delay", gt_to_sec(snap.q.root_delay));
+	json_double(j, "root_dispersion", gt_to_sec(snap.q.root_disp));
+	json_str(j, "clock", clk_name(d->clock));
+	/* What the clock shows minus CLOCK_REALTIME: the virtual clock's error
+	 * when the machine clock is the truth (tests, demonstrations). */
+	json_double(j, "clock_minus_system", gt_to_sec(clk_map_apply(&snap.map, real) - real));
+	if (d->sync) {
+		json_double(j, "last_offset", gt_to_sec(st.last_offset));
+		json_double(j, "rms_offset", gt_to_sec(st.rms_offset));
+		json_double(j, "frequency_ppm", st.freq_ppm);
+		json_double(j, "residual_freq_ppm", st.residual_freq_ppm);
+		json_double(j, "skew_ppm", st.skew_ppm);
+		json_u64(j, "steps", (uint64_t)st.n_steps);
+	}
+	return 0;
+}
+
+/* Resolve each `server`/`pool` line and start its sources. A name that
+ * does not resolve is logged and skipped: the others still serve. */
+static int start_sources(struct daemon *d)
+{
+	struct sync_config sc = {
+		.makestep_threshold = d->cfg.makestep_threshold,
+		.makestep_limit = d->cfg.makestep_limit,
+		.maxchange_offset = d->cfg.maxchange_offset,
+		.maxchange_start = d->cfg.maxchange_start,
+		.maxchange_ignore = d->cfg.maxchange_ignore,
+		.maxdistance = d->cfg.maxdistance,
+		.minsources = d->cfg.minsources,
+		.holdover = 3600,
+		.driftfile = d->cfg.driftfile[0] ? d->cfg.driftfile : NULL,
+	};
+	int i, rc;
+
+	if (!d->cfg.n_sources)
+		return 0;
+	d->sync = sync_create(d->clock, &sc);
+	if (!d->sync)
+		return -ENOMEM;
+	for (i = 0; i < d->cfg.n_sources; i++) {
+		struct dconf_source *ds = &d->cfg.sources[i];
+		struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res, *ai;
+		int used = 0, limit = ds->pool ? ds->maxsources : 1;
+
+		rc = getaddrinfo(ds->host, NULL, &hints, &res);
+		if (rc) {
+			LOG_ERR("source %s: %s", ds->host, gai_strerror(rc));
+			continue;
+		}
+		for (ai = res; ai && used < limit && d->n_clients < SYNC_MAX_SOURCES; ai = ai->ai_next) {
+			struct ntp_client_cfg cc = ds->opts;
+			char addr[NET_ADDR_STRLEN];
+			int err = 0;
+
+			if (net_addr_from_sockaddr(ai->ai_addr, &cc.addr, NULL))
+				continue;
+			if (ds->pool)
+				snprintf(cc.name, sizeof(cc.name), "%s",
+					 net_addr_str(&cc.addr, addr, sizeof(addr)));
+			d->clients[d->n_clients] = ntp_client_create(&cc, d->loop, d->clock, d->sync,
+								     on_sample, d, &err);
+			if (!d->clients[d->n_clients]) {
+				LOG_ERR("source %s: %s", cc.name, strerror(-err));
+				continue;
+			}
+			d->n_clients++;
+			used++;
+		}
+		freeaddrinfo(res);
+	}
+	LOG_INFO("%d NTP source(s) started", d->n_clients);
 	return 0;
 }
 
@@ -223,6 +472,8 @@ static int start_services(struct daemon *d)
 		sc.reply.serve_offset = gt_from_sec(d->cfg.serve_offset);
 		sc.reply.kod = d->cfg.kod;
 		sc.reply.kod_poll = d->cfg.rl_interval;
+		sc.reply.keys = d->cfg.keys;
+		sc.reply.crypto_nak = d->cfg.crypto_nak;
 		sc.rl_enabled = d->cfg.rl_enabled;
 		sc.rl_interval_log2 = d->cfg.rl_interval;
 		sc.rl_burst = (unsigned)d->cfg.rl_burst;
@@ -248,6 +499,8 @@ static int start_services(struct daemon *d)
 	}
 	ctl_register(d->ctl, "serverstats", cmd_serverstats, d);
 	ctl_register(d->ctl, "metrics", cmd_metrics, d);
+	ctl_register(d->ctl, "sources", cmd_sources, d);
+	ctl_register(d->ctl, "tracking", cmd_tracking, d);
 	return 0;
 }
 
@@ -377,6 +630,8 @@ int main(int argc, char **argv)
 		rc = drop_privileges(&d);
 	if (!rc && d.srv)
 		rc = ntp_srv_start(d.srv, d.loop);
+	if (!rc)
+		rc = start_sources(&d);
 	if (!rc) {
 		loop_on_signal(d.loop, SIGINT, on_terminate, &d);
 		loop_on_signal(d.loop, SIGTERM, on_terminate, &d);
@@ -391,6 +646,9 @@ int main(int argc, char **argv)
 	}
 
 	ntp_srv_destroy(d.srv);
+	for (int i = 0; i < d.n_clients; i++)
+		ntp_client_destroy(d.clients[i]);
+	sync_destroy(d.sync);
 	ctl_destroy(d.ctl);
 	if (d.tmpdir[0])
 		rmdir(d.tmpdir);

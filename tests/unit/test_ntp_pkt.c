@@ -410,9 +410,11 @@ static void test_extension_field_chain_invalid(void **state)
 	put_ef(b + 64, 0x0104, 18);
 	assert_int_equal(decode_buf(b, 48 + 32), NTP_PKT_BAD_LENGTH);
 	free(b);
-	b = make_packet(48 + 16 + 8, 4, 3);
-	put_ef(b + 48, 0x0104, 16);
-	assert_int_equal(decode_buf(b, 48 + 24), NTP_PKT_BAD_LENGTH);
+	/* A field and 8 more bytes. (A field of 16 and 8 bytes, 24 in all, is
+	 * a 24-byte MAC instead: see test_mac_offset.) */
+	b = make_packet(48 + 28 + 8, 4, 3);
+	put_ef(b + 48, 0x0104, 28);
+	assert_int_equal(decode_buf(b, 48 + 36), NTP_PKT_BAD_LENGTH);
 	free(b);
 	b = make_packet(48 + 16 + 12, 4, 3);
 	put_ef(b + 48, 0x0104, 16);
@@ -485,6 +487,83 @@ static void test_control_and_private_modes(void **state)
 	}
 }
 
+/* Where the MAC starts (RFC 5905 §7.3, RFC 7822 §7.5). */
+static void test_mac_offset(void **state)
+{
+	static const struct { unsigned version; size_t ef, trailer; uint32_t key_id; size_t want; } cases[] = {
+		{ 4, 0, 0, 0, 48 },		/* no trailer: len */
+		{ 4, 0, 20, 1, 48 },		/* MD5 / CMAC */
+		{ 4, 0, 24, 1, 48 },		/* SHA1 */
+		/* Key ids whose low 16 bits read as a field length: 20 or 24
+		 * remaining bytes are a MAC all the same. */
+		{ 4, 0, 20, 16, 48 },
+		{ 4, 0, 20, 20, 48 },
+		{ 4, 0, 24, 16, 48 },
+		{ 4, 0, 24, 24, 48 },
+		{ 4, 16, 20, 7, 64 },		/* a field, then a MAC */
+		{ 4, 32, 24, 7, 80 },
+		{ 4, 28, 4, 0, 76 },		/* a field, then a crypto-NAK */
+		{ 4, 0, 4, 0, 48 },		/* a bare crypto-NAK */
+		{ 4, 32, 0, 0, 80 },		/* a field, no MAC: len */
+		{ 3, 0, 20, 16, 48 },		/* no fields before v4 */
+		{ 3, 0, 24, 1, 48 },
+		{ 2, 0, 20, 1, 48 },
+		{ 1, 0, 20, 1, 48 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = NTP_HEADER_LEN + cases[i].ef + cases[i].trailer;
+		uint8_t *b = make_packet(len, cases[i].version, 3);
+
+		if (cases[i].ef)
+			put_ef(b + 48, 0x0104, (uint16_t)cases[i].ef);
+		if (cases[i].trailer)
+			ntp_put32(b + 48 + cases[i].ef, cases[i].key_id);
+		assert_int_equal(decode_buf(b, len), NTP_PKT_OK);
+		if (ntp_pkt_mac_offset(b, len) != cases[i].want)
+			fail_msg("case %zu: MAC at %zu, expected %zu", i, ntp_pkt_mac_offset(b, len),
+				 cases[i].want);
+		free(b);
+	}
+}
+
+/* Packets without a structurally valid trailer have no MAC. */
+static void test_mac_offset_malformed(void **state)
+{
+	uint8_t *b;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(ntp_pkt_mac_offset(sample_wire, 0), 0);
+	assert_int_equal(ntp_pkt_mac_offset(sample_wire, 20), 20);
+	/* Length not a multiple of 4; trailer of 8 bytes; bad version. */
+	for (len = 49; len <= 56; len++) {
+		b = make_packet(len, 4, 3);
+		if (len != 52)
+			assert_int_equal(ntp_pkt_mac_offset(b, len), len);
+		free(b);
+	}
+	b = make_packet(68, 0, 3);
+	assert_int_equal(ntp_pkt_mac_offset(b, 68), 68);
+	free(b);
+	b = make_packet(68, 5, 3);
+	assert_int_equal(ntp_pkt_mac_offset(b, 68), 68);
+	free(b);
+	/* Modes 6 and 7 have formats of their own. */
+	b = make_packet(68, 4, 6);
+	assert_int_equal(ntp_pkt_mac_offset(b, 68), 68);
+	free(b);
+	b = make_packet(68, 2, 7);
+	assert_int_equal(ntp_pkt_mac_offset(b, 68), 68);
+	free(b);
+	/* Oversized. */
+	b = make_packet(NTP_MAX_LEN + 4, 4, 3);
+	assert_int_equal(ntp_pkt_mac_offset(b, NTP_MAX_LEN + 4), NTP_MAX_LEN + 4);
+	free(b);
+}
+
 static void test_status_names(void **state)
 {
 	(void)state;
@@ -530,6 +609,8 @@ int main(void)
 		cmocka_unit_test(test_v3_extension_field_rejected),
 		cmocka_unit_test(test_oversized),
 		cmocka_unit_test(test_control_and_private_modes),
+		cmocka_unit_test(test_mac_offset),
+		cmocka_unit_test(test_mac_offset_malformed),
 		cmocka_unit_test(test_status_names),
 		cmocka_unit_test(test_byte_order_helpers),
 	};

@@ -407,6 +407,213 @@ static void test_rate_limited_silent_drop(void **state)
 	assert_int_equal(decode_reply(out).stratum, 2);
 }
 
+/* ------------------------------------------------------------------ */
+/* symmetric-key authentication (RFC 5905 §7.3, §9.2; RFC 8573) */
+
+/* Key ids 16 and 20 have low 16 bits that read as an extension field
+ * length: their MACs must still be found (RFC 7822 §7.5). */
+static const char auth_keys_text[] =
+	"10 MD5 md5-secret\n"
+	"11 SHA1 HEX:0102030405060708090a0b0c0d0e0f1011121314\n"
+	"12 AES128 HEX:000102030405060708090a0b0c0d0e0f\n"
+	"13 AES256 HEX:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+	"16 SHA1 sixteen\n"
+	"20 MD5 twenty\n";
+
+static struct ntp_auth_keys *auth_keys(void)
+{
+	struct conf_errors errs;
+	struct ntp_auth_keys *k = ntp_auth_parse(auth_keys_text, sizeof(auth_keys_text) - 1,
+						 "test", &errs);
+
+	assert_non_null(k);
+	return k;
+}
+
+/* A client request of the given version with ef_len bytes of extension
+ * field, signed with key id; returns its length. */
+static size_t make_auth_req(uint8_t *b, size_t cap, const struct ntp_auth_keys *k,
+			    unsigned version, size_t ef_len, uint32_t id)
+{
+	size_t len;
+
+	make_req(b, version, 3, 6, REQ_XMT);
+	memset(b + NTP_HEADER_LEN, 0xcd, ef_len);
+	if (ef_len) {
+		b[NTP_HEADER_LEN] = 0x01;	/* type 0x0104, length ef_len */
+		b[NTP_HEADER_LEN + 1] = 0x04;
+		b[NTP_HEADER_LEN + 2] = (uint8_t)(ef_len >> 8);
+		b[NTP_HEADER_LEN + 3] = (uint8_t)ef_len;
+	}
+	len = ntp_auth_append_mac(k, id, b, NTP_HEADER_LEN + ef_len, cap);
+	assert_true(len > 0);
+	return len;
+}
+
+static void test_auth_reply_same_key(void **state)
+{
+	static const struct { unsigned version; size_t ef; uint32_t id; } cases[] = {
+		{ 4, 0, 10 }, { 4, 0, 11 }, { 4, 0, 12 }, { 4, 0, 13 }, { 4, 0, 16 }, { 4, 0, 20 },
+		{ 3, 0, 10 }, { 3, 0, 11 }, { 3, 0, 12 }, { 3, 0, 13 }, { 3, 0, 16 }, { 2, 0, 11 },
+		{ 4, 16, 10 }, { 4, 16, 11 }, { 4, 32, 13 }, { 4, 28, 16 }, { 4, 100, 20 },
+	};
+	struct ntp_auth_keys *k = auth_keys();
+	struct ntp_reply_params par = { .kod = true, .kod_poll = 6, .keys = k };
+	struct clk_snapshot snap = synced_snapshot();
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t req[NTP_MAX_LEN], out[NTP_REPLY_MAX_LEN];
+		size_t len = make_auth_req(req, sizeof(req), k, cases[i].version, cases[i].ef,
+					   cases[i].id), rlen, dlen;
+		struct ntp_req_auth a;
+		int version;
+
+		assert_int_equal(ntp_reply_classify(req, len, &version), NTP_V_REPLY);
+		ntp_reply_check_auth(&par, req, len, &a);
+		if (a.state != NTP_REQ_AUTH_OK || a.key_id != cases[i].id)
+			fail_msg("case %zu: state %d key %u", i, a.state, a.key_id);
+		assert_int_equal(ntp_reply_build_auth(&par, &snap, req, T0 + S(5), false, &a, out),
+				 NTP_V_REPLY);
+		ntp_reply_stamp(out, T0 + S(5) + 1000, &par);
+		rlen = ntp_reply_seal(&par, &a, out);
+		assert_true(ntp_auth_key_info(k, cases[i].id, NULL, &dlen));
+		/* Header + key id + digest of the same key; never longer than
+		 * the request (equal without extension fields). */
+		assert_int_equal(rlen, NTP_HEADER_LEN + 4 + dlen);
+		assert_true(rlen <= len);
+		if (!cases[i].ef)
+			assert_int_equal(rlen, len);
+		assert_int_equal(ntp_get32(out + NTP_HEADER_LEN), cases[i].id);
+		assert_int_equal(ntp_auth_verify(k, cases[i].id, out, NTP_HEADER_LEN,
+						 out + NTP_HEADER_LEN + 4, dlen), NTP_AUTH_OK);
+		assert_int_equal(decode_reply(out).org, REQ_XMT);
+		assert_int_equal(decode_reply(out).version, cases[i].version);
+	}
+	ntp_auth_destroy(k);
+}
+
+/* Unknown key, wrong digest, a MAC over the header without the field,
+ * a bare key id, no key store: all fail, and by default nothing is sent. */
+static void test_auth_failures_dropped(void **state)
+{
+	struct ntp_auth_keys *k = auth_keys();
+	struct ntp_reply_params par = { .kod = true, .kod_poll = 6, .keys = k };
+	struct clk_snapshot snap = synced_snapshot();
+	uint8_t req[NTP_MAX_LEN], out[NTP_REPLY_MAX_LEN], untouched[NTP_REPLY_MAX_LEN];
+	struct ntp_req_auth a;
+	size_t len;
+
+	(void)state;
+	memset(untouched, 0xaa, sizeof(untouched));
+	/* Unknown key id. */
+	len = make_auth_req(req, sizeof(req), k, 4, 0, 10);
+	ntp_put32(req + NTP_HEADER_LEN, 99);
+	ntp_reply_check_auth(&par, req, len, &a);
+	assert_int_equal(a.state, NTP_REQ_AUTH_FAIL);
+	assert_int_equal(a.why, NTP_AUTH_UNKNOWN_KEY);
+	assert_int_equal(a.key_id, 99);
+	memset(out, 0xaa, sizeof(out));
+	assert_int_equal(ntp_reply_build_auth(&par, &snap, req, T0, false, &a, out),
+			 NTP_V_DROP_AUTH);
+	assert_memory_equal(out, untouched, sizeof(out));
+	/* Wrong digest: last byte, and a changed header byte. */
+	len = make_auth_req(req, sizeof(req), k, 4, 0, 11);
+	req[len - 1] ^= 0x80;
+	ntp_reply_check_auth(&par, req, len, &a);
+	assert_int_equal(a.state, NTP_REQ_AUTH_FAIL);
+	assert_int_equal(a.why, NTP_AUTH_BAD_MAC);
+	len = make_auth_req(req, sizeof(req), k, 4, 0, 12);
+	req[2] ^= 1;
+	ntp_reply_check_auth(&par, req, len, &a);
+	assert_int_equal(a.why, NTP_AUTH_BAD_MAC);
+	/* The MAC covers the extension fields too (RFC 7822 §7.5). */
+	len = make_auth_req(req, sizeof(req), k, 4, 32, 13);
+	req[NTP_HEADER_LEN + 20] ^= 1;
+	ntp_reply_check_auth(&par, req, len, &a);
+	assert_int_equal(a.why, NTP_AUTH_BAD_MAC);
+	/* A bare key id, zero (a crypto-NAK) or not, proves nothing. */
+	make_req(req, 4, 3, 6, REQ_XMT);
+	ntp_put32(req + NTP_HEADER_LEN, 0);
+	ntp_reply_check_auth(&par, req, NTP_HEADER_LEN + 4, &a);
+	assert_int_equal(a.state, NTP_REQ_AUTH_FAIL);
+	ntp_put32(req + NTP_HEADER_LEN, 10);
+	ntp_reply_check_auth(&par, req, NTP_HEADER_LEN + 4, &a);
+	assert_int_equal(a.state, NTP_REQ_AUTH_FAIL);
+	/* No keys configured: any MAC is from an unknown key. */
+	len = make_auth_req(req, sizeof(req), k, 4, 0, 10);
+	par.keys = NULL;
+	ntp_reply_check_auth(&par, req, len, &a);
+	assert_int_equal(a.state, NTP_REQ_AUTH_FAIL);
+	assert_int_equal(a.why, NTP_AUTH_UNKNOWN_KEY);
+	ntp_auth_destroy(k);
+}
+
+static void test_auth_crypto_nak(void **state)
+{
+	struct ntp_auth_keys *k = auth_keys();
+	struct ntp_reply_params par = { .kod = true, .kod_poll = 6, .keys = k, .crypto_nak = true };
+	struct clk_snapshot snap = synced_snapshot();
+	uint8_t req[NTP_MAX_LEN], out[NTP_REPLY_MAX_LEN];
+	struct ntp_req_auth a;
+	struct ntp_pkt r;
+	size_t len;
+
+	(void)state;
+	len = make_auth_req(req, sizeof(req), k, 4, 0, 10);
+	req[len - 5] ^= 1;
+	ntp_reply_check_auth(&par, req, len, &a);
+	assert_int_equal(a.state, NTP_REQ_AUTH_FAIL);
+	assert_int_equal(ntp_reply_build_auth(&par, &snap, req, T0 + S(1), false, &a, out),
+			 NTP_V_CRYPTO_NAK);
+	ntp_reply_stamp(out, T0 + S(1) + 500, &par);
+	/* RFC 5905 §9.2: the reply, then a zero key id and no digest. */
+	assert_int_equal(ntp_reply_seal(&par, &a, out), NTP_HEADER_LEN + 4);
+	assert_int_equal(ntp_get32(out + NTP_HEADER_LEN), 0);
+	r = decode_reply(out);
+	assert_int_equal(r.mode, NTP_MODE_SERVER);
+	assert_int_equal(r.stratum, 2);
+	assert_int_equal(r.org, REQ_XMT);
+	assert_int_equal(r.xmt, ntp_ts_from_ns(T0 + S(1) + 500));
+	/* Over the rate limit: no NAK, not even a KoD. */
+	assert_int_equal(ntp_reply_build_auth(&par, &snap, req, T0, true, &a, out),
+			 NTP_V_DROP_AUTH);
+	ntp_auth_destroy(k);
+}
+
+/* A KoD to an authenticated client carries its MAC, so the client can
+ * trust it; requests without a MAC get none. */
+static void test_auth_kod_and_none(void **state)
+{
+	struct ntp_auth_keys *k = auth_keys();
+	struct ntp_reply_params par = { .kod = true, .kod_poll = 8, .keys = k };
+	struct clk_snapshot snap = synced_snapshot();
+	uint8_t req[NTP_MAX_LEN], out[NTP_REPLY_MAX_LEN];
+	struct ntp_req_auth a;
+	size_t len;
+
+	(void)state;
+	len = make_auth_req(req, sizeof(req), k, 4, 0, 11);
+	ntp_reply_check_auth(&par, req, len, &a);
+	assert_int_equal(a.state, NTP_REQ_AUTH_OK);
+	assert_int_equal(ntp_reply_build_auth(&par, &snap, req, T0, true, &a, out), NTP_V_KOD);
+	assert_int_equal(ntp_reply_seal(&par, &a, out), NTP_HEADER_LEN + 24);
+	assert_int_equal(ntp_auth_verify(k, 11, out, 48, out + 52, 20), NTP_AUTH_OK);
+	assert_int_equal(decode_reply(out).refid, NTP_KISS_RATE);
+	/* No MAC, or only extension fields: no authentication, 48 bytes. */
+	make_req(req, 4, 3, 6, REQ_XMT);
+	ntp_reply_check_auth(&par, req, NTP_HEADER_LEN, &a);
+	assert_int_equal(a.state, NTP_REQ_AUTH_NONE);
+	memset(req + NTP_HEADER_LEN, 0, 32);
+	req[NTP_HEADER_LEN + 3] = 32;
+	ntp_reply_check_auth(&par, req, NTP_HEADER_LEN + 32, &a);
+	assert_int_equal(a.state, NTP_REQ_AUTH_NONE);
+	assert_int_equal(ntp_reply_build_auth(&par, &snap, req, T0, false, &a, out), NTP_V_REPLY);
+	assert_int_equal(ntp_reply_seal(&par, &a, out), NTP_HEADER_LEN);
+	ntp_auth_destroy(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,6 +630,10 @@ int main(void)
 		cmocka_unit_test(test_build_across_2036),
 		cmocka_unit_test(test_kod),
 		cmocka_unit_test(test_rate_limited_silent_drop),
+		cmocka_unit_test(test_auth_reply_same_key),
+		cmocka_unit_test(test_auth_failures_dropped),
+		cmocka_unit_test(test_auth_crypto_nak),
+		cmocka_unit_test(test_auth_kod_and_none),
 	};
 
 	return cmocka_run_group_tests_name("ntp_reply", tests, NULL, NULL);

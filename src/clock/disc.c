@@ -1,0 +1,281 @@
+#include "clock/disc.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+
+struct disc {
+	struct clk *clk;
+	struct disc_config cfg;
+	struct kalman_bank bank;
+	double prior_rate, prior_var;	/* drift prior for the first measurement */
+	double u;			/* correction set on the clock, s/s */
+	double phase0;			/* U at t_phase */
+	gt_ns t_phase;
+	bool anchored;			/* t_phase set by the first event */
+	bool slewing;
+	gt_ns slew_end;
+	gt_ns no_step_until;		/* a leap being slewed must not be stepped */
+	double last_offset;
+	unsigned n_updates, n_steps, n_ignored, n_rejected;
+	bool maxchange_exit;
+};
+
+double disc_phase(const struct disc *d, gt_ns mono)
+{
+	if (!d->anchored)
+		return d->phase0;
+	return d->phase0 + d->u * (double)(mono - d->t_phase) * 1e-9;
+}
+
+/* U is anchored at the first measurement or correction, so the
+ * discipline needs no "now" before its first event. */
+static void fold_phase(struct disc *d, gt_ns mono)
+{
+	d->phase0 = disc_phase(d, mono);
+	d->t_phase = mono;
+	d->anchored = true;
+}
+
+/* Set the clock's frequency correction to u. A driver may refuse a large
+ * slew (the kernel's ADJ_FREQUENCY stops at 500 ppm): halve the part
+ * beyond fallback (the drift correction) until it is accepted. Returns the
+ * correction in force. */
+static double set_correction(struct disc *d, gt_ns mono, double u, double fallback)
+{
+	int rc, tries;
+
+	if (d->anchored)
+		fold_phase(d, mono);
+	rc = d->clk->ops->set_freq(d->clk, u * 1e6);
+	/* -ENOTSUP: a measure-only clock (null); nothing to retry or report. */
+	for (tries = 0; rc < 0 && rc != -ENOTSUP && tries < 16 && u != fallback; tries++) {
+		u = tries == 15 ? fallback : fallback + (u - fallback) / 2;
+		rc = d->clk->ops->set_freq(d->clk, u * 1e6);
+	}
+	if (rc == 0)
+		d->u = u;
+	else if (rc != -ENOTSUP)
+		LOG_RL(LOG_LVL_WARN, "clock %s refused a frequency of %.3f ppm: %d",
+		       clk_name(d->clk), u * 1e6, rc);
+	return d->u;
+}
+
+struct disc *disc_create(struct clk *clock, const struct disc_config *cfg,
+			 const double *drift_ppm, double drift_skew_ppm)
+{
+	struct disc *d = xcalloc(1, sizeof(*d));
+	double ppm = 0;
+
+	d->clk = clock;
+	d->cfg = *cfg;
+	d->no_step_until = INT64_MIN;
+	kalman_bank_clear(&d->bank);
+	clock->ops->get_freq(clock, &ppm);
+	d->u = ppm * 1e-6;
+	if (drift_ppm) {
+		d->prior_rate = *drift_ppm * 1e-6;
+		/* A drift file is hours old at best: never trust it below
+		 * 0.1 ppm, the temperature drift of a day. */
+		d->prior_var = pow(fmax(drift_skew_ppm, 0.1) * 1e-6, 2);
+		set_correction(d, 0, d->prior_rate, d->u);
+	} else {
+		d->prior_rate = d->u;
+		d->prior_var = DISC_UNKNOWN_DRIFT * DISC_UNKNOWN_DRIFT;
+	}
+	return d;
+}
+
+void disc_destroy(struct disc *d)
+{
+	free(d);
+}
+
+double disc_rate(const struct disc *d)
+{
+	return d->bank.init ? kalman_bank_best(&d->bank)->rate : d->prior_rate;
+}
+
+double disc_rate_var(const struct disc *d)
+{
+	return d->bank.init ? kalman_bank_best(&d->bank)->p11 : d->prior_var;
+}
+
+double disc_slew(const struct disc *d)
+{
+	return d->u - disc_rate(d);
+}
+
+enum kalman_verdict disc_measure(struct disc *d, gt_ns mono, double offset, double var)
+{
+	enum kalman_verdict v;
+
+	if (!d->anchored)
+		fold_phase(d, mono);
+	/* Raw offset: what the source would show against the free-running
+	 * clock. Its filter then needs no knowledge of our corrections. */
+	v = kalman_bank_measure(&d->bank, mono, 0, offset + disc_phase(d, mono), var, DISC_GATE,
+				DISC_RESET_AFTER, d->prior_rate, d->prior_var);
+	if (v == KALMAN_REJECTED)
+		d->n_rejected++;
+	return v;
+}
+
+/* The estimate of reference - clock now, and the drift, from the best model. */
+static double offset_now(const struct disc *d, gt_ns mono, double *rate, double *var)
+{
+	struct kalman k = *kalman_bank_best(&d->bank);
+
+	kalman_predict(&k, mono, 0);
+	if (rate)
+		*rate = k.rate;
+	if (var)
+		*var = k.p00;
+	return k.theta - disc_phase(d, mono);
+}
+
+static bool step_allowed(const struct disc *d, gt_ns mono)
+{
+	if (mono < d->no_step_until || d->cfg.makestep_limit == 0)
+		return false;
+	return d->cfg.makestep_limit < 0 || d->n_updates <= (unsigned)d->cfg.makestep_limit;
+}
+
+static int do_step(struct disc *d, gt_ns mono, double delta)
+{
+	gt_ns ns = gt_from_sec(delta);
+	int rc = d->clk->ops->step(d->clk, ns);
+
+	if (rc < 0)
+		return rc;
+	fold_phase(d, mono);
+	d->phase0 += (double)ns * 1e-9;
+	d->n_steps++;
+	return 0;
+}
+
+enum disc_result disc_correct(struct disc *d, gt_ns mono_now, double interval)
+{
+	double theta, rate, dur, slew;
+
+
+	if (!d->bank.init)
+		return DISC_NONE;
+	theta = offset_now(d, mono_now, &rate, NULL);
+	d->n_updates++;
+	d->last_offset = theta;
+
+	if (fabs(theta) > d->cfg.makestep_threshold && step_allowed(d, mono_now)) {
+		int rc = do_step(d, mono_now, theta);
+
+		if (rc == 0) {
+			LOG_INFO("clock stepped by %+.6f s", theta);
+			d->slewing = false;
+			set_correction(d, mono_now, rate, d->u);
+			return DISC_STEPPED;
+		}
+		LOG_RL(LOG_LVL_WARN, "clock %s cannot step: %d; slewing", clk_name(d->clk), rc);
+	}
+	/* maxchange: an offset this large after start-up is more likely a
+	 * broken reference than a broken clock; refuse it a number of times. */
+	if (d->cfg.maxchange_offset > 0 && d->n_updates > (unsigned)d->cfg.maxchange_start &&
+	    fabs(theta) > d->cfg.maxchange_offset) {
+		d->n_ignored++;
+		if (d->n_ignored > (unsigned)d->cfg.maxchange_ignore)
+			d->maxchange_exit = true;
+		LOG_RL(LOG_LVL_WARN, "offset %+.6f s beyond maxchange %.6f s: ignored (%u)", theta,
+		       d->cfg.maxchange_offset, d->n_ignored);
+		d->slewing = false;
+		set_correction(d, mono_now, rate, d->u);
+		return DISC_IGNORED;
+	}
+	dur = fmax(interval * DISC_CORR_RATIO, DISC_MIN_SLEW_TIME);
+	if (fabs(theta) / dur > d->cfg.maxslew)
+		dur = fabs(theta) / d->cfg.maxslew;
+	slew = set_correction(d, mono_now, rate + theta / dur, rate) - rate;
+	/* A driver that took less than asked slews longer. */
+	if (slew * theta > 0 && fabs(theta / slew) > dur)
+		dur = theta / slew;
+	d->slewing = true;
+	d->slew_end = mono_now + (gt_ns)(dur * 1e9);
+	return DISC_SLEWED;
+}
+
+void disc_tick(struct disc *d, gt_ns mono_now)
+{
+	if (d->slewing && mono_now >= d->slew_end) {
+		d->slewing = false;
+		set_correction(d, mono_now, disc_rate(d), d->u);
+	}
+}
+
+gt_ns disc_next_event(const struct disc *d)
+{
+	return d->slewing ? d->slew_end : INT64_MAX;
+}
+
+int disc_leap(struct disc *d, gt_ns mono_now, double delta, bool step)
+{
+	int rc;
+
+	if (step) {
+		/* Clock and reference jump together: the offset stays, and so
+		 * does U, which measures the clock against the reference. */
+		rc = d->clk->ops->step(d->clk, gt_from_sec(delta));
+		if (rc == 0)
+			d->n_steps++;
+		return rc;
+	}
+	/* Only the reference jumped: reference - clock grows by delta, which
+	 * lowering U by delta expresses for every stored raw offset. */
+	fold_phase(d, mono_now);
+	d->phase0 -= delta;
+	d->no_step_until = mono_now + (gt_ns)((fabs(delta) / d->cfg.maxslew + 600) * 1e9);
+	return 0;
+}
+
+void disc_get_status(const struct disc *d, gt_ns mono_now, struct disc_status *st)
+{
+	double rate = d->prior_rate, var = 0;
+
+	st->init = d->bank.init;
+	st->offset = d->last_offset;
+	st->offset_sd = 0;
+	st->wander = 0;
+	st->skew_ppm = sqrt(d->prior_var) * 1e6;
+	if (d->bank.init) {
+		const struct kalman *k = kalman_bank_best(&d->bank);
+
+		offset_now(d, mono_now, &rate, &var);
+		st->offset_sd = sqrt(var);
+		st->skew_ppm = sqrt(k->p11) * 1e6;
+		st->wander = k->q;
+	}
+	st->freq_ppm = rate * 1e6;
+	st->slew_ppm = (d->u - disc_rate(d)) * 1e6;
+	st->info = d->bank.info_avg;
+	st->n_updates = d->n_updates;
+	st->n_steps = d->n_steps;
+	st->n_ignored = d->n_ignored;
+	st->n_rejected = d->n_rejected;
+	st->maxchange_exit = d->maxchange_exit;
+}
+
+double disc_predict_sd(const struct disc *d, gt_ns mono_now, double dt)
+{
+	struct kalman k;
+
+	if (!d->bank.init)
+		return INFINITY;
+	k = *kalman_bank_best(&d->bank);
+	kalman_predict(&k, mono_now + (gt_ns)(dt * 1e9), 0);
+	return sqrt(k.p00);
+}
+
+const struct kalman_bank *disc_bank(const struct disc *d)
+{
+	return &d->bank;
+}

@@ -1,0 +1,711 @@
+#include "clock/sync.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock/disc.h"
+#include "clock/drift.h"
+#include "clock/kalman.h"
+#include "clock/leap.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "ntp/ntp_filter.h"
+#include "ntp/ntp_select.h"
+
+/* Samples of a source waiting for the next selection. */
+#define PENDING_MAX 16
+/* The first selection waits until every source has answered, or this long
+ * after the first sample: a falseticker that answers first must not be
+ * the only candidate (RFC 5905 §11.2.1 needs the others to outvote it). */
+#define STARTUP_WAIT (8 * GT_NS_PER_S)
+/* A source is unreachable after this many poll intervals without a sample
+ * (RFC 5905 §13: the reach register spans 8 polls). */
+#define UNREACH_POLLS 8
+/* Floor of a sample's offset noise (s): timestamping is never perfect. */
+#define NOISE_FLOOR 50e-9
+/* Updates over which the RMS offset is averaged. */
+#define RMS_MEMORY 32.0
+/* Leap second: samples this close to it (s) may straddle it. */
+#define LEAP_GUARD (2 * GT_NS_PER_S)
+/* Combining: survivors within this many standard deviations of the
+ * system peer's estimate (ntp_select_consistent()). */
+#define COMBINE_SIGMAS 4.0
+/* Poll hint: the longest poll whose predicted steady-state error stays
+ * within this factor of the error at minpoll (doc/discipline.md). */
+#define POLL_ERROR_FACTOR 1.5
+
+struct pending {
+	gt_ns mono;
+	double offset, var;
+};
+
+struct source {
+	char name[64];
+	uint32_t refid;
+	unsigned flags;
+	enum sync_src_state state;
+	struct ntp_filter filt;
+	struct kalman_bank est;		/* this source alone */
+	unsigned resets;
+	struct pending pend[PENDING_MAX];
+	int npend;
+	int n_samples;
+	struct ntp_sample last;		/* last accepted sample as given */
+	gt_ns last_mono;		/* its epoch */
+	int hint;			/* last poll exponent suggested */
+	bool hinted;
+};
+
+struct sync {
+	struct clk *clk;
+	struct sync_config cfg;
+	char *driftfile;
+	struct disc *disc;
+	struct source *src;
+	int n;
+	bool selecting;			/* the start-up wait is over */
+	gt_ns first_sample;
+	int sys_peer;
+	int n_survivors;
+	double sys_jitter;
+	gt_ns last_correct;		/* mono of the last clock update */
+	double update_interval;		/* s, smoothed */
+	double rms_acc;			/* smoothed square of the offsets */
+	struct sync_state st;
+	/* leap second */
+	uint8_t leap_armed;		/* announcement acted upon (clk_leap) */
+	gt_ns leap_at;			/* clock time it takes effect */
+	gt_ns leap_mono;		/* the same in monotonic time, estimated */
+	gt_ns leap_done_at;
+	bool kernel_leap;		/* armed in the driver (set_leap) */
+	gt_ns drift_saved;
+	struct steady_cache {
+		double q, r, sd;
+	} steady[33];			/* poll exponents -8..24 */
+};
+
+static double ns_to_s(gt_ns t)
+{
+	return (double)t * 1e-9;
+}
+
+struct sync *sync_create(struct clk *clock, const struct sync_config *cfg)
+{
+	struct sync *s = xcalloc(1, sizeof(*s));
+	struct disc_config dc;
+	double ppm = 0, skew = 0;
+	bool have_drift = false;
+
+	s->clk = clock;
+	s->cfg = *cfg;
+	if (s->cfg.maxdistance <= 0)
+		s->cfg.maxdistance = SYNC_DEFAULT_MAXDISTANCE;
+	if (s->cfg.minsources <= 0)
+		s->cfg.minsources = 1;
+	if (s->cfg.holdover <= 0)
+		s->cfg.holdover = SYNC_DEFAULT_HOLDOVER;
+	if (s->cfg.maxslewrate <= 0)
+		s->cfg.maxslewrate = SYNC_DEFAULT_MAXSLEWRATE;
+	if (cfg->driftfile) {
+		int rc;
+
+		s->driftfile = xstrdup(cfg->driftfile);
+		s->cfg.driftfile = s->driftfile;
+		rc = drift_read(s->driftfile, &ppm, &skew);
+		if (rc == 0)
+			have_drift = true;
+		else if (rc != -ENOENT)
+			LOG_WARN("drift file %s unusable (%s): starting from the clock's frequency",
+				 s->driftfile, rc == -EINVAL ? "malformed" : strerror(-rc));
+	}
+	dc = (struct disc_config){
+		.makestep_threshold = s->cfg.makestep_threshold,
+		.makestep_limit = s->cfg.makestep_limit,
+		.maxchange_offset = s->cfg.maxchange_offset,
+		.maxchange_start = s->cfg.maxchange_start,
+		.maxchange_ignore = s->cfg.maxchange_ignore,
+		.maxslew = s->cfg.maxslewrate * 1e-6,
+	};
+	s->disc = disc_create(clock, &dc, have_drift ? &ppm : NULL, skew);
+	s->src = xcalloc(SYNC_MAX_SOURCES, sizeof(*s->src));
+	s->sys_peer = -1;
+	s->st.stratum = 16;
+	s->st.leap = CLK_LEAP_UNSYNC;
+	s->st.sys_peer = -1;
+	return s;
+}
+
+static void save_drift(struct sync *s)
+{
+	struct disc_status ds;
+	int rc;
+
+	if (!s->driftfile || !s->st.synced)
+		return;
+	disc_get_status(s->disc, s->last_correct, &ds);
+	rc = drift_write(s->driftfile, ds.freq_ppm, ds.skew_ppm);
+	if (rc < 0)
+		LOG_RL(LOG_LVL_WARN, "cannot write drift file %s: %s", s->driftfile, strerror(-rc));
+}
+
+void sync_destroy(struct sync *s)
+{
+	if (!s)
+		return;
+	save_drift(s);
+	if (s->kernel_leap && s->clk->ops->set_leap)
+		s->clk->ops->set_leap(s->clk, CLK_LEAP_NONE);
+	disc_destroy(s->disc);
+	free(s->src);
+	free(s->driftfile);
+	free(s);
+}
+
+int sync_add_source(struct sync *s, const char *name, uint32_t refid, unsigned flags)
+{
+	struct source *src;
+
+	if (s->n >= SYNC_MAX_SOURCES)
+		return -ENOSPC;
+	src = &s->src[s->n];
+	memset(src, 0, sizeof(*src));
+	kalman_bank_clear(&src->est);
+	strlcpy_checked(src->name, name ? name : "", sizeof(src->name));
+	src->refid = refid;
+	src->flags = flags;
+	src->state = SYNC_SRC_NONE;
+	ntp_filter_init(&src->filt);
+	return s->n++;
+}
+
+/* The per-source estimator: raw offsets like the discipline's, in a bank
+ * of its own. Its estimate is the centre of the source's correctness
+ * interval in selection; a sample it rejects (inconsistent with the
+ * source's own history) is not fed to the discipline. After
+ * DISC_RESET_AFTER rejections in a row the source has moved: its estimate
+ * restarts there and selection judges it anew. */
+static bool source_estimate(struct sync *s, struct source *src, gt_ns mono, double raw,
+			    double var)
+{
+	enum kalman_verdict v;
+
+	/* A source's raw offsets drift at the local clock's own rate, which
+	 * the discipline knows from every source: a new or restarted source
+	 * starts from that, not from a blank (a liar's jump, read as a
+	 * frequency error, would otherwise widen its interval until it
+	 * met the truth). */
+	src->est.restart_with_prior = true;
+	v = kalman_bank_measure(&src->est, mono, 0, raw, var, DISC_GATE, DISC_RESET_AFTER,
+				disc_rate(s->disc), disc_rate_var(s->disc));
+
+	if (v == KALMAN_RESET)
+		src->resets++;
+	return v != KALMAN_REJECTED;
+}
+
+void sync_add_sample(struct sync *s, int id, const struct ntp_sample *smp, gt_ns mono_now)
+{
+	struct source *src;
+	struct ntp_filter_stage st;
+	double delay, slew, var;
+	gt_ns clock_now, age, mono;
+
+	if (id < 0 || id >= s->n || !smp)
+		return;
+	src = &s->src[id];
+	if (smp->leap == CLK_LEAP_UNSYNC || smp->stratum == 0 || smp->stratum >= 16 ||
+	    smp->delay < 0 || smp->disp < 0)
+		return;
+	clock_now = clk_now(s->clk);
+	/* A sample next to a leap second may have been taken across it. */
+	if (s->leap_done_at && llabs(smp->time - s->leap_done_at) < LEAP_GUARD)
+		return;
+	if (s->leap_armed && llabs(smp->time - s->leap_at) < LEAP_GUARD)
+		return;
+	/* The offset of an exchange is that of the middle of T1..T4: its
+	 * epoch is half the round trip before T4 (residence time aside). */
+	age = clock_now - smp->time;
+	if (age < 0 || age > 60 * GT_NS_PER_S)
+		age = 0;
+	mono = mono_now - age - smp->delay / 2;
+	if (src->n_samples && mono <= src->last_mono)
+		mono = src->last_mono + 1;
+	/* During the exchange the clock ran at 1 + slew against the
+	 * reference, so the delay it measured is off by slew * delay (long
+	 * when it ran fast, short when slow): the minimum-delay tracker must
+	 * not take a slewing clock's shortened delays for real ones. */
+	slew = disc_slew(s->disc);
+	delay = ns_to_s(smp->delay) * (1 - slew);
+	st.mono = mono;
+	st.offset = ns_to_s(smp->offset);
+	st.delay = delay;
+	st.disp = ns_to_s(smp->disp);
+	st.phase = disc_phase(s->disc, mono);
+	if (!s->first_sample)
+		s->first_sample = mono_now;
+	src->n_samples++;
+	src->last = *smp;
+	src->last_mono = mono;
+	/* A popcorn spike is kept out of the §10 output; the estimator sees
+	 * every sample, because its own gate judges a sample against the
+	 * uncertainty of its prediction, which the spike test (a fixed
+	 * multiple of the jitter, around a drift estimate that may still be
+	 * poor) cannot. */
+	ntp_filter_add(&src->filt, &st, disc_rate(s->disc));
+	var = ntp_filter_variance(&src->filt, delay, fmax(NOISE_FLOOR, st.disp / 2));
+	if (!source_estimate(s, src, mono, st.offset + st.phase, var))
+		return;
+	if (src->npend == PENDING_MAX) {
+		memmove(&src->pend[0], &src->pend[1], sizeof(src->pend[0]) * (PENDING_MAX - 1));
+		src->npend--;
+	}
+	src->pend[src->npend++] = (struct pending){ mono, st.offset, var };
+}
+
+static bool source_reachable(const struct source *src, gt_ns mono_now)
+{
+	double poll = src->hinted ? ldexp(1, src->hint) : 1024;
+
+	return src->n_samples > 0 &&
+	       ns_to_s(mono_now - src->last_mono) < UNREACH_POLLS * poll + 10;
+}
+
+/* The source's estimate now: offset (s) and its standard deviation. */
+static double source_offset(const struct sync *s, const struct source *src, gt_ns mono_now,
+			    double *sd)
+{
+	struct kalman k = *kalman_bank_best(&src->est);
+
+	kalman_predict(&k, mono_now, 0);
+	*sd = sqrt(k.p00);
+	return k.theta - disc_phase(s->disc, mono_now);
+}
+
+/* Root distance (RFC 5905 A.5.5.2), the half-width of the correctness
+ * interval, with the estimator's error in place of the §10 dispersion and
+ * jitter: the source's own root delay / 2 and root dispersion, half its
+ * minimum delay (the largest error path asymmetry can cause), three
+ * standard deviations of the estimate, the sample's dispersion and PHI
+ * times the age of the last sample. */
+static double root_distance(const struct source *src, double sd, gt_ns mono_now)
+{
+	return ns_to_s(src->last.root_delay) / 2 + ns_to_s(src->last.root_disp) +
+	       ntp_filter_min_delay(&src->filt) / 2 + 3 * sd + ns_to_s(src->last.disp) +
+	       CLK_PHI * ns_to_s(mono_now - src->last_mono);
+}
+
+struct selection {
+	struct ntp_select_cand cand[SYNC_MAX_SOURCES];
+	int id[SYNC_MAX_SOURCES];
+	int n, peer, survivors, combined;
+};
+
+static void select_sources(struct sync *s, gt_ns mono_now, struct selection *sel)
+{
+	struct ntp_filter_now now = { mono_now, disc_phase(s->disc, mono_now), disc_rate(s->disc) };
+	double lo, hi;
+	int i, prev = -1;
+
+	sel->n = 0;
+	sel->peer = -1;
+	sel->survivors = 0;
+	sel->combined = 0;
+	for (i = 0; i < s->n; i++) {
+		struct source *src = &s->src[i];
+		struct ntp_select_cand *c = &sel->cand[sel->n];
+		struct ntp_filter_out o;
+
+		if (!src->est.init || !ntp_filter_get(&src->filt, &now, &o)) {
+			src->state = SYNC_SRC_NONE;
+			continue;
+		}
+		src->state = SYNC_SRC_UNSELECTABLE;
+		if ((src->flags & SYNC_SRC_NOSELECT) || !source_reachable(src, mono_now) ||
+		    src->last.stratum >= 15)
+			continue;
+		memset(c, 0, sizeof(*c));
+		/* Its latest samples disagree with its own history: until it
+		 * settles (or its estimate restarts), it is not to be trusted
+		 * either way. It still counts in the intersection, or two
+		 * liars could outvote one honest source left alone while
+		 * another is in doubt. */
+		c->hold = src->est.rejected_run > 0;
+		c->offset = source_offset(s, src, mono_now, &c->sd);
+		c->dist = root_distance(src, c->sd, mono_now);
+		c->jitter = o.jitter;
+		c->stratum = src->last.stratum;
+		c->prefer = src->flags & SYNC_SRC_PREFER;
+		if (c->dist > s->cfg.maxdistance)
+			continue;
+		if (i == s->sys_peer)
+			prev = sel->n;
+		sel->id[sel->n++] = i;
+	}
+	if (sel->n == 0 || !ntp_select_intersect(sel->cand, sel->n, &lo, &hi)) {
+		for (i = 0; i < sel->n; i++)
+			s->src[sel->id[i]].state = SYNC_SRC_FALSETICKER;
+		return;
+	}
+	sel->survivors = ntp_select_cluster(sel->cand, sel->n, NTP_SELECT_NMIN);
+	sel->combined = ntp_select_consistent(sel->cand, sel->n, COMBINE_SIGMAS, prev);
+	sel->peer = ntp_select_peer(sel->cand, sel->n, prev);
+	for (i = 0; i < sel->n; i++) {
+		struct ntp_select_cand *c = &sel->cand[i];
+		struct source *src = &s->src[sel->id[i]];
+
+		if (!c->truechimer)
+			src->state = SYNC_SRC_FALSETICKER;
+		else if (!c->survivor || c->hold)
+			src->state = SYNC_SRC_JITTERY;
+		else if (!c->combined)
+			src->state = SYNC_SRC_CANDIDATE;
+		else if (i == sel->peer)
+			src->state = SYNC_SRC_SYSPEER;
+		else
+			src->state = SYNC_SRC_COMBINED;
+	}
+}
+
+static int cmp_pending(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+
+	return x->mono < y->mono ? -1 : x->mono > y->mono;
+}
+
+/* Feed the survivors' new samples to the discipline in time order;
+ * returns how many it accepted. */
+static int feed_survivors(struct sync *s, const struct selection *sel)
+{
+	struct pending all[SYNC_MAX_SOURCES * PENDING_MAX];
+	int i, j, n = 0, used = 0;
+
+	for (i = 0; i < sel->n; i++) {
+		struct source *src = &s->src[sel->id[i]];
+
+		if (!sel->cand[i].combined)
+			continue;
+		for (j = 0; j < src->npend; j++)
+			all[n++] = src->pend[j];
+	}
+	qsort(all, (size_t)n, sizeof(all[0]), cmp_pending);
+	for (i = 0; i < n; i++) {
+		enum kalman_verdict v = disc_measure(s->disc, all[i].mono, all[i].offset, all[i].var);
+
+		used += v != KALMAN_REJECTED;
+	}
+	return used;
+}
+
+static void drop_pending(struct sync *s)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		s->src[i].npend = 0;
+}
+
+/* RFC 5905 §11.2.3 clock_update: what we serve follows the system peer:
+ * stratum + 1, its refid, root delay + its delay, and a root dispersion
+ * that adds its dispersion, the jitters, its age and the offset just
+ * corrected. */
+static void update_system(struct sync *s, const struct selection *sel, gt_ns mono_now,
+			  gt_ns clock_now, const struct disc_status *ds)
+{
+	const struct ntp_select_cand *c = &sel->cand[sel->peer];
+	const struct source *p = &s->src[sel->id[sel->peer]];
+	uint8_t leaps[SYNC_MAX_SOURCES];
+	double disp;
+	int i, k = 0;
+
+	s->sys_peer = sel->id[sel->peer];
+	s->st.synced = true;
+	s->st.stratum = (uint8_t)(p->last.stratum + 1);
+	s->st.refid = p->refid;
+	s->st.root_delay = p->last.root_delay + gt_from_sec(ntp_filter_min_delay(&p->filt));
+	disp = ns_to_s(p->last.disp) + sqrt(c->sd * c->sd + s->sys_jitter * s->sys_jitter) +
+	       CLK_PHI * ns_to_s(mono_now - p->last_mono) + fabs(ds->offset);
+	s->st.root_disp = p->last.root_disp + gt_from_sec(disp);
+	s->st.ref_time = clock_now;
+	/* RFC 5905 §11.2.3: the leap indicator of the majority of survivors. */
+	for (i = 0; i < sel->n; i++)
+		if (sel->cand[i].survivor)
+			leaps[k++] = s->src[sel->id[i]].last.leap;
+	s->st.leap = leap_vote(leaps, k);
+}
+
+static void handle_leap(struct sync *s, gt_ns mono_now, gt_ns clock_now)
+{
+	uint8_t want = s->st.synced ? s->st.leap : CLK_LEAP_NONE;
+	enum sync_leapmode mode = s->cfg.leapsecmode;
+	bool kernel = mode == SYNC_LEAP_SYSTEM && s->clk->ops->set_leap;
+
+	if (want != CLK_LEAP_INS && want != CLK_LEAP_DEL)
+		want = CLK_LEAP_NONE;
+	if (!s->leap_armed && want) {
+		s->leap_armed = want;
+		/* An inserted second follows 23:59:59 of the month's last day,
+		 * so the clock steps back at the first instant of the next
+		 * month; a deleted one is 23:59:59 itself, skipped forward. */
+		s->leap_at = leap_month_end(clock_now) - (want == CLK_LEAP_DEL ? GT_NS_PER_S : 0);
+		LOG_INFO("leap second (%s) at the end of the month announced",
+			 want == CLK_LEAP_INS ? "insert" : "delete");
+		if (kernel && s->clk->ops->set_leap(s->clk, want) == 0)
+			s->kernel_leap = true;
+	} else if (s->leap_armed && !want && clock_now < s->leap_at) {
+		/* Withdrawn before it happened. */
+		s->leap_armed = CLK_LEAP_NONE;
+		if (s->kernel_leap)
+			s->clk->ops->set_leap(s->clk, CLK_LEAP_NONE);
+		s->kernel_leap = false;
+	}
+	if (!s->leap_armed)
+		return;
+	if (clock_now < s->leap_at) {
+		s->leap_mono = mono_now + (s->leap_at - clock_now);
+		return;
+	}
+	{
+		double delta = s->leap_armed == CLK_LEAP_INS ? -1.0 : 1.0;
+		int rc = 0;
+
+		if (s->kernel_leap) {
+			s->clk->ops->set_leap(s->clk, CLK_LEAP_NONE);
+		} else if (mode == SYNC_LEAP_SLEW) {
+			rc = disc_leap(s->disc, mono_now, delta, false);
+		} else if (mode != SYNC_LEAP_IGNORE) {
+			rc = disc_leap(s->disc, mono_now, delta, true);
+		}
+		if (rc < 0)
+			LOG_WARN("leap second not applied: %s", strerror(-rc));
+		else
+			LOG_INFO("leap second %s", delta < 0 ? "inserted" : "deleted");
+	}
+	s->leap_done_at = s->leap_at;
+	s->leap_armed = CLK_LEAP_NONE;
+	s->kernel_leap = false;
+	/* The announcement is history; the sources will drop it. */
+	s->st.leap = CLK_LEAP_NONE;
+	drop_pending(s);
+}
+
+static void publish(struct sync *s, gt_ns mono_now)
+{
+	struct disc_status ds;
+
+	disc_get_status(s->disc, mono_now, &ds);
+	s->st.sys_peer = s->st.synced ? s->sys_peer : -1;
+	s->st.last_offset = gt_from_sec(ds.offset);
+	s->st.rms_offset = gt_from_sec(sqrt(s->rms_acc));
+	s->st.freq_ppm = ds.freq_ppm;
+	s->st.skew_ppm = ds.skew_ppm;
+	s->st.residual_freq_ppm = ds.slew_ppm;
+	s->st.n_steps = (int)ds.n_steps;
+	s->st.offset_sd = gt_from_sec(ds.offset_sd);
+	s->st.n_survivors = s->n_survivors;
+	s->st.maxchange_exit = ds.maxchange_exit;
+	if (!s->st.synced) {
+		s->st.stratum = 16;
+		s->st.leap = CLK_LEAP_UNSYNC;
+	}
+}
+
+static bool startup_over(struct sync *s, gt_ns mono_now)
+{
+	int i;
+
+	if (s->selecting)
+		return true;
+	if (!s->first_sample)
+		return false;
+	for (i = 0; i < s->n; i++)
+		if (!(s->src[i].flags & SYNC_SRC_NOSELECT) && s->src[i].n_samples == 0 &&
+		    mono_now - s->first_sample < STARTUP_WAIT)
+			return false;
+	s->selecting = true;
+	return true;
+}
+
+void sync_update(struct sync *s, gt_ns mono_now)
+{
+	struct selection sel;
+	struct disc_status ds;
+	gt_ns clock_now = clk_now(s->clk);
+
+	handle_leap(s, mono_now, clock_now);
+	disc_tick(s->disc, mono_now);
+	if (!startup_over(s, mono_now)) {
+		publish(s, mono_now);
+		return;
+	}
+	select_sources(s, mono_now, &sel);
+	s->n_survivors = sel.combined;
+	if (sel.peer >= 0 && sel.combined >= s->cfg.minsources) {
+		double off;
+
+		ntp_select_combine(sel.cand, sel.n, sel.peer, &off, &s->sys_jitter);
+		if (feed_survivors(s, &sel) > 0) {
+			double gap = s->last_correct ? ns_to_s(mono_now - s->last_correct) : 2.0;
+
+			/* The slew lasts about as long as the sources take to
+			 * bring the next sample. */
+			s->update_interval = s->last_correct ?
+				s->update_interval + (gap - s->update_interval) / 4 : gap;
+			s->last_correct = mono_now;
+			disc_correct(s->disc, mono_now, s->update_interval);
+			disc_get_status(s->disc, mono_now, &ds);
+			s->rms_acc += (ds.offset * ds.offset - s->rms_acc) /
+				(ds.n_updates < RMS_MEMORY ? ds.n_updates : RMS_MEMORY);
+			update_system(s, &sel, mono_now, clock_now, &ds);
+		}
+	}
+	drop_pending(s);
+	if (s->st.synced && ns_to_s(mono_now - s->last_correct) > s->cfg.holdover) {
+		LOG_WARN("no selectable source for %.0f s: unsynchronised", s->cfg.holdover);
+		s->st.synced = false;
+	}
+	if (!s->drift_saved)
+		s->drift_saved = mono_now;
+	if (s->st.synced && mono_now - s->drift_saved >= SYNC_DRIFT_INTERVAL * GT_NS_PER_S) {
+		s->drift_saved = mono_now;
+		save_drift(s);
+	}
+	publish(s, mono_now);
+}
+
+void sync_get_state(const struct sync *s, struct sync_state *out)
+{
+	*out = s->st;
+}
+
+int sync_get_source(const struct sync *s, int id, struct sync_src_info *out)
+{
+	const struct source *src;
+	struct ntp_filter_out o;
+	gt_ns mono = s->last_correct;
+
+	if (id < 0 || id >= s->n)
+		return -ENOENT;
+	src = &s->src[id];
+	memset(out, 0, sizeof(*out));
+	memcpy(out->name, src->name, sizeof(out->name));
+	out->state = src->state;
+	out->n_samples = src->n_samples;
+	out->last_offset = src->last.offset;
+	out->last_delay = src->last.delay;
+	out->last_time = src->last.time;
+	out->stratum = src->last.stratum;
+	out->refid = src->last.refid;
+	out->resets = src->resets;
+	if (src->last_mono > mono)
+		mono = src->last_mono;
+	if (src->n_samples) {
+		struct ntp_filter_now now = { mono, disc_phase(s->disc, mono), disc_rate(s->disc) };
+
+		if (ntp_filter_get(&src->filt, &now, &o)) {
+			out->offset = gt_from_sec(o.offset);
+			out->jitter = gt_from_sec(o.jitter);
+			out->delay = gt_from_sec(o.delay);
+			out->disp = gt_from_sec(o.disp);
+		}
+	}
+	if (src->est.init) {
+		const struct kalman *k = kalman_bank_best(&src->est);
+		double sd;
+
+		out->offset = gt_from_sec(source_offset(s, src, mono, &sd));
+		out->offset_sd = gt_from_sec(sd);
+		out->root_dist = gt_from_sec(root_distance(src, sd, mono));
+		out->freq_ppm = (k->rate - disc_rate(s->disc)) * 1e6;
+		out->skew_ppm = sqrt(k->p11) * 1e6;
+	}
+	return 0;
+}
+
+/* kalman_steady_sd() for a poll exponent, remembered: it iterates a
+ * Riccati recursion, and the wander and noise it depends on change slowly
+ * (within 10% the old answer stands). */
+static double steady_sd(struct sync *s, double q, double r, int poll)
+{
+	struct steady_cache *c;
+
+	if (poll < -8 || poll > 24)
+		return kalman_steady_sd(q, r, ldexp(1, poll));
+	c = &s->steady[poll + 8];
+	if (c->q != q || !(fabs(c->r - r) <= 0.1 * r)) {
+		c->q = q;
+		c->r = r;
+		c->sd = kalman_steady_sd(q, r, ldexp(1, poll));
+	}
+	return c->sd;
+}
+
+int sync_poll_hint(struct sync *s, int id, int minpoll, int maxpoll)
+{
+	const struct kalman_bank *b = disc_bank(s->disc);
+	struct disc_status ds;
+	struct source *src;
+	double r, best;
+	int p, want = minpoll, k = s->n_survivors > 0 ? s->n_survivors : 1;
+	gt_ns now = s->last_correct;
+
+	if (id < 0 || id >= s->n)
+		return minpoll;
+	src = &s->src[id];
+	if (maxpoll < minpoll)
+		maxpoll = minpoll;
+	disc_get_status(s->disc, now, &ds);
+	/* The longest poll whose error stays within POLL_ERROR_FACTOR of what
+	 * polling at minpoll would give, both in the steady state (the
+	 * clock's wander against the measurements' noise, k sources sharing
+	 * the work) and from where the estimate stands now (a frequency still
+	 * poorly known makes the offset drift away before the next sample,
+	 * which arrives about poll / k from now). */
+	if (maxpoll > minpoll && s->st.synced && b->init && ds.info > 0) {
+		r = 1 / ds.info / k;
+		best = steady_sd(s, ds.wander, r, minpoll);
+		for (p = maxpoll; p > minpoll; p--)
+			if (steady_sd(s, ds.wander, r, p) <= POLL_ERROR_FACTOR * best &&
+			    disc_predict_sd(s->disc, now, ldexp(1, p) / k) <= POLL_ERROR_FACTOR * best)
+				break;
+		want = p;
+	}
+	/* Rise one step at a time, from minpoll. */
+	if (want > (src->hinted ? src->hint : minpoll) + 1)
+		want = (src->hinted ? src->hint : minpoll) + 1;
+	if (want < minpoll)
+		want = minpoll;
+	if (want > maxpoll)
+		want = maxpoll;
+	src->hint = want;
+	src->hinted = true;
+	return want;
+}
+
+gt_ns sync_next_update(const struct sync *s)
+{
+	gt_ns next = disc_next_event(s->disc);
+
+	if (s->leap_armed && s->leap_mono && s->leap_mono < next)
+		next = s->leap_mono;
+	if (s->st.synced) {
+		gt_ns h = s->last_correct + gt_from_sec(s->cfg.holdover) + 1;
+
+		if (h < next)
+			next = h;
+	}
+	return next;
+}
+
+void sync_get_quality(const struct sync *s, struct clk_quality *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->leap = s->st.synced ? s->st.leap : CLK_LEAP_UNSYNC;
+	q->stratum = s->st.synced ? s->st.stratum : 16;
+	q->refid = s->st.refid;
+	q->root_delay = s->st.root_delay;
+	q->root_disp = s->st.root_disp;
+	q->ref_time = s->st.synced ? s->st.ref_time : 0;
+}

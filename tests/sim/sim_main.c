@@ -1,0 +1,509 @@
+/* The simulation test: every scenario over many seeds, a table of figures,
+ * and the bounds they must meet (exit 1 if one is missed).
+ *
+ *   sim                 run everything (the meson test)
+ *   sim -s NAME [-n N]  one scenario, N seeds, every seed printed
+ *   sim -v              every seed of every scenario printed
+ *
+ * The reference scenario is the one chrony's simulation tests use under
+ * clknetsim (test/simulation/test.common): the client starts 0.1 s and
+ * 100 ppm off, its frequency does a random walk of 1e-9 per second,
+ * 10,000 s are simulated, each way of the network takes 100 us plus an
+ * exponential delay of mean 100 us, and the error is measured every
+ * second from 210 s on (clknetsim's statistics reset at max_sync_time). */
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/log.h"
+#include "sim_world.h"
+
+#define MAX_SEEDS 64
+
+struct stats {
+	double med_rms, max_rms, med_max, max_max, med_freq, med_conv, max_conv;
+	double med_mean, med_poll, max_near_leap;
+	int max_steps, min_steps, max_steps_after;
+	unsigned liar_selected;
+	int synced_end, ever_synced;
+	int seeds;
+};
+
+struct check {
+	const char *what;
+	bool ok;
+	char detail[160];
+};
+
+struct scenario_def {
+	struct sim_scenario sc;
+	int seeds;
+	const char *target;	/* what the table shows as the bound */
+	/* Judge the figures; returns the number of failed checks. */
+	int (*judge)(const struct stats *st, const struct sim_result *r, struct check *c, int *n);
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double vmax(const double *v, int n)
+{
+	double m = v[0];
+	int i;
+
+	for (i = 1; i < n; i++)
+		m = fmax(m, v[i]);
+	return m;
+}
+
+static void summarise(const struct sim_result *r, int n, struct stats *st)
+{
+	double rms[MAX_SEEDS], mx[MAX_SEEDS], fr[MAX_SEEDS], cv[MAX_SEEDS], mean[MAX_SEEDS];
+	double poll[MAX_SEEDS];
+	int i;
+
+	memset(st, 0, sizeof(*st));
+	st->seeds = n;
+	st->min_steps = 1 << 30;
+	for (i = 0; i < n; i++) {
+		rms[i] = r[i].rms;
+		mx[i] = r[i].max;
+		fr[i] = r[i].rms_freq;
+		cv[i] = r[i].t_conv;
+		mean[i] = r[i].mean;
+		poll[i] = r[i].mean_poll;
+		st->max_near_leap = fmax(st->max_near_leap, r[i].max_near_leap);
+		if (r[i].steps > st->max_steps)
+			st->max_steps = r[i].steps;
+		if (r[i].steps < st->min_steps)
+			st->min_steps = r[i].steps;
+		if (r[i].steps_after_stats > st->max_steps_after)
+			st->max_steps_after = r[i].steps_after_stats;
+		st->liar_selected += r[i].liar_selected;
+		st->synced_end += r[i].synced_at_end;
+		st->ever_synced += r[i].ever_synced;
+	}
+	st->max_rms = vmax(rms, n);
+	st->max_max = vmax(mx, n);
+	st->max_conv = vmax(cv, n);
+	st->med_rms = median(rms, n);
+	st->med_max = median(mx, n);
+	st->med_freq = median(fr, n);
+	st->med_conv = median(cv, n);
+	st->med_mean = median(mean, n);
+	st->med_poll = median(poll, n);
+}
+
+__attribute__((format(printf, 5, 6)))
+static void add_check(struct check *c, int *n, const char *what, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	c[*n].what = what;
+	c[*n].ok = ok;
+	va_start(ap, fmt);
+	vsnprintf(c[*n].detail, sizeof(c[*n].detail), fmt, ap);
+	va_end(ap);
+	(*n)++;
+}
+
+#define US(x) ((x) * 1e6)
+
+/* Bounds every converging scenario shares: converged by stats_from
+ * (chrony's max_sync_time, 210 s), no step after it. */
+static void judge_common(const struct stats *st, double max_conv, struct check *c, int *n)
+{
+	add_check(c, n, "converged", st->max_conv <= max_conv,
+		  "worst time to converge %.0f s (bound %.0f s)", st->max_conv, max_conv);
+	add_check(c, n, "no late step", st->max_steps_after == 0,
+		  "steps after the statistics start: %d", st->max_steps_after);
+}
+
+static int judge_ref_default(const struct stats *st, const struct sim_result *r,
+			     struct check *c, int *n)
+{
+	(void)r;
+	judge_common(st, 210, c, n);
+	add_check(c, n, "median RMS", US(st->med_rms) <= 52,
+		  "median RMS %.1f us (target <= 52 us; chrony 75 us)", US(st->med_rms));
+	add_check(c, n, "max error", US(st->max_max) <= 1000,
+		  "worst max |error| %.1f us (bound 1000 us, chrony's test limit)",
+		  US(st->max_max));
+	return 0;
+}
+
+static int judge_ref_1s(const struct stats *st, const struct sim_result *r, struct check *c,
+			int *n)
+{
+	(void)r;
+	judge_common(st, 210, c, n);
+	add_check(c, n, "median RMS", US(st->med_rms) <= 7,
+		  "median RMS %.2f us (target <= 7 us; chrony 10 us)", US(st->med_rms));
+	add_check(c, n, "max error", US(st->max_max) <= 100,
+		  "worst max |error| %.1f us (bound 100 us)", US(st->max_max));
+	return 0;
+}
+
+static int judge_3f_1s(const struct stats *st, const struct sim_result *r, struct check *c,
+		       int *n)
+{
+	(void)r;
+	judge_common(st, 210, c, n);
+	add_check(c, n, "median RMS", US(st->med_rms) <= 4,
+		  "median RMS %.2f us (target <= 4 us; chrony 5.7 us)", US(st->med_rms));
+	add_check(c, n, "falseticker", st->liar_selected == 0,
+		  "falseticker combined at %u updates", st->liar_selected);
+	return 0;
+}
+
+static int judge_falseticker(const struct stats *st, const struct sim_result *r,
+			     struct check *c, int *n)
+{
+	(void)r;
+	judge_common(st, 210, c, n);
+	add_check(c, n, "never selected", st->liar_selected == 0,
+		  "falseticker combined at %u updates", st->liar_selected);
+	add_check(c, n, "median RMS", US(st->med_rms) <= 52,
+		  "median RMS %.1f us (bound 52 us)", US(st->med_rms));
+	return 0;
+}
+
+static int judge_liars_later(const struct stats *st, const struct sim_result *r,
+			     struct check *c, int *n)
+{
+	(void)r;
+	add_check(c, n, "no majority", st->liar_selected == 0,
+		  "liars combined at %u updates", st->liar_selected);
+	add_check(c, n, "no wrong step", st->max_steps_after == 0,
+		  "steps after the lie began: %d", st->max_steps_after);
+	/* Free-running on the learnt frequency: the wander alone moves it. */
+	add_check(c, n, "holdover error", US(st->max_max) <= 5000,
+		  "worst max |error| %.0f us while the liars lie (bound 5000 us; they lie by 50000)",
+		  US(st->max_max));
+	add_check(c, n, "unsynchronised", st->synced_end == 0,
+		  "synchronised at the end in %d runs (holdover 3600 s)", st->synced_end);
+	return 0;
+}
+
+static int judge_liars_start(const struct stats *st, const struct sim_result *r,
+			     struct check *c, int *n)
+{
+	(void)r;
+	add_check(c, n, "no majority", st->liar_selected == 0,
+		  "liars combined at %u updates", st->liar_selected);
+	add_check(c, n, "never synced", st->ever_synced == 0,
+		  "runs that claimed synchronisation: %d", st->ever_synced);
+	add_check(c, n, "no step", st->max_steps == 0, "steps: %d", st->max_steps);
+	return 0;
+}
+
+static int judge_loss(const struct stats *st, const struct sim_result *r, struct check *c,
+		      int *n)
+{
+	(void)r;
+	judge_common(st, 210, c, n);
+	add_check(c, n, "median RMS", US(st->med_rms) <= 52,
+		  "median RMS %.1f us (bound 52 us)", US(st->med_rms));
+	return 0;
+}
+
+static int judge_asym(const struct stats *st, const struct sim_result *r, struct check *c,
+		      int *n)
+{
+	/* Forward 100 us, back 300 us: the measured offset is the true one
+	 * + (100 - 300) / 2 us, so the clock settles 100 us behind. */
+	(void)r;
+	add_check(c, n, "bias = asymmetry/2", fabs(US(st->med_mean) + 100) <= 5,
+		  "median mean error %+.1f us (expected -100 us +- 5)", US(st->med_mean));
+	add_check(c, n, "no worse", US(st->max_max) <= 100 + 50,
+		  "worst max |error| %.1f us (bound 150 us)", US(st->max_max));
+	return 0;
+}
+
+static int judge_wander(const struct stats *st, const struct sim_result *r, struct check *c,
+			int *n)
+{
+	(void)r;
+	judge_common(st, 210, c, n);
+	/* chrony's own large-wander test (007-largewander) allows 1 ms RMS
+	 * and 5 ms max; we ask for ten times better. */
+	add_check(c, n, "median RMS", US(st->med_rms) <= 100,
+		  "median RMS %.1f us (bound 100 us)", US(st->med_rms));
+	add_check(c, n, "max error", US(st->max_max) <= 500,
+		  "worst max |error| %.1f us (bound 500 us)", US(st->max_max));
+	return 0;
+}
+
+static int judge_era(const struct stats *st, const struct sim_result *r, struct check *c, int *n)
+{
+	(void)r;
+	judge_common(st, 210, c, n);
+	add_check(c, n, "median RMS", US(st->med_rms) <= 7,
+		  "median RMS %.2f us across 2036-02-07 (bound 7 us)", US(st->med_rms));
+	add_check(c, n, "max error", US(st->max_max) <= 100,
+		  "worst max |error| %.1f us (bound 100 us)", US(st->max_max));
+	return 0;
+}
+
+static int judge_leap(const struct stats *st, const struct sim_result *r, struct check *c,
+		      int *n)
+{
+	(void)r;
+	add_check(c, n, "one leap step", st->min_steps == 1 && st->max_steps == 1,
+		  "steps %d..%d (exactly the leap expected)", st->min_steps, st->max_steps);
+	add_check(c, n, "max error", US(st->max_max) <= 100,
+		  "worst max |error| outside the leap second %.1f us (bound 100 us)",
+		  US(st->max_max));
+	add_check(c, n, "at the leap", US(st->max_near_leap) <= 100,
+		  "worst |error| in the 3 s after the leap %.1f us (bound 100 us)",
+		  US(st->max_near_leap));
+	return 0;
+}
+
+static int judge_makestep(const struct stats *st, const struct sim_result *r, struct check *c,
+			  int *n)
+{
+	(void)r;
+	judge_common(st, 210, c, n);
+	add_check(c, n, "one step", st->min_steps == 1 && st->max_steps == 1,
+		  "steps %d..%d (the initial 2 s, once)", st->min_steps, st->max_steps);
+	add_check(c, n, "median RMS", US(st->med_rms) <= 52,
+		  "median RMS %.1f us (bound 52 us)", US(st->med_rms));
+	return 0;
+}
+
+static int judge_restart(const struct stats *st, const struct sim_result *r, struct check *c,
+			 int *n)
+{
+	(void)r;
+	judge_common(st, 210, c, n);
+	add_check(c, n, "median RMS", US(st->med_rms) <= 10,
+		  "median RMS %.2f us (bound 10 us)", US(st->med_rms));
+	add_check(c, n, "max error", US(st->max_max) <= 100,
+		  "worst max |error| %.1f us (bound 100 us)", US(st->max_max));
+	return 0;
+}
+
+static struct sim_server_cfg good_server(void)
+{
+	return (struct sim_server_cfg){ .delay_fwd = 100e-6, .delay_back = 100e-6,
+					.jitter = 100e-6 };
+}
+
+static struct sim_scenario reference(const char *name)
+{
+	struct sim_scenario sc;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.name = name;
+	sc.n_servers = 1;
+	sc.srv[0] = good_server();
+	sc.minpoll = 6;
+	sc.maxpoll = 10;
+	sc.iburst = true;
+	sc.duration = 10000;
+	sc.stats_from = 210;
+	sc.time_offset = 0.1;
+	sc.freq_offset = 100e-6;
+	sc.wander = 1e-9;
+	sc.start_unix = 1780000000;	/* 2026-05-28 */
+	sc.conv_threshold = 1e-3;	/* chrony's time_max_limit */
+	return sc;
+}
+
+static int build_scenarios(struct scenario_def *d)
+{
+	int n = 0, i;
+
+	d[n] = (struct scenario_def){ reference("reference, default polling (6..10)"), 20,
+				      "RMS <= 52 us", judge_ref_default };
+	n++;
+	d[n] = (struct scenario_def){ reference("reference, default polling, no iburst"), 20,
+				      "RMS <= 52 us", judge_ref_default };
+	d[n].sc.iburst = false;
+	n++;
+	d[n] = (struct scenario_def){ reference("reference, 1 s polling"), 20, "RMS <= 7 us",
+				      judge_ref_1s };
+	d[n].sc.minpoll = d[n].sc.maxpoll = 0;
+	n++;
+	d[n] = (struct scenario_def){ reference("3 servers + falseticker (1 s off), 1 s polling"),
+				      20, "RMS <= 4 us", judge_3f_1s };
+	d[n].sc.minpoll = d[n].sc.maxpoll = 0;
+	d[n].sc.n_servers = 4;
+	for (i = 0; i < 4; i++)
+		d[n].sc.srv[i] = good_server();
+	d[n].sc.srv[3].offset = 1.0;
+	n++;
+	d[n] = (struct scenario_def){ reference("3 good + falseticker 50 ms off"), 10,
+				      "never selected", judge_falseticker };
+	d[n].sc.n_servers = 4;
+	for (i = 0; i < 4; i++)
+		d[n].sc.srv[i] = good_server();
+	d[n].sc.srv[0].offset = 0.05;	/* first, so it answers first */
+	n++;
+	d[n] = (struct scenario_def){ reference("4 servers, 2 lie +50 ms from 2000 s"), 10,
+				      "no majority, no step", judge_liars_later };
+	d[n].sc.n_servers = 4;
+	for (i = 0; i < 4; i++)
+		d[n].sc.srv[i] = good_server();
+	d[n].sc.srv[0].offset = d[n].sc.srv[1].offset = 0.05;
+	d[n].sc.srv[0].lie_from = d[n].sc.srv[1].lie_from = 2000;
+	d[n].sc.stats_from = 2000;
+	d[n].sc.cfg.makestep_threshold = 0.01;
+	d[n].sc.cfg.makestep_limit = -1;
+	n++;
+	d[n] = (struct scenario_def){ reference("4 servers, 2 lie +50 ms from start"), 10,
+				      "never synced", judge_liars_start };
+	d[n].sc.n_servers = 4;
+	for (i = 0; i < 4; i++)
+		d[n].sc.srv[i] = good_server();
+	d[n].sc.srv[0].offset = d[n].sc.srv[1].offset = 0.05;
+	d[n].sc.cfg.makestep_threshold = 0.01;
+	d[n].sc.cfg.makestep_limit = -1;
+	d[n].sc.duration = 3000;
+	n++;
+	d[n] = (struct scenario_def){ reference("33% loss, default polling"), 10, "RMS <= 52 us",
+				      judge_loss };
+	d[n].sc.srv[0].loss = 0.33;
+	n++;
+	d[n] = (struct scenario_def){ reference("asymmetry 100/300 us, 1 s polling"), 10,
+				      "bias = -100 us", judge_asym };
+	d[n].sc.minpoll = d[n].sc.maxpoll = 0;
+	d[n].sc.srv[0].delay_back = 300e-6;
+	n++;
+	d[n] = (struct scenario_def){ reference("large wander 1e-7, default polling"), 10,
+				      "RMS <= 100 us", judge_wander };
+	d[n].sc.wander = 1e-7;
+	n++;
+	d[n] = (struct scenario_def){ reference("2036 era crossing, 1 s polling"), 10,
+				      "RMS <= 7 us", judge_era };
+	d[n].sc.minpoll = d[n].sc.maxpoll = 0;
+	d[n].sc.start_unix = 2085978496.0 - 5000;	/* 2036-02-07 06:28:16 at 5000 s */
+	n++;
+	d[n] = (struct scenario_def){ reference("leap second insert, 3 servers, 1 s polling"), 10,
+				      "1 step, |err| <= 100 us", judge_leap };
+	d[n].sc.minpoll = d[n].sc.maxpoll = 0;
+	d[n].sc.n_servers = 3;
+	for (i = 0; i < 3; i++)
+		d[n].sc.srv[i] = good_server();
+	d[n].sc.start_unix = 1483228800.0 - 5000;	/* 2016-12-31 23:59:60 at 5000 s */
+	d[n].sc.time_offset = 0;
+	d[n].sc.leap = 1;
+	d[n].sc.stats_from = 1000;
+	n++;
+	d[n] = d[n - 1];
+	d[n].sc.name = "leap second delete, 3 servers, 1 s polling";
+	d[n].sc.start_unix = 1498867200.0 - 5000;	/* end of 2017-06 */
+	d[n].sc.leap = 2;
+	n++;
+	d[n] = (struct scenario_def){ reference("2 s off, makestep 1 3"), 10, "one step",
+				      judge_makestep };
+	d[n].sc.time_offset = 2.0;
+	d[n].sc.cfg.makestep_threshold = 1;
+	d[n].sc.cfg.makestep_limit = 3;
+	n++;
+	d[n] = (struct scenario_def){ reference("3 servers restart (down, LI=3, 2 ms off)"), 10,
+				      "RMS <= 10 us", judge_restart };
+	d[n].sc.minpoll = d[n].sc.maxpoll = 0;
+	d[n].sc.n_servers = 3;
+	for (i = 0; i < 3; i++) {
+		d[n].sc.srv[i] = good_server();
+		d[n].sc.srv[i].restart_at = 2000 + 2500 * i;
+		d[n].sc.srv[i].restart_down = 300;
+		d[n].sc.srv[i].restart_unsync = 120;
+		d[n].sc.srv[i].restart_err = 2e-3;
+		d[n].sc.srv[i].restart_decay = 200;
+	}
+	n++;
+	return n;
+}
+
+static void print_seed(const struct sim_scenario *sc, uint64_t seed, const struct sim_result *r)
+{
+	printf("  %-48.48s seed %2llu: rms %8.2f us max %8.1f us mean %+7.1f us freq %6.3f ppm "
+	       "conv %5.0f s poll %6.1f s steps %d liar %u samples %u\n",
+	       sc->name, (unsigned long long)seed, US(r->rms), US(r->max), US(r->mean),
+	       US(r->rms_freq), r->t_conv, r->mean_poll, r->steps, r->liar_selected, r->samples);
+}
+
+int main(int argc, char **argv)
+{
+	static struct scenario_def defs[32];
+	struct sim_result res[MAX_SEEDS];
+	const char *only = NULL;
+	int nd = build_scenarios(defs), i, k, seeds_override = 0, failed = 0, trace_seed = 0;
+	bool verbose = false;
+	clock_t c0 = clock();
+
+	/* The core logs steps and leaps; thousands of runs need no diary. */
+	log_set_level(LOG_LVL_ERR);
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-v"))
+			verbose = true;
+		else if (!strcmp(argv[i], "-s") && i + 1 < argc)
+			only = argv[++i];
+		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
+			seeds_override = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "-t") && i + 1 < argc)
+			trace_seed = atoi(argv[++i]);
+		else {
+			fprintf(stderr, "usage: %s [-v] [-s SCENARIO-PREFIX] [-n SEEDS] [-t TRACE-SEED]\n", argv[0]);
+			return 2;
+		}
+	}
+	printf("| scenario | seeds | median RMS | worst RMS | median max | worst max | "
+	       "median RMS freq | median / worst conv | mean poll | target | result |\n"
+	       "|---|---|---|---|---|---|---|---|---|---|---|\n");
+	for (k = 0; k < nd; k++) {
+		struct scenario_def *d = &defs[k];
+		struct check checks[16];
+		struct stats st;
+		int seeds = seeds_override > 0 ? seeds_override : d->seeds, nc = 0, bad = 0;
+
+		if (only && strncmp(d->sc.name, only, strlen(only)))
+			continue;
+		if (seeds > MAX_SEEDS)
+			seeds = MAX_SEEDS;
+		for (i = 0; i < seeds; i++) {
+			sim_trace = trace_seed == i + 1;
+			if (sim_run(&d->sc, (uint64_t)i + 1, &res[i]) < 0) {
+				printf("%s: setup failed\n", d->sc.name);
+				return 1;
+			}
+			if (verbose || only)
+				print_seed(&d->sc, (uint64_t)i + 1, &res[i]);
+		}
+		summarise(res, seeds, &st);
+		d->judge(&st, res, checks, &nc);
+		for (i = 0; i < nc; i++)
+			bad += !checks[i].ok;
+		printf("| %s | %d | %.2f us | %.2f us | %.1f us | %.1f us | %.4f ppm | %.0f / %.0f s "
+		       "| %.0f s | %s | %s |\n",
+		       d->sc.name, seeds, US(st.med_rms), US(st.max_rms), US(st.med_max),
+		       US(st.max_max), US(st.med_freq), st.med_conv, st.max_conv, st.med_poll,
+		       d->target, bad ? "FAIL" : "pass");
+		for (i = 0; i < nc; i++)
+			if (!checks[i].ok || verbose)
+				printf("    %s %s: %s\n", checks[i].ok ? "ok  " : "FAIL", checks[i].what,
+				       checks[i].detail);
+		failed += bad;
+	}
+	printf("simulated in %.2f s of CPU; %s\n", (double)(clock() - c0) / CLOCKS_PER_SEC,
+	       failed ? "FAILED" : "all bounds met");
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,373 @@
+#include "sim_world.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clock/leap.h"
+#include "ntp/ntp_pkt.h"
+#include "ntp/ntp_resp.h"
+#include "sim_clock.h"
+#include "sim_rng.h"
+
+/* gnomond's NTP client (src/ntp/ntp_client.c): iburst is 4 polls, the next
+ * one 2 s after each reply, a lost one retried after 4 s. */
+#define IBURST_COUNT 4
+#define IBURST_INTERVAL (2 * GT_NS_PER_S)
+#define IBURST_RETRY (4 * GT_NS_PER_S)
+/* The servers' processing time between T2 and T3. */
+#define SERVER_RESIDENCE (5 * GT_NS_PER_US)
+#define PRECISION (-24)
+/* Monotonic time of the simulated host at the start. */
+#define MONO0 (1000 * GT_NS_PER_S)
+/* A leap second is announced this long before it happens. */
+#define LEAP_NOTICE (12 * 3600 * GT_NS_PER_S)
+
+int sim_trace;
+
+struct sim_src {
+	struct sim_server_cfg cfg;
+	int id;
+	gt_ns next_poll;
+	int burst_left;
+	bool in_flight;
+	gt_ns arrive;
+	uint8_t reply[NTP_HEADER_LEN];
+	struct ntp_resp_ctx ctx;
+	int steps_at_send;
+	bool lied;		/* the last sample delivered carried a lie */
+	int poll;
+	gt_ns last_poll;
+	double poll_sum;
+	unsigned poll_n;
+	struct sim_rng rng;
+};
+
+struct world {
+	const struct sim_scenario *sc;
+	gt_ns t0;			/* true time at start */
+	gt_ns leap_t;			/* true time of the leap; 0: none */
+	struct sim_clock clock;
+	struct sync *sync;
+	struct sim_src src[SIM_MAX_SERVERS];
+	struct sim_rng rng;
+};
+
+static gt_ns secs(double s)
+{
+	return (gt_ns)llround(s * 1e9);
+}
+
+static gt_ns mono_of(const struct world *w, gt_ns t)
+{
+	return t - w->t0 + MONO0;
+}
+
+/* UTC as the servers keep it: the true scale minus the leap. */
+static gt_ns utc_of(const struct world *w, gt_ns t)
+{
+	if (!w->leap_t || t < w->leap_t)
+		return t;
+	return t + (w->sc->leap == CLK_LEAP_INS ? -GT_NS_PER_S : GT_NS_PER_S);
+}
+
+static double server_error(const struct world *w, const struct sim_src *s, gt_ns t)
+{
+	double at = (double)(t - w->t0) * 1e-9, err = 0;
+	const struct sim_server_cfg *c = &s->cfg;
+
+	if (at >= c->lie_from)
+		err += c->offset;
+	if (c->restart_down > 0 && at >= c->restart_at + c->restart_down + c->restart_unsync)
+		err += c->restart_err *
+		       exp(-(at - c->restart_at - c->restart_down - c->restart_unsync) /
+			   (c->restart_decay > 0 ? c->restart_decay : 1));
+	return err;
+}
+
+static gt_ns server_clock(const struct world *w, const struct sim_src *s, gt_ns t)
+{
+	return utc_of(w, t) + secs(server_error(w, s, t));
+}
+
+static bool server_down(const struct sim_src *s, double at)
+{
+	return s->cfg.restart_down > 0 && at >= s->cfg.restart_at &&
+	       at < s->cfg.restart_at + s->cfg.restart_down;
+}
+
+static bool server_unsync(const struct sim_src *s, double at)
+{
+	double from = s->cfg.restart_at + s->cfg.restart_down;
+
+	return s->cfg.restart_down > 0 && at >= from && at < from + s->cfg.restart_unsync;
+}
+
+static void send_request(struct world *w, struct sim_src *s, gt_ns t)
+{
+	struct sync_state st;
+	struct ntp_pkt p;
+	gt_ns ta, tx;
+	double at = (double)(t - w->t0) * 1e-9;
+
+	sync_get_state(w->sync, &st);
+	s->steps_at_send = st.n_steps;
+	s->ctx.sent_xmt = sim_rng_next(&s->rng);
+	s->ctx.t1 = sim_clock_read(&w->clock);
+	s->ctx.waiting = true;
+	s->in_flight = false;
+	if (sim_rng_uniform(&s->rng) < s->cfg.loss || server_down(s, at))
+		return;
+	ta = t + secs(s->cfg.delay_fwd + s->cfg.jitter * sim_rng_exp(&s->rng));
+	tx = ta + SERVER_RESIDENCE;
+	memset(&p, 0, sizeof(p));
+	p.version = 4;
+	p.mode = NTP_MODE_SERVER;
+	p.poll = (int8_t)s->poll;
+	p.precision = PRECISION;
+	if (server_unsync(s, at)) {
+		p.leap = CLK_LEAP_UNSYNC;
+		p.stratum = 16;
+	} else {
+		p.stratum = 1;
+		p.refid = 0x47505300u;	/* "GPS" */
+		if (w->leap_t && ta < w->leap_t && ta >= w->leap_t - LEAP_NOTICE)
+			p.leap = (uint8_t)w->sc->leap;
+	}
+	p.org = s->ctx.sent_xmt;
+	p.rec = ntp_ts_from_ns(server_clock(w, s, ta));
+	p.ref = p.rec;
+	p.xmt = ntp_ts_from_ns(server_clock(w, s, tx));
+	ntp_pkt_encode(&p, s->reply);
+	s->in_flight = true;
+	s->arrive = tx + secs(s->cfg.delay_back + s->cfg.jitter * sim_rng_exp(&s->rng));
+}
+
+static bool lying(const struct world *w, const struct sim_src *s, gt_ns t)
+{
+	return fabs(server_error(w, s, t)) > 1e-3;
+}
+
+static void count_liars(struct world *w, gt_ns t, struct sim_result *res)
+{
+	struct sync_src_info info;
+	int i;
+
+	/* Until a server's lie reaches the client in a sample, the client
+	 * cannot know; it is judged from the first lying sample on. */
+	(void)t;
+	for (i = 0; i < w->sc->n_servers; i++) {
+		if (!w->src[i].lied)
+			continue;
+		sync_get_source(w->sync, w->src[i].id, &info);
+		if (info.state == SYNC_SRC_SYSPEER || info.state == SYNC_SRC_COMBINED)
+			res->liar_selected++;
+	}
+}
+
+static void trace_update(struct world *w, gt_ns t, const char *why)
+{
+	struct sync_state st;
+	struct sync_src_info info;
+	double err = (double)(sim_clock_read(&w->clock) - utc_of(w, t)) * 1e-9;
+	int i;
+
+	sync_get_state(w->sync, &st);
+	printf("%9.3f %-6s err %+11.3f us est %+11.3f us sd %8.3f us freq %+10.4f ppm (true %+10.4f) "
+	       "slew %+9.3f ppm st %d peer %d:",
+	       (double)(t - w->t0) * 1e-9, why, err * 1e6, (double)st.last_offset * 1e-3,
+	       (double)st.offset_sd * 1e-3, st.freq_ppm, -w->clock.freq_err * 1e6,
+	       st.residual_freq_ppm, st.stratum, st.sys_peer);
+	for (i = 0; i < w->sc->n_servers; i++) {
+		sync_get_source(w->sync, w->src[i].id, &info);
+		printf(" %c%+.1f(%.1f)", "?*+-x~?"[info.state], (double)info.offset * 1e-3,
+		       (double)info.offset_sd * 1e-3);
+	}
+	printf("\n");
+}
+
+static void update(struct world *w, gt_ns t, struct sim_result *res, const char *why)
+{
+	sync_update(w->sync, mono_of(w, t));
+	count_liars(w, t, res);
+	if (sim_trace)
+		trace_update(w, t, why);
+}
+
+static void receive_reply(struct world *w, struct sim_src *s, gt_ns t, struct sim_result *res)
+{
+	struct ntp_sample smp;
+	struct ntp_pkt pkt;
+	struct sync_state st;
+	enum ntp_resp_verdict v;
+
+	s->in_flight = false;
+	v = ntp_resp_process(&s->ctx, s->reply, sizeof(s->reply), sim_clock_read(&w->clock),
+			     &pkt, &smp);
+	s->ctx.waiting = false;
+	if (v != NTP_RESP_OK)
+		return;
+	s->ctx.last_rx_xmt = pkt.xmt;
+	/* As the client does: a step between T1 and T4 spoils the sample. */
+	sync_get_state(w->sync, &st);
+	if (st.n_steps != s->steps_at_send)
+		return;
+	s->lied = lying(w, s, t);
+	sync_add_sample(w->sync, s->id, &smp, mono_of(w, t));
+	res->samples++;
+	if (sim_trace)
+		printf("%9.3f sample src %d offset %+.3f us delay %.3f us\n", (double)(t - w->t0) * 1e-9,
+		       s->id, (double)smp.offset * 1e-3, (double)smp.delay * 1e-3);
+	update(w, t, res, "sample");
+	if (s->burst_left > 0)
+		s->next_poll = t + IBURST_INTERVAL;
+}
+
+static void poll_due(struct world *w, struct sim_src *s, gt_ns t)
+{
+	double at = (double)(t - w->t0) * 1e-9;
+
+	if (s->last_poll && at >= w->sc->stats_from) {
+		s->poll_sum += (double)(t - s->last_poll) * 1e-9;
+		s->poll_n++;
+	}
+	s->last_poll = t;
+	send_request(w, s, t);
+	if (s->burst_left > 0) {
+		s->burst_left--;
+		s->next_poll = t + IBURST_RETRY;
+		return;
+	}
+	s->poll = sync_poll_hint(w->sync, s->id, w->sc->minpoll, w->sc->maxpoll);
+	/* The client spreads its polls by +-1/8 so sources do not lock step. */
+	s->next_poll = t + (gt_ns)(ldexp(1e9, s->poll) * (0.875 + 0.25 * sim_rng_uniform(&s->rng)));
+}
+
+static int setup(struct world *w, const struct sim_scenario *sc, uint64_t seed)
+{
+	int i;
+
+	memset(w, 0, sizeof(*w));
+	w->sc = sc;
+	w->t0 = secs(sc->start_unix);
+	sim_rng_seed(&w->rng, seed, 0);
+	sim_clock_init(&w->clock, w->t0, sc->time_offset, sc->freq_offset, sc->wander,
+		       sim_rng_next(&w->rng));
+	if (sc->leap) {
+		w->leap_t = leap_month_end(w->t0);
+		if (sc->leap == CLK_LEAP_DEL)
+			w->leap_t -= GT_NS_PER_S;
+	}
+	w->sync = sync_create(&w->clock.base, &sc->cfg);
+	if (!w->sync)
+		return -1;
+	for (i = 0; i < sc->n_servers; i++) {
+		struct sim_src *s = &w->src[i];
+		char name[16];
+
+		snprintf(name, sizeof(name), "srv%d", i);
+		s->cfg = sc->srv[i];
+		s->id = sync_add_source(w->sync, name, 0xc6120001u + (uint32_t)i, 0);
+		if (s->id < 0)
+			return -1;
+		s->burst_left = sc->iburst ? IBURST_COUNT - 1 : 0;
+		s->poll = sc->minpoll;
+		s->next_poll = w->t0 + 100 * GT_NS_PER_MS + i * 50 * GT_NS_PER_MS;
+		s->ctx.local_precision = PRECISION;
+		sim_rng_seed(&s->rng, seed, 10 + (uint64_t)i);
+	}
+	return 0;
+}
+
+static void measure(struct world *w, gt_ns t, struct sim_result *res, double *sum2,
+		    double *sumf2, double *sum, unsigned *n)
+{
+	double at = (double)(t - w->t0) * 1e-9;
+	double err = (double)(sim_clock_read(&w->clock) - utc_of(w, t)) * 1e-9;
+	double ferr = sim_clock_freq_error(&w->clock);
+
+	/* At the very instant of a leap the servers have stepped and the
+	 * clock steps when it reads that instant itself, its own error
+	 * later: that instant is no error of the clock's. */
+	if (w->leap_t && t == w->leap_t)
+		return;
+	if (fabs(err) > w->sc->conv_threshold)
+		res->t_conv = at;
+	if (w->leap_t && t >= w->leap_t && t < w->leap_t + 3 * GT_NS_PER_S)
+		res->max_near_leap = fmax(res->max_near_leap, fabs(err));
+	if (at < w->sc->stats_from)
+		return;
+	/* The second of a leap itself is judged apart (max_near_leap). */
+	if (w->leap_t && t >= w->leap_t && t < w->leap_t + 3 * GT_NS_PER_S)
+		return;
+	*sum2 += err * err;
+	*sum += err;
+	*sumf2 += ferr * ferr;
+	(*n)++;
+	res->max = fmax(res->max, fabs(err));
+}
+
+int sim_run(const struct sim_scenario *sc, uint64_t seed, struct sim_result *res)
+{
+	struct world w;
+	struct sync_state st;
+	gt_ns t, end, tick;
+	double sum2 = 0, sumf2 = 0, sum = 0;
+	unsigned n = 0;
+	int i, steps_before = -1;
+
+	memset(res, 0, sizeof(*res));
+	if (setup(&w, sc, seed) < 0)
+		return -1;
+	end = w.t0 + secs(sc->duration);
+	tick = w.t0 + GT_NS_PER_S;
+	t = w.t0;
+	while (t < end) {
+		gt_ns next = tick, due = sync_next_update(w.sync);
+
+		if (due != INT64_MAX) {
+			due = due - MONO0 + w.t0;
+			if (due <= t)
+				due = t + 1;
+			if (due < next)
+				next = due;
+		}
+		for (i = 0; i < sc->n_servers; i++) {
+			if (w.src[i].next_poll < next)
+				next = w.src[i].next_poll;
+			if (w.src[i].in_flight && w.src[i].arrive < next)
+				next = w.src[i].arrive;
+		}
+		t = next;
+		sim_clock_advance(&w.clock, t);
+		for (i = 0; i < sc->n_servers; i++) {
+			if (w.src[i].in_flight && w.src[i].arrive == t)
+				receive_reply(&w, &w.src[i], t, res);
+			if (w.src[i].next_poll == t)
+				poll_due(&w, &w.src[i], t);
+		}
+		if (t == due)
+			update(&w, t, res, "timer");
+		if (t == tick) {
+			measure(&w, t, res, &sum2, &sumf2, &sum, &n);
+			tick += GT_NS_PER_S;
+			sync_get_state(w.sync, &st);
+			res->ever_synced |= st.synced;
+			if (steps_before < 0 && (double)(t - w.t0) * 1e-9 >= sc->stats_from)
+				steps_before = st.n_steps;
+		}
+	}
+	sync_get_state(w.sync, &st);
+	res->steps = st.n_steps;
+	res->steps_after_stats = steps_before < 0 ? 0 : st.n_steps - steps_before;
+	res->synced_at_end = st.synced;
+	if (n) {
+		res->rms = sqrt(sum2 / n);
+		res->mean = sum / n;
+		res->rms_freq = sqrt(sumf2 / n);
+	}
+	res->mean_poll = w.src[0].poll_n ? w.src[0].poll_sum / w.src[0].poll_n : 0;
+	res->leap_at = w.leap_t ? (double)(w.leap_t - w.t0) * 1e-9 : 0;
+	sync_destroy(w.sync);
+	return 0;
+}

@@ -1,0 +1,540 @@
+/* Unit tests for ntp/ntp_auth: the key file parser (every malformed line
+ * named by file:line, never echoing a key), MAC known answers computed
+ * independently, verification, and the constant-time comparison.
+ *
+ * Known answers: MD5/SHA1 of "abc" (FIPS 180 / RFC 1321 test strings, as
+ * key "abc" and no data); AES-CMAC from RFC 4493 §4 (AES-128) and NIST SP
+ * 800-38B appendix D (AES-256); and digests of a 48-byte packet (bytes
+ * 0..47) computed with the openssl command line and Python's hashlib:
+ *   printf 'gnomon-md5-key' | cat - pkt48.bin | openssl dgst -md5
+ *   openssl mac -cipher AES-128-CBC -macopt hexkey:2b7e...4f3c -in pkt48.bin CMAC */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ntp/ntp_auth.h"
+#include "ntp/ntp_pkt.h"
+#include "prog/daemon_conf.h"
+
+static const char good_file[] =
+	"# gnomon test keys\n"
+	"\n"
+	"   # an indented comment\n"
+	"1 MD5 gnomon-md5-key\n"
+	"2 SHA1 HEX:00112233445566778899aabbccddeeff0123456789\n"
+	"3 AES128 HEX:2b7e151628aed2a6abf7158809cf4f3c\n"
+	"4 AES256 HEX:603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4\n"
+	"5 abc\n"				/* chrony: no type is MD5 */
+	"6 M abc\n"				/* ntpd's letter */
+	"7 sha1 ASCII:abc\n"			/* case-insensitive, ASCII: prefix */
+	"8 AES-128-CMAC HEX:2B7E151628AED2A6ABF7158809CF4F3C\r\n"
+	"9 aes128cmac 0123456789abcdef  # a trailing comment, of several words\n"
+	"10 AES-256-CMAC 0123456789abcdef0123456789abcdef\n"
+	"11 AES256CMAC hex:603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4\n"
+	"\t12\tMD5\t#starts-with-hash\n"	/* a key may start with '#' */
+	"4294967295 SHA1 max-id\n";
+
+static struct ntp_auth_keys *parse_ok(const char *text)
+{
+	struct conf_errors errs;
+	struct ntp_auth_keys *k = ntp_auth_parse(text, strlen(text), "keys", &errs);
+
+	if (!k || errs.count)
+		fail_msg("rejected (%d errors): %s", errs.count, errs.count ? errs.msg[0] : "");
+	return k;
+}
+
+static void unhex(const char *hex, uint8_t *out, size_t *len)
+{
+	size_t i, n = strlen(hex) / 2;
+
+	for (i = 0; i < n; i++) {
+		unsigned v;
+
+		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+		out[i] = (uint8_t)v;
+	}
+	*len = n;
+}
+
+static void test_parse_good(void **state)
+{
+	static const struct { uint32_t id; enum ntp_auth_type type; size_t dlen; } want[] = {
+		{ 1, NTP_AUTH_MD5, 16 }, { 2, NTP_AUTH_SHA1, 20 }, { 3, NTP_AUTH_AES128, 16 },
+		{ 4, NTP_AUTH_AES256, 16 }, { 5, NTP_AUTH_MD5, 16 }, { 6, NTP_AUTH_MD5, 16 },
+		{ 7, NTP_AUTH_SHA1, 20 }, { 8, NTP_AUTH_AES128, 16 }, { 9, NTP_AUTH_AES128, 16 },
+		{ 10, NTP_AUTH_AES256, 16 }, { 11, NTP_AUTH_AES256, 16 }, { 12, NTP_AUTH_MD5, 16 },
+		{ 4294967295u, NTP_AUTH_SHA1, 20 },
+	};
+	struct ntp_auth_keys *k = parse_ok(good_file);
+	enum ntp_auth_type t;
+	size_t i, dlen;
+
+	(void)state;
+	assert_int_equal(ntp_auth_count(k), sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (!ntp_auth_key_info(k, want[i].id, &t, &dlen))
+			fail_msg("key %u missing", want[i].id);
+		assert_int_equal(t, want[i].type);
+		assert_int_equal(dlen, want[i].dlen);
+	}
+	assert_false(ntp_auth_key_info(k, 13, &t, &dlen));
+	assert_false(ntp_auth_key_info(k, 0, NULL, NULL));
+	assert_false(ntp_auth_key_info(NULL, 1, NULL, NULL));
+	assert_int_equal(ntp_auth_count(NULL), 0);
+	ntp_auth_destroy(k);
+	ntp_auth_destroy(NULL);
+}
+
+static void test_empty_file(void **state)
+{
+	static const char *const texts[] = { "", "\n\n", "# only comments\n  # here\n", "\r\n" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct ntp_auth_keys *k = parse_ok(texts[i]);
+
+		assert_int_equal(ntp_auth_count(k), 0);
+		ntp_auth_destroy(k);
+	}
+}
+
+/* Digest of data with key id, compared with the expected hex. */
+static void check_digest(const struct ntp_auth_keys *k, uint32_t id, const uint8_t *data,
+			 size_t len, const char *hex)
+{
+	uint8_t want[NTP_AUTH_MAX_DIGEST], got[NTP_AUTH_MAX_DIGEST];
+	size_t wlen;
+	int n;
+
+	unhex(hex, want, &wlen);
+	n = ntp_auth_digest(k, id, data, len, got);
+	if (n != (int)wlen || memcmp(got, want, wlen))
+		fail_msg("key %u, %zu bytes of data: wrong digest (length %d)", id, len, n);
+	/* and it verifies, in place */
+	assert_int_equal(ntp_auth_verify(k, id, data, len, want, wlen), NTP_AUTH_OK);
+}
+
+static void test_known_answers(void **state)
+{
+	static const uint8_t rfc4493_m16[16] = {
+		0x6b, 0xc1, 0xbe, 0xe2, 0x2e, 0x40, 0x9f, 0x96,
+		0xe9, 0x3d, 0x7e, 0x11, 0x73, 0x93, 0x17, 0x2a,
+	};
+	struct ntp_auth_keys *k = parse_ok(good_file);
+	uint8_t pkt[48];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(pkt); i++)
+		pkt[i] = (uint8_t)i;
+	/* MD5(key || data), SHA1(key || data): key "abc" with no data. */
+	check_digest(k, 5, pkt, 0, "900150983cd24fb0d6963f7d28e17f72");
+	check_digest(k, 6, pkt, 0, "900150983cd24fb0d6963f7d28e17f72");
+	check_digest(k, 7, pkt, 0, "a9993e364706816aba3e25717850c26c9cd0d89d");
+	/* The key, then the packet. */
+	check_digest(k, 1, pkt, 48, "182902e76806a68cdd5d0fc7c2b19a18");
+	check_digest(k, 2, pkt, 48, "fe21f608d42aaf0fb20637d37065a9e53b5f761a");
+	/* RFC 4493 §4 AES-128-CMAC examples 1 and 2, and our packet. */
+	check_digest(k, 3, pkt, 0, "bb1d6929e95937287fa37d129b756746");
+	check_digest(k, 3, rfc4493_m16, 16, "070a16b46b4d4144f79bdd9dd04a287c");
+	check_digest(k, 3, pkt, 48, "b46dd8856c4fee713a9243e917f1fdb7");
+	check_digest(k, 8, pkt, 48, "b46dd8856c4fee713a9243e917f1fdb7");
+	/* NIST SP 800-38B D.3 AES-256-CMAC examples 1 and 2, and our packet. */
+	check_digest(k, 4, pkt, 0, "028962f61b7bf89efc6b551f4667d983");
+	check_digest(k, 4, rfc4493_m16, 16, "28a7023f452e8f82bd4bf28d8c37c35c");
+	check_digest(k, 4, pkt, 48, "0c00787f59088fb8343d8597f6650bc5");
+	check_digest(k, 11, pkt, 48, "0c00787f59088fb8343d8597f6650bc5");
+	assert_int_equal(ntp_auth_digest(k, 99, pkt, 48, pkt), -ENOKEY);
+	assert_int_equal(ntp_auth_digest(NULL, 1, pkt, 48, pkt), -ENOKEY);
+	ntp_auth_destroy(k);
+}
+
+/* One changed bit anywhere, a digest of the wrong length, an unknown key:
+ * none verifies. */
+static void test_verify_rejects(void **state)
+{
+	struct ntp_auth_keys *k = parse_ok(good_file);
+	static const uint32_t ids[] = { 1, 2, 3, 4 };
+	uint8_t pkt[64], d[NTP_AUTH_MAX_DIGEST + 4];
+	size_t i, b;
+
+	(void)state;
+	for (i = 0; i < sizeof(pkt); i++)
+		pkt[i] = (uint8_t)(i * 7);
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		int n = ntp_auth_digest(k, ids[i], pkt, 48, d);
+
+		assert_true(n == 16 || n == 20);
+		assert_int_equal(ntp_auth_verify(k, ids[i], pkt, 48, d, (size_t)n), NTP_AUTH_OK);
+		for (b = 0; b < (size_t)n * 8; b++) {
+			d[b / 8] ^= (uint8_t)(1 << (b % 8));
+			if (ntp_auth_verify(k, ids[i], pkt, 48, d, (size_t)n) != NTP_AUTH_BAD_MAC)
+				fail_msg("key %u: digest with bit %zu flipped accepted", ids[i], b);
+			d[b / 8] ^= (uint8_t)(1 << (b % 8));
+		}
+		for (b = 0; b < 48 * 8; b += 13) {
+			pkt[b / 8] ^= (uint8_t)(1 << (b % 8));
+			if (ntp_auth_verify(k, ids[i], pkt, 48, d, (size_t)n) != NTP_AUTH_BAD_MAC)
+				fail_msg("key %u: packet with bit %zu flipped accepted", ids[i], b);
+			pkt[b / 8] ^= (uint8_t)(1 << (b % 8));
+		}
+		/* Truncated or extended digests are not accepted. */
+		assert_int_equal(ntp_auth_verify(k, ids[i], pkt, 48, d, (size_t)n - 4),
+				 NTP_AUTH_BAD_MAC);
+		assert_int_equal(ntp_auth_verify(k, ids[i], pkt, 48, d, (size_t)n + 4),
+				 NTP_AUTH_BAD_MAC);
+		assert_int_equal(ntp_auth_verify(k, ids[i], pkt, 48, d, 0), NTP_AUTH_BAD_MAC);
+		/* The same digest under another key id. */
+		assert_int_equal(ntp_auth_verify(k, ids[i] + 100, pkt, 48, d, (size_t)n),
+				 NTP_AUTH_UNKNOWN_KEY);
+	}
+	/* Same key text, different types: different MACs. */
+	{
+		uint8_t d5[NTP_AUTH_MAX_DIGEST];
+
+		assert_int_equal(ntp_auth_digest(k, 5, pkt, 48, d5), 16);
+		assert_int_equal(ntp_auth_verify(k, 7, pkt, 48, d5, 16), NTP_AUTH_BAD_MAC);
+	}
+	assert_int_equal(ntp_auth_verify(NULL, 1, pkt, 48, d, 16), NTP_AUTH_UNKNOWN_KEY);
+	ntp_auth_destroy(k);
+}
+
+/* append_mac then verify from the wire layout, for every type. */
+static void test_append_round_trip(void **state)
+{
+	static const uint32_t ids[] = { 1, 2, 3, 4, 4294967295u };
+	struct ntp_auth_keys *k = parse_ok(good_file);
+	uint8_t pkt[NTP_HEADER_LEN + NTP_AUTH_MAX_MAC];
+	size_t i, len, dlen;
+
+	(void)state;
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		memset(pkt, 0x5a, sizeof(pkt));
+		pkt[0] = 0x23;
+		assert_true(ntp_auth_key_info(k, ids[i], NULL, &dlen));
+		len = ntp_auth_append_mac(k, ids[i], pkt, NTP_HEADER_LEN, sizeof(pkt));
+		assert_int_equal(len, NTP_HEADER_LEN + 4 + dlen);
+		assert_int_equal(ntp_get32(pkt + NTP_HEADER_LEN), ids[i]);
+		assert_int_equal(ntp_pkt_mac_offset(pkt, len), NTP_HEADER_LEN);
+		assert_int_equal(ntp_auth_verify(k, ntp_get32(pkt + 48), pkt, 48, pkt + 52, len - 52),
+				 NTP_AUTH_OK);
+		/* No room: nothing written, 0. */
+		assert_int_equal(ntp_auth_append_mac(k, ids[i], pkt, NTP_HEADER_LEN,
+						     NTP_HEADER_LEN + 3 + dlen), 0);
+		assert_int_equal(ntp_auth_append_mac(k, ids[i], pkt, NTP_HEADER_LEN, 10), 0);
+	}
+	assert_int_equal(ntp_auth_append_mac(k, 77, pkt, NTP_HEADER_LEN, sizeof(pkt)), 0);
+	assert_int_equal(ntp_auth_append_mac(NULL, 1, pkt, NTP_HEADER_LEN, sizeof(pkt)), 0);
+	ntp_auth_destroy(k);
+}
+
+static void test_constant_time_equal(void **state)
+{
+	uint8_t a[64], b[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(a); i++)
+		a[i] = b[i] = (uint8_t)(i * 31 + 1);
+	assert_true(ntp_auth_equal(a, b, sizeof(a)));
+	assert_true(ntp_auth_equal(a, b, 0));
+	/* A difference in any single byte or bit is found: the loop does not
+	 * stop early, so a difference at the end counts like one at the start. */
+	for (i = 0; i < sizeof(a) * 8; i++) {
+		b[i / 8] ^= (uint8_t)(1 << (i % 8));
+		if (ntp_auth_equal(a, b, sizeof(a)))
+			fail_msg("bit %zu difference not found", i);
+		b[i / 8] ^= (uint8_t)(1 << (i % 8));
+	}
+	/* Differences past n do not count. */
+	b[63] ^= 1;
+	assert_true(ntp_auth_equal(a, b, 63));
+	assert_false(ntp_auth_equal(a, b, 64));
+}
+
+/* Each bad text gives exactly one error at the expected line, and the
+ * message says what is allowed. */
+static void test_parse_errors(void **state)
+{
+	static const struct { const char *text; int line; const char *says; } cases[] = {
+		{ "0 MD5 abc\n", 1, "out of range (allowed: 1..4294967295" },
+		{ "4294967296 MD5 abc\n", 1, "out of range" },
+		{ "12345678901 MD5 abc\n", 1, "decimal number" },
+		{ "-1 MD5 abc\n", 1, "decimal number" },
+		{ "+1 MD5 abc\n", 1, "decimal number" },
+		{ "1x MD5 abc\n", 1, "decimal number" },
+		{ "0x10 MD5 abc\n", 1, "decimal number" },
+		{ "# c\n1\n", 2, "no key" },
+		{ "1 SHA256 abc\n", 1, "type SHA256 is not supported (allowed: MD5" },
+		{ "1 sha512 abc\n", 1, "type SHA512 is not supported" },
+		{ "1 FOO abc\n", 1, "unknown key type" },
+		{ "1 MD5 HEX:abc\n", 1, "even, non-zero number of hexadecimal digits (got 3)" },
+		{ "1 MD5 HEX:\n", 1, "even, non-zero" },
+		{ "1 MD5 HEX:0g\n", 1, "character 2 is not a hexadecimal digit" },
+		{ "1 MD5 HEX:g0\n", 1, "character 1 is not a hexadecimal digit" },
+		{ "1 MD5 ASCII:\n", 1, "empty key" },
+		{ "1 AES128 HEX:00\n", 1, "AES128 needs a key of exactly 16 bytes, not 1" },
+		{ "1 AES128 HEX:2b7e151628aed2a6abf7158809cf4f3c00\n", 1, "exactly 16 bytes, not 17" },
+		{ "1 AES256 HEX:2b7e151628aed2a6abf7158809cf4f3c\n", 1, "exactly 32 bytes, not 16" },
+		{ "1 AES256 0123456789abcdef\n", 1, "AES256 needs a key of exactly 32" },
+		{ "1 AES128 0123456789abcdef0\n", 1, "exactly 16 bytes, not 17" },
+		{ "1 MD5 0123456789012345678901234567890123456789012345678901234567890123x\n", 1,
+		  "too long (allowed: 1..64 bytes)" },
+		{ "1 MD5 HEX:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+		  "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f40\n", 1,
+		  "65 bytes is too long" },
+		{ "1 MD5 abc def\n", 1, "too many words" },
+		{ "1 abc # comment\n", 1, "too many words" },
+		{ "1 MD5 a b c d e f g h i j\n", 1, "too many words" },
+		{ "1 MD5 abc\n2 MD5 abc\n1 SHA1 abc\n", 3, "key 1 defined again (first on line 1" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct conf_errors errs;
+		char prefix[32];
+		struct ntp_auth_keys *k = ntp_auth_parse(cases[i].text, strlen(cases[i].text),
+							 "keys.txt", &errs);
+
+		if (k || errs.count != 1)
+			fail_msg("case %zu (%s): %d errors, store %p", i, cases[i].text, errs.count,
+				 (void *)k);
+		snprintf(prefix, sizeof(prefix), "keys.txt:%d: ", cases[i].line);
+		if (strncmp(errs.msg[0], prefix, strlen(prefix)) || !strstr(errs.msg[0], cases[i].says))
+			fail_msg("case %zu: got \"%s\", expected \"%s...%s\"", i, errs.msg[0], prefix,
+				 cases[i].says);
+	}
+}
+
+/* Lines too long, NUL bytes, several errors at once; no error stops the
+ * parse of the lines after it. */
+static void test_parse_errors_structural(void **state)
+{
+	struct conf_errors errs;
+	char *big = malloc(3000);
+	static const char nul[] = "1 MD5 abc\n2 MD5 a\0c\n3 MD5 abc\n";
+	static const char several[] = "0 MD5 a\n1 MD5 a\n2 FOO a\n3 AES128 a\n3 MD5 a\n";
+	struct ntp_auth_keys *k;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'a', 2999);
+	memcpy(big, "1 MD5 ", 6);
+	big[2999] = '\0';
+	k = ntp_auth_parse(big, strlen(big), "k", &errs);
+	assert_null(k);
+	assert_int_equal(errs.count, 1);
+	assert_string_equal(errs.msg[0], "k:1: line longer than 1024 characters");
+	free(big);
+
+	k = ntp_auth_parse(nul, sizeof(nul) - 1, "k", &errs);
+	assert_null(k);
+	assert_int_equal(errs.count, 1);
+	assert_string_equal(errs.msg[0], "k:2: line contains a NUL byte");
+
+	k = ntp_auth_parse(several, strlen(several), "k", &errs);
+	assert_null(k);
+	/* Line 4 failed, so key 3 on line 5 is not a duplicate. */
+	assert_int_equal(errs.count, 3);
+	assert_non_null(strstr(errs.msg[0], "k:1: "));
+	assert_non_null(strstr(errs.msg[1], "k:3: "));
+	assert_non_null(strstr(errs.msg[2], "k:4: "));
+	/* Not NUL-terminated: the length is the limit. */
+	k = ntp_auth_parse("1 MD5 abcXYZ", 9, "k", &errs);
+	assert_non_null(k);
+	assert_int_equal(errs.count, 0);
+	ntp_auth_destroy(k);
+}
+
+/* No error message may contain key material, whatever is wrong with the
+ * line it is on. */
+static void test_errors_never_show_keys(void **state)
+{
+	static const char *const lines[] = {
+		"1 s3cr3tKEY extra\n",		/* the key in the type position */
+		"1 s3cr3tKEY a b\n",
+		"x s3cr3tKEY\n",
+		"s3cr3tKEY\n",
+		"1 AES128 s3cr3tKEY\n",
+		"1 AES256 ASCII:s3cr3tKEY\n",
+		"1 MD5 HEX:s3cr3tKEY\n",
+		"1 MD5 HEX:5e3c3e7b5e3c3e7bs3cr3tKEY0\n",
+		"1 MD5 s3cr3tKEY\n1 MD5 s3cr3tKEY\n",
+		"1 MD5 s3cr3tKEYs3cr3tKEYs3cr3tKEYs3cr3tKEYs3cr3tKEYs3cr3tKEYs3cr3tKEYs3cr3tKEY\n",
+	};
+	size_t i;
+	int e;
+
+	(void)state;
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct conf_errors errs;
+		struct ntp_auth_keys *k = ntp_auth_parse(lines[i], strlen(lines[i]), "k", &errs);
+
+		if (k || errs.count < 1)
+			fail_msg("line %zu accepted", i);
+		for (e = 0; e < errs.count && e < CONF_MAX_ERRORS; e++)
+			if (strstr(errs.msg[e], "s3cr3t") || strstr(errs.msg[e], "5e3c3e7b"))
+				fail_msg("error shows key material: %s", errs.msg[e]);
+	}
+}
+
+static void test_load_file(void **state)
+{
+	char dir[] = "/tmp/gnomon-test-keys.XXXXXX", path[64], fifo[64];
+	struct conf_errors errs;
+	struct ntp_auth_keys *k;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/keys", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(good_file, f);
+	fclose(f);
+	k = ntp_auth_load(path, &errs);
+	assert_non_null(k);
+	assert_int_equal(errs.count, 0);
+	assert_int_equal(ntp_auth_count(k), 13);
+	ntp_auth_destroy(k);
+	/* A bad line is reported with the file's own path. */
+	f = fopen(path, "a");
+	assert_non_null(f);
+	fputs("7 MD5 again\n", f);
+	fclose(f);
+	assert_null(ntp_auth_load(path, &errs));
+	assert_int_equal(errs.count, 1);
+	assert_int_equal(strncmp(errs.msg[0], path, strlen(path)), 0);
+	assert_non_null(strstr(errs.msg[0], ":17: key 7 defined again (first on line 10"));
+	unlink(path);
+	/* Missing file, a directory, a FIFO (must not block). */
+	assert_null(ntp_auth_load(path, &errs));
+	assert_int_equal(errs.count, 1);
+	assert_non_null(strstr(errs.msg[0], "cannot open the key file: No such file"));
+	assert_null(ntp_auth_load(dir, &errs));
+	assert_non_null(strstr(errs.msg[0], "not a regular file"));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_null(ntp_auth_load(fifo, &errs));
+	assert_non_null(strstr(errs.msg[0], "not a regular file"));
+	unlink(fifo);
+	rmdir(dir);
+}
+
+/* Measured at parse time: positive and small for every key. */
+static void test_mac_delay(void **state)
+{
+	struct ntp_auth_keys *k = parse_ok(good_file);
+	uint32_t id;
+
+	(void)state;
+	for (id = 1; id <= 12; id++) {
+		gt_ns d = ntp_auth_mac_delay(k, id);
+
+		if (d <= 0 || d > 10 * GT_NS_PER_MS)
+			fail_msg("key %u: MAC delay %lld ns", id, (long long)d);
+	}
+	assert_int_equal(ntp_auth_mac_delay(k, 13), 0);
+	assert_int_equal(ntp_auth_mac_delay(NULL, 1), 0);
+	ntp_auth_destroy(k);
+}
+
+/* gnomond's `keyfile` directive loads the store at parse time and reports
+ * the key file's errors as KEYFILE:LINE after a line naming its own. */
+static void test_keyfile_directive(void **state)
+{
+	char dir[] = "/tmp/gnomon-test-kd.XXXXXX", keys[64], conf[160];
+	struct conf_errors errs;
+	struct dconf cfg;
+	FILE *f;
+	int n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(keys, sizeof(keys), "%s/keys", dir);
+	f = fopen(keys, "w");
+	assert_non_null(f);
+	fputs("1 MD5 abcdefghijkl\n2 AES128 HEX:00\n", f);
+	fclose(f);
+	dconf_init(&cfg);
+	snprintf(conf, sizeof(conf), "port 0\nkeyfile %s\n", keys);
+	n = dconf_parse_buffer(&cfg, "g.conf", conf, strlen(conf), &errs);
+	assert_int_equal(n, 2);
+	assert_non_null(strstr(errs.msg[0], "g.conf:2: keyfile "));
+	assert_non_null(strstr(errs.msg[0], "1 error in the key file"));
+	assert_int_equal(strncmp(errs.msg[1], keys, strlen(keys)), 0);
+	assert_non_null(strstr(errs.msg[1], ":2: key 2: AES128 needs a key of exactly 16 bytes"));
+	assert_null(cfg.keys);
+	dconf_fini(&cfg);
+
+	f = fopen(keys, "w");
+	assert_non_null(f);
+	fputs("1 MD5 abcdefghijkl\n2 AES128 HEX:000102030405060708090a0b0c0d0e0f\n", f);
+	fclose(f);
+	dconf_init(&cfg);
+	assert_false(cfg.crypto_nak);
+	snprintf(conf, sizeof(conf), "keyfile %s\ncrypto-nak on\n", keys);
+	assert_int_equal(dconf_parse_buffer(&cfg, "g.conf", conf, strlen(conf), &errs), 0);
+	assert_int_equal(ntp_auth_count(cfg.keys), 2);
+	assert_true(cfg.crypto_nak);
+	assert_string_equal(cfg.keyfile, keys);
+	dconf_fini(&cfg);
+	assert_null(cfg.keys);
+
+	/* Twice is an error, and a missing file names the path. */
+	dconf_init(&cfg);
+	snprintf(conf, sizeof(conf), "keyfile %s\nkeyfile %s\nkeyfile\n", keys, keys);
+	assert_int_equal(dconf_parse_buffer(&cfg, "g.conf", conf, strlen(conf), &errs), 2);
+	assert_non_null(strstr(errs.msg[0], "g.conf:2: keyfile given more than once"));
+	assert_non_null(strstr(errs.msg[1], "g.conf:3: "));
+	dconf_fini(&cfg);
+	unlink(keys);
+	dconf_init(&cfg);
+	assert_int_equal(dconf_parse_buffer(&cfg, "g.conf", conf, strlen(conf), &errs) >= 2, 1);
+	assert_non_null(strstr(errs.msg[1], "cannot open the key file"));
+	dconf_fini(&cfg);
+	rmdir(dir);
+}
+
+static void test_type_names(void **state)
+{
+	(void)state;
+	assert_string_equal(ntp_auth_type_name(NTP_AUTH_MD5), "MD5");
+	assert_string_equal(ntp_auth_type_name(NTP_AUTH_SHA1), "SHA1");
+	assert_string_equal(ntp_auth_type_name(NTP_AUTH_AES128), "AES128");
+	assert_string_equal(ntp_auth_type_name(NTP_AUTH_AES256), "AES256");
+	assert_string_equal(ntp_auth_type_name((enum ntp_auth_type)42), "unknown");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_good),
+		cmocka_unit_test(test_empty_file),
+		cmocka_unit_test(test_known_answers),
+		cmocka_unit_test(test_verify_rejects),
+		cmocka_unit_test(test_append_round_trip),
+		cmocka_unit_test(test_constant_time_equal),
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_parse_errors_structural),
+		cmocka_unit_test(test_errors_never_show_keys),
+		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_mac_delay),
+		cmocka_unit_test(test_keyfile_directive),
+		cmocka_unit_test(test_type_names),
+	};
+
+	return cmocka_run_group_tests_name("ntp_auth", tests, NULL, NULL);
+}
