@@ -109,6 +109,16 @@ static void send_request(struct ntp_client *c)
 	c->rctx.waiting = true;
 }
 
+static bool is_own_refid(const struct ntp_client_cfg *cfg, uint32_t refid)
+{
+	int i;
+
+	for (i = 0; i < cfg->n_own_refids; i++)
+		if (cfg->own_refids[i] == refid)
+			return true;
+	return false;
+}
+
 static void handle_reply(struct ntp_client *c, const uint8_t *buf, size_t len, gt_ns rx_real)
 {
 	struct ntp_sample smp;
@@ -146,6 +156,14 @@ static void handle_reply(struct ntp_client *c, const uint8_t *buf, size_t len, g
 	c->rctx.waiting = false;
 	c->rctx.last_rx_xmt = pkt.xmt;
 	c->got_reply_this_poll = true;
+	/* RFC 5905 §11.2 loop test: a server whose reference is one of our
+	 * own addresses takes its time from us. Reachable, but not a sample. */
+	if (smp.stratum > 1 && is_own_refid(&c->cfg, smp.refid)) {
+		c->stats.loops++;
+		LOG_RL(LOG_LVL_WARN, "source %s is synchronised to us (refid loop): ignored",
+		       c->cfg.name);
+		return;
+	}
 	/* A step between T1 and T4 would make the sample meaningless. */
 	if (steps_so_far(c) != c->steps_at_send)
 		return;

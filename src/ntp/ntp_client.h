@@ -25,11 +25,16 @@ struct ntp_client_cfg {
 	uint32_t key;		/* 0: none */
 	unsigned flags;		/* SYNC_SRC_PREFER, SYNC_SRC_NOSELECT */
 	int version;		/* 1..4 */
+	/* Refids naming this host (our server addresses): a server showing
+	 * one of them is synchronised to us, and using it would be a loop. */
+	const uint32_t *own_refids;
+	int n_own_refids;
 };
 
 struct ntp_client_stats {
 	uint64_t sent, received, send_errors, timeouts;
 	uint64_t verdict[NTP_RESP_COUNT];
+	uint64_t loops;		/* replies from a server synchronised to us */
 };
 
 struct ntp_client_info {

@@ -308,6 +308,25 @@ static int h_maxchange(struct conf_ctx *ctx, const struct conf_item *it, void *p
 	return 0;
 }
 
+static int h_leapsecmode(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+			 int argc, char **argv)
+{
+	static const struct { const char *name; enum sync_leapmode mode; } modes[] = {
+		{ "system", SYNC_LEAP_SYSTEM }, { "step", SYNC_LEAP_STEP },
+		{ "slew", SYNC_LEAP_SLEW }, { "ignore", SYNC_LEAP_IGNORE },
+	};
+	struct dconf *cfg = p;
+	size_t i;
+
+	for (i = 0; argc == 1 && i < ARRAY_LEN(modes); i++) {
+		if (!strcmp(argv[0], modes[i].name)) {
+			cfg->leapsecmode = modes[i].mode;
+			return 0;
+		}
+	}
+	return conf_error(ctx, "leapsecmode: expected: leapsecmode %s", it->syntax);
+}
+
 static const struct conf_item table[] = {
 	{ DC_PORT, "port", CONF_INT, FIELD(port), 0, 65535, "123", "N",
 	  "UDP port of the NTP server (0: no NTP server)", NULL, false },
@@ -368,6 +387,11 @@ static const struct conf_item table[] = {
 	{ DC_CRYPTO_NAK, "crypto-nak", CONF_ONOFF, FIELD(crypto_nak), 0, 0, "off", "on|off",
 	  "answer a request whose MAC fails with a crypto-NAK (RFC 5905) instead of silence "
 	  "(chrony)", NULL, false },
+	{ DC_LEAPSECMODE, "leapsecmode", CONF_CUSTOM, 0, 0, 0, NULL, "system|step|slew|ignore",
+	  "how a leap second is applied to the clock", h_leapsecmode, false },
+	{ DC_MAXSLEWRATE, "maxslewrate", CONF_DOUBLE, FIELD(maxslewrate), 1, 100000, "83333",
+	  "PPM", "fastest slew beyond the drift correction (the system clock allows 500)", NULL,
+	  false },
 };
 
 void dconf_init(struct dconf *cfg)

@@ -2,6 +2,8 @@
  * dependency order; all behaviour lives in the modules. */
 #include <errno.h>
 #include <getopt.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,6 +46,8 @@ struct daemon {
 	struct ntp_client *clients[SYNC_MAX_SOURCES];
 	int n_clients;
 	struct loop_timer *sync_timer;	/* one-shot at sync_next_update() */
+	uint32_t own_refids[64];	/* refids naming this host, for loop detection */
+	int n_own_refids;
 	struct ctl *ctl;
 	struct met_registry *metrics;
 	int8_t precision;
@@ -300,6 +304,7 @@ static int cmd_sources(void *arg, int argc, char **argv, struct json_out *j)
 		json_u64(j, "received", ci.stats.received);
 		json_u64(j, "accepted", ci.stats.verdict[NTP_RESP_OK]);
 		json_u64(j, "timeouts", ci.stats.timeouts);
+		json_u64(j, "loops", ci.stats.loops);
 		json_obj_begin(j, "rejected");
 		for (int v = 1; v < NTP_RESP_COUNT; v++)
 			json_u64(j, ntp_resp_verdict_name(v), ci.stats.verdict[v]);
@@ -354,6 +359,35 @@ static int cmd_tracking(void *arg, int argc, char **argv, struct json_out *j)
 	return 0;
 }
 
+/* The refids another server would show if it were synchronised to us: our
+ * explicit server addresses and, for wildcard binds, every non-loopback
+ * interface address (loopback is left out: two daemons on one host may
+ * both be reached through it without any loop). */
+static void collect_own_refids(struct daemon *d)
+{
+	struct ifaddrs *ifs, *ifa;
+	bool wildcard = d->cfg.n_bind == 0;
+	int i;
+
+	for (i = 0; i < d->cfg.n_bind && d->n_own_refids < (int)ARRAY_LEN(d->own_refids); i++) {
+		if (net_addr_is_any(&d->cfg.bind[i]))
+			wildcard = true;
+		else
+			d->own_refids[d->n_own_refids++] = ntp_client_refid_of(&d->cfg.bind[i]);
+	}
+	if (!wildcard || getifaddrs(&ifs) < 0)
+		return;
+	for (ifa = ifs; ifa && d->n_own_refids < (int)ARRAY_LEN(d->own_refids); ifa = ifa->ifa_next) {
+		struct net_addr a;
+
+		if (!ifa->ifa_addr || (ifa->ifa_flags & IFF_LOOPBACK) ||
+		    net_addr_from_sockaddr(ifa->ifa_addr, &a, NULL))
+			continue;
+		d->own_refids[d->n_own_refids++] = ntp_client_refid_of(&a);
+	}
+	freeifaddrs(ifs);
+}
+
 /* Resolve each `server`/`pool` line and start its sources. A name that
  * does not resolve is logged and skipped: the others still serve. */
 static int start_sources(struct daemon *d)
@@ -368,11 +402,16 @@ static int start_sources(struct daemon *d)
 		.minsources = d->cfg.minsources,
 		.holdover = 3600,
 		.driftfile = d->cfg.driftfile[0] ? d->cfg.driftfile : NULL,
+		.leapsecmode = d->cfg.leapsecmode,
+		/* The kernel takes at most 500 ppm through ADJ_FREQUENCY. */
+		.maxslewrate = d->cfg.clock == CLK_KIND_SYSTEM && d->cfg.maxslewrate > 500
+			       ? 500 : d->cfg.maxslewrate,
 	};
 	int i, rc;
 
 	if (!d->cfg.n_sources)
 		return 0;
+	collect_own_refids(d);
 	d->sync = sync_create(d->clock, &sc);
 	if (!d->sync)
 		return -ENOMEM;
@@ -391,6 +430,8 @@ static int start_sources(struct daemon *d)
 			char addr[NET_ADDR_STRLEN];
 			int err = 0;
 
+			cc.own_refids = d->own_refids;
+			cc.n_own_refids = d->n_own_refids;
 			if (net_addr_from_sockaddr(ai->ai_addr, &cc.addr, NULL))
 				continue;
 			if (ds->pool)

@@ -215,3 +215,21 @@ def test_converges_through_impairment_relay(gnomond):
     finally:
         relay.terminate()
         relay.wait(5)
+
+
+def test_refid_loop_is_ignored(gnomond):
+    """A serves (local stratum 5) and also lists B as a server; B takes its
+    time from A, so B shows A's address as refid. A must see the loop and
+    not use B (RFC 5905 §11.2)."""
+    a_addr = free_loopback4()
+    b_addr = free_loopback4(avoid=[a_addr])
+    a = gnomond("clock null\nlocal stratum 5\nallow 127.0.0.0/8\nserver %s %s\n"
+                % (b_addr, FAST), addr=a_addr)
+    b = gnomond("clock virtual offset 0.01\nallow 127.0.0.0/8\nserver %s %s\n"
+                "makestep 0.1 3\n" % (a_addr, FAST), addr=b_addr)
+    assert wait_for(lambda: tracking(b)["refid"] == a_addr, 20), tracking(b)
+    src = wait_for(lambda: [s for s in sources(a) if s["loops"] > 0], 20)
+    assert src, sources(a)
+    assert src[0]["accepted"] > 0 and src[0]["samples"] == 0, src   # answered, never used
+    tr = tracking(a)
+    assert tr["stratum"] == 5 and tr["refid"] == "127.127.1.1", tr

@@ -779,6 +779,25 @@ static void test_dconf_ratelimit(void **state)
 	assert_false(c->rl_enabled);
 }
 
+static void test_dconf_leapsecmode_maxslewrate(void **state)
+{
+	struct dconf *c = *state;
+
+	assert_int_equal(c->leapsecmode, SYNC_LEAP_SYSTEM);
+	assert_true(c->maxslewrate == 83333);
+	assert_int_equal(dparse(c, "leapsecmode slew\n"), 0);
+	assert_int_equal(c->leapsecmode, SYNC_LEAP_SLEW);
+	assert_int_equal(dparse(c, "leapsecmode ignore\n"), 0);
+	assert_int_equal(c->leapsecmode, SYNC_LEAP_IGNORE);
+	assert_int_equal(dparse(c, "leapsecmode smear\n"), 1);
+	expect_derror(0, 1, "leapsecmode", "system|step|slew|ignore");
+	assert_int_equal(dparse(c, "leapsecmode step slew\n"), 1);
+	assert_int_equal(dparse(c, "maxslewrate 500\n"), 0);
+	assert_true(c->maxslewrate == 500);
+	assert_int_equal(dparse(c, "maxslewrate 0\n"), 1);
+	expect_derror(0, 1, "maxslewrate", "allowed: 1..100000");
+}
+
 static void test_dconf_kod_workers_loglevel(void **state)
 {
 	struct dconf *c = *state;
@@ -1000,6 +1019,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dconf_serve_offset, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_ratelimit, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_kod_workers_loglevel, dsetup, dteardown),
+		cmocka_unit_test_setup_teardown(test_dconf_leapsecmode_maxslewrate, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_clock, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_strings, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_error_lines, dsetup, dteardown),
