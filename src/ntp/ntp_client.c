@@ -80,7 +80,8 @@ static int steps_so_far(struct ntp_client *c)
 
 static void send_request(struct ntp_client *c)
 {
-	uint8_t req[NTP_HEADER_LEN];
+	uint8_t req[NTP_HEADER_LEN + NTP_AUTH_MAX_MAC];
+	size_t len = NTP_HEADER_LEN;
 	struct ntp_pkt p;
 	ntp_ts cookie;
 
@@ -95,11 +96,22 @@ static void send_request(struct ntp_client *c)
 		cookie = (ntp_ts)gt_now(CLOCK_MONOTONIC) * UINT64_C(0x9e3779b97f4a7c15);
 	p.xmt = cookie;
 	ntp_pkt_encode(&p, req);
+	/* RFC 5905 §7.3: key id and MAC after the header. The cookie is not
+	 * a time, so the MAC can be made before T1 is read. */
+	if (c->cfg.key) {
+		len = ntp_auth_append_mac(c->cfg.keys, c->cfg.key, req, len, sizeof(req));
+		if (!len) {
+			c->stats.send_errors++;
+			LOG_RL(LOG_LVL_ERR, "source %s: cannot sign with key %u", c->cfg.name,
+			       c->cfg.key);
+			return;
+		}
+	}
 
 	c->steps_at_send = steps_so_far(c);
 	c->rctx.sent_xmt = cookie;
 	c->rctx.t1 = clock_time_of(c, gt_now(CLOCK_REALTIME));
-	if (send(c->fd, req, sizeof(req), 0) < 0) {
+	if (send(c->fd, req, len, 0) < 0) {
 		c->stats.send_errors++;
 		c->rctx.waiting = false;
 		LOG_RL(LOG_LVL_WARN, "source %s: send failed: %s", c->cfg.name, strerror(errno));
@@ -119,6 +131,19 @@ static bool is_own_refid(const struct ntp_client_cfg *cfg, uint32_t refid)
 	return false;
 }
 
+/* With a key, a reply counts only if it carries a MAC of that same key that
+ * verifies over everything before it. A crypto-NAK (bare zero key id) or
+ * an unsigned reply is what an attacker could send: rejected. */
+static bool reply_authentic(const struct ntp_client *c, const uint8_t *buf, size_t len)
+{
+	size_t off = ntp_pkt_mac_offset(buf, len);
+
+	if (off >= len || len - off < 4 + 16 || ntp_get32(buf + off) != c->cfg.key)
+		return false;
+	return ntp_auth_verify(c->cfg.keys, c->cfg.key, buf, off, buf + off + 4,
+			       len - off - 4) == NTP_AUTH_OK;
+}
+
 static void handle_reply(struct ntp_client *c, const uint8_t *buf, size_t len, gt_ns rx_real)
 {
 	struct ntp_sample smp;
@@ -127,6 +152,12 @@ static void handle_reply(struct ntp_client *c, const uint8_t *buf, size_t len, g
 	gt_ns t4 = clock_time_of(c, rx_real);
 
 	c->stats.received++;
+	if (c->cfg.key && !reply_authentic(c, buf, len)) {
+		c->stats.auth_fail++;
+		LOG_RL(LOG_LVL_WARN, "source %s: reply without a valid MAC of key %u: ignored",
+		       c->cfg.name, c->cfg.key);
+		return;
+	}
 	v = ntp_resp_process(&c->rctx, buf, len, t4, &pkt, &smp);
 	c->stats.verdict[v]++;
 	switch (v) {
@@ -253,6 +284,10 @@ struct ntp_client *ntp_client_create(const struct ntp_client_cfg *cfg, struct lo
 	c->kod_min_poll = cfg->minpoll;
 	c->burst_left = cfg->iburst ? IBURST_COUNT - 1 : 0;
 	c->rctx.local_precision = clk_measure_precision();
+	if (cfg->key && !ntp_auth_key_info(cfg->keys, cfg->key, NULL, NULL)) {
+		rc = -ENOKEY;
+		goto fail;
+	}
 	c->src = sync_add_source(sync, cfg->name, ntp_client_refid_of(&cfg->addr), cfg->flags);
 	if (c->src < 0) {
 		rc = c->src;

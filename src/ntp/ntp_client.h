@@ -14,6 +14,7 @@
 #include "clock/sync.h"
 #include "lib/loop.h"
 #include "net/addr.h"
+#include "ntp/ntp_auth.h"
 #include "ntp/ntp_resp.h"
 
 struct ntp_client_cfg {
@@ -29,12 +30,16 @@ struct ntp_client_cfg {
 	 * one of them is synchronised to us, and using it would be a loop. */
 	const uint32_t *own_refids;
 	int n_own_refids;
+	/* Symmetric keys (borrowed) for `key`: requests carry a MAC, and a
+	 * reply counts only with a valid MAC of the same key. */
+	const struct ntp_auth_keys *keys;
 };
 
 struct ntp_client_stats {
 	uint64_t sent, received, send_errors, timeouts;
 	uint64_t verdict[NTP_RESP_COUNT];
 	uint64_t loops;		/* replies from a server synchronised to us */
+	uint64_t auth_fail;	/* replies without a valid MAC of our key */
 };
 
 struct ntp_client_info {
@@ -50,7 +55,8 @@ struct ntp_client;
  * runs sync_update() and schedules the next one (sync_next_update()). */
 typedef void (*ntp_client_sample_cb)(void *arg);
 
-/* Open the socket and schedule the first poll. NULL and *err on failure. */
+/* Open the socket and schedule the first poll. NULL and *err on failure
+ * (-ENOKEY: the configured key is not in the key file). */
 struct ntp_client *ntp_client_create(const struct ntp_client_cfg *cfg, struct loop *loop,
 				     struct clk *clock, struct sync *sync,
 				     ntp_client_sample_cb on_sample, void *cb_arg, int *err);

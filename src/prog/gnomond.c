@@ -305,6 +305,7 @@ static int cmd_sources(void *arg, int argc, char **argv, struct json_out *j)
 		json_u64(j, "accepted", ci.stats.verdict[NTP_RESP_OK]);
 		json_u64(j, "timeouts", ci.stats.timeouts);
 		json_u64(j, "loops", ci.stats.loops);
+		json_u64(j, "auth_fail", ci.stats.auth_fail);
 		json_obj_begin(j, "rejected");
 		for (int v = 1; v < NTP_RESP_COUNT; v++)
 			json_u64(j, ntp_resp_verdict_name(v), ci.stats.verdict[v]);
@@ -432,6 +433,7 @@ static int start_sources(struct daemon *d)
 
 			cc.own_refids = d->own_refids;
 			cc.n_own_refids = d->n_own_refids;
+			cc.keys = d->cfg.keys;
 			if (net_addr_from_sockaddr(ai->ai_addr, &cc.addr, NULL))
 				continue;
 			if (ds->pool)
@@ -440,7 +442,8 @@ static int start_sources(struct daemon *d)
 			d->clients[d->n_clients] = ntp_client_create(&cc, d->loop, d->clock, d->sync,
 								     on_sample, d, &err);
 			if (!d->clients[d->n_clients]) {
-				LOG_ERR("source %s: %s", cc.name, strerror(-err));
+				LOG_ERR("source %s: %s", cc.name, err == -ENOKEY ?
+					"its key is not in the keyfile" : strerror(-err));
 				continue;
 			}
 			d->n_clients++;

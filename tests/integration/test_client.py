@@ -233,3 +233,83 @@ def test_refid_loop_is_ignored(gnomond):
     assert src[0]["accepted"] > 0 and src[0]["samples"] == 0, src   # answered, never used
     tr = tracking(a)
     assert tr["stratum"] == 5 and tr["refid"] == "127.127.1.1", tr
+
+
+def chronyd_server_with_keys(addr, keyline):
+    d = tempfile.mkdtemp(prefix="gn-chrony-")
+    with open(os.path.join(d, "keys"), "w") as f:
+        f.write(keyline + "\n")
+    conf = os.path.join(d, "chrony.conf")
+    with open(conf, "w") as f:
+        f.write("port 123\nbindaddress %s\nallow 127.0.0.0/8\nlocal stratum 4\n"
+                "cmdport 0\npidfile %s/chronyd.pid\nkeyfile %s/keys\n" % (addr, d, d))
+    proc = subprocess.Popen(nh.NO_SYS_TIME + ["chronyd", "-x", "-d", "-f", conf],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    return proc, d
+
+
+@pytest.mark.parametrize("ktype", ["MD5", "SHA1", "AES128", "AES256"])
+def test_client_key_with_chronyd_server(gnomond, tmp_path, ktype):
+    """Symmetric keys the other way round: gnomond as the client signs its
+    requests and accepts only replies signed with the same key by chronyd.
+    With a wrong secret it never synchronises and counts the failures."""
+    nh.require_tool("chronyd")
+    secret = {"MD5": "HEX:00112233445566778899aabbccddeeff",
+              "SHA1": "HEX:00112233445566778899aabbccddeeff00112233",
+              "AES128": "HEX:00112233445566778899aabbccddeeff",
+              "AES256": "HEX:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}
+    addr = free_loopback4()
+    proc, tmp = chronyd_server_with_keys(addr, "42 %s %s" % (ktype, secret[ktype]))
+    try:
+        assert wait_for(lambda: nh.query(addr, 123) is not None, 10), "chronyd not serving"
+        good = tmp_path / "good.keys"
+        good.write_text("42 %s %s\n" % (ktype, secret[ktype]))
+        client = gnomond("clock virtual offset 0.2\nallow 127.0.0.0/8\nkeyfile %s\n"
+                         "server %s key 42 %s\nmakestep 0.1 3\n" % (good, addr, FAST),
+                         addr=free_loopback4(avoid=[addr]))
+        converged_within(client, 1e-3, 30)
+        src = sources(client)[0]
+        assert src["auth_fail"] == 0 and src["accepted"] > 0, src
+
+        bad = tmp_path / "bad.keys"
+        wrong = secret[ktype][:-2] + ("00" if not secret[ktype].endswith("00") else "11")
+        bad.write_text("42 %s %s\n" % (ktype, wrong))
+        liar = gnomond("clock virtual offset 0.2\nallow 127.0.0.0/8\nkeyfile %s\n"
+                       "server %s key 42 %s\nmakestep 0.1 3\n" % (bad, addr, FAST),
+                       addr=free_loopback4(avoid=[addr, client.addr]))
+        time.sleep(6)
+        tr = tracking(liar)
+        src = sources(liar)[0]
+        # chronyd drops a request whose MAC fails: no reply, no sample.
+        assert not tr["synchronised"] and src["accepted"] == 0 and src["sent"] >= 2, (tr, src)
+        assert abs(tr["clock_minus_system"] - 0.2) < 1e-3, tr
+    finally:
+        proc.terminate()
+        proc.wait(5)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_client_rejects_unsigned_or_forged_replies(gnomond, tmp_path):
+    """A gnomond upstream that does not know the key drops the request; one
+    that signs with another secret gets its replies counted as auth
+    failures and never used."""
+    keys = tmp_path / "k"
+    keys.write_text("5 SHA1 HEX:0123456789abcdef0123456789abcdef01234567\n")
+    other = tmp_path / "o"
+    other.write_text("5 SHA1 HEX:ffffffffffffffffffffffffffffffffffffffff\n")
+    up_good = gnomond("clock null\nlocal stratum 2\nallow 127.0.0.0/8\nkeyfile %s\n" % keys)
+    up_forger = gnomond("clock null\nlocal stratum 2\nallow 127.0.0.0/8\nkeyfile %s\n"
+                        "serve-offset 0.3\n" % other,
+                        addr=free_loopback4(avoid=[up_good.addr]))
+    client = gnomond("clock virtual offset 0.05\nallow 127.0.0.0/8\nkeyfile %s\n"
+                     "server %s key 5 %s\nserver %s key 5 %s\nmakestep 0.1 3\n"
+                     % (keys, up_good.addr, FAST, up_forger.addr, FAST),
+                     addr=free_loopback4(avoid=[up_good.addr, up_forger.addr]))
+    converged_within(client, 1e-3, 30)
+    by_addr = {s["address"]: s for s in sources(client)}
+    # The forger's server rejects our MAC (different secret): it drops the
+    # request, so nothing from it is ever accepted.
+    assert by_addr[up_forger.addr]["accepted"] == 0, by_addr
+    assert by_addr[up_good.addr]["accepted"] > 0 and by_addr[up_good.addr]["auth_fail"] == 0
+    assert tracking(client)["refid"] == up_good.addr
