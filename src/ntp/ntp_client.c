@@ -198,6 +198,12 @@ static void handle_reply(struct ntp_client *c, const uint8_t *buf, size_t len, g
 	/* A step between T1 and T4 would make the sample meaningless. */
 	if (steps_so_far(c) != c->steps_at_send)
 		return;
+	if (c->cfg.measurements)
+		statlog_write(c->cfg.measurements, smp.time,
+			      "%-25s %u %2u %08x %3d %+.9f %.9f %.9f %.9f %.9f", c->cfg.name,
+			      smp.leap, smp.stratum, smp.refid, c->poll, gt_to_sec(smp.offset),
+			      gt_to_sec(smp.delay), gt_to_sec(smp.disp),
+			      gt_to_sec(smp.root_delay), gt_to_sec(smp.root_disp));
 	sync_add_sample(c->sync, c->src, &smp, gt_now(CLOCK_MONOTONIC));
 	c->on_sample(c->cb_arg);
 	if (c->burst_left > 0)

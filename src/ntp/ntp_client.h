@@ -13,6 +13,7 @@
 #include "clock/clk.h"
 #include "clock/sync.h"
 #include "lib/loop.h"
+#include "lib/statlog.h"
 #include "net/addr.h"
 #include "ntp/ntp_auth.h"
 #include "ntp/ntp_resp.h"
@@ -33,6 +34,8 @@ struct ntp_client_cfg {
 	/* Symmetric keys (borrowed) for `key`: requests carry a MAC, and a
 	 * reply counts only with a valid MAC of the same key. */
 	const struct ntp_auth_keys *keys;
+	/* measurements.log (borrowed; NULL: none): one line per sample. */
+	struct statlog *measurements;
 };
 
 struct ntp_client_stats {

@@ -156,19 +156,35 @@ static int h_clock(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 	return 0;
 }
 
+/* log: where messages go (stderr|syslog|file) and which statistics logs
+ * to keep in `logdir` (measurements, tracking), chrony style; the words
+ * may be combined on one line. */
 static int h_log(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 		 int argc, char **argv)
 {
+	static const char *const dests[] = { "stderr", "syslog", "file" };
 	struct dconf *cfg = p;
+	int i, n_dest = 0;
+	size_t k;
 
-	if (argc == 1 && !strcmp(argv[0], "stderr"))
-		cfg->log_dest = LOG_DEST_STDERR;
-	else if (argc == 1 && !strcmp(argv[0], "syslog"))
-		cfg->log_dest = LOG_DEST_SYSLOG;
-	else if (argc == 1 && !strcmp(argv[0], "file"))
-		cfg->log_dest = LOG_DEST_FILE;
-	else
+	if (argc < 1)
 		return conf_error(ctx, "log: expected: log %s", it->syntax);
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "measurements")) {
+			cfg->log_measurements = true;
+			continue;
+		}
+		if (!strcmp(argv[i], "tracking")) {
+			cfg->log_tracking = true;
+			continue;
+		}
+		for (k = 0; k < ARRAY_LEN(dests); k++)
+			if (!strcmp(argv[i], dests[k]))
+				break;
+		if (k == ARRAY_LEN(dests) || ++n_dest > 1)
+			return conf_error(ctx, "log: expected: log %s", it->syntax);
+		cfg->log_dest = (enum log_dest)k;
+	}
 	return 0;
 }
 
@@ -353,8 +369,11 @@ static const struct conf_item table[] = {
 	  "drop root privileges to this user after binding", NULL, false },
 	{ DC_CLOCK, "clock", CONF_CUSTOM, 0, 0, 0, NULL,
 	  "system|null|virtual [offset SECONDS] [freq PPM]", "clock driver", h_clock, false },
-	{ DC_LOG, "log", CONF_CUSTOM, 0, 0, 0, NULL, "stderr|syslog|file",
-	  "where log messages go", h_log, false },
+	{ DC_LOG, "log", CONF_CUSTOM, 0, 0, 0, NULL,
+	  "stderr|syslog|file and/or measurements tracking",
+	  "where log messages go; statistics logs to keep in logdir", h_log, true },
+	{ DC_LOGDIR, "logdir", CONF_STRING, FIELD(logdir), 0, 256, NULL, "DIR",
+	  "directory of the statistics logs (measurements.log, tracking.log)", NULL, false },
 	{ DC_LOGFILE, "logfile", CONF_CUSTOM, 0, 0, 0, NULL, "PATH",
 	  "log to this file", h_logfile, false },
 	{ DC_LOGLEVEL, "loglevel", CONF_CUSTOM, 0, 0, 0, NULL, "error|warning|info|debug",

@@ -17,7 +17,7 @@ enum dconf_key {
 	DC_RATELIMIT, DC_KOD, DC_WORKERS, DC_CONTROL, DC_USER, DC_CLOCK,
 	DC_LOG, DC_LOGFILE, DC_LOGLEVEL, DC_CLIENTLOGBITS, DC_COALESCE,
 	DC_SERVER, DC_POOL, DC_MAKESTEP, DC_MAXCHANGE, DC_MAXDISTANCE, DC_MINSOURCES,
-	DC_DRIFTFILE, DC_LEAPSECMODE, DC_MAXSLEWRATE, DC_KEYFILE, DC_CRYPTO_NAK,
+	DC_DRIFTFILE, DC_LEAPSECMODE, DC_MAXSLEWRATE, DC_LOGDIR, DC_KEYFILE, DC_CRYPTO_NAK,
 };
 
 #define DCONF_MAX_SOURCES 32
@@ -65,6 +65,8 @@ struct dconf {
 	bool crypto_nak;
 	enum sync_leapmode leapsecmode;
 	double maxslewrate;
+	char logdir[256];
+	bool log_measurements, log_tracking;
 };
 
 /* Defaults into cfg (allocates the ACL). */

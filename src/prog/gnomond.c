@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/metrics.h"
+#include "lib/statlog.h"
 #include "lib/util.h"
 #include "mon/ctl.h"
 #include "ntp/ntp_client.h"
@@ -47,6 +48,8 @@ struct daemon {
 	int n_clients;
 	struct loop_timer *sync_timer;	/* one-shot at sync_next_update() */
 	uint32_t own_refids[64];	/* refids naming this host, for loop detection */
+	struct statlog *measurements, *tracking;
+	gt_ns tracking_logged;		/* ref_time of the last tracking.log line */
 	int n_own_refids;
 	struct ctl *ctl;
 	struct met_registry *metrics;
@@ -132,6 +135,15 @@ static void run_sync(struct daemon *d)
 	sync_update(d->sync, now);
 	publish_clock(d);
 	sync_get_state(d->sync, &st);
+	if (d->tracking && st.synced && st.ref_time != d->tracking_logged) {
+		d->tracking_logged = st.ref_time;
+		statlog_write(d->tracking, st.ref_time,
+			      "%08x %2u %+10.3f %8.3f %+.9f %.9f %.9f %.9f %u %d",
+			      st.refid, st.stratum, st.freq_ppm, st.skew_ppm,
+			      gt_to_sec(st.last_offset), gt_to_sec(st.rms_offset),
+			      gt_to_sec(st.root_delay), gt_to_sec(st.root_disp), st.leap,
+			      st.n_survivors);
+	}
 	if (st.maxchange_exit) {
 		LOG_ERR("maxchange: too many large corrections ignored, exiting");
 		loop_stop(d->loop);
@@ -172,11 +184,15 @@ static void on_terminate(int sig, void *arg)
 static void on_hangup(int sig, void *arg)
 {
 	(void)sig;
-	(void)arg;
+	struct daemon *d = arg;
+
 	if (log_reopen())
 		LOG_WARN("cannot reopen the log file");
 	else
 		LOG_INFO("log reopened");
+	if ((d->measurements && statlog_reopen(d->measurements)) ||
+	    (d->tracking && statlog_reopen(d->tracking)))
+		LOG_WARN("cannot reopen a statistics log in %s", d->cfg.logdir);
 }
 
 static int cmd_serverstats(void *arg, int argc, char **argv, struct json_out *j)
@@ -408,10 +424,22 @@ static int start_sources(struct daemon *d)
 		.maxslewrate = d->cfg.clock == CLK_KIND_SYSTEM && d->cfg.maxslewrate > 500
 			       ? 500 : d->cfg.maxslewrate,
 	};
-	int i, rc;
+	int i, rc = 0;
 
 	if (!d->cfg.n_sources)
 		return 0;
+	if (d->cfg.log_measurements)
+		d->measurements = statlog_open(d->cfg.logdir, "measurements",
+			"time source leap stratum refid poll offset delay dispersion "
+			"root_delay root_dispersion (seconds)", &rc);
+	if (d->cfg.log_tracking && !rc)
+		d->tracking = statlog_open(d->cfg.logdir, "tracking",
+			"time refid stratum freq_ppm skew_ppm offset rms_offset root_delay "
+			"root_dispersion leap survivors (seconds)", &rc);
+	if (rc) {
+		LOG_ERR("cannot open the statistics logs in %s: %s", d->cfg.logdir, strerror(-rc));
+		return rc;
+	}
 	collect_own_refids(d);
 	d->sync = sync_create(d->clock, &sc);
 	if (!d->sync)
@@ -434,6 +462,7 @@ static int start_sources(struct daemon *d)
 			cc.own_refids = d->own_refids;
 			cc.n_own_refids = d->n_own_refids;
 			cc.keys = d->cfg.keys;
+			cc.measurements = d->measurements;
 			if (net_addr_from_sockaddr(ai->ai_addr, &cc.addr, NULL))
 				continue;
 			if (ds->pool)
@@ -477,6 +506,11 @@ static int load_config(struct dconf *cfg, const char *path, char **extra, int n_
 	}
 	if (n > CONF_MAX_ERRORS)
 		fprintf(stderr, "(%d errors in all)\n", n);
+	if ((cfg->log_measurements || cfg->log_tracking) && !cfg->logdir[0]) {
+		fprintf(stderr, "%s: `log measurements` and `log tracking` need `logdir DIR`\n",
+			builtin ? "<built-in>" : path);
+		n++;
+	}
 	return n;
 }
 
@@ -693,6 +727,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < d.n_clients; i++)
 		ntp_client_destroy(d.clients[i]);
 	sync_destroy(d.sync);
+	statlog_close(d.measurements);
+	statlog_close(d.tracking);
 	ctl_destroy(d.ctl);
 	if (d.tmpdir[0])
 		rmdir(d.tmpdir);

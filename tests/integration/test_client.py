@@ -313,3 +313,37 @@ def test_client_rejects_unsigned_or_forged_replies(gnomond, tmp_path):
     assert by_addr[up_forger.addr]["accepted"] == 0, by_addr
     assert by_addr[up_good.addr]["accepted"] > 0 and by_addr[up_good.addr]["auth_fail"] == 0
     assert tracking(client)["refid"] == up_good.addr
+
+
+def test_statistics_logs(gnomond, tmp_path):
+    """`log measurements tracking` with `logdir`: one measurements line per
+    accepted sample, tracking lines as the clock is updated, a header line
+    naming the columns, and a reopen on SIGHUP (logrotate)."""
+    up = gnomond("clock null\nlocal stratum 2\nallow 127.0.0.0/8\n")
+    logdir = tmp_path / "logs"
+    logdir.mkdir()
+    client = gnomond("clock virtual offset 0.01\nallow 127.0.0.0/8\nserver %s %s\n"
+                     "makestep 0.1 3\nlogdir %s\nlog measurements tracking\n"
+                     % (up.addr, FAST, logdir), addr=free_loopback4(avoid=[up.addr]))
+    src = wait_for(lambda: [s for s in sources(client) if s["accepted"] >= 4], 20)
+    assert src, sources(client)
+    meas = (logdir / "measurements.log").read_text().splitlines()
+    assert meas[0].startswith("# time source"), meas[:2]
+    rows = [l.split() for l in meas[1:]]
+    assert len(rows) >= 4 and all(r[2] == up.addr and len(r) == 12 for r in rows), rows
+    assert all(abs(float(r[7])) < 0.1 and 0 < float(r[8]) < 0.01 for r in rows), rows
+    track = (logdir / "tracking.log").read_text().splitlines()
+    assert track[0].startswith("# time refid") and len(track) >= 2, track
+    # logrotate: move the file away, SIGHUP, and a new file is started.
+    os.rename(logdir / "measurements.log", logdir / "measurements.log.1")
+    client.proc.send_signal(1)
+    assert wait_for(lambda: (logdir / "measurements.log").exists() and
+                    len((logdir / "measurements.log").read_text().splitlines()) >= 2, 15)
+
+
+def test_stats_logs_need_logdir(gnomond_bin, tmp_path):
+    conf = tmp_path / "c.conf"
+    conf.write_text("log measurements\n")
+    cp = subprocess.run([gnomond_bin, "--check-config", "-f", str(conf)],
+                        capture_output=True, text=True, timeout=10)
+    assert cp.returncode != 0 and "logdir" in cp.stderr, nh.describe(cp)
