@@ -11,7 +11,7 @@
 
 #include "lib/util.h"
 
-#define MAX_LINE 1024
+#define MAX_LINE CONF_MAX_LINE
 #define MAX_FILE (1024 * 1024)
 
 int conf_error(struct conf_ctx *ctx, const char *fmt, ...)
@@ -221,6 +221,32 @@ static void parse_line(const struct conf_item *table, size_t n, void *cfg,
 	apply_typed(ctx, it, cfg, argv[1]);
 }
 
+bool conf_next_line(struct conf_ctx *ctx, const char *buf, size_t len, size_t *pos,
+		    char *line)
+{
+	while (*pos < len) {
+		size_t start = *pos, ll;
+
+		while (*pos < len && buf[*pos] != '\n')
+			(*pos)++;
+		ll = *pos - start;
+		(*pos)++;	/* skip '\n' */
+		ctx->line++;
+		if (ll > MAX_LINE) {
+			conf_error(ctx, "line longer than %d characters", MAX_LINE);
+			continue;
+		}
+		memcpy(line, buf + start, ll);
+		line[ll] = '\0';
+		if (strlen(line) != ll) {
+			conf_error(ctx, "line contains a NUL byte");
+			continue;
+		}
+		return true;
+	}
+	return false;
+}
+
 int conf_parse_buffer(const struct conf_item *table, size_t n, void *cfg,
 		      const char *file, const char *buf, size_t len,
 		      struct conf_errors *errs)
@@ -231,26 +257,8 @@ int conf_parse_buffer(const struct conf_item *table, size_t n, void *cfg,
 	size_t pos = 0;
 
 	errs->count = 0;
-	while (pos < len) {
-		size_t start = pos, ll;
-
-		while (pos < len && buf[pos] != '\n')
-			pos++;
-		ll = pos - start;
-		pos++;		/* skip '\n' */
-		ctx.line++;
-		if (ll > MAX_LINE) {
-			conf_error(&ctx, "line longer than %d characters", MAX_LINE);
-			continue;
-		}
-		memcpy(line, buf + start, ll);
-		line[ll] = '\0';
-		if (strlen(line) != ll) {
-			conf_error(&ctx, "line contains a NUL byte");
-			continue;
-		}
+	while (conf_next_line(&ctx, buf, len, &pos, line))
 		parse_line(table, n, cfg, &ctx, line, seen);
-	}
 	free(seen);
 	return errs->count;
 }

@@ -68,6 +68,15 @@ int conf_parse_buffer(const struct conf_item *table, size_t n, void *cfg,
 int conf_parse_file(const struct conf_item *table, size_t n, void *cfg,
 		    const char *path, struct conf_errors *errs);
 
+#define CONF_MAX_LINE 1024
+
+/* Iterate over the lines of buf[0..len): copies the next line into line
+ * (CONF_MAX_LINE + 1 bytes, NUL-terminated) and counts ctx->line. Lines that
+ * are too long or hold a NUL byte are reported as errors and skipped.
+ * Returns false at the end of the buffer. */
+bool conf_next_line(struct conf_ctx *ctx, const char *buf, size_t len, size_t *pos,
+		    char *line);
+
 /* Argument helpers for handlers: parse or record a precise error. */
 int conf_arg_int(struct conf_ctx *ctx, const char *what, const char *s,
 		 long min, long max, long *out);

@@ -16,7 +16,7 @@
 #include "lib/util.h"
 #include "ntp/ntp_pkt.h"
 
-#define MAX_LINE 1024
+#define MAX_LINE CONF_MAX_LINE
 #define MAX_FILE (1024 * 1024)
 #define MAX_WORDS 8
 
@@ -391,25 +391,8 @@ struct ntp_auth_keys *ntp_auth_parse(const char *buf, size_t len, const char *na
 	size_t pos = 0;
 
 	errs->count = 0;
-	while (pos < len) {
-		size_t start = pos, ll;
-
-		while (pos < len && buf[pos] != '\n')
-			pos++;
-		ll = pos - start;
-		pos++;
-		ctx.line++;
-		if (ll > MAX_LINE) {
-			conf_error(&ctx, "line longer than %d characters", MAX_LINE);
-			continue;
-		}
-		memcpy(line, buf + start, ll);
-		line[ll] = '\0';
-		if (strlen(line) != ll)
-			conf_error(&ctx, "line contains a NUL byte");
-		else
-			parse_line(ks, &ctx, line);
-	}
+	while (conf_next_line(&ctx, buf, len, &pos, line))
+		parse_line(ks, &ctx, line);
 	wipe(line, sizeof(line));
 	check_duplicates(ks, &ctx);
 	if (!errs->count)
