@@ -115,16 +115,24 @@ def test_sync_to_gnomond_and_stratum_follows(gnomond):
     assert upstream.alive()
 
 
-def chronyd_server(addr, stratum=5):
-    """chronyd serving its (never adjusted: -x) clock at `local stratum`."""
+def chronyd_server(addr, stratum=5, keyline=None):
+    """chronyd serving its (never adjusted: -x) clock at `local stratum`,
+    with one symmetric key if keyline ("ID TYPE KEY") is given. Its log
+    goes to a file in the returned directory, so it can never block."""
     d = tempfile.mkdtemp(prefix="gn-chrony-")
     conf = os.path.join(d, "chrony.conf")
+    text = ("port 123\nbindaddress %s\nallow 127.0.0.0/8\nlocal stratum %d\n"
+            "cmdport 0\npidfile %s/chronyd.pid\n" % (addr, stratum, d))
+    if keyline:
+        with open(os.path.join(d, "keys"), "w") as f:
+            f.write(keyline + "\n")
+        text += "keyfile %s/keys\n" % d
     with open(conf, "w") as f:
-        f.write("port 123\nbindaddress %s\nallow 127.0.0.0/8\nlocal stratum %d\n"
-                "cmdport 0\npidfile %s/chronyd.pid\n" % (addr, stratum, d))
-    proc = subprocess.Popen(nh.NO_SYS_TIME + ["chronyd", "-x", "-d", "-f", conf],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+        f.write(text)
+    with open(os.path.join(d, "chronyd.log"), "wb") as log:
+        proc = subprocess.Popen(nh.NO_SYS_TIME + ["chronyd", "-x", "-d", "-f", conf],
+                                stdout=subprocess.DEVNULL, stderr=log,
+                                start_new_session=True)
     return proc, d
 
 
@@ -235,20 +243,6 @@ def test_refid_loop_is_ignored(gnomond):
     assert tr["stratum"] == 5 and tr["refid"] == "127.127.1.1", tr
 
 
-def chronyd_server_with_keys(addr, keyline):
-    d = tempfile.mkdtemp(prefix="gn-chrony-")
-    with open(os.path.join(d, "keys"), "w") as f:
-        f.write(keyline + "\n")
-    conf = os.path.join(d, "chrony.conf")
-    with open(conf, "w") as f:
-        f.write("port 123\nbindaddress %s\nallow 127.0.0.0/8\nlocal stratum 4\n"
-                "cmdport 0\npidfile %s/chronyd.pid\nkeyfile %s/keys\n" % (addr, d, d))
-    proc = subprocess.Popen(nh.NO_SYS_TIME + ["chronyd", "-x", "-d", "-f", conf],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    return proc, d
-
-
 @pytest.mark.parametrize("ktype", ["MD5", "SHA1", "AES128", "AES256"])
 def test_client_key_with_chronyd_server(gnomond, tmp_path, ktype):
     """Symmetric keys the other way round: gnomond as the client signs its
@@ -260,7 +254,7 @@ def test_client_key_with_chronyd_server(gnomond, tmp_path, ktype):
               "AES128": "HEX:00112233445566778899aabbccddeeff",
               "AES256": "HEX:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}
     addr = free_loopback4()
-    proc, tmp = chronyd_server_with_keys(addr, "42 %s %s" % (ktype, secret[ktype]))
+    proc, tmp = chronyd_server(addr, stratum=4, keyline="42 %s %s" % (ktype, secret[ktype]))
     try:
         assert wait_for(lambda: nh.query(addr, 123) is not None, 10), "chronyd not serving"
         good = tmp_path / "good.keys"
