@@ -87,7 +87,7 @@ static void send_request(struct ntp_client *c)
 
 	memset(&p, 0, sizeof(p));
 	p.version = (uint8_t)c->cfg.version;
-	p.mode = NTP_MODE_CLIENT;
+	p.mode = c->cfg.peer ? NTP_MODE_SYM_ACTIVE : NTP_MODE_CLIENT;
 	p.poll = (int8_t)c->poll;
 	p.precision = c->rctx.local_precision;
 	/* RFC 9109 §4: a random transmit timestamp tells an observer nothing
@@ -290,6 +290,7 @@ struct ntp_client *ntp_client_create(const struct ntp_client_cfg *cfg, struct lo
 	c->kod_min_poll = cfg->minpoll;
 	c->burst_left = cfg->iburst ? IBURST_COUNT - 1 : 0;
 	c->rctx.local_precision = clk_measure_precision();
+	c->rctx.symmetric = cfg->peer;
 	if (cfg->key && !ntp_auth_key_info(cfg->keys, cfg->key, NULL, NULL)) {
 		rc = -ENOKEY;
 		goto fail;

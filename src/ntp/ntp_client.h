@@ -27,6 +27,10 @@ struct ntp_client_cfg {
 	uint32_t key;		/* 0: none */
 	unsigned flags;		/* SYNC_SRC_PREFER, SYNC_SRC_NOSELECT */
 	int version;		/* 1..4 */
+	/* `peer`: symmetric active (RFC 5905 mode 1). The peer answers in
+	 * mode 2 (or 1); the exchange and its checks are otherwise a
+	 * client's, so each side of a peer pair is the other's client. */
+	bool peer;
 	/* Refids naming this host (our server addresses): a server showing
 	 * one of them is synchronised to us, and using it would be a loop. */
 	const uint32_t *own_refids;

@@ -16,6 +16,7 @@ static const char *const verdict_names[NTP_V_COUNT] = {
 	[NTP_V_DROP_DENIED] = "denied",
 	[NTP_V_DROP_RATE] = "ratelimited",
 	[NTP_V_DROP_AUTH] = "auth",
+	[NTP_V_DROP_PEER] = "peer_unauthenticated",
 };
 
 const char *ntp_verdict_name(enum ntp_verdict v)
@@ -47,6 +48,7 @@ enum ntp_verdict ntp_reply_classify(const uint8_t *req, size_t len, int *version
 	}
 	switch (p.mode) {
 	case NTP_MODE_CLIENT:
+	case NTP_MODE_SYM_ACTIVE:
 		return NTP_V_REPLY;
 	case NTP_MODE_RESERVED:
 		/* NTPv1 (RFC 1059) has no mode field: a v1 packet with mode 0
@@ -74,7 +76,10 @@ enum ntp_verdict ntp_reply_build(const struct ntp_reply_params *par,
 
 	memset(&r, 0, sizeof(r));
 	r.version = (uint8_t)version;
-	r.mode = NTP_MODE_SERVER;
+	/* A symmetric active peer gets a passive answer: RFC 5905's passive
+	 * association, kept stateless (as chrony does) because the answer
+	 * depends only on the request, like a server's. */
+	r.mode = (req[0] & 7) == NTP_MODE_SYM_ACTIVE ? NTP_MODE_SYM_PASSIVE : NTP_MODE_SERVER;
 	r.poll = (int8_t)req[2];
 	r.precision = q->precision;
 	r.org = req_xmt;	/* RFC 5905 §9.2: origin = request transmit */
@@ -145,6 +150,12 @@ enum ntp_verdict ntp_reply_build_auth(const struct ntp_reply_params *par,
 				      const uint8_t *req, gt_ns rx_clock, bool limited,
 				      const struct ntp_req_auth *a, uint8_t *out)
 {
+	/* Only an authenticated peer is answered: an anonymous one is what
+	 * the ephemeral-association attacks on ntpd used (CVE-2016-1549), and
+	 * an operator who wants anonymous time has client mode. A bad MAC
+	 * falls through to the rules below. */
+	if ((req[0] & 7) == NTP_MODE_SYM_ACTIVE && a->state == NTP_REQ_AUTH_NONE)
+		return NTP_V_DROP_PEER;
 	if (a->state != NTP_REQ_AUTH_FAIL)
 		return ntp_reply_build(par, snap, req, rx_clock, limited, out);
 	/* Like chrony, say nothing by default: a crypto-NAK is itself

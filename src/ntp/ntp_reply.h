@@ -32,6 +32,7 @@ enum ntp_verdict {
 	NTP_V_DROP_DENIED,	/* access list */
 	NTP_V_DROP_RATE,	/* limited, kod off */
 	NTP_V_DROP_AUTH,	/* MAC with an unknown key or a wrong digest */
+	NTP_V_DROP_PEER,	/* symmetric active (mode 1) without a verified MAC */
 	NTP_V_COUNT
 };
 
@@ -59,8 +60,8 @@ struct ntp_req_auth {
 	enum ntp_auth_check why;	/* NTP_REQ_AUTH_FAIL: what failed */
 };
 
-/* Classify a request: NTP_V_REPLY for a request to answer, else a drop
- * reason. *version gets the request version (0 if unknown). */
+/* Classify a request: NTP_V_REPLY for a request to answer (client mode 3,
+ * NTPv1 mode 0, symmetric active mode 1), else a drop reason. *version gets the request version (0 if unknown). */
 enum ntp_verdict ntp_reply_classify(const uint8_t *req, size_t len, int *version);
 
 /* Check the MAC of a request of len bytes already classified NTP_V_REPLY,
@@ -78,7 +79,9 @@ enum ntp_verdict ntp_reply_build(const struct ntp_reply_params *par,
 				 const uint8_t *req, gt_ns rx_clock, bool limited,
 				 uint8_t *out);
 
-/* ntp_reply_build() for a request whose MAC was checked: a failed check
+/* ntp_reply_build() for a request whose MAC was checked. A symmetric
+ * active request (mode 1) is answered passively (mode 2, RFC 5905 §9.2)
+ * only with a verified MAC: without one, NTP_V_DROP_PEER. A failed check
  * gives NTP_V_DROP_AUTH, or with par->crypto_nak and the client within
  * its rate limit NTP_V_CRYPTO_NAK (a reply, to be stamped like
  * NTP_V_REPLY). Chrony drops; RFC 5905 §9.2 sends the NAK. */

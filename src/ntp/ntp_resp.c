@@ -38,7 +38,8 @@ enum ntp_resp_verdict ntp_resp_process(const struct ntp_resp_ctx *ctx, const uin
 	memset(smp, 0, sizeof(*smp));
 	if (ntp_pkt_decode(buf, len, pkt) != NTP_PKT_OK)
 		return NTP_RESP_MALFORMED;
-	if (pkt->mode != NTP_MODE_SERVER)
+	if (ctx->symmetric ? pkt->mode != NTP_MODE_SYM_PASSIVE && pkt->mode != NTP_MODE_SYM_ACTIVE
+			   : pkt->mode != NTP_MODE_SERVER)
 		return NTP_RESP_MODE;
 	/* Test 2: a reply must echo the transmit timestamp of the one request
 	 * we have outstanding; anything else is forged or stale. */

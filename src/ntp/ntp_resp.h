@@ -15,7 +15,7 @@
 enum ntp_resp_verdict {
 	NTP_RESP_OK = 0,
 	NTP_RESP_MALFORMED,	/* not a decodable NTP packet */
-	NTP_RESP_MODE,		/* not mode 4 */
+	NTP_RESP_MODE,		/* not mode 4 (symmetric: not mode 1 or 2) */
 	NTP_RESP_BOGUS,		/* §8 test 2: origin is not our transmit (or not waiting) */
 	NTP_RESP_DUPLICATE,	/* §8 test 1: same transmit timestamp as the last reply */
 	NTP_RESP_ZERO_TS,	/* §8 test 3: receive or transmit timestamp zero */
@@ -36,6 +36,9 @@ struct ntp_resp_ctx {
 	ntp_ts last_rx_xmt;	/* transmit field of the last accepted reply (test 1) */
 	int8_t local_precision;	/* log2 s */
 	bool waiting;		/* a request is outstanding */
+	/* We are a symmetric active peer (mode 1): the answer comes in mode
+	 * 2 (passive), or 1 from a peer that has us configured too. */
+	bool symmetric;
 };
 
 /* Check buf (len bytes, received at local clock time t4) against ctx and

@@ -217,7 +217,7 @@ static int h_loglevel(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 	return conf_error(ctx, "loglevel: expected: loglevel %s", it->syntax);
 }
 
-/* server|pool HOST [port N] [iburst] [minpoll N] [maxpoll N] [key ID]
+/* server|pool|peer HOST [port N] [iburst] [minpoll N] [maxpoll N] [key ID]
  *   [prefer] [noselect] [version N] [maxsources N] (chrony syntax). */
 static int h_server(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 		    int argc, char **argv)
@@ -231,7 +231,7 @@ static int h_server(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 	if (argc < 1)
 		return conf_error(ctx, "%s: expected: %s %s", it->name, it->name, it->syntax);
 	if (cfg->n_sources == DCONF_MAX_SOURCES)
-		return conf_error(ctx, "at most %d server and pool lines", DCONF_MAX_SOURCES);
+		return conf_error(ctx, "at most %d server, pool and peer lines", DCONF_MAX_SOURCES);
 	if (strlen(argv[0]) >= sizeof(src->host))
 		return conf_error(ctx, "%s: host name too long", it->name);
 	src = &cfg->sources[cfg->n_sources];
@@ -240,6 +240,7 @@ static int h_server(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 	src->pool = it->key == DC_POOL;
 	src->maxsources = 4;
 	o = &src->opts;
+	o->peer = it->key == DC_PEER;
 	o->port = 123;
 	o->minpoll = 6;
 	o->maxpoll = 10;
@@ -388,6 +389,10 @@ static const struct conf_item table[] = {
 	  "an upstream NTP server; repeatable", h_server, true },
 	{ DC_POOL, "pool", CONF_CUSTOM, 0, 0, 0, NULL, "NAME [maxsources N] [server options]",
 	  "every address of NAME (up to maxsources) as a server; repeatable", h_server, true },
+	{ DC_PEER, "peer", CONF_CUSTOM, 0, 0, 0, NULL,
+	  "HOST [port N] [iburst] [minpoll N] [maxpoll N] [key ID] [prefer] [noselect] [version N]",
+	  "a symmetric active peer (mode 1); peers answer only authenticated peers, so give "
+	  "it a key; repeatable", h_server, true },
 	{ DC_MAKESTEP, "makestep", CONF_CUSTOM, 0, 0, 0, NULL, "THRESHOLD LIMIT",
 	  "step the clock if off by more than THRESHOLD s in the first LIMIT updates (-1: always)",
 	  h_makestep, false },

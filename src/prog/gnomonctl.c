@@ -151,7 +151,11 @@ static void print_sources(json_t *o, bool stats)
 			       human(JNUM(src, "jitter"), b, sizeof(b)), JINT(src, "timeouts"));
 			continue;
 		}
-		printf("^%s %-27.27s %7lld %4lld %5llo ", JSTR(src, "state"), JSTR(src, "name"),
+		/* M, as chronyc: ^ server, = peer; % broadcast (ours). */
+		printf("%c%s %-27.27s %7lld %4lld %5llo ",
+		       !strcmp(JSTR(src, "mode"), "peer") ? '=' :
+		       !strcmp(JSTR(src, "mode"), "broadcast") ? '%' : '^', JSTR(src, "state"),
+		       JSTR(src, "name"),
 		       JINT(src, "stratum"), JINT(src, "poll"), JINT(src, "reach"));
 		if (JNUM(src, "last_rx_ago") < 0)
 			printf("%6s -\n", "-");

@@ -300,6 +300,7 @@ static int cmd_sources(void *arg, int argc, char **argv, struct json_out *j)
 		json_str(j, "name", cc->name);
 		json_str(j, "address", net_addr_str(&cc->addr, addr, sizeof(addr)));
 		json_u64(j, "port", cc->port);
+		json_str(j, "mode", cc->peer ? "peer" : "server");
 		json_str(j, "state", state_mark(si.state));
 		json_u64(j, "stratum", si.stratum);
 		json_str(j, "refid", refid);

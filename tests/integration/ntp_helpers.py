@@ -433,7 +433,7 @@ STATS_KEYS = {
     "dropped.short", "dropped.bad_version", "dropped.bad_length",
     "dropped.oversized", "dropped.mode_control", "dropped.mode_private",
     "dropped.mode_other", "dropped.denied", "dropped.ratelimited",
-    "dropped.auth", "auth_ok", "auth_fail", "crypto_nak",
+    "dropped.auth", "dropped.peer_unauthenticated", "auth_ok", "auth_fail", "crypto_nak",
     "version.1", "version.2", "version.3", "version.4",
 }
 

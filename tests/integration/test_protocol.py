@@ -150,6 +150,7 @@ GARBAGE = [
     ("mode7-monlist-8bytes", [monlist(8)], ("mode_private", "short")),
     ("mode4-server", [client_hdr(mode=4)], ("mode_other",)),
     ("mode5-broadcast", [client_hdr(mode=5)], ("mode_other",)),
+    ("mode1-peer-no-mac", [client_hdr(mode=1)], ("peer_unauthenticated",)),
     ("ef-truncated", [client_hdr() + ef(0x0104, 64, body_len=12)], ("bad_length",)),
     ("ef-length-zero", [client_hdr() + ef(0x0104, 0, body_len=12)], ("bad_length",)),
     ("ef-length-8", [client_hdr() + ef(0x0104, 8, body_len=12)], ("bad_length",)),

@@ -69,6 +69,8 @@ static void test_classify_every_mode(void **state)
 
 			switch (mode) {
 			case 3: want = NTP_V_REPLY; break;
+			/* Symmetric active: answered passively (auth decides later). */
+			case 1: want = NTP_V_REPLY; break;
 			/* NTPv1 has no mode: mode 0 is a client request there. */
 			case 0: want = v == 1 ? NTP_V_REPLY : NTP_V_DROP_MODE; break;
 			case 6: want = NTP_V_DROP_CONTROL; break;
@@ -614,6 +616,60 @@ static void test_auth_kod_and_none(void **state)
 	ntp_auth_destroy(k);
 }
 
+/* Symmetric active (mode 1): answered in mode 2 with the same MAC when
+ * authenticated; dropped without a MAC; a bad MAC is an auth failure. */
+static void test_symmetric_passive(void **state)
+{
+	struct ntp_auth_keys *k = auth_keys();
+	struct ntp_reply_params par = { .kod = true, .kod_poll = 6, .keys = k };
+	struct clk_snapshot snap = synced_snapshot();
+	uint8_t req[NTP_MAX_LEN], out[NTP_REPLY_MAX_LEN];
+	struct ntp_req_auth a;
+	struct ntp_pkt r;
+	size_t len;
+	int version;
+
+	(void)state;
+	make_req(req, 4, 1, 6, REQ_XMT);
+	len = ntp_auth_append_mac(k, 12, req, NTP_HEADER_LEN, sizeof(req));
+	assert_int_equal(ntp_reply_classify(req, len, &version), NTP_V_REPLY);
+	ntp_reply_check_auth(&par, req, len, &a);
+	assert_int_equal(a.state, NTP_REQ_AUTH_OK);
+	assert_int_equal(ntp_reply_build_auth(&par, &snap, req, T0, false, &a, out), NTP_V_REPLY);
+	ntp_reply_stamp(out, T0 + 1000, &par);
+	assert_int_equal(ntp_reply_seal(&par, &a, out), NTP_HEADER_LEN + 4 + 16);
+	r = decode_reply(out);
+	assert_int_equal(r.mode, NTP_MODE_SYM_PASSIVE);
+	assert_int_equal(r.org, REQ_XMT);
+	assert_int_equal(r.stratum, 2);
+	assert_int_equal(ntp_auth_verify(k, 12, out, NTP_HEADER_LEN, out + NTP_HEADER_LEN + 4, 16),
+			 NTP_AUTH_OK);
+	/* Over the limit: a KoD like any client's. */
+	assert_int_equal(ntp_reply_build_auth(&par, &snap, req, T0, true, &a, out), NTP_V_KOD);
+	/* No MAC: not answered at all, whatever the rate. */
+	make_req(req, 4, 1, 6, REQ_XMT);
+	ntp_reply_check_auth(&par, req, NTP_HEADER_LEN, &a);
+	assert_int_equal(a.state, NTP_REQ_AUTH_NONE);
+	memset(out, 0xaa, sizeof(out));
+	assert_int_equal(ntp_reply_build_auth(&par, &snap, req, T0, false, &a, out),
+			 NTP_V_DROP_PEER);
+	assert_int_equal(out[0], 0xaa);
+	assert_string_equal(ntp_verdict_name(NTP_V_DROP_PEER), "peer_unauthenticated");
+	/* Wrong digest: the authentication rules (silent drop by default). */
+	len = ntp_auth_append_mac(k, 12, req, NTP_HEADER_LEN, sizeof(req));
+	req[len - 1] ^= 1;
+	ntp_reply_check_auth(&par, req, len, &a);
+	assert_int_equal(a.state, NTP_REQ_AUTH_FAIL);
+	assert_int_equal(ntp_reply_build_auth(&par, &snap, req, T0, false, &a, out),
+			 NTP_V_DROP_AUTH);
+	/* A client request is still answered in mode 4. */
+	make_req(req, 4, 3, 6, REQ_XMT);
+	ntp_reply_check_auth(&par, req, NTP_HEADER_LEN, &a);
+	assert_int_equal(ntp_reply_build_auth(&par, &snap, req, T0, false, &a, out), NTP_V_REPLY);
+	assert_int_equal(decode_reply(out).mode, NTP_MODE_SERVER);
+	ntp_auth_destroy(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -634,6 +690,7 @@ int main(void)
 		cmocka_unit_test(test_auth_failures_dropped),
 		cmocka_unit_test(test_auth_crypto_nak),
 		cmocka_unit_test(test_auth_kod_and_none),
+		cmocka_unit_test(test_symmetric_passive),
 	};
 
 	return cmocka_run_group_tests_name("ntp_reply", tests, NULL, NULL);
