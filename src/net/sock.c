@@ -46,6 +46,9 @@ int sock_udp_open(const struct net_addr *a, uint16_t port, unsigned flags)
 	if (a->family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0)
 		goto fail_errno;
+	if ((flags & SOCK_REUSEADDR) &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0)
+		goto fail_errno;
 	if ((flags & SOCK_REUSEPORT) &&
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0)
 		goto fail_errno;

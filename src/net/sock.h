@@ -18,6 +18,9 @@
  * bursts that arrive while a worker is descheduled. */
 #define SOCK_BIG_RCVBUF 4u
 #define SOCK_SERVER_RCVBUF (2 * 1024 * 1024)
+/* SO_REUSEADDR: lets a broadcast client bind a broadcast or group address
+ * on the NTP port next to a server's wildcard socket (both must set it). */
+#define SOCK_REUSEADDR 8u
 
 /* Open, configure and bind a UDP socket. Returns fd or -errno. */
 int sock_udp_open(const struct net_addr *a, uint16_t port, unsigned flags);

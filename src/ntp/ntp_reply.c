@@ -126,6 +126,21 @@ enum ntp_verdict ntp_reply_build(const struct ntp_reply_params *par,
 	return NTP_V_REPLY;
 }
 
+void ntp_reply_broadcast(const struct clk_snapshot *snap, gt_ns now_clock, int poll,
+			 const struct ntp_reply_params *par, uint8_t *out)
+{
+	uint8_t req[NTP_HEADER_LEN];
+
+	/* The same fields as a reply to a v4 client request sent now, less
+	 * the times only a request gives. */
+	memset(req, 0, sizeof(req));
+	req[0] = 4 << 3 | NTP_MODE_CLIENT;
+	req[2] = (uint8_t)(int8_t)poll;
+	ntp_reply_build(par, snap, req, now_clock, false, out);
+	out[0] = (uint8_t)((out[0] & 0xf8) | NTP_MODE_BROADCAST);
+	memset(out + 24, 0, 16);	/* origin and receive */
+}
+
 void ntp_reply_check_auth(const struct ntp_reply_params *par, const uint8_t *req, size_t len,
 			  struct ntp_req_auth *a)
 {

@@ -101,6 +101,13 @@ void ntp_reply_stamp(uint8_t *out, gt_ns tx_clock, const struct ntp_reply_params
 size_t ntp_reply_seal(const struct ntp_reply_params *par, const struct ntp_req_auth *a,
 		      uint8_t *out);
 
+/* Build the 48-byte header of a broadcast packet (mode 5, RFC 5905 §9.2:
+ * no origin or receive time) from the clock state, advertising a poll of
+ * poll (log2 s). Stamp it with ntp_reply_stamp() and sign it with
+ * ntp_auth_append_mac() as it is sent. */
+void ntp_reply_broadcast(const struct clk_snapshot *snap, gt_ns now_clock, int poll,
+			 const struct ntp_reply_params *par, uint8_t *out);
+
 /* Kiss codes (RFC 5905 §7.4) as refid values. */
 #define NTP_KISS_RATE 0x52415445u	/* "RATE" */
 /* refid of a local reference, as chrony uses for `local`: 127.127.1.1 */

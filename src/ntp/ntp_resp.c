@@ -17,6 +17,8 @@ static const char *const names[NTP_RESP_COUNT] = {
 	[NTP_RESP_KOD_OTHER] = "kod_other",
 	[NTP_RESP_UNSYNC] = "unsynchronised",
 	[NTP_RESP_BAD_DELAY] = "bad_delay",
+	[NTP_RESP_AUTH] = "auth",
+	[NTP_RESP_STALE] = "stale",
 };
 
 const char *ntp_resp_verdict_name(enum ntp_resp_verdict v)
@@ -75,6 +77,73 @@ enum ntp_resp_verdict ntp_resp_process(const struct ntp_resp_ctx *ctx, const uin
 	smp->delay = delay > prec ? delay : prec;	/* RFC 5905 §8: at least the precision */
 	/* §8: sample dispersion = both precisions + PHI * (T4 - T1). */
 	smp->disp = prec + (gt_ns)((double)(t4 - ctx->t1) * CLK_PHI);
+	smp->root_delay = ntp_short_to_ns(pkt->root_delay);
+	smp->root_disp = ntp_short_to_ns(pkt->root_disp);
+	smp->stratum = pkt->stratum;
+	smp->leap = pkt->leap;
+	smp->refid = pkt->refid;
+	return NTP_RESP_OK;
+}
+
+/* The MAC after the header and extension fields: none (0), valid (1), or
+ * anything else (-1), with the key id it names. */
+static int bcast_mac(const struct ntp_bcast_ctx *ctx, const uint8_t *buf, size_t len,
+		     uint32_t *key_id)
+{
+	size_t off = ntp_pkt_mac_offset(buf, len);
+
+	*key_id = 0;
+	if (off >= len)
+		return 0;
+	if (len - off < 4 + 16)
+		return -1;
+	*key_id = ntp_get32(buf + off);
+	if (!ctx->keys || !*key_id || (ctx->key && *key_id != ctx->key))
+		return -1;
+	return ntp_auth_verify(ctx->keys, *key_id, buf, off, buf + off + 4, len - off - 4) ==
+	       NTP_AUTH_OK ? 1 : -1;
+}
+
+enum ntp_resp_verdict ntp_resp_broadcast(const struct ntp_bcast_ctx *ctx, const uint8_t *buf,
+					 size_t len, gt_ns t4, struct ntp_pkt *pkt,
+					 struct ntp_sample *smp, uint32_t *key_id)
+{
+	gt_ns t3, prec;
+	int mac;
+
+	memset(smp, 0, sizeof(*smp));
+	*key_id = 0;
+	if (ntp_pkt_decode(buf, len, pkt) != NTP_PKT_OK)
+		return NTP_RESP_MALFORMED;
+	if (pkt->mode != NTP_MODE_BROADCAST)
+		return NTP_RESP_MODE;
+	/* Anyone on the segment can send a broadcast: authenticity comes
+	 * first, before any field is believed. */
+	mac = bcast_mac(ctx, buf, len, key_id);
+	if (mac < 0 || (mac == 0 && !ctx->noauth))
+		return NTP_RESP_AUTH;
+	if (pkt->stratum == 0)
+		return NTP_RESP_KOD_OTHER;
+	if (!pkt->xmt)
+		return NTP_RESP_ZERO_TS;
+	if (pkt->xmt == ctx->last_xmt)
+		return NTP_RESP_DUPLICATE;
+	/* Test 1's broadcast form: a recorded packet sent again, or one
+	 * overtaken by a newer one, carries an older transmit time. The
+	 * comparison is modular, as NTP timestamps wrap in 2036. */
+	if (ctx->last_xmt && (int64_t)(pkt->xmt - ctx->last_xmt) < 0)
+		return NTP_RESP_STALE;
+	if (pkt->leap == CLK_LEAP_UNSYNC || pkt->stratum >= 16)
+		return NTP_RESP_UNSYNC;
+	t3 = ntp_ts_to_ns(pkt->xmt, t4);
+	prec = precision_ns(ctx->local_precision) + precision_ns(pkt->precision);
+	smp->time = t4;
+	smp->offset = t3 + ctx->delay - t4;
+	/* The round trip a client exchange would have seen; the jitter of
+	 * the one-way delay, which no exchange measures here, goes into the
+	 * dispersion. */
+	smp->delay = 2 * ctx->delay > prec ? 2 * ctx->delay : prec;
+	smp->disp = prec + 2 * (ctx->jitter > 0 ? ctx->jitter : 0);
 	smp->root_delay = ntp_short_to_ns(pkt->root_delay);
 	smp->root_disp = ntp_short_to_ns(pkt->root_disp);
 	smp->stratum = pkt->stratum;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "lib/gtime.h"
+#include "ntp/ntp_auth.h"
 #include "ntp/ntp_pkt.h"
 #include "ntp/ntp_sample.h"
 
@@ -24,6 +25,8 @@ enum ntp_resp_verdict {
 	NTP_RESP_KOD_OTHER,
 	NTP_RESP_UNSYNC,	/* §8 test 6/7: LI=3 or stratum >= 16 */
 	NTP_RESP_BAD_DELAY,	/* negative delay beyond precision: corrupt timestamps */
+	NTP_RESP_AUTH,		/* broadcast: MAC missing, of another key, or wrong */
+	NTP_RESP_STALE,		/* broadcast: transmit time not after the last one */
 	NTP_RESP_COUNT
 };
 
@@ -46,5 +49,25 @@ struct ntp_resp_ctx {
 enum ntp_resp_verdict ntp_resp_process(const struct ntp_resp_ctx *ctx, const uint8_t *buf,
 				       size_t len, gt_ns t4, struct ntp_pkt *pkt,
 				       struct ntp_sample *smp);
+
+/* A broadcast (mode 5) packet: what the broadcast client knows of its
+ * sender and what it requires. */
+struct ntp_bcast_ctx {
+	const struct ntp_auth_keys *keys;	/* borrowed; NULL: none */
+	uint32_t key;		/* the only key accepted; 0: any key in keys */
+	bool noauth;		/* accept packets without a MAC (a bad MAC never) */
+	gt_ns delay;		/* one-way delay from the sender, added to offsets */
+	gt_ns jitter;		/* the sender's offset jitter so far, for dispersion */
+	ntp_ts last_xmt;	/* transmit field of the last accepted packet; 0: none */
+	int8_t local_precision;
+};
+
+/* Check a broadcast packet received at local clock time t4 and fill *smp
+ * (offset = T3 + delay - T4) and *pkt on NTP_RESP_OK; *key_id gets the
+ * key it was signed with (0: none). Replays and reordered packets are
+ * NTP_RESP_STALE: the transmit time must grow. */
+enum ntp_resp_verdict ntp_resp_broadcast(const struct ntp_bcast_ctx *ctx, const uint8_t *buf,
+					 size_t len, gt_ns t4, struct ntp_pkt *pkt,
+					 struct ntp_sample *smp, uint32_t *key_id);
 
 #endif

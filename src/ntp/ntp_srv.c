@@ -391,6 +391,8 @@ struct ntp_srv *ntp_srv_create(const struct ntp_srv_config *cfg,
 	}
 	if (s->n_workers > 0)
 		flags |= SOCK_REUSEPORT;
+	if (cfg->reuseaddr)
+		flags |= SOCK_REUSEADDR;
 	s->w = xcalloc((size_t)(s->n_workers > 0 ? s->n_workers : 1), sizeof(*s->w));
 	for (i = 0; i < (s->n_workers > 0 ? s->n_workers : 1); i++) {
 		s->w[i].srv = s;

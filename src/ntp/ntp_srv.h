@@ -32,6 +32,9 @@ struct ntp_srv_config {
 	unsigned rl_table_bits;
 	int workers;
 	int coalesce_us;		/* max receive-coalescing wait, workers only */
+	/* SO_REUSEADDR, so that a broadcast client may bind broadcast and
+	 * group addresses on the same port next to a wildcard socket. */
+	bool reuseaddr;
 };
 
 struct ntp_srv_stats {

@@ -293,6 +293,103 @@ static int h_server(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 	return 0;
 }
 
+/* broadcast ADDRESS [interval N] [key ID] [port N] [ttl N] */
+static int h_broadcast(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+		       int argc, char **argv)
+{
+	struct dconf *cfg = p;
+	struct ntp_bcast_srv_cfg *b;
+	long v;
+	int i;
+
+	if (argc < 1)
+		return conf_error(ctx, "broadcast: expected: broadcast %s", it->syntax);
+	if (cfg->n_bcast == DCONF_MAX_BROADCAST)
+		return conf_error(ctx, "at most %d broadcast lines", DCONF_MAX_BROADCAST);
+	b = &cfg->bcast[cfg->n_bcast];
+	memset(b, 0, sizeof(*b));
+	if (net_addr_parse(argv[0], &b->addr))
+		return conf_error(ctx, "broadcast: '%s' is not an IPv4 or IPv6 address", argv[0]);
+	b->port = 123;
+	b->interval = 64;
+	b->ttl = 1;
+	for (i = 1; i < argc; i++) {
+		const char *opt = argv[i];
+		bool has_arg = i + 1 < argc;
+
+		if (!strcmp(opt, "interval") && has_arg) {
+			if (conf_arg_int(ctx, "broadcast interval", argv[++i], 1, 65536, &v))
+				return -1;
+			b->interval = (int)v;
+		} else if (!strcmp(opt, "key") && has_arg) {
+			if (conf_arg_int(ctx, "key", argv[++i], 1, 0xffffffffL, &v))
+				return -1;
+			b->key = (uint32_t)v;
+		} else if (!strcmp(opt, "port") && has_arg) {
+			if (conf_arg_int(ctx, "port", argv[++i], 1, 65535, &v))
+				return -1;
+			b->port = (uint16_t)v;
+		} else if (!strcmp(opt, "ttl") && has_arg) {
+			if (conf_arg_int(ctx, "ttl", argv[++i], 1, 255, &v))
+				return -1;
+			b->ttl = (int)v;
+		} else {
+			return conf_error(ctx, "broadcast: unknown or incomplete option '%s' "
+					  "(allowed: interval SECONDS, key ID, port N, ttl N)", opt);
+		}
+	}
+	cfg->n_bcast++;
+	return 0;
+}
+
+/* broadcastclient [key ID] [delay SECONDS] [group ADDRESS]... [noauth] */
+static int h_broadcastclient(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+			     int argc, char **argv)
+{
+	struct dconf *cfg = p;
+	struct ntp_bcast_client_cfg *b = &cfg->bclient_cfg;
+	long v;
+	int i;
+
+	if (cfg->bclient)
+		return conf_error(ctx, "broadcastclient: given twice");
+	memset(b, 0, sizeof(*b));
+	for (i = 0; i < argc; i++) {
+		const char *opt = argv[i];
+		bool has_arg = i + 1 < argc;
+
+		if (!strcmp(opt, "key") && has_arg) {
+			if (conf_arg_int(ctx, "key", argv[++i], 1, 0xffffffffL, &v))
+				return -1;
+			b->key = (uint32_t)v;
+		} else if (!strcmp(opt, "delay") && has_arg) {
+			if (conf_arg_double(ctx, "broadcastclient delay", argv[++i], 0, 1, &b->delay))
+				return -1;
+		} else if (!strcmp(opt, "group") && has_arg) {
+			struct net_addr *g = &b->group[b->n_groups];
+
+			if (b->n_groups == NTP_BCAST_MAX_GROUPS)
+				return conf_error(ctx, "broadcastclient: at most %d groups",
+						  NTP_BCAST_MAX_GROUPS);
+			if (net_addr_parse(argv[++i], g) ||
+			    (g->family == AF_INET ? (g->a[0] & 0xf0) != 0xe0 : g->a[0] != 0xff))
+				return conf_error(ctx, "broadcastclient: group '%s' is not a "
+						  "multicast address", argv[i]);
+			b->n_groups++;
+		} else if (!strcmp(opt, "noauth")) {
+			b->noauth = true;
+		} else {
+			return conf_error(ctx, "broadcastclient: unknown or incomplete option '%s' "
+					  "(allowed: key ID, delay SECONDS, group ADDRESS, noauth)", opt);
+		}
+	}
+	if (b->noauth && b->key)
+		return conf_error(ctx, "broadcastclient: 'noauth' and 'key %u' contradict each "
+				  "other", b->key);
+	cfg->bclient = true;
+	return 0;
+}
+
 static int h_makestep(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 		      int argc, char **argv)
 {
@@ -411,6 +508,16 @@ static const struct conf_item table[] = {
 	{ DC_CRYPTO_NAK, "crypto-nak", CONF_ONOFF, FIELD(crypto_nak), 0, 0, "off", "on|off",
 	  "answer a request whose MAC fails with a crypto-NAK (RFC 5905) instead of silence "
 	  "(chrony)", NULL, false },
+	{ DC_BROADCAST, "broadcast", CONF_CUSTOM, 0, 0, 0, NULL,
+	  "ADDRESS [interval SECONDS] [key ID] [port N] [ttl N]",
+	  "send NTP broadcast (mode 5) packets to a broadcast, multicast or unicast address "
+	  "(default every 64 s, port 123, ttl 1); repeatable", h_broadcast, true },
+	{ DC_BROADCASTCLIENT, "broadcastclient", CONF_CUSTOM, 0, 0, 0, NULL,
+	  "[key ID] [delay SECONDS] [group ADDRESS]... [noauth]",
+	  "take time from broadcast servers on every interface's broadcast address (and "
+	  "multicast groups) at the NTP port; packets need a MAC of `key` (default: any key "
+	  "of the keyfile) unless noauth; delay: one-way delay added (default 0)",
+	  h_broadcastclient, false },
 	{ DC_LEAPSECMODE, "leapsecmode", CONF_CUSTOM, 0, 0, 0, NULL, "system|step|slew|ignore",
 	  "how a leap second is applied to the clock", h_leapsecmode, false },
 	{ DC_MAXSLEWRATE, "maxslewrate", CONF_DOUBLE, FIELD(maxslewrate), 1, 100000, "83333",

@@ -9,6 +9,7 @@
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "net/acl.h"
+#include "ntp/ntp_bcast.h"
 #include "ntp/ntp_client.h"
 #include "ntp/ntp_srv.h"
 
@@ -18,6 +19,7 @@ enum dconf_key {
 	DC_LOG, DC_LOGFILE, DC_LOGLEVEL, DC_CLIENTLOGBITS, DC_COALESCE,
 	DC_SERVER, DC_POOL, DC_PEER, DC_MAKESTEP, DC_MAXCHANGE, DC_MAXDISTANCE, DC_MINSOURCES,
 	DC_DRIFTFILE, DC_LEAPSECMODE, DC_MAXSLEWRATE, DC_LOGDIR, DC_KEYFILE, DC_CRYPTO_NAK,
+	DC_BROADCAST, DC_BROADCASTCLIENT,
 };
 
 #define DCONF_MAX_SOURCES 32
@@ -29,6 +31,8 @@ struct dconf_source {
 	int maxsources;			/* pool: addresses used */
 	struct ntp_client_cfg opts;	/* addr filled at start */
 };
+
+#define DCONF_MAX_BROADCAST 8
 
 struct dconf {
 	int port;
@@ -67,6 +71,10 @@ struct dconf {
 	double maxslewrate;
 	char logdir[256];
 	bool log_measurements, log_tracking;
+	struct ntp_bcast_srv_cfg bcast[DCONF_MAX_BROADCAST];
+	int n_bcast;
+	bool bclient;			/* broadcastclient given */
+	struct ntp_bcast_client_cfg bclient_cfg;	/* keys etc. filled at start */
 };
 
 /* Defaults into cfg (allocates the ACL). */

@@ -20,6 +20,7 @@
 #include "lib/statlog.h"
 #include "lib/util.h"
 #include "mon/ctl.h"
+#include "ntp/ntp_bcast.h"
 #include "ntp/ntp_client.h"
 #include "ntp/ntp_srv.h"
 #include "prog/daemon_conf.h"
@@ -46,6 +47,9 @@ struct daemon {
 	struct sync *sync;
 	struct ntp_client *clients[SYNC_MAX_SOURCES];
 	int n_clients;
+	struct ntp_bcast_srv *bsrv[DCONF_MAX_BROADCAST];
+	int n_bsrv;
+	struct ntp_bcast_client *bclient;
 	struct loop_timer *sync_timer;	/* one-shot at sync_next_update() */
 	uint32_t own_refids[64];	/* refids naming this host, for loop detection */
 	struct statlog *measurements, *tracking;
@@ -227,6 +231,19 @@ static int cmd_serverstats(void *arg, int argc, char **argv, struct json_out *j)
 		json_u64(j, k, st.version[v]);
 	}
 	json_obj_end(j);
+	if (d->n_bsrv) {
+		struct ntp_bcast_srv_stats bs, sum = { 0, 0 };
+
+		for (v = 0; v < d->n_bsrv; v++) {
+			ntp_bcast_srv_get_stats(d->bsrv[v], &bs);
+			sum.sent += bs.sent;
+			sum.send_errors += bs.send_errors;
+		}
+		json_obj_begin(j, "broadcast");
+		json_u64(j, "sent", sum.sent);
+		json_u64(j, "send_errors", sum.send_errors);
+		json_obj_end(j);
+	}
 	return 0;
 }
 
@@ -329,7 +346,70 @@ static int cmd_sources(void *arg, int argc, char **argv, struct json_out *j)
 		json_obj_end(j);
 		json_obj_end(j);
 	}
+	for (i = 0; d->bclient; i++) {
+		struct ntp_bcast_sender_info bi;
+		struct ntp_bcast_client_stats bs;
+		struct sync_src_info si;
+		char addr[NET_ADDR_STRLEN], refid[20];
+
+		if (!ntp_bcast_client_sender(d->bclient, i, &bi))
+			break;
+		ntp_bcast_client_get_stats(d->bclient, &bs);
+		memset(&si, 0, sizeof(si));
+		sync_get_source(d->sync, bi.src, &si);
+		refid_text(si.refid, si.stratum, refid, sizeof(refid));
+		net_addr_str(&bi.addr, addr, sizeof(addr));
+		json_obj_begin(j, NULL);
+		json_str(j, "name", addr);
+		json_str(j, "address", addr);
+		json_u64(j, "port", d->cfg.bclient_cfg.port);
+		json_str(j, "mode", "broadcast");
+		json_str(j, "state", state_mark(si.state));
+		json_u64(j, "stratum", si.stratum);
+		json_str(j, "refid", refid);
+		json_i64(j, "poll", bi.poll);
+		json_u64(j, "reach", bi.reach);
+		json_u64(j, "key", bi.key);
+		json_u64(j, "samples", (uint64_t)si.n_samples);
+		json_double(j, "last_rx_ago", si.last_time ? gt_to_sec(now - si.last_time) : -1);
+		json_double(j, "last_offset", gt_to_sec(si.last_offset));
+		json_double(j, "last_delay", gt_to_sec(si.last_delay));
+		json_double(j, "offset", gt_to_sec(si.offset));
+		json_double(j, "delay", gt_to_sec(si.delay));
+		json_double(j, "jitter", gt_to_sec(si.jitter));
+		json_double(j, "oneway_jitter", bi.jitter);
+		json_double(j, "dispersion", gt_to_sec(si.disp));
+		json_double(j, "freq_ppm", si.freq_ppm);
+		json_double(j, "skew_ppm", si.skew_ppm);
+		json_u64(j, "accepted", bi.accepted);
+		json_u64(j, "loops", bi.loops);
+		/* The client's counters are for all senders together: a
+		 * rejected packet may not be from any sender we know. */
+		json_obj_begin(j, "client");
+		json_u64(j, "received", bs.received);
+		json_u64(j, "too_many_senders", bs.too_many_senders);
+		for (int v = 1; v < NTP_RESP_COUNT; v++)
+			json_u64(j, ntp_resp_verdict_name(v), bs.verdict[v]);
+		json_obj_end(j);
+		json_obj_end(j);
+	}
 	json_arr_end(j);
+	if (d->bclient) {
+		struct ntp_bcast_client_stats bs;
+
+		ntp_bcast_client_get_stats(d->bclient, &bs);
+		json_obj_begin(j, "broadcastclient");
+		json_u64(j, "sockets", (uint64_t)ntp_bcast_client_n_sockets(d->bclient));
+		json_u64(j, "received", bs.received);
+		json_u64(j, "accepted", bs.verdict[NTP_RESP_OK]);
+		json_u64(j, "loops", bs.loops);
+		json_u64(j, "too_many_senders", bs.too_many_senders);
+		json_obj_begin(j, "rejected");
+		for (int v = 1; v < NTP_RESP_COUNT; v++)
+			json_u64(j, ntp_resp_verdict_name(v), bs.verdict[v]);
+		json_obj_end(j);
+		json_obj_end(j);
+	}
 	return 0;
 }
 
@@ -427,7 +507,7 @@ static int start_sources(struct daemon *d)
 	};
 	int i, rc = 0;
 
-	if (!d->cfg.n_sources)
+	if (!d->cfg.n_sources && !d->bclient)
 		return 0;
 	if (d->cfg.log_measurements)
 		d->measurements = statlog_open(d->cfg.logdir, "measurements",
@@ -441,10 +521,17 @@ static int start_sources(struct daemon *d)
 		LOG_ERR("cannot open the statistics logs in %s: %s", d->cfg.logdir, strerror(-rc));
 		return rc;
 	}
-	collect_own_refids(d);
 	d->sync = sync_create(d->clock, &sc);
 	if (!d->sync)
 		return -ENOMEM;
+	if (d->bclient) {
+		rc = ntp_bcast_client_start(d->bclient, d->loop, d->clock, d->sync, d->measurements,
+					    on_sample, d);
+		if (rc) {
+			LOG_ERR("broadcastclient: %s", strerror(-rc));
+			return rc;
+		}
+	}
 	for (i = 0; i < d->cfg.n_sources; i++) {
 		struct dconf_source *ds = &d->cfg.sources[i];
 		struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res, *ai;
@@ -531,6 +618,53 @@ static int make_parent_dir(const char *path)
 	return errno == EEXIST ? 0 : -errno;
 }
 
+/* Broadcast servers, and the broadcast client's sockets (the NTP port:
+ * before privileges are dropped; it starts with the other sources). */
+static int start_broadcast(struct daemon *d)
+{
+	struct ntp_reply_params par = {
+		.serve_offset = gt_from_sec(d->cfg.serve_offset),
+		.keys = d->cfg.keys,
+	};
+	struct ntp_bcast_client_cfg *bc = &d->cfg.bclient_cfg;
+	char a[NET_ADDR_STRLEN];
+	int i, rc = 0;
+
+	for (i = 0; i < d->cfg.n_bcast; i++) {
+		d->bsrv[i] = ntp_bcast_srv_create(&d->cfg.bcast[i], &par, &d->published, d->loop,
+						  &rc);
+		if (!d->bsrv[i]) {
+			LOG_ERR("broadcast %s: %s", net_addr_str(&d->cfg.bcast[i].addr, a, sizeof(a)),
+				rc == -ENOKEY ? "its key is not in the keyfile" : strerror(-rc));
+			return rc;
+		}
+		d->n_bsrv++;
+	}
+	if (!d->cfg.bclient)
+		return 0;
+	/* Authentication is required unless waived: a broadcast can come
+	 * from anyone on the segment. */
+	if (!bc->noauth && !d->cfg.keys) {
+		LOG_ERR("broadcastclient needs a keyfile (or `noauth` to accept unsigned packets)");
+		return -EINVAL;
+	}
+	if (bc->key && !ntp_auth_key_info(d->cfg.keys, bc->key, NULL, NULL)) {
+		LOG_ERR("broadcastclient: key %u is not in the keyfile", bc->key);
+		return -ENOKEY;
+	}
+	bc->port = (uint16_t)(d->cfg.port ? d->cfg.port : 123);
+	bc->keys = d->cfg.keys;
+	bc->own_refids = d->own_refids;
+	bc->n_own_refids = d->n_own_refids;
+	d->bclient = ntp_bcast_client_open(bc, &rc);
+	if (!d->bclient) {
+		LOG_ERR("broadcastclient: %s", rc == -ENODEV ? "no interface has a broadcast "
+			"address and no group is given" : strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
 static int start_services(struct daemon *d)
 {
 	struct ntp_srv_config sc;
@@ -559,6 +693,7 @@ static int start_services(struct daemon *d)
 		sc.rl_table_bits = (unsigned)d->cfg.clientlog_bits;
 		sc.workers = d->cfg.workers;
 		sc.coalesce_us = d->cfg.coalesce_us;
+		sc.reuseaddr = d->cfg.bclient;
 		d->srv = ntp_srv_create(&sc, &d->published, &rc);
 		if (!d->srv) {
 			LOG_ERR("cannot start the NTP server: %s", strerror(-rc));
@@ -568,6 +703,10 @@ static int start_services(struct daemon *d)
 		if (!acl_count(d->cfg.acl))
 			LOG_WARN("no `allow` directive: the NTP server answers nobody");
 	}
+	collect_own_refids(d);
+	rc = start_broadcast(d);
+	if (rc)
+		return rc;
 	rc = make_parent_dir(d->cfg.control);
 	d->made_ctl_dir = rc == 1;
 	if (rc >= 0)
@@ -608,7 +747,8 @@ static int drop_privileges(struct daemon *d)
 			LOG_WARN("cannot hand %s to %s: %s", dir, d->cfg.user, strerror(errno));
 	}
 	/* Only a system clock disciplined from sources needs CAP_SYS_TIME. */
-	rc = privs_drop(uid, gid, d->cfg.clock == CLK_KIND_SYSTEM && d->cfg.n_sources > 0);
+	rc = privs_drop(uid, gid, d->cfg.clock == CLK_KIND_SYSTEM &&
+			(d->cfg.n_sources > 0 || d->cfg.bclient));
 	if (rc)
 		LOG_ERR("cannot drop privileges to %s: %s", d->cfg.user, strerror(-rc));
 	else
@@ -725,6 +865,9 @@ int main(int argc, char **argv)
 	}
 
 	ntp_srv_destroy(d.srv);
+	for (int i = 0; i < d.n_bsrv; i++)
+		ntp_bcast_srv_destroy(d.bsrv[i]);
+	ntp_bcast_client_destroy(d.bclient);
 	for (int i = 0; i < d.n_clients; i++)
 		ntp_client_destroy(d.clients[i]);
 	sync_destroy(d.sync);

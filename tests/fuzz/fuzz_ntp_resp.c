@@ -1,28 +1,60 @@
-/* Fuzz the NTP client's handling of a server reply (ntp_resp_process). The
- * first 8 input bytes become the outstanding cookie when at least 56 bytes
- * arrive, so the fuzzer can reach the arithmetic past test 2. */
+/* Fuzz the NTP client's handling of a server reply (ntp_resp_process), in
+ * client and symmetric mode, and of a broadcast packet (ntp_resp_broadcast)
+ * with and without a key store. The first 8 input bytes become the
+ * outstanding cookie (and the last broadcast transmit time) when at least
+ * 56 bytes arrive, so the fuzzer can reach the arithmetic past test 2. */
 #include <stdint.h>
 #include <string.h>
 
+#include "lib/conf.h"
+#include "ntp/ntp_auth.h"
 #include "ntp/ntp_resp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static const char keys_text[] = "1 MD5 one\n2 SHA1 two\n3 AES128 HEX:000102030405060708090a0b0c0d0e0f\n";
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static struct ntp_auth_keys *keys;
 	struct ntp_resp_ctx c = { .t1 = INT64_C(1700000000) * GT_NS_PER_S,
 				  .local_precision = -24, .waiting = true };
+	struct ntp_bcast_ctx b = { .delay = 50000, .jitter = 10000, .local_precision = -24 };
 	struct ntp_sample s;
 	struct ntp_pkt p;
 	enum ntp_resp_verdict v;
+	uint32_t key;
+	int sym;
 
+	if (!keys) {
+		struct conf_errors errs;
+
+		keys = ntp_auth_parse(keys_text, sizeof(keys_text) - 1, "fuzz", &errs);
+		if (!keys)
+			__builtin_trap();
+	}
 	if (size >= 56) {
 		c.sent_xmt = ntp_get64(data);
+		b.last_xmt = c.sent_xmt;
 		data += 8;
 		size -= 8;
 	}
-	v = ntp_resp_process(&c, data, size, c.t1 + 100000, &p, &s);
-	if (v == NTP_RESP_OK && (s.delay < 0 || s.disp < 0 || p.org != c.sent_xmt))
+	for (sym = 0; sym < 2; sym++) {
+		c.symmetric = sym;
+		v = ntp_resp_process(&c, data, size, c.t1 + 100000, &p, &s);
+		if (v == NTP_RESP_OK && (s.delay < 0 || s.disp < 0 || p.org != c.sent_xmt))
+			__builtin_trap();
+	}
+	/* Broadcast: unsigned allowed, then only key 1 of a real store. */
+	b.noauth = true;
+	v = ntp_resp_broadcast(&b, data, size, c.t1, &p, &s, &key);
+	if (v == NTP_RESP_OK && (s.delay < 0 || s.disp < 0 || p.mode != 5))
+		__builtin_trap();
+	b.noauth = false;
+	b.keys = keys;
+	b.key = 1;
+	v = ntp_resp_broadcast(&b, data, size, c.t1, &p, &s, &key);
+	if (v == NTP_RESP_OK && key != 1)
 		__builtin_trap();
 	return 0;
 }

@@ -100,16 +100,17 @@ class Gnomond:
     """One gnomond process in the foreground with its own config, control
     socket and log, bound to one address."""
 
-    def __init__(self, body, addr=None, port=123, extra_args=()):
+    def __init__(self, body, addr=None, port=123, extra_args=(), netns=None):
         if addr is None:
             addr = free_loopback4(port)
-        elif not _port_free(addr, port):
+        elif netns is None and not _port_free(addr, port):
             pytest.fail("UDP %s port %d is in use by another process; "
                         "the test needs it" % (addr, port), pytrace=False)
         self.addr = addr
         self.port = port
         self.body = body
         self.extra_args = list(extra_args)
+        self.netns = netns          # run inside this network namespace
         # short path: unix socket paths are limited to 107 bytes
         self.dir = tempfile.mkdtemp(prefix="gn-it-")
         self.conf = os.path.join(self.dir, "gnomond.conf")
@@ -128,6 +129,8 @@ class Gnomond:
             f.write(self.config_text())
         self._log = open(self.logpath, "wb")
         argv = nh.NO_SYS_TIME + [GNOMOND, "-n", "-f", self.conf] + self.extra_args
+        if self.netns:
+            argv = ["ip", "netns", "exec", self.netns] + argv
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -198,7 +201,8 @@ class Gnomond:
         return "\n".join(lines) + "\n"
 
     def stop(self):
-        if self.proc is None:
+        # A second stop (the test's, then the fixture's) changes nothing.
+        if self.proc is None or self not in _running:
             return
         if self.died_early is None:
             self.died_early = self.proc.poll()

@@ -7,9 +7,13 @@
 #include <cmocka.h>
 
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "clock/clk.h"
+#include "lib/conf.h"
+#include "ntp/ntp_auth.h"
+#include "ntp/ntp_bcast.h"
 #include "ntp/ntp_resp.h"
 
 #define S(x) ((gt_ns)(x) * GT_NS_PER_S)
@@ -178,6 +182,193 @@ static void test_kiss_codes(void **state)
 	assert_string_equal(ntp_resp_verdict_name(NTP_RESP_COUNT), "unknown");
 }
 
+/* Symmetric active: the answer must be mode 2 or 1, never 4; and a
+ * client never takes a mode 2 answer. */
+static void test_symmetric_modes(void **state)
+{
+	uint8_t b[NTP_HEADER_LEN];
+	struct ntp_resp_ctx c = ctx_at(T1);
+	struct ntp_sample smp;
+	struct ntp_pkt pkt;
+	int mode;
+
+	(void)state;
+	for (mode = 0; mode <= 7; mode++) {
+		reply(b, T1 + US(500), T1 + US(520));
+		b[0] = (uint8_t)((b[0] & 0xf8) | mode);
+		c.symmetric = true;
+		assert_int_equal(ntp_resp_process(&c, b, sizeof(b), T1 + US(1000), &pkt, &smp),
+				 mode == 1 || mode == 2 ? NTP_RESP_OK : NTP_RESP_MODE);
+		c.symmetric = false;
+		assert_int_equal(ntp_resp_process(&c, b, sizeof(b), T1 + US(1000), &pkt, &smp),
+				 mode == 4 ? NTP_RESP_OK : NTP_RESP_MODE);
+	}
+}
+
+/* ---- broadcast (mode 5) ---- */
+
+static const char bkeys_text[] = "7 MD5 seven\n8 SHA1 eight\n";
+
+static struct ntp_auth_keys *bkeys(void)
+{
+	struct conf_errors errs;
+	struct ntp_auth_keys *k = ntp_auth_parse(bkeys_text, sizeof(bkeys_text) - 1, "t", &errs);
+
+	assert_non_null(k);
+	return k;
+}
+
+/* A broadcast sent at t3 (sender clock), signed with key (0: unsigned). */
+static size_t bcast(uint8_t *b, size_t cap, const struct ntp_auth_keys *k, uint32_t key,
+		    gt_ns t3)
+{
+	struct ntp_pkt p;
+
+	memset(&p, 0, sizeof(p));
+	p.version = 4;
+	p.mode = NTP_MODE_BROADCAST;
+	p.stratum = 2;
+	p.poll = 4;
+	p.precision = -24;
+	p.root_delay = 0x00000800;
+	p.root_disp = 0x00000400;
+	p.refid = 0xc6120001;
+	p.xmt = ntp_ts_from_ns(t3);
+	ntp_pkt_encode(&p, b);
+	return key ? ntp_auth_append_mac(k, key, b, NTP_HEADER_LEN, cap) : NTP_HEADER_LEN;
+}
+
+static void test_broadcast_sample(void **state)
+{
+	struct ntp_auth_keys *k = bkeys();
+	struct ntp_bcast_ctx c = { .keys = k, .key = 7, .delay = US(40), .jitter = US(25),
+				   .local_precision = -24 };
+	uint8_t b[NTP_MAX_LEN];
+	struct ntp_sample smp;
+	struct ntp_pkt pkt;
+	uint32_t key;
+	size_t len;
+
+	(void)state;
+	/* Sent at T1 by the sender's clock, received 100 us later by a local
+	 * clock 2 ms behind: offset = T3 + delay - T4 = 2 ms - 60 us. */
+	len = bcast(b, sizeof(b), k, 7, T1);
+	assert_int_equal(ntp_resp_broadcast(&c, b, len, T1 + US(100) - US(2000), &pkt, &smp, &key),
+			 NTP_RESP_OK);
+	assert_int_equal(key, 7);
+	assert_ns_near(smp.offset, US(2000) - US(60), 2);
+	assert_ns(smp.delay, US(80));
+	assert_true(smp.disp >= US(50) && smp.disp < US(51));
+	assert_int_equal(smp.stratum, 2);
+	assert_ns_near(smp.root_delay, ntp_short_to_ns(0x800), 1);
+	/* Across the 2036 era boundary the sender's time is placed right. */
+	len = bcast(b, sizeof(b), k, 7, ERA1 + US(10));
+	assert_int_equal(ntp_resp_broadcast(&c, b, len, ERA1 - US(30), &pkt, &smp, &key),
+			 NTP_RESP_OK);
+	assert_ns_near(smp.offset, US(80), 2);
+	ntp_auth_destroy(k);
+}
+
+static void test_broadcast_checks(void **state)
+{
+	struct ntp_auth_keys *k = bkeys();
+	struct ntp_bcast_ctx c = { .keys = k, .key = 7, .local_precision = -24 };
+	uint8_t b[NTP_MAX_LEN];
+	struct ntp_sample smp;
+	struct ntp_pkt pkt;
+	uint32_t key;
+	size_t len;
+
+	(void)state;
+	/* Unsigned: refused unless noauth. */
+	len = bcast(b, sizeof(b), k, 0, T1);
+	assert_int_equal(ntp_resp_broadcast(&c, b, len, T1, &pkt, &smp, &key), NTP_RESP_AUTH);
+	c.noauth = true;
+	c.key = 0;
+	assert_int_equal(ntp_resp_broadcast(&c, b, len, T1, &pkt, &smp, &key), NTP_RESP_OK);
+	assert_int_equal(key, 0);
+	/* A bad MAC is never accepted, noauth or not. */
+	len = bcast(b, sizeof(b), k, 7, T1);
+	b[len - 1] ^= 0x40;
+	assert_int_equal(ntp_resp_broadcast(&c, b, len, T1, &pkt, &smp, &key), NTP_RESP_AUTH);
+	c.noauth = false;
+	/* Key 8 is in the file: taken when any key is, refused when 7 is required. */
+	len = bcast(b, sizeof(b), k, 8, T1);
+	assert_int_equal(ntp_resp_broadcast(&c, b, len, T1, &pkt, &smp, &key), NTP_RESP_OK);
+	assert_int_equal(key, 8);
+	c.key = 7;
+	assert_int_equal(ntp_resp_broadcast(&c, b, len, T1, &pkt, &smp, &key), NTP_RESP_AUTH);
+	/* No key store at all. */
+	c.keys = NULL;
+	len = bcast(b, sizeof(b), k, 7, T1);
+	assert_int_equal(ntp_resp_broadcast(&c, b, len, T1, &pkt, &smp, &key), NTP_RESP_AUTH);
+	c.keys = k;
+	/* A trailer too short to be a MAC, and a truncated header. */
+	assert_int_equal(ntp_resp_broadcast(&c, b, NTP_HEADER_LEN + 8, T1, &pkt, &smp, &key),
+			 NTP_RESP_MALFORMED);
+	assert_int_equal(ntp_resp_broadcast(&c, b, 47, T1, &pkt, &smp, &key), NTP_RESP_MALFORMED);
+	/* Replays and reordering: the transmit time must grow. */
+	c.last_xmt = ntp_ts_from_ns(T1);
+	assert_int_equal(ntp_resp_broadcast(&c, b, len, T1, &pkt, &smp, &key), NTP_RESP_DUPLICATE);
+	len = bcast(b, sizeof(b), k, 7, T1 - S(1));
+	assert_int_equal(ntp_resp_broadcast(&c, b, len, T1, &pkt, &smp, &key), NTP_RESP_STALE);
+	len = bcast(b, sizeof(b), k, 7, T1 + S(1));
+	assert_int_equal(ntp_resp_broadcast(&c, b, len, T1, &pkt, &smp, &key), NTP_RESP_OK);
+	/* Wrong mode, unsynchronised sender, zero transmit time, kiss. */
+	len = bcast(b, sizeof(b), k, 0, T1 + S(2));
+	c.noauth = true;
+	b[0] = (uint8_t)((b[0] & 0xf8) | NTP_MODE_SERVER);
+	assert_int_equal(ntp_resp_broadcast(&c, b, len, T1, &pkt, &smp, &key), NTP_RESP_MODE);
+	len = bcast(b, sizeof(b), k, 0, T1 + S(2));
+	b[0] |= 0xc0;
+	assert_int_equal(ntp_resp_broadcast(&c, b, len, T1, &pkt, &smp, &key), NTP_RESP_UNSYNC);
+	len = bcast(b, sizeof(b), k, 0, T1 + S(2));
+	b[1] = 0;
+	assert_int_equal(ntp_resp_broadcast(&c, b, len, T1, &pkt, &smp, &key), NTP_RESP_KOD_OTHER);
+	len = bcast(b, sizeof(b), k, 0, T1 + S(2));
+	memset(b + 40, 0, 8);
+	c.last_xmt = 0;
+	assert_int_equal(ntp_resp_broadcast(&c, b, len, T1, &pkt, &smp, &key), NTP_RESP_ZERO_TS);
+	assert_string_equal(ntp_resp_verdict_name(NTP_RESP_STALE), "stale");
+	ntp_auth_destroy(k);
+}
+
+/* The one-way jitter estimate: a steady drift alone gives zero; white
+ * noise of sigma gives about sigma; a prior until three offsets. */
+static void test_jitter2(void **state)
+{
+	struct ntp_jitter2 j;
+	unsigned x = 12345;
+	double sum = 0;
+	int i;
+
+	(void)state;
+	memset(&j, 0, sizeof(j));
+	assert_true(ntp_jitter2_get(&j, 1e-3) == 1e-3);
+	ntp_jitter2_add(&j, 0.5);
+	ntp_jitter2_add(&j, 0.5 + 20e-6);
+	assert_true(ntp_jitter2_get(&j, 1e-3) == 1e-3);
+	for (i = 2; i < 50; i++)
+		ntp_jitter2_add(&j, 0.5 + i * 20e-6);	/* 20 ppm drift at 1 s */
+	assert_true(ntp_jitter2_get(&j, 1e-3) < 1e-12);
+	ntp_jitter2_add(&j, NAN);			/* ignored */
+	assert_true(ntp_jitter2_get(&j, 1e-3) < 1e-12);
+	/* Uniform noise of +-100 us: sigma = 57.7 us. Averaged over runs. */
+	for (i = 0; i < 4000; i++) {
+		x = x * 1103515245u + 12345u;
+		ntp_jitter2_add(&j, 0.5 + i * 20e-6 + ((x >> 8) / 16777216.0 - 0.5) * 200e-6);
+		if (i >= 100)
+			sum += ntp_jitter2_get(&j, 0);
+	}
+	sum /= 3900;
+	if (sum < 45e-6 || sum > 70e-6)
+		fail_msg("jitter %.1f us, expected about 57.7", sum * 1e6);
+	/* After a reset the prior is back until three more offsets. */
+	ntp_jitter2_reset(&j);
+	ntp_jitter2_add(&j, 0.1);
+	assert_true(ntp_jitter2_get(&j, 1e-3) > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +376,10 @@ int main(void)
 		cmocka_unit_test(test_negative_offset_and_era),
 		cmocka_unit_test(test_packet_tests),
 		cmocka_unit_test(test_kiss_codes),
+		cmocka_unit_test(test_symmetric_modes),
+		cmocka_unit_test(test_broadcast_sample),
+		cmocka_unit_test(test_broadcast_checks),
+		cmocka_unit_test(test_jitter2),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,487 @@
+#include "ntp/ntp_bcast.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <math.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "net/sock.h"
+
+/* ------------------------------------------------------------------ */
+/* server */
+
+struct ntp_bcast_srv {
+	struct ntp_bcast_srv_cfg cfg;
+	struct ntp_reply_params par;
+	const struct clk_published *clock;
+	struct loop *loop;
+	struct loop_timer *timer;
+	struct sockaddr_storage dst;
+	socklen_t dst_len;
+	int fd;
+	int poll;
+	struct ntp_bcast_srv_stats stats;
+};
+
+static bool addr_is_multicast(const struct net_addr *a)
+{
+	return a->family == AF_INET ? (a->a[0] & 0xf0) == 0xe0 : a->a[0] == 0xff;
+}
+
+static void bcast_send(struct loop_timer *t, void *arg)
+{
+	struct ntp_bcast_srv *b = arg;
+	uint8_t out[NTP_REPLY_MAX_LEN];
+	struct clk_snapshot snap;
+	size_t len = NTP_HEADER_LEN;
+
+	(void)t;
+	clk_read_snapshot(b->clock, &snap);
+	ntp_reply_broadcast(&snap, clk_map_apply(&snap.map, gt_now(CLOCK_REALTIME)), b->poll,
+			    &b->par, out);
+	/* The transmit time as late as possible; the MAC covers it, so it
+	 * comes after (a few microseconds for a CMAC or SHA1). */
+	ntp_reply_stamp(out, clk_map_apply(&snap.map, gt_now(CLOCK_REALTIME)), &b->par);
+	if (b->cfg.key)
+		len = ntp_auth_append_mac(b->par.keys, b->cfg.key, out, NTP_HEADER_LEN,
+					  sizeof(out));
+	if (!len || sendto(b->fd, out, len, 0, (struct sockaddr *)&b->dst, b->dst_len) < 0) {
+		b->stats.send_errors++;
+		LOG_RL(LOG_LVL_WARN, "broadcast: send failed: %s", len ? strerror(errno) :
+		       "cannot sign");
+		return;
+	}
+	b->stats.sent++;
+}
+
+struct ntp_bcast_srv *ntp_bcast_srv_create(const struct ntp_bcast_srv_cfg *cfg,
+					   const struct ntp_reply_params *par,
+					   const struct clk_published *clock, struct loop *loop,
+					   int *err)
+{
+	struct ntp_bcast_srv *b;
+	struct net_addr any;
+	int on = 1, ttl = cfg->ttl > 0 ? cfg->ttl : 1;
+
+	if (cfg->key && !ntp_auth_key_info(par->keys, cfg->key, NULL, NULL)) {
+		*err = -ENOKEY;
+		return NULL;
+	}
+	b = xcalloc(1, sizeof(*b));
+	b->cfg = *cfg;
+	b->par = *par;
+	b->clock = clock;
+	b->loop = loop;
+	for (b->poll = 0; b->poll < 17 && (1L << b->poll) < cfg->interval; b->poll++)
+		;
+	net_addr_parse(cfg->addr.family == AF_INET ? "0.0.0.0" : "::", &any);
+	b->fd = sock_udp_open(&any, 0, 0);
+	if (b->fd < 0) {
+		*err = b->fd;
+		free(b);
+		return NULL;
+	}
+	if (setsockopt(b->fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on)) < 0 ||
+	    (addr_is_multicast(&cfg->addr) &&
+	     (cfg->addr.family == AF_INET
+	      ? setsockopt(b->fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl))
+	      : setsockopt(b->fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &ttl, sizeof(ttl))) < 0)) {
+		*err = -errno;
+		close(b->fd);
+		free(b);
+		return NULL;
+	}
+	b->dst_len = net_addr_to_sockaddr(&cfg->addr, cfg->port, &b->dst);
+	b->timer = loop_timer_add(loop, GT_NS_PER_S, (gt_ns)cfg->interval * GT_NS_PER_S,
+				  bcast_send, b);
+	return b;
+}
+
+void ntp_bcast_srv_destroy(struct ntp_bcast_srv *b)
+{
+	if (!b)
+		return;
+	if (b->timer)
+		loop_timer_cancel(b->loop, b->timer);
+	close(b->fd);
+	free(b);
+}
+
+void ntp_bcast_srv_get_stats(const struct ntp_bcast_srv *b, struct ntp_bcast_srv_stats *out)
+{
+	*out = b->stats;
+}
+
+/* ------------------------------------------------------------------ */
+/* one-way jitter */
+
+void ntp_jitter2_reset(struct ntp_jitter2 *j)
+{
+	j->n = 0;
+}
+
+/* Squared second differences are averaged over the last 16 or so: long
+ * enough to be steady, short enough to follow a change of network. */
+#define JITTER2_MEMORY 16
+
+void ntp_jitter2_add(struct ntp_jitter2 *j, double offset)
+{
+	double d2;
+
+	if (!isfinite(offset))
+		return;
+	if (j->n == 2) {
+		d2 = offset - 2 * j->o[1] + j->o[0];
+		if (j->n_ms < JITTER2_MEMORY)
+			j->n_ms++;
+		j->ms += (d2 * d2 - j->ms) / j->n_ms;
+	} else {
+		j->n++;
+	}
+	j->o[0] = j->n == 1 ? offset : j->o[1];
+	j->o[1] = offset;
+}
+
+double ntp_jitter2_get(const struct ntp_jitter2 *j, double prior)
+{
+	return j->n_ms ? sqrt(j->ms / 6) : prior;
+}
+
+/* ------------------------------------------------------------------ */
+/* client */
+
+/* Jitter assumed until three offsets have come: a LAN's worst case. */
+#define JITTER_PRIOR 1e-3
+
+struct sender {
+	struct net_addr addr;
+	int src;
+	int poll;
+	uint8_t reach;
+	uint32_t key;
+	ntp_ts last_xmt;
+	gt_ns last_mono;
+	int steps;		/* clock steps seen at the last sample */
+	struct ntp_jitter2 jit;
+	uint64_t accepted, loops;
+};
+
+struct ntp_bcast_client {
+	struct ntp_bcast_client_cfg cfg;
+	struct loop *loop;
+	struct clk *clock;
+	struct sync *sync;
+	ntp_client_sample_cb on_sample;
+	void *cb_arg;
+	int fds[NTP_BCAST_MAX_SOCKETS];
+	int n_fds;
+	struct sender snd[NTP_BCAST_MAX_SENDERS];
+	int n_snd;
+	int8_t precision;
+	struct ntp_bcast_client_stats stats;
+};
+
+static int open_listener(struct ntp_bcast_client *c, const struct net_addr *a)
+{
+	char buf[NET_ADDR_STRLEN];
+	int fd;
+
+	if (c->n_fds == NTP_BCAST_MAX_SOCKETS)
+		return 0;
+	fd = sock_udp_open(a, c->cfg.port, SOCK_RX_TIMESTAMP | SOCK_REUSEADDR);
+	if (fd < 0) {
+		LOG_ERR("broadcastclient: cannot bind %s port %u: %s",
+			net_addr_str(a, buf, sizeof(buf)), c->cfg.port, strerror(-fd));
+		return fd;
+	}
+	c->fds[c->n_fds++] = fd;
+	LOG_INFO("broadcastclient: listening on %s port %u", net_addr_str(a, buf, sizeof(buf)),
+		 c->cfg.port);
+	return 0;
+}
+
+static int join_group(int fd, const struct net_addr *g)
+{
+	if (g->family == AF_INET) {
+		struct ip_mreqn m;
+
+		memset(&m, 0, sizeof(m));
+		memcpy(&m.imr_multiaddr, g->a, 4);
+		return setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m)) < 0 ? -errno : 0;
+	} else {
+		struct ipv6_mreq m;
+
+		memset(&m, 0, sizeof(m));
+		memcpy(&m.ipv6mr_multiaddr, g->a, 16);
+		return setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m, sizeof(m)) < 0 ? -errno : 0;
+	}
+}
+
+struct ntp_bcast_client *ntp_bcast_client_open(const struct ntp_bcast_client_cfg *cfg,
+					       int *err)
+{
+	struct ntp_bcast_client *c = xcalloc(1, sizeof(*c));
+	struct ifaddrs *ifs = NULL, *i;
+	struct net_addr seen[NTP_BCAST_MAX_SOCKETS];
+	int n_seen = 0, rc = 0, k;
+
+	c->cfg = *cfg;
+	for (k = 0; k < NTP_BCAST_MAX_SOCKETS; k++)
+		c->fds[k] = -1;
+	if (getifaddrs(&ifs) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	/* One socket per distinct broadcast address: a socket bound to it
+	 * receives the broadcasts of that subnet and nothing else. */
+	for (i = ifs; i && !rc; i = i->ifa_next) {
+		struct net_addr a;
+
+		if (!i->ifa_broadaddr || !(i->ifa_flags & IFF_UP) ||
+		    !(i->ifa_flags & IFF_BROADCAST) || i->ifa_broadaddr->sa_family != AF_INET ||
+		    net_addr_from_sockaddr(i->ifa_broadaddr, &a, NULL))
+			continue;
+		for (k = 0; k < n_seen && memcmp(&seen[k], &a, sizeof(a)); k++)
+			;
+		if (k < n_seen || n_seen == NTP_BCAST_MAX_SOCKETS)
+			continue;
+		seen[n_seen++] = a;
+		rc = open_listener(c, &a);
+	}
+	freeifaddrs(ifs);
+	for (k = 0; k < cfg->n_groups && !rc; k++) {
+		char buf[NET_ADDR_STRLEN];
+
+		rc = open_listener(c, &cfg->group[k]);
+		if (!rc && (rc = join_group(c->fds[c->n_fds - 1], &cfg->group[k])))
+			LOG_ERR("broadcastclient: cannot join group %s: %s",
+				net_addr_str(&cfg->group[k], buf, sizeof(buf)), strerror(-rc));
+	}
+	if (!rc && !c->n_fds)
+		rc = -ENODEV;
+	if (rc)
+		goto fail;
+	c->precision = clk_measure_precision();
+	return c;
+fail:
+	*err = rc;
+	ntp_bcast_client_destroy(c);
+	return NULL;
+}
+
+static struct sender *find_sender(struct ntp_bcast_client *c, const struct net_addr *a)
+{
+	int i;
+
+	for (i = 0; i < c->n_snd; i++)
+		if (!memcmp(&c->snd[i].addr, a, sizeof(*a)))
+			return &c->snd[i];
+	return NULL;
+}
+
+static bool own_refid(const struct ntp_bcast_client_cfg *cfg, uint32_t refid)
+{
+	int i;
+
+	for (i = 0; i < cfg->n_own_refids; i++)
+		if (cfg->own_refids[i] == refid)
+			return true;
+	return false;
+}
+
+static int clock_steps(const struct ntp_bcast_client *c)
+{
+	struct sync_state st;
+
+	sync_get_state(c->sync, &st);
+	return st.n_steps;
+}
+
+static void handle_packet(struct ntp_bcast_client *c, const uint8_t *buf, size_t len,
+			  const struct net_addr *from, gt_ns rx_real)
+{
+	struct sender fresh, *s = find_sender(c, from);
+	struct ntp_bcast_ctx ctx = {
+		.keys = c->cfg.keys, .key = c->cfg.key, .noauth = c->cfg.noauth,
+		.delay = gt_from_sec(c->cfg.delay), .local_precision = c->precision,
+	};
+	struct ntp_sample smp;
+	struct ntp_pkt pkt;
+	struct clk_map m;
+	enum ntp_resp_verdict v;
+	gt_ns mono = gt_now(CLOCK_MONOTONIC), period;
+	uint32_t key;
+	char name[NET_ADDR_STRLEN];
+	int missed, steps;
+
+	c->stats.received++;
+	if (s) {
+		ctx.last_xmt = s->last_xmt;
+		ctx.jitter = gt_from_sec(ntp_jitter2_get(&s->jit, JITTER_PRIOR));
+	} else {
+		ctx.jitter = gt_from_sec(JITTER_PRIOR);
+	}
+	c->clock->ops->get_map(c->clock, &m);
+	v = ntp_resp_broadcast(&ctx, buf, len, clk_map_apply(&m, rx_real), &pkt, &smp, &key);
+	c->stats.verdict[v]++;
+	net_addr_str(from, name, sizeof(name));
+	if (v != NTP_RESP_OK) {
+		LOG_RL(LOG_LVL_DEBUG, "broadcastclient: packet from %s rejected: %s", name,
+		       ntp_resp_verdict_name(v));
+		return;
+	}
+	/* Only a packet that passed every check may claim a source slot. */
+	if (!s) {
+		if (c->n_snd == NTP_BCAST_MAX_SENDERS) {
+			c->stats.too_many_senders++;
+			LOG_RL(LOG_LVL_WARN, "broadcastclient: more than %d senders: %s ignored",
+			       NTP_BCAST_MAX_SENDERS, name);
+			return;
+		}
+		memset(&fresh, 0, sizeof(fresh));
+		fresh.addr = *from;
+		fresh.src = sync_add_source(c->sync, name, ntp_client_refid_of(from), 0);
+		if (fresh.src < 0)
+			return;
+		fresh.steps = clock_steps(c);
+		c->snd[c->n_snd] = fresh;
+		s = &c->snd[c->n_snd++];
+		LOG_INFO("broadcastclient: new sender %s (key %u)", name, key);
+	}
+	s->last_xmt = pkt.xmt;
+	s->key = key;
+	s->poll = pkt.poll < 0 ? 0 : pkt.poll > 17 ? 17 : pkt.poll;
+	/* The reach register shifts once per advertised interval. */
+	period = (gt_ns)ldexp((double)GT_NS_PER_S, s->poll);
+	missed = s->last_mono ? (int)((mono - s->last_mono + period / 2) / period) - 1 : 0;
+	s->reach = (uint8_t)(missed >= 7 ? 1 : (s->reach << (missed + 1)) | 1);
+	s->last_mono = mono;
+	if (smp.stratum > 1 && own_refid(&c->cfg, smp.refid)) {
+		s->loops++;
+		c->stats.loops++;
+		return;
+	}
+	/* A step moves every later offset: the differences start again. */
+	steps = clock_steps(c);
+	if (steps != s->steps)
+		ntp_jitter2_reset(&s->jit);
+	s->steps = steps;
+	ntp_jitter2_add(&s->jit, gt_to_sec(smp.offset));
+	s->accepted++;
+	if (c->cfg.measurements)
+		statlog_write(c->cfg.measurements, smp.time,
+			      "%-25s %u %2u %08x %3d %+.9f %.9f %.9f %.9f %.9f", name, smp.leap,
+			      smp.stratum, smp.refid, s->poll, gt_to_sec(smp.offset),
+			      gt_to_sec(smp.delay), gt_to_sec(smp.disp), gt_to_sec(smp.root_delay),
+			      gt_to_sec(smp.root_disp));
+	/* The sync core judges reachability by the poll interval. */
+	sync_poll_hint(c->sync, s->src, s->poll, s->poll);
+	sync_add_sample(c->sync, s->src, &smp, mono);
+	c->on_sample(c->cb_arg);
+}
+
+static void on_readable(int fd, short revents, void *arg)
+{
+	struct ntp_bcast_client *c = arg;
+	uint8_t buf[NTP_MAX_LEN + 4], ctl[SOCK_CMSG_SPACE];
+	struct sockaddr_storage from;
+	struct sock_rx_info rx;
+	struct net_addr a;
+	int k;
+
+	(void)revents;
+	for (k = 0; k < 16; k++) {
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr h = { .msg_name = &from, .msg_namelen = sizeof(from),
+				    .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+		ssize_t n = recvmsg(fd, &h, MSG_DONTWAIT);
+
+		if (n < 0)
+			return;
+		if (net_addr_from_sockaddr((struct sockaddr *)&from, &a, NULL))
+			continue;
+		sock_parse_cmsg(&h, &rx);
+		if (h.msg_flags & MSG_TRUNC) {
+			c->stats.received++;
+			c->stats.verdict[NTP_RESP_MALFORMED]++;
+			continue;
+		}
+		handle_packet(c, buf, (size_t)n, &a, rx.rx_real ? rx.rx_real
+							      : gt_now(CLOCK_REALTIME));
+	}
+}
+
+int ntp_bcast_client_start(struct ntp_bcast_client *c, struct loop *loop, struct clk *clock,
+			   struct sync *sync, struct statlog *measurements,
+			   ntp_client_sample_cb on_sample, void *cb_arg)
+{
+	int i, rc;
+
+	c->cfg.measurements = measurements;
+	c->loop = loop;
+	c->clock = clock;
+	c->sync = sync;
+	c->on_sample = on_sample;
+	c->cb_arg = cb_arg;
+	for (i = 0; i < c->n_fds; i++) {
+		rc = loop_add_fd(loop, c->fds[i], POLLIN, on_readable, c);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+void ntp_bcast_client_destroy(struct ntp_bcast_client *c)
+{
+	int i;
+
+	if (!c)
+		return;
+	for (i = 0; i < NTP_BCAST_MAX_SOCKETS; i++) {
+		if (c->fds[i] < 0)
+			continue;
+		if (c->loop)
+			loop_del_fd(c->loop, c->fds[i]);
+		close(c->fds[i]);
+	}
+	free(c);
+}
+
+int ntp_bcast_client_n_sockets(const struct ntp_bcast_client *c)
+{
+	return c->n_fds;
+}
+
+void ntp_bcast_client_get_stats(const struct ntp_bcast_client *c,
+				struct ntp_bcast_client_stats *out)
+{
+	*out = c->stats;
+}
+
+bool ntp_bcast_client_sender(const struct ntp_bcast_client *c, int i,
+			     struct ntp_bcast_sender_info *out)
+{
+	const struct sender *s;
+
+	if (i < 0 || i >= c->n_snd)
+		return false;
+	s = &c->snd[i];
+	out->addr = s->addr;
+	out->src = s->src;
+	out->poll = s->poll;
+	out->reach = s->reach;
+	out->key = s->key;
+	out->accepted = s->accepted;
+	out->loops = s->loops;
+	out->jitter = ntp_jitter2_get(&s->jit, JITTER_PRIOR);
+	return true;
+}

@@ -1,0 +1,128 @@
+/* ntp_bcast: NTP broadcast and multicast mode (RFC 5905 modes 5).
+ *
+ * Server: `broadcast ADDRESS [interval N] [key ID] [port N] [ttl N]` sends
+ * a mode-5 packet every interval seconds to a broadcast, multicast or
+ * unicast address, stamped as late as possible and signed with the key.
+ *
+ * Client: `broadcastclient [key ID] [delay SECONDS] [noauth]` listens on
+ * the NTP port at the broadcast address of every IPv4 interface that has
+ * one (and at multicast groups given with `group ADDRESS`). Each sender
+ * that passes the checks (ntp_resp_broadcast) becomes a source of the
+ * synchronisation core; its offsets are T3 + delay - T4, and the jitter
+ * of its one-way delay, which no exchange measures, is estimated from the
+ * offsets themselves and carried as dispersion. Packets need a MAC of a
+ * key in the key file (of `key` when given) unless `noauth` says so. */
+#ifndef GNOMON_NTP_BCAST_H
+#define GNOMON_NTP_BCAST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "clock/clk.h"
+#include "clock/sync.h"
+#include "lib/loop.h"
+#include "lib/statlog.h"
+#include "net/addr.h"
+#include "ntp/ntp_auth.h"
+#include "ntp/ntp_client.h"
+#include "ntp/ntp_reply.h"
+#include "ntp/ntp_resp.h"
+
+/* ---- server ---- */
+
+struct ntp_bcast_srv_cfg {
+	struct net_addr addr;
+	uint16_t port;
+	int interval;		/* seconds between packets */
+	uint32_t key;		/* 0: unsigned */
+	int ttl;		/* multicast hops */
+};
+
+struct ntp_bcast_srv_stats {
+	uint64_t sent, send_errors;
+};
+
+struct ntp_bcast_srv;
+
+/* keys and clock are borrowed. NULL and *err (-errno; -ENOKEY: the key is
+ * not in the key file) on failure. */
+struct ntp_bcast_srv *ntp_bcast_srv_create(const struct ntp_bcast_srv_cfg *cfg,
+					   const struct ntp_reply_params *par,
+					   const struct clk_published *clock, struct loop *loop,
+					   int *err);
+void ntp_bcast_srv_destroy(struct ntp_bcast_srv *b);
+void ntp_bcast_srv_get_stats(const struct ntp_bcast_srv *b, struct ntp_bcast_srv_stats *out);
+
+/* ---- client ---- */
+
+#define NTP_BCAST_MAX_SENDERS 8
+#define NTP_BCAST_MAX_GROUPS 4
+#define NTP_BCAST_MAX_SOCKETS 16
+
+struct ntp_bcast_client_cfg {
+	uint16_t port;
+	uint32_t key;		/* 0: any key of the key file */
+	bool noauth;		/* unsigned packets accepted */
+	double delay;		/* one-way delay, s */
+	struct net_addr group[NTP_BCAST_MAX_GROUPS];	/* multicast groups to join */
+	int n_groups;
+	const struct ntp_auth_keys *keys;	/* borrowed */
+	const uint32_t *own_refids;		/* borrowed, for loop detection */
+	int n_own_refids;
+	struct statlog *measurements;		/* borrowed; set by _start() */
+};
+
+struct ntp_bcast_client_stats {
+	uint64_t received;
+	uint64_t verdict[NTP_RESP_COUNT];
+	uint64_t loops;
+	uint64_t too_many_senders;	/* good packets from a sender beyond the maximum */
+};
+
+struct ntp_bcast_sender_info {
+	struct net_addr addr;
+	int src;		/* sync source id */
+	int poll;		/* as the sender advertises */
+	uint8_t reach;
+	uint32_t key;		/* key of its last packet (0: none) */
+	uint64_t accepted, loops;
+	double jitter;		/* s */
+};
+
+struct ntp_bcast_client;
+
+/* Open the sockets: before privileges are dropped (the NTP port). NULL
+ * and *err (-errno; -ENODEV: no interface with a broadcast address and
+ * no group) on failure. */
+struct ntp_bcast_client *ntp_bcast_client_open(const struct ntp_bcast_client_cfg *cfg,
+					       int *err);
+/* Start receiving: senders become sources of sync; measurements (NULL:
+ * none) gets a line per accepted packet. 0 or -errno. */
+int ntp_bcast_client_start(struct ntp_bcast_client *c, struct loop *loop, struct clk *clock,
+			   struct sync *sync, struct statlog *measurements,
+			   ntp_client_sample_cb on_sample, void *cb_arg);
+void ntp_bcast_client_destroy(struct ntp_bcast_client *c);
+int ntp_bcast_client_n_sockets(const struct ntp_bcast_client *c);
+void ntp_bcast_client_get_stats(const struct ntp_bcast_client *c,
+				struct ntp_bcast_client_stats *out);
+/* Senders heard so far, 0..n-1; false past the end. */
+bool ntp_bcast_client_sender(const struct ntp_bcast_client *c, int i,
+			     struct ntp_bcast_sender_info *out);
+
+/* The offset jitter of a one-way source from its offsets alone: the RMS
+ * of second differences of consecutive offsets, which a steady frequency
+ * error cancels, scaled to one offset's spread (white noise gives
+ * second differences of variance 6 sigma^2). Exposed for tests. */
+struct ntp_jitter2 {
+	double o[2];		/* the two previous offsets, s */
+	int n;			/* offsets seen since the last reset, up to 3 */
+	double ms;		/* running mean of squared second differences */
+	int n_ms;
+};
+
+void ntp_jitter2_reset(struct ntp_jitter2 *j);
+void ntp_jitter2_add(struct ntp_jitter2 *j, double offset);
+/* Current estimate (s), or prior while fewer than three offsets came. */
+double ntp_jitter2_get(const struct ntp_jitter2 *j, double prior);
+
+#endif

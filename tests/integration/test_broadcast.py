@@ -1,0 +1,177 @@
+"""Broadcast and multicast mode (issue 3): a gnomond broadcast server and a
+gnomond broadcast client in two network namespaces joined by a veth pair
+(198.18.7.0/24, the benchmarking range). Authentication is required unless
+waived; forged, unsigned and replayed packets are counted and change
+nothing. Truth is the machine clock (server `clock null`, client `clock
+virtual` started off); nothing here can change it.
+"""
+
+import hashlib
+import json
+import os
+import struct
+import subprocess
+import time
+
+import pytest
+
+import ntp_helpers as nh
+from conftest import GNOMONCTL
+from test_client import converged_within, freq_settles, sources, tracking, wait_for
+
+SRV_IP, CLI_IP, BCAST = "198.18.7.1", "198.18.7.2", "198.18.7.255"
+GROUP = "239.255.7.1"
+SECRET = "broadcast-md5-secret"
+KEYS = "7 MD5 %s\n8 SHA1 HEX:00112233445566778899aabbccddeeff00112233\n" % SECRET
+
+
+def sh(*argv):
+    cp = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+    assert cp.returncode == 0, nh.describe(cp)
+    return cp
+
+
+@pytest.fixture
+def segment():
+    """Two namespaces, server and client, on one veth segment with a
+    multicast route each; removed at the end, also on failure."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root for network namespaces")
+    tag = "%d" % (os.getpid() % 100000)
+    ns_s, ns_c = "gnbc-s-" + tag, "gnbc-c-" + tag
+    if_s, if_c = "gnbcs" + tag, "gnbcc" + tag
+    try:
+        sh("ip", "netns", "add", ns_s)
+        sh("ip", "netns", "add", ns_c)
+        sh("ip", "link", "add", if_s, "netns", ns_s, "type", "veth", "peer", "name", if_c,
+           "netns", ns_c)
+        for ns, ifn, ip in ((ns_s, if_s, SRV_IP), (ns_c, if_c, CLI_IP)):
+            sh("ip", "-n", ns, "addr", "add", ip + "/24", "brd", "+", "dev", ifn)
+            sh("ip", "-n", ns, "link", "set", ifn, "up")
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+            sh("ip", "-n", ns, "route", "add", "224.0.0.0/4", "dev", ifn)
+        yield ns_s, ns_c
+    finally:
+        for ns in (ns_s, ns_c):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+def bclient_stats(d):
+    cp = subprocess.run([GNOMONCTL, "-s", d.ctl, "--json", "sources"],
+                        capture_output=True, text=True, timeout=10)
+    assert cp.returncode == 0, nh.describe(cp)
+    return json.loads(cp.stdout)["broadcastclient"]
+
+
+def md5_packet(xmt, stratum=2, key=7, secret=SECRET, sign=True):
+    """A mode-5 v4 packet with transmit time xmt (POSIX s), signed with
+    an MD5 key the way RFC 5905 §7.3 says (digest of secret + packet)."""
+    era = int((xmt + 2208988800) * 2**32)
+    hdr = struct.pack("!BBbbIIIQQQQ", (4 << 3) | 5, stratum, 6, -20, 0, 0,
+                      0x7f7f0101, era, 0, 0, era)
+    if not sign:
+        return hdr
+    return hdr + struct.pack("!I", key) + hashlib.md5(secret.encode() + hdr).digest()
+
+
+def send_in(ns, dst, packets):
+    """Send raw datagrams to dst:123 from inside namespace ns."""
+    code = ("import socket,sys\n"
+            "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+            "s.setsockopt(socket.SOL_SOCKET,socket.SO_BROADCAST,1)\n"
+            "for h in sys.argv[2:]:\n"
+            "    s.sendto(bytes.fromhex(h),(sys.argv[1],123))\n")
+    sh("ip", "netns", "exec", ns, "/usr/bin/python3", "-c", code, dst,
+       *[p.hex() for p in packets])
+
+
+@pytest.mark.parametrize("dest", [BCAST, GROUP], ids=["broadcast", "multicast"])
+def test_broadcast_client_follows_server(gnomond, segment, tmp_path, dest):
+    """The client, 0.2 s and 20 ppm off, synchronises to the signed
+    broadcasts (1 s interval) and serves stratum 4; unsigned, wrong-key
+    and replayed packets are rejected, counted, and move nothing."""
+    ns_s, ns_c = segment
+    keys = tmp_path / "keys"
+    keys.write_text(KEYS)
+    srv = gnomond("clock null\nlocal stratum 3\nallow 198.18.0.0/15\nkeyfile %s\n"
+                  "broadcast %s interval 1 key 7\n" % (keys, dest), addr=SRV_IP, netns=ns_s)
+    group = " group %s" % GROUP if dest == GROUP else ""
+    cli = gnomond("clock virtual offset 0.2 freq 20\nallow 198.18.0.0/15\nkeyfile %s\n"
+                  "broadcastclient key 7 delay 0.00003%s\nmakestep 0.1 3\n" % (keys, group),
+                  addr=CLI_IP, netns=ns_c)
+    converged_within(cli, 500e-6, 60)
+    tr = tracking(cli)
+    assert tr["stratum"] == 4 and tr["refid"] == SRV_IP and tr["synchronised"], tr
+    src = sources(cli)
+    assert len(src) == 1 and src[0]["mode"] == "broadcast" and src[0]["state"] == "*", src
+    assert src[0]["key"] == 7 and src[0]["poll"] == 0 and src[0]["reach"] > 0, src
+    assert freq_settles(cli, -20, 2.0, 40), tracking(cli)
+    assert srv.stats()["broadcast.sent"] >= src[0]["accepted"] >= 3, (srv.stats(), src)
+
+    # Forgeries, each 1000 s off: unsigned, signed with a wrong secret,
+    # with a key the client does not take (8 is in its file, 7 is
+    # required), and a replay of an old signed packet.
+    before = bclient_stats(cli)
+    now = time.time()
+    forged = [md5_packet(now + 1000, sign=False),
+              md5_packet(now + 1000, secret="guess"),
+              md5_packet(now + 1000, key=8),
+              md5_packet(now - 1000)]
+    send_in(ns_s, dest, forged)
+    after = wait_for(lambda: (lambda b: b if b["rejected"]["auth"] - before["rejected"]["auth"]
+                              >= 3 else None)(bclient_stats(cli)), 10)
+    assert after, bclient_stats(cli)
+    assert after["rejected"]["auth"] - before["rejected"]["auth"] == 3, (before, after)
+    assert after["rejected"]["stale"] - before["rejected"]["stale"] == 1, (before, after)
+    for _ in range(6):
+        t = tracking(cli)
+        assert abs(t["clock_minus_system"]) < 1e-3 and t["steps"] == 1, t
+        time.sleep(0.5)
+    # The client serves what it learnt, to an ordinary NTP client.
+    cp = subprocess.run(["ip", "netns", "exec", ns_c, "ntpdig", "-t", "2", "-j", CLI_IP],
+                        capture_output=True, text=True, timeout=20)
+    line = [l for l in cp.stdout.splitlines() if l.startswith("{")]
+    assert cp.returncode == 0 and line, nh.describe(cp)
+    rep = json.loads(line[0])
+    assert rep["stratum"] == 4 and abs(rep["offset"]) < 1e-3, rep
+
+
+def test_unsigned_broadcasts_need_noauth(gnomond, segment, tmp_path):
+    """Unsigned broadcasts are refused by default and taken with noauth."""
+    ns_s, ns_c = segment
+    keys = tmp_path / "keys"
+    keys.write_text(KEYS)
+    gnomond("clock null\nlocal stratum 3\nallow 198.18.0.0/15\nbroadcast %s interval 1\n"
+            % BCAST, addr=SRV_IP, netns=ns_s)
+    strict = gnomond("clock virtual offset 0.05\nallow 198.18.0.0/15\nkeyfile %s\n"
+                     "broadcastclient\n" % keys, addr=CLI_IP, netns=ns_c)
+    st = wait_for(lambda: (lambda b: b if b["rejected"]["auth"] >= 3 else None)(
+        bclient_stats(strict)), 15)
+    assert st and st["accepted"] == 0, bclient_stats(strict)
+    assert not tracking(strict)["synchronised"] and sources(strict) == [], sources(strict)
+    strict.stop()
+    lax = gnomond("clock virtual offset 0.05\nallow 198.18.0.0/15\n"
+                  "broadcastclient noauth\nmakestep 0.1 3\n", addr=CLI_IP, netns=ns_c)
+    converged_within(lax, 1e-3, 60)
+    assert tracking(lax)["stratum"] == 4
+
+
+def test_broadcastclient_config_errors(gnomond_bin, tmp_path):
+    """Configuration mistakes are named: noauth with a key, a non-multicast
+    group, no keyfile without noauth."""
+    def check(body):
+        conf = tmp_path / "c.conf"
+        conf.write_text(body)
+        return subprocess.run([gnomond_bin, "--check-config", "-f", str(conf)],
+                              capture_output=True, text=True, timeout=10)
+    cp = check("broadcastclient key 3 noauth\n")
+    assert cp.returncode != 0 and "c.conf:1" in cp.stderr and "noauth" in cp.stderr, cp.stderr
+    cp = check("broadcastclient group 10.1.2.3\n")
+    assert cp.returncode != 0 and "multicast" in cp.stderr, cp.stderr
+    cp = check("broadcast 198.18.7.255 interval 0\n")
+    assert cp.returncode != 0 and "c.conf:1" in cp.stderr, cp.stderr
+    conf = tmp_path / "run.conf"
+    conf.write_text("port 0\ncontrol %s/ctl\nclock null\nbroadcastclient\n" % tmp_path)
+    cp = subprocess.run(nh.NO_SYS_TIME + [gnomond_bin, "-n", "-f", str(conf)],
+                        capture_output=True, text=True, timeout=10)
+    assert cp.returncode != 0 and "keyfile" in cp.stderr, nh.describe(cp)
