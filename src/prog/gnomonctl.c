@@ -20,6 +20,7 @@ static void usage(FILE *f)
 		"  serverstats                    NTP server counters\n"
 		"  metrics                        every registered metric\n"
 		"  sources                        upstream sources, like chronyc sources\n"
+		"                                 (M: ^ server, = peer, %% broadcast)\n"
 		"  sourcestats                    per-source statistics\n"
 		"  tracking                       the clock and its reference\n"
 		"  query HOST [-p PORT] [-n N]    measure an NTP server (like ntpdate -q)\n"
