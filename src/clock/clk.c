@@ -73,6 +73,27 @@ static int system_get_freq(struct clk *c, double *ppm)
 	return 0;
 }
 
+/* The kernel inserts or deletes the second itself at midnight UTC when
+ * STA_INS or STA_DEL is set (leapsecmode system), and clears the bit
+ * after. The other status bits are the kernel's and are kept. */
+static int system_set_leap(struct clk *c, int leap)
+{
+	struct timex tx = { .modes = 0 };
+
+	(void)c;
+	if (leap != CLK_LEAP_NONE && leap != CLK_LEAP_INS && leap != CLK_LEAP_DEL)
+		return -EINVAL;
+	if (clock_adjtime(CLOCK_REALTIME, &tx) < 0)
+		return -errno;
+	tx.modes = ADJ_STATUS;
+	tx.status &= ~(STA_INS | STA_DEL);
+	if (leap == CLK_LEAP_INS)
+		tx.status |= STA_INS;
+	else if (leap == CLK_LEAP_DEL)
+		tx.status |= STA_DEL;
+	return clock_adjtime(CLOCK_REALTIME, &tx) < 0 ? -errno : 0;
+}
+
 static int identity_map(struct clk *c, struct clk_map *m)
 {
 	(void)c;
@@ -96,7 +117,7 @@ static gt_ns map_now(struct clk *c)
 static const struct clk_ops system_ops = {
 	.name = "system", .get_map = identity_map, .step = system_step,
 	.set_freq = system_set_freq, .get_freq = system_get_freq, .destroy = free_clk,
-	.now = map_now,
+	.now = map_now, .set_leap = system_set_leap,
 };
 
 /* null: measure only; reads CLOCK_REALTIME and never adjusts anything. */

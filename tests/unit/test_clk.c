@@ -193,6 +193,11 @@ static void test_system_without_cap_sys_time(void **state)
 	assert_int_equal(c->ops->set_freq(c, 1.0), -EPERM);
 	assert_int_equal(c->ops->set_freq(c, 600.0), -ERANGE);	/* kernel limit 500 ppm */
 	assert_int_equal(c->ops->set_freq(c, NAN), -ERANGE);
+	/* leapsecmode system: the kernel's STA_INS/STA_DEL, refused here. */
+	assert_non_null(c->ops->set_leap);
+	assert_int_equal(c->ops->set_leap(c, CLK_LEAP_INS), -EPERM);
+	assert_int_equal(c->ops->set_leap(c, CLK_LEAP_NONE), -EPERM);
+	assert_int_equal(c->ops->set_leap(c, 7), -EINVAL);
 	assert_int_equal(c->ops->get_freq(c, &ppm), 0);	/* reading needs no privilege */
 	assert_true(ppm > -600 && ppm < 600);
 	gap_after = gt_now(CLOCK_REALTIME) - gt_now(CLOCK_MONOTONIC);
