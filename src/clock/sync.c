@@ -11,6 +11,7 @@
 #include "clock/leap.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "ntp/ntp_asym.h"
 #include "ntp/ntp_filter.h"
 #include "ntp/ntp_select.h"
 
@@ -47,6 +48,7 @@ struct source {
 	unsigned flags;
 	enum sync_src_state state;
 	struct ntp_filter filt;
+	struct ntp_asym asym;		/* its jitter asymmetry */
 	struct kalman_bank est;		/* this source alone */
 	unsigned resets;
 	struct pending pend[PENDING_MAX];
@@ -177,6 +179,7 @@ int sync_add_source(struct sync *s, const char *name, uint32_t refid, unsigned f
 	src->flags = flags;
 	src->state = SYNC_SRC_NONE;
 	ntp_filter_init(&src->filt);
+	ntp_asym_init(&src->asym);
 	return s->n++;
 }
 
@@ -186,8 +189,8 @@ int sync_add_source(struct sync *s, const char *name, uint32_t refid, unsigned f
  * source's own history) is not fed to the discipline. After
  * DISC_RESET_AFTER rejections in a row the source has moved: its estimate
  * restarts there and selection judges it anew. */
-static bool source_estimate(struct sync *s, struct source *src, gt_ns mono, double raw,
-			    double var)
+static enum kalman_verdict source_estimate(struct sync *s, struct source *src, gt_ns mono,
+					   double raw, double var)
 {
 	enum kalman_verdict v;
 
@@ -202,14 +205,30 @@ static bool source_estimate(struct sync *s, struct source *src, gt_ns mono, doub
 
 	if (v == KALMAN_RESET)
 		src->resets++;
-	return v != KALMAN_REJECTED;
+	return v;
+}
+
+/* The source estimator's prediction of the raw offset at mono; false
+ * before it has one. */
+static bool source_predict(const struct source *src, gt_ns mono, double *raw)
+{
+	struct kalman k;
+
+	if (!src->est.init)
+		return false;
+	k = *kalman_bank_best(&src->est);
+	kalman_predict(&k, mono, 0);
+	*raw = k.theta;
+	return true;
 }
 
 void sync_add_sample(struct sync *s, int id, const struct ntp_sample *smp, gt_ns mono_now)
 {
 	struct source *src;
 	struct ntp_filter_stage st;
-	double delay, slew, var;
+	enum kalman_verdict v;
+	double delay, slew, var, excess, corr, pred = 0;
+	bool have_pred;
 	gt_ns clock_now, age, mono;
 
 	if (id < 0 || id >= s->n || !smp)
@@ -255,13 +274,25 @@ void sync_add_sample(struct sync *s, int id, const struct ntp_sample *smp, gt_ns
 	 * poor) cannot. */
 	ntp_filter_add(&src->filt, &st, disc_rate(s->disc));
 	var = ntp_filter_variance(&src->filt, delay, fmax(NOISE_FLOOR, st.disp / 2));
-	if (!source_estimate(s, src, mono, st.offset + st.phase, var))
+	/* Jitter asymmetry (ntp_asym.h): what the source's queueing adds on
+	 * average to an offset of this delay excess is taken off before the
+	 * estimators see it. It is learnt from the uncorrected innovation of
+	 * samples the source's estimator accepts; a sample it rejects, or one
+	 * that restarts it, says nothing about the path's queueing. */
+	excess = fmax(0, delay - ntp_filter_min_delay(&src->filt));
+	corr = ntp_asym_correction(&src->asym, excess);
+	have_pred = source_predict(src, mono, &pred);
+	v = source_estimate(s, src, mono, st.offset + st.phase - corr, var);
+	if (v == KALMAN_REJECTED)
 		return;
+	if (v == KALMAN_ACCEPTED && have_pred)
+		ntp_asym_learn(&src->asym, excess, ntp_filter_mean_excess(&src->filt),
+			       st.offset + st.phase - pred);
 	if (src->npend == PENDING_MAX) {
 		memmove(&src->pend[0], &src->pend[1], sizeof(src->pend[0]) * (PENDING_MAX - 1));
 		src->npend--;
 	}
-	src->pend[src->npend++] = (struct pending){ mono, st.offset, var };
+	src->pend[src->npend++] = (struct pending){ mono, st.offset - corr, var };
 }
 
 static bool source_reachable(const struct source *src, gt_ns mono_now)

@@ -196,6 +196,11 @@ double ntp_filter_min_delay(const struct ntp_filter *f)
 	return f->min_delay;
 }
 
+double ntp_filter_mean_excess(const struct ntp_filter *f)
+{
+	return f->n_delays ? f->mean_delay - f->min_delay : 0;
+}
+
 double ntp_filter_variance(const struct ntp_filter *f, double delay, double floor)
 {
 	double excess = delay - f->min_delay, gap;

@@ -91,6 +91,8 @@ bool ntp_filter_get(const struct ntp_filter *f, const struct ntp_filter_now *now
 		    struct ntp_filter_out *out);
 /* Smallest delay in the recent history (s); 0 when empty. */
 double ntp_filter_min_delay(const struct ntp_filter *f);
+/* Mean excess of the recent delays over the smallest (s); 0 when empty. */
+double ntp_filter_mean_excess(const struct ntp_filter *f);
 /* Variance (s^2) of the offset error of a sample with this round-trip
  * delay: (excess + uncertainty of the minimum)^2 / 12 + floor^2. The
  * smallest of n delays lies above the true minimum by an amount the

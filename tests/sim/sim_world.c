@@ -140,7 +140,9 @@ static void send_request(struct world *w, struct sim_src *s, gt_ns t)
 	p.xmt = ntp_ts_from_ns(server_clock(w, s, tx));
 	ntp_pkt_encode(&p, s->reply);
 	s->in_flight = true;
-	s->arrive = tx + secs(s->cfg.delay_back + s->cfg.jitter * sim_rng_exp(&s->rng));
+	s->arrive = tx + secs(s->cfg.delay_back +
+			      (s->cfg.jitter_back ? s->cfg.jitter_back : s->cfg.jitter) *
+			      sim_rng_exp(&s->rng));
 }
 
 static bool lying(const struct world *w, const struct sim_src *s, gt_ns t)

@@ -22,7 +22,8 @@ struct sim_server_cfg {
 	double loss;		/* probability that an exchange is lost */
 	double delay_fwd;	/* s: base delay client -> server */
 	double delay_back;	/* s: base delay server -> client */
-	double jitter;		/* s: mean exponential queueing delay, each way */
+	double jitter;		/* s: mean exponential queueing delay, each way ... */
+	double jitter_back;	/* ... or server -> client only, if not 0 */
 	/* Restart: down at restart_at for restart_down s, then unsynchronised
 	 * (LI=3, stratum 16) for restart_unsync s, then serving with an error
 	 * of restart_err s that decays with time constant restart_decay s. */

@@ -1,0 +1,140 @@
+#include "ntp/ntp_asym.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Floor of a class's innovation variance (s^2): timestamps are never
+ * better than about a nanosecond, and a class of identical innovations
+ * must not look infinitely certain. */
+#define VAR_FLOOR 1e-18
+
+void ntp_asym_init(struct ntp_asym *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+/* Class of an excess: octaves of the mean excess, the lowest below a
+ * quarter of it. Scaling by the source's own mean excess makes the
+ * classes fit any path, fast or slow, without a configured width. */
+static int excess_class(double excess, double scale)
+{
+	double bound = scale / 4;
+	int k = 0;
+
+	while (k < NTP_ASYM_CLASSES - 1 && excess >= bound) {
+		k++;
+		bound *= 2;
+	}
+	return k;
+}
+
+static void class_stats(const struct ntp_asym_class *c, double *mean, double *var_of_mean)
+{
+	double m = c->sy / c->w, v = c->syy / c->w - m * m;
+
+	/* Unbiased for the weight seen (w counts samples, discounted). */
+	if (c->w > 1)
+		v *= c->w / (c->w - 1);
+	*mean = m;
+	*var_of_mean = fmax(v, VAR_FLOOR) / c->w;
+}
+
+/* Rebuild the correction curve from the classes. The lowest class is the
+ * reference: its samples have both queues nearly empty, so their offsets
+ * are what the discipline should aim at, and the differences from it of
+ * the other classes are what queueing adds on average. The estimator's
+ * own bias, common to every innovation, cancels in those differences. */
+static void rebuild(struct ntp_asym *a)
+{
+	const struct ntp_asym_class *c0 = &a->c[0];
+	double m0, v0;
+	int k;
+
+	a->nk = 0;
+	if (a->n < NTP_ASYM_MIN_SAMPLES || c0->w < NTP_ASYM_MIN_CLASS)
+		return;
+	class_stats(c0, &m0, &v0);
+	a->kx[0] = c0->sx / c0->w;
+	a->kd[0] = 0;
+	a->nk = 1;
+	for (k = 1; k < NTP_ASYM_CLASSES; k++) {
+		const struct ntp_asym_class *c = &a->c[k];
+		double m, v, x, d, shrunk;
+
+		if (c->w < NTP_ASYM_MIN_CLASS)
+			continue;
+		class_stats(c, &m, &v);
+		x = c->sx / c->w;
+		/* Classes follow the mean excess, which moves: keep the knots
+		 * ascending whatever happened to the boundaries. */
+		if (x <= a->kx[a->nk - 1])
+			continue;
+		d = m - m0;
+		/* Soft threshold: a difference within NTP_ASYM_Z standard
+		 * errors of zero is no evidence of asymmetry, and beyond that
+		 * only the excess counts, so the correction grows smoothly
+		 * from zero as the evidence does. */
+		shrunk = fabs(d) - NTP_ASYM_Z * sqrt(v + v0);
+		if (shrunk <= 0)
+			shrunk = 0;
+		/* Queueing can shift an offset by at most half the excess. */
+		if (shrunk > x / 2)
+			shrunk = x / 2;
+		a->kx[a->nk] = x;
+		a->kd[a->nk] = copysign(shrunk, d);
+		a->nk++;
+	}
+	if (a->nk < 2)
+		a->nk = 0;
+}
+
+void ntp_asym_learn(struct ntp_asym *a, double excess, double scale, double innov)
+{
+	const double keep = 1 - 1 / NTP_ASYM_MEMORY;
+	struct ntp_asym_class *c;
+	int k;
+
+	if (!isfinite(excess) || !isfinite(scale) || !isfinite(innov) || excess < 0 ||
+	    scale < 0)
+		return;
+	/* Forget all classes alike, so that a class's weight says how much of
+	 * the recent traffic fell into it. */
+	for (k = 0; k < NTP_ASYM_CLASSES; k++) {
+		c = &a->c[k];
+		c->w *= keep;
+		c->sx *= keep;
+		c->sy *= keep;
+		c->syy *= keep;
+	}
+	c = &a->c[excess_class(excess, scale)];
+	c->w += 1;
+	c->sx += excess;
+	c->sy += innov;
+	c->syy += innov * innov;
+	a->n++;
+	rebuild(a);
+}
+
+double ntp_asym_correction(const struct ntp_asym *a, double excess)
+{
+	double d;
+	int k;
+
+	if (a->nk < 2 || !isfinite(excess) || excess <= a->kx[0])
+		return 0;
+	/* Linear between knots; beyond the last one, held. Holding (rather
+	 * than extrapolating) keeps a rare huge excess from a large
+	 * correction built on no samples of its size. */
+	d = a->kd[a->nk - 1];
+	for (k = 1; k < a->nk; k++) {
+		if (excess < a->kx[k]) {
+			double f = (excess - a->kx[k - 1]) / (a->kx[k] - a->kx[k - 1]);
+
+			d = a->kd[k - 1] + f * (a->kd[k] - a->kd[k - 1]);
+			break;
+		}
+	}
+	if (fabs(d) > excess / 2)
+		d = copysign(excess / 2, d);
+	return d;
+}

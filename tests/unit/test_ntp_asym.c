@@ -1,0 +1,224 @@
+/* Unit tests for ntp/ntp_asym: the per-source jitter-asymmetry estimate.
+ * Samples are drawn as the path makes them: forward and return queueing
+ * delays jf, jr (exponential, seeded), delay excess jf + jr and offset
+ * error (jf - jr) / 2, plus a little estimator noise in the innovation.
+ * The expected correction under exponential queueing of means a (forward)
+ * and b (return) is the conditional mean of that error given the excess,
+ * 1/l - x / (exp(l x) - 1) - x/2 with l = 1/a - 1/b: flat at zero excess,
+ * leaning at slope 1/2 for a large one. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+
+#include "ntp/ntp_asym.h"
+#include "../sim/sim_rng.h"
+
+#define US 1e-6
+
+/* Feed n samples with exponential queueing of means fwd and back (s);
+ * the scale is the true mean excess, as the filter's tracker gives it. */
+static void feed(struct ntp_asym *a, struct sim_rng *r, int n, double fwd, double back)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		double jf = fwd * sim_rng_exp(r), jr = back * sim_rng_exp(r);
+
+		ntp_asym_learn(a, jf + jr, fwd + back, (jf - jr) / 2 + 2 * US * sim_rng_normal(r));
+	}
+}
+
+/* E[(jf - jr) / 2 | jf + jr = x] for exponential queueing. */
+static double cond_mean(double x, double fwd, double back)
+{
+	double l = 1 / fwd - 1 / back;
+
+	if (fabs(l * x) < 1e-9)
+		return 0;
+	return 1 / l - x / expm1(l * x) - x / 2;
+}
+
+/* Symmetric queueing: nothing to correct, at any excess. */
+static void test_symmetric_zero(void **state)
+{
+	struct ntp_asym a;
+	struct sim_rng r;
+	double x;
+
+	(void)state;
+	ntp_asym_init(&a);
+	sim_rng_seed(&r, 1, 0);
+	feed(&a, &r, 5000, 100 * US, 100 * US);
+	for (x = 0; x <= 2000 * US; x += 25 * US)
+		assert_true(fabs(ntp_asym_correction(&a, x)) <= 0.02 * x + 1 * US);
+	/* Wider queues, other seed: the same. */
+	ntp_asym_init(&a);
+	sim_rng_seed(&r, 7, 0);
+	feed(&a, &r, 5000, 300 * US, 300 * US);
+	for (x = 0; x <= 4000 * US; x += 50 * US)
+		assert_true(fabs(ntp_asym_correction(&a, x)) <= 0.02 * x + 1 * US);
+}
+
+/* The return direction queues three times as long: offsets with a large
+ * excess lean negative, so the correction (subtracted) is negative, of
+ * the conditional mean's size, and the mirror image gives the mirror. */
+static void test_one_sided(void **state)
+{
+	static const double xs[] = { 300 * US, 600 * US, 1000 * US };
+	struct ntp_asym a, b;
+	struct sim_rng r;
+	double want;
+	unsigned i;
+
+	(void)state;
+	ntp_asym_init(&a);
+	ntp_asym_init(&b);
+	sim_rng_seed(&r, 2, 0);
+	feed(&a, &r, 20000, 100 * US, 300 * US);
+	feed(&b, &r, 20000, 300 * US, 100 * US);
+	for (i = 0; i < sizeof(xs) / sizeof(xs[0]); i++) {
+		double ca = ntp_asym_correction(&a, xs[i]), cb = ntp_asym_correction(&b, xs[i]);
+
+		want = cond_mean(xs[i], 100 * US, 300 * US);
+		assert_true(ca < 0);
+		assert_true(cb > 0);
+		/* Within 25% (+ 5 us): the classes are octaves wide, each
+		 * difference is shrunk by NTP_ASYM_Z standard errors, and the
+		 * reference class is a little off zero excess itself. */
+		assert_true(fabs(ca - want) <= 0.25 * fabs(want) + 5 * US);
+		assert_true(fabs(cb + want) <= 0.25 * fabs(want) + 5 * US);
+	}
+	/* Near zero excess the lean is small (about 10 us at 150 us, most
+	 * of it shrunk away as not yet significant), and the correction
+	 * never has the wrong sign. */
+	want = cond_mean(150 * US, 100 * US, 300 * US);
+	assert_true(ntp_asym_correction(&a, 150 * US) <= 0);
+	assert_true(ntp_asym_correction(&b, 150 * US) >= 0);
+	assert_true(fabs(ntp_asym_correction(&a, 150 * US) - want) <= 12 * US);
+	assert_true(fabs(ntp_asym_correction(&a, 20 * US)) <= 2 * US);
+}
+
+/* A correction never exceeds half the excess, however the innovations
+ * lean, and beyond the largest class it is held, not extrapolated. */
+static void test_clamp(void **state)
+{
+	struct ntp_asym a;
+	struct sim_rng r;
+	double x, far;
+	int i;
+
+	(void)state;
+	ntp_asym_init(&a);
+	sim_rng_seed(&r, 3, 0);
+	/* Unphysical: the innovation is minus the whole excess. */
+	for (i = 0; i < 5000; i++) {
+		double e = 200 * US * sim_rng_exp(&r);
+
+		ntp_asym_learn(&a, e, 200 * US, -e);
+	}
+	for (x = 0; x <= 3000 * US; x += 10 * US) {
+		double c = ntp_asym_correction(&a, x);
+
+		assert_true(c <= 0);
+		assert_true(c >= -x / 2 - 1e-12);
+	}
+	/* At a class's own excess the clamp is what is left. */
+	assert_true(fabs(ntp_asym_correction(&a, 400 * US) + 200 * US) <= 40 * US);
+	far = ntp_asym_correction(&a, 1.0);
+	assert_true(far < 0 && far > -0.01);
+}
+
+/* Nothing is corrected before NTP_ASYM_MIN_SAMPLES, however strong the
+ * lean. */
+static void test_min_samples(void **state)
+{
+	struct ntp_asym a;
+	struct sim_rng r;
+
+	(void)state;
+	ntp_asym_init(&a);
+	sim_rng_seed(&r, 4, 0);
+	/* All return queueing: the offset error is exactly -excess / 2. */
+	feed(&a, &r, NTP_ASYM_MIN_SAMPLES - 1, 1e-9, 300 * US);
+	assert_true(ntp_asym_correction(&a, 300 * US) == 0);
+	assert_true(ntp_asym_correction(&a, 900 * US) == 0);
+	feed(&a, &r, 200, 1e-9, 300 * US);
+	assert_true(ntp_asym_correction(&a, 300 * US) < -50 * US);
+}
+
+/* Degenerate and malformed input: equal delays give no classes to
+ * compare; NaN, infinities and negative excess are not learnt; a NaN
+ * excess gets no correction. */
+static void test_degenerate(void **state)
+{
+	struct ntp_asym a;
+	unsigned n;
+	int i;
+
+	(void)state;
+	ntp_asym_init(&a);
+	for (i = 0; i < 1000; i++)
+		ntp_asym_learn(&a, 0, 0, (i % 2 ? 5 : -5) * US);
+	assert_int_equal(a.n, 1000);
+	assert_true(ntp_asym_correction(&a, 0) == 0);
+	assert_true(ntp_asym_correction(&a, 100 * US) == 0);
+
+	n = a.n;
+	ntp_asym_learn(&a, NAN, 100 * US, 0);
+	ntp_asym_learn(&a, 100 * US, NAN, 0);
+	ntp_asym_learn(&a, 100 * US, 100 * US, NAN);
+	ntp_asym_learn(&a, INFINITY, 100 * US, 0);
+	ntp_asym_learn(&a, 100 * US, 100 * US, -INFINITY);
+	ntp_asym_learn(&a, -1 * US, 100 * US, 0);
+	ntp_asym_learn(&a, 100 * US, -1 * US, 0);
+	assert_int_equal(a.n, n);
+	for (i = 0; i < NTP_ASYM_CLASSES; i++)
+		assert_false(isnan(a.c[i].sy) || isnan(a.c[i].syy) || isnan(a.c[i].w));
+
+	/* A trained estimator: NaN or infinite excess is not corrected. */
+	{
+		struct sim_rng r;
+
+		ntp_asym_init(&a);
+		sim_rng_seed(&r, 5, 0);
+		feed(&a, &r, 3000, 100 * US, 300 * US);
+		assert_true(ntp_asym_correction(&a, 300 * US) < 0);
+		assert_true(ntp_asym_correction(&a, NAN) == 0);
+		assert_true(ntp_asym_correction(&a, INFINITY) == 0);
+		assert_true(ntp_asym_correction(&a, -1 * US) == 0);
+	}
+}
+
+/* The estimator forgets: when the path's lean reverses, so does the
+ * correction, within a few memories. */
+static void test_forgets(void **state)
+{
+	struct ntp_asym a;
+	struct sim_rng r;
+
+	(void)state;
+	ntp_asym_init(&a);
+	sim_rng_seed(&r, 6, 0);
+	feed(&a, &r, 5000, 100 * US, 300 * US);
+	assert_true(ntp_asym_correction(&a, 400 * US) < 0);
+	feed(&a, &r, (int)(5 * NTP_ASYM_MEMORY), 300 * US, 100 * US);
+	assert_true(ntp_asym_correction(&a, 400 * US) > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_symmetric_zero),
+		cmocka_unit_test(test_one_sided),
+		cmocka_unit_test(test_clamp),
+		cmocka_unit_test(test_min_samples),
+		cmocka_unit_test(test_degenerate),
+		cmocka_unit_test(test_forgets),
+	};
+
+	return cmocka_run_group_tests_name("ntp_asym", tests, NULL, NULL);
+}
