@@ -1,0 +1,111 @@
+#include "gw/gw_filter.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void gw_filter_default(struct gw_filter_spec *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->kind = GW_FILTER_MIN;
+	f->window = GW_FILTER_DEFAULT_WINDOW;
+}
+
+int gw_filter_parse(struct conf_ctx *ctx, int argc, char **argv, struct gw_filter_spec *f)
+{
+	if (argc < 1)
+		goto bad;
+	if (!strcmp(argv[0], "min")) {
+		f->kind = GW_FILTER_MIN;
+		return 1;
+	}
+	if (!strcmp(argv[0], "median")) {
+		f->kind = GW_FILTER_MEDIAN;
+		return 1;
+	}
+	if (!strcmp(argv[0], "percentile") && argc >= 2) {
+		if (conf_arg_double(ctx, "filter percentile", argv[1], 0, 100, &f->p))
+			return -1;
+		f->kind = GW_FILTER_PERCENTILE;
+		return 2;
+	}
+	if (!strcmp(argv[0], "band") && argc >= 3) {
+		if (conf_arg_double(ctx, "filter band LO", argv[1], 0, 100, &f->lo) ||
+		    conf_arg_double(ctx, "filter band HI", argv[2], 0, 100, &f->hi))
+			return -1;
+		if (f->hi <= f->lo) {
+			conf_error(ctx, "filter band: HI %g must be above LO %g", f->hi, f->lo);
+			return -1;
+		}
+		f->kind = GW_FILTER_BAND;
+		return 3;
+	}
+bad:
+	conf_error(ctx, "filter: expected min, median, percentile P or band LO HI%s%s",
+		   argc ? ", not " : "", argc ? argv[0] : "");
+	return -1;
+}
+
+void gw_filter_describe(const struct gw_filter_spec *f, char *buf, size_t len)
+{
+	switch (f->kind) {
+	case GW_FILTER_MIN: snprintf(buf, len, "min"); break;
+	case GW_FILTER_MEDIAN: snprintf(buf, len, "median"); break;
+	case GW_FILTER_PERCENTILE: snprintf(buf, len, "percentile %g", f->p); break;
+	case GW_FILTER_BAND: snprintf(buf, len, "band %g %g", f->lo, f->hi); break;
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The p-th percentile of sorted s[0..n), interpolated between ranks. */
+static double percentile(const double *s, size_t n, double p)
+{
+	double r = p / 100 * (double)(n - 1);
+	size_t i = (size_t)floor(r);
+
+	if (i + 1 >= n)
+		return s[n - 1];
+	return s[i] + (r - (double)i) * (s[i + 1] - s[i]);
+}
+
+double gw_filter_apply(const struct gw_filter_spec *f, const double *v, size_t n)
+{
+	double s[GW_FILTER_MAX_WINDOW], lo, hi, sum = 0;
+	size_t i, k = 0;
+
+	if (!n)
+		return NAN;
+	if (n > GW_FILTER_MAX_WINDOW) {
+		v += n - GW_FILTER_MAX_WINDOW;	/* the newest */
+		n = GW_FILTER_MAX_WINDOW;
+	}
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_double);
+	switch (f->kind) {
+	case GW_FILTER_MIN:
+		return s[0];
+	case GW_FILTER_MEDIAN:
+		return percentile(s, n, 50);
+	case GW_FILTER_PERCENTILE:
+		return percentile(s, n, f->p);
+	case GW_FILTER_BAND:
+		lo = percentile(s, n, f->lo);
+		hi = percentile(s, n, f->hi);
+		for (i = 0; i < n; i++) {
+			if (s[i] >= lo && s[i] <= hi) {
+				sum += s[i];
+				k++;
+			}
+		}
+		/* A band between two ranks may hold no value: its edge then. */
+		return k ? sum / (double)k : lo;
+	}
+	return NAN;
+}

@@ -1,0 +1,235 @@
+/* Unit tests for the gateway's receiver filters (src/gw/gw_filter.c) and
+ * the sender's correction methods and calibration file (src/gw/gw_corr.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gw/gw_corr.h"
+#include "gw/gw_filter.h"
+
+#define assert_near(a, b, tol) do { \
+	double a_ = (a), b_ = (b); \
+	if (!(fabs(a_ - b_) <= (tol))) fail_msg("%s = %.12g, expected %.12g", #a, a_, b_); \
+} while (0)
+
+static int parse_words(const char *text, struct gw_filter_spec *f, struct conf_errors *errs)
+{
+	struct conf_ctx ctx = { .file = "t", .line = 3, .errs = errs };
+	char buf[128], *argv[8], *save, *w;
+	int argc = 0;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (w = strtok_r(buf, " ", &save); w && argc < 8; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	memset(errs, 0, sizeof(*errs));
+	gw_filter_default(f);
+	return gw_filter_parse(&ctx, argc, argv, f);
+}
+
+static void test_filter_statistics(void **state)
+{
+	const double v[] = { 5, 1, 4, 2, 3, 9, 7, 6, 8, 10 };	/* 1..10 shuffled */
+	struct gw_filter_spec f;
+	struct conf_errors errs;
+
+	(void)state;
+	gw_filter_default(&f);
+	assert_int_equal(f.kind, GW_FILTER_MIN);
+	assert_int_equal(f.window, GW_FILTER_DEFAULT_WINDOW);
+	assert_near(gw_filter_apply(&f, v, 10), 1, 0);
+	assert_true(isnan(gw_filter_apply(&f, v, 0)));
+	assert_int_equal(parse_words("median", &f, &errs), 1);
+	assert_near(gw_filter_apply(&f, v, 10), 5.5, 1e-12);
+	assert_near(gw_filter_apply(&f, v, 9), 5, 1e-12);
+	assert_int_equal(parse_words("percentile 0", &f, &errs), 2);
+	assert_near(gw_filter_apply(&f, v, 10), 1, 0);
+	assert_int_equal(parse_words("percentile 100", &f, &errs), 2);
+	assert_near(gw_filter_apply(&f, v, 10), 10, 0);
+	assert_int_equal(parse_words("percentile 25", &f, &errs), 2);
+	assert_near(gw_filter_apply(&f, v, 10), 3.25, 1e-12);	/* rank 2.25 */
+	/* band: the mean of the values between two percentiles. */
+	assert_int_equal(parse_words("band 0 50 extra", &f, &errs), 3);
+	assert_near(gw_filter_apply(&f, v, 10), 3, 1e-12);		/* 1..5 */
+	assert_int_equal(parse_words("band 20 80", &f, &errs), 3);
+	assert_near(gw_filter_apply(&f, v, 10), 5.5, 1e-12);	/* 3..8 */
+	/* One value: every statistic is that value. */
+	assert_near(gw_filter_apply(&f, v, 1), 5, 0);
+	/* The input is not reordered. */
+	assert_near(v[0], 5, 0);
+}
+
+static void test_filter_errors(void **state)
+{
+	struct gw_filter_spec f;
+	struct conf_errors errs;
+
+	(void)state;
+	assert_int_equal(parse_words("mean", &f, &errs), -1);
+	assert_non_null(strstr(errs.msg[0], "t:3:"));
+	assert_non_null(strstr(errs.msg[0], "min, median, percentile P or band LO HI"));
+	assert_int_equal(parse_words("percentile", &f, &errs), -1);
+	assert_int_equal(parse_words("percentile 101", &f, &errs), -1);
+	assert_int_equal(parse_words("percentile -1", &f, &errs), -1);
+	assert_int_equal(parse_words("band 50 50", &f, &errs), -1);
+	assert_non_null(strstr(errs.msg[0], "above"));
+	assert_int_equal(parse_words("band 60 10", &f, &errs), -1);
+	assert_int_equal(parse_words("band 10", &f, &errs), -1);
+	assert_int_equal(parse_words("", &f, &errs), -1);
+}
+
+static int corr(const char *text, struct gw_corr *c, struct conf_errors *errs)
+{
+	struct conf_ctx ctx = { .file = "g.conf", .line = 7, .errs = errs };
+	char buf[512], *argv[16], *save, *w;
+	int argc = 0;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (w = strtok_r(buf, " ", &save); w && argc < 16; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	memset(errs, 0, sizeof(*errs));
+	return gw_corr_parse(&ctx, argc, argv, c);
+}
+
+static void test_correction_methods(void **state)
+{
+	struct gw_corr c;
+	struct conf_errors errs;
+
+	(void)state;
+	assert_int_equal(corr("none", &c, &errs), 0);
+	assert_near(gw_corr_delay(&c, 100, false), 0, 0);
+	assert_int_equal(corr("fixed 0.0005", &c, &errs), 0);
+	assert_near(gw_corr_delay(&c, 100, false), 0.0005, 0);
+	assert_string_equal(gw_corr_method_name(c.method), "fixed");
+	/* 100-byte payload over IPv4 Ethernet: 166 bytes on the wire, 1328
+	 * bits; at 100 Mbit/s 13.28 us a hop; 3 hops + 50 us latency. */
+	assert_int_equal(corr("formula bitrate 100e6 hops 3 latency 0.00005", &c, &errs), 0);
+	assert_near(gw_corr_delay(&c, 100, false), 3 * 13.28e-6 + 50e-6, 1e-12);
+	assert_near(gw_corr_delay(&c, 100, true), 3 * 186 * 8 / 100e6 + 50e-6, 1e-12);
+	/* A tiny payload still fills the minimum Ethernet frame. */
+	assert_near(gw_corr_delay(&c, 1, false), 3 * 84 * 8 / 100e6 + 50e-6, 1e-12);
+	assert_int_equal(corr("formula bitrate 1e9", &c, &errs), 0);
+	assert_int_equal(c.hops, 1);
+	assert_near(gw_corr_delay(&c, 100, false), 1328 / 1e9, 1e-15);
+	/* Errors name the file and line, and what is allowed. */
+	assert_int_not_equal(corr("formula hops 2", &c, &errs), 0);
+	assert_non_null(strstr(errs.msg[0], "g.conf:7:"));
+	assert_non_null(strstr(errs.msg[0], "bitrate BPS is required"));
+	assert_int_not_equal(corr("formula bitrate 10", &c, &errs), 0);	/* below 1000 */
+	assert_int_not_equal(corr("formula bitrate 1e9 speed 3", &c, &errs), 0);
+	assert_non_null(strstr(errs.msg[0], "allowed: bitrate BPS, hops N, latency SECONDS"));
+	assert_int_not_equal(corr("fixed", &c, &errs), 0);
+	assert_int_not_equal(corr("fixed -1", &c, &errs), 0);
+	assert_int_not_equal(corr("guess 3", &c, &errs), 0);
+	assert_non_null(strstr(errs.msg[0], "calibrated FILE"));
+	assert_int_not_equal(corr("", &c, &errs), 0);
+	assert_int_not_equal(corr("calibrated /nonexistent/gw.cal", &c, &errs), 0);
+	assert_non_null(strstr(errs.msg[0], "cannot open"));
+}
+
+static void test_calibration_round_trip(void **state)
+{
+	struct gw_calibration a, b;
+	struct conf_errors errs;
+	struct gw_corr c;
+	char text[1024], path[] = "/tmp/gw-cal-XXXXXX", line[600];
+	int n, fd;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	snprintf(a.date, sizeof(a.date), "2026-11-21T08:00:00Z");
+	a.samples = 240;
+	gw_filter_default(&a.filter);
+	a.filter.kind = GW_FILTER_BAND;
+	a.filter.lo = 10;
+	a.filter.hi = 40;
+	a.filter.window = 16;
+	a.delay = 0.000512345678;
+	a.mean = 0.0005;
+	a.median = 0.00049;
+	a.min = 0.0004;
+	a.max = 0.0006;
+	a.stddev = 0.0000577;
+	n = gw_calibration_format(&a, text, sizeof(text));
+	assert_true(n > 0);
+	assert_int_equal(gw_calibration_parse(text, (size_t)n, "cal", &b, &errs), 0);
+	assert_string_equal(b.date, a.date);
+	assert_int_equal(b.samples, 240);
+	assert_int_equal(b.filter.kind, GW_FILTER_BAND);
+	assert_int_equal(b.filter.window, 16);
+	assert_near(b.filter.lo, 10, 0);
+	assert_near(b.delay, a.delay, 1e-9);	/* written to the nanosecond */
+	assert_near(b.stddev, a.stddev, 1e-9);
+	assert_int_equal(gw_calibration_format(&a, line, 20), -1);	/* too small */
+	/* Through a file, as `correction calibrated FILE` reads it. */
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, (size_t)n), n);
+	close(fd);
+	snprintf(line, sizeof(line), "calibrated %s", path);
+	if (corr(line, &c, &errs))
+		fail_msg("%s", errs.msg[0]);
+	assert_near(gw_corr_delay(&c, 100, false), a.delay, 1e-9);
+	unlink(path);
+}
+
+static void test_calibration_malformed(void **state)
+{
+	static const struct { const char *text; const char *want; } cases[] = {
+		{ "", "empty" },
+		{ "delay 0.001\n", "not a gateway calibration file" },
+		{ "gnomon-gateway-calibration 2\ndelay 0.001\n", "not a gateway calibration" },
+		{ "gnomon-gateway-calibration 1\n", "no 'delay' line" },
+		{ "gnomon-gateway-calibration 1\ndelay\n", "cal:2:" },
+		{ "gnomon-gateway-calibration 1\ndelay abc\n", "cal:2:" },
+		{ "gnomon-gateway-calibration 1\ndelay 11\n", "cal:2:" },
+		{ "gnomon-gateway-calibration 1\ndelay 0.001\nwindow 0\n", "cal:3:" },
+		{ "gnomon-gateway-calibration 1\ndelay 0.001\nfilter band 5\n", "cal:3:" },
+		{ "gnomon-gateway-calibration 1\ndelay 0.001\nfilter min x\n", "unexpected 'x'" },
+		{ "gnomon-gateway-calibration 1\ndelay 0.001\nspeed 4\n", "allowed: date" },
+		{ "gnomon-gateway-calibration 1\nsamples -3\ndelay 0.001\n", "cal:2:" },
+	};
+	struct gw_calibration cal;
+	struct conf_errors errs;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = gw_calibration_parse(cases[i].text, strlen(cases[i].text), "cal", &cal,
+					     &errs);
+
+		if (n == 0 || !strstr(errs.msg[0], cases[i].want))
+			fail_msg("case %zu: %d error(s), first '%s', wanted '%s'", i, n,
+				 n ? errs.msg[0] : "", cases[i].want);
+	}
+	/* Comments and blank lines are fine; a NUL byte is not. */
+	{
+		const char *ok = "# c\n\ngnomon-gateway-calibration 1 # x\ndelay 0.0002\n";
+
+		assert_int_equal(gw_calibration_parse(ok, strlen(ok), "cal", &cal, &errs), 0);
+	}
+	assert_near(cal.delay, 0.0002, 0);
+	assert_int_not_equal(gw_calibration_parse("gnomon-gateway-calibration 1\n\0delay 1\n", 38,
+						  "cal", &cal, &errs), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_filter_statistics),
+		cmocka_unit_test(test_filter_errors),
+		cmocka_unit_test(test_correction_methods),
+		cmocka_unit_test(test_calibration_round_trip),
+		cmocka_unit_test(test_calibration_malformed),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
