@@ -1,0 +1,59 @@
+/* gw_health: the gateway sender's periodic check of its path through the
+ * diode. A data diode answers nothing, not even ARP, so a path that works
+ * needs: the interface up with carrier, a route to the receiver, and a
+ * static (permanent) neighbour entry for the next hop; then sends must
+ * succeed and their transmit timestamps must come back from the kernel.
+ *
+ * IPv4 only for the route and neighbour checks (/proc/net/route and
+ * /proc/net/arp); the parsers are pure functions over the files' text so
+ * that they are unit-tested, and the reader takes a root directory so
+ * that tests can point it at a fake /proc and /sys. */
+#ifndef GNOMON_GW_HEALTH_H
+#define GNOMON_GW_HEALTH_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/addr.h"
+
+/* Health bits, as carried in gateway messages and shown by gnomonctl. */
+#define GW_HEALTH_IFACE_UP	0x01u	/* operstate up (or unknown, as lo and veth peers report) */
+#define GW_HEALTH_CARRIER	0x02u
+#define GW_HEALTH_ROUTE		0x04u	/* a route to the receiver exists */
+#define GW_HEALTH_NEIGH		0x08u	/* next hop has a permanent neighbour entry */
+#define GW_HEALTH_SEND_OK	0x10u	/* no send error since the last check */
+#define GW_HEALTH_TXTS_OK	0x20u	/* transmit timestamps arrived for the sends */
+#define GW_HEALTH_ALL		0x3fu
+
+struct gw_route {
+	char iface[IF_NAMESIZE];
+	uint32_t gateway;	/* host order; 0: on-link */
+	int prefix;
+};
+
+/* Longest-prefix match of dst (IPv4, host order) in /proc/net/route text;
+ * if iface is non-empty only routes through it count. false: no route. */
+bool gw_health_route(const char *text, uint32_t dst, const char *iface, struct gw_route *out);
+/* Does /proc/net/arp text have a permanent (static) entry for ip (host
+ * order) on iface with a hardware address? */
+bool gw_health_neigh_static(const char *text, uint32_t ip, const char *iface);
+
+struct gw_health_input {
+	const char *root;		/* "" for the real system; a test's fake root */
+	struct net_addr dst;
+	const char *iface;		/* bind interface, or "" */
+	uint64_t sends, send_errors;	/* since the last check */
+	uint64_t txts;			/* transmit timestamps received since the last check */
+};
+
+struct gw_health_result {
+	unsigned bits;
+	char iface[IF_NAMESIZE];	/* the interface the route uses */
+	char problem[160];		/* first failed check, in words; "" when all pass */
+};
+
+void gw_health_check(const struct gw_health_input *in, struct gw_health_result *out);
+
+#endif
