@@ -21,7 +21,7 @@ enum conf_type {
 	CONF_CUSTOM,	/* handler parses the arguments */
 };
 
-#define CONF_MAX_ARGS 16
+#define CONF_MAX_ARGS 24
 #define CONF_MAX_ERRORS 32
 
 struct conf_errors {

@@ -390,6 +390,34 @@ static int h_broadcastclient(struct conf_ctx *ctx, const struct conf_item *it, v
 	return 0;
 }
 
+static int h_gateway_send(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+			  int argc, char **argv)
+{
+	struct dconf *cfg = p;
+
+	(void)it;
+	if (cfg->n_gw_send == GW_MAX_SEND)
+		return conf_error(ctx, "at most %d gateway-send lines", GW_MAX_SEND);
+	if (gw_send_parse(ctx, argc, argv, &cfg->gw_send[cfg->n_gw_send]))
+		return -1;
+	cfg->n_gw_send++;
+	return 0;
+}
+
+static int h_gateway_receive(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+			     int argc, char **argv)
+{
+	struct dconf *cfg = p;
+
+	(void)it;
+	if (cfg->gw_recv_on)
+		return conf_error(ctx, "gateway-receive: given twice");
+	if (gw_recv_parse(ctx, argc, argv, &cfg->gw_recv))
+		return -1;
+	cfg->gw_recv_on = true;
+	return 0;
+}
+
 static int h_makestep(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 		      int argc, char **argv)
 {
@@ -518,6 +546,16 @@ static const struct conf_item table[] = {
 	  "multicast groups) at the NTP port; packets need a MAC of `key` (default: any key "
 	  "of the keyfile) unless noauth; delay: one-way delay added (default 0)",
 	  h_broadcastclient, false },
+	{ DC_GATEWAY_SEND, "gateway-send", CONF_CUSTOM, 0, 0, 0, NULL,
+	  "to ADDR:PORT [bind ADDR|IFACE] [interval SECONDS] [key ID] [correction METHOD ...]",
+	  "one-way gateway sender: time messages through a data diode (default every 1 s; "
+	  "correction none|fixed DELAY|formula bitrate BPS [hops N] [latency S]|calibrated FILE, "
+	  "last on the line); repeatable", h_gateway_send, true },
+	{ DC_GATEWAY_RECEIVE, "gateway-receive", CONF_CUSTOM, 0, 0, 0, NULL,
+	  "on ADDR:PORT [from ADDR] [key ID...] [noauth] [filter min|median|percentile P|"
+	  "band LO HI] [window N] [silent N] [maxloss PERCENT] [maxage SECONDS]",
+	  "one-way gateway receiver: a source from a gateway sender's messages (SHA256 keys "
+	  "of the keyfile; default filter min over 8)", h_gateway_receive, false },
 	{ DC_LEAPSECMODE, "leapsecmode", CONF_CUSTOM, 0, 0, 0, NULL, "system|step|slew|ignore",
 	  "how a leap second is applied to the clock", h_leapsecmode, false },
 	{ DC_MAXSLEWRATE, "maxslewrate", CONF_DOUBLE, FIELD(maxslewrate), 1, 100000, "83333",

@@ -9,6 +9,7 @@
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "net/acl.h"
+#include "gw/gw_conf.h"
 #include "ntp/ntp_bcast.h"
 #include "ntp/ntp_client.h"
 #include "ntp/ntp_srv.h"
@@ -19,7 +20,7 @@ enum dconf_key {
 	DC_LOG, DC_LOGFILE, DC_LOGLEVEL, DC_CLIENTLOGBITS, DC_COALESCE,
 	DC_SERVER, DC_POOL, DC_PEER, DC_MAKESTEP, DC_MAXCHANGE, DC_MAXDISTANCE, DC_MINSOURCES,
 	DC_DRIFTFILE, DC_LEAPSECMODE, DC_MAXSLEWRATE, DC_LOGDIR, DC_KEYFILE, DC_CRYPTO_NAK,
-	DC_BROADCAST, DC_BROADCASTCLIENT,
+	DC_BROADCAST, DC_BROADCASTCLIENT, DC_GATEWAY_SEND, DC_GATEWAY_RECEIVE,
 };
 
 #define DCONF_MAX_SOURCES 32
@@ -75,6 +76,10 @@ struct dconf {
 	int n_bcast;
 	bool bclient;			/* broadcastclient given */
 	struct ntp_bcast_client_cfg bclient_cfg;	/* keys etc. filled at start */
+	struct gw_send_cfg gw_send[GW_MAX_SEND];
+	int n_gw_send;
+	bool gw_recv_on;
+	struct gw_recv_cfg gw_recv;
 };
 
 /* Defaults into cfg (allocates the ACL). */

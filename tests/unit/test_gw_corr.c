@@ -14,6 +14,7 @@
 
 #include "gw/gw_corr.h"
 #include "gw/gw_filter.h"
+#include "prog/daemon_conf.h"
 
 #define assert_near(a, b, tol) do { \
 	double a_ = (a), b_ = (b); \
@@ -221,6 +222,70 @@ static void test_calibration_malformed(void **state)
 						  "cal", &cal, &errs), 0);
 }
 
+/* The gateway directives through gnomond's configuration parser. */
+static void test_gateway_directives(void **state)
+{
+	static const char good[] =
+		"gateway-send to 198.18.9.2:4123 bind veth0 interval 0.5 key 3 "
+		"correction formula bitrate 1e9 hops 2 latency 0.0001\n"
+		"gateway-send to [2001:db8::1]:4123 bind 2001:db8::2 correction fixed 0.0005\n"
+		"gateway-receive on 0.0.0.0:4123 from 198.18.9.1 key 3 4 filter band 5 30 "
+		"window 16 silent 4 maxloss 2.5\n";
+	static const struct { const char *text; const char *want; } bad[] = {
+		{ "gateway-send to 1.2.3.4\n", "not ADDRESS:PORT" },
+		{ "gateway-send to 1.2.3.4:0\n", "gateway-send to" },
+		{ "gateway-send to [::1:9\n", "not ADDRESS:PORT" },
+		{ "gateway-send 1.2.3.4:9\n", "expected: gateway-send to ADDR:PORT" },
+		{ "gateway-send to 1.2.3.4:9 interval 0\n", "interval" },
+		{ "gateway-send to 1.2.3.4:9 bind ::1\n", "address family" },
+		{ "gateway-send to 1.2.3.4:9 bind a/b\n", "neither an address" },
+		{ "gateway-send to 1.2.3.4:9 speed 3\n", "allowed: bind ADDR|IFACE" },
+		{ "gateway-send to 1.2.3.4:9 correction formula hops 2\n", "bitrate BPS is required" },
+		{ "gateway-receive on 1.2.3.4:9 key 3 noauth\n", "contradict" },
+		{ "gateway-receive on 1.2.3.4:9 key\n", "allowed: from ADDR" },
+		{ "gateway-receive on 1.2.3.4:9 key x\n", "key needs one or more ids" },
+		{ "gateway-receive on 1.2.3.4:9 filter mean\n", "min, median, percentile P" },
+		{ "gateway-receive on 1.2.3.4:9 window 0\n", "window" },
+		{ "gateway-receive on 1.2.3.4:9 maxloss 101\n", "maxloss" },
+		{ "gateway-receive at 1.2.3.4:9\n", "expected: gateway-receive on" },
+	};
+	struct conf_errors errs;
+	struct dconf cfg;
+	size_t i;
+
+	(void)state;
+	dconf_init(&cfg);
+	if (dconf_parse_buffer(&cfg, "gw.conf", good, sizeof(good) - 1, &errs))
+		fail_msg("%s", errs.msg[0]);
+	assert_int_equal(cfg.n_gw_send, 2);
+	assert_string_equal(cfg.gw_send[0].bind_if, "veth0");
+	assert_int_equal(cfg.gw_send[0].port, 4123);
+	assert_int_equal(cfg.gw_send[0].key, 3);
+	assert_near(cfg.gw_send[0].interval, 0.5, 0);
+	assert_int_equal(cfg.gw_send[0].corr.method, GW_CORR_FORMULA);
+	assert_int_equal(cfg.gw_send[0].corr.hops, 2);
+	assert_true(cfg.gw_send[1].bind_is_addr);
+	assert_int_equal(cfg.gw_send[1].to.family, AF_INET6);
+	assert_near(gw_corr_delay(&cfg.gw_send[1].corr, 80, true), 0.0005, 0);
+	assert_true(cfg.gw_recv_on);
+	assert_int_equal(cfg.gw_recv.n_keys, 2);
+	assert_int_equal(cfg.gw_recv.keys[1], 4);
+	assert_true(cfg.gw_recv.has_from);
+	assert_int_equal(cfg.gw_recv.filter.kind, GW_FILTER_BAND);
+	assert_int_equal(cfg.gw_recv.filter.window, 16);
+	assert_int_equal(cfg.gw_recv.silent, 4);
+	assert_near(cfg.gw_recv.maxloss, 2.5, 0);
+	dconf_fini(&cfg);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		dconf_init(&cfg);
+		if (!dconf_parse_buffer(&cfg, "gw.conf", bad[i].text, strlen(bad[i].text), &errs) ||
+		    !strstr(errs.msg[0], bad[i].want) || !strstr(errs.msg[0], "gw.conf:1:"))
+			fail_msg("case %zu: '%s', wanted '%s'", i, errs.count ? errs.msg[0] : "",
+				 bad[i].want);
+		dconf_fini(&cfg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_correction_methods),
 		cmocka_unit_test(test_calibration_round_trip),
 		cmocka_unit_test(test_calibration_malformed),
+		cmocka_unit_test(test_gateway_directives),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,63 @@
+/* gw_conf: the gateway's configuration directives (doc/gateway.md).
+ *
+ *   gateway-send to ADDR:PORT [bind ADDR|IFACE] [interval SECONDS] [key ID]
+ *                [correction METHOD ...]
+ *       correction comes last: it takes the rest of the line (gw_corr.h).
+ *   gateway-receive on ADDR:PORT [from ADDR] [key ID...] [noauth]
+ *                [filter min|median|percentile P|band LO HI] [window N]
+ *                [silent N] [maxloss PERCENT] [maxage SECONDS]
+ *       key takes one or more ids (several keys: rotation); without key,
+ *       any SHA256 key of the keyfile; noauth accepts unsigned messages.
+ *       silent: intervals without a valid message before the "gateway
+ *       silent" alarm (default 3); maxloss: loss over the last 100
+ *       expected messages that raises the loss alarm (default 10 %);
+ *       maxage: a time label further than this from the receiver's clock,
+ *       once synchronised, is stale (default 10 s).
+ * ADDR:PORT is a.b.c.d:N or [v6]:N. */
+#ifndef GNOMON_GW_CONF_H
+#define GNOMON_GW_CONF_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gw/gw_corr.h"
+#include "gw/gw_filter.h"
+#include "lib/conf.h"
+#include "net/addr.h"
+
+#define GW_MAX_SEND 4
+#define GW_MAX_RECV_KEYS 8
+
+struct gw_send_cfg {
+	struct net_addr to;
+	uint16_t port;
+	bool bind_is_addr;
+	struct net_addr bind_addr;
+	char bind_if[IF_NAMESIZE];	/* "" when none or bind_is_addr */
+	double interval;		/* s */
+	uint32_t key;			/* 0: unsigned */
+	struct gw_corr corr;
+};
+
+struct gw_recv_cfg {
+	struct net_addr on;
+	uint16_t port;
+	bool has_from;
+	struct net_addr from;
+	uint32_t keys[GW_MAX_RECV_KEYS];
+	int n_keys;			/* 0: any SHA256 key of the keyfile */
+	bool noauth;
+	struct gw_filter_spec filter;
+	int silent;			/* intervals */
+	double maxloss;			/* percent */
+	double maxage;			/* s */
+};
+
+/* "ADDR:PORT" into a and port; 0 or -1 after conf_error(). */
+int gw_parse_addr_port(struct conf_ctx *ctx, const char *what, const char *s,
+		       struct net_addr *a, uint16_t *port);
+int gw_send_parse(struct conf_ctx *ctx, int argc, char **argv, struct gw_send_cfg *out);
+int gw_recv_parse(struct conf_ctx *ctx, int argc, char **argv, struct gw_recv_cfg *out);
+
+#endif
