@@ -4,7 +4,7 @@
 #   tools/deps.sh test    build + unit/integration/fuzz test tools and real NTP peers
 set -euo pipefail
 
-build_pkgs=(gcc pkg-config meson ninja-build libcap-dev libjansson-dev libssl-dev)
+build_pkgs=(gcc pkg-config meson ninja-build libcap-dev libjansson-dev libssl-dev zlib1g-dev)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev chrony ntpsec-ntpdig sntp ntpsec-ntpdate
 	   python3 python3-ntplib python3-pytest iproute2 nftables faketime procps util-linux)
 
