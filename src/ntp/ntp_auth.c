@@ -27,10 +27,12 @@ struct auth_key {
 	size_t key_len;
 	uint8_t key[NTP_AUTH_MAX_KEY];
 	/* Prepared once, copied for every MAC so that threads share nothing
-	 * mutable: the digest state after absorbing the key (MD5, SHA1), or
-	 * a CMAC context holding the expanded AES key. */
+	 * mutable: the digest state after absorbing the key (MD5, SHA1,
+	 * SHA256), a CMAC context holding the expanded AES key, and for
+	 * SHA256 keys an HMAC context holding the padded key. */
 	EVP_MD_CTX *md;
 	EVP_MAC_CTX *mac;
+	EVP_MAC_CTX *hmac;
 	gt_ns mac_delay;		/* time to MAC a 48-byte packet */
 };
 
@@ -46,6 +48,7 @@ static const struct {
 	{ "MD5", NTP_AUTH_MD5 },
 	{ "M", NTP_AUTH_MD5 },		/* ntpd's letter for MD5 */
 	{ "SHA1", NTP_AUTH_SHA1 },
+	{ "SHA256", NTP_AUTH_SHA256 },
 	{ "AES128", NTP_AUTH_AES128 },
 	{ "AES128CMAC", NTP_AUTH_AES128 },
 	{ "AES-128-CMAC", NTP_AUTH_AES128 },
@@ -57,11 +60,11 @@ static const struct {
 /* Types other implementations accept and we do not: named in errors. Any
  * other word in the type position is not repeated, as it may be a key. */
 static const char *const unsupported_types[] = {
-	"SHA", "SHA224", "SHA256", "SHA384", "SHA512", "SHA3-224", "SHA3-256",
+	"SHA", "SHA224", "SHA384", "SHA512", "SHA3-224", "SHA3-256",
 	"SHA3-384", "SHA3-512", "RMD160", "TIGER", "MD4", "MDC2", "SHA-1",
 };
 
-#define ALLOWED_TYPES "MD5, M, SHA1, AES128, AES128CMAC, AES-128-CMAC, AES256, " \
+#define ALLOWED_TYPES "MD5, M, SHA1, SHA256, AES128, AES128CMAC, AES-128-CMAC, AES256, " \
 	"AES256CMAC, AES-256-CMAC"
 
 const char *ntp_auth_type_name(enum ntp_auth_type t)
@@ -71,13 +74,16 @@ const char *ntp_auth_type_name(enum ntp_auth_type t)
 	case NTP_AUTH_SHA1: return "SHA1";
 	case NTP_AUTH_AES128: return "AES128";
 	case NTP_AUTH_AES256: return "AES256";
+	case NTP_AUTH_SHA256: return "SHA256";
 	}
 	return "unknown";
 }
 
+/* Digest length in an NTP MAC. SHA256 is cut to 20 bytes, as chrony cuts
+ * digests longer than SHA1's in NTPv4 packets (RFC 7822 §7.5). */
 static size_t digest_len_of(enum ntp_auth_type t)
 {
-	return t == NTP_AUTH_SHA1 ? 20 : 16;
+	return t == NTP_AUTH_SHA1 || t == NTP_AUTH_SHA256 ? 20 : 16;
 }
 
 static size_t aes_key_len(enum ntp_auth_type t)
@@ -307,7 +313,27 @@ static void check_duplicates(struct ntp_auth_keys *ks, struct conf_ctx *ctx)
 /* ------------------------------------------------------------------ */
 /* libcrypto */
 
-static int prepare_key(struct auth_key *k, EVP_MD *md5, EVP_MD *sha1, EVP_MAC *cmac)
+struct crypto_algs {
+	EVP_MD *md5, *sha1, *sha256;
+	EVP_MAC *cmac, *hmac;
+};
+
+static int prepare_hmac(struct auth_key *k, EVP_MAC *hmac)
+{
+	OSSL_PARAM params[2];
+	char digest[] = "SHA256";
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!hmac)
+		return -1;
+	k->hmac = EVP_MAC_CTX_new(hmac);
+	if (!k->hmac || !EVP_MAC_init(k->hmac, k->key, k->key_len, params))
+		return -1;
+	return 0;
+}
+
+static int prepare_key(struct auth_key *k, const struct crypto_algs *a)
 {
 	OSSL_PARAM params[2];
 	EVP_MD *md;
@@ -318,15 +344,17 @@ static int prepare_key(struct auth_key *k, EVP_MD *md5, EVP_MD *sha1, EVP_MAC *c
 		strcpy(cipher, k->type == NTP_AUTH_AES128 ? "AES-128-CBC" : "AES-256-CBC");
 		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, cipher, 0);
 		params[1] = OSSL_PARAM_construct_end();
-		if (!cmac)
+		if (!a->cmac)
 			return -1;
-		k->mac = EVP_MAC_CTX_new(cmac);
+		k->mac = EVP_MAC_CTX_new(a->cmac);
 		if (!k->mac || !EVP_MAC_init(k->mac, k->key, k->key_len, params))
 			return -1;
 		return 0;
 	}
-	md = k->type == NTP_AUTH_MD5 ? md5 : sha1;
+	md = k->type == NTP_AUTH_MD5 ? a->md5 : k->type == NTP_AUTH_SHA1 ? a->sha1 : a->sha256;
 	if (!md)
+		return -1;
+	if (k->type == NTP_AUTH_SHA256 && prepare_hmac(k, a->hmac))
 		return -1;
 	k->md = EVP_MD_CTX_new();
 	if (!k->md || !EVP_DigestInit_ex2(k->md, md, NULL) ||
@@ -362,13 +390,17 @@ static gt_ns measure_mac_delay(const struct auth_key *k)
 
 static void prepare_all(struct ntp_auth_keys *ks, struct conf_ctx *ctx)
 {
-	EVP_MD *md5 = EVP_MD_fetch(NULL, "MD5", NULL);
-	EVP_MD *sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
-	EVP_MAC *cmac = EVP_MAC_fetch(NULL, "CMAC", NULL);
+	struct crypto_algs a = {
+		.md5 = EVP_MD_fetch(NULL, "MD5", NULL),
+		.sha1 = EVP_MD_fetch(NULL, "SHA1", NULL),
+		.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL),
+		.cmac = EVP_MAC_fetch(NULL, "CMAC", NULL),
+		.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL),
+	};
 	size_t i;
 
 	for (i = 0; i < ks->n; i++) {
-		if (prepare_key(&ks->keys[i], md5, sha1, cmac)) {
+		if (prepare_key(&ks->keys[i], &a)) {
 			ctx->line = ks->keys[i].line;
 			conf_error(ctx, "key %u: %s is not available in this OpenSSL "
 				   "(FIPS mode or a missing provider?)", ks->keys[i].id,
@@ -377,9 +409,11 @@ static void prepare_all(struct ntp_auth_keys *ks, struct conf_ctx *ctx)
 		}
 		ks->keys[i].mac_delay = measure_mac_delay(&ks->keys[i]);
 	}
-	EVP_MD_free(md5);
-	EVP_MD_free(sha1);
-	EVP_MAC_free(cmac);
+	EVP_MD_free(a.md5);
+	EVP_MD_free(a.sha1);
+	EVP_MD_free(a.sha256);
+	EVP_MAC_free(a.cmac);
+	EVP_MAC_free(a.hmac);
 }
 
 struct ntp_auth_keys *ntp_auth_parse(const char *buf, size_t len, const char *name,
@@ -465,6 +499,7 @@ void ntp_auth_destroy(struct ntp_auth_keys *ks)
 	for (i = 0; i < ks->n; i++) {
 		EVP_MD_CTX_free(ks->keys[i].md);
 		EVP_MAC_CTX_free(ks->keys[i].mac);
+		EVP_MAC_CTX_free(ks->keys[i].hmac);
 	}
 	if (ks->keys) {
 		wipe(ks->keys, ks->cap * sizeof(*ks->keys));
@@ -509,13 +544,30 @@ bool ntp_auth_key_info(const struct ntp_auth_keys *ks, uint32_t id, enum ntp_aut
 	return true;
 }
 
+size_t ntp_auth_key_ids(const struct ntp_auth_keys *ks, enum ntp_auth_type type, uint32_t *ids,
+			size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; ks && i < ks->n; i++) {
+		if (ks->keys[i].type != type)
+			continue;
+		if (n < max)
+			ids[n] = ks->keys[i].id;
+		n++;
+	}
+	return n;
+}
+
 /* ------------------------------------------------------------------ */
 /* MACs */
 
-static int compute(const struct auth_key *k, const uint8_t *data, size_t len, uint8_t *out)
+/* The NTP MAC of data, want bytes of it (at most the whole digest). */
+static int compute_len(const struct auth_key *k, const uint8_t *data, size_t len, uint8_t *out,
+		       size_t want)
 {
 	uint8_t full[EVP_MAX_MD_SIZE];
-	size_t want = digest_len_of(k->type), got = 0;
+	size_t got = 0;
 	int ok = 0;
 
 	if (k->mac) {
@@ -540,6 +592,32 @@ static int compute(const struct auth_key *k, const uint8_t *data, size_t len, ui
 	return ok ? (int)want : -EIO;
 }
 
+static int compute(const struct auth_key *k, const uint8_t *data, size_t len, uint8_t *out)
+{
+	return compute_len(k, data, len, out, digest_len_of(k->type));
+}
+
+int ntp_auth_hmac_sha256(const struct ntp_auth_keys *ks, uint32_t id, const uint8_t *data,
+			 size_t len, uint8_t out[NTP_AUTH_SHA256_LEN])
+{
+	const struct auth_key *k = find_key(ks, id);
+	EVP_MAC_CTX *c;
+	size_t got = 0;
+	int ok;
+
+	if (!k)
+		return -ENOKEY;
+	/* Gateway keys must be SHA256: an MD5 key shared with old NTP peers
+	 * must not also authenticate time through the diode. */
+	if (k->type != NTP_AUTH_SHA256 || !k->hmac)
+		return -EKEYREJECTED;
+	c = EVP_MAC_CTX_dup(k->hmac);
+	ok = c && EVP_MAC_update(c, data, len) &&
+	     EVP_MAC_final(c, out, &got, NTP_AUTH_SHA256_LEN) && got == NTP_AUTH_SHA256_LEN;
+	EVP_MAC_CTX_free(c);
+	return ok ? 0 : -EIO;
+}
+
 gt_ns ntp_auth_mac_delay(const struct ntp_auth_keys *ks, uint32_t id)
 {
 	const struct auth_key *k = find_key(ks, id);
@@ -560,17 +638,24 @@ enum ntp_auth_check ntp_auth_verify(const struct ntp_auth_keys *ks, uint32_t id,
 				    const uint8_t *digest, size_t digest_len)
 {
 	const struct auth_key *k = find_key(ks, id);
-	uint8_t mine[NTP_AUTH_MAX_DIGEST];
+	uint8_t mine[NTP_AUTH_SHA256_LEN];
+	size_t want;
+	bool ok;
 	int n;
 
 	if (!k)
 		return NTP_AUTH_UNKNOWN_KEY;
-	n = compute(k, data, len, mine);
-	/* Digests are never truncated here: every supported type fits an
-	 * NTPv4 MAC whole (RFC 7822 §7.5 allows 20 bytes of digest). */
-	if (n < 0 || (size_t)n != digest_len)
+	/* A SHA256 MAC is cut to 20 bytes in NTPv4 (chrony, ntpd), and whole
+	 * in chrony's NTPv3 packets: accept both lengths, nothing between. */
+	want = digest_len_of(k->type);
+	if (k->type == NTP_AUTH_SHA256 && digest_len == NTP_AUTH_SHA256_LEN)
+		want = NTP_AUTH_SHA256_LEN;
+	if (digest_len != want)
 		return NTP_AUTH_BAD_MAC;
-	return ntp_auth_equal(mine, digest, digest_len) ? NTP_AUTH_OK : NTP_AUTH_BAD_MAC;
+	n = compute_len(k, data, len, mine, want);
+	ok = n >= 0 && ntp_auth_equal(mine, digest, want);
+	wipe(mine, sizeof(mine));
+	return ok ? NTP_AUTH_OK : NTP_AUTH_BAD_MAC;
 }
 
 size_t ntp_auth_append_mac(const struct ntp_auth_keys *ks, uint32_t id, uint8_t *pkt,

@@ -4,9 +4,9 @@
  *
  * Key file: one key a line, `ID [TYPE] KEY` (chrony and ntpd syntax).
  *   ID    1..4294967295 (0 is reserved: a zero key id is a crypto-NAK)
- *   TYPE  MD5 (or ntpd's M), SHA1, AES128 (AES128CMAC, AES-128-CMAC),
- *         AES256 (AES256CMAC, AES-256-CMAC); case-insensitive; MD5 when
- *         left out, as chrony does
+ *   TYPE  MD5 (or ntpd's M), SHA1, SHA256, AES128 (AES128CMAC,
+ *         AES-128-CMAC), AES256 (AES256CMAC, AES-256-CMAC);
+ *         case-insensitive; MD5 when left out, as chrony does
  *   KEY   ASCII text, ASCII:text, or HEX:hexdigits; AES keys are exactly
  *         16 (AES128) or 32 (AES256) bytes
  * A line whose first word starts with '#' is a comment, and so is the rest
@@ -15,8 +15,16 @@
  * Bare keys are ASCII, as chrony reads them; ntpd reads a bare key longer
  * than 20 characters as hexadecimal: write such keys as HEX: here.
  *
- * MACs: MD5 and SHA1 digest the key followed by the packet (16 and 20
- * bytes); AES-CMAC digests the packet with the key (16 bytes). A store is
+ * NTP MACs: MD5, SHA1 and SHA256 digest the key followed by the packet
+ * (16, 20 and 20 bytes: a SHA256 digest is truncated to its first 20
+ * bytes, as chrony does in NTPv4 packets, where RFC 7822 §7.5 limits the
+ * MAC to 24 bytes; a full 32-byte SHA256 digest, which chrony sends in
+ * NTPv3 packets, is also accepted); AES-CMAC digests the packet with the
+ * key (16 bytes).
+ *
+ * SHA256 keys also serve the one-way gateway, which uses HMAC-SHA256
+ * (RFC 2104, FIPS 198-1) with the whole 32-byte tag: ntp_auth_hmac_sha256().
+ * Only SHA256 keys may be used so. A store is
  * read-only once made, so any number of threads may use it at once. Key
  * material never appears in an error message or a log line. */
 #ifndef GNOMON_NTP_AUTH_H
@@ -30,7 +38,8 @@
 #include "lib/gtime.h"
 
 #define NTP_AUTH_MAX_KEY 64		/* bytes of key material */
-#define NTP_AUTH_MAX_DIGEST 20		/* SHA1 */
+#define NTP_AUTH_MAX_DIGEST 20		/* SHA1, and SHA256 truncated */
+#define NTP_AUTH_SHA256_LEN 32		/* a full SHA256 digest or HMAC tag */
 /* Key id and digest: the most a MAC adds to a packet. */
 #define NTP_AUTH_MAX_MAC (4 + NTP_AUTH_MAX_DIGEST)
 
@@ -39,6 +48,7 @@ enum ntp_auth_type {
 	NTP_AUTH_SHA1,
 	NTP_AUTH_AES128,	/* AES-128-CMAC, RFC 8573 */
 	NTP_AUTH_AES256,	/* AES-256-CMAC */
+	NTP_AUTH_SHA256,	/* NTP: SHA256(key || packet); gateway: HMAC-SHA256 */
 };
 
 /* Result of checking a MAC. */
@@ -67,13 +77,20 @@ size_t ntp_auth_count(const struct ntp_auth_keys *k);
 bool ntp_auth_key_info(const struct ntp_auth_keys *k, uint32_t id, enum ntp_auth_type *type,
 		       size_t *digest_len);
 
+/* Ids of the keys of type `type`, in increasing order: writes up to max
+ * of them to ids (which may be NULL when max is 0) and returns how many
+ * there are in all. k may be NULL. */
+size_t ntp_auth_key_ids(const struct ntp_auth_keys *k, enum ntp_auth_type type, uint32_t *ids,
+			size_t max);
+
 /* Digest of data[0..len) with key `id` into out (NTP_AUTH_MAX_DIGEST
  * bytes). Returns the digest length, -ENOKEY for an unknown key, -EIO when
  * libcrypto fails. */
 int ntp_auth_digest(const struct ntp_auth_keys *k, uint32_t id, const uint8_t *data,
 		    size_t len, uint8_t *out);
 /* Check that digest[0..digest_len) is the MAC of data[0..len) with key
- * `id`, comparing in constant time. */
+ * `id`, comparing in constant time. digest_len must be the key's digest
+ * length, or 32 for a SHA256 key (a whole digest, as in chrony's NTPv3). */
 enum ntp_auth_check ntp_auth_verify(const struct ntp_auth_keys *k, uint32_t id,
 				    const uint8_t *data, size_t len,
 				    const uint8_t *digest, size_t digest_len);
@@ -88,6 +105,13 @@ size_t ntp_auth_append_mac(const struct ntp_auth_keys *k, uint32_t id, uint8_t *
  * it to the transmit timestamp, which the MAC covers and so must precede,
  * as chrony does. */
 gt_ns ntp_auth_mac_delay(const struct ntp_auth_keys *k, uint32_t id);
+
+/* HMAC-SHA256 (RFC 2104) of data[0..len) with key `id`, the whole 32-byte
+ * tag into out: the gateway's MAC. Returns 0, -ENOKEY for an unknown key
+ * (or k NULL), -EKEYREJECTED for a key that is not of type SHA256, -EIO
+ * when libcrypto fails. */
+int ntp_auth_hmac_sha256(const struct ntp_auth_keys *k, uint32_t id, const uint8_t *data,
+			 size_t len, uint8_t out[NTP_AUTH_SHA256_LEN]);
 
 /* n bytes of a and b equal? Takes the same time wherever they differ. */
 bool ntp_auth_equal(const void *a, const void *b, size_t n);

@@ -28,14 +28,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	/* Small ids are what the seeds use: MAC, verify, tamper, verify. */
 	for (id = 1; id <= 16; id++) {
+		uint8_t h[NTP_AUTH_SHA256_LEN];
+		enum ntp_auth_type type;
 		size_t dlen, len;
 		int n;
 
-		if (!ntp_auth_key_info(k, id, NULL, &dlen)) {
-			if (ntp_auth_digest(k, id, pkt, sizeof(pkt), d) != -ENOKEY)
+		if (!ntp_auth_key_info(k, id, &type, &dlen)) {
+			if (ntp_auth_digest(k, id, pkt, sizeof(pkt), d) != -ENOKEY ||
+			    ntp_auth_hmac_sha256(k, id, pkt, sizeof(pkt), h) != -ENOKEY)
 				__builtin_trap();
 			continue;
 		}
+		/* HMAC-SHA256 (the gateway's MAC) for SHA256 keys only. */
+		n = ntp_auth_hmac_sha256(k, id, pkt, sizeof(pkt), h);
+		if (n != (type == NTP_AUTH_SHA256 ? 0 : -EKEYREJECTED))
+			__builtin_trap();
 		n = ntp_auth_digest(k, id, pkt, sizeof(pkt), d);
 		if (n != (int)dlen || ntp_auth_verify(k, id, pkt, sizeof(pkt), d, dlen) != NTP_AUTH_OK)
 			__builtin_trap();

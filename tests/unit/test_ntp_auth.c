@@ -276,7 +276,7 @@ static void test_parse_errors(void **state)
 		{ "1x MD5 abc\n", 1, "decimal number" },
 		{ "0x10 MD5 abc\n", 1, "decimal number" },
 		{ "# c\n1\n", 2, "no key" },
-		{ "1 SHA256 abc\n", 1, "type SHA256 is not supported (allowed: MD5" },
+		{ "1 SHA384 abc\n", 1, "type SHA384 is not supported (allowed: MD5, M, SHA1, SHA256" },
 		{ "1 sha512 abc\n", 1, "type SHA512 is not supported" },
 		{ "1 FOO abc\n", 1, "unknown key type" },
 		{ "1 MD5 HEX:abc\n", 1, "even, non-zero number of hexadecimal digits (got 3)" },
@@ -515,7 +515,128 @@ static void test_type_names(void **state)
 	assert_string_equal(ntp_auth_type_name(NTP_AUTH_SHA1), "SHA1");
 	assert_string_equal(ntp_auth_type_name(NTP_AUTH_AES128), "AES128");
 	assert_string_equal(ntp_auth_type_name(NTP_AUTH_AES256), "AES256");
+	assert_string_equal(ntp_auth_type_name(NTP_AUTH_SHA256), "SHA256");
 	assert_string_equal(ntp_auth_type_name((enum ntp_auth_type)42), "unknown");
+}
+
+/* SHA256 keys. RFC 4231 §4.2-4.6 test cases 1-5 (cases 6 and 7 use
+ * 131-byte keys, longer than a key file allows); the NTP digest of
+ * key || packet cut to 20 bytes (Python: hashlib.sha256(key + pkt)). */
+static const char sha256_file[] =
+	"1 SHA256 HEX:0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b\n"
+	"2 sha256 Jefe\n"
+	"3 SHA256 HEX:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+	"4 SHA256 HEX:0102030405060708090a0b0c0d0e0f10111213141516171819\n"
+	"5 SHA256 HEX:0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c\n"
+	"6 SHA256 abc\n"
+	"7 SHA256 ASCII:gnomon-sha256-key\n"
+	"8 SHA1 abc\n"
+	"9 MD5 abc\n"
+	"10 AES128 HEX:2b7e151628aed2a6abf7158809cf4f3c\n";
+
+static void check_hmac(const struct ntp_auth_keys *k, uint32_t id, const uint8_t *data,
+		       size_t len, const char *hex)
+{
+	uint8_t want[NTP_AUTH_SHA256_LEN], got[NTP_AUTH_SHA256_LEN];
+	size_t wlen;
+
+	unhex(hex, want, &wlen);
+	assert_int_equal(ntp_auth_hmac_sha256(k, id, data, len, got), 0);
+	/* Case 5 gives only the first 128 bits (RFC 4231 §4.6). */
+	if (memcmp(got, want, wlen))
+		fail_msg("key %u: wrong HMAC-SHA256", id);
+}
+
+static void test_hmac_sha256_rfc4231(void **state)
+{
+	struct ntp_auth_keys *k = parse_ok(sha256_file);
+	uint8_t dd[50], cd[50], out[NTP_AUTH_SHA256_LEN];
+
+	(void)state;
+	memset(dd, 0xdd, sizeof(dd));
+	memset(cd, 0xcd, sizeof(cd));
+	check_hmac(k, 1, (const uint8_t *)"Hi There", 8,
+		   "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+	check_hmac(k, 2, (const uint8_t *)"what do ya want for nothing?", 28,
+		   "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	check_hmac(k, 3, dd, sizeof(dd),
+		   "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe");
+	check_hmac(k, 4, cd, sizeof(cd),
+		   "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b");
+	check_hmac(k, 5, (const uint8_t *)"Test With Truncation", 20,
+		   "a3b6167473100ee06e0c796c2955552b");
+	/* Unknown key, no store, keys of other types. */
+	assert_int_equal(ntp_auth_hmac_sha256(k, 99, dd, 8, out), -ENOKEY);
+	assert_int_equal(ntp_auth_hmac_sha256(NULL, 1, dd, 8, out), -ENOKEY);
+	assert_int_equal(ntp_auth_hmac_sha256(k, 8, dd, 8, out), -EKEYREJECTED);
+	assert_int_equal(ntp_auth_hmac_sha256(k, 9, dd, 8, out), -EKEYREJECTED);
+	assert_int_equal(ntp_auth_hmac_sha256(k, 10, dd, 8, out), -EKEYREJECTED);
+	ntp_auth_destroy(k);
+}
+
+/* NTP MACs with a SHA256 key: SHA256(key || packet), 20 bytes in an NTPv4
+ * MAC as chrony sends it; a whole digest (chrony's NTPv3) verifies too. */
+static void test_sha256_ntp_mac(void **state)
+{
+	struct ntp_auth_keys *k = parse_ok(sha256_file);
+	uint8_t pkt[NTP_HEADER_LEN + NTP_AUTH_MAX_MAC], full[NTP_AUTH_SHA256_LEN];
+	enum ntp_auth_type t;
+	size_t i, dlen, wlen, len;
+
+	(void)state;
+	assert_true(ntp_auth_key_info(k, 7, &t, &dlen));
+	assert_int_equal(t, NTP_AUTH_SHA256);
+	assert_int_equal(dlen, 20);
+	for (i = 0; i < NTP_HEADER_LEN; i++)
+		pkt[i] = (uint8_t)i;
+	check_digest(k, 6, pkt, 0, "ba7816bf8f01cfea414140de5dae2223b00361a3");
+	check_digest(k, 7, pkt, 48, "6e0128028222f513ef921be30e717fff45d66bb6");
+	unhex("6e0128028222f513ef921be30e717fff45d66bb64f298bf0bbac9814838f1d2d", full, &wlen);
+	assert_int_equal(ntp_auth_verify(k, 7, pkt, 48, full, 32), NTP_AUTH_OK);
+	for (i = 0; i < 32 * 8; i++) {
+		full[i / 8] ^= (uint8_t)(1 << (i % 8));
+		if (ntp_auth_verify(k, 7, pkt, 48, full, 32) != NTP_AUTH_BAD_MAC)
+			fail_msg("whole digest with bit %zu flipped accepted", i);
+		full[i / 8] ^= (uint8_t)(1 << (i % 8));
+	}
+	/* Only 20 or 32 bytes, never something between or a prefix. */
+	for (i = 0; i <= 36; i++)
+		if (i != 20 && i != 32 &&
+		    ntp_auth_verify(k, 7, pkt, 48, full, i) != NTP_AUTH_BAD_MAC)
+			fail_msg("a %zu-byte digest accepted", i);
+	len = ntp_auth_append_mac(k, 7, pkt, NTP_HEADER_LEN, sizeof(pkt));
+	assert_int_equal(len, NTP_HEADER_LEN + 24);
+	assert_int_equal(ntp_get32(pkt + NTP_HEADER_LEN), 7);
+	assert_memory_equal(pkt + 52, full, 20);
+	/* As an NTPv4 client request: the 24-byte MAC is found and verifies. */
+	pkt[0] = 0x23;
+	len = ntp_auth_append_mac(k, 7, pkt, NTP_HEADER_LEN, sizeof(pkt));
+	assert_int_equal(ntp_pkt_mac_offset(pkt, len), NTP_HEADER_LEN);
+	assert_int_equal(ntp_auth_verify(k, 7, pkt, 48, pkt + 52, len - 52), NTP_AUTH_OK);
+	assert_true(ntp_auth_mac_delay(k, 7) > 0);
+	ntp_auth_destroy(k);
+}
+
+static void test_key_ids_by_type(void **state)
+{
+	struct ntp_auth_keys *k = parse_ok(sha256_file);
+	uint32_t ids[16];
+
+	(void)state;
+	assert_int_equal(ntp_auth_key_ids(k, NTP_AUTH_SHA256, ids, 16), 7);
+	assert_int_equal(ids[0], 1);
+	assert_int_equal(ids[6], 7);
+	/* Counted in full even when fewer fit. */
+	memset(ids, 0, sizeof(ids));
+	assert_int_equal(ntp_auth_key_ids(k, NTP_AUTH_SHA256, ids, 2), 7);
+	assert_int_equal(ids[1], 2);
+	assert_int_equal(ids[2], 0);
+	assert_int_equal(ntp_auth_key_ids(k, NTP_AUTH_SHA256, NULL, 0), 7);
+	assert_int_equal(ntp_auth_key_ids(k, NTP_AUTH_SHA1, ids, 16), 1);
+	assert_int_equal(ids[0], 8);
+	assert_int_equal(ntp_auth_key_ids(k, NTP_AUTH_AES256, ids, 16), 0);
+	assert_int_equal(ntp_auth_key_ids(NULL, NTP_AUTH_SHA256, ids, 16), 0);
+	ntp_auth_destroy(k);
 }
 
 int main(void)
@@ -534,6 +655,9 @@ int main(void)
 		cmocka_unit_test(test_mac_delay),
 		cmocka_unit_test(test_keyfile_directive),
 		cmocka_unit_test(test_type_names),
+		cmocka_unit_test(test_hmac_sha256_rfc4231),
+		cmocka_unit_test(test_sha256_ntp_mac),
+		cmocka_unit_test(test_key_ids_by_type),
 	};
 
 	return cmocka_run_group_tests_name("ntp_auth", tests, NULL, NULL);

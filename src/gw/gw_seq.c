@@ -1,0 +1,240 @@
+#include "gw/gw_seq.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+
+struct gw_seq {
+	unsigned window;	/* sequence numbers tracked, the newest included */
+	unsigned nbits;		/* bitmap size: a power of two >= window, >= 64 */
+	uint64_t *bits;		/* bit (seq mod nbits): seq seen */
+	bool have;		/* a message has been seen */
+	uint64_t boot_id;	/* current boot */
+	uint64_t top;		/* newest sequence number of this boot */
+	/* How many numbers before top belong to this boot and the window
+	 * (0..window-1): older ones are before the boot's first message. */
+	uint64_t span;
+	uint64_t old_boots[GW_SEQ_BOOT_HISTORY];
+	unsigned n_old, old_pos;
+	struct gw_seq_counters c;
+};
+
+struct gw_seq *gw_seq_create(unsigned window)
+{
+	struct gw_seq *s;
+	unsigned nbits = 64;
+
+	if (window < GW_SEQ_MIN_WINDOW || window > GW_SEQ_MAX_WINDOW)
+		return NULL;
+	while (nbits < window)
+		nbits *= 2;
+	s = xcalloc(1, sizeof(*s));
+	s->window = window;
+	s->nbits = nbits;
+	s->bits = xcalloc(nbits / 64, sizeof(*s->bits));
+	return s;
+}
+
+void gw_seq_destroy(struct gw_seq *s)
+{
+	if (!s)
+		return;
+	free(s->bits);
+	free(s);
+}
+
+/* nbits divides 2^64, so seq mod nbits is the same slot on both sides of
+ * the wrap from 2^64-1 to 0. */
+static bool test_bit(const struct gw_seq *s, uint64_t seq)
+{
+	uint64_t i = seq & (s->nbits - 1);
+
+	return s->bits[i / 64] >> (i % 64) & 1;
+}
+
+static void set_bit(struct gw_seq *s, uint64_t seq, bool on)
+{
+	uint64_t i = seq & (s->nbits - 1), m = UINT64_C(1) << (i % 64);
+
+	if (on)
+		s->bits[i / 64] |= m;
+	else
+		s->bits[i / 64] &= ~m;
+}
+
+static void start_boot(struct gw_seq *s, uint64_t boot_id, uint64_t seq)
+{
+	memset(s->bits, 0, s->nbits / 8);
+	s->have = true;
+	s->boot_id = boot_id;
+	s->top = seq;
+	s->span = 0;
+	set_bit(s, seq, true);
+}
+
+/* Move the newest number forward by d (1 <= d < 2^63): clear the slots
+ * of the numbers skipped and of the new top, which may still hold bits of
+ * numbers nbits older. */
+static void advance(struct gw_seq *s, uint64_t d)
+{
+	uint64_t i;
+
+	if (d >= s->nbits)
+		memset(s->bits, 0, s->nbits / 8);
+	else
+		for (i = 1; i <= d; i++)
+			set_bit(s, s->top + i, false);
+	s->top += d;
+	s->span = d >= s->window - 1 - s->span ? s->window - 1 : s->span + d;
+	set_bit(s, s->top, true);
+}
+
+static bool is_old_boot(const struct gw_seq *s, uint64_t boot_id)
+{
+	unsigned i;
+
+	for (i = 0; i < s->n_old; i++)
+		if (s->old_boots[i] == boot_id)
+			return true;
+	return false;
+}
+
+static void remember_boot(struct gw_seq *s, uint64_t boot_id)
+{
+	s->old_boots[s->old_pos] = boot_id;
+	s->old_pos = (s->old_pos + 1) % GW_SEQ_BOOT_HISTORY;
+	if (s->n_old < GW_SEQ_BOOT_HISTORY)
+		s->n_old++;
+}
+
+/* Same boot: where does seq stand against the newest? */
+static enum gw_seq_verdict classify(struct gw_seq *s, uint64_t seq, uint64_t *lost)
+{
+	uint64_t ahead = seq - s->top, back = s->top - seq;	/* modulo 2^64 */
+
+	if (ahead == 0) {
+		s->c.duplicates++;
+		return GW_SEQ_DUPLICATE;
+	}
+	if (ahead <= (uint64_t)INT64_MAX) {	/* newer (RFC 1982) */
+		advance(s, ahead);
+		if (ahead == 1) {
+			s->c.in_order++;
+			return GW_SEQ_NEW;
+		}
+		s->c.gaps++;
+		s->c.lost += ahead - 1;
+		*lost = ahead - 1;
+		return GW_SEQ_GAP;
+	}
+	/* Older. Before the window, or before this boot's first message: a
+	 * replay, or a message so late it cannot be told from one. */
+	if (back > s->span) {
+		s->c.replays++;
+		return GW_SEQ_REPLAY;
+	}
+	if (test_bit(s, seq)) {
+		s->c.duplicates++;
+		return GW_SEQ_DUPLICATE;
+	}
+	/* Inside the window and not seen: skipped by a gap of this boot, so
+	 * counted lost then, found now. */
+	set_bit(s, seq, true);
+	s->c.reordered++;
+	if (s->c.lost)
+		s->c.lost--;
+	return GW_SEQ_REORDERED;
+}
+
+enum gw_seq_verdict gw_seq_update(struct gw_seq *s, uint64_t boot_id, uint64_t seq,
+				  uint64_t *lost)
+{
+	uint64_t dummy;
+
+	if (!lost)
+		lost = &dummy;
+	*lost = 0;
+	s->c.received++;
+	if (!s->have) {
+		start_boot(s, boot_id, seq);
+		s->c.in_order++;
+		return GW_SEQ_NEW;
+	}
+	if (boot_id == s->boot_id)
+		return classify(s, seq, lost);
+	/* A boot id seen before the current one: a recorded message played
+	 * back. Older boot ids than the history holds are caught by the age
+	 * check of the time label (gw_age_check), not here. */
+	if (is_old_boot(s, boot_id)) {
+		s->c.replays++;
+		return GW_SEQ_REPLAY;
+	}
+	remember_boot(s, s->boot_id);
+	start_boot(s, boot_id, seq);
+	s->c.restarts++;
+	return GW_SEQ_RESTART;
+}
+
+bool gw_seq_usable(enum gw_seq_verdict v)
+{
+	return v == GW_SEQ_NEW || v == GW_SEQ_GAP || v == GW_SEQ_REORDERED || v == GW_SEQ_RESTART;
+}
+
+const struct gw_seq_counters *gw_seq_counters(const struct gw_seq *s)
+{
+	return &s->c;
+}
+
+bool gw_seq_current(const struct gw_seq *s, uint64_t *boot_id, uint64_t *top)
+{
+	if (!s->have)
+		return false;
+	if (boot_id)
+		*boot_id = s->boot_id;
+	if (top)
+		*top = s->top;
+	return true;
+}
+
+const char *gw_seq_verdict_name(enum gw_seq_verdict v)
+{
+	switch (v) {
+	case GW_SEQ_NEW: return "new";
+	case GW_SEQ_GAP: return "gap";
+	case GW_SEQ_REORDERED: return "reordered";
+	case GW_SEQ_RESTART: return "restart";
+	case GW_SEQ_DUPLICATE: return "duplicate";
+	case GW_SEQ_REPLAY: return "replay";
+	case GW_SEQ_VERDICT_COUNT: break;
+	}
+	return "unknown";
+}
+
+enum gw_age gw_age_check(gt_ns tx_time, gt_ns now, gt_ns max_age, gt_ns max_ahead)
+{
+	gt_ns age;
+
+	if (max_age < 0)
+		max_age = 0;
+	if (max_ahead < 0)
+		max_ahead = 0;
+	/* Overflow means the two are more than 292 years apart. */
+	if (__builtin_sub_overflow(now, tx_time, &age))
+		return now > tx_time ? GW_AGE_STALE : GW_AGE_FUTURE;
+	if (age > max_age)
+		return GW_AGE_STALE;
+	if (age < -max_ahead)
+		return GW_AGE_FUTURE;
+	return GW_AGE_OK;
+}
+
+const char *gw_age_name(enum gw_age a)
+{
+	switch (a) {
+	case GW_AGE_OK: return "ok";
+	case GW_AGE_STALE: return "stale";
+	case GW_AGE_FUTURE: return "future";
+	}
+	return "unknown";
+}
