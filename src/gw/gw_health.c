@@ -118,17 +118,20 @@ void gw_health_check(const struct gw_health_input *in, struct gw_health_result *
 	uint32_t dst, hop;
 
 	memset(out, 0, sizeof(*out));
-	if (in->send_errors == 0 && in->sends > 0)
-		out->bits |= GW_HEALTH_SEND_OK;
-	else if (in->send_errors)
+	if (in->send_errors) {
+		out->bits |= GW_HEALTH_SEND_ERR;
 		snprintf(out->problem, sizeof(out->problem), "%llu of %llu sends failed",
 			 (unsigned long long)in->send_errors, (unsigned long long)in->sends);
-	if (in->sends > 0 && in->txts >= in->sends)
+	}
+	if (in->sends > 0 && in->txts >= in->sends) {
 		out->bits |= GW_HEALTH_TXTS_OK;
-	else if (in->sends > 0 && !out->problem[0])
-		snprintf(out->problem, sizeof(out->problem),
-			 "%llu transmit timestamps for %llu sends",
-			 (unsigned long long)in->txts, (unsigned long long)in->sends);
+	} else if (in->sends > 0) {
+		out->bits |= GW_HEALTH_TXTS_MISSED;
+		if (!out->problem[0])
+			snprintf(out->problem, sizeof(out->problem),
+				 "%llu transmit timestamps for %llu sends",
+				 (unsigned long long)in->txts, (unsigned long long)in->sends);
+	}
 	if (in->dst.family != AF_INET) {
 		/* IPv6: only the interface, when one is named. */
 		snprintf(out->iface, sizeof(out->iface), "%s", in->iface ? in->iface : "");
@@ -158,7 +161,7 @@ void gw_health_check(const struct gw_health_input *in, struct gw_health_result *
 	snprintf(path, sizeof(path), "/sys/class/net/%s/operstate", out->iface);
 	read_small(in->root, path, small, sizeof(small));
 	if (!strncmp(small, "up", 2) || !strncmp(small, "unknown", 7))
-		out->bits |= GW_HEALTH_IFACE_UP;
+		out->bits |= GW_HEALTH_IF_UP;
 	else if (!out->problem[0])
 		snprintf(out->problem, sizeof(out->problem), "interface %s is not up", out->iface);
 	snprintf(path, sizeof(path), "/sys/class/net/%s/carrier", out->iface);

@@ -16,16 +16,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gw/gw_msg.h"
 #include "net/addr.h"
 
-/* Health bits, as carried in gateway messages and shown by gnomonctl. */
-#define GW_HEALTH_IFACE_UP	0x01u	/* operstate up (or unknown, as lo and veth peers report) */
-#define GW_HEALTH_CARRIER	0x02u
-#define GW_HEALTH_ROUTE		0x04u	/* a route to the receiver exists */
-#define GW_HEALTH_NEIGH		0x08u	/* next hop has a permanent neighbour entry */
-#define GW_HEALTH_SEND_OK	0x10u	/* no send error since the last check */
-#define GW_HEALTH_TXTS_OK	0x20u	/* transmit timestamps arrived for the sends */
-#define GW_HEALTH_ALL		0x3fu
+/* The result is in the wire's health bits (gw_msg.h GW_HEALTH_*): IF_UP
+ * (operstate up, or unknown as loopback reports), CARRIER, ROUTE, NEIGH (a
+ * permanent entry), TXTS_OK (a transmit timestamp for every send);
+ * SEND_ERR and TXTS_MISSED say what went wrong. All well: GW_HEALTH_GOOD. */
+#define GW_HEALTH_GOOD (GW_HEALTH_IF_UP | GW_HEALTH_CARRIER | GW_HEALTH_ROUTE | \
+			GW_HEALTH_NEIGH | GW_HEALTH_TXTS_OK)
 
 struct gw_route {
 	char iface[IF_NAMESIZE];

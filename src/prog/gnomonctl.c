@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mon/ctl.h"
+#include "prog/calibrate.h"
 #include "prog/query.h"
 
 static void usage(FILE *f)
@@ -23,6 +24,9 @@ static void usage(FILE *f)
 		"                                 (M: ^ server, = peer, %% broadcast)\n"
 		"  sourcestats                    per-source statistics\n"
 		"  tracking                       the clock and its reference\n"
+		"  gateway                        one-way gateway sender and receiver counters\n"
+		"  gateway calibrate --listen ADDR:PORT --out FILE [...]\n"
+		"                                 measure a gateway's delay (commissioning)\n"
 		"  query HOST [-p PORT] [-n N]    measure an NTP server (like ntpdate -q)\n"
 		"options:\n"
 		"  -s SOCKET   control socket (default %s)\n"
@@ -229,6 +233,9 @@ int main(int argc, char **argv)
 		}
 		return query_main(argc - optind, argv + optind, json);
 	}
+	if (!strcmp(argv[optind], "gateway") && optind + 1 < argc &&
+	    !strcmp(argv[optind + 1], "calibrate"))
+		return calibrate_main(argc - optind - 1, argv + optind + 1);
 	for (i = optind; i < argc; i++) {
 		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
 			json = true;

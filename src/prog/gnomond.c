@@ -20,6 +20,8 @@
 #include "lib/statlog.h"
 #include "lib/util.h"
 #include "mon/ctl.h"
+#include "gw/gw_recv.h"
+#include "gw/gw_send.h"
 #include "ntp/ntp_bcast.h"
 #include "ntp/ntp_client.h"
 #include "ntp/ntp_srv.h"
@@ -50,6 +52,9 @@ struct daemon {
 	struct ntp_bcast_srv *bsrv[DCONF_MAX_BROADCAST];
 	int n_bsrv;
 	struct ntp_bcast_client *bclient;
+	struct gw_sender *gw_send[GW_MAX_SEND];
+	int n_gw_send;
+	struct gw_receiver *gw_recv;
 	struct loop_timer *sync_timer;	/* one-shot at sync_next_update() */
 	uint32_t own_refids[64];	/* refids naming this host, for loop detection */
 	struct statlog *measurements, *tracking;
@@ -413,6 +418,94 @@ static int cmd_sources(void *arg, int argc, char **argv, struct json_out *j)
 	return 0;
 }
 
+static int cmd_gateway(void *arg, int argc, char **argv, struct json_out *j)
+{
+	struct daemon *d = arg;
+	char a[NET_ADDR_STRLEN];
+	int i, v;
+
+	(void)argc;
+	(void)argv;
+	json_arr_begin(j, "senders");
+	for (i = 0; i < d->n_gw_send; i++) {
+		const struct gw_send_cfg *c = gw_sender_config(d->gw_send[i]);
+		struct gw_send_stats st;
+
+		gw_sender_get_stats(d->gw_send[i], &st);
+		json_obj_begin(j, NULL);
+		json_str(j, "to", net_addr_str(&c->to, a, sizeof(a)));
+		json_u64(j, "port", c->port);
+		json_double(j, "interval", c->interval);
+		json_u64(j, "key", c->key);
+		json_str(j, "correction_method", gw_corr_method_name(c->corr.method));
+		json_double(j, "correction", st.correction);
+		snprintf(a, sizeof(a), "%016llx", (unsigned long long)st.boot_id);
+		json_str(j, "boot_id", a);
+		json_u64(j, "seq", st.seq);
+		json_u64(j, "sent", st.sent);
+		json_u64(j, "send_errors", st.send_errors);
+		json_u64(j, "tx_timestamps", st.txts);
+		json_u64(j, "tx_timestamps_unmatched", st.txts_unmatched);
+		json_u64(j, "health", st.health);
+		json_str(j, "problem", st.problem);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	if (d->gw_recv) {
+		const struct gw_recv_cfg *c = gw_receiver_config(d->gw_recv);
+		struct gw_recv_stats st;
+		char f[48];
+
+		gw_receiver_get_stats(d->gw_recv, &st);
+		gw_filter_describe(&c->filter, f, sizeof(f));
+		json_obj_begin(j, "receiver");
+		json_str(j, "on", net_addr_str(&c->on, a, sizeof(a)));
+		json_u64(j, "port", c->port);
+		json_str(j, "filter", f);
+		json_u64(j, "window", (uint64_t)c->filter.window);
+		json_u64(j, "received", st.received);
+		json_u64(j, "accepted", st.verdict[GW_MSG_OK]);
+		json_obj_begin(j, "rejected");
+		for (v = 1; v < GW_MSG_VERDICT_COUNT; v++)
+			json_u64(j, gw_msg_verdict_name(v), st.verdict[v]);
+		json_u64(j, "wrong_source", st.wrong_source);
+		json_u64(j, "stale", st.stale);
+		json_u64(j, "future", st.future);
+		json_obj_end(j);
+		json_obj_begin(j, "sequence");
+		json_u64(j, "in_order", st.seq.in_order);
+		json_u64(j, "gaps", st.seq.gaps);
+		json_u64(j, "lost", st.seq.lost);
+		json_u64(j, "reordered", st.seq.reordered);
+		json_u64(j, "duplicates", st.seq.duplicates);
+		json_u64(j, "replays", st.seq.replays);
+		json_u64(j, "restarts", st.seq.restarts);
+		json_obj_end(j);
+		json_u64(j, "samples", st.samples);
+		json_u64(j, "two_step", st.two_step);
+		json_u64(j, "one_step", st.one_step);
+		json_u64(j, "sender_unsync", st.sender_unsync);
+		json_bool(j, "silent", st.silent);
+		json_u64(j, "silent_alarms", st.silent_alarms);
+		json_bool(j, "loss_alarm", st.loss_alarm);
+		json_u64(j, "loss_alarms", st.loss_alarms);
+		json_double(j, "loss_percent", st.loss_percent);
+		json_double(j, "since_last", st.since_last);
+		json_double(j, "last_offset", st.last_offset);
+		json_double(j, "last_delay", st.last_delay);
+		json_double(j, "jitter", st.jitter);
+		snprintf(a, sizeof(a), "%016llx", (unsigned long long)st.boot_id);
+		json_str(j, "boot_id", a);
+		json_u64(j, "last_seq", st.last_seq);
+		json_u64(j, "last_key", st.last_key);
+		json_u64(j, "sender_health", st.sender_health);
+		json_u64(j, "sender_flags", st.sender_flags);
+		json_i64(j, "sender_stratum", st.sender_stratum);
+		json_obj_end(j);
+	}
+	return 0;
+}
+
 static int cmd_tracking(void *arg, int argc, char **argv, struct json_out *j)
 {
 	static const char *const leap_names[] = { "normal", "insert", "delete", "unsynchronised" };
@@ -507,7 +600,7 @@ static int start_sources(struct daemon *d)
 	};
 	int i, rc = 0;
 
-	if (!d->cfg.n_sources && !d->bclient)
+	if (!d->cfg.n_sources && !d->bclient && !d->gw_recv)
 		return 0;
 	if (d->cfg.log_measurements)
 		d->measurements = statlog_open(d->cfg.logdir, "measurements",
@@ -524,6 +617,13 @@ static int start_sources(struct daemon *d)
 	d->sync = sync_create(d->clock, &sc);
 	if (!d->sync)
 		return -ENOMEM;
+	if (d->gw_recv) {
+		rc = gw_receiver_start(d->gw_recv, d->loop, d->clock, d->sync, on_sample, d);
+		if (rc) {
+			LOG_ERR("gateway-receive: %s", strerror(-rc));
+			return rc;
+		}
+	}
 	if (d->bclient) {
 		rc = ntp_bcast_client_start(d->bclient, d->loop, d->clock, d->sync, d->measurements,
 					    on_sample, d);
@@ -640,6 +740,27 @@ static int start_broadcast(struct daemon *d)
 		}
 		d->n_bsrv++;
 	}
+	for (i = 0; i < d->cfg.n_gw_send; i++) {
+		d->gw_send[i] = gw_sender_create(&d->cfg.gw_send[i], d->cfg.keys, &d->published,
+						 NULL, &rc);
+		if (!d->gw_send[i]) {
+			LOG_ERR("gateway-send %s: %s", net_addr_str(&d->cfg.gw_send[i].to, a, sizeof(a)),
+				rc == -ENOKEY ? "its key is not in the keyfile" : strerror(-rc));
+			return rc;
+		}
+		d->n_gw_send++;
+		rc = gw_sender_start(d->gw_send[i], d->loop);
+		if (rc)
+			return rc;
+	}
+	if (d->cfg.gw_recv_on) {
+		d->gw_recv = gw_receiver_open(&d->cfg.gw_recv, d->cfg.keys, NULL, &rc);
+		if (!d->gw_recv) {
+			LOG_ERR("gateway-receive: %s", rc == -ENOKEY ? "no SHA256 key to accept (keyfile "
+				"and key, or noauth)" : strerror(-rc));
+			return rc;
+		}
+	}
 	if (!d->cfg.bclient)
 		return 0;
 	/* Authentication is required unless waived: a broadcast can come
@@ -719,6 +840,7 @@ static int start_services(struct daemon *d)
 	ctl_register(d->ctl, "metrics", cmd_metrics, d);
 	ctl_register(d->ctl, "sources", cmd_sources, d);
 	ctl_register(d->ctl, "tracking", cmd_tracking, d);
+	ctl_register(d->ctl, "gateway", cmd_gateway, d);
 	return 0;
 }
 
@@ -748,7 +870,7 @@ static int drop_privileges(struct daemon *d)
 	}
 	/* Only a system clock disciplined from sources needs CAP_SYS_TIME. */
 	rc = privs_drop(uid, gid, d->cfg.clock == CLK_KIND_SYSTEM &&
-			(d->cfg.n_sources > 0 || d->cfg.bclient));
+			(d->cfg.n_sources > 0 || d->cfg.bclient || d->cfg.gw_recv_on));
 	if (rc)
 		LOG_ERR("cannot drop privileges to %s: %s", d->cfg.user, strerror(-rc));
 	else
@@ -868,6 +990,9 @@ int main(int argc, char **argv)
 	for (int i = 0; i < d.n_bsrv; i++)
 		ntp_bcast_srv_destroy(d.bsrv[i]);
 	ntp_bcast_client_destroy(d.bclient);
+	for (int i = 0; i < d.n_gw_send; i++)
+		gw_sender_destroy(d.gw_send[i]);
+	gw_receiver_destroy(d.gw_recv);
 	for (int i = 0; i < d.n_clients; i++)
 		ntp_client_destroy(d.clients[i]);
 	sync_destroy(d.sync);

@@ -101,24 +101,24 @@ static void test_check(void **state)
 	put(root, "/sys/class/net/veth0/operstate", "up\n");
 	put(root, "/sys/class/net/veth0/carrier", "1\n");
 	gw_health_check(&in, &r);
-	assert_int_equal(r.bits, GW_HEALTH_ALL);
+	assert_int_equal(r.bits, GW_HEALTH_GOOD);
 	assert_string_equal(r.iface, "veth0");
 	assert_string_equal(r.problem, "");
 	/* No carrier; then the interface down. */
 	put(root, "/sys/class/net/veth0/carrier", "0\n");
 	gw_health_check(&in, &r);
-	assert_int_equal(r.bits, GW_HEALTH_ALL & ~GW_HEALTH_CARRIER);
+	assert_int_equal(r.bits, GW_HEALTH_GOOD & ~GW_HEALTH_CARRIER);
 	assert_non_null(strstr(r.problem, "no carrier"));
 	put(root, "/sys/class/net/veth0/operstate", "down\n");
 	gw_health_check(&in, &r);
-	assert_false(r.bits & GW_HEALTH_IFACE_UP);
+	assert_false(r.bits & GW_HEALTH_IF_UP);
 	assert_non_null(strstr(r.problem, "not up"));
 	put(root, "/sys/class/net/veth0/operstate", "up\n");
 	put(root, "/sys/class/net/veth0/carrier", "1\n");
 	/* A learnt (not static) neighbour: the diode will not answer ARP. */
 	net_addr_parse("198.18.9.3", &in.dst);
 	gw_health_check(&in, &r);
-	assert_int_equal(r.bits, GW_HEALTH_ALL & ~GW_HEALTH_NEIGH);
+	assert_int_equal(r.bits, GW_HEALTH_GOOD & ~GW_HEALTH_NEIGH);
 	assert_non_null(strstr(r.problem, "static neighbour"));
 	/* Via a gateway whose entry has no MAC. */
 	net_addr_parse("198.19.0.7", &in.dst);
@@ -137,12 +137,13 @@ static void test_check(void **state)
 	in.send_errors = 3;
 	in.txts = 7;
 	gw_health_check(&in, &r);
-	assert_int_equal(r.bits, GW_HEALTH_ALL & ~(GW_HEALTH_SEND_OK | GW_HEALTH_TXTS_OK));
+	assert_int_equal(r.bits, (GW_HEALTH_GOOD & ~GW_HEALTH_TXTS_OK) | GW_HEALTH_SEND_ERR |
+			 GW_HEALTH_TXTS_MISSED);
 	assert_non_null(strstr(r.problem, "3 of 10 sends failed"));
 	/* Nothing readable at all. */
 	in.root = "/nonexistent-root";
 	gw_health_check(&in, &r);
-	assert_false(r.bits & (GW_HEALTH_ROUTE | GW_HEALTH_IFACE_UP | GW_HEALTH_CARRIER));
+	assert_false(r.bits & (GW_HEALTH_ROUTE | GW_HEALTH_IF_UP | GW_HEALTH_CARRIER));
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	assert_int_equal(system(cmd), 0);
 }

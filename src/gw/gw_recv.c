@@ -1,0 +1,442 @@
+#include "gw/gw_recv.h"
+
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gw/gw_filter.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "net/sock.h"
+#include "ntp/ntp_auth.h"
+
+/* Messages kept for the two-step timestamp that a later one carries. */
+#define HELD 32
+/* Expected messages the loss percentage is taken over. */
+#define LOSS_SPAN 100
+
+struct held {
+	uint64_t seq;
+	gt_ns rx_real;		/* kernel receive time, CLOCK_REALTIME */
+	gt_ns send;		/* sender clock at sending, correction removed */
+	gt_ns corr;
+	bool used;
+};
+
+struct delay_entry {
+	gt_ns rx_real;
+	gt_ns send;
+	gt_ns corr;
+};
+
+struct gw_receiver {
+	struct gw_recv_cfg cfg;
+	const struct ntp_auth_keys *keys;
+	struct journal *journal;
+	struct loop *loop;
+	struct clk *clock;
+	struct sync *sync;
+	ntp_client_sample_cb on_sample;
+	void *cb_arg;
+	int fd;
+	struct gw_seq *seq;
+	uint32_t accepted[GW_MAX_RECV_KEYS * 4];
+	size_t n_accepted;
+	struct held held[HELD];
+	struct delay_entry win[GW_FILTER_MAX_WINDOW];
+	int n_win, win_next;
+	uint8_t loss_ring[LOSS_SPAN];	/* 1 received, 0 lost */
+	int loss_n, loss_next;
+	gt_ns last_valid_mono;		/* 0: never */
+	gt_ns interval;			/* the sender's, ns */
+	struct loop_timer *watch;
+	struct gw_recv_stats st;
+};
+
+static gt_ns clock_of(const struct gw_receiver *r, gt_ns real)
+{
+	struct clk_map m;
+
+	r->clock->ops->get_map(r->clock, &m);
+	return clk_map_apply(&m, real);
+}
+
+static bool synced(const struct gw_receiver *r)
+{
+	struct sync_state st;
+
+	sync_get_state(r->sync, &st);
+	return st.synced;
+}
+
+static void loss_push(struct gw_receiver *r, uint8_t got)
+{
+	r->loss_ring[r->loss_next] = got;
+	r->loss_next = (r->loss_next + 1) % LOSS_SPAN;
+	if (r->loss_n < LOSS_SPAN)
+		r->loss_n++;
+}
+
+/* A late message fills the most recent hole. */
+static void loss_fill(struct gw_receiver *r)
+{
+	int i, k;
+
+	for (i = 1; i <= r->loss_n; i++) {
+		k = (r->loss_next - i + LOSS_SPAN) % LOSS_SPAN;
+		if (!r->loss_ring[k]) {
+			r->loss_ring[k] = 1;
+			return;
+		}
+	}
+}
+
+static void update_loss(struct gw_receiver *r)
+{
+	int i, lost = 0;
+
+	for (i = 0; i < r->loss_n; i++)
+		lost += !r->loss_ring[i];
+	r->st.loss_percent = r->loss_n ? 100.0 * lost / r->loss_n : 0;
+	if (!r->st.loss_alarm && r->loss_n >= 20 && r->st.loss_percent > r->cfg.maxloss) {
+		r->st.loss_alarm = true;
+		r->st.loss_alarms++;
+		LOG_WARN("gateway-receive: loss %.0f%% over the last %d messages (above %.1f%%)",
+			 r->st.loss_percent, r->loss_n, r->cfg.maxloss);
+	} else if (r->st.loss_alarm && r->st.loss_percent <= r->cfg.maxloss / 2) {
+		r->st.loss_alarm = false;
+		LOG_INFO("gateway-receive: loss back to %.0f%%", r->st.loss_percent);
+	}
+}
+
+static void reset_sender_state(struct gw_receiver *r)
+{
+	memset(r->held, 0, sizeof(r->held));
+	r->n_win = r->win_next = 0;
+}
+
+static void push_delay(struct gw_receiver *r, gt_ns rx_real, gt_ns send, gt_ns corr)
+{
+	r->win[r->win_next] = (struct delay_entry){ rx_real, send, corr };
+	r->win_next = (r->win_next + 1) % GW_FILTER_MAX_WINDOW;
+	if (r->n_win < GW_FILTER_MAX_WINDOW)
+		r->n_win++;
+}
+
+static int poll_of(gt_ns interval)
+{
+	int p = 0;
+
+	while (p < 17 && ldexp(1, p) * GT_NS_PER_S < (double)interval)
+		p++;
+	return p;
+}
+
+/* One sample from the delay window, on the clock as it is now. */
+static void make_sample(struct gw_receiver *r, const struct gw_msg *m, const struct net_addr *from)
+{
+	double d[GW_FILTER_MAX_WINDOW], mean = 0, var = 0, stat, corr;
+	int n = r->n_win < r->cfg.filter.window ? r->n_win : r->cfg.filter.window;
+	int i, k, newest = (r->win_next - 1 + GW_FILTER_MAX_WINDOW) % GW_FILTER_MAX_WINDOW;
+	struct clk_map map;
+	struct ntp_sample smp;
+	gt_ns now;
+	char name[80], a[NET_ADDR_STRLEN];
+	int p;
+
+	if (!n)
+		return;
+	r->clock->ops->get_map(r->clock, &map);
+	for (i = 0; i < n; i++) {
+		k = (newest - i + GW_FILTER_MAX_WINDOW) % GW_FILTER_MAX_WINDOW;
+		d[i] = gt_to_sec(clk_map_apply(&map, r->win[k].rx_real) - r->win[k].send);
+		mean += d[i];
+	}
+	mean /= n;
+	for (i = 0; i < n; i++)
+		var += (d[i] - mean) * (d[i] - mean);
+	r->st.jitter = n > 1 ? sqrt(var / (n - 1)) : 0;
+	stat = gw_filter_apply(&r->cfg.filter, d, (size_t)n);
+	corr = gt_to_sec(r->win[newest].corr);
+	if (r->st.src < 0) {
+		snprintf(name, sizeof(name), "gateway %s", net_addr_str(from, a, sizeof(a)));
+		r->st.src = sync_add_source(r->sync, name, ntp_client_refid_of(from), 0);
+		if (r->st.src < 0)
+			return;
+	}
+	now = clk_map_apply(&map, r->win[newest].rx_real);
+	memset(&smp, 0, sizeof(smp));
+	smp.time = now;
+	smp.offset = gt_from_sec(corr - stat);
+	/* A round trip the delay would make, for the root distance; the
+	 * spread of the window's delays, which no exchange measures here,
+	 * is the sample's dispersion. */
+	smp.delay = 2 * r->win[newest].corr > 0 ? 2 * r->win[newest].corr : 1000;
+	smp.disp = gt_from_sec(ldexp(1, m->precision) + 2 * r->st.jitter);
+	smp.root_delay = m->root_delay;
+	smp.root_disp = m->root_disp;
+	smp.stratum = m->stratum;
+	smp.leap = m->leap;
+	smp.refid = ntp_client_refid_of(from);
+	r->st.samples++;
+	r->st.last_offset = corr - stat;
+	r->st.last_delay = stat;
+	p = poll_of(r->interval);
+	sync_poll_hint(r->sync, r->st.src, p, p);
+	sync_add_sample(r->sync, r->st.src, &smp, gt_now(CLOCK_MONOTONIC));
+	r->on_sample(r->cb_arg);
+}
+
+static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
+		   const struct net_addr *from, gt_ns rx_real)
+{
+	struct gw_msg m;
+	enum gw_msg_verdict v;
+	enum gw_seq_verdict sv;
+	enum gw_age age;
+	uint64_t lost = 0;
+	char a[NET_ADDR_STRLEN];
+	int i;
+
+	r->st.received++;
+	if (r->cfg.has_from && memcmp(from, &r->cfg.from, sizeof(*from))) {
+		r->st.wrong_source++;
+		LOG_RL(LOG_LVL_WARN, "gateway-receive: message from %s, not from the configured "
+		       "sender: dropped", net_addr_str(from, a, sizeof(a)));
+		return;
+	}
+	v = gw_msg_decode(buf, len, r->keys, r->accepted, r->n_accepted, r->cfg.noauth, &m);
+	r->st.verdict[v]++;
+	if (v != GW_MSG_OK) {
+		LOG_RL(LOG_LVL_WARN, "gateway-receive: message from %s rejected: %s%s%s",
+		       net_addr_str(from, a, sizeof(a)), gw_msg_verdict_name(v),
+		       v == GW_MSG_BAD_FIELD && m.bad_field ? " " : "",
+		       v == GW_MSG_BAD_FIELD && m.bad_field ? m.bad_field : "");
+		return;
+	}
+	sv = gw_seq_update(r->seq, m.boot_id, m.seq, &lost);
+	r->st.seq_verdict[sv]++;
+	r->st.seq = *gw_seq_counters(r->seq);
+	if (!gw_seq_usable(sv)) {
+		LOG_RL(LOG_LVL_WARN, "gateway-receive: message %llu of boot %016llx: %s",
+		       (unsigned long long)m.seq, (unsigned long long)m.boot_id,
+		       gw_seq_verdict_name(sv));
+		return;
+	}
+	/* Once the clock is right, a label far from it is stale (delayed or
+	 * replayed under a new sequence by a broken sender) or from the
+	 * future; before that, the clock cannot judge. */
+	if (synced(r)) {
+		gt_ns tol = gt_from_sec(r->cfg.maxage);
+
+		age = gw_age_check(m.tx_time, clock_of(r, rx_real), tol, tol);
+		if (age != GW_AGE_OK) {
+			if (age == GW_AGE_STALE)
+				r->st.stale++;
+			else
+				r->st.future++;
+			LOG_RL(LOG_LVL_WARN, "gateway-receive: message %llu is %s",
+			       (unsigned long long)m.seq, gw_age_name(age));
+			return;
+		}
+	}
+	switch (sv) {
+	case GW_SEQ_RESTART:
+		if (r->st.boot_id)
+			LOG_WARN("gateway-receive: the sender restarted (boot %016llx, sequence %llu)",
+				 (unsigned long long)m.boot_id, (unsigned long long)m.seq);
+		reset_sender_state(r);
+		loss_push(r, 1);
+		break;
+	case GW_SEQ_GAP:
+		LOG_RL(LOG_LVL_WARN, "gateway-receive: %llu message(s) lost before %llu",
+		       (unsigned long long)lost, (unsigned long long)m.seq);
+		for (uint64_t k = 0; k < lost && k < LOSS_SPAN; k++)
+			loss_push(r, 0);
+		loss_push(r, 1);
+		break;
+	case GW_SEQ_REORDERED:
+		loss_fill(r);
+		break;
+	default:
+		loss_push(r, 1);
+		break;
+	}
+	update_loss(r);
+	if (r->st.silent) {
+		r->st.silent = false;
+		LOG_INFO("gateway-receive: messages again from %s (gateway no longer silent)",
+			 net_addr_str(from, a, sizeof(a)));
+	}
+	r->last_valid_mono = gt_now(CLOCK_MONOTONIC);
+	r->interval = (gt_ns)m.interval_ms * GT_NS_PER_MS;
+	r->st.boot_id = m.boot_id;
+	r->st.last_seq = m.seq;
+	r->st.sender_health = m.health;
+	r->st.sender_flags = m.flags;
+	r->st.sender_stratum = m.stratum;
+	r->st.last_key = m.key_id;
+	if (sv == GW_SEQ_REORDERED)
+		return;		/* its delay would enter the window out of order */
+	/* Two-step: this message carries the precise transmit time of an
+	 * earlier one, which becomes the sample; without it, its own label. */
+	if (m.flags & GW_FLAG_PREV_TX) {
+		for (i = 0; i < HELD; i++) {
+			struct held *h = &r->held[i];
+
+			if (h->seq == m.prev_seq && h->rx_real && !h->used) {
+				h->used = true;
+				push_delay(r, h->rx_real, m.prev_tx_time, h->corr);
+				r->st.two_step++;
+				break;
+			}
+		}
+	} else {
+		push_delay(r, rx_real, m.tx_time - m.correction, m.correction);
+		r->st.one_step++;
+	}
+	r->held[m.seq % HELD] = (struct held){ m.seq, rx_real, m.tx_time - m.correction,
+						m.correction, false };
+	if (!(m.flags & GW_FLAG_SYNC)) {
+		r->st.sender_unsync++;
+		return;
+	}
+	make_sample(r, &m, from);
+}
+
+static void on_readable(int fd, short revents, void *arg)
+{
+	struct gw_receiver *r = arg;
+	uint8_t buf[GW_MSG_MAX_LEN + 64], ctl[SOCK_CMSG_SPACE];
+	struct sockaddr_storage from;
+	struct sock_rx_info rx;
+	struct net_addr a;
+	int k;
+
+	(void)revents;
+	for (k = 0; k < 32; k++) {
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr h = { .msg_name = &from, .msg_namelen = sizeof(from),
+				    .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+		ssize_t n = recvmsg(fd, &h, MSG_DONTWAIT);
+
+		if (n < 0)
+			return;
+		if (net_addr_from_sockaddr((struct sockaddr *)&from, &a, NULL))
+			continue;
+		sock_parse_cmsg(&h, &rx);
+		if (h.msg_flags & MSG_TRUNC) {
+			r->st.received++;
+			r->st.verdict[GW_MSG_BAD_LENGTH]++;
+			continue;
+		}
+		handle(r, buf, (size_t)n, &a, rx.rx_real ? rx.rx_real : gt_now(CLOCK_REALTIME));
+	}
+}
+
+/* The silent alarm: no valid message for `silent` of the sender's
+ * intervals (1 s until one has been heard). */
+static void on_watch(struct loop_timer *t, void *arg)
+{
+	struct gw_receiver *r = arg;
+	gt_ns now = gt_now(CLOCK_MONOTONIC), interval = r->interval ? r->interval : GT_NS_PER_S;
+	gt_ns since = r->last_valid_mono ? now - r->last_valid_mono : 0;
+
+	(void)t;
+	r->st.since_last = r->last_valid_mono ? gt_to_sec(since) : -1;
+	if (!r->st.silent && r->last_valid_mono && since > r->cfg.silent * interval) {
+		r->st.silent = true;
+		r->st.silent_alarms++;
+		LOG_WARN("gateway-receive: gateway silent: no valid message for %.1f s (%d intervals)",
+			 gt_to_sec(since), r->cfg.silent);
+	}
+}
+
+struct gw_receiver *gw_receiver_open(const struct gw_recv_cfg *cfg,
+				     const struct ntp_auth_keys *keys, struct journal *journal,
+				     int *err)
+{
+	struct gw_receiver *r = xcalloc(1, sizeof(*r));
+	int rc;
+
+	r->cfg = *cfg;
+	r->keys = keys;
+	r->journal = journal;
+	r->st.src = -1;
+	r->st.since_last = -1;
+	r->fd = -1;
+	if (cfg->n_keys) {
+		memcpy(r->accepted, cfg->keys, sizeof(cfg->keys[0]) * (size_t)cfg->n_keys);
+		r->n_accepted = (size_t)cfg->n_keys;
+	} else if (keys) {
+		/* Any SHA256 key of the key file. */
+		r->n_accepted = ntp_auth_key_ids(keys, NTP_AUTH_SHA256, r->accepted,
+						 ARRAY_LEN(r->accepted));
+		if (r->n_accepted > ARRAY_LEN(r->accepted))
+			r->n_accepted = ARRAY_LEN(r->accepted);
+	}
+	if (!r->n_accepted && !cfg->noauth) {
+		rc = -ENOKEY;
+		goto fail;
+	}
+	r->seq = gw_seq_create(GW_SEQ_DEFAULT_WINDOW);
+	r->fd = sock_udp_open(&cfg->on, cfg->port, SOCK_RX_TIMESTAMP);
+	if (r->fd < 0) {
+		rc = r->fd;
+		goto fail;
+	}
+	return r;
+fail:
+	*err = rc;
+	gw_receiver_destroy(r);
+	return NULL;
+}
+
+int gw_receiver_start(struct gw_receiver *r, struct loop *loop, struct clk *clock,
+		      struct sync *sync, ntp_client_sample_cb on_sample, void *cb_arg)
+{
+	int rc;
+
+	r->loop = loop;
+	r->clock = clock;
+	r->sync = sync;
+	r->on_sample = on_sample;
+	r->cb_arg = cb_arg;
+	rc = loop_add_fd(loop, r->fd, POLLIN, on_readable, r);
+	if (rc)
+		return rc;
+	r->watch = loop_timer_add(loop, GT_NS_PER_S / 4, GT_NS_PER_S / 4, on_watch, r);
+	return r->watch ? 0 : -ENOMEM;
+}
+
+void gw_receiver_destroy(struct gw_receiver *r)
+{
+	if (!r)
+		return;
+	if (r->loop) {
+		if (r->watch)
+			loop_timer_cancel(r->loop, r->watch);
+		loop_del_fd(r->loop, r->fd);
+	}
+	if (r->fd >= 0)
+		close(r->fd);
+	gw_seq_destroy(r->seq);
+	free(r);
+}
+
+void gw_receiver_get_stats(const struct gw_receiver *r, struct gw_recv_stats *out)
+{
+	*out = r->st;
+	if (r->last_valid_mono)
+		out->since_last = gt_to_sec(gt_now(CLOCK_MONOTONIC) - r->last_valid_mono);
+}
+
+const struct gw_recv_cfg *gw_receiver_config(const struct gw_receiver *r)
+{
+	return &r->cfg;
+}

@@ -1,0 +1,62 @@
+/* gw_recv: the one-way gateway receiver, a source of the synchronisation
+ * core (doc/gateway.md). Each message is authenticated (gw_msg), placed in
+ * the sender's sequence (gw_seq: gaps, duplicates, reordering, replays,
+ * restarts), checked for age once the clock is synchronised, and turned
+ * into a sample: the receiver keeps the last `window` one-way delays
+ * (kernel receive time minus the sender's precise transmit time, from the
+ * two-step timestamp of the next message when the sender has one), takes
+ * the configured filter's statistic of them on its current clock, and
+ * hands correction - statistic to the discipline as the offset. Messages
+ * from an unsynchronised sender only prove the gateway alive. The "gateway
+ * silent" and loss alarms are raised and cleared here. */
+#ifndef GNOMON_GW_RECV_H
+#define GNOMON_GW_RECV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "clock/clk.h"
+#include "clock/sync.h"
+#include "gw/gw_conf.h"
+#include "gw/gw_msg.h"
+#include "gw/gw_seq.h"
+#include "lib/loop.h"
+#include "ntp/ntp_client.h"
+
+struct ntp_auth_keys;
+struct journal;
+
+struct gw_recv_stats {
+	uint64_t received;			/* datagrams */
+	uint64_t verdict[GW_MSG_VERDICT_COUNT];	/* by decode verdict */
+	uint64_t wrong_source;			/* not from the `from` address */
+	uint64_t seq_verdict[GW_SEQ_VERDICT_COUNT];
+	struct gw_seq_counters seq;		/* gaps, lost, ... (exact) */
+	uint64_t stale, future;			/* age check */
+	uint64_t sender_unsync;			/* heartbeats of an unsynchronised sender */
+	uint64_t samples, two_step, one_step;
+	uint64_t silent_alarms, loss_alarms;
+	bool silent, loss_alarm;		/* alarms now */
+	double loss_percent;			/* over the last 100 expected messages */
+	double last_offset, last_delay, jitter;	/* s */
+	uint64_t boot_id, last_seq;
+	unsigned sender_health, sender_flags;
+	int sender_stratum;
+	uint32_t last_key;
+	double since_last;			/* s since the last valid message; -1: never */
+	int src;				/* sync source id, -1 before the first message */
+};
+
+struct gw_receiver;
+
+/* Open and bind the socket (before privileges are dropped). */
+struct gw_receiver *gw_receiver_open(const struct gw_recv_cfg *cfg,
+				     const struct ntp_auth_keys *keys, struct journal *journal,
+				     int *err);
+int gw_receiver_start(struct gw_receiver *r, struct loop *loop, struct clk *clock,
+		      struct sync *sync, ntp_client_sample_cb on_sample, void *cb_arg);
+void gw_receiver_destroy(struct gw_receiver *r);
+void gw_receiver_get_stats(const struct gw_receiver *r, struct gw_recv_stats *out);
+const struct gw_recv_cfg *gw_receiver_config(const struct gw_receiver *r);
+
+#endif

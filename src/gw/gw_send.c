@@ -1,0 +1,310 @@
+#include "gw/gw_send.h"
+
+#include <errno.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "gw/gw_health.h"
+#include "gw/gw_msg.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "net/sock.h"
+#include "ntp/ntp_auth.h"
+
+/* Sends whose transmit timestamp may still come (a ring by tskey). */
+#define PENDING 32
+
+struct pending_tx {
+	uint32_t tskey;
+	uint64_t seq;
+	bool used;
+};
+
+struct gw_sender {
+	struct gw_send_cfg cfg;
+	const struct ntp_auth_keys *keys;
+	const struct clk_published *clock;
+	struct journal *journal;
+	struct loop *loop;
+	struct loop_timer *timer, *health_timer;
+	struct sockaddr_storage dst;
+	socklen_t dst_len;
+	int fd;
+	uint32_t tskey_next;		/* the kernel numbers this socket's sends 0, 1, ... */
+	struct pending_tx pend[PENDING];
+	bool have_prev;
+	uint64_t prev_seq;
+	gt_ns prev_tx_real;		/* CLOCK_REALTIME of prev_seq's transmission */
+	bool prev_hw;
+	int steps_seen;
+	/* counters since the last health check */
+	uint64_t h_sends, h_errors, h_txts;
+	struct gw_send_stats st;
+};
+
+static void on_health(struct loop_timer *t, void *arg);
+
+static int enable_tx_timestamps(int fd)
+{
+	unsigned flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
+			 SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+
+	return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) < 0 ? -errno : 0;
+}
+
+/* Read every transmit timestamp waiting on the error queue and keep the
+ * newest one that belongs to a send we remember. */
+static void read_tx_timestamps(struct gw_sender *s)
+{
+	int k;
+
+	for (k = 0; k < 64; k++) {
+		uint8_t ctl[512], data[64];
+		struct iovec iov = { data, sizeof(data) };
+		struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+		struct cmsghdr *c;
+		gt_ns ts = 0;
+		bool have_key = false;
+		uint32_t key = 0;
+		int i;
+
+		if (recvmsg(s->fd, &h, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		for (c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING) {
+				struct timespec t[3];
+
+				memcpy(t, CMSG_DATA(c), sizeof(t));
+				/* [0] software, [2] raw hardware. */
+				if (t[2].tv_sec || t[2].tv_nsec) {
+					ts = gt_from_timespec(&t[2]);
+					s->prev_hw = true;
+				} else if (t[0].tv_sec || t[0].tv_nsec) {
+					ts = gt_from_timespec(&t[0]);
+					s->prev_hw = false;
+				}
+			} else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+				   (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+				struct sock_extended_err ee;
+
+				memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+				if (ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING) {
+					key = ee.ee_data;
+					have_key = true;
+				}
+			}
+		}
+		if (!ts || !have_key)
+			continue;
+		LOG_DEBUG("gateway-send: transmit timestamp of send %u", key);
+		for (i = 0; i < PENDING; i++) {
+			if (s->pend[i].used && s->pend[i].tskey == key) {
+				s->pend[i].used = false;
+				s->st.txts++;
+				s->h_txts++;
+				if (!s->have_prev || (int64_t)(s->pend[i].seq - s->prev_seq) > 0) {
+					s->have_prev = true;
+					s->prev_seq = s->pend[i].seq;
+					s->prev_tx_real = ts;
+				}
+				break;
+			}
+		}
+		if (i == PENDING)
+			s->st.txts_unmatched++;
+	}
+}
+
+static unsigned wire_health(const struct gw_sender *s)
+{
+	unsigned h = s->st.health & GW_HEALTH_GOOD;
+
+	if (s->h_errors)
+		h |= GW_HEALTH_SEND_ERR;
+	return h;
+}
+
+static void on_send(struct loop_timer *t, void *arg)
+{
+	struct gw_sender *s = arg;
+	uint8_t buf[GW_MSG_MAX_LEN];
+	struct clk_snapshot snap;
+	struct gw_msg m;
+	double corr;
+	int len, slot;
+	bool v6 = s->cfg.to.family == AF_INET6;
+
+	(void)t;
+	read_tx_timestamps(s);
+	clk_read_snapshot(s->clock, &snap);
+	memset(&m, 0, sizeof(m));
+	m.type = GW_MSG_TIME;
+	m.seq = s->st.seq + 1;
+	m.boot_id = s->st.boot_id;
+	if (snap.q.leap != CLK_LEAP_UNSYNC && snap.q.stratum >= 1 && snap.q.stratum <= 15) {
+		m.flags |= GW_FLAG_SYNC;
+		m.stratum = snap.q.stratum;
+		m.leap = snap.q.leap;
+	} else {
+		m.stratum = 16;
+	}
+	m.precision = snap.q.precision < -32 ? -32 : snap.q.precision > 0 ? 0 : snap.q.precision;
+	m.root_delay = snap.q.root_delay > 0 ? snap.q.root_delay : 0;
+	m.root_disp = snap.q.root_disp > 0 ? snap.q.root_disp : 0;
+	m.method = (uint8_t)s->cfg.corr.method;
+	corr = gw_corr_delay(&s->cfg.corr, s->cfg.key ? GW_MSG_AUTH_LEN : GW_MSG_BODY_LEN, v6);
+	m.correction = gt_from_sec(corr);
+	m.interval_ms = (uint32_t)(s->cfg.interval * 1000 + 0.5);
+	if (s->have_prev) {
+		m.flags |= GW_FLAG_PREV_TX | (s->prev_hw ? GW_FLAG_PREV_HW : 0);
+		m.prev_seq = s->prev_seq;
+		m.prev_tx_time = clk_map_apply(&snap.map, s->prev_tx_real);
+	}
+	m.health = (uint16_t)wire_health(s);
+	/* The label: as late as possible. The MAC comes after it; its few
+	 * microseconds are in the two-step timestamp, not in the label. */
+	m.tx_time = clk_map_apply(&snap.map, gt_now(CLOCK_REALTIME)) + m.correction;
+	len = gw_msg_encode(&m, s->keys, s->cfg.key, buf, sizeof(buf));
+	if (len < 0) {
+		s->st.send_errors++;
+		s->h_errors++;
+		LOG_RL(LOG_LVL_ERR, "gateway-send: cannot encode: %s", strerror(-len));
+		return;
+	}
+	s->h_sends++;
+	if (sendto(s->fd, buf, (size_t)len, 0, (struct sockaddr *)&s->dst, s->dst_len) < 0) {
+		s->st.send_errors++;
+		s->h_errors++;
+		LOG_RL(LOG_LVL_WARN, "gateway-send: send of %llu failed: %s",
+		       (unsigned long long)m.seq, strerror(errno));
+		return;
+	}
+	s->st.seq = m.seq;
+	s->st.sent++;
+	s->st.correction = corr;
+	slot = (int)(s->tskey_next % PENDING);
+	s->pend[slot] = (struct pending_tx){ s->tskey_next, m.seq, true };
+	s->tskey_next++;
+}
+
+static void on_health(struct loop_timer *t, void *arg)
+{
+	struct gw_sender *s = arg;
+	struct gw_health_input in = { .root = "", .dst = s->cfg.to, .iface = s->cfg.bind_if };
+	struct gw_health_result r;
+	char a[NET_ADDR_STRLEN];
+
+	(void)t;
+	read_tx_timestamps(s);
+	in.sends = s->h_sends;
+	in.send_errors = s->h_errors;
+	in.txts = s->h_txts;
+	gw_health_check(&in, &r);
+	if (r.bits != s->st.health || strcmp(r.problem, s->st.problem)) {
+		if (r.problem[0])
+			LOG_WARN("gateway-send %s: path check: %s",
+				 net_addr_str(&s->cfg.to, a, sizeof(a)), r.problem);
+		else
+			LOG_INFO("gateway-send %s: path check passes (%s)",
+				 net_addr_str(&s->cfg.to, a, sizeof(a)), r.iface);
+	}
+	s->st.health = r.bits;
+	snprintf(s->st.problem, sizeof(s->st.problem), "%s", r.problem);
+	s->h_sends = s->h_errors = s->h_txts = 0;
+}
+
+struct gw_sender *gw_sender_create(const struct gw_send_cfg *cfg,
+				   const struct ntp_auth_keys *keys,
+				   const struct clk_published *clock, struct journal *journal,
+				   int *err)
+{
+	struct gw_sender *s;
+	struct net_addr any;
+	gt_ns now;
+	int rc;
+
+	if (cfg->key && !ntp_auth_key_info(keys, cfg->key, NULL, NULL)) {
+		*err = -ENOKEY;
+		return NULL;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->cfg = *cfg;
+	s->keys = keys;
+	s->clock = clock;
+	s->journal = journal;
+	net_addr_parse(cfg->to.family == AF_INET ? "0.0.0.0" : "::", &any);
+	s->fd = sock_udp_open(cfg->bind_is_addr ? &cfg->bind_addr : &any, 0, 0);
+	if (s->fd < 0) {
+		rc = s->fd;
+		goto fail;
+	}
+	if (cfg->bind_if[0] &&
+	    setsockopt(s->fd, SOL_SOCKET, SO_BINDTODEVICE, cfg->bind_if,
+		       (socklen_t)strlen(cfg->bind_if) + 1) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	rc = enable_tx_timestamps(s->fd);
+	if (rc)
+		goto fail;
+	s->dst_len = net_addr_to_sockaddr(&cfg->to, cfg->port, &s->dst);
+	/* A new boot id for every start; the sequence starts at the time in
+	 * milliseconds, above anything an earlier run (at most one message
+	 * per 10 ms) can have reached unless the clock went back. */
+	if (getrandom(&s->st.boot_id, sizeof(s->st.boot_id), 0) != sizeof(s->st.boot_id))
+		s->st.boot_id = (uint64_t)gt_now(CLOCK_MONOTONIC) * UINT64_C(0x9e3779b97f4a7c15);
+	if (!s->st.boot_id)
+		s->st.boot_id = 1;
+	now = gt_now(CLOCK_REALTIME);
+	s->st.seq = now > 0 ? (uint64_t)(now / GT_NS_PER_MS) : 0;
+	return s;
+fail:
+	*err = rc;
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s);
+	return NULL;
+}
+
+int gw_sender_start(struct gw_sender *s, struct loop *loop)
+{
+	gt_ns period = (gt_ns)(s->cfg.interval * GT_NS_PER_S);
+
+	s->loop = loop;
+	s->timer = loop_timer_add(loop, GT_NS_PER_S / 10, period, on_send, s);
+	s->health_timer = loop_timer_add(loop, GT_NS_PER_S + period, GW_SEND_HEALTH_EVERY,
+					 on_health, s);
+	return s->timer && s->health_timer ? 0 : -ENOMEM;
+}
+
+void gw_sender_destroy(struct gw_sender *s)
+{
+	if (!s)
+		return;
+	if (s->loop) {
+		if (s->timer)
+			loop_timer_cancel(s->loop, s->timer);
+		if (s->health_timer)
+			loop_timer_cancel(s->loop, s->health_timer);
+	}
+	close(s->fd);
+	free(s);
+}
+
+void gw_sender_get_stats(const struct gw_sender *s, struct gw_send_stats *out)
+{
+	*out = s->st;
+}
+
+const struct gw_send_cfg *gw_sender_config(const struct gw_sender *s)
+{
+	return &s->cfg;
+}
