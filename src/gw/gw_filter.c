@@ -109,3 +109,47 @@ double gw_filter_apply(const struct gw_filter_spec *f, const double *v, size_t n
 	}
 	return NAN;
 }
+
+void gw_window_reset(struct gw_delay_window *w)
+{
+	w->n = w->next = 0;
+}
+
+void gw_window_push(struct gw_delay_window *w, gt_ns rx_real, gt_ns send, gt_ns corr)
+{
+	w->e[w->next] = (struct gw_delay_entry){ rx_real, send, corr };
+	w->next = (w->next + 1) % GW_FILTER_MAX_WINDOW;
+	if (w->n < GW_FILTER_MAX_WINDOW)
+		w->n++;
+}
+
+const struct gw_delay_entry *gw_window_newest(const struct gw_delay_window *w)
+{
+	return w->n ? &w->e[(w->next - 1 + GW_FILTER_MAX_WINDOW) % GW_FILTER_MAX_WINDOW] : NULL;
+}
+
+bool gw_window_offset(const struct gw_delay_window *w, const struct gw_filter_spec *spec,
+		      const struct clk_map *map, double *offset, double *stat, double *jitter)
+{
+	double d[GW_FILTER_MAX_WINDOW], mean = 0, var = 0, st;
+	int n = w->n < spec->window ? w->n : spec->window, i, k;
+	int newest = (w->next - 1 + GW_FILTER_MAX_WINDOW) % GW_FILTER_MAX_WINDOW;
+
+	if (n <= 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		k = (newest - i + GW_FILTER_MAX_WINDOW) % GW_FILTER_MAX_WINDOW;
+		d[i] = gt_to_sec(clk_map_apply(map, w->e[k].rx_real) - w->e[k].send);
+		mean += d[i];
+	}
+	mean /= n;
+	for (i = 0; i < n; i++)
+		var += (d[i] - mean) * (d[i] - mean);
+	st = gw_filter_apply(spec, d, (size_t)n);
+	if (jitter)
+		*jitter = n > 1 ? sqrt(var / (n - 1)) : 0;
+	if (stat)
+		*stat = st;
+	*offset = gt_to_sec(w->e[newest].corr) - st;
+	return true;
+}

@@ -15,9 +15,12 @@
 #ifndef GNOMON_GW_FILTER_H
 #define GNOMON_GW_FILTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "clock/clk.h"
 #include "lib/conf.h"
+#include "lib/gtime.h"
 
 enum gw_filter_kind {
 	GW_FILTER_MIN,
@@ -43,5 +46,32 @@ int gw_filter_parse(struct conf_ctx *ctx, int argc, char **argv, struct gw_filte
 void gw_filter_describe(const struct gw_filter_spec *f, char *buf, size_t len);
 /* The statistic of v[0..n) (n >= 1; v is not modified). NaN when n == 0. */
 double gw_filter_apply(const struct gw_filter_spec *f, const double *v, size_t n);
+
+/* The receiver's window of one-way delays: for each message, when it
+ * arrived (raw CLOCK_REALTIME, mapped to the disciplined clock only when
+ * the statistic is taken, so that every entry is on the clock as it is
+ * now, whatever the discipline did since) and when it was sent by the
+ * sender's clock, correction removed. */
+struct gw_delay_entry {
+	gt_ns rx_real;
+	gt_ns send;
+	gt_ns corr;		/* the correction the sender applied to it */
+};
+
+struct gw_delay_window {
+	struct gw_delay_entry e[GW_FILTER_MAX_WINDOW];
+	int n, next;
+};
+
+void gw_window_reset(struct gw_delay_window *w);
+void gw_window_push(struct gw_delay_window *w, gt_ns rx_real, gt_ns send, gt_ns corr);
+/* The offset (s) the window gives with the clock mapped by map: the
+ * newest entry's correction minus the filter's statistic of the newest
+ * spec->window apparent delays; *jitter gets their standard deviation and
+ * *stat the statistic (either may be NULL). false when empty. */
+bool gw_window_offset(const struct gw_delay_window *w, const struct gw_filter_spec *spec,
+		      const struct clk_map *map, double *offset, double *stat, double *jitter);
+/* The newest entry (NULL when empty). */
+const struct gw_delay_entry *gw_window_newest(const struct gw_delay_window *w);
 
 #endif

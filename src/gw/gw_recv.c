@@ -27,12 +27,6 @@ struct held {
 	bool used;
 };
 
-struct delay_entry {
-	gt_ns rx_real;
-	gt_ns send;
-	gt_ns corr;
-};
-
 struct gw_receiver {
 	struct gw_recv_cfg cfg;
 	const struct ntp_auth_keys *keys;
@@ -47,8 +41,7 @@ struct gw_receiver {
 	uint32_t accepted[GW_MAX_RECV_KEYS * 4];
 	size_t n_accepted;
 	struct held held[HELD];
-	struct delay_entry win[GW_FILTER_MAX_WINDOW];
-	int n_win, win_next;
+	struct gw_delay_window win;
 	uint8_t loss_ring[LOSS_SPAN];	/* 1 received, 0 lost */
 	int loss_n, loss_next;
 	gt_ns last_valid_mono;		/* 0: never */
@@ -116,15 +109,7 @@ static void update_loss(struct gw_receiver *r)
 static void reset_sender_state(struct gw_receiver *r)
 {
 	memset(r->held, 0, sizeof(r->held));
-	r->n_win = r->win_next = 0;
-}
-
-static void push_delay(struct gw_receiver *r, gt_ns rx_real, gt_ns send, gt_ns corr)
-{
-	r->win[r->win_next] = (struct delay_entry){ rx_real, send, corr };
-	r->win_next = (r->win_next + 1) % GW_FILTER_MAX_WINDOW;
-	if (r->n_win < GW_FILTER_MAX_WINDOW)
-		r->n_win++;
+	gw_window_reset(&r->win);
 }
 
 static int poll_of(gt_ns interval)
@@ -139,43 +124,32 @@ static int poll_of(gt_ns interval)
 /* One sample from the delay window, on the clock as it is now. */
 static void make_sample(struct gw_receiver *r, const struct gw_msg *m, const struct net_addr *from)
 {
-	double d[GW_FILTER_MAX_WINDOW], mean = 0, var = 0, stat, corr;
-	int n = r->n_win < r->cfg.filter.window ? r->n_win : r->cfg.filter.window;
-	int i, k, newest = (r->win_next - 1 + GW_FILTER_MAX_WINDOW) % GW_FILTER_MAX_WINDOW;
+	const struct gw_delay_entry *newest = gw_window_newest(&r->win);
+	double offset, stat, jitter;
 	struct clk_map map;
 	struct ntp_sample smp;
 	gt_ns now;
 	char name[80], a[NET_ADDR_STRLEN];
 	int p;
 
-	if (!n)
-		return;
 	r->clock->ops->get_map(r->clock, &map);
-	for (i = 0; i < n; i++) {
-		k = (newest - i + GW_FILTER_MAX_WINDOW) % GW_FILTER_MAX_WINDOW;
-		d[i] = gt_to_sec(clk_map_apply(&map, r->win[k].rx_real) - r->win[k].send);
-		mean += d[i];
-	}
-	mean /= n;
-	for (i = 0; i < n; i++)
-		var += (d[i] - mean) * (d[i] - mean);
-	r->st.jitter = n > 1 ? sqrt(var / (n - 1)) : 0;
-	stat = gw_filter_apply(&r->cfg.filter, d, (size_t)n);
-	corr = gt_to_sec(r->win[newest].corr);
+	if (!gw_window_offset(&r->win, &r->cfg.filter, &map, &offset, &stat, &jitter))
+		return;
+	r->st.jitter = jitter;
 	if (r->st.src < 0) {
 		snprintf(name, sizeof(name), "gateway %s", net_addr_str(from, a, sizeof(a)));
 		r->st.src = sync_add_source(r->sync, name, ntp_client_refid_of(from), 0);
 		if (r->st.src < 0)
 			return;
 	}
-	now = clk_map_apply(&map, r->win[newest].rx_real);
+	now = clk_map_apply(&map, newest->rx_real);
 	memset(&smp, 0, sizeof(smp));
 	smp.time = now;
-	smp.offset = gt_from_sec(corr - stat);
+	smp.offset = gt_from_sec(offset);
 	/* A round trip the delay would make, for the root distance; the
 	 * spread of the window's delays, which no exchange measures here,
 	 * is the sample's dispersion. */
-	smp.delay = 2 * r->win[newest].corr > 0 ? 2 * r->win[newest].corr : 1000;
+	smp.delay = 2 * newest->corr > 0 ? 2 * newest->corr : 1000;
 	smp.disp = gt_from_sec(ldexp(1, m->precision) + 2 * r->st.jitter);
 	smp.root_delay = m->root_delay;
 	smp.root_disp = m->root_disp;
@@ -183,7 +157,7 @@ static void make_sample(struct gw_receiver *r, const struct gw_msg *m, const str
 	smp.leap = m->leap;
 	smp.refid = ntp_client_refid_of(from);
 	r->st.samples++;
-	r->st.last_offset = corr - stat;
+	r->st.last_offset = offset;
 	r->st.last_delay = stat;
 	p = poll_of(r->interval);
 	sync_poll_hint(r->sync, r->st.src, p, p);
@@ -290,13 +264,13 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 
 			if (h->seq == m.prev_seq && h->rx_real && !h->used) {
 				h->used = true;
-				push_delay(r, h->rx_real, m.prev_tx_time, h->corr);
+				gw_window_push(&r->win, h->rx_real, m.prev_tx_time, h->corr);
 				r->st.two_step++;
 				break;
 			}
 		}
 	} else {
-		push_delay(r, rx_real, m.tx_time - m.correction, m.correction);
+		gw_window_push(&r->win, rx_real, m.tx_time - m.correction, m.correction);
 		r->st.one_step++;
 	}
 	r->held[m.seq % HELD] = (struct held){ m.seq, rx_real, m.tx_time - m.correction,

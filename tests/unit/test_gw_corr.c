@@ -286,6 +286,51 @@ static void test_gateway_directives(void **state)
 	}
 }
 
+/* The window: apparent delays on the clock as mapped now, the newest
+ * `window` of them, offset = newest correction - statistic. */
+static void test_delay_window(void **state)
+{
+	struct gw_delay_window w;
+	struct gw_filter_spec f;
+	struct clk_map map = { 0 };
+	double off, stat, jit;
+	gt_ns t0 = INT64_C(1700000000) * GT_NS_PER_S;
+	int i;
+
+	(void)state;
+	gw_filter_default(&f);
+	gw_window_reset(&w);
+	assert_null(gw_window_newest(&w));
+	assert_false(gw_window_offset(&w, &f, &map, &off, &stat, &jit));
+	/* Sent at t0 + i s, each arriving 500 + (i % 4) * 10 us later by a
+	 * clock 2 ms behind; the sender corrected by 480 us. */
+	for (i = 0; i < 20; i++)
+		gw_window_push(&w, t0 + i * GT_NS_PER_S + 500000 + (i % 4) * 10000 - 2000000,
+			       t0 + i * GT_NS_PER_S, 480000);
+	assert_true(gw_window_offset(&w, &f, &map, &off, &stat, &jit));
+	/* The least of the newest 8 apparent delays: 500 us - 2 ms. */
+	assert_near(stat, 500e-6 - 2e-3, 1e-9);
+	assert_near(off, 480e-6 - stat, 1e-9);
+	assert_true(jit > 10e-6 && jit < 13e-6);
+	/* The clock is now mapped 2 ms ahead: every entry moves with it. */
+	map.offset = 2000000;
+	assert_true(gw_window_offset(&w, &f, &map, &off, &stat, NULL));
+	assert_near(stat, 500e-6, 1e-9);
+	assert_near(off, -20e-6, 1e-9);
+	/* A window of one: the newest alone (i = 19: 530 us). */
+	f.window = 1;
+	assert_true(gw_window_offset(&w, &f, &map, &off, NULL, NULL));
+	assert_near(off, 480e-6 - 530e-6, 1e-9);
+	/* More entries than the ring holds: the oldest are overwritten. */
+	for (i = 0; i < 300; i++)
+		gw_window_push(&w, t0 + 700000, t0, 0);
+	assert_int_equal(w.n, GW_FILTER_MAX_WINDOW);
+	f.window = GW_FILTER_MAX_WINDOW;
+	assert_true(gw_window_offset(&w, &f, &map, &off, NULL, &jit));
+	assert_near(off, -2.7e-3, 1e-9);
+	assert_near(jit, 0, 1e-12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_calibration_round_trip),
 		cmocka_unit_test(test_calibration_malformed),
 		cmocka_unit_test(test_gateway_directives),
+		cmocka_unit_test(test_delay_window),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
