@@ -32,11 +32,12 @@ enum {
 	OFF_PREV_SEC = 80,
 	OFF_PREV_NSEC = 88,
 	OFF_INTERVAL = 92,
+	OFF_SENDER_ID = 96,
 	OFF_MAC = GW_MSG_BODY_LEN,
 	HEADER_LEN = 8,		/* magic, version, type, length: enough to classify */
 };
 
-_Static_assert(OFF_INTERVAL + 4 == GW_MSG_BODY_LEN, "v1 body is 96 bytes");
+_Static_assert(OFF_SENDER_ID + 8 == GW_MSG_BODY_LEN, "v1 body is 104 bytes");
 
 #define MAX_NS ((gt_ns)GW_MSG_MAX_SEC * GT_NS_PER_S + (GT_NS_PER_S - 1))
 
@@ -146,6 +147,7 @@ static void put_body(const struct gw_msg *m, uint32_t key_id, uint16_t len, uint
 	ntp_put64(b + OFF_PREV_SEQ, m->prev_seq);
 	put_time(b + OFF_PREV_SEC, b + OFF_PREV_NSEC, m->prev_tx_time);
 	ntp_put32(b + OFF_INTERVAL, m->interval_ms);
+	ntp_put64(b + OFF_SENDER_ID, m->sender_id);
 }
 
 int gw_msg_encode(const struct gw_msg *m, const struct ntp_auth_keys *keys, uint32_t key_id,
@@ -226,6 +228,7 @@ static void get_body(const uint8_t *b, struct gw_msg *m)
 	m->correction = (gt_ns)ntp_get64(b + OFF_CORRECTION);
 	m->prev_seq = ntp_get64(b + OFF_PREV_SEQ);
 	m->interval_ms = ntp_get32(b + OFF_INTERVAL);
+	m->sender_id = ntp_get64(b + OFF_SENDER_ID);
 }
 
 enum gw_msg_verdict gw_msg_decode(const uint8_t *buf, size_t len,

@@ -3,12 +3,12 @@
  *
  * A sender on the trusted side sends one message per interval through a
  * data diode; nothing comes back, so every message stands alone: the
- * sender's time, its sequence number and boot id, its clock's quality, the
+ * sender's time, its id, sequence number and boot id, its clock's quality, the
  * transit correction it applied, the precise transmit time of an earlier
  * message (two-step), its health, and an HMAC-SHA256 over all of it.
  *
- * Fixed layout, big-endian, 96 bytes, then a 32-byte HMAC-SHA256 tag when
- * the key id is not 0 (128 bytes in all). Decoding is a pure, total
+ * Fixed layout, big-endian, 104 bytes, then a 32-byte HMAC-SHA256 tag when
+ * the key id is not 0 (136 bytes in all). Decoding is a pure, total
  * function over a buffer and a length: it reads nothing outside it, checks
  * the MAC before it trusts any field, and says why it refused a message. */
 #ifndef GNOMON_GW_MSG_H
@@ -24,7 +24,7 @@ struct ntp_auth_keys;
 
 #define GW_MSG_MAGIC 0x474e4d47u	/* "GNMG" */
 #define GW_MSG_VERSION 1
-#define GW_MSG_BODY_LEN 96		/* everything the MAC covers */
+#define GW_MSG_BODY_LEN 104		/* everything the MAC covers */
 #define GW_MSG_MAC_LEN 32		/* HMAC-SHA256, never truncated */
 #define GW_MSG_AUTH_LEN (GW_MSG_BODY_LEN + GW_MSG_MAC_LEN)
 #define GW_MSG_MAX_LEN GW_MSG_AUTH_LEN
@@ -79,6 +79,7 @@ struct gw_msg {
 	gt_ns root_disp;	/* >= 0 */
 	gt_ns correction;	/* added to tx_time by the sender, signed */
 	uint32_t interval_ms;	/* sender's send interval, 1..one day */
+	uint64_t sender_id;	/* configured on both sides: which sender this is */
 	uint64_t prev_seq;	/* a message sent before this one ... */
 	gt_ns prev_tx_time;	/* ... and its kernel/hardware transmit time,
 				 * uncorrected (GW_FLAG_PREV_TX; else both 0) */
@@ -93,7 +94,7 @@ enum gw_msg_verdict {
 	GW_MSG_BAD_MAGIC,
 	GW_MSG_BAD_VERSION,	/* not version 1 */
 	GW_MSG_BAD_TYPE,
-	GW_MSG_BAD_LENGTH,	/* length field not 96/128, not matching the key
+	GW_MSG_BAD_LENGTH,	/* length field not 104/136, not matching the key
 				 * id, or bytes after the message */
 	GW_MSG_UNAUTHENTICATED,	/* key id 0 and unauthenticated not allowed */
 	GW_MSG_UNKNOWN_KEY,	/* key id not in the key store */
@@ -104,8 +105,8 @@ enum gw_msg_verdict {
 	GW_MSG_VERDICT_COUNT
 };
 
-/* Encode m as message `key_id` (0: unauthenticated, 96 bytes; else MAC'd
- * with that SHA256 key, 128 bytes) into buf. m->key_id and m->bad_field
+/* Encode m as message `key_id` (0: unauthenticated, 104 bytes; else MAC'd
+ * with that SHA256 key, 136 bytes) into buf. m->key_id and m->bad_field
  * are ignored. Returns the length, or -EINVAL (a field out of range: what
  * decode would call BAD_FIELD), -ENOSPC (cap too small), -ENOKEY,
  * -EKEYREJECTED (not a SHA256 key), -EIO (libcrypto). */

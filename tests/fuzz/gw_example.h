@@ -17,7 +17,7 @@ static const char gw_example_keys[] =
 #define GW_EXAMPLE_KEY 1
 
 /* 2025-01-01T00:00:00.123456789Z, message 42 of boot 0x0123456789abcdef,
- * stratum 2, fixed correction of 250 us, carrying the software transmit
+ * from sender 7, stratum 2, fixed correction of 250 us, carrying the software transmit
  * timestamp of message 41, sent once a second. */
 static inline void gw_example_msg(struct gw_msg *m)
 {
@@ -39,6 +39,7 @@ static inline void gw_example_msg(struct gw_msg *m)
 		.prev_seq = 41,
 		.prev_tx_time = INT64_C(1735689599123213500),
 		.interval_ms = 1000,
+		.sender_id = 7,
 	};
 }
 

@@ -26,6 +26,8 @@
 
 #include "../fuzz/gw_example.h"
 
+#define BODY GW_MSG_BODY_LEN
+#define AUTH GW_MSG_AUTH_LEN
 #define MAX_NS (INT64_C(9223372035) * GT_NS_PER_S + 999999999)
 
 static struct ntp_auth_keys *keys;
@@ -68,6 +70,7 @@ static void assert_same(const struct gw_msg *a, const struct gw_msg *b)
 	assert_int_equal(a->health, b->health);
 	assert_true(a->seq == b->seq);
 	assert_true(a->boot_id == b->boot_id);
+	assert_true(a->sender_id == b->sender_id);
 	assert_true(a->tx_time == b->tx_time);
 	assert_int_equal(a->stratum, b->stratum);
 	assert_int_equal(a->leap, b->leap);
@@ -117,7 +120,7 @@ static void test_round_trip_extremes(void **state)
 	/* Highest values. */
 	m = (struct gw_msg){
 		.type = GW_MSG_TIME, .flags = GW_FLAGS_KNOWN, .health = 0xffff,
-		.seq = UINT64_MAX, .boot_id = UINT64_MAX, .tx_time = MAX_NS, .stratum = 15,
+		.seq = UINT64_MAX, .boot_id = UINT64_MAX, .sender_id = UINT64_MAX, .tx_time = MAX_NS, .stratum = 15,
 		.leap = 2, .precision = 0, .method = GW_METHOD_CALIBRATED,
 		.root_delay = INT64_MAX, .root_disp = INT64_MAX, .correction = INT64_MAX,
 		.interval_ms = GW_MSG_MAX_INTERVAL_MS, .prev_seq = UINT64_MAX - 1,
@@ -167,8 +170,8 @@ static void test_layout(void **state)
 
 	(void)state;
 	gw_example_msg(&m);
-	assert_int_equal(gw_msg_encode(&m, keys, 1, buf, sizeof(buf)), 128);
-	assert_memory_equal(buf, "GNMG\x01\x01\x00\x80", 8);
+	assert_int_equal(gw_msg_encode(&m, keys, 1, buf, sizeof(buf)), AUTH);
+	assert_memory_equal(buf, "GNMG\x01\x01\x00\x88", 8);
 	assert_int_equal(ntp_get32(buf + 8), (uint32_t)(0x0003 << 16 | 0x001f));
 	assert_int_equal(ntp_get32(buf + 12), 1);
 	assert_true(ntp_get64(buf + 16) == 42);
@@ -183,9 +186,10 @@ static void test_layout(void **state)
 	assert_true(ntp_get64(buf + 80) == 1735689599);
 	assert_int_equal(ntp_get32(buf + 88), 123213500);
 	assert_int_equal(ntp_get32(buf + 92), 1000);
-	/* Unsigned: 96 bytes, key id 0, length 96. */
-	assert_int_equal(gw_msg_encode(&m, keys, 0, buf, sizeof(buf)), 96);
-	assert_int_equal(buf[7], 96);
+	assert_true(ntp_get64(buf + 96) == 7);
+	/* Unsigned: the body alone, key id 0. */
+	assert_int_equal(gw_msg_encode(&m, keys, 0, buf, sizeof(buf)), BODY);
+	assert_int_equal(buf[7], BODY);
 	assert_int_equal(ntp_get32(buf + 12), 0);
 }
 
@@ -203,7 +207,7 @@ static void test_document_example(void **state)
 
 	(void)state;
 	gw_example_msg(&m);
-	assert_int_equal(gw_msg_encode(&m, keys, GW_EXAMPLE_KEY, buf, sizeof(buf)), 128);
+	assert_int_equal(gw_msg_encode(&m, keys, GW_EXAMPLE_KEY, buf, sizeof(buf)), AUTH);
 	f = fopen(GW_DOC_PATH, "r");
 	if (!f)
 		fail_msg("cannot open %s", GW_DOC_PATH);
@@ -245,28 +249,28 @@ static void test_truncated_and_trailing(void **state)
 
 	(void)state;
 	gw_example_msg(&m);
-	assert_int_equal(gw_msg_encode(&m, keys, 1, buf, sizeof(buf)), 128);
-	for (len = 0; len < 128; len++)
+	assert_int_equal(gw_msg_encode(&m, keys, 1, buf, sizeof(buf)), AUTH);
+	for (len = 0; len < AUTH; len++)
 		if (decode_exact(buf, len, accept_1, 1, true, &out) != GW_MSG_SHORT)
-			fail_msg("%zu bytes of 128 not SHORT", len);
-	for (len = 129; len <= sizeof(buf); len++)
+			fail_msg("%zu bytes of %d not SHORT", len, AUTH);
+	for (len = AUTH + 1; len <= sizeof(buf); len++)
 		assert_int_equal(decode_exact(buf, len, accept_1, 1, true, &out), GW_MSG_BAD_LENGTH);
-	assert_int_equal(gw_msg_encode(&m, keys, 0, buf, sizeof(buf)), 96);
-	for (len = 0; len < 96; len++)
+	assert_int_equal(gw_msg_encode(&m, keys, 0, buf, sizeof(buf)), BODY);
+	for (len = 0; len < BODY; len++)
 		if (decode_exact(buf, len, accept_1, 1, true, &out) != GW_MSG_SHORT)
-			fail_msg("%zu bytes of 96 not SHORT", len);
+			fail_msg("%zu bytes of %d not SHORT", len, BODY);
 	/* An unsigned message followed by 32 bytes is not a signed one. */
-	for (len = 97; len <= sizeof(buf); len++)
+	for (len = BODY + 1; len <= sizeof(buf); len++)
 		assert_int_equal(decode_exact(buf, len, accept_1, 1, true, &out), GW_MSG_BAD_LENGTH);
 	/* Not enough room to encode. */
-	assert_int_equal(gw_msg_encode(&m, keys, 1, buf, 127), -ENOSPC);
-	assert_int_equal(gw_msg_encode(&m, keys, 0, buf, 95), -ENOSPC);
-	assert_int_equal(gw_msg_encode(&m, keys, 0, buf, 96), 96);
+	assert_int_equal(gw_msg_encode(&m, keys, 1, buf, AUTH - 1), -ENOSPC);
+	assert_int_equal(gw_msg_encode(&m, keys, 0, buf, BODY - 1), -ENOSPC);
+	assert_int_equal(gw_msg_encode(&m, keys, 0, buf, BODY), BODY);
 }
 
 static void test_header_errors(void **state)
 {
-	static const uint16_t bad_lengths[] = { 0, 8, 95, 97, 127, 129, 0xffff };
+	static const uint16_t bad_lengths[] = { 0, 8, 96, 103, 105, 128, 135, 137, 0xffff };
 	uint8_t good[GW_MSG_MAX_LEN], buf[GW_MSG_MAX_LEN];
 	struct gw_msg m, out;
 	size_t i;
@@ -274,20 +278,20 @@ static void test_header_errors(void **state)
 
 	(void)state;
 	gw_example_msg(&m);
-	assert_int_equal(gw_msg_encode(&m, keys, 1, good, sizeof(good)), 128);
+	assert_int_equal(gw_msg_encode(&m, keys, 1, good, sizeof(good)), AUTH);
 	for (i = 0; i < 32; i++) {		/* every single-bit error in the magic */
 		memcpy(buf, good, sizeof(buf));
 		buf[i / 8] ^= (uint8_t)(1 << (i % 8));
-		assert_int_equal(decode_exact(buf, 128, accept_1, 1, true, &out), GW_MSG_BAD_MAGIC);
+		assert_int_equal(decode_exact(buf, AUTH, accept_1, 1, true, &out), GW_MSG_BAD_MAGIC);
 	}
 	for (b = 0; b < 256; b++) {
 		memcpy(buf, good, sizeof(buf));
 		buf[4] = (uint8_t)b;
-		assert_int_equal(decode_exact(buf, 128, accept_1, 1, true, &out),
+		assert_int_equal(decode_exact(buf, AUTH, accept_1, 1, true, &out),
 				 b == 1 ? GW_MSG_OK : GW_MSG_BAD_VERSION);
 		memcpy(buf, good, sizeof(buf));
 		buf[5] = (uint8_t)b;
-		assert_int_equal(decode_exact(buf, 128, accept_1, 1, true, &out),
+		assert_int_equal(decode_exact(buf, AUTH, accept_1, 1, true, &out),
 				 b == 1 ? GW_MSG_OK : GW_MSG_BAD_TYPE);
 	}
 	/* A later version is BAD_VERSION at any length, even 8 bytes. */
@@ -298,18 +302,18 @@ static void test_header_errors(void **state)
 		memcpy(buf, good, sizeof(buf));
 		buf[6] = (uint8_t)(bad_lengths[i] >> 8);
 		buf[7] = (uint8_t)bad_lengths[i];
-		assert_int_equal(decode_exact(buf, 128, accept_1, 1, true, &out), GW_MSG_BAD_LENGTH);
+		assert_int_equal(decode_exact(buf, AUTH, accept_1, 1, true, &out), GW_MSG_BAD_LENGTH);
 	}
-	/* Length 96 on a 128-byte datagram: trailing bytes. */
+	/* The body's length on a signed datagram: trailing bytes. */
 	memcpy(buf, good, sizeof(buf));
-	buf[7] = 96;
-	assert_int_equal(decode_exact(buf, 128, accept_1, 1, true, &out), GW_MSG_BAD_LENGTH);
-	/* ... and as 96 bytes it claims key 1 without a MAC. */
-	assert_int_equal(decode_exact(buf, 96, accept_1, 1, true, &out), GW_MSG_BAD_LENGTH);
+	buf[7] = BODY;
+	assert_int_equal(decode_exact(buf, AUTH, accept_1, 1, true, &out), GW_MSG_BAD_LENGTH);
+	/* ... and as the body alone it claims key 1 without a MAC. */
+	assert_int_equal(decode_exact(buf, BODY, accept_1, 1, true, &out), GW_MSG_BAD_LENGTH);
 	/* Key id 0 with a MAC. */
 	memcpy(buf, good, sizeof(buf));
 	ntp_put32(buf + 12, 0);
-	assert_int_equal(decode_exact(buf, 128, accept_1, 1, true, &out), GW_MSG_BAD_LENGTH);
+	assert_int_equal(decode_exact(buf, AUTH, accept_1, 1, true, &out), GW_MSG_BAD_LENGTH);
 }
 
 /* Patch a valid message and sign it again with key 1: only the field
@@ -347,7 +351,7 @@ static void test_fields_out_of_range(void **state)
 		{ "leap", 45, 1, 3, 0 },
 		{ "leap", 45, 1, 255, 0 },
 		{ "precision", 46, 1, 1, 0 },
-		{ "precision", 46, 1, 127, 0 },
+		{ "precision", 46, 1, 0x7f, 0 },
 		{ "precision", 46, 1, (uint8_t)-33, 0 },
 		{ "precision", 46, 1, 0x80, 0 },
 		{ "method", 47, 1, 4, 0 },
@@ -375,14 +379,14 @@ static void test_fields_out_of_range(void **state)
 
 	(void)state;
 	gw_example_msg(&m);
-	assert_int_equal(gw_msg_encode(&m, keys, 1, good, sizeof(good)), 128);
+	assert_int_equal(gw_msg_encode(&m, keys, 1, good, sizeof(good)), AUTH);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memcpy(buf, good, sizeof(buf));
 		put_n(buf + cases[i].off, cases[i].width, cases[i].value);
 		if (cases[i].flags)
 			put_n(buf + 8, 2, cases[i].flags);
-		assert_int_equal(ntp_auth_hmac_sha256(keys, 1, buf, 96, buf + 96), 0);
-		if (decode_exact(buf, 128, accept_1, 1, false, &out) != GW_MSG_BAD_FIELD ||
+		assert_int_equal(ntp_auth_hmac_sha256(keys, 1, buf, BODY, buf + BODY), 0);
+		if (decode_exact(buf, AUTH, accept_1, 1, false, &out) != GW_MSG_BAD_FIELD ||
 		    strcmp(out.bad_field, cases[i].field))
 			fail_msg("case %zu: not BAD_FIELD %s (got %s)", i, cases[i].field,
 				 out.bad_field ? out.bad_field : "-");
@@ -391,8 +395,8 @@ static void test_fields_out_of_range(void **state)
 	for (bit = 3; bit < 16; bit++) {
 		memcpy(buf, good, sizeof(buf));
 		put_n(buf + 8, 2, GW_FLAG_SYNC | GW_FLAG_PREV_TX | (1u << bit));
-		assert_int_equal(ntp_auth_hmac_sha256(keys, 1, buf, 96, buf + 96), 0);
-		assert_int_equal(decode_exact(buf, 128, accept_1, 1, false, &out), GW_MSG_BAD_FIELD);
+		assert_int_equal(ntp_auth_hmac_sha256(keys, 1, buf, BODY, buf + BODY), 0);
+		assert_int_equal(decode_exact(buf, AUTH, accept_1, 1, false, &out), GW_MSG_BAD_FIELD);
 		assert_string_equal(out.bad_field, "flags");
 	}
 }
@@ -449,37 +453,37 @@ static void test_mac_errors(void **state)
 
 	(void)state;
 	gw_example_msg(&m);
-	assert_int_equal(gw_msg_encode(&m, keys, 1, good, sizeof(good)), 128);
+	assert_int_equal(gw_msg_encode(&m, keys, 1, good, sizeof(good)), AUTH);
 	/* Each bit of the tag. */
 	for (bit = 0; bit < 256; bit++) {
 		memcpy(buf, good, sizeof(buf));
-		buf[96 + bit / 8] ^= (uint8_t)(1 << (bit % 8));
-		if (decode_exact(buf, 128, accept_1, 1, true, &out) != GW_MSG_BAD_MAC)
+		buf[BODY + bit / 8] ^= (uint8_t)(1 << (bit % 8));
+		if (decode_exact(buf, AUTH, accept_1, 1, true, &out) != GW_MSG_BAD_MAC)
 			fail_msg("tag bit %zu flipped: not BAD_MAC", bit);
 	}
 	/* Each bit of the body: never accepted; past the header and key id,
 	 * always BAD_MAC (the MAC is checked before the fields). */
-	for (bit = 0; bit < 96 * 8; bit++) {
+	for (bit = 0; bit < BODY * 8; bit++) {
 		enum gw_msg_verdict v;
 
 		memcpy(buf, good, sizeof(buf));
 		buf[bit / 8] ^= (uint8_t)(1 << (bit % 8));
-		v = decode_exact(buf, 128, accept_12, 2, true, &out);
+		v = decode_exact(buf, AUTH, accept_12, 2, true, &out);
 		if (v == GW_MSG_OK || (bit >= 16 * 8 && v != GW_MSG_BAD_MAC))
 			fail_msg("body bit %zu flipped: %s", bit, gw_msg_verdict_name(v));
 	}
 	/* Signed with key 2, claiming key 1 (the key id is covered). */
-	assert_int_equal(gw_msg_encode(&m, keys, 2, buf, sizeof(buf)), 128);
+	assert_int_equal(gw_msg_encode(&m, keys, 2, buf, sizeof(buf)), AUTH);
 	ntp_put32(buf + 12, 1);
-	assert_int_equal(decode_exact(buf, 128, accept_12, 2, true, &out), GW_MSG_BAD_MAC);
+	assert_int_equal(decode_exact(buf, AUTH, accept_12, 2, true, &out), GW_MSG_BAD_MAC);
 	/* The tag of key 2 over a body saying key 1. */
 	memcpy(buf, good, sizeof(buf));
-	assert_int_equal(ntp_auth_hmac_sha256(keys, 2, buf, 96, buf + 96), 0);
-	assert_int_equal(decode_exact(buf, 128, accept_12, 2, true, &out), GW_MSG_BAD_MAC);
+	assert_int_equal(ntp_auth_hmac_sha256(keys, 2, buf, BODY, buf + BODY), 0);
+	assert_int_equal(decode_exact(buf, AUTH, accept_12, 2, true, &out), GW_MSG_BAD_MAC);
 	/* An all-zero tag. */
 	memcpy(buf, good, sizeof(buf));
-	memset(buf + 96, 0, 32);
-	assert_int_equal(decode_exact(buf, 128, accept_1, 1, true, &out), GW_MSG_BAD_MAC);
+	memset(buf + BODY, 0, 32);
+	assert_int_equal(decode_exact(buf, AUTH, accept_1, 1, true, &out), GW_MSG_BAD_MAC);
 }
 
 static void test_key_rules(void **state)
@@ -493,29 +497,29 @@ static void test_key_rules(void **state)
 	(void)state;
 	gw_example_msg(&m);
 	/* Rotation: both listed keys accepted, an unlisted one refused. */
-	assert_int_equal(gw_msg_encode(&m, keys, 2, buf, sizeof(buf)), 128);
-	assert_int_equal(decode_exact(buf, 128, accept_12, 2, false, &out), GW_MSG_OK);
+	assert_int_equal(gw_msg_encode(&m, keys, 2, buf, sizeof(buf)), AUTH);
+	assert_int_equal(decode_exact(buf, AUTH, accept_12, 2, false, &out), GW_MSG_OK);
 	assert_int_equal(out.key_id, 2);
-	assert_int_equal(decode_exact(buf, 128, accept_1, 1, false, &out), GW_MSG_KEY_NOT_ACCEPTED);
-	assert_int_equal(decode_exact(buf, 128, accept_1, 0, false, &out), GW_MSG_KEY_NOT_ACCEPTED);
-	assert_int_equal(decode_exact(buf, 128, NULL, 0, true, &out), GW_MSG_KEY_NOT_ACCEPTED);
+	assert_int_equal(decode_exact(buf, AUTH, accept_1, 1, false, &out), GW_MSG_KEY_NOT_ACCEPTED);
+	assert_int_equal(decode_exact(buf, AUTH, accept_1, 0, false, &out), GW_MSG_KEY_NOT_ACCEPTED);
+	assert_int_equal(decode_exact(buf, AUTH, NULL, 0, true, &out), GW_MSG_KEY_NOT_ACCEPTED);
 	/* Unknown key id; no key store at all. */
-	assert_int_equal(gw_msg_encode(&m, keys, 1, buf, sizeof(buf)), 128);
+	assert_int_equal(gw_msg_encode(&m, keys, 1, buf, sizeof(buf)), AUTH);
 	ntp_put32(buf + 12, 99);
-	assert_int_equal(decode_exact(buf, 128, accept_1, 1, false, &out), GW_MSG_UNKNOWN_KEY);
-	assert_int_equal(gw_msg_encode(&m, keys, 1, buf, sizeof(buf)), 128);
-	assert_int_equal(gw_msg_decode(buf, 128, NULL, accept_1, 1, true, &out), GW_MSG_UNKNOWN_KEY);
+	assert_int_equal(decode_exact(buf, AUTH, accept_1, 1, false, &out), GW_MSG_UNKNOWN_KEY);
+	assert_int_equal(gw_msg_encode(&m, keys, 1, buf, sizeof(buf)), AUTH);
+	assert_int_equal(gw_msg_decode(buf, AUTH, NULL, accept_1, 1, true, &out), GW_MSG_UNKNOWN_KEY);
 	/* A SHA1 key never authenticates the gateway, even when listed. */
 	ntp_put32(buf + 12, 3);
-	assert_int_equal(decode_exact(buf, 128, accept_3, 1, false, &out), GW_MSG_BAD_KEY_TYPE);
+	assert_int_equal(decode_exact(buf, AUTH, accept_3, 1, false, &out), GW_MSG_BAD_KEY_TYPE);
 	assert_int_equal(gw_msg_encode(&m, keys, 3, buf, sizeof(buf)), -EKEYREJECTED);
 	assert_int_equal(gw_msg_encode(&m, keys, 99, buf, sizeof(buf)), -ENOKEY);
 	assert_int_equal(gw_msg_encode(&m, NULL, 1, buf, sizeof(buf)), -ENOKEY);
 	/* The same key id holding another key: BAD_MAC. */
 	other = ntp_auth_parse(other_text, sizeof(other_text) - 1, "other", &errs);
 	assert_non_null(other);
-	assert_int_equal(gw_msg_encode(&m, other, 1, buf, sizeof(buf)), 128);
-	assert_int_equal(decode_exact(buf, 128, accept_1, 1, false, &out), GW_MSG_BAD_MAC);
+	assert_int_equal(gw_msg_encode(&m, other, 1, buf, sizeof(buf)), AUTH);
+	assert_int_equal(decode_exact(buf, AUTH, accept_1, 1, false, &out), GW_MSG_BAD_MAC);
 	ntp_auth_destroy(other);
 }
 
@@ -526,20 +530,20 @@ static void test_unauthenticated(void **state)
 
 	(void)state;
 	gw_example_msg(&m);
-	assert_int_equal(gw_msg_encode(&m, NULL, 0, buf, sizeof(buf)), 96);
-	assert_int_equal(decode_exact(buf, 96, accept_1, 1, false, &out), GW_MSG_UNAUTHENTICATED);
-	assert_int_equal(decode_exact(buf, 96, NULL, 0, false, &out), GW_MSG_UNAUTHENTICATED);
-	assert_int_equal(decode_exact(buf, 96, accept_1, 1, true, &out), GW_MSG_OK);
+	assert_int_equal(gw_msg_encode(&m, NULL, 0, buf, sizeof(buf)), BODY);
+	assert_int_equal(decode_exact(buf, BODY, accept_1, 1, false, &out), GW_MSG_UNAUTHENTICATED);
+	assert_int_equal(decode_exact(buf, BODY, NULL, 0, false, &out), GW_MSG_UNAUTHENTICATED);
+	assert_int_equal(decode_exact(buf, BODY, accept_1, 1, true, &out), GW_MSG_OK);
 	assert_int_equal(out.key_id, 0);
-	assert_int_equal(gw_msg_decode(buf, 96, NULL, NULL, 0, true, &out), GW_MSG_OK);
+	assert_int_equal(gw_msg_decode(buf, BODY, NULL, NULL, 0, true, &out), GW_MSG_OK);
 	/* Permission for unsigned messages does not excuse a bad signature. */
-	assert_int_equal(gw_msg_encode(&m, keys, 1, buf, sizeof(buf)), 128);
+	assert_int_equal(gw_msg_encode(&m, keys, 1, buf, sizeof(buf)), AUTH);
 	buf[100] ^= 1;
-	assert_int_equal(decode_exact(buf, 128, accept_1, 1, true, &out), GW_MSG_BAD_MAC);
+	assert_int_equal(decode_exact(buf, AUTH, accept_1, 1, true, &out), GW_MSG_BAD_MAC);
 	/* Unauthenticated fields are checked too. */
-	assert_int_equal(gw_msg_encode(&m, NULL, 0, buf, sizeof(buf)), 96);
+	assert_int_equal(gw_msg_encode(&m, NULL, 0, buf, sizeof(buf)), BODY);
 	buf[44] = 0;
-	assert_int_equal(decode_exact(buf, 96, NULL, 0, true, &out), GW_MSG_BAD_FIELD);
+	assert_int_equal(decode_exact(buf, BODY, NULL, 0, true, &out), GW_MSG_BAD_FIELD);
 	assert_string_equal(out.bad_field, "stratum");
 }
 
@@ -559,7 +563,7 @@ static void test_garbage(void **state)
 			buf[i] = (uint8_t)(x >> 16);
 		}
 		if (len >= 8 && len % 2)
-			memcpy(buf, "GNMG\x01\x01\x00\x80", 8);
+			memcpy(buf, "GNMG\x01\x01\x00\x88", 8);
 		assert_int_not_equal(decode_exact(buf, len, accept_12, 2, true, &out), GW_MSG_OK);
 	}
 }
