@@ -48,6 +48,7 @@ int gw_send_parse(struct conf_ctx *ctx, int argc, char **argv, struct gw_send_cf
 
 	memset(out, 0, sizeof(*out));
 	out->interval = 1;
+	out->id = 1;
 	if (argc < 2 || strcmp(argv[0], "to"))
 		return conf_error(ctx, "gateway-send: expected: gateway-send to ADDR:PORT [bind "
 				  "ADDR|IFACE] [interval SECONDS] [key ID] [correction METHOD ...]");
@@ -78,12 +79,16 @@ int gw_send_parse(struct conf_ctx *ctx, int argc, char **argv, struct gw_send_cf
 			if (conf_arg_int(ctx, "key", argv[++i], 1, 0xffffffffL, &v))
 				return -1;
 			out->key = (uint32_t)v;
+		} else if (!strcmp(opt, "id") && has_arg) {
+			if (conf_arg_int(ctx, "gateway-send id", argv[++i], 1, 0x7fffffffL, &v))
+				return -1;
+			out->id = (uint64_t)v;
 		} else if (!strcmp(opt, "correction")) {
 			/* The method takes the rest of the line. */
 			return gw_corr_parse(ctx, argc - i - 1, argv + i + 1, &out->corr) ? -1 : 0;
 		} else {
 			return conf_error(ctx, "gateway-send: unknown or incomplete option '%s' "
-					  "(allowed: bind ADDR|IFACE, interval SECONDS, key ID, "
+					  "(allowed: bind ADDR|IFACE, interval SECONDS, key ID, id N, "
 					  "correction METHOD ...)", opt);
 		}
 	}
@@ -110,7 +115,7 @@ int gw_recv_parse(struct conf_ctx *ctx, int argc, char **argv, struct gw_recv_cf
 	out->maxage = 10;
 	if (argc < 2 || strcmp(argv[0], "on"))
 		return conf_error(ctx, "gateway-receive: expected: gateway-receive on ADDR:PORT "
-				  "[from ADDR] [key ID...] [noauth] [filter ...] [window N] "
+				  "[from ADDR] [sender N] [key ID...] [noauth] [filter ...] [window N] "
 				  "[silent N] [maxloss PERCENT] [maxage SECONDS]");
 	if (gw_parse_addr_port(ctx, "gateway-receive on", argv[1], &out->on, &out->port))
 		return -1;
@@ -123,6 +128,10 @@ int gw_recv_parse(struct conf_ctx *ctx, int argc, char **argv, struct gw_recv_cf
 				return conf_error(ctx, "gateway-receive: from '%s' is not an address",
 						  argv[i]);
 			out->has_from = true;
+		} else if (!strcmp(opt, "sender") && has_arg) {
+			if (conf_arg_int(ctx, "gateway-receive sender", argv[++i], 1, 0x7fffffffL, &v))
+				return -1;
+			out->sender_id = (uint64_t)v;
 		} else if (!strcmp(opt, "key") && has_arg) {
 			while (i + 1 < argc && is_number(argv[i + 1])) {
 				if (out->n_keys == GW_MAX_RECV_KEYS)
@@ -157,7 +166,7 @@ int gw_recv_parse(struct conf_ctx *ctx, int argc, char **argv, struct gw_recv_cf
 				return -1;
 		} else {
 			return conf_error(ctx, "gateway-receive: unknown or incomplete option '%s' "
-					  "(allowed: from ADDR, key ID..., noauth, filter min|median|"
+					  "(allowed: from ADDR, sender N, key ID..., noauth, filter min|median|"
 					  "percentile P|band LO HI, window N, silent N, maxloss PERCENT, "
 					  "maxage SECONDS)", opt);
 		}

@@ -1,9 +1,10 @@
 /* gw_conf: the gateway's configuration directives (doc/gateway.md).
  *
  *   gateway-send to ADDR:PORT [bind ADDR|IFACE] [interval SECONDS] [key ID]
- *                [correction METHOD ...]
+ *                [id N] [correction METHOD ...]
+ *       id: the sender id carried in every message (default 1).
  *       correction comes last: it takes the rest of the line (gw_corr.h).
- *   gateway-receive on ADDR:PORT [from ADDR] [key ID...] [noauth]
+ *   gateway-receive on ADDR:PORT [from ADDR] [sender N] [key ID...] [noauth]
  *                [filter min|median|percentile P|band LO HI] [window N]
  *                [silent N] [maxloss PERCENT] [maxage SECONDS]
  *       key takes one or more ids (several keys: rotation); without key,
@@ -11,6 +12,8 @@
  *       silent: intervals without a valid message before the "gateway
  *       silent" alarm (default 3); maxloss: loss over the last 100
  *       expected messages that raises the loss alarm (default 10 %);
+ *       sender: accept only this sender id (default: any; one sender at a
+ *       time is followed).
  *       maxage: a time label further than this from the receiver's clock,
  *       once synchronised, is stale (default 10 s).
  * ADDR:PORT is a.b.c.d:N or [v6]:N. */
@@ -37,6 +40,7 @@ struct gw_send_cfg {
 	char bind_if[IF_NAMESIZE];	/* "" when none or bind_is_addr */
 	double interval;		/* s */
 	uint32_t key;			/* 0: unsigned */
+	uint64_t id;			/* sender id */
 	struct gw_corr corr;
 };
 
@@ -45,6 +49,7 @@ struct gw_recv_cfg {
 	uint16_t port;
 	bool has_from;
 	struct net_addr from;
+	uint64_t sender_id;		/* 0: any */
 	uint32_t keys[GW_MAX_RECV_KEYS];
 	int n_keys;			/* 0: any SHA256 key of the keyfile */
 	bool noauth;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "gw/gw_filter.h"
+#include "lib/journal.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "net/sock.h"
@@ -47,8 +48,47 @@ struct gw_receiver {
 	gt_ns last_valid_mono;		/* 0: never */
 	gt_ns interval;			/* the sender's, ns */
 	struct loop_timer *watch;
+	/* Journal records of rejected messages: at most REJECT_BUDGET per
+	 * REJECT_PERIOD, the rest summed into one record, so that a flood
+	 * cannot crowd everything else out of the journal. */
+	gt_ns reject_period_start;
+	unsigned reject_count, reject_suppressed;
 	struct gw_recv_stats st;
 };
+
+#define REJECT_BUDGET 20
+#define REJECT_PERIOD (10 * GT_NS_PER_S)
+
+static void journal_reject(struct gw_receiver *r, const struct net_addr *from, const char *why,
+			   const char *detail, uint64_t seq)
+{
+	gt_ns now = gt_now(CLOCK_MONOTONIC);
+	struct journal_fields f;
+	char a[NET_ADDR_STRLEN];
+
+	if (!r->journal)
+		return;
+	if (now - r->reject_period_start > REJECT_PERIOD) {
+		if (r->reject_suppressed)
+			journal_event(r->journal, JOURNAL_WARNING, "GW_REJECT_SUPPRESSED", NULL,
+				      "%u more rejected messages not journalled", r->reject_suppressed);
+		r->reject_period_start = now;
+		r->reject_count = r->reject_suppressed = 0;
+	}
+	if (r->reject_count >= REJECT_BUDGET) {
+		r->reject_suppressed++;
+		return;
+	}
+	r->reject_count++;
+	journal_fields_init(&f);
+	journal_field_str(&f, "from", net_addr_str(from, a, sizeof(a)));
+	journal_field_str(&f, "reason", why);
+	if (detail)
+		journal_field_str(&f, "detail", detail);
+	if (seq)
+		journal_field_u64(&f, "seq", seq);
+	journal_event(r->journal, JOURNAL_WARNING, "GW_REJECT", &f, "gateway message rejected");
+}
 
 static gt_ns clock_of(const struct gw_receiver *r, gt_ns real)
 {
@@ -100,9 +140,14 @@ static void update_loss(struct gw_receiver *r)
 		r->st.loss_alarms++;
 		LOG_WARN("gateway-receive: loss %.0f%% over the last %d messages (above %.1f%%)",
 			 r->st.loss_percent, r->loss_n, r->cfg.maxloss);
+		journal_event(r->journal, JOURNAL_WARNING, "GW_LOSS_ALARM", NULL,
+			      "loss %.0f%% over the last %d messages (above %.1f%%)",
+			      r->st.loss_percent, r->loss_n, r->cfg.maxloss);
 	} else if (r->st.loss_alarm && r->st.loss_percent <= r->cfg.maxloss / 2) {
 		r->st.loss_alarm = false;
 		LOG_INFO("gateway-receive: loss back to %.0f%%", r->st.loss_percent);
+		journal_event(r->journal, JOURNAL_NOTICE, "GW_LOSS_OK", NULL, "loss back to %.0f%%",
+			      r->st.loss_percent);
 	}
 }
 
@@ -181,6 +226,7 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 		r->st.wrong_source++;
 		LOG_RL(LOG_LVL_WARN, "gateway-receive: message from %s, not from the configured "
 		       "sender: dropped", net_addr_str(from, a, sizeof(a)));
+		journal_reject(r, from, "wrong_source", NULL, 0);
 		return;
 	}
 	v = gw_msg_decode(buf, len, r->keys, r->accepted, r->n_accepted, r->cfg.noauth, &m);
@@ -190,6 +236,15 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 		       net_addr_str(from, a, sizeof(a)), gw_msg_verdict_name(v),
 		       v == GW_MSG_BAD_FIELD && m.bad_field ? " " : "",
 		       v == GW_MSG_BAD_FIELD && m.bad_field ? m.bad_field : "");
+		journal_reject(r, from, gw_msg_verdict_name(v),
+			       v == GW_MSG_BAD_FIELD ? m.bad_field : NULL, 0);
+		return;
+	}
+	if (r->cfg.sender_id && m.sender_id != r->cfg.sender_id) {
+		r->st.wrong_sender++;
+		LOG_RL(LOG_LVL_WARN, "gateway-receive: message of sender id %llu, not %llu: dropped",
+		       (unsigned long long)m.sender_id, (unsigned long long)r->cfg.sender_id);
+		journal_reject(r, from, "wrong_sender", NULL, m.seq);
 		return;
 	}
 	sv = gw_seq_update(r->seq, m.boot_id, m.seq, &lost);
@@ -199,6 +254,7 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 		LOG_RL(LOG_LVL_WARN, "gateway-receive: message %llu of boot %016llx: %s",
 		       (unsigned long long)m.seq, (unsigned long long)m.boot_id,
 		       gw_seq_verdict_name(sv));
+		journal_reject(r, from, gw_seq_verdict_name(sv), NULL, m.seq);
 		return;
 	}
 	/* Once the clock is right, a label far from it is stale (delayed or
@@ -215,20 +271,36 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 				r->st.future++;
 			LOG_RL(LOG_LVL_WARN, "gateway-receive: message %llu is %s",
 			       (unsigned long long)m.seq, gw_age_name(age));
+			journal_reject(r, from, gw_age_name(age), NULL, m.seq);
 			return;
 		}
 	}
 	switch (sv) {
 	case GW_SEQ_RESTART:
-		if (r->st.boot_id)
+		if (r->st.boot_id) {
+			char b[20];
+
 			LOG_WARN("gateway-receive: the sender restarted (boot %016llx, sequence %llu)",
 				 (unsigned long long)m.boot_id, (unsigned long long)m.seq);
+			snprintf(b, sizeof(b), "%016llx", (unsigned long long)m.boot_id);
+			journal_event_kv(r->journal, JOURNAL_WARNING, "GW_RESTART", "the sender restarted",
+					 "boot", b, NULL);
+		}
 		reset_sender_state(r);
 		loss_push(r, 1);
 		break;
 	case GW_SEQ_GAP:
 		LOG_RL(LOG_LVL_WARN, "gateway-receive: %llu message(s) lost before %llu",
 		       (unsigned long long)lost, (unsigned long long)m.seq);
+		{
+			struct journal_fields f;
+
+			journal_fields_init(&f);
+			journal_field_u64(&f, "seq", m.seq);
+			journal_field_u64(&f, "lost", lost);
+			journal_field_u64(&f, "lost_total", r->st.seq.lost);
+			journal_event(r->journal, JOURNAL_WARNING, "GW_GAP", &f, "messages lost");
+		}
 		for (uint64_t k = 0; k < lost && k < LOSS_SPAN; k++)
 			loss_push(r, 0);
 		loss_push(r, 1);
@@ -245,11 +317,14 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 		r->st.silent = false;
 		LOG_INFO("gateway-receive: messages again from %s (gateway no longer silent)",
 			 net_addr_str(from, a, sizeof(a)));
+		journal_event_kv(r->journal, JOURNAL_NOTICE, "GW_RECOVERED",
+				 "messages again: gateway no longer silent", "from", a, NULL);
 	}
 	r->last_valid_mono = gt_now(CLOCK_MONOTONIC);
 	r->interval = (gt_ns)m.interval_ms * GT_NS_PER_MS;
 	r->st.boot_id = m.boot_id;
 	r->st.last_seq = m.seq;
+	r->st.sender_id = m.sender_id;
 	r->st.sender_health = m.health;
 	r->st.sender_flags = m.flags;
 	r->st.sender_stratum = m.stratum;
@@ -328,6 +403,9 @@ static void on_watch(struct loop_timer *t, void *arg)
 		r->st.silent_alarms++;
 		LOG_WARN("gateway-receive: gateway silent: no valid message for %.1f s (%d intervals)",
 			 gt_to_sec(since), r->cfg.silent);
+		journal_event(r->journal, JOURNAL_ERR, "GW_SILENT", NULL,
+			      "gateway silent: no valid message for %.1f s (%d intervals)",
+			      gt_to_sec(since), r->cfg.silent);
 	}
 }
 

@@ -30,6 +30,7 @@ struct gw_recv_stats {
 	uint64_t received;			/* datagrams */
 	uint64_t verdict[GW_MSG_VERDICT_COUNT];	/* by decode verdict */
 	uint64_t wrong_source;			/* not from the `from` address */
+	uint64_t wrong_sender;			/* a sender id not configured */
 	uint64_t seq_verdict[GW_SEQ_VERDICT_COUNT];
 	struct gw_seq_counters seq;		/* gaps, lost, ... (exact) */
 	uint64_t stale, future;			/* age check */
@@ -39,7 +40,7 @@ struct gw_recv_stats {
 	bool silent, loss_alarm;		/* alarms now */
 	double loss_percent;			/* over the last 100 expected messages */
 	double last_offset, last_delay, jitter;	/* s */
-	uint64_t boot_id, last_seq;
+	uint64_t boot_id, last_seq, sender_id;
 	unsigned sender_health, sender_flags;
 	int sender_stratum;
 	uint32_t last_key;

@@ -13,6 +13,7 @@
 
 #include "gw/gw_health.h"
 #include "gw/gw_msg.h"
+#include "lib/journal.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "net/sock.h"
@@ -163,6 +164,7 @@ static void on_send(struct loop_timer *t, void *arg)
 	corr = gw_corr_delay(&s->cfg.corr, s->cfg.key ? GW_MSG_AUTH_LEN : GW_MSG_BODY_LEN, v6);
 	m.correction = gt_from_sec(corr);
 	m.interval_ms = (uint32_t)(s->cfg.interval * 1000 + 0.5);
+	m.sender_id = s->cfg.id;
 	if (s->have_prev) {
 		m.flags |= GW_FLAG_PREV_TX | (s->prev_hw ? GW_FLAG_PREV_HW : 0);
 		m.prev_seq = s->prev_seq;
@@ -183,8 +185,14 @@ static void on_send(struct loop_timer *t, void *arg)
 	if (sendto(s->fd, buf, (size_t)len, 0, (struct sockaddr *)&s->dst, s->dst_len) < 0) {
 		s->st.send_errors++;
 		s->h_errors++;
+		int e = errno;
+
 		LOG_RL(LOG_LVL_WARN, "gateway-send: send of %llu failed: %s",
-		       (unsigned long long)m.seq, strerror(errno));
+		       (unsigned long long)m.seq, strerror(e));
+		/* One record per run of failures: the health check reports how many. */
+		if (s->h_errors == 1)
+			journal_event_kv(s->journal, JOURNAL_ERR, "GW_SEND_ERROR", "send failed",
+					 "error", strerror(e), NULL);
 		return;
 	}
 	s->st.seq = m.seq;
@@ -209,12 +217,21 @@ static void on_health(struct loop_timer *t, void *arg)
 	in.txts = s->h_txts;
 	gw_health_check(&in, &r);
 	if (r.bits != s->st.health || strcmp(r.problem, s->st.problem)) {
-		if (r.problem[0])
-			LOG_WARN("gateway-send %s: path check: %s",
-				 net_addr_str(&s->cfg.to, a, sizeof(a)), r.problem);
-		else
-			LOG_INFO("gateway-send %s: path check passes (%s)",
-				 net_addr_str(&s->cfg.to, a, sizeof(a)), r.iface);
+		struct journal_fields f;
+
+		net_addr_str(&s->cfg.to, a, sizeof(a));
+		journal_fields_init(&f);
+		journal_field_str(&f, "to", a);
+		journal_field_str(&f, "iface", r.iface);
+		journal_field_fmt(&f, "health", "0x%02x", r.bits);
+		if (r.problem[0]) {
+			LOG_WARN("gateway-send %s: path check: %s", a, r.problem);
+			journal_event(s->journal, JOURNAL_WARNING, "GW_HEALTH", &f, "path check: %s",
+				      r.problem);
+		} else {
+			LOG_INFO("gateway-send %s: path check passes (%s)", a, r.iface);
+			journal_event(s->journal, JOURNAL_NOTICE, "GW_HEALTH", &f, "path check passes");
+		}
 	}
 	s->st.health = r.bits;
 	snprintf(s->st.problem, sizeof(s->st.problem), "%s", r.problem);

@@ -418,6 +418,55 @@ static int h_gateway_receive(struct conf_ctx *ctx, const struct conf_item *it, v
 	return 0;
 }
 
+/* journal [file PATH] [syslog] [maxsize BYTES] [maxage SECONDS]
+ *   [keepage SECONDS] [keepsize BYTES] [nocompress] [thread on|off] */
+static int h_journal(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+		     int argc, char **argv)
+{
+	struct dconf *cfg = p;
+	double v;
+	bool on;
+	int i;
+
+	(void)it;
+	cfg->journal_thread = -1;
+	for (i = 0; i < argc; i++) {
+		const char *opt = argv[i];
+		bool has_arg = i + 1 < argc;
+		uint64_t *num = NULL;
+
+		if (!strcmp(opt, "file") && has_arg) {
+			if (strlcpy_checked(cfg->journal_file, argv[++i], sizeof(cfg->journal_file)))
+				return conf_error(ctx, "journal file: path too long");
+		} else if (!strcmp(opt, "syslog")) {
+			cfg->journal_syslog = true;
+		} else if (!strcmp(opt, "nocompress")) {
+			cfg->journal_nocompress = true;
+		} else if (!strcmp(opt, "thread") && has_arg) {
+			if (conf_arg_onoff(ctx, "journal thread", argv[++i], &on))
+				return -1;
+			cfg->journal_thread = on;
+		} else if ((!strcmp(opt, "maxsize") && (num = &cfg->journal_maxsize)) ||
+			   (!strcmp(opt, "maxage") && (num = &cfg->journal_maxage)) ||
+			   (!strcmp(opt, "keepage") && (num = &cfg->journal_keepage)) ||
+			   (!strcmp(opt, "keepsize") && (num = &cfg->journal_keepsize))) {
+			if (!has_arg)
+				return conf_error(ctx, "journal %s: a value is needed", opt);
+			if (conf_arg_double(ctx, opt, argv[++i], 0, 1e15, &v))
+				return -1;
+			*num = (uint64_t)v;
+		} else {
+			return conf_error(ctx, "journal: unknown or incomplete option '%s' (allowed: "
+					  "file PATH, syslog, maxsize BYTES, maxage SECONDS, keepage "
+					  "SECONDS, keepsize BYTES, nocompress, thread on|off)", opt);
+		}
+	}
+	if (!cfg->journal_file[0] && !cfg->journal_syslog)
+		return conf_error(ctx, "journal: give file PATH, syslog, or both");
+	cfg->journal_on = true;
+	return 0;
+}
+
 static int h_makestep(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 		      int argc, char **argv)
 {
@@ -556,6 +605,11 @@ static const struct conf_item table[] = {
 	  "band LO HI] [window N] [silent N] [maxloss PERCENT] [maxage SECONDS]",
 	  "one-way gateway receiver: a source from a gateway sender's messages (SHA256 keys "
 	  "of the keyfile; default filter min over 8)", h_gateway_receive, false },
+	{ DC_JOURNAL, "journal", CONF_CUSTOM, 0, 0, 0, NULL,
+	  "[file PATH] [syslog] [maxsize BYTES] [maxage SECONDS] [keepage SECONDS] "
+	  "[keepsize BYTES] [nocompress] [thread on|off]",
+	  "structured event journal (gateway events, alarms): rotated by size/age into .gz "
+	  "archives, cleaned by age/total size (doc/journal.md)", h_journal, false },
 	{ DC_LEAPSECMODE, "leapsecmode", CONF_CUSTOM, 0, 0, 0, NULL, "system|step|slew|ignore",
 	  "how a leap second is applied to the clock", h_leapsecmode, false },
 	{ DC_MAXSLEWRATE, "maxslewrate", CONF_DOUBLE, FIELD(maxslewrate), 1, 100000, "83333",

@@ -20,7 +20,7 @@ enum dconf_key {
 	DC_LOG, DC_LOGFILE, DC_LOGLEVEL, DC_CLIENTLOGBITS, DC_COALESCE,
 	DC_SERVER, DC_POOL, DC_PEER, DC_MAKESTEP, DC_MAXCHANGE, DC_MAXDISTANCE, DC_MINSOURCES,
 	DC_DRIFTFILE, DC_LEAPSECMODE, DC_MAXSLEWRATE, DC_LOGDIR, DC_KEYFILE, DC_CRYPTO_NAK,
-	DC_BROADCAST, DC_BROADCASTCLIENT, DC_GATEWAY_SEND, DC_GATEWAY_RECEIVE,
+	DC_BROADCAST, DC_BROADCASTCLIENT, DC_GATEWAY_SEND, DC_GATEWAY_RECEIVE, DC_JOURNAL,
 };
 
 #define DCONF_MAX_SOURCES 32
@@ -80,6 +80,12 @@ struct dconf {
 	int n_gw_send;
 	bool gw_recv_on;
 	struct gw_recv_cfg gw_recv;
+	bool journal_on;
+	char journal_file[256];
+	bool journal_syslog;
+	uint64_t journal_maxsize, journal_maxage, journal_keepage, journal_keepsize;
+	bool journal_nocompress;
+	int journal_thread;		/* -1: default (a thread when workers > 0) */
 };
 
 /* Defaults into cfg (allocates the ACL). */

@@ -14,6 +14,7 @@
 
 #include "clock/clk.h"
 #include "clock/sync.h"
+#include "lib/journal.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/metrics.h"
@@ -40,6 +41,8 @@ static const char builtin_config[] =
 	"local stratum 10\n"
 	"clock system\n";
 
+#define GNOMON_VERSION "0.1.0"
+
 struct daemon {
 	struct dconf cfg;
 	struct loop *loop;
@@ -55,6 +58,7 @@ struct daemon {
 	struct gw_sender *gw_send[GW_MAX_SEND];
 	int n_gw_send;
 	struct gw_receiver *gw_recv;
+	struct journal *journal;
 	struct loop_timer *sync_timer;	/* one-shot at sync_next_update() */
 	uint32_t own_refids[64];	/* refids naming this host, for loop detection */
 	struct statlog *measurements, *tracking;
@@ -199,6 +203,8 @@ static void on_hangup(int sig, void *arg)
 		LOG_WARN("cannot reopen the log file");
 	else
 		LOG_INFO("log reopened");
+	if (d->journal && journal_reopen(d->journal))
+		LOG_WARN("cannot reopen the journal %s", d->cfg.journal_file);
 	if ((d->measurements && statlog_reopen(d->measurements)) ||
 	    (d->tracking && statlog_reopen(d->tracking)))
 		LOG_WARN("cannot reopen a statistics log in %s", d->cfg.logdir);
@@ -437,6 +443,7 @@ static int cmd_gateway(void *arg, int argc, char **argv, struct json_out *j)
 		json_u64(j, "port", c->port);
 		json_double(j, "interval", c->interval);
 		json_u64(j, "key", c->key);
+		json_u64(j, "id", c->id);
 		json_str(j, "correction_method", gw_corr_method_name(c->corr.method));
 		json_double(j, "correction", st.correction);
 		snprintf(a, sizeof(a), "%016llx", (unsigned long long)st.boot_id);
@@ -469,6 +476,7 @@ static int cmd_gateway(void *arg, int argc, char **argv, struct json_out *j)
 		for (v = 1; v < GW_MSG_VERDICT_COUNT; v++)
 			json_u64(j, gw_msg_verdict_name(v), st.verdict[v]);
 		json_u64(j, "wrong_source", st.wrong_source);
+		json_u64(j, "wrong_sender", st.wrong_sender);
 		json_u64(j, "stale", st.stale);
 		json_u64(j, "future", st.future);
 		json_obj_end(j);
@@ -497,10 +505,24 @@ static int cmd_gateway(void *arg, int argc, char **argv, struct json_out *j)
 		snprintf(a, sizeof(a), "%016llx", (unsigned long long)st.boot_id);
 		json_str(j, "boot_id", a);
 		json_u64(j, "last_seq", st.last_seq);
+		json_u64(j, "sender_id", st.sender_id);
 		json_u64(j, "last_key", st.last_key);
 		json_u64(j, "sender_health", st.sender_health);
 		json_u64(j, "sender_flags", st.sender_flags);
 		json_i64(j, "sender_stratum", st.sender_stratum);
+		json_obj_end(j);
+	}
+	if (d->journal) {
+		struct journal_stats js;
+
+		journal_get_stats(d->journal, &js);
+		json_obj_begin(j, "journal");
+		json_u64(j, "written", js.written);
+		json_u64(j, "lost_queue_full", js.lost_queue_full);
+		json_u64(j, "lost_write_error", js.lost_write_error);
+		json_u64(j, "rotations", js.rotations);
+		json_u64(j, "archives_removed", js.archives_removed);
+		json_bool(j, "degraded", js.degraded);
 		json_obj_end(j);
 	}
 	return 0;
@@ -742,7 +764,7 @@ static int start_broadcast(struct daemon *d)
 	}
 	for (i = 0; i < d->cfg.n_gw_send; i++) {
 		d->gw_send[i] = gw_sender_create(&d->cfg.gw_send[i], d->cfg.keys, &d->published,
-						 NULL, &rc);
+						 d->journal, &rc);
 		if (!d->gw_send[i]) {
 			LOG_ERR("gateway-send %s: %s", net_addr_str(&d->cfg.gw_send[i].to, a, sizeof(a)),
 				rc == -ENOKEY ? "its key is not in the keyfile" : strerror(-rc));
@@ -754,7 +776,7 @@ static int start_broadcast(struct daemon *d)
 			return rc;
 	}
 	if (d->cfg.gw_recv_on) {
-		d->gw_recv = gw_receiver_open(&d->cfg.gw_recv, d->cfg.keys, NULL, &rc);
+		d->gw_recv = gw_receiver_open(&d->cfg.gw_recv, d->cfg.keys, d->journal, &rc);
 		if (!d->gw_recv) {
 			LOG_ERR("gateway-receive: %s", rc == -ENOKEY ? "no SHA256 key to accept (keyfile "
 				"and key, or noauth)" : strerror(-rc));
@@ -823,6 +845,26 @@ static int start_services(struct daemon *d)
 		ntp_srv_register_metrics(d->srv, d->metrics);
 		if (!acl_count(d->cfg.acl))
 			LOG_WARN("no `allow` directive: the NTP server answers nobody");
+	}
+	if (d->cfg.journal_on) {
+		struct journal_cfg jc = {
+			.path = d->cfg.journal_file, .to_syslog = d->cfg.journal_syslog,
+			.max_size = d->cfg.journal_maxsize, .max_age = d->cfg.journal_maxage,
+			.keep_age = d->cfg.journal_keepage, .keep_total = d->cfg.journal_keepsize,
+			.no_compress = d->cfg.journal_nocompress,
+			/* The single-threaded path stays thread-free (DESIGN.md):
+			 * there the journal writes from the main loop. */
+			.sync = d->cfg.journal_thread < 0 ? d->cfg.workers == 0
+							  : !d->cfg.journal_thread,
+		};
+
+		d->journal = journal_open(&jc, &rc);
+		if (!d->journal) {
+			LOG_ERR("cannot open the journal %s: %s", d->cfg.journal_file, strerror(-rc));
+			return rc;
+		}
+		journal_event(d->journal, JOURNAL_NOTICE, "START", NULL, "gnomond %s started",
+			      GNOMON_VERSION);
 	}
 	collect_own_refids(d);
 	rc = start_broadcast(d);
@@ -918,7 +960,7 @@ int main(int argc, char **argv)
 		case 'd': debug = true; break;
 		case 'C': check = true; break;
 		case 'H': dconf_print_help(stdout); return 0;
-		case 'V': printf("gnomond 0.1.0\n"); return 0;
+		case 'V': printf("gnomond %s\n", GNOMON_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -993,6 +1035,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < d.n_gw_send; i++)
 		gw_sender_destroy(d.gw_send[i]);
 	gw_receiver_destroy(d.gw_recv);
+	if (d.journal) {
+		journal_event(d.journal, JOURNAL_NOTICE, "STOP", NULL, "gnomond stopping");
+		journal_close(d.journal);
+	}
 	for (int i = 0; i < d.n_clients; i++)
 		ntp_client_destroy(d.clients[i]);
 	sync_destroy(d.sync);

@@ -149,12 +149,12 @@ def gateway(d):
     return json.loads(cp.stdout)
 
 
-def forge(seq, boot_id, tx, key=KEY, key_id=KEY_ID, flags=1, interval_ms=250):
+def forge(seq, boot_id, tx, key=KEY, key_id=KEY_ID, flags=1, interval_ms=250, sender=1):
     """A version-1 TIME message (doc/gateway-protocol.md) with HMAC-SHA256."""
     sec, ns = int(tx), int((tx % 1) * 1e9)
-    body = struct.pack("!4sBBHHHIQQQIBBbBQQqQQII", b"GNMG", 1, 1, 128, flags, 0, key_id, seq,
-                       boot_id, sec, ns, 2, 0, -20, 0, 0, 0, 0, 0, 0, 0, interval_ms)
-    assert len(body) == 96
+    body = struct.pack("!4sBBHHHIQQQIBBbBQQqQQIIQ", b"GNMG", 1, 1, 136, flags, 0, key_id, seq,
+                       boot_id, sec, ns, 2, 0, -20, 0, 0, 0, 0, 0, 0, 0, interval_ms, sender)
+    assert len(body) == 104
     return body + hmac.new(key, body, hashlib.sha256).digest()
 
 
@@ -167,10 +167,22 @@ def send_from_s(diode, packets):
        str(diode.relay_port), *[p.hex() for p in packets])
 
 
-def sender_conf(diode, keys, correction="none"):
+def sender_conf(diode, keys, correction="none", journal=None):
     return ("clock null\nlocal stratum 1\nallow 198.18.0.0/15\nkeyfile %s\n"
-            "gateway-send to %s:%d interval %g key %d correction %s\n"
-            % (keys, R_IP, diode.relay_port, INTERVAL, KEY_ID, correction))
+            "gateway-send to %s:%d interval %g key %d correction %s\n%s"
+            % (keys, R_IP, diode.relay_port, INTERVAL, KEY_ID, correction,
+               "journal file %s\n" % journal if journal else ""))
+
+
+def journal_records(path, code):
+    """The key=value fields of every record with this code."""
+    out = []
+    for line in path.read_text().splitlines():
+        parts = line.split(" ")
+        if len(parts) >= 3 and parts[2] == code:
+            out.append(dict(p.split("=", 1) for p in parts[3:] if "=" in p and
+                            not p.startswith('"')))
+    return out
 
 
 def test_gateway_through_a_diode(gnomond, diode, tmp_path):
@@ -199,11 +211,13 @@ def test_gateway_through_a_diode(gnomond, diode, tmp_path):
     sender.stop()
 
     # 2. The receiver, 1.7 s and 80 ppm off, follows the calibrated sender.
-    sender = gnomond(sender_conf(diode, keys, "calibrated %s" % cal), addr=S_IP,
+    s_journal, r_journal = tmp_path / "sender.journal", tmp_path / "receiver.journal"
+    sender = gnomond(sender_conf(diode, keys, "calibrated %s" % cal, s_journal), addr=S_IP,
                      netns=diode.ns_s)
     recv = gnomond("clock virtual offset 1.7 freq 80\nallow 198.18.0.0/15\nkeyfile %s\n"
-                   "gateway-receive on 127.0.0.1:%d key %d 6\nmakestep 0.1 3\n"
-                   % (keys, RECV_PORT, KEY_ID), addr=R_IP, netns=diode.ns_r)
+                   "gateway-receive on 127.0.0.1:%d sender 1 key %d 6\nmakestep 0.1 3\n"
+                   "journal file %s\n" % (keys, RECV_PORT, KEY_ID, r_journal),
+                   addr=R_IP, netns=diode.ns_r)
     took, hist = converged_within(recv, 50e-6, 60)
     tr = tracking(recv)
     assert tr["stratum"] == 2 and tr["synchronised"], tr
@@ -226,6 +240,9 @@ def test_gateway_through_a_diode(gnomond, diode, tmp_path):
     dropped = nft_counter(diode.ns_r, "inet", "diode", "dropped10")
     lost = gateway(recv)["receiver"]["sequence"]["lost"] - lost0
     assert dropped >= 2 and lost == dropped, (dropped, lost)
+    # ... and journalled, gap by gap.
+    gaps = journal_records(r_journal, "GW_GAP")
+    assert sum(int(g["lost"]) for g in gaps) == dropped, gaps
 
     # 4. Forged, replayed and truncated messages: counted, and the clock
     # does not move.
@@ -245,6 +262,9 @@ def test_gateway_through_a_diode(gnomond, diode, tmp_path):
     assert g1["rejected"]["unknown_key"] - g0["rejected"]["unknown_key"] == 1, g1
     assert g1["rejected"]["short"] - g0["rejected"]["short"] == 1, g1
     assert g1["sequence"]["replays"] - g0["sequence"]["replays"] == 1, g1
+    reasons = [r["reason"] for r in journal_records(r_journal, "GW_REJECT")]
+    for why in ("bad_mac", "unknown_key", "short", "replay"):
+        assert why in reasons, reasons
     steps = tracking(recv)["steps"]
     for _ in range(6):
         t = tracking(recv)
@@ -259,11 +279,16 @@ def test_gateway_through_a_diode(gnomond, diode, tmp_path):
     assert wait_for(lambda: gateway(recv)["receiver"]["silent"], 5, step=0.1)
     assert time.monotonic() - t0 < 3 * INTERVAL + 1.5
     assert "gateway silent" in recv.log()
+    assert journal_records(r_journal, "GW_SILENT"), r_journal.read_text()
     sender = gnomond(sender_conf(diode, keys, "calibrated %s" % cal), addr=S_IP,
                      netns=diode.ns_s)
     g = wait_for(lambda: (lambda g: g if not g["silent"] else None)(gateway(recv)["receiver"]), 10)
     assert g and g["sequence"]["restarts"] == restarts + 1, g
     assert g["silent_alarms"] >= 1, g
+    assert journal_records(r_journal, "GW_RECOVERED") and journal_records(r_journal, "GW_RESTART")
+    # The sender's path check: a static neighbour, carrier, timestamps.
+    health = journal_records(s_journal, "GW_HEALTH")
+    assert health and int(health[-1]["health"], 16) & 0x1f == 0x1f, s_journal.read_text()
 
     # 6. Nothing ever came back through the diode.
     assert nft_counter(diode.ns_s, "netdev", "back", "came_back") == 0
