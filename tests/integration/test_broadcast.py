@@ -133,7 +133,9 @@ def test_broadcast_client_follows_server(gnomond, segment, tmp_path, dest):
     line = [l for l in cp.stdout.splitlines() if l.startswith("{")]
     assert cp.returncode == 0 and line, nh.describe(cp)
     rep = json.loads(line[0])
-    assert rep["stratum"] == 4 and abs(rep["offset"]) < 1e-3, rep
+    # The precise figure is the tracking check above; ntpdig's includes the
+    # server's reply-path asymmetry, a millisecond or more under ASan.
+    assert rep["stratum"] == 4 and abs(rep["offset"]) < 5e-3, rep
 
 
 def test_unsigned_broadcasts_need_noauth(gnomond, segment, tmp_path):
