@@ -153,3 +153,43 @@ bool gw_window_offset(const struct gw_delay_window *w, const struct gw_filter_sp
 	*offset = gt_to_sec(w->e[newest].corr) - st;
 	return true;
 }
+
+bool gw_window_sample(const struct gw_delay_window *w, const struct gw_filter_spec *spec,
+		      const struct clk_map *map, const struct gw_msg *m, uint32_t refid,
+		      struct ntp_sample *smp, double *offset, double *stat, double *jitter)
+{
+	const struct gw_delay_entry *newest = gw_window_newest(w);
+	double off, st, jit;
+
+	if (!gw_window_offset(w, spec, map, &off, &st, &jit))
+		return false;
+	memset(smp, 0, sizeof(*smp));
+	smp->time = clk_map_apply(map, newest->rx_real);
+	smp->offset = gt_from_sec(off);
+	/* A round trip the delay would make, for the root distance; the
+	 * spread of the window's delays, which no exchange measures here,
+	 * is the sample's dispersion. */
+	smp->delay = 2 * newest->corr > 0 ? 2 * newest->corr : 1000;
+	smp->disp = gt_from_sec(ldexp(1, m->precision) + 2 * jit);
+	smp->root_delay = m->root_delay;
+	smp->root_disp = m->root_disp;
+	smp->stratum = m->stratum;
+	smp->leap = m->leap;
+	smp->refid = refid;
+	if (offset)
+		*offset = off;
+	if (stat)
+		*stat = st;
+	if (jitter)
+		*jitter = jit;
+	return true;
+}
+
+int gw_poll_exponent(gt_ns interval)
+{
+	int p = 0;
+
+	while (p < 17 && ldexp(1, p) * GT_NS_PER_S < (double)interval)
+		p++;
+	return p;
+}

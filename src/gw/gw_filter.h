@@ -19,8 +19,10 @@
 #include <stddef.h>
 
 #include "clock/clk.h"
+#include "gw/gw_msg.h"
 #include "lib/conf.h"
 #include "lib/gtime.h"
+#include "ntp/ntp_sample.h"
 
 enum gw_filter_kind {
 	GW_FILTER_MIN,
@@ -73,5 +75,20 @@ bool gw_window_offset(const struct gw_delay_window *w, const struct gw_filter_sp
 		      const struct clk_map *map, double *offset, double *stat, double *jitter);
 /* The newest entry (NULL when empty). */
 const struct gw_delay_entry *gw_window_newest(const struct gw_delay_window *w);
+/* The discipline sample the window gives after message m (whose entry, or
+ * its two-step predecessor's, is the newest), on the clock mapped by map:
+ * gw_window_offset's offset, taken at the newest entry's receive time; as
+ * delay twice the newest correction (the round trip the one-way delay
+ * would make, for the root distance); as dispersion the sender's
+ * precision plus twice the window's jitter; the sender's stratum, leap,
+ * root delay and dispersion from m; refid as given. *offset, *stat and
+ * *jitter (any may be NULL) as gw_window_offset. false when empty. What
+ * gw_recv hands to sync_add_sample(), and the simulator (tests/sim) too. */
+bool gw_window_sample(const struct gw_delay_window *w, const struct gw_filter_spec *spec,
+		      const struct clk_map *map, const struct gw_msg *m, uint32_t refid,
+		      struct ntp_sample *smp, double *offset, double *stat, double *jitter);
+/* The poll exponent a send interval (ns) stands for in the discipline:
+ * the least p in 0..17 with 2^p s >= interval. */
+int gw_poll_exponent(gt_ns interval);
 
 #endif

@@ -157,28 +157,18 @@ static void reset_sender_state(struct gw_receiver *r)
 	gw_window_reset(&r->win);
 }
 
-static int poll_of(gt_ns interval)
-{
-	int p = 0;
-
-	while (p < 17 && ldexp(1, p) * GT_NS_PER_S < (double)interval)
-		p++;
-	return p;
-}
-
 /* One sample from the delay window, on the clock as it is now. */
 static void make_sample(struct gw_receiver *r, const struct gw_msg *m, const struct net_addr *from)
 {
-	const struct gw_delay_entry *newest = gw_window_newest(&r->win);
 	double offset, stat, jitter;
 	struct clk_map map;
 	struct ntp_sample smp;
-	gt_ns now;
 	char name[80], a[NET_ADDR_STRLEN];
 	int p;
 
 	r->clock->ops->get_map(r->clock, &map);
-	if (!gw_window_offset(&r->win, &r->cfg.filter, &map, &offset, &stat, &jitter))
+	if (!gw_window_sample(&r->win, &r->cfg.filter, &map, m, ntp_client_refid_of(from), &smp,
+			      &offset, &stat, &jitter))
 		return;
 	r->st.jitter = jitter;
 	if (r->st.src < 0) {
@@ -187,24 +177,10 @@ static void make_sample(struct gw_receiver *r, const struct gw_msg *m, const str
 		if (r->st.src < 0)
 			return;
 	}
-	now = clk_map_apply(&map, newest->rx_real);
-	memset(&smp, 0, sizeof(smp));
-	smp.time = now;
-	smp.offset = gt_from_sec(offset);
-	/* A round trip the delay would make, for the root distance; the
-	 * spread of the window's delays, which no exchange measures here,
-	 * is the sample's dispersion. */
-	smp.delay = 2 * newest->corr > 0 ? 2 * newest->corr : 1000;
-	smp.disp = gt_from_sec(ldexp(1, m->precision) + 2 * r->st.jitter);
-	smp.root_delay = m->root_delay;
-	smp.root_disp = m->root_disp;
-	smp.stratum = m->stratum;
-	smp.leap = m->leap;
-	smp.refid = ntp_client_refid_of(from);
 	r->st.samples++;
 	r->st.last_offset = offset;
 	r->st.last_delay = stat;
-	p = poll_of(r->interval);
+	p = gw_poll_exponent(r->interval);
 	sync_poll_hint(r->sync, r->st.src, p, p);
 	sync_add_sample(r->sync, r->st.src, &smp, gt_now(CLOCK_MONOTONIC));
 	r->on_sample(r->cb_arg);

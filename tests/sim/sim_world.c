@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "clock/leap.h"
+#include "gw/gw_filter.h"
+#include "gw/gw_msg.h"
+#include "gw/gw_seq.h"
 #include "ntp/ntp_pkt.h"
 #include "ntp/ntp_resp.h"
 #include "sim_clock.h"
@@ -23,7 +26,42 @@
 /* A leap second is announced this long before it happens. */
 #define LEAP_NOTICE (12 * 3600 * GT_NS_PER_S)
 
+/* Gateway messages in flight at once (delays far below the interval). */
+#define GW_FLY 16
+/* The receiver's default age limit (gw_conf.h: maxage 10 s). */
+#define GW_MAXAGE 10.0
+
 int sim_trace;
+
+struct gw_fly {
+	uint64_t seq, prev_seq;
+	gt_ns arrive;		/* true time */
+	gt_ns label;		/* tx_time: the sender's clock + correction */
+	gt_ns prev_tx;		/* precise transmit time of prev_seq (two-step) */
+	bool has_prev;
+};
+
+/* The gateway: the sender, the path, and gw_recv's state for the one
+ * sender (its held message for two-step, its delay window). */
+struct sim_gwsrc {
+	struct sim_gw_cfg cfg;
+	int id;
+	gt_ns corr;			/* the correction the sender applies */
+	gt_ns next_send;
+	uint64_t seq;
+	gt_ns last_tx;			/* sender: its previous message's transmit time */
+	struct gw_fly fly[GW_FLY];
+	int n_fly;
+	bool held_valid;		/* receiver: the last message, for two-step */
+	uint64_t held_seq;
+	gt_ns held_rx, held_corr;
+	bool held_used;
+	uint64_t last_seq;
+	bool got_any;
+	struct gw_delay_window win;
+	struct gw_msg quality;		/* the fields the sample takes from a message */
+	struct sim_rng rng;
+};
 
 struct sim_src {
 	struct sim_server_cfg cfg;
@@ -50,6 +88,7 @@ struct world {
 	struct sim_clock clock;
 	struct sync *sync;
 	struct sim_src src[SIM_MAX_SERVERS];
+	struct sim_gwsrc gw;
 	struct sim_rng rng;
 };
 
@@ -245,6 +284,132 @@ static void poll_due(struct world *w, struct sim_src *s, gt_ns t)
 	s->next_poll = t + (gt_ns)(ldexp(1e9, s->poll) * (0.875 + 0.25 * sim_rng_uniform(&s->rng)));
 }
 
+/* The sender at true time t: its clock is the truth (plus the wild jump
+ * while that lasts); the label is its clock + the correction, the precise
+ * transmit time goes out with the next message, as gw_send does. */
+static void gw_send(struct world *w, gt_ns t)
+{
+	struct sim_gwsrc *g = &w->gw;
+	double at = (double)(t - w->t0) * 1e-9, delay;
+	gt_ns sender = t;
+	struct gw_fly f;
+
+	if (g->cfg.wild_n > 0 && at >= g->cfg.wild_at &&
+	    at < g->cfg.wild_at + g->cfg.wild_n * g->cfg.interval - 1e-9)
+		sender += secs(g->cfg.wild_jump);
+	f.seq = ++g->seq;
+	f.label = sender + g->corr;
+	f.has_prev = g->seq > 1;
+	f.prev_seq = g->seq - 1;
+	f.prev_tx = g->last_tx;
+	g->last_tx = sender;
+	g->next_send = t + secs(g->cfg.interval);
+	delay = sim_gw_draw_delay(&g->cfg, &g->rng);
+	if (sim_gw_lost(&g->cfg, &g->rng) || g->n_fly == GW_FLY)
+		return;
+	f.arrive = t + secs(delay);
+	g->fly[g->n_fly++] = f;
+}
+
+/* gw_recv's handle() and make_sample() for a decoded, authentic message
+ * received at true time t (the raw clock: sim_clock maps true time to
+ * the clock as CLOCK_REALTIME is mapped to the disciplined clock). */
+static void gw_receive(struct world *w, const struct gw_fly *f, gt_ns t, struct sim_result *res)
+{
+	struct sim_gwsrc *g = &w->gw;
+	struct sync_state st;
+	struct ntp_sample smp;
+	struct clk_map map;
+	gt_ns tol = secs(g->cfg.maxage > 0 ? g->cfg.maxage : GW_MAXAGE);
+	int p;
+
+	if (g->got_any && f->seq <= g->last_seq)
+		return;		/* reordered: its delay would enter the window out of order */
+	sync_get_state(w->sync, &st);
+	if (st.synced && gw_age_check(f->label, sim_clock_read(&w->clock), tol, tol) != GW_AGE_OK) {
+		res->gw_aged++;
+		return;
+	}
+	g->got_any = true;
+	g->last_seq = f->seq;
+	if (f->has_prev) {
+		if (g->held_valid && g->held_seq == f->prev_seq && !g->held_used) {
+			g->held_used = true;
+			gw_window_push(&g->win, g->held_rx, f->prev_tx, g->held_corr);
+		}
+	} else {
+		gw_window_push(&g->win, t, f->label - g->corr, g->corr);
+	}
+	g->held_valid = true;
+	g->held_seq = f->seq;
+	g->held_rx = t;
+	g->held_corr = g->corr;
+	g->held_used = false;
+	/* make_sample(): the sender is synchronised. */
+	w->clock.base.ops->get_map(&w->clock.base, &map);
+	if (!gw_window_sample(&g->win, &g->cfg.filter, &map, &g->quality, 0xc6120100u, &smp,
+			      NULL, NULL, NULL))
+		return;
+	p = gw_poll_exponent(secs(g->cfg.interval));
+	sync_poll_hint(w->sync, g->id, p, p);
+	sync_add_sample(w->sync, g->id, &smp, mono_of(w, t));
+	res->samples++;
+	if (sim_trace)
+		printf("%9.3f sample gw offset %+.3f us disp %.3f us\n", (double)(t - w->t0) * 1e-9,
+		       (double)smp.offset * 1e-3, (double)smp.disp * 1e-3);
+	update(w, t, res, "sample");
+}
+
+/* The earliest message in flight, or -1. */
+static int gw_next_arrival(const struct sim_gwsrc *g)
+{
+	int i, k = -1;
+
+	for (i = 0; i < g->n_fly; i++)
+		if (k < 0 || g->fly[i].arrive < g->fly[k].arrive)
+			k = i;
+	return k;
+}
+
+static void gw_deliver(struct world *w, gt_ns t, struct sim_result *res)
+{
+	struct sim_gwsrc *g = &w->gw;
+	struct gw_fly f;
+	int k;
+
+	while ((k = gw_next_arrival(g)) >= 0 && g->fly[k].arrive == t) {
+		f = g->fly[k];
+		g->fly[k] = g->fly[--g->n_fly];
+		gw_receive(w, &f, t, res);
+	}
+}
+
+static int gw_setup(struct world *w, uint64_t seed, struct sim_result *res)
+{
+	struct sim_gwsrc *g = &w->gw;
+	struct sim_rng cal;
+	double c;
+
+	g->cfg = w->sc->gw;
+	/* Commissioning: its own run of the path, from its own stream. */
+	sim_rng_seed(&cal, seed, 100);
+	c = sim_gw_calibrate(&g->cfg, &cal);
+	if (!isfinite(c))
+		return -1;
+	res->gw_corr = c + g->cfg.corr_error;
+	g->corr = secs(res->gw_corr);
+	g->id = sync_add_source(w->sync, "gateway", 0xc6120100u, 0);
+	if (g->id < 0)
+		return -1;
+	gw_window_reset(&g->win);
+	g->quality.stratum = 1;
+	g->quality.precision = PRECISION;
+	g->quality.root_disp = 10 * GT_NS_PER_US;
+	g->next_send = w->t0 + 100 * GT_NS_PER_MS;
+	sim_rng_seed(&g->rng, seed, 101);
+	return 0;
+}
+
 static int setup(struct world *w, const struct sim_scenario *sc, uint64_t seed)
 {
 	int i;
@@ -295,6 +460,11 @@ static void measure(struct world *w, gt_ns t, struct sim_result *res, double *su
 		return;
 	if (fabs(err) > w->sc->conv_threshold)
 		res->t_conv = at;
+	if (w->sc->settle_threshold > 0 && res->t_settle < 0 &&
+	    fabs(err) <= w->sc->settle_threshold)
+		res->t_settle = at;
+	if (w->sc->gw.wild_n > 0 && at >= w->sc->gw.wild_at && at < w->sc->gw.wild_at + 60)
+		res->max_near_wild = fmax(res->max_near_wild, fabs(err));
 	if (w->leap_t && t >= w->leap_t && t < w->leap_t + 3 * GT_NS_PER_S)
 		res->max_near_leap = fmax(res->max_near_leap, fabs(err));
 	if (at < w->sc->stats_from)
@@ -311,6 +481,7 @@ static void measure(struct world *w, gt_ns t, struct sim_result *res, double *su
 
 int sim_run(const struct sim_scenario *sc, uint64_t seed, struct sim_result *res)
 {
+	struct sync_src_info info;
 	struct world w;
 	struct sync_state st;
 	gt_ns t, end, tick;
@@ -319,8 +490,12 @@ int sim_run(const struct sim_scenario *sc, uint64_t seed, struct sim_result *res
 	int i, steps_before = -1;
 
 	memset(res, 0, sizeof(*res));
-	if (setup(&w, sc, seed) < 0)
+	res->t_settle = -1;
+	if (setup(&w, sc, seed) < 0 || (sc->gw.on && gw_setup(&w, seed, res) < 0)) {
+		if (w.sync)
+			sync_destroy(w.sync);
 		return -1;
+	}
 	end = w.t0 + secs(sc->duration);
 	tick = w.t0 + GT_NS_PER_S;
 	t = w.t0;
@@ -340,6 +515,14 @@ int sim_run(const struct sim_scenario *sc, uint64_t seed, struct sim_result *res
 			if (w.src[i].in_flight && w.src[i].arrive < next)
 				next = w.src[i].arrive;
 		}
+		if (sc->gw.on) {
+			int k = gw_next_arrival(&w.gw);
+
+			if (w.gw.next_send < next)
+				next = w.gw.next_send;
+			if (k >= 0 && w.gw.fly[k].arrive < next)
+				next = w.gw.fly[k].arrive;
+		}
 		t = next;
 		sim_clock_advance(&w.clock, t);
 		for (i = 0; i < sc->n_servers; i++) {
@@ -347,6 +530,11 @@ int sim_run(const struct sim_scenario *sc, uint64_t seed, struct sim_result *res
 				receive_reply(&w, &w.src[i], t, res);
 			if (w.src[i].next_poll == t)
 				poll_due(&w, &w.src[i], t);
+		}
+		if (sc->gw.on) {
+			gw_deliver(&w, t, res);
+			if (w.gw.next_send == t)
+				gw_send(&w, t);
 		}
 		if (t == due)
 			update(&w, t, res, "timer");
@@ -360,6 +548,8 @@ int sim_run(const struct sim_scenario *sc, uint64_t seed, struct sim_result *res
 		}
 	}
 	sync_get_state(w.sync, &st);
+	if (res->t_settle < 0)
+		res->t_settle = sc->duration;
 	res->steps = st.n_steps;
 	res->steps_after_stats = steps_before < 0 ? 0 : st.n_steps - steps_before;
 	res->synced_at_end = st.synced;
@@ -369,6 +559,11 @@ int sim_run(const struct sim_scenario *sc, uint64_t seed, struct sim_result *res
 		res->rms_freq = sqrt(sumf2 / n);
 	}
 	res->mean_poll = w.src[0].poll_n ? w.src[0].poll_sum / w.src[0].poll_n : 0;
+	if (sc->gw.on) {
+		res->mean_poll = sc->gw.interval;
+		if (sync_get_source(w.sync, w.gw.id, &info) == 0)
+			res->gw_resets = info.resets;
+	}
 	res->leap_at = w.leap_t ? (double)(w.leap_t - w.t0) * 1e-9 : 0;
 	sync_destroy(w.sync);
 	return 0;

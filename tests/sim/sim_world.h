@@ -5,7 +5,9 @@
  * (ntp_pkt_encode, era-less timestamps), checks and converts the reply
  * with the real ntp_resp_process(), and feeds the sample to the real
  * synchronisation core (clock/sync), which disciplines the simulated clock
- * through its driver. Everything is seeded; nothing reads a real clock. */
+ * through its driver. Or, instead of servers, a one-way gateway sender
+ * and gw_recv's receiving side (sim_gw.h). Everything is seeded; nothing
+ * reads a real clock. */
 #ifndef GNOMON_SIM_WORLD_H
 #define GNOMON_SIM_WORLD_H
 
@@ -13,6 +15,7 @@
 #include <stdint.h>
 
 #include "clock/sync.h"
+#include "sim_gw.h"
 
 #define SIM_MAX_SERVERS 8
 
@@ -44,7 +47,9 @@ struct sim_scenario {
 	double start_unix;	/* s: true (UTC) time at start */
 	int leap;		/* CLK_LEAP_INS or CLK_LEAP_DEL at the next month end */
 	double conv_threshold;	/* s: |error| below which the clock counts as converged */
+	double settle_threshold;	/* s: for t_settle (0: not measured) */
 	struct sync_config cfg;
+	struct sim_gw_cfg gw;	/* a one-way gateway source (then n_servers is 0) */
 };
 
 struct sim_result {
@@ -59,6 +64,13 @@ struct sim_result {
 	bool ever_synced, synced_at_end;
 	unsigned liar_selected;	/* updates at which a lying server was combined */
 	unsigned samples;	/* samples fed to the core */
+	/* Gateway runs: the calibrated correction the sender applied (s),
+	 * messages the receiver's age check refused, and how often the
+	 * source's estimate restarted (it judged the source moved). */
+	double gw_corr;
+	unsigned gw_aged, gw_resets;
+	double t_settle;	/* s: first time |error| <= settle_threshold */
+	double max_near_wild;	/* s: largest |error| from the wild labels on, 60 s */
 };
 
 /* Print a line per clock update and per second of true error (debugging). */

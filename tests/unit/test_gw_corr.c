@@ -331,6 +331,52 @@ static void test_delay_window(void **state)
 	assert_near(jit, 0, 1e-12);
 }
 
+/* The sample the receiver hands to the discipline (gw_window_sample). */
+static void test_window_sample(void **state)
+{
+	struct gw_delay_window w;
+	struct gw_filter_spec f;
+	struct clk_map map = { .offset = -2000000 };
+	struct gw_msg m = { .stratum = 1, .leap = 1, .precision = -20,
+			    .root_delay = 3000, .root_disp = 4000 };
+	struct ntp_sample smp;
+	double off, stat, jit;
+	gt_ns t0 = INT64_C(1700000000) * GT_NS_PER_S;
+	int i;
+
+	(void)state;
+	gw_filter_default(&f);
+	gw_window_reset(&w);
+	assert_false(gw_window_sample(&w, &f, &map, &m, 7, &smp, &off, NULL, NULL));
+	for (i = 0; i < 20; i++)
+		gw_window_push(&w, t0 + i * GT_NS_PER_S + 500000 + (i % 4) * 10000,
+			       t0 + i * GT_NS_PER_S, 480000);
+	assert_true(gw_window_sample(&w, &f, &map, &m, 7, &smp, &off, &stat, &jit));
+	/* The clock is 2 ms behind: offset = 480 us - (500 us - 2 ms). */
+	assert_near(off, 480e-6 - 500e-6 + 2e-3, 1e-9);
+	assert_int_equal(smp.offset, gt_from_sec(off));
+	assert_near(stat, 500e-6 - 2e-3, 1e-9);
+	/* At the newest arrival, on the receiver's clock. */
+	assert_int_equal(smp.time, t0 + 19 * GT_NS_PER_S + 530000 - 2000000);
+	assert_int_equal(smp.delay, 2 * 480000);
+	assert_int_equal(smp.disp, gt_from_sec(ldexp(1, -20) + 2 * jit));
+	assert_int_equal(smp.stratum, 1);
+	assert_int_equal(smp.leap, 1);
+	assert_int_equal(smp.root_delay, 3000);
+	assert_int_equal(smp.root_disp, 4000);
+	assert_int_equal(smp.refid, 7);
+	/* Without a correction the delay is a nominal microsecond. */
+	gw_window_push(&w, t0 + 20 * GT_NS_PER_S + 500000, t0 + 20 * GT_NS_PER_S, 0);
+	assert_true(gw_window_sample(&w, &f, &map, &m, 7, &smp, NULL, NULL, NULL));
+	assert_int_equal(smp.delay, 1000);
+	/* Poll exponents of send intervals: 2^p s >= the interval. */
+	assert_int_equal(gw_poll_exponent(GT_NS_PER_S / 4), 0);
+	assert_int_equal(gw_poll_exponent(GT_NS_PER_S), 0);
+	assert_int_equal(gw_poll_exponent(GT_NS_PER_S + 1), 1);
+	assert_int_equal(gw_poll_exponent(16 * GT_NS_PER_S), 4);
+	assert_int_equal(gw_poll_exponent(INT64_C(1) << 62), 17);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_calibration_malformed),
 		cmocka_unit_test(test_gateway_directives),
 		cmocka_unit_test(test_delay_window),
+		cmocka_unit_test(test_window_sample),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
