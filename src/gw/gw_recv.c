@@ -195,6 +195,7 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 	enum gw_age age;
 	uint64_t lost = 0;
 	char a[NET_ADDR_STRLEN];
+	bool pushed = false;
 	int i;
 
 	r->st.received++;
@@ -308,7 +309,9 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 	if (sv == GW_SEQ_REORDERED)
 		return;		/* its delay would enter the window out of order */
 	/* Two-step: this message carries the precise transmit time of an
-	 * earlier one, which becomes the sample; without it, its own label. */
+	 * earlier one, which becomes the sample; without it, its own label.
+	 * When the earlier one was lost nothing new enters the window, and
+	 * no sample is made: the last one again would count twice. */
 	if (m.flags & GW_FLAG_PREV_TX) {
 		for (i = 0; i < HELD; i++) {
 			struct held *h = &r->held[i];
@@ -317,12 +320,14 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 				h->used = true;
 				gw_window_push(&r->win, h->rx_real, m.prev_tx_time, h->corr);
 				r->st.two_step++;
+				pushed = true;
 				break;
 			}
 		}
 	} else {
 		gw_window_push(&r->win, rx_real, m.tx_time - m.correction, m.correction);
 		r->st.one_step++;
+		pushed = true;
 	}
 	r->held[m.seq % HELD] = (struct held){ m.seq, rx_real, m.tx_time - m.correction,
 						m.correction, false };
@@ -330,7 +335,8 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 		r->st.sender_unsync++;
 		return;
 	}
-	make_sample(r, &m, from);
+	if (pushed)
+		make_sample(r, &m, from);
 }
 
 static void on_readable(int fd, short revents, void *arg)

@@ -404,29 +404,31 @@ static int judge_gw_uniform_quarter(const struct stats *st, const struct sim_res
 	return 0;
 }
 
-/* 10 % loss: median RMS 19.8 us, worst max 234 us. */
+/* 10 % loss: median RMS 16.5 us, worst max 217 us (19.8 and 234 when a
+ * lost predecessor repeated the last sample). */
 static int judge_gw_loss10(const struct stats *st, const struct sim_result *r, struct check *c,
 			   int *n)
 {
 	(void)r;
 	add_check(c, n, "within 50 us", st->max_settle <= 60,
 		  "worst time to within 50 us %.0f s (bound 60 s)", st->max_settle);
-	judge_gw_common(st, 60, 0, 12e-6, 25e-6, 300e-6, c, n);
+	judge_gw_common(st, 60, 0, 12e-6, 21e-6, 280e-6, c, n);
 	return 0;
 }
 
 /* 33 % loss: a message's delay enters the window only when the next one
- * arrives too (two-step), 45 % of them, and every received message still
- * makes a sample, so a lost predecessor repeats the last one: median RMS
- * 39.6 us, worst max 638 us, within 1 ms for good by 44 s. (Without the
- * repeated samples: 24.8 us and 399 us.) */
+ * arrives too (two-step), 45 % of them, and only a new delay makes a
+ * sample: median RMS 24.8 us, worst max 399 us. With fewer samples the
+ * first approach takes longer: within 50 us by 75 s at worst, within 1 ms
+ * for good by 44 s. (When a lost predecessor repeated the last sample
+ * instead, as gw_recv once did: 39.6 us RMS, 638 us worst max.) */
 static int judge_gw_loss33(const struct stats *st, const struct sim_result *r, struct check *c,
 			   int *n)
 {
 	(void)r;
-	add_check(c, n, "within 50 us", st->max_settle <= 60,
-		  "worst time to within 50 us %.0f s (bound 60 s)", st->max_settle);
-	judge_gw_common(st, 60, 0, 14e-6, 50e-6, 800e-6, c, n);
+	add_check(c, n, "within 50 us", st->max_settle <= 95,
+		  "worst time to within 50 us %.0f s (bound 95 s)", st->max_settle);
+	judge_gw_common(st, 60, 0, 14e-6, 32e-6, 500e-6, c, n);
 	return 0;
 }
 
@@ -576,11 +578,11 @@ static int build_gw_scenarios(struct scenario_def *d, int n)
 				      "50 us in 60 s, RMS <= 16 us", judge_gw_uniform_quarter };
 	n++;
 	d[n] = (struct scenario_def){ gateway("gw 500+-100 us, min 8, 1 s, 10% loss", 1), 20,
-				      "50 us in 60 s, RMS <= 25 us", judge_gw_loss10 };
+				      "50 us in 60 s, RMS <= 21 us", judge_gw_loss10 };
 	d[n].sc.gw.loss = 0.10;
 	n++;
 	d[n] = (struct scenario_def){ gateway("gw 500+-100 us, min 8, 1 s, 33% loss", 1), 20,
-				      "50 us in 60 s, RMS <= 50 us", judge_gw_loss33 };
+				      "50 us in 95 s, RMS <= 32 us", judge_gw_loss33 };
 	d[n].sc.gw.loss = 0.33;
 	d[n].sc.conv_threshold = 1e-3;
 	n++;

@@ -321,6 +321,7 @@ static void gw_receive(struct world *w, const struct gw_fly *f, gt_ns t, struct 
 	struct ntp_sample smp;
 	struct clk_map map;
 	gt_ns tol = secs(g->cfg.maxage > 0 ? g->cfg.maxage : GW_MAXAGE);
+	bool pushed = false;
 	int p;
 
 	if (g->got_any && f->seq <= g->last_seq)
@@ -336,16 +337,21 @@ static void gw_receive(struct world *w, const struct gw_fly *f, gt_ns t, struct 
 		if (g->held_valid && g->held_seq == f->prev_seq && !g->held_used) {
 			g->held_used = true;
 			gw_window_push(&g->win, g->held_rx, f->prev_tx, g->held_corr);
+			pushed = true;
 		}
 	} else {
 		gw_window_push(&g->win, t, f->label - g->corr, g->corr);
+		pushed = true;
 	}
 	g->held_valid = true;
 	g->held_seq = f->seq;
 	g->held_rx = t;
 	g->held_corr = g->corr;
 	g->held_used = false;
-	/* make_sample(): the sender is synchronised. */
+	/* make_sample(): the sender is synchronised; only a new delay makes
+	 * a sample. */
+	if (!pushed)
+		return;
 	w->clock.base.ops->get_map(&w->clock.base, &map);
 	if (!gw_window_sample(&g->win, &g->cfg.filter, &map, &g->quality, 0xc6120100u, &smp,
 			      NULL, NULL, NULL))
