@@ -1,6 +1,7 @@
 #include "gw/gw_recv.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <poll.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "gw/gw_filter.h"
 #include "lib/journal.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "lib/util.h"
 #include "net/sock.h"
 #include "ntp/ntp_auth.h"
@@ -473,4 +475,83 @@ void gw_receiver_get_stats(const struct gw_receiver *r, struct gw_recv_stats *ou
 const struct gw_recv_cfg *gw_receiver_config(const struct gw_receiver *r)
 {
 	return &r->cfg;
+}
+
+/* Metric readers: key = offset in struct gw_recv_stats << 2 | type. */
+enum { M_U64, M_DOUBLE, M_BOOL };
+
+static double read_metric(const void *ctx, uintptr_t key)
+{
+	struct gw_recv_stats st;
+	const char *p;
+
+	gw_receiver_get_stats(ctx, &st);
+	p = (const char *)&st + (key >> 2);
+	switch (key & 3) {
+	case M_U64: return (double)*(const uint64_t *)(const void *)p;
+	case M_DOUBLE: return *(const double *)(const void *)p;
+	default: return *(const bool *)(const void *)p ? 1 : 0;
+	}
+}
+
+#define KEY(field, type) ((uintptr_t)offsetof(struct gw_recv_stats, field) << 2 | (type))
+
+int gw_receiver_register_metrics(const struct gw_receiver *r, struct met_registry *reg)
+{
+	static const struct { const char *name, *help; uintptr_t key; enum met_kind kind; } m[] = {
+		{ "received_total", "gateway datagrams received", KEY(received, M_U64), MET_COUNTER },
+		{ "wrong_source_total", "messages not from the configured address",
+		  KEY(wrong_source, M_U64), MET_COUNTER },
+		{ "wrong_sender_total", "messages of another sender id", KEY(wrong_sender, M_U64),
+		  MET_COUNTER },
+		{ "stale_total", "messages older than maxage", KEY(stale, M_U64), MET_COUNTER },
+		{ "future_total", "messages from further ahead than maxage", KEY(future, M_U64),
+		  MET_COUNTER },
+		{ "in_order_total", "messages in sequence", KEY(seq.in_order, M_U64), MET_COUNTER },
+		{ "gaps_total", "gaps in the sequence", KEY(seq.gaps, M_U64), MET_COUNTER },
+		{ "lost_total", "messages lost (net of late arrivals)", KEY(seq.lost, M_U64),
+		  MET_COUNTER },
+		{ "reordered_total", "messages that came late", KEY(seq.reordered, M_U64),
+		  MET_COUNTER },
+		{ "duplicates_total", "messages seen twice", KEY(seq.duplicates, M_U64), MET_COUNTER },
+		{ "replays_total", "messages older than the replay window or of an old boot",
+		  KEY(seq.replays, M_U64), MET_COUNTER },
+		{ "restarts_total", "sender restarts (new boot id)", KEY(seq.restarts, M_U64),
+		  MET_COUNTER },
+		{ "samples_total", "samples handed to the discipline", KEY(samples, M_U64),
+		  MET_COUNTER },
+		{ "two_step_total", "delays from two-step transmit timestamps", KEY(two_step, M_U64),
+		  MET_COUNTER },
+		{ "sender_unsync_total", "messages of an unsynchronised sender",
+		  KEY(sender_unsync, M_U64), MET_COUNTER },
+		{ "silent_alarms_total", "gateway silent alarms raised", KEY(silent_alarms, M_U64),
+		  MET_COUNTER },
+		{ "loss_alarms_total", "loss alarms raised", KEY(loss_alarms, M_U64), MET_COUNTER },
+		{ "silent", "1 while the gateway is silent", KEY(silent, M_BOOL), MET_GAUGE },
+		{ "loss_alarm", "1 while loss is above maxloss", KEY(loss_alarm, M_BOOL), MET_GAUGE },
+		{ "loss_percent", "loss over the last 100 expected messages", KEY(loss_percent, M_DOUBLE),
+		  MET_GAUGE },
+		{ "offset_seconds", "last offset handed to the discipline", KEY(last_offset, M_DOUBLE),
+		  MET_GAUGE },
+		{ "delay_seconds", "the filter's last one-way delay statistic",
+		  KEY(last_delay, M_DOUBLE), MET_GAUGE },
+		{ "jitter_seconds", "spread of the window's delays", KEY(jitter, M_DOUBLE), MET_GAUGE },
+		{ "since_last_seconds", "time since the last valid message", KEY(since_last, M_DOUBLE),
+		  MET_GAUGE },
+	};
+	char name[64];
+	size_t i;
+	int v, rc = 0;
+
+	for (i = 0; i < ARRAY_LEN(m); i++) {
+		snprintf(name, sizeof(name), "gnomon_gateway_rx_%s", m[i].name);
+		rc |= met_register(reg, name, m[i].help, m[i].kind, read_metric, r, m[i].key);
+	}
+	for (v = 1; v < GW_MSG_VERDICT_COUNT; v++) {
+		snprintf(name, sizeof(name), "gnomon_gateway_rx_rejected_%s_total",
+			 gw_msg_verdict_name(v));
+		rc |= met_register(reg, name, "gateway messages rejected by reason", MET_COUNTER,
+				   read_metric, r, KEY(verdict, M_U64) + ((uintptr_t)v * 8 << 2));
+	}
+	return rc;
 }

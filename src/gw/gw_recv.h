@@ -59,5 +59,8 @@ int gw_receiver_start(struct gw_receiver *r, struct loop *loop, struct clk *cloc
 void gw_receiver_destroy(struct gw_receiver *r);
 void gw_receiver_get_stats(const struct gw_receiver *r, struct gw_recv_stats *out);
 const struct gw_recv_cfg *gw_receiver_config(const struct gw_receiver *r);
+struct met_registry;
+/* Publish the counters and gauges as gnomon_gateway_rx_*. */
+int gw_receiver_register_metrics(const struct gw_receiver *r, struct met_registry *reg);
 
 #endif

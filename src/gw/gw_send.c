@@ -1,6 +1,7 @@
 #include "gw/gw_send.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <linux/errqueue.h>
 #include <linux/net_tstamp.h>
 #include <netinet/in.h>
@@ -15,6 +16,7 @@
 #include "gw/gw_msg.h"
 #include "lib/journal.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "lib/util.h"
 #include "net/sock.h"
 #include "ntp/ntp_auth.h"
@@ -324,4 +326,45 @@ void gw_sender_get_stats(const struct gw_sender *s, struct gw_send_stats *out)
 const struct gw_send_cfg *gw_sender_config(const struct gw_sender *s)
 {
 	return &s->cfg;
+}
+
+static double read_metric(const void *ctx, uintptr_t key)
+{
+	struct gw_send_stats st;
+	const char *p;
+
+	gw_sender_get_stats(ctx, &st);
+	p = (const char *)&st + (key >> 2);
+	switch (key & 3) {
+	case 0: return (double)*(const uint64_t *)(const void *)p;
+	case 1: return *(const double *)(const void *)p;
+	default: return (double)*(const unsigned *)(const void *)p;
+	}
+}
+
+#define KEY(field, type) ((uintptr_t)offsetof(struct gw_send_stats, field) << 2 | (type))
+
+int gw_sender_register_metrics(const struct gw_sender *s, int index, struct met_registry *reg)
+{
+	static const struct { const char *name, *help; uintptr_t key; enum met_kind kind; } m[] = {
+		{ "sent_total", "gateway messages sent", KEY(sent, 0), MET_COUNTER },
+		{ "send_errors_total", "gateway sends that failed", KEY(send_errors, 0), MET_COUNTER },
+		{ "tx_timestamps_total", "transmit timestamps read", KEY(txts, 0), MET_COUNTER },
+		{ "tx_timestamps_unmatched_total", "transmit timestamps of no known send",
+		  KEY(txts_unmatched, 0), MET_COUNTER },
+		{ "seq", "last sequence number sent", KEY(seq, 0), MET_GAUGE },
+		{ "correction_seconds", "correction applied to the last message",
+		  KEY(correction, 1), MET_GAUGE },
+		{ "health", "health bits of the last path check (doc/gateway-protocol.md)",
+		  KEY(health, 2), MET_GAUGE },
+	};
+	char name[64];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < ARRAY_LEN(m); i++) {
+		snprintf(name, sizeof(name), "gnomon_gateway_tx%d_%s", index, m[i].name);
+		rc |= met_register(reg, name, m[i].help, m[i].kind, read_metric, s, m[i].key);
+	}
+	return rc;
 }

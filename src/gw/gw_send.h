@@ -43,5 +43,8 @@ int gw_sender_start(struct gw_sender *s, struct loop *loop);
 void gw_sender_destroy(struct gw_sender *s);
 void gw_sender_get_stats(const struct gw_sender *s, struct gw_send_stats *out);
 const struct gw_send_cfg *gw_sender_config(const struct gw_sender *s);
+struct met_registry;
+/* Publish the counters and gauges as gnomon_gateway_tx<index>_*. */
+int gw_sender_register_metrics(const struct gw_sender *s, int index, struct met_registry *reg);
 
 #endif

@@ -740,6 +740,36 @@ static int make_parent_dir(const char *path)
 	return errno == EEXIST ? 0 : -errno;
 }
 
+static double read_journal(const void *ctx, uintptr_t key)
+{
+	struct journal_stats js;
+
+	journal_get_stats((struct journal *)(uintptr_t)ctx, &js);
+	switch (key) {
+	case 0: return (double)js.written;
+	case 1: return (double)js.lost_queue_full;
+	case 2: return (double)js.lost_write_error;
+	case 3: return (double)js.rotations;
+	default: return js.degraded ? 1 : 0;
+	}
+}
+
+static void register_journal_metrics(struct daemon *d)
+{
+	met_register(d->metrics, "gnomon_journal_written_total", "journal records written",
+		     MET_COUNTER, read_journal, d->journal, 0);
+	met_register(d->metrics, "gnomon_journal_lost_queue_full_total",
+		     "journal records lost: the queue was full", MET_COUNTER, read_journal,
+		     d->journal, 1);
+	met_register(d->metrics, "gnomon_journal_lost_write_error_total",
+		     "journal records lost: the write failed (disk full)", MET_COUNTER,
+		     read_journal, d->journal, 2);
+	met_register(d->metrics, "gnomon_journal_rotations_total", "journal files rotated",
+		     MET_COUNTER, read_journal, d->journal, 3);
+	met_register(d->metrics, "gnomon_journal_degraded", "1 while journal records are lost",
+		     MET_GAUGE, read_journal, d->journal, 4);
+}
+
 /* Broadcast servers, and the broadcast client's sockets (the NTP port:
  * before privileges are dropped; it starts with the other sources). */
 static int start_broadcast(struct daemon *d)
@@ -771,6 +801,7 @@ static int start_broadcast(struct daemon *d)
 			return rc;
 		}
 		d->n_gw_send++;
+		gw_sender_register_metrics(d->gw_send[i], i, d->metrics);
 		rc = gw_sender_start(d->gw_send[i], d->loop);
 		if (rc)
 			return rc;
@@ -782,6 +813,7 @@ static int start_broadcast(struct daemon *d)
 				"and key, or noauth)" : strerror(-rc));
 			return rc;
 		}
+		gw_receiver_register_metrics(d->gw_recv, d->metrics);
 	}
 	if (!d->cfg.bclient)
 		return 0;
@@ -865,6 +897,7 @@ static int start_services(struct daemon *d)
 		}
 		journal_event(d->journal, JOURNAL_NOTICE, "START", NULL, "gnomond %s started",
 			      GNOMON_VERSION);
+		register_journal_metrics(d);
 	}
 	collect_own_refids(d);
 	rc = start_broadcast(d);

@@ -290,5 +290,14 @@ def test_gateway_through_a_diode(gnomond, diode, tmp_path):
     health = journal_records(s_journal, "GW_HEALTH")
     assert health and int(health[-1]["health"], 16) & 0x1f == 0x1f, s_journal.read_text()
 
+    # The same counters in the metrics registry (for HTTP and SNMP later).
+    cp = subprocess.run([GNOMONCTL, "-s", recv.ctl, "--json", "metrics"], capture_output=True,
+                        text=True, timeout=10)
+    met = json.loads(cp.stdout)["metrics"]
+    g = gateway(recv)["receiver"]
+    assert met["gnomon_gateway_rx_lost_total"] == g["sequence"]["lost"], met
+    assert met["gnomon_gateway_rx_rejected_bad_mac_total"] == g["rejected"]["bad_mac"], met
+    assert met["gnomon_gateway_rx_silent"] == 0 and met["gnomon_journal_written_total"] > 0, met
+
     # 6. Nothing ever came back through the diode.
     assert nft_counter(diode.ns_s, "netdev", "back", "came_back") == 0
