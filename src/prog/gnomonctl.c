@@ -171,6 +171,65 @@ static void print_sources(json_t *o, bool stats)
 	}
 }
 
+static void print_gateway(json_t *o)
+{
+	json_t *arr = json_object_get(o, "senders"), *x, *r = json_object_get(o, "receiver");
+	size_t i;
+	char a[32], b[32], c[32];
+
+	json_array_foreach(arr, i, x) {
+		printf("Sender %zu -> %s port %lld, every %.3g s, key %lld, id %lld\n", i,
+		       JSTR(x, "to"), JINT(x, "port"), JNUM(x, "interval"), JINT(x, "key"),
+		       JINT(x, "id"));
+		printf("  correction      : %s, %s\n", JSTR(x, "correction_method"),
+		       human(JNUM(x, "correction"), a, sizeof(a)));
+		printf("  sent            : %lld (errors %lld), sequence %lld, boot %s\n",
+		       JINT(x, "sent"), JINT(x, "send_errors"), JINT(x, "seq"), JSTR(x, "boot_id"));
+		printf("  tx timestamps   : %lld\n", JINT(x, "tx_timestamps"));
+		printf("  path health     : 0x%02llx %s\n", JINT(x, "health"),
+		       JSTR(x, "problem")[0] ? JSTR(x, "problem") : "(all checks pass)");
+	}
+	if (r) {
+		json_t *seq = json_object_get(r, "sequence"), *rej = json_object_get(r, "rejected");
+		const char *key;
+		json_t *v;
+
+		printf("Receiver on %s port %lld, filter %s over %lld\n", JSTR(r, "on"),
+		       JINT(r, "port"), JSTR(r, "filter"), JINT(r, "window"));
+		printf("  state           : %s%s, last message %.1f s ago\n",
+		       json_is_true(json_object_get(r, "silent")) ? "SILENT" : "receiving",
+		       json_is_true(json_object_get(r, "loss_alarm")) ? ", LOSS ALARM" : "",
+		       JNUM(r, "since_last"));
+		printf("  sender          : boot %s, sequence %lld, stratum %lld, health 0x%02llx\n",
+		       JSTR(r, "boot_id"), JINT(r, "last_seq"), JINT(r, "sender_stratum"),
+		       JINT(r, "sender_health"));
+		printf("  received        : %lld, accepted %lld, samples %lld (two-step %lld)\n",
+		       JINT(r, "received"), JINT(r, "accepted"), JINT(r, "samples"),
+		       JINT(r, "two_step"));
+		printf("  sequence        : lost %lld in %lld gaps (%.1f%% of the last 100), "
+		       "reordered %lld, duplicates %lld, replays %lld, restarts %lld\n",
+		       JINT(seq, "lost"), JINT(seq, "gaps"), JNUM(r, "loss_percent"),
+		       JINT(seq, "reordered"), JINT(seq, "duplicates"), JINT(seq, "replays"),
+		       JINT(seq, "restarts"));
+		printf("  last sample     : offset %s, delay %s, jitter %s\n",
+		       human(JNUM(r, "last_offset"), a, sizeof(a)),
+		       human(JNUM(r, "last_delay"), b, sizeof(b)),
+		       human(JNUM(r, "jitter"), c, sizeof(c)));
+		printf("  rejected        :");
+		json_object_foreach(rej, key, v)
+			if (json_integer_value(v))
+				printf(" %s %lld", key, (long long)json_integer_value(v));
+		printf("\n");
+	}
+	if (json_object_get(o, "journal")) {
+		json_t *jo = json_object_get(o, "journal");
+
+		printf("Journal           : %lld written, lost %lld (queue) + %lld (write)%s\n",
+		       JINT(jo, "written"), JINT(jo, "lost_queue_full"), JINT(jo, "lost_write_error"),
+		       json_is_true(json_object_get(jo, "degraded")) ? ", DEGRADED" : "");
+	}
+}
+
 static void print_tracking(json_t *o)
 {
 	char a[32];
@@ -274,6 +333,8 @@ int main(int argc, char **argv)
 		print_sources(o, true);
 	else if (!strcmp(req, "tracking"))
 		print_tracking(o);
+	else if (!strcmp(req, "gateway"))
+		print_gateway(o);
 	else
 		print_flat(o, "");
 	json_decref(o);

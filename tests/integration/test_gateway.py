@@ -299,5 +299,10 @@ def test_gateway_through_a_diode(gnomond, diode, tmp_path):
     assert met["gnomon_gateway_rx_rejected_bad_mac_total"] == g["rejected"]["bad_mac"], met
     assert met["gnomon_gateway_rx_silent"] == 0 and met["gnomon_journal_written_total"] > 0, met
 
+    text = subprocess.run([GNOMONCTL, "-s", recv.ctl, "gateway"], capture_output=True,
+                          text=True, timeout=10).stdout
+    assert "Receiver on 127.0.0.1 port %d, filter min over 8" % RECV_PORT in text, text
+    assert "receiving" in text and "restarts 1" in text, text
+
     # 6. Nothing ever came back through the diode.
     assert nft_counter(diode.ns_s, "netdev", "back", "came_back") == 0
