@@ -215,7 +215,7 @@ def test_gateway_through_a_diode(gnomond, diode, tmp_path):
     sender = gnomond(sender_conf(diode, keys, "calibrated %s" % cal, s_journal), addr=S_IP,
                      netns=diode.ns_s)
     recv = gnomond("clock virtual offset 1.7 freq 80\nallow 198.18.0.0/15\nkeyfile %s\n"
-                   "gateway-receive on 127.0.0.1:%d sender 1 key %d 6\nmakestep 0.1 3\n"
+                   "gateway-receive on 127.0.0.1:%d sender 1 key %d 6 maxloss 1\nmakestep 0.1 3\n"
                    "journal file %s\n" % (keys, RECV_PORT, KEY_ID, r_journal),
                    addr=R_IP, netns=diode.ns_r)
     took, hist = converged_within(recv, 50e-6, 60)
@@ -240,6 +240,9 @@ def test_gateway_through_a_diode(gnomond, diode, tmp_path):
     dropped = nft_counter(diode.ns_r, "inet", "diode", "dropped10")
     lost = gateway(recv)["receiver"]["sequence"]["lost"] - lost0
     assert dropped >= 2 and lost == dropped, (dropped, lost)
+    # 2 or 3 of the last 100 expected lost is above maxloss 1 %: the alarm.
+    assert gateway(recv)["receiver"]["loss_alarms"] >= 1
+    assert journal_records(r_journal, "GW_LOSS_ALARM")
     # ... and journalled, gap by gap.
     gaps = journal_records(r_journal, "GW_GAP")
     assert sum(int(g["lost"]) for g in gaps) == dropped, gaps
@@ -273,17 +276,33 @@ def test_gateway_through_a_diode(gnomond, diode, tmp_path):
 
     # 5. The sender dies: "gateway silent" within its 3 intervals (and the
     # 0.25 s watch); it comes back as a restart.
-    restarts = gateway(recv)["receiver"]["sequence"]["restarts"]
+    g5 = gateway(recv)["receiver"]
+    restarts, seq_before = g5["sequence"]["restarts"], g5["last_seq"]
     sender.stop()
     t0 = time.monotonic()
     assert wait_for(lambda: gateway(recv)["receiver"]["silent"], 5, step=0.1)
     assert time.monotonic() - t0 < 3 * INTERVAL + 1.5
     assert "gateway silent" in recv.log()
     assert journal_records(r_journal, "GW_SILENT"), r_journal.read_text()
+    # It comes back unsynchronised (no `local`): heartbeats, flagged, keep
+    # the gateway alive but give the discipline nothing.
+    unsync = gnomond(sender_conf(diode, keys, "calibrated %s" % cal).replace(
+        "local stratum 1\n", ""), addr=S_IP, netns=diode.ns_s)
+    g = wait_for(lambda: (lambda g: g if not g["silent"] and g["sender_unsync"] >= 4
+                          else None)(gateway(recv)["receiver"]), 10)
+    assert g and g["sequence"]["restarts"] == restarts + 1, g
+    assert g["sender_stratum"] == 16 and g["sender_flags"] & 1 == 0, g
+    # The sequence goes on across restarts (monotonic, new boot id).
+    assert g["last_seq"] > seq_before and g["boot_id"] != g5["boot_id"], (g5, g)
+    samples = g["samples"]
+    time.sleep(1)
+    assert gateway(recv)["receiver"]["samples"] == samples
+    unsync.stop()
     sender = gnomond(sender_conf(diode, keys, "calibrated %s" % cal), addr=S_IP,
                      netns=diode.ns_s)
-    g = wait_for(lambda: (lambda g: g if not g["silent"] else None)(gateway(recv)["receiver"]), 10)
-    assert g and g["sequence"]["restarts"] == restarts + 1, g
+    g = wait_for(lambda: (lambda g: g if g["sequence"]["restarts"] == restarts + 2 and
+                          g["samples"] > samples else None)(gateway(recv)["receiver"]), 10)
+    assert g, gateway(recv)["receiver"]
     assert g["silent_alarms"] >= 1, g
     assert journal_records(r_journal, "GW_RECOVERED") and journal_records(r_journal, "GW_RESTART")
     # The sender's path check: a static neighbour, carrier, timestamps.
@@ -302,7 +321,7 @@ def test_gateway_through_a_diode(gnomond, diode, tmp_path):
     text = subprocess.run([GNOMONCTL, "-s", recv.ctl, "gateway"], capture_output=True,
                           text=True, timeout=10).stdout
     assert "Receiver on 127.0.0.1 port %d, filter min over 8" % RECV_PORT in text, text
-    assert "receiving" in text and "restarts 1" in text, text
+    assert "receiving" in text and "restarts 2" in text, text
 
     # 6. Nothing ever came back through the diode.
     assert nft_counter(diode.ns_s, "netdev", "back", "came_back") == 0
