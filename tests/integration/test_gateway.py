@@ -199,6 +199,7 @@ def test_gateway_through_a_diode(gnomond, diode, tmp_path):
                         capture_output=True, text=True, timeout=60)
     assert cp.returncode == 0, nh.describe(cp)
     c = json.loads(cp.stdout)
+    print("calibration:", c)
     assert c["samples"] >= 30 and c["two_step"] >= c["samples"] - 1, c
     # What the relay's true figures predict: a median of 500 us, and for
     # the default filter (min over 8) the mean least of 8 uniform draws,
@@ -219,6 +220,7 @@ def test_gateway_through_a_diode(gnomond, diode, tmp_path):
                    "journal file %s\n" % (keys, RECV_PORT, KEY_ID, r_journal),
                    addr=R_IP, netns=diode.ns_r)
     took, hist = converged_within(recv, 50e-6, 60)
+    print("receiver within 50 us after %.1f s; error history (us): %s" % (took, hist[-10:]))
     tr = tracking(recv)
     assert tr["stratum"] == 2 and tr["synchronised"], tr
     g = gateway(recv)["receiver"]
