@@ -280,7 +280,7 @@ def test_check_config_names_key_file_lines(gnomond_bin, tmp_path):
                  "1 MD5 fine-secret\n"
                  "2 AES128 HEX:00\n"              # line 2: wrong AES key length
                  "1 SHA1 HEX:0011\n"              # line 3: duplicate id
-                 "3 SHA256 secret-secret\n")      # line 4: unsupported type
+                 "3 SHA384 secret-secret\n")      # line 4: unsupported type
     conf = write(tmp_path / "gnomond.conf",
                  "clock null\nallow 127.0.0.0/8\nkeyfile %s\n" % keys)
     cp = subprocess.run([gnomond_bin, "--check-config", "-f", conf],
@@ -290,7 +290,7 @@ def test_check_config_names_key_file_lines(gnomond_bin, tmp_path):
     assert "%s:3: keyfile %s: 3 errors" % (conf, keys) in err, err
     assert "%s:2: key 2: AES128 needs a key of exactly 16 bytes" % keys in err, err
     assert "%s:3: key 1 defined again (first on line 1" % keys in err, err
-    assert "%s:4: key 3: type SHA256 is not supported (allowed: MD5" % keys in err, err
+    assert "%s:4: key 3: type SHA384 is not supported (allowed: MD5" % keys in err, err
     assert "secret" not in err.replace(keys, ""), "key material in errors:\n" + err
     # a missing key file
     conf2 = write(tmp_path / "g2.conf", "clock null\nkeyfile %s/none.keys\n" % tmp_path)

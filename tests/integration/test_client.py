@@ -243,7 +243,7 @@ def test_refid_loop_is_ignored(gnomond):
     assert tr["stratum"] == 5 and tr["refid"] == "127.127.1.1", tr
 
 
-@pytest.mark.parametrize("ktype", ["MD5", "SHA1", "AES128", "AES256"])
+@pytest.mark.parametrize("ktype", ["MD5", "SHA1", "SHA256", "AES128", "AES256"])
 def test_client_key_with_chronyd_server(gnomond, tmp_path, ktype):
     """Symmetric keys the other way round: gnomond as the client signs its
     requests and accepts only replies signed with the same key by chronyd.
@@ -251,6 +251,7 @@ def test_client_key_with_chronyd_server(gnomond, tmp_path, ktype):
     nh.require_tool("chronyd")
     secret = {"MD5": "HEX:00112233445566778899aabbccddeeff",
               "SHA1": "HEX:00112233445566778899aabbccddeeff00112233",
+              "SHA256": "HEX:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
               "AES128": "HEX:00112233445566778899aabbccddeeff",
               "AES256": "HEX:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}
     addr = free_loopback4()
