@@ -658,6 +658,24 @@ enum ntp_auth_check ntp_auth_verify(const struct ntp_auth_keys *ks, uint32_t id,
 	return ok ? NTP_AUTH_OK : NTP_AUTH_BAD_MAC;
 }
 
+size_t ntp_auth_append_mac_len(const struct ntp_auth_keys *ks, uint32_t id, uint8_t *pkt,
+			       size_t len, size_t cap, size_t digest_len)
+{
+	const struct auth_key *k = find_key(ks, id);
+	int n;
+
+	if (!k || (digest_len != digest_len_of(k->type) &&
+		   !(k->type == NTP_AUTH_SHA256 && digest_len == NTP_AUTH_SHA256_LEN)))
+		return 0;
+	if (cap < len || cap - len < 4 + digest_len)
+		return 0;
+	n = compute_len(k, pkt, len, pkt + len + 4, digest_len);
+	if (n < 0)
+		return 0;
+	ntp_put32(pkt + len, id);
+	return len + 4 + (size_t)n;
+}
+
 size_t ntp_auth_append_mac(const struct ntp_auth_keys *ks, uint32_t id, uint8_t *pkt,
 			   size_t len, size_t cap)
 {

@@ -99,6 +99,11 @@ enum ntp_auth_check ntp_auth_verify(const struct ntp_auth_keys *k, uint32_t id,
  * failure). */
 size_t ntp_auth_append_mac(const struct ntp_auth_keys *k, uint32_t id, uint8_t *pkt,
 			   size_t len, size_t cap);
+/* The same with a digest of digest_len bytes: the key's own length, or 32
+ * for a SHA256 key (the whole digest, which a request carrying one, as
+ * chrony's NTPv3 requests do, expects in the reply). 0 otherwise. */
+size_t ntp_auth_append_mac_len(const struct ntp_auth_keys *k, uint32_t id, uint8_t *pkt,
+			       size_t len, size_t cap, size_t digest_len);
 
 /* How long computing a MAC of a 48-byte packet with key `id` takes, as
  * measured when the store was made (0 for an unknown key). A server adds

@@ -149,9 +149,11 @@ void ntp_reply_check_auth(const struct ntp_reply_params *par, const uint8_t *req
 	a->state = NTP_REQ_AUTH_NONE;
 	a->key_id = 0;
 	a->why = NTP_AUTH_OK;
+	a->digest_len = 0;
 	if (at >= len)
 		return;
 	a->key_id = ntp_get32(req + at);
+	a->digest_len = (uint8_t)(len - at - 4 <= 255 ? len - at - 4 : 255);
 	/* The MAC covers the header and the extension fields (RFC 7822 §7.5).
 	 * A bare key id (a crypto-NAK, meaningless in a request) proves
 	 * nothing. */
@@ -193,8 +195,8 @@ size_t ntp_reply_seal(const struct ntp_reply_params *par, const struct ntp_req_a
 	case NTP_REQ_AUTH_OK:
 		/* RFC 5905 §9.2: the reply carries a MAC of the request's key.
 		 * Header, key id and digest: never longer than the request. */
-		return ntp_auth_append_mac(par->keys, a->key_id, out, NTP_HEADER_LEN,
-					   NTP_REPLY_MAX_LEN);
+		return ntp_auth_append_mac_len(par->keys, a->key_id, out, NTP_HEADER_LEN,
+					       NTP_REPLY_MAX_LEN, a->digest_len);
 	case NTP_REQ_AUTH_FAIL:
 		ntp_put32(out + NTP_HEADER_LEN, 0);
 		return NTP_HEADER_LEN + 4;

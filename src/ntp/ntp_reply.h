@@ -13,9 +13,10 @@
 #include "ntp/ntp_auth.h"
 #include "ntp/ntp_pkt.h"
 
-/* Longest reply: the header, a key id and the longest digest. Never longer
- * than the request it answers. */
-#define NTP_REPLY_MAX_LEN (NTP_HEADER_LEN + NTP_AUTH_MAX_MAC)
+/* Longest reply: the header, a key id and the longest digest (a whole
+ * SHA256 one, answering a request that carried one). Never longer than the
+ * request it answers. */
+#define NTP_REPLY_MAX_LEN (NTP_HEADER_LEN + 4 + NTP_AUTH_SHA256_LEN)
 
 /* What happened to a request; also the index of its counter. */
 enum ntp_verdict {
@@ -58,6 +59,7 @@ struct ntp_req_auth {
 	enum ntp_req_auth_state state;
 	uint32_t key_id;
 	enum ntp_auth_check why;	/* NTP_REQ_AUTH_FAIL: what failed */
+	uint8_t digest_len;		/* of the request's MAC: the reply's is the same */
 };
 
 /* Classify a request: NTP_V_REPLY for a request to answer (client mode 3,

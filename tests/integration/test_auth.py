@@ -40,6 +40,8 @@ KEYS = {
     "AES128": (3, "AES128", bytes.fromhex("2b7e151628aed2a6abf7158809cf4f3c")),
     "AES256": (4, "AES256", bytes.fromhex(
         "603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4")),
+    "SHA256": (5, "SHA256", bytes.fromhex(
+        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")),
 }
 # The same keys as ntpsec reads them: a bare key is ASCII up to 20
 # characters, hexadecimal when longer; AES-CMAC types have their own names.
@@ -166,6 +168,20 @@ def test_raw_mac_reply_verifies(server, name, version):
     nh.assert_causal(rep, OFFSET)
     dl = nh.delta(before, server.stats())
     assert dl["auth_ok"] == 1 and dl["answered"] == 1 and dl["auth_fail"] == 0, dl
+
+
+@pytest.mark.parametrize("version,dlen", [(4, 20), (3, 32), (4, 32)])
+def test_raw_sha256_reply_matches_request(server, version, dlen):
+    """A SHA256 key: the MAC is SHA256(key || packet), cut to 20 bytes as
+    chrony sends it in NTPv4, or whole (32 bytes) as chrony sends it in
+    NTPv3; the reply's MAC has the request's length."""
+    kid, _, key = KEYS["SHA256"]
+    payload, xmt, _ = nh.build_request(version=version)
+    req = payload + struct.pack("!I", kid) + hashlib.sha256(key + payload).digest()[:dlen]
+    rep = nh.query(server.addr, server.port, req)
+    assert rep is not None, "no reply to a request with a %d-byte SHA256 MAC" % dlen
+    assert rep.length == len(req) == 48 + 4 + dlen, (rep.length, len(req))
+    assert rep.raw[52:] == hashlib.sha256(key + rep.raw[:48]).digest()[:dlen], rep.raw.hex()
 
 
 BAD_REQUESTS = {

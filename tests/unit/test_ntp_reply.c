@@ -420,7 +420,8 @@ static const char auth_keys_text[] =
 	"12 AES128 HEX:000102030405060708090a0b0c0d0e0f\n"
 	"13 AES256 HEX:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
 	"16 SHA1 sixteen\n"
-	"20 MD5 twenty\n";
+	"20 MD5 twenty\n"
+	"21 SHA256 HEX:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
 
 static struct ntp_auth_keys *auth_keys(void)
 {
@@ -670,6 +671,44 @@ static void test_symmetric_passive(void **state)
 	ntp_auth_destroy(k);
 }
 
+/* A SHA256 key: the reply's MAC has the request's length, 20 bytes (NTPv4,
+ * truncated) or 32 (the whole digest, as chrony's NTPv3 requests carry). */
+static void test_auth_sha256_lengths(void **state)
+{
+	struct ntp_auth_keys *k = auth_keys();
+	struct ntp_reply_params par = { .kod = true, .kod_poll = 6, .keys = k };
+	struct clk_snapshot snap = synced_snapshot();
+	size_t dl[] = { 20, 32 }, i, len;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		uint8_t req[NTP_MAX_LEN], out[NTP_REPLY_MAX_LEN];
+		struct ntp_req_auth a;
+
+		make_req(req, i ? 3 : 4, 3, 6, REQ_XMT);
+		len = ntp_auth_append_mac_len(k, 21, req, NTP_HEADER_LEN, sizeof(req), dl[i]);
+		assert_int_equal(len, NTP_HEADER_LEN + 4 + dl[i]);
+		ntp_reply_check_auth(&par, req, len, &a);
+		assert_int_equal(a.state, NTP_REQ_AUTH_OK);
+		assert_int_equal(a.digest_len, dl[i]);
+		assert_int_equal(ntp_reply_build_auth(&par, &snap, req, T0, false, &a, out),
+				 NTP_V_REPLY);
+		ntp_reply_stamp(out, T0 + 1000, &par);
+		assert_int_equal(ntp_reply_seal(&par, &a, out), len);
+		assert_int_equal(ntp_auth_verify(k, 21, out, NTP_HEADER_LEN, out + NTP_HEADER_LEN + 4,
+						 dl[i]), NTP_AUTH_OK);
+	}
+	/* Other lengths are refused by the MAC writer: nothing is sent. */
+	{
+		uint8_t pkt[NTP_MAX_LEN] = { 0 };
+
+		assert_int_equal(ntp_auth_append_mac_len(k, 21, pkt, 48, sizeof(pkt), 16), 0);
+		assert_int_equal(ntp_auth_append_mac_len(k, 11, pkt, 48, sizeof(pkt), 32), 0);
+		assert_int_equal(ntp_auth_append_mac_len(k, 21, pkt, 48, 48 + 4 + 31, 32), 0);
+	}
+	ntp_auth_destroy(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -691,6 +730,7 @@ int main(void)
 		cmocka_unit_test(test_auth_crypto_nak),
 		cmocka_unit_test(test_auth_kod_and_none),
 		cmocka_unit_test(test_symmetric_passive),
+		cmocka_unit_test(test_auth_sha256_lengths),
 	};
 
 	return cmocka_run_group_tests_name("ntp_reply", tests, NULL, NULL);
