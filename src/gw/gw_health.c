@@ -28,24 +28,31 @@ static uint32_t proc_addr(unsigned long v)
 	return ntohl((uint32_t)v);
 }
 
+/* Copy the line at p (cut to cap - 1 bytes) into line; the next line's
+ * start, or NULL after the last. */
+static const char *next_line(const char *p, char *line, size_t cap)
+{
+	const char *nl = strchr(p, '\n');
+	size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(line, p, len);
+	line[len] = '\0';
+	return nl ? nl + 1 : NULL;
+}
+
 bool gw_health_route(const char *text, uint32_t dst, const char *iface, struct gw_route *out)
 {
-	const char *p = text, *nl;
+	const char *p = text;
 	bool found = false;
 
 	out->prefix = -1;
 	while (p && *p) {
 		char name[IF_NAMESIZE], line[512];
 		unsigned long d, g, flags, m;
-		size_t len;
 
-		nl = strchr(p, '\n');
-		len = nl ? (size_t)(nl - p) : strlen(p);
-		if (len >= sizeof(line))
-			len = sizeof(line) - 1;
-		memcpy(line, p, len);
-		line[len] = '\0';
-		p = nl ? nl + 1 : NULL;
+		p = next_line(p, line, sizeof(line));
 		/* Iface Destination Gateway Flags RefCnt Use Metric Mask ... */
 		if (sscanf(line, "%15s %lx %lx %lx %*d %*d %*d %lx", name, &d, &g, &flags, &m) != 5)
 			continue;	/* the header, or garbage */
@@ -65,21 +72,14 @@ bool gw_health_route(const char *text, uint32_t dst, const char *iface, struct g
 
 bool gw_health_neigh_static(const char *text, uint32_t ip, const char *iface)
 {
-	const char *p = text, *nl;
+	const char *p = text;
 
 	while (p && *p) {
 		char addr[64], hw[64], dev[IF_NAMESIZE + 8], line[512];
 		unsigned int type, flags;
 		struct in_addr a;
-		size_t len;
 
-		nl = strchr(p, '\n');
-		len = nl ? (size_t)(nl - p) : strlen(p);
-		if (len >= sizeof(line))
-			len = sizeof(line) - 1;
-		memcpy(line, p, len);
-		line[len] = '\0';
-		p = nl ? nl + 1 : NULL;
+		p = next_line(p, line, sizeof(line));
 		/* IP address, HW type, Flags, HW address, Mask, Device */
 		if (sscanf(line, "%63s %x %x %63s %*s %15s", addr, &type, &flags, hw, dev) != 5)
 			continue;

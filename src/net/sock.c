@@ -100,6 +100,32 @@ int sock_bound_port(int fd)
 	return port;
 }
 
+ssize_t sock_recv_one(int fd, void *buf, size_t len, struct net_addr *from,
+		      struct sock_rx_info *rx, bool *trunc)
+{
+	uint8_t ctl[SOCK_CMSG_SPACE];
+	struct sockaddr_storage ss;
+	struct iovec iov = { buf, len };
+	struct msghdr h = { .msg_name = &ss, .msg_namelen = sizeof(ss),
+			    .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	ssize_t n = recvmsg(fd, &h, MSG_DONTWAIT);
+
+	*trunc = false;
+	if (n < 0)
+		return -1;
+	sock_parse_cmsg(&h, rx);
+	if (!rx->rx_real)
+		rx->rx_real = gt_now(CLOCK_REALTIME);
+	if (net_addr_from_sockaddr((struct sockaddr *)&ss, from, NULL))
+		return -2;
+	if (h.msg_flags & MSG_TRUNC) {
+		*trunc = true;
+		return -2;
+	}
+	return n;
+}
+
 void sock_parse_cmsg(const struct msghdr *msg, struct sock_rx_info *info)
 {
 	struct cmsghdr *c;

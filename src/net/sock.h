@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "lib/gtime.h"
 #include "net/addr.h"
@@ -36,6 +37,14 @@ struct sock_rx_info {
 	struct net_addr dst;	/* local address the packet was sent to */
 	int ifindex;
 };
+
+/* One datagram from fd without blocking: its bytes into buf, the sender
+ * into *from, and the receive time (the kernel's, else the time now, on
+ * CLOCK_REALTIME) and destination into *rx. Returns the length, -1 when
+ * nothing is waiting (or on an error: the caller's loop ends), or -2 for
+ * a datagram to skip (truncated: *trunc set; or an unknown address family). */
+ssize_t sock_recv_one(int fd, void *buf, size_t len, struct net_addr *from,
+		      struct sock_rx_info *rx, bool *trunc);
 
 /* Extract receive timestamp and destination address from msg's cmsgs. */
 void sock_parse_cmsg(const struct msghdr *msg, struct sock_rx_info *info);

@@ -391,32 +391,22 @@ static void handle_packet(struct ntp_bcast_client *c, const uint8_t *buf, size_t
 static void on_readable(int fd, short revents, void *arg)
 {
 	struct ntp_bcast_client *c = arg;
-	uint8_t buf[NTP_MAX_LEN + 4], ctl[SOCK_CMSG_SPACE];
-	struct sockaddr_storage from;
+	uint8_t buf[NTP_MAX_LEN + 4];
 	struct sock_rx_info rx;
 	struct net_addr a;
+	bool trunc;
+	ssize_t n;
 	int k;
 
 	(void)revents;
-	for (k = 0; k < 16; k++) {
-		struct iovec iov = { buf, sizeof(buf) };
-		struct msghdr h = { .msg_name = &from, .msg_namelen = sizeof(from),
-				    .msg_iov = &iov, .msg_iovlen = 1,
-				    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
-		ssize_t n = recvmsg(fd, &h, MSG_DONTWAIT);
-
-		if (n < 0)
-			return;
-		if (net_addr_from_sockaddr((struct sockaddr *)&from, &a, NULL))
-			continue;
-		sock_parse_cmsg(&h, &rx);
-		if (h.msg_flags & MSG_TRUNC) {
+	for (k = 0; k < 16 && (n = sock_recv_one(fd, buf, sizeof(buf), &a, &rx, &trunc)) != -1;
+	     k++) {
+		if (trunc) {
 			c->stats.received++;
 			c->stats.verdict[NTP_RESP_MALFORMED]++;
-			continue;
+		} else if (n >= 0) {
+			handle_packet(c, buf, (size_t)n, &a, rx.rx_real);
 		}
-		handle_packet(c, buf, (size_t)n, &a, rx.rx_real ? rx.rx_real
-							      : gt_now(CLOCK_REALTIME));
 	}
 }
 

@@ -312,10 +312,9 @@ def test_gateway_through_a_diode(gnomond, diode, tmp_path):
     assert g, gateway(recv)["receiver"]
     st = gateway(sender)["senders"][0]
     assert st["correction_method"] == "formula" and abs(st["correction"] - predicted) < 1e-7, st
-    for _ in range(10):
-        t = tracking(recv)
-        assert abs(t["clock_minus_system"]) < 50e-6, t
-        time.sleep(0.5)
+    # The switch moves the target by the two figures' difference (about
+    # 17 us here): the clock settles on it within 50 us.
+    converged_within(recv, 50e-6, 30)
     assert g["silent_alarms"] >= 1, g
     assert journal_records(r_journal, "GW_RECOVERED") and journal_records(r_journal, "GW_RESTART")
     # The sender's path check: a static neighbour, carrier, timestamps.
