@@ -205,6 +205,8 @@ static void on_hangup(int sig, void *arg)
 		LOG_INFO("log reopened");
 	if (d->journal && journal_reopen(d->journal))
 		LOG_WARN("cannot reopen the journal %s", d->cfg.journal_file);
+	else if (d->journal)
+		journal_event(d->journal, JOURNAL_INFO, "REOPEN", NULL, "reopened on SIGHUP");
 	if ((d->measurements && statlog_reopen(d->measurements)) ||
 	    (d->tracking && statlog_reopen(d->tracking)))
 		LOG_WARN("cannot reopen a statistics log in %s", d->cfg.logdir);
