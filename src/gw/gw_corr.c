@@ -153,7 +153,7 @@ int gw_calibration_parse(const char *buf, size_t len, const char *name,
 			if (strlcpy_checked(out->date, argv[1], sizeof(out->date)))
 				conf_error(&ctx, "date: too long");
 		} else if (!strcmp(argv[0], "samples") && argc == 2) {
-			if (!conf_arg_int(&ctx, "samples", argv[1], 1, 100000000, &v))
+			if (!conf_arg_int(&ctx, "samples", argv[1], 0, 100000000, &v))
 				out->samples = v;
 		} else if (!strcmp(argv[0], "filter")) {
 			k = gw_filter_parse(&ctx, argc - 1, argv + 1, &out->filter);
