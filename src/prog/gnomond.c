@@ -842,6 +842,16 @@ static int start_broadcast(struct daemon *d)
 	return 0;
 }
 
+/* Secrets readable by others are no secrets: say so, as chronyd does. */
+static void check_keyfile_mode(const struct daemon *d)
+{
+	struct stat st;
+
+	if (d->cfg.keyfile[0] && stat(d->cfg.keyfile, &st) == 0 && (st.st_mode & 077))
+		LOG_WARN("key file %s can be read by group or others (mode %04o): chmod 600 it",
+			 d->cfg.keyfile, (unsigned)(st.st_mode & 07777));
+}
+
 static int start_services(struct daemon *d)
 {
 	struct ntp_srv_config sc;
@@ -901,6 +911,7 @@ static int start_services(struct daemon *d)
 			      GNOMON_VERSION);
 		register_journal_metrics(d);
 	}
+	check_keyfile_mode(d);
 	collect_own_refids(d);
 	rc = start_broadcast(d);
 	if (rc)

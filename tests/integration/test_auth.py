@@ -22,6 +22,7 @@ import hashlib
 import os
 import re
 import struct
+import time
 import subprocess
 
 import pytest
@@ -319,3 +320,25 @@ def test_check_config_names_key_file_lines(gnomond_bin, tmp_path):
     cp = subprocess.run([gnomond_bin, "--check-config", "-f", conf3],
                         capture_output=True, text=True, timeout=20)
     assert cp.returncode == 0, nh.describe(cp)
+
+
+def test_key_file_mode_warning(gnomond, tmp_path):
+    """A key file others can read is named in a warning; mode 600 is not."""
+    loose = tmp_path / "loose.keys"
+    loose.write_text(gnomon_key_line("SHA1") + "\n")
+    os.chmod(loose, 0o644)
+    d = gnomond(BASE + "keyfile %s\n" % loose)
+    assert wait_for_log(d, "can be read by group or others (mode 0644)"), d.log()
+    tight = tmp_path / "tight.keys"
+    write(tight, gnomon_key_line("SHA1") + "\n")
+    d2 = gnomond(BASE + "keyfile %s\n" % tight)
+    assert "can be read by group or others" not in d2.log(), d2.log()
+
+
+def wait_for_log(d, text, timeout=5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in d.log():
+            return True
+        time.sleep(0.1)
+    return False
