@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -164,6 +165,14 @@ double ntp_jitter2_get(const struct ntp_jitter2 *j, double prior)
 struct sender {
 	struct net_addr addr;
 	int src;
+	/* delay calibration */
+	enum ntp_bcast_cal cal;
+	gt_ns delay;			/* one-way delay in use */
+	gt_ns cal_best;			/* least round trip so far; 0: none */
+	gt_ns cal_start;		/* monotonic */
+	int cal_sent, cal_replies;
+	int cal_steps;			/* clock steps when the request left */
+	struct ntp_resp_ctx rctx;
 	int poll;
 	uint8_t reach;
 	uint32_t key;
@@ -183,6 +192,8 @@ struct ntp_bcast_client {
 	void *cb_arg;
 	int fds[NTP_BCAST_MAX_SOCKETS];
 	int n_fds;
+	int cal_fd[2];			/* client sockets for calibration: IPv4, IPv6 */
+	struct loop_timer *cal_timer;
 	struct sender snd[NTP_BCAST_MAX_SENDERS];
 	int n_snd;
 	int8_t precision;
@@ -236,6 +247,7 @@ struct ntp_bcast_client *ntp_bcast_client_open(const struct ntp_bcast_client_cfg
 	c->cfg = *cfg;
 	for (k = 0; k < NTP_BCAST_MAX_SOCKETS; k++)
 		c->fds[k] = -1;
+	c->cal_fd[0] = c->cal_fd[1] = -1;
 	if (getifaddrs(&ifs) < 0) {
 		rc = -errno;
 		goto fail;
@@ -269,6 +281,14 @@ struct ntp_bcast_client *ntp_bcast_client_open(const struct ntp_bcast_client_cfg
 		rc = -ENODEV;
 	if (rc)
 		goto fail;
+	if (!cfg->delay_set) {
+		struct net_addr any4, any6;
+
+		net_addr_parse("0.0.0.0", &any4);
+		net_addr_parse("::", &any6);
+		c->cal_fd[0] = sock_udp_open(&any4, 0, SOCK_RX_TIMESTAMP);
+		c->cal_fd[1] = sock_udp_open(&any6, 0, SOCK_RX_TIMESTAMP);
+	}
 	c->precision = clk_measure_precision();
 	return c;
 fail:
@@ -305,13 +325,146 @@ static int clock_steps(const struct ntp_bcast_client *c)
 	return st.n_steps;
 }
 
+static const char *const cal_names[] = {
+	[NTP_BCAST_CAL_CONFIGURED] = "configured", [NTP_BCAST_CAL_RUNNING] = "running",
+	[NTP_BCAST_CAL_DONE] = "measured", [NTP_BCAST_CAL_FAILED] = "failed",
+};
+
+const char *ntp_bcast_cal_name(enum ntp_bcast_cal c)
+{
+	return (unsigned)c < ARRAY_LEN(cal_names) ? cal_names[c] : "unknown";
+}
+
+static gt_ns clock_now_of(const struct ntp_bcast_client *c, gt_ns real)
+{
+	struct clk_map m;
+
+	c->clock->ops->get_map(c->clock, &m);
+	return clk_map_apply(&m, real);
+}
+
+static int clock_steps(const struct ntp_bcast_client *c);
+
+static void cal_finish(struct ntp_bcast_client *c, struct sender *s)
+{
+	char a[NET_ADDR_STRLEN];
+
+	net_addr_str(&s->addr, a, sizeof(a));
+	s->rctx.waiting = false;
+	if (s->cal_replies) {
+		s->cal = NTP_BCAST_CAL_DONE;
+		s->delay = s->cal_best / 2;
+		LOG_INFO("broadcastclient: delay to %s measured: %.1f us one way (%d exchanges)", a,
+			 gt_to_sec(s->delay) * 1e6, s->cal_replies);
+	} else {
+		s->cal = NTP_BCAST_CAL_FAILED;
+		s->delay = 0;
+		LOG_WARN("broadcastclient: %s did not answer the delay calibration: delay 0 "
+			 "(set `delay` if it has no NTP server)", a);
+	}
+}
+
+static void cal_send(struct ntp_bcast_client *c, struct sender *s)
+{
+	uint8_t req[NTP_HEADER_LEN + NTP_AUTH_MAX_MAC];
+	struct sockaddr_storage ss;
+	socklen_t sl = net_addr_to_sockaddr(&s->addr, c->cfg.port, &ss);
+	int fd = c->cal_fd[s->addr.family == AF_INET6];
+	struct ntp_pkt p;
+	size_t len = NTP_HEADER_LEN;
+	ntp_ts cookie;
+
+	if (fd < 0)
+		return;
+	memset(&p, 0, sizeof(p));
+	p.version = 4;
+	p.mode = NTP_MODE_CLIENT;
+	p.precision = c->precision;
+	if (getrandom(&cookie, sizeof(cookie), 0) != sizeof(cookie))
+		cookie = (ntp_ts)gt_now(CLOCK_MONOTONIC) * UINT64_C(0x9e3779b97f4a7c15);
+	p.xmt = cookie;
+	ntp_pkt_encode(&p, req);
+	if (c->cfg.key) {
+		len = ntp_auth_append_mac(c->cfg.keys, c->cfg.key, req, len, sizeof(req));
+		if (!len)
+			return;
+	}
+	s->rctx.sent_xmt = cookie;
+	s->rctx.local_precision = c->precision;
+	s->cal_steps = clock_steps(c);
+	s->rctx.t1 = clock_now_of(c, gt_now(CLOCK_REALTIME));
+	s->rctx.waiting = sendto(fd, req, len, 0, (struct sockaddr *)&ss, sl) == (ssize_t)len;
+	s->cal_sent++;
+}
+
+/* Once a second: the next exchange of each sender being calibrated. */
+static void on_cal_timer(struct loop_timer *t, void *arg)
+{
+	struct ntp_bcast_client *c = arg;
+	gt_ns now = gt_now(CLOCK_MONOTONIC);
+	int i;
+
+	(void)t;
+	for (i = 0; i < c->n_snd; i++) {
+		struct sender *s = &c->snd[i];
+
+		if (s->cal != NTP_BCAST_CAL_RUNNING)
+			continue;
+		if (s->cal_replies >= NTP_BCAST_CAL_EXCHANGES ||
+		    now - s->cal_start > NTP_BCAST_CAL_TIMEOUT)
+			cal_finish(c, s);
+		else
+			cal_send(c, s);
+	}
+}
+
+static struct sender *find_sender(struct ntp_bcast_client *c, const struct net_addr *a);
+
+static void on_cal_readable(int fd, short revents, void *arg)
+{
+	struct ntp_bcast_client *c = arg;
+	uint8_t buf[NTP_MAX_LEN + 4];
+	struct sock_rx_info rx;
+	struct net_addr a;
+	struct ntp_sample smp;
+	struct ntp_pkt pkt;
+	struct sender *s;
+	bool trunc;
+	ssize_t n;
+	size_t off;
+	int k;
+
+	(void)revents;
+	for (k = 0; k < 16 && (n = sock_recv_one(fd, buf, sizeof(buf), &a, &rx, &trunc)) != -1;
+	     k++) {
+		if (n < 0 || !(s = find_sender(c, &a)) || s->cal != NTP_BCAST_CAL_RUNNING)
+			continue;
+		/* With a key, only a reply signed with it counts. */
+		off = ntp_pkt_mac_offset(buf, (size_t)n);
+		if (c->cfg.key && (off >= (size_t)n || (size_t)n - off < 4 + 16 ||
+				   ntp_get32(buf + off) != c->cfg.key ||
+				   ntp_auth_verify(c->cfg.keys, c->cfg.key, buf, off, buf + off + 4,
+						   (size_t)n - off - 4) != NTP_AUTH_OK))
+			continue;
+		if (ntp_resp_process(&s->rctx, buf, (size_t)n, clock_now_of(c, rx.rx_real), &pkt,
+				     &smp) != NTP_RESP_OK || clock_steps(c) != s->cal_steps)
+			continue;
+		s->rctx.waiting = false;
+		s->rctx.last_rx_xmt = pkt.xmt;
+		if (!s->cal_best || smp.delay < s->cal_best)
+			s->cal_best = smp.delay;
+		if (++s->cal_replies >= NTP_BCAST_CAL_EXCHANGES)
+			cal_finish(c, s);
+	}
+}
+
 static void handle_packet(struct ntp_bcast_client *c, const uint8_t *buf, size_t len,
 			  const struct net_addr *from, gt_ns rx_real)
 {
 	struct sender fresh, *s = find_sender(c, from);
 	struct ntp_bcast_ctx ctx = {
 		.keys = c->cfg.keys, .key = c->cfg.key, .noauth = c->cfg.noauth,
-		.delay = gt_from_sec(c->cfg.delay), .local_precision = c->precision,
+		.local_precision = c->precision,
 	};
 	struct ntp_sample smp;
 	struct ntp_pkt pkt;
@@ -326,6 +479,7 @@ static void handle_packet(struct ntp_bcast_client *c, const uint8_t *buf, size_t
 	if (s) {
 		ctx.last_xmt = s->last_xmt;
 		ctx.jitter = gt_from_sec(ntp_jitter2_get(&s->jit, JITTER_PRIOR));
+		ctx.delay = s->delay;
 	} else {
 		ctx.jitter = gt_from_sec(JITTER_PRIOR);
 	}
@@ -352,9 +506,18 @@ static void handle_packet(struct ntp_bcast_client *c, const uint8_t *buf, size_t
 		if (fresh.src < 0)
 			return;
 		fresh.steps = clock_steps(c);
+		if (c->cfg.delay_set) {
+			fresh.cal = NTP_BCAST_CAL_CONFIGURED;
+			fresh.delay = gt_from_sec(c->cfg.delay);
+		} else {
+			fresh.cal = NTP_BCAST_CAL_RUNNING;
+			fresh.cal_start = gt_now(CLOCK_MONOTONIC);
+		}
 		c->snd[c->n_snd] = fresh;
 		s = &c->snd[c->n_snd++];
 		LOG_INFO("broadcastclient: new sender %s (key %u)", name, key);
+		if (s->cal == NTP_BCAST_CAL_RUNNING)
+			cal_send(c, s);
 	}
 	s->last_xmt = pkt.xmt;
 	s->key = key;
@@ -369,6 +532,9 @@ static void handle_packet(struct ntp_bcast_client *c, const uint8_t *buf, size_t
 		c->stats.loops++;
 		return;
 	}
+	/* Until the delay is known, an offset would be off by it. */
+	if (s->cal == NTP_BCAST_CAL_RUNNING)
+		return;
 	/* A step moves every later offset: the differences start again. */
 	steps = clock_steps(c);
 	if (steps != s->steps)
@@ -427,6 +593,15 @@ int ntp_bcast_client_start(struct ntp_bcast_client *c, struct loop *loop, struct
 		if (rc)
 			return rc;
 	}
+	for (i = 0; i < 2; i++) {
+		if (c->cal_fd[i] < 0)
+			continue;
+		rc = loop_add_fd(loop, c->cal_fd[i], POLLIN, on_cal_readable, c);
+		if (rc)
+			return rc;
+	}
+	if (!c->cfg.delay_set)
+		c->cal_timer = loop_timer_add(loop, GT_NS_PER_S, GT_NS_PER_S, on_cal_timer, c);
 	return 0;
 }
 
@@ -443,6 +618,15 @@ void ntp_bcast_client_destroy(struct ntp_bcast_client *c)
 			loop_del_fd(c->loop, c->fds[i]);
 		close(c->fds[i]);
 	}
+	for (i = 0; i < 2; i++) {
+		if (c->cal_fd[i] < 0)
+			continue;
+		if (c->loop)
+			loop_del_fd(c->loop, c->cal_fd[i]);
+		close(c->cal_fd[i]);
+	}
+	if (c->loop && c->cal_timer)
+		loop_timer_cancel(c->loop, c->cal_timer);
 	free(c);
 }
 
@@ -473,5 +657,8 @@ bool ntp_bcast_client_sender(const struct ntp_bcast_client *c, int i,
 	out->accepted = s->accepted;
 	out->loops = s->loops;
 	out->jitter = ntp_jitter2_get(&s->jit, JITTER_PRIOR);
+	out->delay = gt_to_sec(s->delay);
+	out->cal = s->cal;
+	out->cal_replies = s->cal_replies;
 	return true;
 }

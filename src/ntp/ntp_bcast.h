@@ -11,7 +11,14 @@
  * synchronisation core; its offsets are T3 + delay - T4, and the jitter
  * of its one-way delay, which no exchange measures, is estimated from the
  * offsets themselves and carried as dispersion. Packets need a MAC of a
- * key in the key file (of `key` when given) unless `noauth` says so. */
+ * key in the key file (of `key` when given) unless `noauth` says so.
+ *
+ * Without `delay`, the one-way delay is calibrated as ntpd does: after a
+ * sender's first packet the client makes a few ordinary client/server
+ * exchanges with it (signed with `key` when given) and takes half the
+ * least round trip; the sender's samples wait until then. A sender that
+ * does not answer (no NTP server, access lists) gets delay 0 after
+ * NTP_BCAST_CAL_TIMEOUT. */
 #ifndef GNOMON_NTP_BCAST_H
 #define GNOMON_NTP_BCAST_H
 
@@ -58,12 +65,24 @@ void ntp_bcast_srv_get_stats(const struct ntp_bcast_srv *b, struct ntp_bcast_srv
 #define NTP_BCAST_MAX_SENDERS 8
 #define NTP_BCAST_MAX_GROUPS 4
 #define NTP_BCAST_MAX_SOCKETS 16
+#define NTP_BCAST_CAL_EXCHANGES 4
+#define NTP_BCAST_CAL_TIMEOUT (8 * GT_NS_PER_S)
+
+enum ntp_bcast_cal {
+	NTP_BCAST_CAL_CONFIGURED,	/* `delay` given */
+	NTP_BCAST_CAL_RUNNING,
+	NTP_BCAST_CAL_DONE,		/* measured */
+	NTP_BCAST_CAL_FAILED,		/* no answer: delay 0 */
+};
+
+const char *ntp_bcast_cal_name(enum ntp_bcast_cal c);
 
 struct ntp_bcast_client_cfg {
 	uint16_t port;
 	uint32_t key;		/* 0: any key of the key file */
 	bool noauth;		/* unsigned packets accepted */
 	double delay;		/* one-way delay, s */
+	bool delay_set;		/* given: no calibration */
 	struct net_addr group[NTP_BCAST_MAX_GROUPS];	/* multicast groups to join */
 	int n_groups;
 	const struct ntp_auth_keys *keys;	/* borrowed */
@@ -87,6 +106,9 @@ struct ntp_bcast_sender_info {
 	uint32_t key;		/* key of its last packet (0: none) */
 	uint64_t accepted, loops;
 	double jitter;		/* s */
+	double delay;		/* one-way delay in use, s */
+	enum ntp_bcast_cal cal;
+	int cal_replies;	/* calibration exchanges answered */
 };
 
 struct ntp_bcast_client;

@@ -365,6 +365,7 @@ static int h_broadcastclient(struct conf_ctx *ctx, const struct conf_item *it, v
 		} else if (!strcmp(opt, "delay") && has_arg) {
 			if (conf_arg_double(ctx, "broadcastclient delay", argv[++i], 0, 1, &b->delay))
 				return -1;
+			b->delay_set = true;
 		} else if (!strcmp(opt, "group") && has_arg) {
 			struct net_addr *g = &b->group[b->n_groups];
 
@@ -593,7 +594,8 @@ static const struct conf_item table[] = {
 	  "[key ID] [delay SECONDS] [group ADDRESS]... [noauth]",
 	  "take time from broadcast servers on every interface's broadcast address (and "
 	  "multicast groups) at the NTP port; packets need a MAC of `key` (default: any key "
-	  "of the keyfile) unless noauth; delay: one-way delay added (default 0)",
+	  "of the keyfile) unless noauth; delay: one-way delay added (default: measured by a "
+	  "few client exchanges with each sender)",
 	  h_broadcastclient, false },
 	{ DC_GATEWAY_SEND, "gateway-send", CONF_CUSTOM, 0, 0, 0, NULL,
 	  "to ADDR:PORT [bind ADDR|IFACE] [interval SECONDS] [key ID] [correction METHOD ...]",

@@ -391,6 +391,9 @@ static int cmd_sources(void *arg, int argc, char **argv, struct json_out *j)
 		json_double(j, "delay", gt_to_sec(si.delay));
 		json_double(j, "jitter", gt_to_sec(si.jitter));
 		json_double(j, "oneway_jitter", bi.jitter);
+		json_double(j, "oneway_delay", bi.delay);
+		json_str(j, "delay_calibration", ntp_bcast_cal_name(bi.cal));
+		json_u64(j, "calibration_exchanges", (uint64_t)bi.cal_replies);
 		json_double(j, "dispersion", gt_to_sec(si.disp));
 		json_double(j, "freq_ppm", si.freq_ppm);
 		json_double(j, "skew_ppm", si.skew_ppm);

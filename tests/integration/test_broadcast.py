@@ -95,9 +95,11 @@ def test_broadcast_client_follows_server(gnomond, segment, tmp_path, dest):
     keys.write_text(KEYS)
     srv = gnomond("clock null\nlocal stratum 3\nallow 198.18.0.0/15\nkeyfile %s\n"
                   "broadcast %s interval 1 key 7\n" % (keys, dest), addr=SRV_IP, netns=ns_s)
-    group = " group %s" % GROUP if dest == GROUP else ""
+    # Broadcast with a configured delay; multicast with the delay measured
+    # by signed client exchanges with the sender (as ntpd calibrates).
+    opts = " delay 0.00003" if dest == BCAST else " group %s" % GROUP
     cli = gnomond("clock virtual offset 0.2 freq 20\nallow 198.18.0.0/15\nkeyfile %s\n"
-                  "broadcastclient key 7 delay 0.00003%s\nmakestep 0.1 3\n" % (keys, group),
+                  "broadcastclient key 7%s\nmakestep 0.1 3\n" % (keys, opts),
                   addr=CLI_IP, netns=ns_c)
     converged_within(cli, 500e-6, 60)
     tr = tracking(cli)
@@ -105,6 +107,14 @@ def test_broadcast_client_follows_server(gnomond, segment, tmp_path, dest):
     src = sources(cli)
     assert len(src) == 1 and src[0]["mode"] == "broadcast" and src[0]["state"] == "*", src
     assert src[0]["key"] == 7 and src[0]["poll"] == 0 and src[0]["reach"] > 0, src
+    if dest == BCAST:
+        assert src[0]["delay_calibration"] == "configured", src
+        assert abs(src[0]["oneway_delay"] - 30e-6) < 1e-9, src
+    else:
+        assert src[0]["delay_calibration"] == "measured", src
+        assert src[0]["calibration_exchanges"] >= 1 and 0 < src[0]["oneway_delay"] < 1e-3, src
+        # The sender's NTP server saw the signed exchanges.
+        assert srv.stats()["auth_ok"] >= src[0]["calibration_exchanges"], srv.stats()
     assert freq_settles(cli, -20, 2.0, 40), tracking(cli)
     assert srv.stats()["broadcast.sent"] >= src[0]["accepted"] >= 3, (srv.stats(), src)
 
@@ -139,12 +149,14 @@ def test_broadcast_client_follows_server(gnomond, segment, tmp_path, dest):
 
 
 def test_unsigned_broadcasts_need_noauth(gnomond, segment, tmp_path):
-    """Unsigned broadcasts are refused by default and taken with noauth."""
+    """Unsigned broadcasts are refused by default and taken with noauth. The
+    sender's NTP server denies the client: the delay calibration gets no
+    answer, and the client goes on with delay 0."""
     ns_s, ns_c = segment
     keys = tmp_path / "keys"
     keys.write_text(KEYS)
-    gnomond("clock null\nlocal stratum 3\nallow 198.18.0.0/15\nbroadcast %s interval 1\n"
-            % BCAST, addr=SRV_IP, netns=ns_s)
+    gnomond("clock null\nlocal stratum 3\nallow 198.18.0.0/15\ndeny %s\n"
+            "broadcast %s interval 1\n" % (CLI_IP, BCAST), addr=SRV_IP, netns=ns_s)
     strict = gnomond("clock virtual offset 0.05\nallow 198.18.0.0/15\nkeyfile %s\n"
                      "broadcastclient\n" % keys, addr=CLI_IP, netns=ns_c)
     st = wait_for(lambda: (lambda b: b if b["rejected"]["auth"] >= 3 else None)(
@@ -156,6 +168,9 @@ def test_unsigned_broadcasts_need_noauth(gnomond, segment, tmp_path):
                   "broadcastclient noauth\nmakestep 0.1 3\n", addr=CLI_IP, netns=ns_c)
     converged_within(lax, 1e-3, 60)
     assert tracking(lax)["stratum"] == 4
+    src = sources(lax)
+    assert src[0]["delay_calibration"] == "failed" and src[0]["oneway_delay"] == 0, src
+    assert "did not answer the delay calibration" in lax.log()
 
 
 def test_broadcastclient_config_errors(gnomond_bin, tmp_path):
