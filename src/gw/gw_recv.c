@@ -301,6 +301,7 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 	}
 	r->last_valid_mono = gt_now(CLOCK_MONOTONIC);
 	r->interval = (gt_ns)m.interval_ms * GT_NS_PER_MS;
+	r->st.interval = m.interval_ms / 1000.0;
 	r->st.boot_id = m.boot_id;
 	r->st.last_seq = m.seq;
 	r->st.sender_id = m.sender_id;

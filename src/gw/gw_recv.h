@@ -45,6 +45,7 @@ struct gw_recv_stats {
 	int sender_stratum;
 	uint32_t last_key;
 	double since_last;			/* s since the last valid message; -1: never */
+	double interval;			/* the sender's send interval, s */
 	int src;				/* sync source id, -1 before the first message */
 };
 

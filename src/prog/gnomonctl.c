@@ -21,7 +21,7 @@ static void usage(FILE *f)
 		"  serverstats                    NTP server counters\n"
 		"  metrics                        every registered metric\n"
 		"  sources                        upstream sources, like chronyc sources\n"
-		"                                 (M: ^ server, = peer, %% broadcast)\n"
+		"                                 (M: ^ server, = peer, %% broadcast, # gateway)\n"
 		"  sourcestats                    per-source statistics\n"
 		"  tracking                       the clock and its reference\n"
 		"  gateway                        one-way gateway sender and receiver counters\n"
@@ -156,10 +156,11 @@ static void print_sources(json_t *o, bool stats)
 			       human(JNUM(src, "jitter"), b, sizeof(b)), JINT(src, "timeouts"));
 			continue;
 		}
-		/* M, as chronyc: ^ server, = peer; % broadcast (ours). */
+		/* M, as chronyc: ^ server, = peer; % broadcast, # gateway (ours). */
 		printf("%c%s %-27.27s %7lld %4lld %5llo ",
 		       !strcmp(JSTR(src, "mode"), "peer") ? '=' :
-		       !strcmp(JSTR(src, "mode"), "broadcast") ? '%' : '^', JSTR(src, "state"),
+		       !strcmp(JSTR(src, "mode"), "broadcast") ? '%' :
+		       !strcmp(JSTR(src, "mode"), "gateway") ? '#' : '^', JSTR(src, "state"),
 		       JSTR(src, "name"),
 		       JINT(src, "stratum"), JINT(src, "poll"), JINT(src, "reach"));
 		if (JNUM(src, "last_rx_ago") < 0)

@@ -409,6 +409,36 @@ static int cmd_sources(void *arg, int argc, char **argv, struct json_out *j)
 		json_obj_end(j);
 		json_obj_end(j);
 	}
+	if (d->gw_recv) {
+		struct gw_recv_stats gs;
+		struct sync_src_info si;
+		char refid[20];
+
+		gw_receiver_get_stats(d->gw_recv, &gs);
+		memset(&si, 0, sizeof(si));
+		if (gs.src >= 0 && !sync_get_source(d->sync, gs.src, &si)) {
+			refid_text(si.refid, si.stratum, refid, sizeof(refid));
+			json_obj_begin(j, NULL);
+			json_str(j, "name", si.name);
+			json_str(j, "mode", "gateway");
+			json_str(j, "state", state_mark(si.state));
+			json_u64(j, "stratum", si.stratum);
+			json_str(j, "refid", refid);
+			json_i64(j, "poll", gw_poll_exponent(gt_from_sec(gs.interval)));
+			/* No polls to count: all ones while messages come. */
+			json_u64(j, "reach", gs.silent ? 0 : 0377);
+			json_u64(j, "samples", (uint64_t)si.n_samples);
+			json_double(j, "last_rx_ago", gs.since_last);
+			json_double(j, "last_offset", gt_to_sec(si.last_offset));
+			json_double(j, "last_delay", gt_to_sec(si.last_delay));
+			json_double(j, "offset", gt_to_sec(si.offset));
+			json_double(j, "jitter", gt_to_sec(si.jitter));
+			json_double(j, "freq_ppm", si.freq_ppm);
+			json_double(j, "skew_ppm", si.skew_ppm);
+			json_u64(j, "accepted", gs.verdict[GW_MSG_OK]);
+			json_obj_end(j);
+		}
+	}
 	json_arr_end(j);
 	if (d->bclient) {
 		struct ntp_bcast_client_stats bs;

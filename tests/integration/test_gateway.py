@@ -225,6 +225,10 @@ def test_gateway_through_a_diode(gnomond, diode, tmp_path):
     assert tr["stratum"] == 2 and tr["synchronised"], tr
     g = gateway(recv)["receiver"]
     assert g["two_step"] > 0 and g["rejected"]["bad_mac"] == 0, g
+    src = json.loads(subprocess.run([GNOMONCTL, "-s", recv.ctl, "--json", "sources"],
+                                    capture_output=True, text=True, timeout=10).stdout)
+    assert [s["mode"] for s in src["sources"]] == ["gateway"], src
+    assert src["sources"][0]["state"] == "*" and src["sources"][0]["stratum"] == 1, src
     # ... and serves it to an ordinary NTP client on the protected side.
     cp = subprocess.run(["ip", "netns", "exec", diode.ns_r, "ntpdig", "-t", "2", "-j", R_IP],
                         capture_output=True, text=True, timeout=20)
