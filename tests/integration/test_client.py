@@ -50,8 +50,9 @@ def wait_for(pred, timeout, step=0.5):
     return last
 
 
-def converged_within(d, bound_s, timeout):
-    """True once |clock error| stays below bound for 5 consecutive reads."""
+def converged_within(d, bound_s, timeout, hold=5):
+    """True once |clock error| stays below bound for `hold` consecutive
+    reads (half a second apart)."""
     t0 = time.monotonic()
     good = 0
     history = []
@@ -59,7 +60,7 @@ def converged_within(d, bound_s, timeout):
         err = tracking(d)["clock_minus_system"]
         history.append(round(err * 1e6, 1))
         good = good + 1 if abs(err) < bound_s else 0
-        if good >= 5:
+        if good >= hold:
             return time.monotonic() - t0, history
         time.sleep(0.5)
     raise AssertionError("clock error never stayed below %.0f us; history (us): %s"
@@ -211,7 +212,10 @@ def test_converges_through_impairment_relay(gnomond):
         client = gnomond("clock virtual offset 2 freq 50\nallow 127.0.0.0/8\n"
                          "server %s port %s %s\nmakestep 0.1 3\n" % (host, port, FAST),
                          addr=free_loopback4(avoid=[up.addr]))
-        took, hist = converged_within(client, 200e-6, 60)
+        # Right after the step the error is small but still growing at
+        # the 50 ppm not yet learnt: converged means staying within the
+        # bound, 10 s on end, inside the 60 s.
+        took, hist = converged_within(client, 200e-6, 60, hold=20)
         assert took < 60, hist
         # And it stays there while the frequency settles.
         for _ in range(10):
