@@ -213,21 +213,23 @@ static void handle_reply(struct ntp_client *c, const uint8_t *buf, size_t len, g
 static void on_readable(int fd, short revents, void *arg)
 {
 	struct ntp_client *c = arg;
-	uint8_t buf[NTP_MAX_LEN + 4], ctl[SOCK_CMSG_SPACE];
+	uint8_t buf[NTP_MAX_LEN + 4];
 	struct sock_rx_info rx;
+	struct net_addr from;
+	bool trunc;
+	ssize_t n;
 	int k;
 
 	(void)revents;
-	for (k = 0; k < 16; k++) {
-		struct iovec iov = { buf, sizeof(buf) };
-		struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1,
-				    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
-		ssize_t n = recvmsg(fd, &h, MSG_DONTWAIT);
-
-		if (n < 0)
-			return;	/* EAGAIN, or ICMP errors reported on a connected socket */
-		sock_parse_cmsg(&h, &rx);
-		handle_reply(c, buf, (size_t)n, rx.rx_real ? rx.rx_real : gt_now(CLOCK_REALTIME));
+	/* -1: EAGAIN, or ICMP errors reported on a connected socket. */
+	for (k = 0; k < 16 && (n = sock_recv_one(fd, buf, sizeof(buf), &from, &rx, &trunc)) != -1;
+	     k++) {
+		if (trunc) {
+			c->stats.received++;
+			c->stats.verdict[NTP_RESP_MALFORMED]++;
+		} else if (n >= 0) {
+			handle_reply(c, buf, (size_t)n, rx.rx_real);
+		}
 	}
 }
 

@@ -167,27 +167,23 @@ int calibrate_main(int argc, char **argv)
 	d = xcalloc(MAX_SAMPLES, sizeof(*d));
 	end = gt_now(CLOCK_MONOTONIC) + gt_from_sec(duration);
 	while (n < MAX_SAMPLES) {
-		uint8_t buf[GW_MSG_MAX_LEN + 64], ctl[SOCK_CMSG_SPACE];
-		struct iovec iov = { buf, sizeof(buf) };
-		struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1,
-				    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+		uint8_t buf[GW_MSG_MAX_LEN + 64];
 		struct pollfd pfd = { fd, POLLIN, 0 };
 		struct sock_rx_info rx;
+		struct net_addr from;
 		struct gw_msg m;
 		gt_ns left = end - gt_now(CLOCK_MONOTONIC);
 		ssize_t got;
+		bool trunc;
 
 		if (left <= 0)
 			break;
 		if (poll(&pfd, 1, (int)(left / GT_NS_PER_MS) + 1) <= 0)
 			continue;
-		got = recvmsg(fd, &h, MSG_DONTWAIT);
-		if (got < 0)
+		got = sock_recv_one(fd, buf, sizeof(buf), &from, &rx, &trunc);
+		if (got == -1)
 			continue;
-		sock_parse_cmsg(&h, &rx);
-		if (!rx.rx_real)
-			rx.rx_real = gt_now(CLOCK_REALTIME);
-		if ((h.msg_flags & MSG_TRUNC) ||
+		if (got < 0 ||
 		    gw_msg_decode(buf, (size_t)got, keys, accepted, n_acc, noauth, &m) != GW_MSG_OK) {
 			rejected++;
 			continue;

@@ -307,6 +307,27 @@ static void refid_text(uint32_t id, uint8_t stratum, char *buf, size_t len)
 	}
 }
 
+/* What the synchronisation core knows of a source, the same for every
+ * kind (server, peer, broadcast sender, gateway). */
+static void json_sync_source(struct json_out *j, const struct sync_src_info *si)
+{
+	char refid[20];
+
+	refid_text(si->refid, si->stratum, refid, sizeof(refid));
+	json_str(j, "state", state_mark(si->state));
+	json_u64(j, "stratum", si->stratum);
+	json_str(j, "refid", refid);
+	json_u64(j, "samples", (uint64_t)si->n_samples);
+	json_double(j, "last_offset", gt_to_sec(si->last_offset));
+	json_double(j, "last_delay", gt_to_sec(si->last_delay));
+	json_double(j, "offset", gt_to_sec(si->offset));
+	json_double(j, "delay", gt_to_sec(si->delay));
+	json_double(j, "jitter", gt_to_sec(si->jitter));
+	json_double(j, "dispersion", gt_to_sec(si->disp));
+	json_double(j, "freq_ppm", si->freq_ppm);
+	json_double(j, "skew_ppm", si->skew_ppm);
+}
+
 static int cmd_sources(void *arg, int argc, char **argv, struct json_out *j)
 {
 	struct daemon *d = arg;
@@ -320,33 +341,21 @@ static int cmd_sources(void *arg, int argc, char **argv, struct json_out *j)
 		const struct ntp_client_cfg *cc = ntp_client_config(d->clients[i]);
 		struct ntp_client_info ci;
 		struct sync_src_info si;
-		char addr[NET_ADDR_STRLEN], refid[20];
+		char addr[NET_ADDR_STRLEN];
 
 		ntp_client_get_info(d->clients[i], &ci);
 		memset(&si, 0, sizeof(si));
 		sync_get_source(d->sync, ntp_client_source_id(d->clients[i]), &si);
-		refid_text(si.refid, si.stratum, refid, sizeof(refid));
 		json_obj_begin(j, NULL);
 		json_str(j, "name", cc->name);
 		json_str(j, "address", net_addr_str(&cc->addr, addr, sizeof(addr)));
 		json_u64(j, "port", cc->port);
 		json_str(j, "mode", cc->peer ? "peer" : "server");
-		json_str(j, "state", state_mark(si.state));
-		json_u64(j, "stratum", si.stratum);
-		json_str(j, "refid", refid);
+		json_sync_source(j, &si);
 		json_i64(j, "poll", ci.poll);
 		json_u64(j, "reach", ci.reach);
 		json_bool(j, "kod_stopped", ci.stopped);
-		json_u64(j, "samples", (uint64_t)si.n_samples);
 		json_double(j, "last_rx_ago", si.last_time ? gt_to_sec(now - si.last_time) : -1);
-		json_double(j, "last_offset", gt_to_sec(si.last_offset));
-		json_double(j, "last_delay", gt_to_sec(si.last_delay));
-		json_double(j, "offset", gt_to_sec(si.offset));
-		json_double(j, "delay", gt_to_sec(si.delay));
-		json_double(j, "jitter", gt_to_sec(si.jitter));
-		json_double(j, "dispersion", gt_to_sec(si.disp));
-		json_double(j, "freq_ppm", si.freq_ppm);
-		json_double(j, "skew_ppm", si.skew_ppm);
 		json_u64(j, "sent", ci.stats.sent);
 		json_u64(j, "received", ci.stats.received);
 		json_u64(j, "accepted", ci.stats.verdict[NTP_RESP_OK]);
@@ -363,40 +372,28 @@ static int cmd_sources(void *arg, int argc, char **argv, struct json_out *j)
 		struct ntp_bcast_sender_info bi;
 		struct ntp_bcast_client_stats bs;
 		struct sync_src_info si;
-		char addr[NET_ADDR_STRLEN], refid[20];
+		char addr[NET_ADDR_STRLEN];
 
 		if (!ntp_bcast_client_sender(d->bclient, i, &bi))
 			break;
 		ntp_bcast_client_get_stats(d->bclient, &bs);
 		memset(&si, 0, sizeof(si));
 		sync_get_source(d->sync, bi.src, &si);
-		refid_text(si.refid, si.stratum, refid, sizeof(refid));
 		net_addr_str(&bi.addr, addr, sizeof(addr));
 		json_obj_begin(j, NULL);
 		json_str(j, "name", addr);
 		json_str(j, "address", addr);
 		json_u64(j, "port", d->cfg.bclient_cfg.port);
 		json_str(j, "mode", "broadcast");
-		json_str(j, "state", state_mark(si.state));
-		json_u64(j, "stratum", si.stratum);
-		json_str(j, "refid", refid);
+		json_sync_source(j, &si);
 		json_i64(j, "poll", bi.poll);
 		json_u64(j, "reach", bi.reach);
 		json_u64(j, "key", bi.key);
-		json_u64(j, "samples", (uint64_t)si.n_samples);
 		json_double(j, "last_rx_ago", si.last_time ? gt_to_sec(now - si.last_time) : -1);
-		json_double(j, "last_offset", gt_to_sec(si.last_offset));
-		json_double(j, "last_delay", gt_to_sec(si.last_delay));
-		json_double(j, "offset", gt_to_sec(si.offset));
-		json_double(j, "delay", gt_to_sec(si.delay));
-		json_double(j, "jitter", gt_to_sec(si.jitter));
 		json_double(j, "oneway_jitter", bi.jitter);
 		json_double(j, "oneway_delay", bi.delay);
 		json_str(j, "delay_calibration", ntp_bcast_cal_name(bi.cal));
 		json_u64(j, "calibration_exchanges", (uint64_t)bi.cal_replies);
-		json_double(j, "dispersion", gt_to_sec(si.disp));
-		json_double(j, "freq_ppm", si.freq_ppm);
-		json_double(j, "skew_ppm", si.skew_ppm);
 		json_u64(j, "accepted", bi.accepted);
 		json_u64(j, "loops", bi.loops);
 		/* The client's counters are for all senders together: a
@@ -412,29 +409,18 @@ static int cmd_sources(void *arg, int argc, char **argv, struct json_out *j)
 	if (d->gw_recv) {
 		struct gw_recv_stats gs;
 		struct sync_src_info si;
-		char refid[20];
 
 		gw_receiver_get_stats(d->gw_recv, &gs);
 		memset(&si, 0, sizeof(si));
 		if (gs.src >= 0 && !sync_get_source(d->sync, gs.src, &si)) {
-			refid_text(si.refid, si.stratum, refid, sizeof(refid));
 			json_obj_begin(j, NULL);
 			json_str(j, "name", si.name);
 			json_str(j, "mode", "gateway");
-			json_str(j, "state", state_mark(si.state));
-			json_u64(j, "stratum", si.stratum);
-			json_str(j, "refid", refid);
+			json_sync_source(j, &si);
 			json_i64(j, "poll", gw_poll_exponent(gt_from_sec(gs.interval)));
 			/* No polls to count: all ones while messages come. */
 			json_u64(j, "reach", gs.silent ? 0 : 0377);
-			json_u64(j, "samples", (uint64_t)si.n_samples);
 			json_double(j, "last_rx_ago", gs.since_last);
-			json_double(j, "last_offset", gt_to_sec(si.last_offset));
-			json_double(j, "last_delay", gt_to_sec(si.last_delay));
-			json_double(j, "offset", gt_to_sec(si.offset));
-			json_double(j, "jitter", gt_to_sec(si.jitter));
-			json_double(j, "freq_ppm", si.freq_ppm);
-			json_double(j, "skew_ppm", si.skew_ppm);
 			json_u64(j, "accepted", gs.verdict[GW_MSG_OK]);
 			json_obj_end(j);
 		}

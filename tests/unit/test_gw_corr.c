@@ -21,15 +21,24 @@
 	if (!(fabs(a_ - b_) <= (tol))) fail_msg("%s = %.12g, expected %.12g", #a, a_, b_); \
 } while (0)
 
+/* Split text (copied into buf) into at most 16 words. */
+static int split(const char *text, char *buf, size_t len, char **argv)
+{
+	char *save, *w;
+	int argc = 0;
+
+	snprintf(buf, len, "%s", text);
+	for (w = strtok_r(buf, " ", &save); w && argc < 16; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	return argc;
+}
+
 static int parse_words(const char *text, struct gw_filter_spec *f, struct conf_errors *errs)
 {
 	struct conf_ctx ctx = { .file = "t", .line = 3, .errs = errs };
-	char buf[128], *argv[8], *save, *w;
-	int argc = 0;
+	char buf[128], *argv[16];
+	int argc = split(text, buf, sizeof(buf), argv);
 
-	snprintf(buf, sizeof(buf), "%s", text);
-	for (w = strtok_r(buf, " ", &save); w && argc < 8; w = strtok_r(NULL, " ", &save))
-		argv[argc++] = w;
 	memset(errs, 0, sizeof(*errs));
 	gw_filter_default(f);
 	return gw_filter_parse(&ctx, argc, argv, f);
@@ -89,12 +98,9 @@ static void test_filter_errors(void **state)
 static int corr(const char *text, struct gw_corr *c, struct conf_errors *errs)
 {
 	struct conf_ctx ctx = { .file = "g.conf", .line = 7, .errs = errs };
-	char buf[512], *argv[16], *save, *w;
-	int argc = 0;
+	char buf[512], *argv[16];
+	int argc = split(text, buf, sizeof(buf), argv);
 
-	snprintf(buf, sizeof(buf), "%s", text);
-	for (w = strtok_r(buf, " ", &save); w && argc < 16; w = strtok_r(NULL, " ", &save))
-		argv[argc++] = w;
 	memset(errs, 0, sizeof(*errs));
 	return gw_corr_parse(&ctx, argc, argv, c);
 }
