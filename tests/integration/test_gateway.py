@@ -50,8 +50,10 @@ CAPTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"
                        "udp_capture.py")
 FILTER_WINDOW = 8          # the receiver's default filter: min over 8
 # How far the receiver's clock may be from what the true delays and the
-# correction predict: the discipline's own noise, with a margin for load.
-TRUTH_BOUND = 30e-6
+# correction predict: the discipline's own wander around the filtered
+# samples (up to 35 us seen on an ASan build with one core kept busy), with
+# a margin.
+TRUTH_BOUND = 60e-6
 
 
 def sh(*argv, check=True):
