@@ -24,6 +24,9 @@ struct ntp_rl {
 	unsigned leak_log2;
 	bool kod;
 	uint8_t v4_mask[4], v6_mask[16];
+	/* The same masks as words in memory order, for the hot path. */
+	uint32_t v4_word;
+	uint64_t v6_word[2];
 	_Atomic gt_ns epoch;	/* monotonic time mapped to 0; -1 until the first request */
 };
 
@@ -59,6 +62,8 @@ struct ntp_rl *ntp_rl_create(const struct ntp_rl_config *c, uint64_t hash_key)
 	rl->kod = c->kod;
 	prefix_mask(rl->v4_mask, sizeof(rl->v4_mask), c->v4_prefix);
 	prefix_mask(rl->v6_mask, sizeof(rl->v6_mask), c->v6_prefix);
+	memcpy(&rl->v4_word, rl->v4_mask, sizeof(rl->v4_word));
+	memcpy(rl->v6_word, rl->v6_mask, sizeof(rl->v6_word));
 	atomic_init(&rl->epoch, -1);
 	return rl;
 }
@@ -94,31 +99,49 @@ void ntp_rl_client_key(const struct ntp_rl *rl, const struct net_addr *a, struct
 		key->a[i] = a->a[a->family == AF_INET6 ? 12 + i : i] & rl->v4_mask[i];
 }
 
-/* A keyed multiply-xorshift hash over the client key's bytes. */
-static uint64_t addr_hash(const struct ntp_rl *rl, const struct net_addr *a)
+static inline uint64_t mix(uint64_t h, uint64_t w)
 {
-	uint64_t h = rl->key ^ (uint64_t)a->family;
-	size_t i, n = net_addr_len(a);
+	h ^= w;
+	h *= UINT64_C(0x9e3779b97f4a7c15);
+	return h ^ (h >> 29);
+}
 
-	for (i = 0; i < n; i += 4) {
-		h ^= (uint64_t)a->a[i] | (uint64_t)a->a[i + 1] << 8 |
-		     (uint64_t)a->a[i + 2] << 16 | (uint64_t)a->a[i + 3] << 24;
-		h *= UINT64_C(0x9e3779b97f4a7c15);
-		h ^= h >> 29;
+/* A keyed multiply-xorshift hash of the client: the address under its
+ * family's prefix, as ntp_rl_client_key gives it, but computed on words
+ * without building the key (this runs for every request). */
+static uint64_t client_hash(const struct ntp_rl *rl, const struct net_addr *a)
+{
+	static const uint8_t mapped[8] = { 0, 0, 0xff, 0xff, 0, 0, 0, 0 };
+	static const uint8_t low4[8] = { 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0 };
+	uint64_t w0, w1, m, lo, h;
+	uint32_t v4;
+
+	memcpy(&w0, a->a, 8);
+	memcpy(&w1, a->a + 8, 8);
+	if (a->family == AF_INET6) {
+		memcpy(&m, mapped, 8);
+		memcpy(&lo, low4, 8);
+		if (w0 || (w1 & lo) != m) {
+			h = mix(rl->key ^ AF_INET6, w0 & rl->v6_word[0]);
+			h = mix(h, w1 & rl->v6_word[1]);
+			goto out;
+		}
+		memcpy(&v4, a->a + 12, 4);	/* RFC 4291 §2.5.5.2 */
+	} else {
+		memcpy(&v4, a->a, 4);
 	}
+	h = mix(rl->key ^ AF_INET, v4 & rl->v4_word);
+out:
 	h *= rl->key;
 	return h ^ (h >> 32);
 }
 
 bool ntp_rl_limited(struct ntp_rl *rl, const struct net_addr *addr, gt_ns now)
 {
-	struct net_addr a;
-	uint64_t h, tag, t, old, tat, next;
+	uint64_t h = client_hash(rl, addr), tag, t, old, tat, next;
 	_Atomic uint64_t *slot;
 	gt_ns epoch = atomic_load_explicit(&rl->epoch, memory_order_relaxed), unset = -1;
 
-	ntp_rl_client_key(rl, addr, &a);
-	h = addr_hash(rl, &a);
 	tag = h >> (64 - TAG_BITS);
 	slot = &rl->slots[h & rl->mask];
 

@@ -404,6 +404,11 @@ static void expect_key(unsigned v4, unsigned v6, const char *in, const char *wan
 	    (k.family == AF_INET && memcmp(k.a + 4, "\0\0\0\0\0\0\0\0\0\0\0\0", 12)))
 		fail_msg("/%u /%u: %s keyed as %s, expected %s", v4, v6, in,
 			 net_addr_str(&k, got, sizeof(got)), want);
+	/* The limiter's own hash, computed without the key, agrees: the
+	 * burst of want is the burst of in. */
+	assert_int_equal(allowed_burst(rl, &w, BASE, 100), 4);
+	if (!ntp_rl_limited(rl, &a, BASE))
+		fail_msg("/%u /%u: %s not limited after the burst of %s", v4, v6, in, want);
 	ntp_rl_destroy(rl);
 }
 
