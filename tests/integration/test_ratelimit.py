@@ -199,8 +199,9 @@ def check_flood_bound(f, dl, kod, leak=2):
     msg = "flood %r, server counters %r, bound %.0f" % (f, dl, bound)
     assert f["unmatched"] == 0 and f["other"] == 0, msg
     assert f["replies"] <= bound, "more replies than the limit allows: " + msg
-    # the server saw them all (a loss would only lower the figures)
-    assert dl["received"] == n, msg
+    # the server saw (nearly) all: a receive-buffer overflow on a loaded
+    # machine only lowers the figures, which are taken from its counters
+    assert 0.9 * n <= dl["received"] <= n, msg
     assert dl["answered"] + dl["kod_sent"] == f["replies"], msg
     passes = dl["received"] - dl["ratelimited"]
     assert BURST <= passes <= passes_max, msg
