@@ -1,10 +1,12 @@
 #include "net/acl.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lib/qsbr.h"
 #include "lib/util.h"
 
 static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
@@ -16,27 +18,57 @@ struct acl_rule {
 	int order;
 };
 
-struct acl {
+struct acl_table {
 	struct acl_rule *r;	/* sorted: longest prefix first, then latest */
 	int n, cap;
 };
 
+/* The handle the server holds; acl_replace() swaps its table whole
+ * (reload), so a reader loads the table once per check. */
+struct acl {
+	_Atomic(struct acl_table *) t;
+};
+
 struct acl *acl_create(void)
 {
-	return xcalloc(1, sizeof(struct acl));
+	struct acl *acl = xmalloc(sizeof(*acl));
+
+	atomic_init(&acl->t, xcalloc(1, sizeof(struct acl_table)));
+	return acl;
+}
+
+static void table_free(void *p)
+{
+	struct acl_table *t = p;
+
+	free(t->r);
+	free(t);
 }
 
 void acl_destroy(struct acl *acl)
 {
 	if (!acl)
 		return;
-	free(acl->r);
+	table_free(atomic_load(&acl->t));
 	free(acl);
+}
+
+static struct acl_table *table_of(const struct acl *acl)
+{
+	return atomic_load(&((struct acl *)acl)->t);
+}
+
+void acl_replace(struct acl *live, struct acl *fresh)
+{
+	struct acl_table *old = atomic_exchange(&live->t, table_of(fresh));
+
+	free(fresh);
+	qsbr_retire(old, table_free);
 }
 
 int acl_count(const struct acl *acl)
 {
-	return acl->n;
+	return table_of(acl)->n;
 }
 
 static bool prefix_match(const uint8_t *a, const uint8_t *net, int prefix)
@@ -62,8 +94,9 @@ static int rule_cmp(const void *pa, const void *pb)
 	return b->order - a->order;
 }
 
-static void push(struct acl *acl, const struct net_addr *net, int prefix, bool allow)
+static void push(struct acl *handle, const struct net_addr *net, int prefix, bool allow)
 {
+	struct acl_table *acl = table_of(handle);
 	struct acl_rule *r;
 
 	if (acl->n == acl->cap) {
@@ -139,8 +172,9 @@ int acl_add(struct acl *acl, const char *spec, bool allow, const char **why)
 	return 0;
 }
 
-bool acl_check(const struct acl *acl, const struct net_addr *a)
+bool acl_check(const struct acl *handle, const struct net_addr *a)
 {
+	const struct acl_table *acl = table_of(handle);
 	int i;
 
 	for (i = 0; i < acl->n; i++) {

@@ -18,5 +18,9 @@ int acl_add(struct acl *acl, const char *spec, bool allow, const char **why);
 /* Whether a is allowed. Read-only: safe from several threads once built. */
 bool acl_check(const struct acl *acl, const struct net_addr *a);
 int acl_count(const struct acl *acl);
+/* Reload: give live the rules of fresh (which is consumed), atomically for
+ * readers in other threads (acl_add only on an acl not yet shared); the
+ * old rules are freed through lib/qsbr. Main thread only. */
+void acl_replace(struct acl *live, struct acl *fresh);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include "lib/qsbr.h"
 #include "lib/util.h"
 #include "ntp/ntp_pkt.h"
 
@@ -36,9 +38,17 @@ struct auth_key {
 	gt_ns mac_delay;		/* time to MAC a 48-byte packet */
 };
 
-struct ntp_auth_keys {
+struct keyset {
 	struct auth_key *keys;		/* sorted by id */
 	size_t n, cap;
+};
+
+static void keyset_free(void *p);
+
+/* The handle every module holds; its key set is replaced whole by
+ * ntp_auth_replace() (reload), so a reader loads the set once per call. */
+struct ntp_auth_keys {
+	_Atomic(struct keyset *) set;
 };
 
 static const struct {
@@ -227,7 +237,7 @@ static void wipe(void *p, size_t n)
 	OPENSSL_cleanse(p, n);
 }
 
-static void add_key(struct ntp_auth_keys *ks, const struct auth_key *k)
+static void add_key(struct keyset *ks, const struct auth_key *k)
 {
 	if (ks->n == ks->cap) {
 		size_t cap = ks->cap ? ks->cap * 2 : 16;
@@ -245,7 +255,7 @@ static void add_key(struct ntp_auth_keys *ks, const struct auth_key *k)
 	ks->keys[ks->n++] = *k;
 }
 
-static void parse_line(struct ntp_auth_keys *ks, struct conf_ctx *ctx, char *line)
+static void parse_line(struct keyset *ks, struct conf_ctx *ctx, char *line)
 {
 	char *w[MAX_WORDS];
 	struct auth_key k;
@@ -292,7 +302,7 @@ static int cmp_key(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
-static void check_duplicates(struct ntp_auth_keys *ks, struct conf_ctx *ctx)
+static void check_duplicates(struct keyset *ks, struct conf_ctx *ctx)
 {
 	size_t i, first = 0;
 
@@ -388,7 +398,7 @@ static gt_ns measure_mac_delay(const struct auth_key *k)
 	return t[RUNS / 2];
 }
 
-static void prepare_all(struct ntp_auth_keys *ks, struct conf_ctx *ctx)
+static void prepare_all(struct keyset *ks, struct conf_ctx *ctx)
 {
 	struct crypto_algs a = {
 		.md5 = EVP_MD_fetch(NULL, "MD5", NULL),
@@ -419,7 +429,8 @@ static void prepare_all(struct ntp_auth_keys *ks, struct conf_ctx *ctx)
 struct ntp_auth_keys *ntp_auth_parse(const char *buf, size_t len, const char *name,
 				     struct conf_errors *errs)
 {
-	struct ntp_auth_keys *ks = xcalloc(1, sizeof(*ks));
+	struct keyset *ks = xcalloc(1, sizeof(*ks));
+	struct ntp_auth_keys *k;
 	struct conf_ctx ctx = { name, 0, errs };
 	char line[MAX_LINE + 1];
 	size_t pos = 0;
@@ -432,10 +443,12 @@ struct ntp_auth_keys *ntp_auth_parse(const char *buf, size_t len, const char *na
 	if (!errs->count)
 		prepare_all(ks, &ctx);
 	if (errs->count) {
-		ntp_auth_destroy(ks);
+		keyset_free(ks);
 		return NULL;
 	}
-	return ks;
+	k = xmalloc(sizeof(*k));
+	atomic_init(&k->set, ks);
+	return k;
 }
 
 struct ntp_auth_keys *ntp_auth_load(const char *path, struct conf_errors *errs)
@@ -490,8 +503,9 @@ out:
 	return ks;
 }
 
-void ntp_auth_destroy(struct ntp_auth_keys *ks)
+static void keyset_free(void *p)
 {
+	struct keyset *ks = p;
 	size_t i;
 
 	if (!ks)
@@ -508,13 +522,37 @@ void ntp_auth_destroy(struct ntp_auth_keys *ks)
 	free(ks);
 }
 
-size_t ntp_auth_count(const struct ntp_auth_keys *ks)
+void ntp_auth_destroy(struct ntp_auth_keys *k)
 {
+	if (!k)
+		return;
+	keyset_free(atomic_load(&k->set));
+	free(k);
+}
+
+static const struct keyset *set_of(const struct ntp_auth_keys *k)
+{
+	return k ? atomic_load(&((struct ntp_auth_keys *)k)->set) : NULL;
+}
+
+void ntp_auth_replace(struct ntp_auth_keys *live, struct ntp_auth_keys *fresh)
+{
+	struct keyset *old = atomic_exchange(&live->set, atomic_load(&fresh->set));
+
+	free(fresh);
+	qsbr_retire(old, keyset_free);
+}
+
+size_t ntp_auth_count(const struct ntp_auth_keys *k)
+{
+	const struct keyset *ks = set_of(k);
+
 	return ks ? ks->n : 0;
 }
 
-static const struct auth_key *find_key(const struct ntp_auth_keys *ks, uint32_t id)
+static const struct auth_key *find_key(const struct ntp_auth_keys *k, uint32_t id)
 {
+	const struct keyset *ks = set_of(k);
 	size_t lo = 0, hi = ks ? ks->n : 0;
 
 	while (lo < hi) {
@@ -544,9 +582,10 @@ bool ntp_auth_key_info(const struct ntp_auth_keys *ks, uint32_t id, enum ntp_aut
 	return true;
 }
 
-size_t ntp_auth_key_ids(const struct ntp_auth_keys *ks, enum ntp_auth_type type, uint32_t *ids,
+size_t ntp_auth_key_ids(const struct ntp_auth_keys *k, enum ntp_auth_type type, uint32_t *ids,
 			size_t max)
 {
+	const struct keyset *ks = set_of(k);
 	size_t i, n = 0;
 
 	for (i = 0; ks && i < ks->n; i++) {

@@ -70,6 +70,11 @@ struct ntp_auth_keys *ntp_auth_parse(const char *buf, size_t len, const char *na
 struct ntp_auth_keys *ntp_auth_load(const char *path, struct conf_errors *errs);
 /* Wipe the key material and free. NULL is fine. */
 void ntp_auth_destroy(struct ntp_auth_keys *k);
+/* Reload: give live the key set of fresh (which is consumed), atomically
+ * for readers in other threads; the old set is freed through lib/qsbr
+ * once no worker thread can be reading it. Every module holding live
+ * sees the new keys from its next call on. Main thread only. */
+void ntp_auth_replace(struct ntp_auth_keys *live, struct ntp_auth_keys *fresh);
 
 size_t ntp_auth_count(const struct ntp_auth_keys *k);
 /* Type and digest length (bytes, without the key id) of key `id`; false

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/qsbr.h"
 #include "lib/util.h"
 #include "net/sock.h"
 #include "ntp/ntp_rl.h"
@@ -29,6 +30,7 @@ struct worker {
 	bool started;
 	int fds[NTP_SRV_MAX_BIND];
 	int n_fds;
+	int qsbr_slot;		/* this worker's reader slot (lib/qsbr.h) */
 	struct ntp_srv_stats stats;
 };
 
@@ -256,8 +258,10 @@ static void worker_single_socket(struct ntp_srv *s, struct worker *w, struct bat
 		LOG_ERR("ntp server worker: cannot make the socket blocking: %s", strerror(errno));
 		return;
 	}
-	while (!atomic_load_explicit(&s->stop, memory_order_relaxed))
+	while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {
+		qsbr_quiescent(w->qsbr_slot);
 		coalesce(w, serve_batch(s, w, fd, b, true), &last_wake);
+	}
 }
 
 static void worker_poll_sockets(struct ntp_srv *s, struct worker *w, struct batch *b)
@@ -269,6 +273,7 @@ static void worker_poll_sockets(struct ntp_srv *s, struct worker *w, struct batc
 	for (i = 0; i < w->n_fds; i++)
 		pfd[i] = (struct pollfd){ w->fds[i], POLLIN, 0 };
 	while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {
+		qsbr_quiescent(w->qsbr_slot);
 		/* The timeout only bounds how long a stop request waits. */
 		if (poll(pfd, (nfds_t)w->n_fds, 200) <= 0)
 			continue;
@@ -292,10 +297,17 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct batch *b = xmalloc(sizeof(*b));
 
+	/* The keys and the access list can be replaced under us (reload):
+	 * each pass of the loop is a quiescent point (lib/qsbr.h). */
+	w->qsbr_slot = qsbr_register();
+	if (w->qsbr_slot < 0)
+		LOG_WARN("ntp server worker: no reader slot: tables replaced by reloads are kept "
+			 "until exit");
 	if (w->n_fds == 1)
 		worker_single_socket(w->srv, w, b);
 	else
 		worker_poll_sockets(w->srv, w, b);
+	qsbr_unregister(w->qsbr_slot);
 	free(b);
 	return NULL;
 }

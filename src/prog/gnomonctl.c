@@ -28,6 +28,8 @@ static void usage(FILE *f)
 		"  gateway calibrate --listen ADDR:PORT --out FILE [...]\n"
 		"                                 measure a gateway's delay (commissioning)\n"
 		"  query HOST [-p PORT] [-n N]    measure an NTP server (like ntpdate -q)\n"
+		"  reload                         re-read the key file and allow/deny (as SIGHUP);\n"
+		"                                 an error keeps the old ones and exits 1\n"
 		"options:\n"
 		"  -s SOCKET   control socket (default %s)\n"
 		"  -j, --json  print JSON\n", CTL_DEFAULT_PATH);

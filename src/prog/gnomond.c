@@ -18,6 +18,7 @@
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/metrics.h"
+#include "lib/qsbr.h"
 #include "lib/statlog.h"
 #include "lib/util.h"
 #include "mon/ctl.h"
@@ -28,6 +29,7 @@
 #include "ntp/ntp_srv.h"
 #include "prog/daemon_conf.h"
 #include "prog/privs.h"
+#include "prog/reload.h"
 
 #define DEFAULT_CONFIG "/etc/gnomon/gnomond.conf"
 
@@ -70,6 +72,7 @@ struct daemon {
 	gt_ns local_ref_time;
 	char tmpdir[64];
 	bool made_ctl_dir;
+	struct reload_src reload;
 };
 
 static void usage(FILE *f)
@@ -179,6 +182,7 @@ static void on_tick(struct loop_timer *t, void *arg)
 	struct daemon *d = arg;
 
 	(void)t;
+	qsbr_reclaim();	/* tables replaced by a reload, once no worker reads them */
 	/* Periodic even without samples: holdover and dispersion age. */
 	if (d->sync)
 		run_sync(d);
@@ -194,10 +198,59 @@ static void on_terminate(int sig, void *arg)
 	loop_stop(d->loop);
 }
 
+static void check_keyfile_mode(const struct daemon *d)
+{
+	struct stat st;
+
+	if (d->cfg.keyfile[0] && stat(d->cfg.keyfile, &st) == 0 && (st.st_mode & 077))
+		LOG_WARN("key file %s can be read by group or others (mode %04o): chmod 600 it",
+			 d->cfg.keyfile, (unsigned)(st.st_mode & 07777));
+}
+
+/* Keys and access lists from the configuration again (prog/reload.h). */
+static int reload(struct daemon *d, char *why, size_t len)
+{
+	struct journal_fields f;
+	bool restart = false;
+	int rc = reload_apply(&d->reload, &d->cfg, &restart, why, len);
+
+	if (rc) {
+		LOG_ERR("reload refused, nothing changed: %s", why);
+	} else {
+		if (restart)
+			LOG_WARN("reload: directives other than keyfile, allow and deny changed; "
+				 "they take effect only after a restart");
+		LOG_INFO("reloaded: %s", why);
+		check_keyfile_mode(d);
+	}
+	if (d->journal) {
+		journal_fields_init(&f);
+		journal_field_str(&f, "result", rc ? "refused" : "applied");
+		journal_event(d->journal, rc ? JOURNAL_WARNING : JOURNAL_NOTICE, "RELOAD", &f,
+			      "%s", why);
+	}
+	return rc;
+}
+
+static int cmd_reload(void *arg, int argc, char **argv, struct json_out *j)
+{
+	struct daemon *d = arg;
+	char why[700];
+
+	(void)argc;
+	(void)argv;
+	if (reload(d, why, sizeof(why)))
+		json_str(j, "error", why);
+	else
+		json_str(j, "reloaded", why);
+	return 0;
+}
+
 static void on_hangup(int sig, void *arg)
 {
 	(void)sig;
 	struct daemon *d = arg;
+	char why[700];
 
 	if (log_reopen())
 		LOG_WARN("cannot reopen the log file");
@@ -210,6 +263,7 @@ static void on_hangup(int sig, void *arg)
 	if ((d->measurements && statlog_reopen(d->measurements)) ||
 	    (d->tracking && statlog_reopen(d->tracking)))
 		LOG_WARN("cannot reopen a statistics log in %s", d->cfg.logdir);
+	reload(d, why, sizeof(why));
 }
 
 static int cmd_serverstats(void *arg, int argc, char **argv, struct json_out *j)
@@ -863,14 +917,6 @@ static int start_broadcast(struct daemon *d)
 }
 
 /* Secrets readable by others are no secrets: say so, as chronyd does. */
-static void check_keyfile_mode(const struct daemon *d)
-{
-	struct stat st;
-
-	if (d->cfg.keyfile[0] && stat(d->cfg.keyfile, &st) == 0 && (st.st_mode & 077))
-		LOG_WARN("key file %s can be read by group or others (mode %04o): chmod 600 it",
-			 d->cfg.keyfile, (unsigned)(st.st_mode & 07777));
-}
 
 static int start_services(struct daemon *d)
 {
@@ -954,6 +1000,7 @@ static int start_services(struct daemon *d)
 	ctl_register(d->ctl, "sources", cmd_sources, d);
 	ctl_register(d->ctl, "tracking", cmd_tracking, d);
 	ctl_register(d->ctl, "gateway", cmd_gateway, d);
+	ctl_register(d->ctl, "reload", cmd_reload, d);
 	return 0;
 }
 
@@ -1050,6 +1097,7 @@ int main(int argc, char **argv)
 		dconf_fini(&d.cfg);
 		return 1;
 	}
+	reload_init(&d.reload, builtin ? NULL : path, extra, n_extra);
 	if (check) {
 		printf("%s: configuration valid\n", path);
 		dconf_fini(&d.cfg);
@@ -1100,6 +1148,7 @@ int main(int argc, char **argv)
 	}
 
 	ntp_srv_destroy(d.srv);
+	qsbr_fini();
 	for (int i = 0; i < d.n_bsrv; i++)
 		ntp_bcast_srv_destroy(d.bsrv[i]);
 	ntp_bcast_client_destroy(d.bclient);

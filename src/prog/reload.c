@@ -1,0 +1,144 @@
+#include "prog/reload.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/conf.h"
+#include "lib/log.h"
+#include "net/acl.h"
+#include "ntp/ntp_auth.h"
+
+#define MAX_CONFIG (1 << 20)
+
+/* The directives reload applies; every other one needs a restart. */
+static bool reloadable(const char *word)
+{
+	return !strcmp(word, "keyfile") || !strcmp(word, "allow") || !strcmp(word, "deny");
+}
+
+static uint64_t fnv(uint64_t h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * UINT64_C(0x100000001b3);
+	return h;
+}
+
+/* A hash of the directives that are not reloadable, as words: comments,
+ * spacing and the reloadable lines do not count. */
+static uint64_t fingerprint_text(uint64_t h, const char *name, const char *buf, size_t len)
+{
+	struct conf_errors errs = { 0 };
+	struct conf_ctx ctx = { name, 0, &errs };
+	char line[CONF_MAX_LINE + 1];
+	size_t pos = 0;
+
+	while (conf_next_line(&ctx, buf, len, &pos, line)) {
+		char *save = NULL, *w = strtok_r(line, " \t\r", &save);
+
+		if (!w || strchr("#;!", w[0]) || reloadable(w))
+			continue;
+		for (; w && !strchr("#;!", w[0]); w = strtok_r(NULL, " \t\r", &save))
+			h = fnv(fnv(h, w, strlen(w)), " ", 1);
+		h = fnv(h, "\n", 1);
+	}
+	return h;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= MAX_CONFIG) {
+		buf = malloc((size_t)st.st_size + 1);
+		n = buf ? read(fd, buf, (size_t)st.st_size) : -1;
+		if (n < 0) {
+			free(buf);
+			buf = NULL;
+		} else {
+			*len = (size_t)n;
+		}
+	}
+	close(fd);
+	return buf;
+}
+
+static uint64_t fingerprint(const struct reload_src *r)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	size_t len = 0;
+	char *buf = read_file(r->path, &len);
+
+	if (buf)
+		h = fingerprint_text(h, r->path, buf, len);
+	free(buf);
+	for (int i = 0; i < r->n_extra; i++)
+		h = fingerprint_text(h, "-e", r->extra[i], strlen(r->extra[i]));
+	return h;
+}
+
+void reload_init(struct reload_src *r, const char *path, char **extra, int n_extra)
+{
+	r->path = path;
+	r->extra = extra;
+	r->n_extra = n_extra;
+	r->fingerprint = path ? fingerprint(r) : 0;
+}
+
+int reload_apply(const struct reload_src *r, struct dconf *live, bool *restart_needed,
+		 char *why, size_t len)
+{
+	struct conf_errors errs;
+	struct dconf fresh;
+	int n, rc = 0;
+
+	*restart_needed = false;
+	if (!r->path) {
+		snprintf(why, len, "the built-in demo configuration cannot be reloaded");
+		return -EINVAL;
+	}
+	dconf_init(&fresh);
+	n = dconf_parse_file(&fresh, r->path, &errs);
+	for (int i = 0; !n && i < r->n_extra; i++)
+		n = dconf_parse_buffer(&fresh, "-e", r->extra[i], strlen(r->extra[i]), &errs);
+	if (n) {
+		for (int i = 0; i < errs.count && i < CONF_MAX_ERRORS; i++)
+			LOG_ERR("reload: %s", errs.msg[i]);
+		snprintf(why, len, "%s%s", errs.count ? errs.msg[0] : "configuration errors",
+			 n > 1 ? " (and more: see the log)" : "");
+		rc = -EINVAL;
+		goto out;
+	}
+	/* The sources and services were given the key store at start-up; one
+	 * that had none cannot be handed one now. */
+	if (!live->keys != !fresh.keys) {
+		snprintf(why, len, "%s: a keyfile was %s: that needs a restart", r->path,
+			 live->keys ? "removed" : "added");
+		rc = -EINVAL;
+		goto out;
+	}
+	*restart_needed = fingerprint(r) != r->fingerprint;
+	if (fresh.keys) {
+		ntp_auth_replace(live->keys, fresh.keys);
+		fresh.keys = NULL;
+		snprintf(live->keyfile, sizeof(live->keyfile), "%s", fresh.keyfile);
+	}
+	acl_replace(live->acl, fresh.acl);
+	fresh.acl = NULL;
+	snprintf(why, len, "%zu key(s), %d access rule(s)%s", ntp_auth_count(live->keys),
+		 acl_count(live->acl),
+		 *restart_needed ? "; other directives changed: they need a restart" : "");
+out:
+	dconf_fini(&fresh);
+	return rc;
+}
