@@ -235,7 +235,7 @@ static int reload(struct daemon *d, char *why, size_t len)
 static int cmd_reload(void *arg, int argc, char **argv, struct json_out *j)
 {
 	struct daemon *d = arg;
-	char why[700];
+	char why[2048];
 
 	(void)argc;
 	(void)argv;
@@ -250,7 +250,7 @@ static void on_hangup(int sig, void *arg)
 {
 	(void)sig;
 	struct daemon *d = arg;
-	char why[700];
+	char why[2048];
 
 	if (log_reopen())
 		LOG_WARN("cannot reopen the log file");

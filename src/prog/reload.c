@@ -114,8 +114,19 @@ int reload_apply(const struct reload_src *r, struct dconf *live, bool *restart_n
 	if (n) {
 		for (int i = 0; i < errs.count && i < CONF_MAX_ERRORS; i++)
 			LOG_ERR("reload: %s", errs.msg[i]);
-		snprintf(why, len, "%s%s", errs.count ? errs.msg[0] : "configuration errors",
-			 n > 1 ? " (and more: see the log)" : "");
+		/* The first errors in the reply: a key file's own lines come
+		 * after the config line that names it. */
+		snprintf(why, len, "%s", errs.count ? errs.msg[0] : "configuration errors");
+		for (int i = 1; i < errs.count && i < 3; i++) {
+			size_t used = strlen(why);
+
+			snprintf(why + used, len - used, " %s", errs.msg[i]);
+		}
+		if (errs.count > 3) {
+			size_t used = strlen(why);
+
+			snprintf(why + used, len - used, " (and more: see the log)");
+		}
 		rc = -EINVAL;
 		goto out;
 	}
