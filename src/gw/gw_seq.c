@@ -176,10 +176,17 @@ enum gw_seq_verdict gw_seq_commit(struct gw_seq *s, uint64_t boot_id, uint64_t s
 	s->c.received++;
 	switch (v) {
 	case GW_SEQ_NEW:
-		if (!s->have)
+		if (!s->have) {
 			start_boot(s, boot_id, seq);
-		else
+		} else {
 			advance(s, seq - s->top);
+			/* After a restore, the numbers between the floor and
+			 * this one count as before the boot's first message
+			 * (replays), as after a RESTART: nothing was seen of
+			 * them and nothing proves them new. */
+			if (s->restored)
+				s->span = 0;
+		}
 		s->c.in_order++;
 		break;
 	case GW_SEQ_GAP:
