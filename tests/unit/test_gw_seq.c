@@ -66,7 +66,6 @@ static void test_in_order(void **state)
 	uint64_t i, boot, top;
 
 	(void)state;
-	(void)state;
 	assert_false(gw_seq_current(s, &boot, &top));
 	for (i = 1000; i < 1010; i++)
 		assert_int_equal(gw_seq_update(s, A, i, NULL), GW_SEQ_NEW);
@@ -97,7 +96,6 @@ static void test_gaps_and_reorders(void **state)
 	struct gw_seq *s = gw_seq_create(64);
 
 	(void)state;
-	(void)state;
 	run(s, steps, sizeof(steps) / sizeof(steps[0]));
 	check_counters(s, 13, 4, 2, 3, 3, 4, 0, 0);
 	gw_seq_destroy(s);
@@ -122,7 +120,6 @@ static void test_window_edges(void **state)
 	struct gw_seq *s = gw_seq_create(8);
 
 	(void)state;
-	(void)state;
 	run(s, steps, sizeof(steps) / sizeof(steps[0]));
 	/* lost: 19 - 2 (13, 19) + 9 - 1 (23) = 25 */
 	check_counters(s, 11, 1, 2, 25, 3, 1, 4, 0);
@@ -146,7 +143,6 @@ static void test_big_jump(void **state)
 	struct gw_seq *s = gw_seq_create(64);
 
 	(void)state;
-	(void)state;
 	assert_true(6 + 64 * 1562 > 5 + 100000 - 63);
 	run(s, steps, sizeof(steps) / sizeof(steps[0]));
 	check_counters(s, 7, 2, 1, 99995, 3, 0, 1, 0);
@@ -167,7 +163,6 @@ static void test_before_first(void **state)
 	};
 	struct gw_seq *s = gw_seq_create(64);
 
-	(void)state;
 	(void)state;
 	run(s, steps, sizeof(steps) / sizeof(steps[0]));
 	check_counters(s, 6, 1, 1, 0, 1, 1, 2, 0);
@@ -192,7 +187,6 @@ static void test_wrap(void **state)
 	};
 	struct gw_seq *s = gw_seq_create(64);
 
-	(void)state;
 	(void)state;
 	run(s, steps, sizeof(steps) / sizeof(steps[0]));
 	check_counters(s, 11, 3, 2, (UINT64_C(1) << 63) - 2, 2, 2, 2, 0);
@@ -221,7 +215,6 @@ static void test_restart(void **state)
 	struct gw_seq *s = gw_seq_create(64);
 
 	(void)state;
-	(void)state;
 	run(s, steps, sizeof(steps) / sizeof(steps[0]));
 	check_counters(s, 15, 4, 2, 4, 0, 1, 6, 2);
 	gw_seq_destroy(s);
@@ -234,7 +227,6 @@ static void test_boot_history_limit(void **state)
 	struct gw_seq *s = gw_seq_create(64);
 	uint64_t b;
 
-	(void)state;
 	(void)state;
 	for (b = 1; b <= GW_SEQ_BOOT_HISTORY + 2; b++)
 		assert_int_equal(gw_seq_update(s, b, 0, NULL), b == 1 ? GW_SEQ_NEW : GW_SEQ_RESTART);
@@ -258,7 +250,6 @@ static void test_window_one_and_bounds(void **state)
 	};
 	struct gw_seq *s = gw_seq_create(1);
 
-	(void)state;
 	(void)state;
 	run(s, steps, sizeof(steps) / sizeof(steps[0]));
 	check_counters(s, 5, 2, 1, 1, 0, 1, 1, 0);
@@ -366,7 +357,6 @@ static void test_age(void **state)
 	const gt_ns now = INT64_C(1735689600) * GT_NS_PER_S, s = GT_NS_PER_S;
 
 	(void)state;
-	(void)state;
 	assert_int_equal(gw_age_check(now, now, 0, 0), GW_AGE_OK);
 	assert_int_equal(gw_age_check(now - 10 * s, now, 10 * s, 0), GW_AGE_OK);
 	assert_int_equal(gw_age_check(now - 10 * s - 1, now, 10 * s, 0), GW_AGE_STALE);
@@ -391,7 +381,6 @@ static void test_names(void **state)
 {
 	int i, j;
 
-	(void)state;
 	(void)state;
 	for (i = 0; i < GW_SEQ_VERDICT_COUNT; i++) {
 		assert_string_not_equal(gw_seq_verdict_name((enum gw_seq_verdict)i), "unknown");
