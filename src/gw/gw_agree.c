@@ -76,13 +76,17 @@ enum gw_agree_verdict gw_agree_add(struct gw_agree *a, uint64_t boot, uint64_t s
 		return v;
 	i = find(a, boot, seq, label, mono);
 	if (i < 0) {
-		/* A new chain: a free slot, else the least recently extended. */
+		/* A new chain: a free slot, else the shortest, the least
+		 * recently extended of those: a burst of messages that fit
+		 * nothing replaces its own single-message chains, not a
+		 * genuine chain that has grown. */
 		for (i = 0, k = 0; k < GW_AGREE_CHAINS; k++) {
 			if (!a->ch[k].used) {
 				i = k;
 				break;
 			}
-			if (a->ch[k].mono < a->ch[i].mono)
+			if (a->ch[k].n < a->ch[i].n ||
+			    (a->ch[k].n == a->ch[i].n && a->ch[k].mono < a->ch[i].mono))
 				i = k;
 		}
 		a->ch[i] = (struct gw_agree_chain){ .used = true, .boot = boot };

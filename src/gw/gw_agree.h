@@ -16,8 +16,8 @@
  *
  * Several candidate chains are followed at once (GW_AGREE_CHAINS), so that
  * a message injected between genuine ones does not restart the genuine
- * chain; a message that fits no chain starts one in the least recently
- * extended slot.
+ * chain; a message that fits no chain starts one in a free slot, else in
+ * place of the shortest chain (the least recently extended of those).
  *
  * Pure state: no clock, no I/O; mono is the arrival time the caller read. */
 #ifndef GNOMON_GW_AGREE_H

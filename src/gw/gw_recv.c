@@ -64,6 +64,7 @@ struct gw_receiver {
 	struct gw_agree agree;
 	bool have_label;
 	gt_ns label_max;		/* newest label accepted (persisted) */
+	gt_ns label_mono;		/* its arrival, CLOCK_MONOTONIC; 0: before this run */
 	uint64_t reserved;		/* the floor the file says */
 	bool have_reserved;
 	char state_name[64];
@@ -344,8 +345,9 @@ static void reject_seq(struct gw_receiver *r, const struct gw_msg *m, const stru
 }
 
 /* Once the clock is right, a label far from it is stale (delayed or
- * replayed) or from the future. Before that, after agreement, a label much
- * older than the newest accepted is stale. */
+ * replayed) or from the future. Before that, once agreed, the labels
+ * accepted and the monotonic clock predict the next one: a label further
+ * than maxage from that prediction is refused the same way. */
 static bool age_ok(struct gw_receiver *r, const struct gw_msg *m, const struct net_addr *from,
 		   gt_ns rx_real)
 {
@@ -354,8 +356,9 @@ static bool age_ok(struct gw_receiver *r, const struct gw_msg *m, const struct n
 
 	if (synced(r))
 		age = gw_age_check(m->tx_time, clock_of(r, rx_real), tol, tol);
-	else if (r->st.agreed && r->have_label && m->tx_time < r->label_max - tol)
-		age = GW_AGE_STALE;
+	else if (r->st.agreed && r->label_mono)
+		age = gw_age_check(m->tx_time, r->label_max + (rx_mono_of(rx_real) - r->label_mono),
+				   tol, tol);
 	if (age == GW_AGE_OK)
 		return true;
 	if (age == GW_AGE_STALE)
@@ -457,14 +460,10 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 	}
 	if (!age_ok(r, &m, from, rx_real))
 		return;
-	if (r->st.agreed && sv == GW_SEQ_RESTART && !synced(r)) {
-		/* A new boot and no clock to judge it by: agree again. */
-		r->st.agreed = false;
-		gw_agree_reset(&r->agree);
-		if (r->have_label)
-			gw_agree_set_floor(&r->agree, r->label_max);
-	}
-	if (!r->st.agreed) {
+	/* Before the first sample, and for a new boot while the clock cannot
+	 * judge it: agreement. The current boot keeps flowing meanwhile; the
+	 * new one becomes current only once it agrees. */
+	if (!r->st.agreed || (sv == GW_SEQ_RESTART && !synced(r))) {
 		if (!agreement(r, &m, from, rx_real, &restarted))
 			return;
 		sv = gw_seq_check(r->seq, m.boot_id, m.seq, &lost);
@@ -476,8 +475,10 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 	sv = gw_seq_commit(r->seq, m.boot_id, m.seq);
 	r->st.seq_verdict[sv]++;
 	r->st.seq = *gw_seq_counters(r->seq);
-	if (!r->have_label || m.tx_time > r->label_max)
+	if (!r->have_label || m.tx_time > r->label_max || !r->label_mono) {
 		r->label_max = m.tx_time;
+		r->label_mono = rx_mono_of(rx_real);
+	}
 	r->have_label = true;
 	r->interval = (gt_ns)m.interval_ms * GT_NS_PER_MS;
 	r->st.sender_id = m.sender_id;

@@ -127,6 +127,17 @@ static void test_interleaved(void **state)
 	}
 	assert_int_equal(genuine(&a, 3, 0), GW_AGREE_REACHED);
 	assert_int_equal(gw_agree_chain(&a)->boot, G);
+	/* A burst of 16 that fit nothing between two genuine messages does
+	 * not evict the genuine chain. */
+	gw_agree_init(&a, 4, GW_AGREE_DEFAULT_TOL);
+	assert_int_equal(genuine(&a, 0, 0), GW_AGREE_PENDING);
+	assert_int_equal(genuine(&a, 1, 0), GW_AGREE_PENDING);
+	for (k = 0; k < 16; k++)
+		assert_int_equal(gw_agree_add(&a, W, 100 + k, T0 + 35 * GT_NS_PER_S +
+					      (gt_ns)k * 250 * MS, (gt_ns)1000 * GT_NS_PER_S +
+					      300 * MS + k * 1000), GW_AGREE_PENDING);
+	assert_int_equal(genuine(&a, 2, 0), GW_AGREE_PENDING);
+	assert_int_equal(genuine(&a, 3, 0), GW_AGREE_REACHED);
 }
 
 /* Nothing at or before the persisted label; the refusal changes nothing. */
