@@ -27,10 +27,13 @@ void gw_agree_reset(struct gw_agree *a)
 static bool fits(const struct gw_agree *a, const struct gw_agree_chain *c, uint64_t boot,
 		 uint64_t seq, gt_ns label, gt_ns mono)
 {
-	uint64_t ahead = seq - c->seq[c->n - 1];
+	uint64_t ahead;
 	gt_ns dmono, dlabel, diff, allowed;
 
-	if (!c->used || c->boot != boot || ahead == 0 || ahead > (uint64_t)INT64_MAX)
+	if (!c->used || !c->n || c->boot != boot)
+		return false;
+	ahead = seq - c->seq[c->n - 1];
+	if (ahead == 0 || ahead > (uint64_t)INT64_MAX)
 		return false;
 	if (__builtin_sub_overflow(mono, c->mono, &dmono) || dmono <= 0)
 		return false;

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gw/gw_agree.h"
+#include "gw/gw_gate.h"
 #include "gw/gw_filter.h"
 #include "gw/gw_state.h"
 #include "lib/journal.h"
@@ -61,10 +61,7 @@ struct gw_receiver {
 	gt_ns last_valid_mono;		/* 0: never */
 	gt_ns interval;			/* the sender's, ns */
 	struct loop_timer *watch;
-	struct gw_agree agree;
-	bool have_label;
-	gt_ns label_max;		/* newest label accepted (persisted) */
-	gt_ns label_mono;		/* its arrival, CLOCK_MONOTONIC; 0: before this run */
+	struct gw_gate gate;		/* checks and commit (gw_gate: pure) */
 	uint64_t reserved;		/* the floor the file says */
 	bool have_reserved;
 	char state_name[64];
@@ -243,7 +240,7 @@ static void save_state(struct gw_receiver *r, bool exact)
 	block = (uint64_t)(2 * STATE_PERIOD / iv) + 16;
 	st.sender_id = r->st.sender_id;
 	st.floor = exact ? top : top + block;
-	st.label = r->have_label ? r->label_max : 0;
+	st.label = r->gate.have_label ? r->gate.label_max : 0;
 	st.n_old = gw_seq_old_boots(r->seq, st.old_boots, GW_SEQ_BOOT_HISTORY);
 	n = gw_rx_state_format(&st, buf, sizeof(buf));
 	rc = n < 0 ? n : statefile_write(r->cfg.statedir, r->state_name, buf, (size_t)n);
@@ -322,9 +319,7 @@ static void load_state(struct gw_receiver *r)
 		return;
 	}
 	gw_seq_restore(r->seq, st.boot_id, st.floor, st.old_boots, st.n_old);
-	r->have_label = true;
-	r->label_max = st.label;
-	gw_agree_set_floor(&r->agree, st.label);
+	gw_gate_restore_label(&r->gate, st.label);
 	r->reserved = st.floor;
 	r->have_reserved = true;
 	r->st.state = "loaded";
@@ -333,84 +328,25 @@ static void load_state(struct gw_receiver *r)
 		 (unsigned long long)st.boot_id, (unsigned long long)st.floor, st.n_old);
 }
 
-static void reject_seq(struct gw_receiver *r, const struct gw_msg *m, const struct net_addr *from,
-		       enum gw_seq_verdict sv)
+/* Count, log and journal a message the gate refused. */
+static void refused(struct gw_receiver *r, const struct gw_msg *m, const struct net_addr *from,
+		    const struct gw_gate_out *o)
 {
-	gw_seq_refused(r->seq, sv);
-	r->st.seq_verdict[sv]++;
-	r->st.seq = *gw_seq_counters(r->seq);
+	const char *why = o->v == GW_GATE_SEQ ? gw_seq_verdict_name(o->sv) : gw_gate_verdict_name(o->v);
+
+	switch (o->v) {
+	case GW_GATE_SEQ:
+		r->st.seq_verdict[o->sv]++;
+		r->st.seq = *gw_seq_counters(r->seq);
+		break;
+	case GW_GATE_STALE: r->st.stale++; break;
+	case GW_GATE_FUTURE: r->st.future++; break;
+	case GW_GATE_BEFORE_FLOOR: r->st.before_floor++; break;
+	default: return;
+	}
 	LOG_RL(LOG_LVL_WARN, "gateway-receive: message %llu of boot %016llx: %s",
-	       (unsigned long long)m->seq, (unsigned long long)m->boot_id, gw_seq_verdict_name(sv));
-	journal_reject(r, from, gw_seq_verdict_name(sv), NULL, m->seq);
-}
-
-/* Once the clock is right, a label far from it is stale (delayed or
- * replayed) or from the future. Before that, once agreed, the labels
- * accepted and the monotonic clock predict the next one: a label further
- * than maxage from that prediction is refused the same way. */
-static bool age_ok(struct gw_receiver *r, const struct gw_msg *m, const struct net_addr *from,
-		   gt_ns rx_real)
-{
-	gt_ns tol = gt_from_sec(r->cfg.maxage);
-	enum gw_age age = GW_AGE_OK;
-
-	if (synced(r))
-		age = gw_age_check(m->tx_time, clock_of(r, rx_real), tol, tol);
-	else if (r->st.agreed && r->label_mono)
-		age = gw_age_check(m->tx_time, r->label_max + (rx_mono_of(rx_real) - r->label_mono),
-				   tol, tol);
-	if (age == GW_AGE_OK)
-		return true;
-	if (age == GW_AGE_STALE)
-		r->st.stale++;
-	else
-		r->st.future++;
-	LOG_RL(LOG_LVL_WARN, "gateway-receive: message %llu is %s", (unsigned long long)m->seq,
-	       gw_age_name(age));
-	journal_reject(r, from, gw_age_name(age), NULL, m->seq);
-	return false;
-}
-
-/* Before the first sample (and at a new boot while unsynchronised): the
- * agreement. True when the message may go on to be committed; the chain
- * that agreed is committed first (*restarted: it began a new boot). */
-static bool agreement(struct gw_receiver *r, const struct gw_msg *m, const struct net_addr *from,
-		      gt_ns rx_real, bool *restarted)
-{
-	const struct gw_agree_chain *c;
-	enum gw_agree_verdict av;
-	char a[NET_ADDR_STRLEN];
-	unsigned k;
-
-	av = gw_agree_add(&r->agree, m->boot_id, m->seq, m->tx_time, rx_mono_of(rx_real));
-	if (av == GW_AGREE_BEFORE_FLOOR) {
-		r->st.before_floor++;
-		LOG_RL(LOG_LVL_WARN, "gateway-receive: message %llu of boot %016llx is older than "
-		       "the newest accepted before: refused", (unsigned long long)m->seq,
-		       (unsigned long long)m->boot_id);
-		journal_reject(r, from, "before_floor", NULL, m->seq);
-		return false;
-	}
-	if (av == GW_AGREE_PENDING) {
-		r->st.agree_pending++;
-		return false;
-	}
-	c = gw_agree_chain(&r->agree);
-	for (k = 0; c && k + 1 < c->n; k++) {
-		enum gw_seq_verdict v = gw_seq_commit(r->seq, c->boot, c->seq[k]);
-
-		r->st.seq_verdict[v]++;
-		if (v == GW_SEQ_RESTART)
-			*restarted = true;
-	}
-	r->st.agreed = true;
-	r->st.agreements++;
-	LOG_INFO("gateway-receive: %u consistent messages from %s (boot %016llx): agreed",
-		 c ? c->n : 1, net_addr_str(from, a, sizeof(a)), (unsigned long long)m->boot_id);
-	journal_event_kv(r->journal, JOURNAL_NOTICE, "GW_AGREED",
-			 "consistent messages: the receiver takes samples", "from", a, NULL);
-	gw_agree_reset(&r->agree);
-	return true;
+	       (unsigned long long)m->seq, (unsigned long long)m->boot_id, why);
+	journal_reject(r, from, why, NULL, m->seq);
 }
 
 static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
@@ -419,6 +355,8 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 	struct gw_msg m;
 	enum gw_msg_verdict v;
 	enum gw_seq_verdict sv;
+	struct gw_gate_in in;
+	struct gw_gate_out o;
 	uint64_t lost = 0;
 	char a[NET_ADDR_STRLEN];
 	bool pushed = false, restarted = false;
@@ -453,37 +391,35 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 	/* Every check first, without side effects; the commit after all have
 	 * passed. A message refused here changes nothing but its counter:
 	 * one replayed message must not make an old boot current. */
-	sv = gw_seq_check(r->seq, m.boot_id, m.seq, &lost);
-	if (!gw_seq_usable(sv)) {
-		reject_seq(r, &m, from, sv);
+	in = (struct gw_gate_in){ m.boot_id, m.seq, m.tx_time, rx_mono_of(rx_real), synced(r), 0 };
+	if (in.synced)
+		in.clock_now = clock_of(r, rx_real);
+	gw_gate_judge(&r->gate, &in, &o);
+	r->st.agreed = r->gate.agreed;
+	if (o.v == GW_GATE_PENDING) {
+		r->st.agree_pending++;
 		return;
 	}
-	if (!age_ok(r, &m, from, rx_real))
+	if (o.v != GW_GATE_ACCEPT) {
+		refused(r, &m, from, &o);
 		return;
-	/* Before the first sample, and for a new boot while the clock cannot
-	 * judge it: agreement. The current boot keeps flowing meanwhile; the
-	 * new one becomes current only once it agrees. */
-	if (!r->st.agreed || (sv == GW_SEQ_RESTART && !synced(r))) {
-		if (!agreement(r, &m, from, rx_real, &restarted))
-			return;
-		sv = gw_seq_check(r->seq, m.boot_id, m.seq, &lost);
-		if (!gw_seq_usable(sv)) {	/* cannot happen: the chain is in order */
-			reject_seq(r, &m, from, sv);
-			return;
-		}
 	}
-	sv = gw_seq_commit(r->seq, m.boot_id, m.seq);
+	if (o.agreed_now) {
+		r->st.agreements++;
+		LOG_INFO("gateway-receive: %u consistent messages from %s (boot %016llx): agreed",
+			 o.chain, net_addr_str(from, a, sizeof(a)), (unsigned long long)m.boot_id);
+		journal_event_kv(r->journal, JOURNAL_NOTICE, "GW_AGREED",
+				 "consistent messages: the receiver takes samples", "from", a, NULL);
+	}
+	sv = o.sv;
+	lost = o.lost;
+	restarted = o.restarted;
 	r->st.seq_verdict[sv]++;
 	r->st.seq = *gw_seq_counters(r->seq);
-	if (!r->have_label || m.tx_time > r->label_max || !r->label_mono) {
-		r->label_max = m.tx_time;
-		r->label_mono = rx_mono_of(rx_real);
-	}
-	r->have_label = true;
 	r->interval = (gt_ns)m.interval_ms * GT_NS_PER_MS;
 	r->st.sender_id = m.sender_id;
-	maybe_save_state(r, sv == GW_SEQ_RESTART || restarted);
-	if (sv == GW_SEQ_RESTART || restarted) {
+	maybe_save_state(r, restarted);
+	if (restarted) {
 		if (r->st.boot_id) {
 			char b[20];
 
@@ -639,7 +575,8 @@ struct gw_receiver *gw_receiver_open(const struct gw_recv_cfg *cfg,
 		goto fail;
 	}
 	r->seq = gw_seq_create(GW_SEQ_DEFAULT_WINDOW);
-	gw_agree_init(&r->agree, (unsigned)cfg->agree, gt_from_sec(cfg->agreetol));
+	gw_gate_init(&r->gate, r->seq, (unsigned)cfg->agree, gt_from_sec(cfg->agreetol),
+		     gt_from_sec(cfg->maxage));
 	load_state(r);
 	r->fd = sock_udp_open(&cfg->on, cfg->port, SOCK_RX_TIMESTAMP);
 	if (r->fd < 0) {

@@ -256,6 +256,25 @@ unsigned gw_seq_old_boots(const struct gw_seq *s, uint64_t *out, unsigned cap)
 	return n;
 }
 
+struct gw_seq *gw_seq_clone(const struct gw_seq *s)
+{
+	struct gw_seq *c = xcalloc(1, sizeof(*c));
+
+	*c = *s;
+	c->bits = xcalloc(s->nbits / 64, sizeof(*c->bits));
+	memcpy(c->bits, s->bits, s->nbits / 8);
+	return c;
+}
+
+bool gw_seq_same_state(const struct gw_seq *a, const struct gw_seq *b)
+{
+	return a->window == b->window && a->nbits == b->nbits && a->have == b->have &&
+	       a->boot_id == b->boot_id && a->top == b->top && a->span == b->span &&
+	       a->restored == b->restored && a->n_old == b->n_old && a->old_pos == b->old_pos &&
+	       !memcmp(a->old_boots, b->old_boots, sizeof(a->old_boots)) &&
+	       !memcmp(a->bits, b->bits, a->nbits / 8);
+}
+
 bool gw_seq_usable(enum gw_seq_verdict v)
 {
 	return v == GW_SEQ_NEW || v == GW_SEQ_GAP || v == GW_SEQ_REORDERED || v == GW_SEQ_RESTART;

@@ -79,6 +79,10 @@ void gw_seq_restore(struct gw_seq *s, uint64_t boot_id, uint64_t floor,
 		    const uint64_t *old_boots, unsigned n_old);
 /* The remembered earlier boots, oldest first, into out[0..cap); the count. */
 unsigned gw_seq_old_boots(const struct gw_seq *s, uint64_t *out, unsigned cap);
+/* A copy (tests: the state before a step), and whether two trackers hold
+ * the same state (window, boot, history; not the counters). */
+struct gw_seq *gw_seq_clone(const struct gw_seq *s);
+bool gw_seq_same_state(const struct gw_seq *a, const struct gw_seq *b);
 /* May the message's time be used? (NEW, GAP, REORDERED, RESTART.) */
 bool gw_seq_usable(enum gw_seq_verdict v);
 
