@@ -361,7 +361,9 @@ struct gw_sender *gw_sender_create(const struct gw_send_cfg *cfg,
 	s->dst_len = net_addr_to_sockaddr(&cfg->to, cfg->port, &s->dst);
 	/* A new boot id for every start; the sequence starts at the time in
 	 * milliseconds, above anything an earlier run (at most one message
-	 * per 10 ms) can have reached unless the clock went back. */
+	 * per 10 ms) can have reached unless the clock went back, and, with a
+	 * statedir, above the block the last run reserved (load_seq_state):
+	 * monotonic even then. */
 	if (getrandom(&s->st.boot_id, sizeof(s->st.boot_id), 0) != sizeof(s->st.boot_id))
 		s->st.boot_id = (uint64_t)gt_now(CLOCK_MONOTONIC) * UINT64_C(0x9e3779b97f4a7c15);
 	if (!s->st.boot_id)
