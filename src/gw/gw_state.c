@@ -128,13 +128,16 @@ static bool at_end(struct cur *c, const char *line, size_t n)
 
 int gw_rx_state_parse(const char *buf, size_t len, struct gw_rx_state *out)
 {
-	struct cur c = { buf, buf + len };
+	struct cur c = { buf, buf };
 	const char *line, *v;
 	uint64_t label;
 	size_t n, vn;
 
 	memset(out, 0, sizeof(*out));
-	if (!buf || len > GW_STATE_MAX_LEN || !magic(&c, RX_MAGIC) ||
+	if (!buf || len > GW_STATE_MAX_LEN)
+		goto bad;
+	c.end = buf + len;
+	if (!magic(&c, RX_MAGIC) ||
 	    !key_dec(&c, "sender", UINT64_MAX, &out->sender_id) ||
 	    !key_boot(&c, "boot", &out->boot_id) ||
 	    !key_dec(&c, "floor", UINT64_MAX, &out->floor) ||
@@ -156,12 +159,12 @@ bad:
 
 int gw_tx_state_parse(const char *buf, size_t len, struct gw_tx_state *out)
 {
-	struct cur c = { buf, buf + len };
+	struct cur c = { buf, buf };
 	const char *line;
 	size_t n;
 
 	memset(out, 0, sizeof(*out));
-	if (buf && len <= GW_STATE_MAX_LEN && magic(&c, TX_MAGIC) &&
+	if (buf && len <= GW_STATE_MAX_LEN && (c.end = buf + len) && magic(&c, TX_MAGIC) &&
 	    key_dec(&c, "sender", UINT64_MAX, &out->sender_id) &&
 	    key_boot(&c, "boot", &out->boot_id) &&
 	    key_dec(&c, "reserved", UINT64_MAX, &out->reserved) &&

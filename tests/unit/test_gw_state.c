@@ -114,6 +114,7 @@ static void test_rx_malformed(void **state)
 		assert_int_equal(st.floor, 0);	/* nothing half-filled */
 	}
 	assert_int_equal(gw_rx_state_parse(NULL, 0, &st), -EINVAL);
+	assert_int_equal(gw_tx_state_parse(NULL, 0, (struct gw_tx_state *)(void *)big), -EINVAL);
 	/* A NUL inside. */
 	memcpy(buf, RX_OK, sizeof(RX_OK));
 	buf[40] = '\0';
