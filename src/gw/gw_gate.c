@@ -37,6 +37,17 @@ static enum gw_age age_of(const struct gw_gate *g, const struct gw_gate_in *in)
 	return gw_age_check(in->label, predicted, g->maxage, g->maxage);
 }
 
+/* Has the current boot given a message within two of its intervals (1 s
+ * when unknown), plus the agreement's tolerance? */
+static bool current_alive(const struct gw_gate *g, gt_ns now)
+{
+	gt_ns iv = g->interval > 0 ? g->interval : GT_NS_PER_S, since;
+
+	if (!g->last_mono || __builtin_sub_overflow(now, g->last_mono, &since))
+		return false;
+	return since < 2 * iv + g->agree.tol;
+}
+
 void gw_gate_judge(struct gw_gate *g, const struct gw_gate_in *in, struct gw_gate_out *out)
 {
 	enum gw_agree_verdict av;
@@ -56,10 +67,10 @@ void gw_gate_judge(struct gw_gate *g, const struct gw_gate_in *in, struct gw_gat
 		out->v = age == GW_AGE_STALE ? GW_GATE_STALE : GW_GATE_FUTURE;
 		return;
 	}
-	/* Before the first sample, and for a new boot while the clock cannot
-	 * judge it: agreement. The current boot keeps flowing meanwhile; the
-	 * new one becomes current only once it agrees. */
-	if (!g->agreed || (out->sv == GW_SEQ_RESTART && !in->synced)) {
+	/* Before the first sample, and for every new boot: agreement. The
+	 * current boot keeps flowing meanwhile; the new one becomes current
+	 * only once it agrees and the current one has gone quiet. */
+	if (!g->agreed || out->sv == GW_SEQ_RESTART) {
 		av = gw_agree_add(&g->agree, in->boot_id, in->seq, in->label, in->rx_mono);
 		if (av == GW_AGREE_BEFORE_FLOOR) {
 			out->v = GW_GATE_BEFORE_FLOOR;
@@ -67,6 +78,11 @@ void gw_gate_judge(struct gw_gate *g, const struct gw_gate_in *in, struct gw_gat
 		}
 		if (av == GW_AGREE_PENDING) {
 			out->v = GW_GATE_PENDING;
+			return;
+		}
+		if (g->agreed && current_alive(g, in->rx_mono)) {
+			out->v = GW_GATE_PENDING;
+			out->conflict = true;
 			return;
 		}
 		/* The chain is in order and each of its numbers passed the
@@ -89,6 +105,8 @@ void gw_gate_judge(struct gw_gate *g, const struct gw_gate_in *in, struct gw_gat
 	out->sv = gw_seq_commit(g->seq, in->boot_id, in->seq);
 	if (out->sv == GW_SEQ_RESTART)
 		out->restarted = true;
+	g->last_mono = in->rx_mono;
+	g->interval = in->interval;
 	if (!g->have_label || in->label > g->label_max || !g->label_mono) {
 		g->label_max = in->label;
 		g->label_mono = in->rx_mono;

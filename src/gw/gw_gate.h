@@ -6,7 +6,11 @@
  * (tests/fuzz/fuzz_gw_gate.c) drives it with message sequences.
  *
  * Order: sequence check, age check, agreement (before the first sample,
- * and for a new boot while unsynchronised), and only then the commit. A
+ * and for every new boot), and only then the commit. A new boot replaces
+ * the current one only once it has agreed AND the current boot has been
+ * silent for two of its intervals: a sender that restarts stops its old
+ * boot, so two live boots of one sender mean that one of them is played
+ * back; the current one is kept (`conflict`) rather than cut off. A
  * message refused at any step changes nothing but gw_seq's counter of a
  * DUPLICATE or REPLAY verdict; a PENDING one changes only the agreement
  * chains. */
@@ -28,6 +32,8 @@ struct gw_gate {
 	bool have_label;
 	gt_ns label_max;		/* newest label accepted (persisted) */
 	gt_ns label_mono;		/* its arrival; 0: before this run */
+	gt_ns last_mono;		/* arrival of the last message committed; 0: none */
+	gt_ns interval;			/* the current boot's interval, ns */
 };
 
 struct gw_gate_in {
@@ -36,6 +42,7 @@ struct gw_gate_in {
 	gt_ns rx_mono;			/* arrival, CLOCK_MONOTONIC */
 	bool synced;			/* the receiver's clock can judge labels */
 	gt_ns clock_now;		/* the receiver's clock at arrival (when synced) */
+	gt_ns interval;			/* the message's send interval, ns */
 };
 
 enum gw_gate_verdict {
@@ -54,6 +61,8 @@ struct gw_gate_out {
 	bool agreed_now;		/* this message completed an agreement ... */
 	unsigned chain;			/* ... of this many messages */
 	bool restarted;			/* the commit began a new boot */
+	bool conflict;			/* PENDING: a new boot agreed while the
+					 * current one is still alive */
 };
 
 /* seq: the caller's tracker; need/tol: agreement (gw_agree_init). */

@@ -391,13 +391,22 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 	/* Every check first, without side effects; the commit after all have
 	 * passed. A message refused here changes nothing but its counter:
 	 * one replayed message must not make an old boot current. */
-	in = (struct gw_gate_in){ m.boot_id, m.seq, m.tx_time, rx_mono_of(rx_real), synced(r), 0 };
+	in = (struct gw_gate_in){ m.boot_id, m.seq, m.tx_time, rx_mono_of(rx_real), synced(r), 0,
+				  (gt_ns)m.interval_ms * GT_NS_PER_MS };
 	if (in.synced)
 		in.clock_now = clock_of(r, rx_real);
 	gw_gate_judge(&r->gate, &in, &o);
 	r->st.agreed = r->gate.agreed;
 	if (o.v == GW_GATE_PENDING) {
 		r->st.agree_pending++;
+		if (o.conflict) {
+			/* Two live boots of one sender: one is played back. */
+			r->st.boot_conflicts++;
+			LOG_RL(LOG_LVL_WARN, "gateway-receive: boot %016llx agrees while the current "
+			       "boot is alive: not followed (a replay, or two senders with one id)",
+			       (unsigned long long)m.boot_id);
+			journal_reject(r, from, "boot_conflict", NULL, m.seq);
+		}
 		return;
 	}
 	if (o.v != GW_GATE_ACCEPT) {

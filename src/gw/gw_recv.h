@@ -43,6 +43,7 @@ struct gw_recv_stats {
 	uint64_t before_floor;			/* label at or before the persisted one */
 	uint64_t agree_pending;			/* messages taken into agreement chains */
 	uint64_t agreements;			/* agreements reached */
+	uint64_t boot_conflicts;		/* a new boot agreed while the current was alive */
 	bool agreed;				/* samples may be taken */
 	const char *state;			/* replay state at start: "none" (no statedir),
 						 * "loaded", "missing", "corrupt" */

@@ -508,6 +508,7 @@ static int cmd_gateway(void *arg, int argc, char **argv, struct json_out *j)
 		json_u64(j, "need", (uint64_t)c->agree);
 		json_u64(j, "pending", st.agree_pending);
 		json_u64(j, "reached", st.agreements);
+		json_u64(j, "boot_conflicts", st.boot_conflicts);
 		json_obj_end(j);
 		json_obj_begin(j, "state");
 		json_str(j, "dir", c->statedir ? c->statedir : "");

@@ -119,6 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		in.rx_mono = mono;
 		in.synced = op[0] & 4;
 		in.clock_now = label + (op[0] & 0x40 ? 40 * GT_NS_PER_S : 0);
+		in.interval = 250 * MS;
 		before = gw_seq_clone(s);
 		gbefore = g;
 		gw_gate_judge(&g, &in, &o);
@@ -133,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				__builtin_trap();
 			if (o.v == GW_GATE_PENDING &&
 			    (gbefore.agreed != g.agreed || gbefore.label_max != g.label_max ||
-			     gbefore.label_mono != g.label_mono))
+			     gbefore.label_mono != g.label_mono || gbefore.last_mono != g.last_mono))
 				__builtin_trap();
 			if (o.v == GW_GATE_SEQ && gw_seq_usable(o.sv))
 				__builtin_trap();

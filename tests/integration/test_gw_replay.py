@@ -193,11 +193,14 @@ def assert_clock_held(recv, steps, truth, sender, reads=6):
         time.sleep(0.5)
 
 
-def settle(recv, truth, sender, timeout=60):
+def settle(recv, truth, sender, timeout=90, hold=12):
     """test_gateway's settled_on_truth, once the truth has a filter's worth
-    of delays of the current sender."""
+    of delays of the current sender, and held for 6 s: just after entering
+    the band the discipline still wanders out of it by a few us under ASan
+    with a busy core, which the checks after an attack must not mistake
+    for its effect."""
     assert wait_for(lambda: len(truth.delays(since=time.time() - 30)) >= 16, 20, step=0.25)
-    return settled_on_truth(recv, truth, sender, timeout)
+    return settled_on_truth(recv, truth, sender, timeout, hold=hold)
 
 
 def assert_untouched(recv):
@@ -343,22 +346,23 @@ def test_replay_to_a_restarted_receiver(gnomond, diode, truth, sniffer, keys, tm
 
 
 def test_burst_of_wild_labels(gnomond, diode, truth, sniffer, keys, tmp_path):
-    """(c) Authentic messages of senders whose clocks were 35 s behind and
-    35 s ahead, 8 of each, played in a burst: to a synchronised receiver,
+    """(c) Authentic messages of senders whose clocks were 300 s behind and
+    300 s ahead, 8 of each, played in a burst (far enough off that they
+    stay beyond maxage for the whole test): to a synchronised receiver,
     and to a freshly restarted one before and after it agreed with the
     genuine sender."""
     r_journal = tmp_path / "receiver.journal"
     rstate = tmp_path / "rstate"
     behind = sender(gnomond, diode, keys, tmp_path / "wstate", port=SINK_PORT,
-                    clock="clock virtual offset -35")
+                    clock="clock virtual offset -300")
     wild_b = capture(sniffer, SINK_PORT, 8)[:8]
     behind.stop()
     ahead = sender(gnomond, diode, keys, tmp_path / "wstate", port=SINK_PORT,
-                   clock="clock virtual offset 35")
+                   clock="clock virtual offset 300")
     wild_a = [m for m in capture(sniffer, SINK_PORT, 16) if m["boot"] != wild_b[0]["boot"]][:8]
     ahead.stop()
-    assert len(wild_a) == 8 and all(m["label"] > time.time() + 30 for m in wild_a), wild_a[:1]
-    assert all(m["label"] < time.time() - 30 for m in wild_b), wild_b[:1]
+    assert len(wild_a) == 8 and all(m["label"] > time.time() + 290 for m in wild_a), wild_a[:1]
+    assert all(m["label"] < time.time() - 290 for m in wild_b), wild_b[:1]
     # Their sequence numbers run on (one sender state): the ahead sender's
     # first number is above the behind sender's last.
     assert wild_a[0]["seq"] > wild_b[-1]["seq"], (wild_b[-1]["seq"], wild_a[0]["seq"])

@@ -21,7 +21,7 @@
 static void judge(struct gw_gate *g, uint64_t boot, uint64_t seq, gt_ns label, gt_ns mono,
 		  bool synced, gt_ns clock_now, struct gw_gate_out *o)
 {
-	struct gw_gate_in in = { boot, seq, label, mono, synced, clock_now };
+	struct gw_gate_in in = { boot, seq, label, mono, synced, clock_now, 250 * MS };
 
 	gw_gate_judge(g, &in, o);
 }
@@ -69,9 +69,33 @@ static void test_old_boot_while_synced(void **state)
 	assert_int_equal(o.v, GW_GATE_ACCEPT);
 	assert_int_equal(o.sv, GW_SEQ_NEW);
 	assert_true(gw_seq_current(s, &boot, NULL) && boot == G);
+	/* Messages of a boot never seen, with labels within maxage (captured
+	 * a moment ago), paced like a sender: they agree, but the current
+	 * boot is alive, so they are not followed; genuine goes on. */
+	for (k = 0; k < 6; k++) {
+		judge(&g, OLD, 100 + k, T0 + 10 * GT_NS_PER_S + (gt_ns)k * 250 * MS - 2 * GT_NS_PER_S,
+		      GT_NS_PER_S + 10 * GT_NS_PER_S + 100 * MS + (gt_ns)k * 250 * MS, true,
+		      T0 + 10 * GT_NS_PER_S + (gt_ns)k * 250 * MS, &o);
+		assert_int_equal(o.v, GW_GATE_PENDING);
+		assert_true(o.conflict == (k >= 3));
+		genuine(&g, 41 + k, true, &o);
+		assert_int_equal(o.v, GW_GATE_ACCEPT);
+	}
+	assert_true(gw_seq_current(s, &boot, NULL) && boot == G);
+	/* The genuine sender restarts: its old boot stops; the new one
+	 * agrees and takes over. */
+	for (k = 0; k < 4; k++) {
+		gt_ns label = T0 + (gt_ns)(48 + k) * 250 * MS;
+
+		judge(&g, 0xb007, 7000 + k, label, GT_NS_PER_S + (gt_ns)(48 + k) * 250 * MS, true,
+		      label, &o);
+		assert_int_equal(o.v, k < 3 ? GW_GATE_PENDING : GW_GATE_ACCEPT);
+	}
+	assert_true(o.restarted);
+	assert_true(gw_seq_current(s, &boot, NULL) && boot == 0xb007);
 	/* From the future: refused too. */
-	judge(&g, OLD, 6, T0 + 80 * GT_NS_PER_S, GT_NS_PER_S + 10300 * MS, true,
-	      T0 + 10300 * MS, &o);
+	judge(&g, 0x4444, 6, T0 + 80 * GT_NS_PER_S, GT_NS_PER_S + 13 * GT_NS_PER_S, true,
+	      T0 + 13 * GT_NS_PER_S, &o);
 	assert_int_equal(o.v, GW_GATE_FUTURE);
 	gw_seq_destroy(s);
 }
