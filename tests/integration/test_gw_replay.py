@@ -113,15 +113,22 @@ def diode():
 
 
 class FirstTruth(Truth):
-    """test_gateway's truth, where a payload seen twice (played back) keeps
-    its first send and first arrival: a replay must not pair the original
-    arrival with the replay's send."""
+    """test_gateway's truth of the genuine messages only: what the test
+    played back (`played`) is left out, as the receiver leaves it out of
+    its filter (a burst through the relay has delays of its own), and a
+    payload seen twice keeps its first send and first arrival."""
+
+    def __init__(self, diode, tmp_path):
+        super().__init__(diode, tmp_path)
+        self.played = set()
 
     def delays(self, since=0.0, until=float("inf")):
         sent, seen, out = {}, set(), []
         for t, payload in self._read(self.files[0]):
             sent.setdefault(payload, t)
         for t, payload in self._read(self.files[1]):
+            if payload in self.played:
+                continue
             if payload in sent and payload not in seen and since <= t / 1e9 <= until:
                 seen.add(payload)
                 out.append((t - sent[payload]) / 1e9)
@@ -144,8 +151,10 @@ def sniffer(diode, tmp_path):
     s.stop()
 
 
-def replay(diode, msgs, pace=0.0):
+def replay(diode, msgs, pace=0.0, truth=None):
     """Play captured messages back from S's side, byte for byte."""
+    if truth is not None:
+        truth.played.update(m["raw"].hex() for m in msgs)
     cp = subprocess.run(["ip", "netns", "exec", diode.ns_s, "/usr/bin/python3", "-c", REPLAYER,
                          R_IP, str(diode.relay_port), str(pace)] + [m["raw"].hex() for m in msgs],
                         capture_output=True, text=True, timeout=120)
@@ -193,12 +202,12 @@ def assert_clock_held(recv, steps, truth, sender, reads=6):
         time.sleep(0.5)
 
 
-def settle(recv, truth, sender, timeout=90, hold=12):
+def settle(recv, truth, sender, timeout=120, hold=20):
     """test_gateway's settled_on_truth, once the truth has a filter's worth
-    of delays of the current sender, and held for 6 s: just after entering
-    the band the discipline still wanders out of it by a few us under ASan
-    with a busy core, which the checks after an attack must not mistake
-    for its effect."""
+    of delays of the current sender, and held for 10 s: just after entering
+    the band the discipline, still learning the 80 ppm, swings out of it
+    again by tens of us (seen on this machine, more under ASan), which the
+    checks after an attack must not mistake for its effect."""
     assert wait_for(lambda: len(truth.delays(since=time.time() - 30)) >= 16, 20, step=0.25)
     return settled_on_truth(recv, truth, sender, timeout, hold=hold)
 
@@ -253,7 +262,7 @@ def test_replay_of_an_older_boot_while_synced(gnomond, diode, truth, sniffer, ke
 
     # ONE message of boot 0, older than maxage (10 s) by now.
     time.sleep(max(0, old0[-1]["label"] + 11 - time.time()))
-    replay(diode, old0[:1])
+    replay(diode, old0[:1], truth=truth)
     g = wait_for(lambda: (lambda g: g if g["rejected"]["stale"] > g0["rejected"]["stale"]
                           else None)(rx(recv)), 5, step=0.2)
     assert g and g["rejected"]["stale"] == g0["rejected"]["stale"] + 1, rx(recv)
@@ -263,8 +272,8 @@ def test_replay_of_an_older_boot_while_synced(gnomond, diode, truth, sniffer, ke
 
     # The rest of boot 0 in a burst, and boot 1 at its own pace.
     g1 = rx(recv)
-    replay(diode, old0[1:])
-    replay(diode, old1[:6], pace=INTERVAL)
+    replay(diode, old0[1:], truth=truth)
+    replay(diode, old1[:6], pace=INTERVAL, truth=truth)
     g = wait_for(lambda: (lambda g: g if g["sequence"]["replays"] >= g1["sequence"]["replays"] + 6
                           else None)(rx(recv)), 10, step=0.2)
     assert g, rx(recv)
@@ -314,8 +323,8 @@ def test_replay_to_a_restarted_receiver(gnomond, diode, truth, sniffer, keys, tm
     g0 = rx(recv)
     assert g0["state"]["at_start"] == "loaded" and not g0["agreement"]["agreed"], g0
     # The tail of boot 1 (the most recent the receiver accepted), then boot 0.
-    replay(diode, old1[-8:], pace=INTERVAL)
-    replay(diode, old0[:8], pace=INTERVAL)
+    replay(diode, old1[-8:], pace=INTERVAL, truth=truth)
+    replay(diode, old0[:8], pace=INTERVAL, truth=truth)
     g = wait_for(lambda: (lambda g: g if g["sequence"]["replays"] >= 8 and
                           g["rejected"]["before_floor"] >= 8 else None)(rx(recv)), 10, step=0.2)
     print("after the replays:", rx(recv))
@@ -372,7 +381,7 @@ def test_burst_of_wild_labels(gnomond, diode, truth, sniffer, keys, tmp_path):
     settle(recv, truth, s1)
     g0 = rx(recv)
     boot, steps = g0["boot_id"], tracking(recv)["steps"]
-    replay(diode, wild_b + wild_a)
+    replay(diode, wild_b + wild_a, truth=truth)
     g = wait_for(lambda: (lambda g: g if g["rejected"]["future"] >= 8 and
                           g["rejected"]["stale"] >= 8 else None)(rx(recv)), 5, step=0.2)
     assert g, rx(recv)
@@ -390,7 +399,7 @@ def test_burst_of_wild_labels(gnomond, diode, truth, sniffer, keys, tmp_path):
     s1.stop()
     r_journal2 = tmp_path / "receiver2.journal"
     recv = receiver(gnomond, diode, keys, rstate, r_journal2, offset=0, freq=0)
-    replay(diode, wild_a)
+    replay(diode, wild_a, truth=truth)
     g = wait_for(lambda: (lambda g: g if g["agreement"]["pending"] >= 8 else None)(rx(recv)),
                  5, step=0.2)
     assert g and not g["agreement"]["agreed"] and g["samples"] == 0, rx(recv)
@@ -407,7 +416,7 @@ def test_burst_of_wild_labels(gnomond, diode, truth, sniffer, keys, tmp_path):
     assert g["agreement"]["reached"] == 1, g
     # ... and after agreement, before or after synchronisation, the labels
     # are judged against the genuine stream: refused again.
-    replay(diode, wild_b + wild_a)
+    replay(diode, wild_b + wild_a, truth=truth)
     g = wait_for(lambda: (lambda g: g if g["rejected"]["future"] >= 8 and
                           g["rejected"]["stale"] >= 8 else None)(rx(recv)), 5, step=0.2)
     assert g, rx(recv)
