@@ -113,10 +113,12 @@ int gw_recv_parse(struct conf_ctx *ctx, int argc, char **argv, struct gw_recv_cf
 	out->silent = 3;
 	out->maxloss = 10;
 	out->maxage = 10;
+	out->agree = GW_AGREE_DEFAULT;
+	out->agreetol = (double)GW_AGREE_DEFAULT_TOL / GT_NS_PER_S;
 	if (argc < 2 || strcmp(argv[0], "on"))
 		return conf_error(ctx, "gateway-receive: expected: gateway-receive on ADDR:PORT "
 				  "[from ADDR] [sender N] [key ID...] [noauth] [filter ...] [window N] "
-				  "[silent N] [maxloss PERCENT] [maxage SECONDS]");
+				  "[silent N] [maxloss PERCENT] [maxage SECONDS] [agree N] [agreetol SECONDS]");
 	if (gw_parse_addr_port(ctx, "gateway-receive on", argv[1], &out->on, &out->port))
 		return -1;
 	for (i = 2; i < argc; i++) {
@@ -164,11 +166,18 @@ int gw_recv_parse(struct conf_ctx *ctx, int argc, char **argv, struct gw_recv_cf
 		} else if (!strcmp(opt, "maxage") && has_arg) {
 			if (conf_arg_double(ctx, "maxage", argv[++i], 0.001, 86400, &out->maxage))
 				return -1;
+		} else if (!strcmp(opt, "agree") && has_arg) {
+			if (conf_arg_int(ctx, "agree", argv[++i], 1, GW_AGREE_MAX, &v))
+				return -1;
+			out->agree = (int)v;
+		} else if (!strcmp(opt, "agreetol") && has_arg) {
+			if (conf_arg_double(ctx, "agreetol", argv[++i], 0.0001, 10, &out->agreetol))
+				return -1;
 		} else {
 			return conf_error(ctx, "gateway-receive: unknown or incomplete option '%s' "
 					  "(allowed: from ADDR, sender N, key ID..., noauth, filter min|median|"
 					  "percentile P|band LO HI, window N, silent N, maxloss PERCENT, "
-					  "maxage SECONDS)", opt);
+					  "maxage SECONDS, agree N, agreetol SECONDS)", opt);
 		}
 	}
 	if (out->noauth && out->n_keys)

@@ -7,6 +7,7 @@
  *   gateway-receive on ADDR:PORT [from ADDR] [sender N] [key ID...] [noauth]
  *                [filter min|median|percentile P|band LO HI] [window N]
  *                [silent N] [maxloss PERCENT] [maxage SECONDS]
+ *                [agree N] [agreetol SECONDS]
  *       key takes one or more ids (several keys: rotation); without key,
  *       any SHA256 key of the keyfile; noauth accepts unsigned messages.
  *       silent: intervals without a valid message before the "gateway
@@ -16,6 +17,10 @@
  *       time is followed).
  *       maxage: a time label further than this from the receiver's clock,
  *       once synchronised, is stale (default 10 s).
+ *       agree: consistent messages needed before the first sample after a
+ *       start (default 4, 1..16; gw_agree.h); agreetol: how far a label's
+ *       advance may differ from the receiver's monotonic clock's (default
+ *       0.02 s, plus 1000 ppm).
  * ADDR:PORT is a.b.c.d:N or [v6]:N. */
 #ifndef GNOMON_GW_CONF_H
 #define GNOMON_GW_CONF_H
@@ -24,6 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "gw/gw_agree.h"
 #include "gw/gw_corr.h"
 #include "gw/gw_filter.h"
 #include "lib/conf.h"
@@ -42,6 +48,7 @@ struct gw_send_cfg {
 	uint32_t key;			/* 0: unsigned */
 	uint64_t id;			/* sender id */
 	struct gw_corr corr;
+	const char *statedir;		/* sequence reservation kept here; NULL: none */
 };
 
 struct gw_recv_cfg {
@@ -57,6 +64,9 @@ struct gw_recv_cfg {
 	int silent;			/* intervals */
 	double maxloss;			/* percent */
 	double maxage;			/* s */
+	int agree;			/* messages, 1..GW_AGREE_MAX */
+	double agreetol;		/* s */
+	const char *statedir;		/* replay state kept here; NULL: none */
 };
 
 /* "ADDR:PORT" into a and port; 0 or -1 after conf_error(). */

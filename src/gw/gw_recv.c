@@ -9,8 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gw/gw_gate.h"
 #include "gw/gw_filter.h"
+#include "gw/gw_state.h"
 #include "lib/journal.h"
+#include "lib/statefile.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/util.h"
@@ -21,6 +24,14 @@
 #define HELD 32
 /* Expected messages the loss percentage is taken over. */
 #define LOSS_SPAN 100
+/* The replay state is written about this often while messages come (and
+ * at every new boot, and at exit), not at every message: flash wears. What
+ * is accepted between two writes is covered by a reservation: the file
+ * says numbers up to top + 2 * this period's worth are replays, so that
+ * after a crash nothing accepted before it can be accepted again (at the
+ * price of refusing up to that many genuine messages after a quick
+ * restart). doc/gateway.md, "Replay state". */
+#define STATE_PERIOD (30 * GT_NS_PER_S)
 
 struct held {
 	uint64_t seq;
@@ -50,6 +61,10 @@ struct gw_receiver {
 	gt_ns last_valid_mono;		/* 0: never */
 	gt_ns interval;			/* the sender's, ns */
 	struct loop_timer *watch;
+	struct gw_gate gate;		/* checks and commit (gw_gate: pure) */
+	uint64_t reserved;		/* the floor the file says */
+	bool have_reserved;
+	char state_name[64];
 	/* Journal records of rejected messages: at most REJECT_BUDGET per
 	 * REJECT_PERIOD, the rest summed into one record, so that a flood
 	 * cannot crowd everything else out of the journal. */
@@ -188,16 +203,163 @@ static void make_sample(struct gw_receiver *r, const struct gw_msg *m, const str
 	r->on_sample(r->cb_arg);
 }
 
+/* CLOCK_MONOTONIC of the kernel's receive time (CLOCK_REALTIME): the
+ * agreement compares label advances with it. */
+static gt_ns rx_mono_of(gt_ns rx_real)
+{
+	gt_ns mono = gt_now(CLOCK_MONOTONIC), ago = gt_now(CLOCK_REALTIME) - rx_real;
+
+	return ago > 0 && ago < GT_NS_PER_S ? mono - ago : mono;
+}
+
+static void state_event(struct gw_receiver *r, enum journal_sev lvl, const char *code,
+			const char *what, int err)
+{
+	struct journal_fields f;
+
+	journal_fields_init(&f);
+	journal_field_str(&f, "dir", r->cfg.statedir);
+	journal_field_str(&f, "file", r->state_name);
+	if (err)
+		journal_field_str(&f, "error", strerror(-err));
+	journal_event(r->journal, lvl, code, &f, "%s", what);
+}
+
+/* Write the replay state: the floor is top itself at exit (exact), else
+ * top plus a reservation of two STATE_PERIODs of messages. */
+static void save_state(struct gw_receiver *r, bool exact)
+{
+	struct gw_rx_state st = { 0 };
+	char buf[GW_STATE_MAX_LEN];
+	uint64_t top, block;
+	gt_ns iv = r->interval > 0 ? r->interval : GT_NS_PER_S;
+	int n, rc;
+
+	if (!r->cfg.statedir || !gw_seq_current(r->seq, &st.boot_id, &top))
+		return;
+	block = (uint64_t)(2 * STATE_PERIOD / iv) + 16;
+	st.sender_id = r->st.sender_id;
+	st.floor = exact ? top : top + block;
+	st.label = r->gate.have_label ? r->gate.label_max : 0;
+	st.n_old = gw_seq_old_boots(r->seq, st.old_boots, GW_SEQ_BOOT_HISTORY);
+	n = gw_rx_state_format(&st, buf, sizeof(buf));
+	rc = n < 0 ? n : statefile_write(r->cfg.statedir, r->state_name, buf, (size_t)n);
+	if (rc) {
+		if (!r->st.state_errors++ || !(r->st.state_errors & 63)) {
+			LOG_ERR("gateway-receive: cannot write the replay state %s/%s: %s",
+				r->cfg.statedir, r->state_name, strerror(-rc));
+			state_event(r, JOURNAL_ERR, "GW_STATE_ERROR", "cannot write the replay state",
+				    rc);
+		}
+		return;
+	}
+	r->st.state_writes++;
+	r->reserved = st.floor;
+	r->have_reserved = true;
+}
+
+/* After a commit: write when the boot changed or top is past half of the
+ * reservation. */
+static void maybe_save_state(struct gw_receiver *r, bool boot_changed)
+{
+	uint64_t top, block;
+	gt_ns iv = r->interval > 0 ? r->interval : GT_NS_PER_S;
+
+	if (!r->cfg.statedir || !gw_seq_current(r->seq, NULL, &top))
+		return;
+	block = (uint64_t)(2 * STATE_PERIOD / iv) + 16;
+	if (boot_changed || !r->have_reserved || (int64_t)(top - (r->reserved - block / 2)) >= 0)
+		save_state(r, false);
+}
+
+static void load_state(struct gw_receiver *r)
+{
+	char buf[GW_STATE_MAX_LEN + 1];
+	struct gw_rx_state st;
+	size_t len;
+	int rc;
+
+	r->st.state = "none";
+	if (!r->cfg.statedir)
+		return;
+	if (r->cfg.sender_id)
+		snprintf(r->state_name, sizeof(r->state_name), "gw-recv-%llu.state",
+			 (unsigned long long)r->cfg.sender_id);
+	else
+		snprintf(r->state_name, sizeof(r->state_name), "gw-recv-any.state");
+	rc = statefile_read(r->cfg.statedir, r->state_name, buf, sizeof(buf), &len);
+	if (rc == -ENOENT) {
+		/* The first start (commissioning): nothing to hold replays
+		 * against but the agreement. */
+		r->st.state = "missing";
+		LOG_WARN("gateway-receive: no replay state %s/%s: first commissioning; the first "
+			 "sample waits for %d agreeing messages", r->cfg.statedir, r->state_name,
+			 r->cfg.agree);
+		state_event(r, JOURNAL_WARNING, "GW_STATE_MISSING",
+			    "no replay state: first commissioning", 0);
+		return;
+	}
+	if (!rc) {
+		rc = gw_rx_state_parse(buf, len, &st);
+		if (!rc && r->cfg.sender_id && st.sender_id != r->cfg.sender_id)
+			rc = -EINVAL;
+	}
+	if (rc) {
+		/* Not trusted at all: it starts like a first commissioning, and
+		 * the file is kept aside for the operator. */
+		r->st.state = "corrupt";
+		if (rc == -EINVAL || rc == -EFBIG)
+			statefile_set_aside(r->cfg.statedir, r->state_name);
+		LOG_ERR("gateway-receive: the replay state %s/%s is unusable (%s): ignored%s; the "
+			"first sample waits for %d agreeing messages", r->cfg.statedir, r->state_name,
+			rc == -EINVAL ? "corrupt" : strerror(-rc),
+			rc == -EINVAL || rc == -EFBIG ? " and set aside as .corrupt" : "",
+			r->cfg.agree);
+		state_event(r, JOURNAL_ERR, "GW_STATE_CORRUPT", "replay state unusable: ignored", rc);
+		return;
+	}
+	gw_seq_restore(r->seq, st.boot_id, st.floor, st.old_boots, st.n_old);
+	gw_gate_restore_label(&r->gate, st.label);
+	r->reserved = st.floor;
+	r->have_reserved = true;
+	r->st.state = "loaded";
+	r->st.sender_id = st.sender_id;
+	LOG_INFO("gateway-receive: replay state loaded: boot %016llx up to %llu, %u earlier boot(s)",
+		 (unsigned long long)st.boot_id, (unsigned long long)st.floor, st.n_old);
+}
+
+/* Count, log and journal a message the gate refused. */
+static void refused(struct gw_receiver *r, const struct gw_msg *m, const struct net_addr *from,
+		    const struct gw_gate_out *o)
+{
+	const char *why = o->v == GW_GATE_SEQ ? gw_seq_verdict_name(o->sv) : gw_gate_verdict_name(o->v);
+
+	switch (o->v) {
+	case GW_GATE_SEQ:
+		r->st.seq_verdict[o->sv]++;
+		r->st.seq = *gw_seq_counters(r->seq);
+		break;
+	case GW_GATE_STALE: r->st.stale++; break;
+	case GW_GATE_FUTURE: r->st.future++; break;
+	case GW_GATE_BEFORE_FLOOR: r->st.before_floor++; break;
+	default: return;
+	}
+	LOG_RL(LOG_LVL_WARN, "gateway-receive: message %llu of boot %016llx: %s",
+	       (unsigned long long)m->seq, (unsigned long long)m->boot_id, why);
+	journal_reject(r, from, why, NULL, m->seq);
+}
+
 static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 		   const struct net_addr *from, gt_ns rx_real)
 {
 	struct gw_msg m;
 	enum gw_msg_verdict v;
 	enum gw_seq_verdict sv;
-	enum gw_age age;
+	struct gw_gate_in in;
+	struct gw_gate_out o;
 	uint64_t lost = 0;
 	char a[NET_ADDR_STRLEN];
-	bool pushed = false;
+	bool pushed = false, restarted = false;
 	int i;
 
 	r->st.received++;
@@ -226,36 +388,47 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 		journal_reject(r, from, "wrong_sender", NULL, m.seq);
 		return;
 	}
-	sv = gw_seq_update(r->seq, m.boot_id, m.seq, &lost);
-	r->st.seq_verdict[sv]++;
-	r->st.seq = *gw_seq_counters(r->seq);
-	if (!gw_seq_usable(sv)) {
-		LOG_RL(LOG_LVL_WARN, "gateway-receive: message %llu of boot %016llx: %s",
-		       (unsigned long long)m.seq, (unsigned long long)m.boot_id,
-		       gw_seq_verdict_name(sv));
-		journal_reject(r, from, gw_seq_verdict_name(sv), NULL, m.seq);
+	/* Every check first, without side effects; the commit after all have
+	 * passed. A message refused here changes nothing but its counter:
+	 * one replayed message must not make an old boot current. */
+	in = (struct gw_gate_in){ m.boot_id, m.seq, m.tx_time, rx_mono_of(rx_real), synced(r), 0,
+				  (gt_ns)m.interval_ms * GT_NS_PER_MS };
+	if (in.synced)
+		in.clock_now = clock_of(r, rx_real);
+	gw_gate_judge(&r->gate, &in, &o);
+	r->st.agreed = r->gate.agreed;
+	if (o.v == GW_GATE_PENDING) {
+		r->st.agree_pending++;
+		if (o.conflict) {
+			/* Two live boots of one sender: one is played back. */
+			r->st.boot_conflicts++;
+			LOG_RL(LOG_LVL_WARN, "gateway-receive: boot %016llx agrees while the current "
+			       "boot is alive: not followed (a replay, or two senders with one id)",
+			       (unsigned long long)m.boot_id);
+			journal_reject(r, from, "boot_conflict", NULL, m.seq);
+		}
 		return;
 	}
-	/* Once the clock is right, a label far from it is stale (delayed or
-	 * replayed under a new sequence by a broken sender) or from the
-	 * future; before that, the clock cannot judge. */
-	if (synced(r)) {
-		gt_ns tol = gt_from_sec(r->cfg.maxage);
-
-		age = gw_age_check(m.tx_time, clock_of(r, rx_real), tol, tol);
-		if (age != GW_AGE_OK) {
-			if (age == GW_AGE_STALE)
-				r->st.stale++;
-			else
-				r->st.future++;
-			LOG_RL(LOG_LVL_WARN, "gateway-receive: message %llu is %s",
-			       (unsigned long long)m.seq, gw_age_name(age));
-			journal_reject(r, from, gw_age_name(age), NULL, m.seq);
-			return;
-		}
+	if (o.v != GW_GATE_ACCEPT) {
+		refused(r, &m, from, &o);
+		return;
 	}
-	switch (sv) {
-	case GW_SEQ_RESTART:
+	if (o.agreed_now) {
+		r->st.agreements++;
+		LOG_INFO("gateway-receive: %u consistent messages from %s (boot %016llx): agreed",
+			 o.chain, net_addr_str(from, a, sizeof(a)), (unsigned long long)m.boot_id);
+		journal_event_kv(r->journal, JOURNAL_NOTICE, "GW_AGREED",
+				 "consistent messages: the receiver takes samples", "from", a, NULL);
+	}
+	sv = o.sv;
+	lost = o.lost;
+	restarted = o.restarted;
+	r->st.seq_verdict[sv]++;
+	r->st.seq = *gw_seq_counters(r->seq);
+	r->interval = (gt_ns)m.interval_ms * GT_NS_PER_MS;
+	r->st.sender_id = m.sender_id;
+	maybe_save_state(r, restarted);
+	if (restarted) {
 		if (r->st.boot_id) {
 			char b[20];
 
@@ -266,8 +439,8 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 					 "boot", b, NULL);
 		}
 		reset_sender_state(r);
-		loss_push(r, 1);
-		break;
+	}
+	switch (sv) {
 	case GW_SEQ_GAP:
 		LOG_RL(LOG_LVL_WARN, "gateway-receive: %llu message(s) lost before %llu",
 		       (unsigned long long)lost, (unsigned long long)m.seq);
@@ -300,11 +473,9 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 				 "messages again: gateway no longer silent", "from", a, NULL);
 	}
 	r->last_valid_mono = gt_now(CLOCK_MONOTONIC);
-	r->interval = (gt_ns)m.interval_ms * GT_NS_PER_MS;
 	r->st.interval = m.interval_ms / 1000.0;
 	r->st.boot_id = m.boot_id;
 	r->st.last_seq = m.seq;
-	r->st.sender_id = m.sender_id;
 	r->st.sender_health = m.health;
 	r->st.sender_flags = m.flags;
 	r->st.sender_stratum = m.stratum;
@@ -413,6 +584,9 @@ struct gw_receiver *gw_receiver_open(const struct gw_recv_cfg *cfg,
 		goto fail;
 	}
 	r->seq = gw_seq_create(GW_SEQ_DEFAULT_WINDOW);
+	gw_gate_init(&r->gate, r->seq, (unsigned)cfg->agree, gt_from_sec(cfg->agreetol),
+		     gt_from_sec(cfg->maxage));
+	load_state(r);
 	r->fd = sock_udp_open(&cfg->on, cfg->port, SOCK_RX_TIMESTAMP);
 	if (r->fd < 0) {
 		rc = r->fd;
@@ -453,6 +627,11 @@ void gw_receiver_destroy(struct gw_receiver *r)
 	}
 	if (r->fd >= 0)
 		close(r->fd);
+	/* At exit the floor is exact: nothing above top was accepted. Only
+	 * after messages were committed in this run (a state loaded and not
+	 * added to is already on disk). */
+	if (r->seq && r->st.seq.received)
+		save_state(r, true);
 	gw_seq_destroy(r->seq);
 	free(r);
 }

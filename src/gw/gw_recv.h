@@ -7,7 +7,13 @@
  * two-step timestamp of the next message when the sender has one), takes
  * the configured filter's statistic of them on its current clock, and
  * hands correction - statistic to the discipline as the offset. Messages
- * from an unsynchronised sender only prove the gateway alive. The "gateway
+ * from an unsynchronised sender only prove the gateway alive.
+ *
+ * A message is first checked against everything (sequence, age, agreement)
+ * and only then committed: one that fails any check changes no state but
+ * its own reject counter. The replay state (boot, sequence floor, newest
+ * label, earlier boots) is kept under `statedir` (gw_state) across
+ * restarts; after a start the first sample waits for agreement (gw_agree). The "gateway
  * silent" and loss alarms are raised and cleared here. */
 #ifndef GNOMON_GW_RECV_H
 #define GNOMON_GW_RECV_H
@@ -34,6 +40,14 @@ struct gw_recv_stats {
 	uint64_t seq_verdict[GW_SEQ_VERDICT_COUNT];
 	struct gw_seq_counters seq;		/* gaps, lost, ... (exact) */
 	uint64_t stale, future;			/* age check */
+	uint64_t before_floor;			/* label at or before the persisted one */
+	uint64_t agree_pending;			/* messages taken into agreement chains */
+	uint64_t agreements;			/* agreements reached */
+	uint64_t boot_conflicts;		/* a new boot agreed while the current was alive */
+	bool agreed;				/* samples may be taken */
+	const char *state;			/* replay state at start: "none" (no statedir),
+						 * "loaded", "missing", "corrupt" */
+	uint64_t state_writes, state_errors;
 	uint64_t sender_unsync;			/* heartbeats of an unsynchronised sender */
 	uint64_t samples, two_step, one_step;
 	uint64_t silent_alarms, loss_alarms;
@@ -51,7 +65,8 @@ struct gw_recv_stats {
 
 struct gw_receiver;
 
-/* Open and bind the socket (before privileges are dropped). */
+/* Open and bind the socket and read the replay state under cfg->statedir
+ * (before privileges are dropped). */
 struct gw_receiver *gw_receiver_open(const struct gw_recv_cfg *cfg,
 				     const struct ntp_auth_keys *keys, struct journal *journal,
 				     int *err);

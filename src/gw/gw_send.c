@@ -14,7 +14,9 @@
 
 #include "gw/gw_health.h"
 #include "gw/gw_msg.h"
+#include "gw/gw_state.h"
 #include "lib/journal.h"
+#include "lib/statefile.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/util.h"
@@ -23,6 +25,11 @@
 
 /* Sends whose transmit timestamp may still come (a ring by tskey). */
 #define PENDING 32
+/* Sequence numbers reserved at a time in the state file: the file says
+ * numbers up to `reserved` may have been sent, and is rewritten (before
+ * the send) only when the sequence reaches it; a restart begins above it,
+ * whatever the clock says. 65536 messages: 4.5 hours at 0.25 s. */
+#define SEQ_BLOCK 65536
 
 struct pending_tx {
 	uint32_t tskey;
@@ -47,12 +54,87 @@ struct gw_sender {
 	gt_ns prev_tx_real;		/* CLOCK_REALTIME of prev_seq's transmission */
 	bool prev_hw;
 	int steps_seen;
+	uint64_t reserved;		/* sequence numbers reserved in the state file */
+	bool persist_failed;
+	char state_name[64];
 	/* counters since the last health check */
 	uint64_t h_sends, h_errors, h_txts;
 	struct gw_send_stats st;
 };
 
 static void on_health(struct loop_timer *t, void *arg);
+
+/* Reserve SEQ_BLOCK numbers from seq on in the state file, durably, before
+ * any of them is sent. A failure is reported and sending goes on: the
+ * numbers still start from the time in ms at the next start, monotonic
+ * unless the clock also went back. */
+static int reserve_seq(struct gw_sender *s, uint64_t seq)
+{
+	struct gw_tx_state st = { s->cfg.id, s->st.boot_id, seq + SEQ_BLOCK };
+	char buf[GW_STATE_MAX_LEN];
+	int n, rc;
+
+	n = gw_tx_state_format(&st, buf, sizeof(buf));
+	rc = n < 0 ? n : statefile_write(s->cfg.statedir, s->state_name, buf, (size_t)n);
+	if (rc) {
+		/* Retried at every send; reported once per run of failures. */
+		if (!s->persist_failed) {
+			LOG_ERR("gateway-send: cannot write the sequence reservation %s/%s: %s",
+				s->cfg.statedir, s->state_name, strerror(-rc));
+			journal_event_kv(s->journal, JOURNAL_ERR, "GW_STATE_ERROR",
+					 "cannot write the sequence reservation", "error",
+					 strerror(-rc), NULL);
+		}
+		s->persist_failed = true;
+		return rc;
+	}
+	s->persist_failed = false;
+	s->reserved = st.reserved;
+	return 0;
+}
+
+/* Where the sequence starts: above the time in ms (as without a state)
+ * and above everything reserved before, and a boot id different from the
+ * last run's. */
+static void load_seq_state(struct gw_sender *s)
+{
+	char buf[GW_STATE_MAX_LEN + 1];
+	struct gw_tx_state st;
+	size_t len;
+	int rc;
+
+	snprintf(s->state_name, sizeof(s->state_name), "gw-send-%llu.state",
+		 (unsigned long long)s->cfg.id);
+	rc = statefile_read(s->cfg.statedir, s->state_name, buf, sizeof(buf), &len);
+	if (!rc) {
+		rc = gw_tx_state_parse(buf, len, &st);
+		if (!rc && st.sender_id != s->cfg.id)
+			rc = -EINVAL;
+	}
+	if (rc == -ENOENT) {
+		LOG_INFO("gateway-send: no sequence state %s/%s yet (first start)", s->cfg.statedir,
+			 s->state_name);
+	} else if (rc) {
+		if (rc == -EINVAL || rc == -EFBIG)
+			statefile_set_aside(s->cfg.statedir, s->state_name);
+		LOG_ERR("gateway-send: the sequence state %s/%s is unusable (%s): the sequence "
+			"starts from the clock", s->cfg.statedir, s->state_name,
+			rc == -EINVAL ? "corrupt" : strerror(-rc));
+		journal_event_kv(s->journal, JOURNAL_ERR, "GW_STATE_CORRUPT",
+				 "sequence state unusable: starting from the clock", "file",
+				 s->state_name, NULL);
+	} else {
+		if (st.reserved >= s->st.seq) {
+			if (s->st.seq + 1000 < st.reserved - SEQ_BLOCK)
+				LOG_WARN("gateway-send: the clock is behind the last run's sequence: "
+					 "continuing above it (%llu)", (unsigned long long)st.reserved);
+			s->st.seq = st.reserved;
+		}
+		while (s->st.boot_id == st.boot_id || !s->st.boot_id)
+			s->st.boot_id = s->st.boot_id * UINT64_C(6364136223846793005) + 1442695040888963407u;
+	}
+	reserve_seq(s, s->st.seq + 1);
+}
 
 static int enable_tx_timestamps(int fd)
 {
@@ -151,6 +233,8 @@ static void on_send(struct loop_timer *t, void *arg)
 	memset(&m, 0, sizeof(m));
 	m.type = GW_MSG_TIME;
 	m.seq = s->st.seq + 1;
+	if (s->cfg.statedir && m.seq >= s->reserved)
+		reserve_seq(s, m.seq);
 	m.boot_id = s->st.boot_id;
 	if (snap.q.leap != CLK_LEAP_UNSYNC && snap.q.stratum >= 1 && snap.q.stratum <= 15) {
 		m.flags |= GW_FLAG_SYNC;
@@ -277,13 +361,17 @@ struct gw_sender *gw_sender_create(const struct gw_send_cfg *cfg,
 	s->dst_len = net_addr_to_sockaddr(&cfg->to, cfg->port, &s->dst);
 	/* A new boot id for every start; the sequence starts at the time in
 	 * milliseconds, above anything an earlier run (at most one message
-	 * per 10 ms) can have reached unless the clock went back. */
+	 * per 10 ms) can have reached unless the clock went back, and, with a
+	 * statedir, above the block the last run reserved (load_seq_state):
+	 * monotonic even then. */
 	if (getrandom(&s->st.boot_id, sizeof(s->st.boot_id), 0) != sizeof(s->st.boot_id))
 		s->st.boot_id = (uint64_t)gt_now(CLOCK_MONOTONIC) * UINT64_C(0x9e3779b97f4a7c15);
 	if (!s->st.boot_id)
 		s->st.boot_id = 1;
 	now = gt_now(CLOCK_REALTIME);
 	s->st.seq = now > 0 ? (uint64_t)(now / GT_NS_PER_MS) : 0;
+	if (cfg->statedir)
+		load_seq_state(s);
 	return s;
 fail:
 	*err = rc;

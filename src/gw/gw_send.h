@@ -4,7 +4,9 @@
  * kernel transmit timestamp of an earlier message (two-step, read from the
  * socket's error queue). Every GW_SEND_HEALTH_EVERY it checks the path
  * (gw_health) and reports changes. Messages keep flowing while the clock is
- * unsynchronised, flagged as such. */
+ * unsynchronised, flagged as such. With cfg->statedir, the sequence numbers
+ * stay monotonic across restarts whatever the clock does: blocks of them are
+ * reserved in a state file (gw_state) before they are used. */
 #ifndef GNOMON_GW_SEND_H
 #define GNOMON_GW_SEND_H
 

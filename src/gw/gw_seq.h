@@ -56,10 +56,33 @@ struct gw_seq;
 struct gw_seq *gw_seq_create(unsigned window);
 void gw_seq_destroy(struct gw_seq *s);
 
-/* Classify the message (boot_id, seq) and count it. *lost (may be NULL)
- * gets how many messages a GAP skipped, else 0. */
+/* The verdict on the message (boot_id, seq), without changing anything:
+ * the receiver checks everything else before it commits. *lost (may be
+ * NULL) gets how many messages a GAP would skip, else 0. */
+enum gw_seq_verdict gw_seq_check(const struct gw_seq *s, uint64_t boot_id, uint64_t seq,
+				 uint64_t *lost);
+/* Take the message into the state (window, boot, counters) and return its
+ * verdict; a verdict that is not usable changes nothing but its counter. */
+enum gw_seq_verdict gw_seq_commit(struct gw_seq *s, uint64_t boot_id, uint64_t seq);
+/* Count a refused message under its verdict (DUPLICATE, REPLAY); nothing
+ * else changes. */
+void gw_seq_refused(struct gw_seq *s, enum gw_seq_verdict v);
+/* Check, then commit when usable or count when not: for a caller with no
+ * other check in between. */
 enum gw_seq_verdict gw_seq_update(struct gw_seq *s, uint64_t boot_id, uint64_t seq,
 				  uint64_t *lost);
+/* Start from a persisted state (gw_state): boot_id current with every
+ * number up to floor seen (at or below it: REPLAY), old_boots[0..n_old)
+ * (oldest first) replays. The first newer number of boot_id is NEW, not a
+ * gap: the numbers sent while the receiver was down are not losses. */
+void gw_seq_restore(struct gw_seq *s, uint64_t boot_id, uint64_t floor,
+		    const uint64_t *old_boots, unsigned n_old);
+/* The remembered earlier boots, oldest first, into out[0..cap); the count. */
+unsigned gw_seq_old_boots(const struct gw_seq *s, uint64_t *out, unsigned cap);
+/* A copy (tests: the state before a step), and whether two trackers hold
+ * the same state (window, boot, history; not the counters). */
+struct gw_seq *gw_seq_clone(const struct gw_seq *s);
+bool gw_seq_same_state(const struct gw_seq *a, const struct gw_seq *b);
 /* May the message's time be used? (NEW, GAP, REORDERED, RESTART.) */
 bool gw_seq_usable(enum gw_seq_verdict v);
 

@@ -430,6 +430,24 @@ static int h_gateway_receive(struct conf_ctx *ctx, const struct conf_item *it, v
 	return 0;
 }
 
+/* statedir DIR: absolute, since the daemon changes to / when it detaches. */
+static int h_statedir(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+		      int argc, char **argv)
+{
+	struct dconf *cfg = p;
+
+	(void)it;
+	if (argc != 1)
+		return conf_error(ctx, "statedir: expected one directory");
+	if (argv[0][0] != '/')
+		return conf_error(ctx, "statedir: '%s' is not an absolute path", argv[0]);
+	if (strlen(argv[0]) >= sizeof(cfg->statedir))
+		return conf_error(ctx, "statedir: longer than %d characters",
+				  (int)sizeof(cfg->statedir) - 1);
+	snprintf(cfg->statedir, sizeof(cfg->statedir), "%s", argv[0]);
+	return 0;
+}
+
 /* journal [file PATH] [syslog] [maxsize BYTES] [maxage SECONDS]
  *   [keepage SECONDS] [keepsize BYTES] [nocompress] [thread on|off] */
 static int h_journal(struct conf_ctx *ctx, const struct conf_item *it, void *p,
@@ -594,6 +612,10 @@ static const struct conf_item table[] = {
 	  "selectable sources needed before the clock is disciplined", NULL, false },
 	{ DC_DRIFTFILE, "driftfile", CONF_STRING, FIELD(driftfile), 0, 256, NULL, "PATH",
 	  "where the clock's frequency error is kept across restarts", NULL, false },
+	{ DC_STATEDIR, "statedir", CONF_CUSTOM, 0, 0, 0, NULL, "DIR",
+	  "state kept across restarts: the gateway's replay state and sequence reservation "
+	  "(an absolute path; default /var/lib/gnomon, created 0750 at start when missing)",
+	  h_statedir, false },
 	{ DC_KEYFILE, "keyfile", CONF_CUSTOM, 0, 0, 0, NULL, "PATH",
 	  "symmetric keys (chrony/ntpd format: ID [MD5|SHA1|AES128|AES256] KEY|HEX:DIGITS); "
 	  "an authenticated request is answered with a MAC of the same key", h_keyfile, false },
@@ -645,6 +667,7 @@ void dconf_init(struct dconf *cfg)
 	cfg->clock = CLK_KIND_SYSTEM;
 	cfg->log_dest = LOG_DEST_STDERR;
 	cfg->log_level = LOG_LVL_INFO;
+	snprintf(cfg->statedir, sizeof(cfg->statedir), "%s", DCONF_DEFAULT_STATEDIR);
 	conf_apply_defaults(table, ARRAY_LEN(table), cfg);
 }
 

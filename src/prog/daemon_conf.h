@@ -20,10 +20,11 @@ enum dconf_key {
 	DC_LOG, DC_LOGFILE, DC_LOGLEVEL, DC_CLIENTLOGBITS, DC_COALESCE,
 	DC_SERVER, DC_POOL, DC_PEER, DC_MAKESTEP, DC_MAXCHANGE, DC_MAXDISTANCE, DC_MINSOURCES,
 	DC_DRIFTFILE, DC_LEAPSECMODE, DC_MAXSLEWRATE, DC_LOGDIR, DC_KEYFILE, DC_CRYPTO_NAK,
-	DC_BROADCAST, DC_BROADCASTCLIENT, DC_GATEWAY_SEND, DC_GATEWAY_RECEIVE, DC_JOURNAL,
+	DC_BROADCAST, DC_BROADCASTCLIENT, DC_GATEWAY_SEND, DC_GATEWAY_RECEIVE, DC_JOURNAL, DC_STATEDIR,
 };
 
 #define DCONF_MAX_SOURCES 32
+#define DCONF_DEFAULT_STATEDIR "/var/lib/gnomon"
 
 /* A `server` or `pool` line; the name is resolved when gnomond starts. */
 struct dconf_source {
@@ -67,6 +68,7 @@ struct dconf {
 	double maxdistance;
 	int minsources;
 	char driftfile[256];
+	char statedir[256];		/* state kept across restarts (gateway replay state) */
 	char keyfile[256];
 	struct ntp_auth_keys *keys;	/* loaded by the keyfile directive; NULL: none */
 	bool crypto_nak;

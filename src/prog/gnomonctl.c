@@ -215,6 +215,16 @@ static void print_gateway(json_t *o)
 		       JINT(seq, "lost"), JINT(seq, "gaps"), JNUM(r, "loss_percent"),
 		       JINT(seq, "reordered"), JINT(seq, "duplicates"), JINT(seq, "replays"),
 		       JINT(seq, "restarts"));
+		if (json_object_get(r, "agreement")) {
+			json_t *ag = json_object_get(r, "agreement"), *sf = json_object_get(r, "state");
+
+			printf("  agreement       : %s (%lld consistent messages needed), pending %lld, "
+			       "reached %lld\n",
+			       json_is_true(json_object_get(ag, "agreed")) ? "agreed" : "WAITING",
+			       JINT(ag, "need"), JINT(ag, "pending"), JINT(ag, "reached"));
+			printf("  replay state    : %s at start, %lld writes, %lld errors\n",
+			       JSTR(sf, "at_start"), JINT(sf, "writes"), JINT(sf, "errors"));
+		}
 		printf("  last sample     : offset %s, delay %s, jitter %s\n",
 		       human(JNUM(r, "last_offset"), a, sizeof(a)),
 		       human(JNUM(r, "last_delay"), b, sizeof(b)),

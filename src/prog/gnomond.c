@@ -24,6 +24,7 @@
 #include "mon/ctl.h"
 #include "gw/gw_recv.h"
 #include "gw/gw_send.h"
+#include "lib/statefile.h"
 #include "ntp/ntp_bcast.h"
 #include "ntp/ntp_client.h"
 #include "ntp/ntp_srv.h"
@@ -555,6 +556,20 @@ static int cmd_gateway(void *arg, int argc, char **argv, struct json_out *j)
 		json_u64(j, "wrong_sender", st.wrong_sender);
 		json_u64(j, "stale", st.stale);
 		json_u64(j, "future", st.future);
+		json_u64(j, "before_floor", st.before_floor);
+		json_obj_end(j);
+		json_obj_begin(j, "agreement");
+		json_bool(j, "agreed", st.agreed);
+		json_u64(j, "need", (uint64_t)c->agree);
+		json_u64(j, "pending", st.agree_pending);
+		json_u64(j, "reached", st.agreements);
+		json_u64(j, "boot_conflicts", st.boot_conflicts);
+		json_obj_end(j);
+		json_obj_begin(j, "state");
+		json_str(j, "dir", c->statedir ? c->statedir : "");
+		json_str(j, "at_start", st.state ? st.state : "none");
+		json_u64(j, "writes", st.state_writes);
+		json_u64(j, "errors", st.state_errors);
 		json_obj_end(j);
 		json_obj_begin(j, "sequence");
 		json_u64(j, "in_order", st.seq.in_order);
@@ -846,6 +861,24 @@ static void register_journal_metrics(struct daemon *d)
 		     MET_GAUGE, read_journal, d->journal, 4);
 }
 
+/* The state directory (statedir): created here, as root, before privileges
+ * are dropped, so that the unprivileged daemon can later replace the files
+ * in it. Only when something keeps state there (the gateway). When the
+ * daemon runs as its own user, this is the one place that must also hand
+ * the directory to that user (fchown). */
+static int prepare_statedir(struct daemon *d)
+{
+	int rc;
+
+	if (!d->cfg.n_gw_send && !d->cfg.gw_recv_on)
+		return 0;
+	rc = statefile_dir_create(d->cfg.statedir);
+	if (rc)
+		LOG_ERR("statedir %s: %s", d->cfg.statedir,
+			rc == -ELOOP ? "is a symbolic link" : strerror(-rc));
+	return rc;
+}
+
 /* Broadcast servers, and the broadcast client's sockets (the NTP port:
  * before privileges are dropped; it starts with the other sources). */
 static int start_broadcast(struct daemon *d)
@@ -868,7 +901,11 @@ static int start_broadcast(struct daemon *d)
 		}
 		d->n_bsrv++;
 	}
+	rc = prepare_statedir(d);
+	if (rc)
+		return rc;
 	for (i = 0; i < d->cfg.n_gw_send; i++) {
+		d->cfg.gw_send[i].statedir = d->cfg.statedir;
 		d->gw_send[i] = gw_sender_create(&d->cfg.gw_send[i], d->cfg.keys, &d->published,
 						 d->journal, &rc);
 		if (!d->gw_send[i]) {
@@ -883,6 +920,7 @@ static int start_broadcast(struct daemon *d)
 			return rc;
 	}
 	if (d->cfg.gw_recv_on) {
+		d->cfg.gw_recv.statedir = d->cfg.statedir;
 		d->gw_recv = gw_receiver_open(&d->cfg.gw_recv, d->cfg.keys, d->journal, &rc);
 		if (!d->gw_recv) {
 			LOG_ERR("gateway-receive: %s", rc == -ENOKEY ? "no SHA256 key to accept (keyfile "

@@ -913,6 +913,21 @@ static void test_dconf_strings(void **state)
 	assert_int_equal(strlen(c->control), 107);
 	assert_int_equal(dparse(c, "user\n"), 1);
 	expect_derror(0, 1, "user takes one argument", NULL);
+	/* statedir: absolute, one word, default /var/lib/gnomon. */
+	assert_string_equal(c->statedir, "/var/lib/gnomon");
+	assert_int_equal(dparse(c, "statedir /srv/gnomon/state\n"), 0);
+	assert_string_equal(c->statedir, "/srv/gnomon/state");
+	assert_int_equal(dparse(c, "statedir state\n"), 1);
+	expect_derror(0, 1, "statedir: 'state' is not an absolute path", NULL);
+	assert_int_equal(dparse(c, "statedir /a /b\n"), 1);
+	expect_derror(0, 1, "statedir", "one directory");
+	memset(text, 0, sizeof(text));
+	strcpy(text, "statedir /");
+	memset(text + 10, 'a', 260);
+	strcat(text, "\n");
+	assert_int_equal(dparse(c, text), 1);
+	expect_derror(0, 1, "statedir", "255 characters");
+	assert_string_equal(c->statedir, "/srv/gnomon/state");
 }
 
 static void test_dconf_error_lines(void **state)

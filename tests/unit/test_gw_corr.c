@@ -236,7 +236,7 @@ static void test_gateway_directives(void **state)
 		"correction formula bitrate 1e9 hops 2 latency 0.0001\n"
 		"gateway-send to [2001:db8::1]:4123 bind 2001:db8::2 correction fixed 0.0005\n"
 		"gateway-receive on 0.0.0.0:4123 from 198.18.9.1 key 3 4 filter band 5 30 "
-		"window 16 silent 4 maxloss 2.5\n";
+		"window 16 silent 4 maxloss 2.5 agree 6 agreetol 0.05\n";
 	static const struct { const char *text; const char *want; } bad[] = {
 		{ "gateway-send to 1.2.3.4\n", "not ADDRESS:PORT" },
 		{ "gateway-send to 1.2.3.4:0\n", "gateway-send to" },
@@ -254,6 +254,14 @@ static void test_gateway_directives(void **state)
 		{ "gateway-receive on 1.2.3.4:9 window 0\n", "window" },
 		{ "gateway-receive on 1.2.3.4:9 maxloss 101\n", "maxloss" },
 		{ "gateway-receive at 1.2.3.4:9\n", "expected: gateway-receive on" },
+		{ "gateway-receive on 1.2.3.4:9 agree 0\n", "agree" },
+		{ "gateway-receive on 1.2.3.4:9 agree 17\n", "agree" },
+		{ "gateway-receive on 1.2.3.4:9 agree\n", "agree N" },
+		{ "gateway-receive on 1.2.3.4:9 agreetol 0\n", "agreetol" },
+		{ "gateway-receive on 1.2.3.4:9 agreetol 11\n", "agreetol" },
+		{ "statedir var/lib/gnomon\n", "not an absolute path" },
+		{ "statedir\n", "statedir" },
+		{ "statedir /a /b\n", "statedir" },
 	};
 	struct conf_errors errs;
 	struct dconf cfg;
@@ -281,6 +289,18 @@ static void test_gateway_directives(void **state)
 	assert_int_equal(cfg.gw_recv.filter.window, 16);
 	assert_int_equal(cfg.gw_recv.silent, 4);
 	assert_near(cfg.gw_recv.maxloss, 2.5, 0);
+	assert_int_equal(cfg.gw_recv.agree, 6);
+	assert_near(cfg.gw_recv.agreetol, 0.05, 0);
+	assert_string_equal(cfg.statedir, "/var/lib/gnomon");
+	dconf_fini(&cfg);
+	/* Defaults of the receiver's agreement, and a statedir given. */
+	dconf_init(&cfg);
+	if (dconf_parse_buffer(&cfg, "gw.conf", "gateway-receive on 1.2.3.4:9\nstatedir /srv/gn\n",
+			       46, &errs))
+		fail_msg("%s", errs.msg[0]);
+	assert_int_equal(cfg.gw_recv.agree, 4);
+	assert_near(cfg.gw_recv.agreetol, 0.02, 1e-12);
+	assert_string_equal(cfg.statedir, "/srv/gn");
 	dconf_fini(&cfg);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		dconf_init(&cfg);

@@ -393,6 +393,80 @@ static void test_names(void **state)
 	assert_false(gw_seq_usable(GW_SEQ_DUPLICATE) || gw_seq_usable(GW_SEQ_REPLAY));
 }
 
+/* The receiver's order: check, then commit only when every other check
+ * passed. A check alone changes nothing: one replayed message of an
+ * earlier boot must not make it current (issue 8). */
+static void test_check_has_no_effect(void **state)
+{
+	struct gw_seq *s = gw_seq_create(64);
+	uint64_t boot, top, lost = 99;
+	const struct gw_seq_counters *c;
+
+	(void)state;
+	assert_int_equal(gw_seq_commit(s, A, 100), GW_SEQ_NEW);
+	assert_int_equal(gw_seq_commit(s, A, 101), GW_SEQ_NEW);
+	/* A boot never seen: would be a RESTART; checked, then refused by
+	 * the age check, so never committed. */
+	assert_int_equal(gw_seq_check(s, B, 5, &lost), GW_SEQ_RESTART);
+	assert_int_equal(lost, 0);
+	assert_int_equal(gw_seq_check(s, A, 105, &lost), GW_SEQ_GAP);
+	assert_int_equal(lost, 3);
+	assert_true(gw_seq_current(s, &boot, &top));
+	assert_int_equal(boot, A);
+	assert_int_equal(top, 101);
+	c = gw_seq_counters(s);
+	assert_int_equal(c->received, 2);
+	assert_int_equal(c->restarts + c->gaps + c->replays, 0);
+	/* The genuine sender goes on. */
+	assert_int_equal(gw_seq_commit(s, A, 102), GW_SEQ_NEW);
+	/* A refused verdict counts under its own name only. */
+	assert_int_equal(gw_seq_commit(s, A, 101), GW_SEQ_DUPLICATE);
+	assert_int_equal(gw_seq_commit(s, A, 10), GW_SEQ_REPLAY);
+	assert_true(gw_seq_current(s, &boot, &top));
+	assert_int_equal(top, 102);
+	assert_int_equal(c->duplicates, 1);
+	assert_int_equal(c->replays, 1);
+	assert_int_equal(c->received, 5);
+	gw_seq_destroy(s);
+}
+
+/* A restored state: the floor and below are replays, the boots remembered
+ * are replays, the first newer number is NEW (not a gap), a new boot is a
+ * RESTART, and the export gives the boots back oldest first. */
+static void test_restore(void **state)
+{
+	struct gw_seq *s = gw_seq_create(64);
+	uint64_t old[] = { C, B }, out[GW_SEQ_BOOT_HISTORY];
+	const struct gw_seq_counters *c = gw_seq_counters(s);
+	uint64_t top;
+
+	(void)state;
+	gw_seq_restore(s, A, 1000, old, 2);
+	assert_int_equal(gw_seq_check(s, A, 1000, NULL), GW_SEQ_REPLAY);
+	assert_int_equal(gw_seq_check(s, A, 999, NULL), GW_SEQ_REPLAY);
+	assert_int_equal(gw_seq_check(s, A, 1, NULL), GW_SEQ_REPLAY);
+	assert_int_equal(gw_seq_check(s, B, 5000, NULL), GW_SEQ_REPLAY);
+	assert_int_equal(gw_seq_check(s, C, 5000, NULL), GW_SEQ_REPLAY);
+	assert_int_equal(gw_seq_commit(s, A, 1050), GW_SEQ_NEW);
+	assert_int_equal(c->lost, 0);
+	assert_int_equal(gw_seq_commit(s, A, 1052), GW_SEQ_GAP);
+	assert_int_equal(gw_seq_commit(s, A, 1051), GW_SEQ_REORDERED);
+	assert_int_equal(gw_seq_commit(s, A, 1049), GW_SEQ_REPLAY);
+	assert_int_equal(gw_seq_old_boots(s, out, GW_SEQ_BOOT_HISTORY), 2);
+	assert_true(out[0] == C && out[1] == B);
+	assert_int_equal(gw_seq_commit(s, 0xd00d, 7), GW_SEQ_RESTART);
+	assert_int_equal(gw_seq_old_boots(s, out, GW_SEQ_BOOT_HISTORY), 3);
+	assert_true(out[0] == C && out[1] == B && out[2] == A);
+	assert_int_equal(gw_seq_check(s, A, 2000, NULL), GW_SEQ_REPLAY);
+	assert_true(gw_seq_current(s, NULL, &top));
+	assert_int_equal(top, 7);
+	/* A history of its current boot is not kept as an old one. */
+	gw_seq_restore(s, A, 5, (uint64_t[]){ A, B }, 2);
+	assert_int_equal(gw_seq_old_boots(s, out, GW_SEQ_BOOT_HISTORY), 1);
+	assert_int_equal(gw_seq_check(s, A, 6, NULL), GW_SEQ_NEW);
+	gw_seq_destroy(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +482,8 @@ int main(void)
 		cmocka_unit_test(test_random_channels),
 		cmocka_unit_test(test_age),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_check_has_no_effect),
+		cmocka_unit_test(test_restore),
 	};
 
 	return cmocka_run_group_tests_name("gw_seq", tests, NULL, NULL);
