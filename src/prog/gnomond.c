@@ -1009,6 +1009,7 @@ static bool needs_clock_adjust(const struct daemon *d)
 
 static int drop_privileges(struct daemon *d)
 {
+	bool keep;
 	int rc;
 
 	if (!d->switch_user) {
@@ -1026,12 +1027,20 @@ static int drop_privileges(struct daemon *d)
 	rc = fs_chown_entry(d->cfg.control, d->uid, d->gid);
 	if (rc)
 		LOG_WARN("cannot hand the control socket to %s: %s", d->cfg.user, strerror(-rc));
-	rc = privs_drop(d->uid, d->gid, needs_clock_adjust(d));
+	keep = needs_clock_adjust(d);
+	if (keep && !privs_have_sys_time()) {
+		/* Not ours to keep: every adjustment will fail with EPERM, and
+		 * the clock is only measured. */
+		LOG_WARN("CAP_SYS_TIME is not available (not in the bounding set?): the system "
+			 "clock cannot be adjusted");
+		keep = false;
+	}
+	rc = privs_drop(d->uid, d->gid, keep);
 	if (rc)
 		LOG_ERR("cannot drop privileges to %s: %s", d->cfg.user, strerror(-rc));
 	else
 		LOG_INFO("running as %s (uid %u)%s", d->cfg.user, (unsigned)d->uid,
-			 needs_clock_adjust(d) ? " with CAP_SYS_TIME" : ", no capabilities");
+			 keep ? " with CAP_SYS_TIME" : ", no capabilities");
 	return rc;
 }
 

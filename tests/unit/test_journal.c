@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -497,6 +498,50 @@ static char *reassemble(const char *dir, const char *path, size_t max_each,
 	strcat(all, s);
 	free(s);
 	return all;
+}
+
+/* Root opens the journal for the daemon's user (issue 8 section 3): never
+ * through a planted link, the file handed over, and no rotation while
+ * still root. */
+static void test_owner_hand_over(void **state)
+{
+	char dir[] = "/tmp/gn-journal-XXXXXX", path[128], target[128];
+	struct journal_cfg cfg = { .max_size = 100, .owner_uid = 4242, .owner_gid = 4343 };
+	struct journal_stats st;
+	struct stat sb;
+	struct journal *j;
+	int err = 0;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	make_dir(dir);
+	snprintf(path, sizeof(path), "%s/journal.log", dir);
+	snprintf(target, sizeof(target), "%s/precious", dir);
+	assert_int_equal(close(open(target, O_CREAT | O_WRONLY, 0600)), 0);
+	assert_int_equal(symlink(target, path), 0);
+	cfg.path = path;
+	cfg.sync = true;
+	cfg.now_fn = now_hook;
+	assert_null(journal_open(&cfg, &err));
+	assert_int_equal(err, -ELOOP);
+	assert_int_equal(stat(target, &sb), 0);
+	assert_int_equal(sb.st_uid, 0);
+	assert_int_equal(sb.st_size, 0);
+	assert_int_equal(unlink(path), 0);
+	atomic_store(&fake_now, T0);
+	j = open_sync(path, &cfg);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_uid, 4242);
+	assert_int_equal(sb.st_gid, 4343);
+	/* Over max_size, but still root: the file grows, nothing is renamed. */
+	for (int i = 0; i < 10; i++)
+		rec(j, i);
+	journal_get_stats(j, &st);
+	journal_close(j);
+	assert_int_equal(st.rotations, 0);
+	assert_int_equal(st.written, 10);
+	rm_rf(dir);
 }
 
 static void test_rotate_by_size(void **state)
@@ -1121,6 +1166,7 @@ int main(void)
 		cmocka_unit_test(test_cut_line_on_open),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_event_kv),
+		cmocka_unit_test(test_owner_hand_over),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
