@@ -150,6 +150,7 @@ struct ctl *ctl_create(const char *path, struct loop *loop, int *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
+	mode_t old_mask;
 	struct ctl *c;
 	int rc;
 
@@ -180,12 +181,16 @@ struct ctl *ctl_create(const char *path, struct loop *loop, int *err)
 		}
 		unlink(path);
 	}
-	/* Owner and group only: the socket exposes state, and later commands.
-	 * Linux gives the bound file the socket inode's mode (less the
-	 * umask), so this is set on the descriptor, never on a path. */
+	/* Owner and group only (0660, whatever the umask): the socket exposes
+	 * state, and later commands; the group may connect. Linux gives the
+	 * bound file the socket inode's mode less the umask, so the mode is
+	 * set on the descriptor, never through a path. */
 	if (fchmod(c->fd, 0660) < 0)
 		goto fail_errno;
-	if (bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	old_mask = umask(0117);
+	rc = bind(c->fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_mask);
+	if (rc < 0)
 		goto fail_errno;
 	if (listen(c->fd, 16) < 0)
 		goto fail_errno;

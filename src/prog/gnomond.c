@@ -776,7 +776,8 @@ static int prepare_control_dir(struct daemon *d)
 		LOG_ERR("cannot create the control socket directory %s: %s", dir, strerror(-rc));
 		return rc;
 	}
-	rc = fs_check_dir(dir, owner_uid(d), why, sizeof(why));
+	/* Not started as root: our own directory is as good as root's. */
+	rc = fs_check_dir(dir, d->switch_user ? d->uid : geteuid(), why, sizeof(why));
 	if (rc)
 		LOG_ERR("control socket directory %s %s", dir, why);
 	return rc;

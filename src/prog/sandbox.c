@@ -30,6 +30,7 @@ static const char *const base_calls[] = {
 	"read", "readv", "write", "writev", "pread64", "pwrite64", "close", "lseek",
 	"fstat", "stat", "lstat", "newfstatat", "statx", "fcntl", "openat", "open",
 	"access", "faccessat", "faccessat2", "readlink", "unlink", "unlinkat",
+	"rmdir",	/* the demo's temporary directory at exit */
 	"mmap", "munmap", "mprotect", "mremap", "brk", "madvise",
 	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
 	"futex", "set_robust_list", "rseq", "restart_syscall", "sched_yield",

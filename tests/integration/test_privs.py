@@ -73,6 +73,10 @@ def test_server_only(gnomond, base_config):
     # (TSYNC put it on every thread).
     assert len(assert_confined(d, threads=3)) >= 3
     assert "running as gnomon" in d.log()
+    # The control socket: the user's, owner and group may connect (0660
+    # whatever the umask), nobody else.
+    st = os.lstat(d.ctl)
+    assert st.st_uid == pwd.getpwnam("gnomon").pw_uid and st.st_mode & 0o777 == 0o660, st
     assert "seccomp filter installed" in d.log()
     # ... and it still serves.
     assert len(ntp_answer(d.addr, d.port)) == 48
@@ -275,3 +279,39 @@ def test_created_control_directory_belongs_to_the_user(gnomond, base_config, tmp
         assert not os.path.exists(ctl), "the socket was not removed at exit:\n" + out
     finally:
         subprocess.run(["rm", "-rf", base])
+
+
+def test_demo_mode_runs_and_cleans_up():
+    """`make run` (`gnomond -n`, the built-in configuration): the demo's
+    temporary control directory is the user's, and the daemon removes it
+    at exit under the filter (rmdir was once missing from it)."""
+    if not nh_port_free("127.0.0.1", 11123):
+        pytest.fail("UDP 127.0.0.1 port 11123 (the demo's) is in use", pytrace=False)
+    p = subprocess.Popen(nh.NO_SYS_TIME + [GNOMOND, "-n"], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
+    lines = []
+    try:
+        for line in p.stdout:
+            lines.append(line)
+            if "server stats:" in line:
+                break
+        ctl = lines[-1].split("-s", 1)[1].split()[0]
+        st = os.lstat(os.path.dirname(ctl))
+        assert st.st_uid == pwd.getpwnam("gnomon").pw_uid, st
+        assert status(p.pid)["Seccomp"] == "2"
+    finally:
+        p.terminate()
+        out = p.communicate(timeout=5)[0]
+    assert p.returncode == 0, "".join(lines) + out
+    assert not os.path.exists(os.path.dirname(ctl)), "".join(lines) + out
+
+
+def nh_port_free(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind((addr, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
