@@ -155,12 +155,20 @@ static int allow_restricted(scmp_filter_ctx ctx)
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < ARRAY_LEN(families) && !rc; i++)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
-	for (i = 0; i < ARRAY_LEN(ioctls) && !rc; i++)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				      SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)ioctls[i]));
+	/* Spelt out rather than SCMP_A0(): the macro leaves datum_b unset,
+	 * which clang's -Wmissing-field-initializers reports. */
+	for (i = 0; i < ARRAY_LEN(families) && !rc; i++) {
+		struct scmp_arg_cmp c = { .arg = 0, .op = SCMP_CMP_EQ,
+					  .datum_a = (scmp_datum_t)families[i], .datum_b = 0 };
+
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, &c);
+	}
+	for (i = 0; i < ARRAY_LEN(ioctls) && !rc; i++) {
+		struct scmp_arg_cmp c = { .arg = 1, .op = SCMP_CMP_EQ,
+					  .datum_a = (scmp_datum_t)ioctls[i], .datum_b = 0 };
+
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, &c);
+	}
 	if (rc < 0)
 		LOG_ERR("seccomp: cannot add the socket/ioctl rules: %s", strerror(-rc));
 	return rc;
