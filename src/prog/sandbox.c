@@ -60,9 +60,11 @@ static const char *const clock_calls[] = { "clock_adjtime", "adjtimex" };
 #ifdef GNOMON_SANITIZED
 /* ASan/UBSan runtimes: LeakSanitizer stops the world at exit by cloning a
  * tracer that ptraces every thread (making the process dumpable first),
- * and reads /proc/self/task and /proc/self/maps. */
+ * and reads /proc/self/task (with the old getdents) and /proc/self/maps.
+ * The tracer blocks SIGSYS, so a call missing here kills it silently and
+ * the daemon spins at exit: found with SCMP_ACT_LOG and dmesg. */
 static const char *const sanitizer_calls[] = {
-	"clone", "clone3", "ptrace", "wait4", "prctl", "getdents64", "readlinkat",
+	"clone", "clone3", "ptrace", "wait4", "prctl", "getdents", "getdents64", "readlinkat",
 	"pipe", "pipe2", "kill", "mincore", "sched_setaffinity", "dup", "dup2", "dup3",
 };
 #endif
