@@ -630,8 +630,16 @@ struct journal *journal_open(const struct journal_cfg *cfg, int *err)
 		openlog(j->ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	if (!cfg->sync) {
 		j->ring = xcalloc(j->cap, sizeof(*j->ring));
-		/* Signals go to the main loop, never to the writer. */
+		/* Signals go to the main loop, never to the writer; but not the
+		 * synchronous ones the writer itself may cause: with SIGSYS
+		 * blocked, a call the seccomp filter traps would kill the
+		 * daemon silently instead of being named (prog/sandbox.h). */
 		sigfillset(&all);
+		sigdelset(&all, SIGSYS);
+		sigdelset(&all, SIGSEGV);
+		sigdelset(&all, SIGBUS);
+		sigdelset(&all, SIGFPE);
+		sigdelset(&all, SIGILL);
 		pthread_sigmask(SIG_SETMASK, &all, &old);
 		rc = -pthread_create(&j->thread, NULL, writer_main, j);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -541,6 +542,50 @@ static void test_owner_hand_over(void **state)
 	journal_close(j);
 	assert_int_equal(st.rotations, 0);
 	assert_int_equal(st.written, 10);
+	rm_rf(dir);
+}
+
+/* The writer blocks the main loop's signals, not SIGSYS: a system call the
+ * seccomp filter traps in the writer must reach the handler that names it
+ * (a blocked SIGSYS is turned into a silent kill by the kernel). */
+static void test_writer_takes_sigsys(void **state)
+{
+	char dir[] = "/tmp/gn-journal-XXXXXX", path[128], st[300], line[256];
+	struct journal_cfg cfg = { 0 };
+	struct journal *j;
+	struct dirent *e;
+	int err = 0, writers = 0;
+	DIR *d;
+
+	(void)state;
+	make_dir(dir);
+	snprintf(path, sizeof(path), "%s/journal.log", dir);
+	cfg.path = path;
+	j = journal_open(&cfg, &err);
+	assert_non_null(j);
+	d = opendir("/proc/self/task");
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		unsigned long long blk = 0;
+		FILE *f;
+
+		if (e->d_name[0] == '.' || atoi(e->d_name) == getpid())
+			continue;
+		snprintf(st, sizeof(st), "/proc/self/task/%s/status", e->d_name);
+		f = fopen(st, "r");
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "SigBlk: %llx", &blk) == 1)
+				break;
+		fclose(f);
+		/* Bit n-1 is signal n. */
+		assert_int_equal(blk & (1ULL << (SIGSYS - 1)), 0);
+		assert_true(blk & (1ULL << (SIGTERM - 1)));
+		writers++;
+	}
+	closedir(d);
+	assert_int_equal(writers, 1);
+	journal_close(j);
 	rm_rf(dir);
 }
 
@@ -1167,6 +1212,7 @@ int main(void)
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_event_kv),
 		cmocka_unit_test(test_owner_hand_over),
+		cmocka_unit_test(test_writer_takes_sigsys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
