@@ -783,6 +783,26 @@ static int prepare_control_dir(struct daemon *d)
 	return rc;
 }
 
+/* A directory root opens a file in (the journal's, the log file's): as
+ * the control directory, no link, root's or the user's, writable by
+ * nobody else, or whoever can write there could swap names under root.
+ * Devices (/dev/null) are exempt: root does not create them. */
+static int check_root_file_dir(const struct daemon *d, const char *what, const char *path)
+{
+	char dir[4096], why[160];
+	struct stat st;
+	int rc;
+
+	if (!path[0] || (stat(path, &st) == 0 && S_ISCHR(st.st_mode)))
+		return 0;
+	if (fs_dirname(path, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	rc = fs_check_dir(dir, d->switch_user ? d->uid : geteuid(), why, sizeof(why));
+	if (rc)
+		LOG_ERR("%s directory %s %s", what, dir, why);
+	return rc;
+}
+
 static double read_journal(const void *ctx, uintptr_t key)
 {
 	struct journal_stats js;
@@ -946,6 +966,9 @@ static int start_services(struct daemon *d)
 			.owner_gid = d->gid,
 		};
 
+		rc = check_root_file_dir(d, "journal", d->cfg.journal_file);
+		if (rc)
+			return rc;
 		d->journal = journal_open(&jc, &rc);
 		if (!d->journal) {
 			LOG_ERR("cannot open the journal %s: %s", d->cfg.journal_file, strerror(-rc));
@@ -1200,6 +1223,11 @@ int main(int argc, char **argv)
 
 	log_set_level(debug ? LOG_LVL_DEBUG : d.cfg.log_level);
 	log_set_owner(owner_uid(&d), d.gid);
+	if (d.cfg.log_dest == LOG_DEST_FILE &&
+	    check_root_file_dir(&d, "logfile", d.cfg.logfile)) {
+		dconf_fini(&d.cfg);
+		return 1;
+	}
 	if (!foreground && d.cfg.log_dest == LOG_DEST_STDERR)
 		d.cfg.log_dest = LOG_DEST_SYSLOG;
 	if (log_open(d.cfg.log_dest, d.cfg.logfile, "gnomond"))

@@ -315,3 +315,17 @@ def nh_port_free(addr, port):
         return False
     finally:
         s.close()
+
+
+def test_world_writable_journal_directory_is_refused(tmp_path):
+    """Root opens the journal: in a directory anyone can write (/tmp-like),
+    a name could be swapped under it, so the directory is refused."""
+    d = tempfile.mkdtemp(prefix="gn-it-ww-")
+    os.chmod(d, 0o1777)
+    try:
+        cp = run_to_exit(base_conf(tmp_path, "journal file %s/j.log\n" % d), str(tmp_path))
+        assert cp.returncode == 1, nh.describe(cp)
+        assert "journal directory %s is writable by group or others" % d in cp.stderr, cp.stderr
+        assert not os.path.exists(os.path.join(d, "j.log"))
+    finally:
+        subprocess.run(["rm", "-rf", d])
