@@ -31,7 +31,7 @@ enum ntp_verdict {
 	NTP_V_DROP_PRIVATE,	/* mode 7 */
 	NTP_V_DROP_MODE,	/* modes 1, 2, 4, 5 and v2+ mode 0 */
 	NTP_V_DROP_DENIED,	/* access list */
-	NTP_V_DROP_RATE,	/* limited, kod off */
+	NTP_V_DROP_RATE,	/* over the rate limit and not drawn to leak (ntp_rl) */
 	NTP_V_DROP_AUTH,	/* MAC with an unknown key or a wrong digest */
 	NTP_V_DROP_PEER,	/* symmetric active (mode 1) without a verified MAC */
 	NTP_V_COUNT
@@ -42,7 +42,7 @@ const char *ntp_verdict_name(enum ntp_verdict v);
 /* Parameters the server applies to every reply. */
 struct ntp_reply_params {
 	gt_ns serve_offset;	/* added to every served timestamp */
-	bool kod;		/* KoD RATE (true) or silent drop when limited */
+	bool kod;		/* a limited request drawn for it gets KoD RATE; off: dropped */
 	int kod_poll;		/* poll value advertised in a KoD */
 	const struct ntp_auth_keys *keys;	/* borrowed; NULL: no keys */
 	bool crypto_nak;	/* answer a bad MAC with a crypto-NAK, not silence */

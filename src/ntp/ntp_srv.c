@@ -94,15 +94,21 @@ static bool handle_request(struct ntp_srv *s, struct ntp_srv_stats *st,
 		STAT_ADD(st->verdict[v], 1);
 		return false;
 	}
-	if (s->rl)
-		limited = ntp_rl_limited(s->rl, &addr, mono_now);
-	if (limited)
-		STAT_ADD(st->ratelimited, 1);
-	/* A client over its limit with KoD off is dropped before its MAC costs
-	 * any CPU time. */
-	if (limited && !s->cfg.reply.kod) {
-		STAT_ADD(st->verdict[NTP_V_DROP_RATE], 1);
-		return false;
+	if (s->rl) {
+		enum ntp_rl_verdict rv = ntp_rl_check(s->rl, &addr, mono_now);
+
+		if (rv != NTP_RL_PASS) {
+			STAT_ADD(st->ratelimited, 1);
+			/* Dropped before its MAC costs any CPU time. */
+			if (rv == NTP_RL_DROP) {
+				STAT_ADD(st->verdict[NTP_V_DROP_RATE], 1);
+				return false;
+			}
+			STAT_ADD(st->rl_leaked, 1);
+			/* A leaked request gets a KoD RATE only when drawn
+			 * for one; otherwise a normal answer (chrony's leak). */
+			limited = rv == NTP_RL_LEAK_KOD;
+		}
 	}
 	ntp_reply_check_auth(&s->cfg.reply, buf, len, &p->auth);
 	if (p->auth.state == NTP_REQ_AUTH_OK) {
@@ -380,10 +386,12 @@ struct ntp_srv *ntp_srv_create(const struct ntp_srv_config *cfg,
 		goto fail;
 	}
 	if (cfg->rl_enabled) {
+		struct ntp_rl_config rlc = cfg->rl;
+
+		rlc.kod = cfg->reply.kod;
 		if (getrandom(&key, sizeof(key), 0) != sizeof(key))
 			key = (uint64_t)gt_now(CLOCK_MONOTONIC) * UINT64_C(0x9e3779b97f4a7c15);
-		s->rl = ntp_rl_create(cfg->rl_table_bits, cfg->rl_interval_log2,
-				      cfg->rl_burst, key);
+		s->rl = ntp_rl_create(&rlc, key);
 		if (!s->rl) {
 			rc = -EINVAL;
 			goto fail;
@@ -489,6 +497,9 @@ int ntp_srv_register_metrics(const struct ntp_srv *s, struct met_registry *r)
 	rc |= met_register(r, "gnomon_ntp_server_ratelimited_total",
 			   "NTP requests over the rate limit", MET_COUNTER, read_stat, s,
 			   offsetof(struct ntp_srv_stats, ratelimited));
+	rc |= met_register(r, "gnomon_ntp_server_ratelimit_leaked_total",
+			   "NTP requests over the rate limit answered anyway (the leak)",
+			   MET_COUNTER, read_stat, s, offsetof(struct ntp_srv_stats, rl_leaked));
 	rc |= met_register(r, "gnomon_ntp_server_auth_ok_total",
 			   "NTP requests with a verified MAC", MET_COUNTER, read_stat, s,
 			   offsetof(struct ntp_srv_stats, auth_ok));

@@ -16,6 +16,7 @@
 #include "lib/metrics.h"
 #include "net/acl.h"
 #include "ntp/ntp_reply.h"
+#include "ntp/ntp_rl.h"
 
 #define NTP_SRV_MAX_BIND 16
 #define NTP_SRV_MAX_WORKERS 64
@@ -27,9 +28,7 @@ struct ntp_srv_config {
 	const struct acl *acl;		/* borrowed; must outlive the server */
 	struct ntp_reply_params reply;	/* reply.keys: borrowed, must outlive the server */
 	bool rl_enabled;
-	int rl_interval_log2;
-	unsigned rl_burst;
-	unsigned rl_table_bits;
+	struct ntp_rl_config rl;	/* rl.kod is taken from reply.kod */
 	int workers;
 	int coalesce_us;		/* max receive-coalescing wait, workers only */
 	/* SO_REUSEADDR, so that a broadcast client may bind broadcast and
@@ -41,7 +40,8 @@ struct ntp_srv_stats {
 	uint64_t received;
 	uint64_t verdict[NTP_V_COUNT];	/* answered, kod, drops by reason */
 	uint64_t version[5];		/* requests by version 1..4 (0 unused) */
-	uint64_t ratelimited;		/* over the limit: KoD or dropped */
+	uint64_t ratelimited;		/* over the limit: leaked or dropped */
+	uint64_t rl_leaked;		/* over the limit but answered (reply or KoD) */
 	uint64_t auth_ok;		/* requests with a verified MAC */
 	uint64_t auth_fail;		/* MAC not verified: dropped or crypto-NAK */
 	uint64_t send_errors;		/* keep last: ntp_srv_get_stats sums up to it */

@@ -94,25 +94,36 @@ static int h_local(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 static int h_ratelimit(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 		       int argc, char **argv)
 {
+	static const struct {
+		const char *name;
+		long min, max;
+		size_t off;
+	} opts[] = {
+		{ "interval", -4, 12, offsetof(struct dconf, rl_interval) },
+		{ "burst", 1, 256, offsetof(struct dconf, rl_burst) },
+		{ "leak", NTP_RL_LEAK_MIN, NTP_RL_LEAK_MAX, offsetof(struct dconf, rl_leak) },
+		{ "ipv4prefix", 8, 32, offsetof(struct dconf, rl_v4_prefix) },
+		{ "ipv6prefix", 8, 128, offsetof(struct dconf, rl_v6_prefix) },
+	};
 	struct dconf *cfg = p;
+	char what[32];
+	size_t k;
 	long v;
 	int i;
 
 	if (argc % 2)
 		return conf_error(ctx, "ratelimit: expected: ratelimit %s", it->syntax);
 	for (i = 0; i < argc; i += 2) {
-		if (!strcmp(argv[i], "interval")) {
-			if (conf_arg_int(ctx, "ratelimit interval", argv[i + 1], -4, 12, &v))
-				return -1;
-			cfg->rl_interval = (int)v;
-		} else if (!strcmp(argv[i], "burst")) {
-			if (conf_arg_int(ctx, "ratelimit burst", argv[i + 1], 1, 256, &v))
-				return -1;
-			cfg->rl_burst = (int)v;
-		} else {
-			return conf_error(ctx, "ratelimit: unknown option '%s' (allowed: interval, burst)",
-					  argv[i]);
-		}
+		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+			if (!strcmp(argv[i], opts[k].name))
+				break;
+		if (k == sizeof(opts) / sizeof(opts[0]))
+			return conf_error(ctx, "ratelimit: unknown option '%s' (allowed: interval, "
+					  "burst, leak, ipv4prefix, ipv6prefix)", argv[i]);
+		snprintf(what, sizeof(what), "ratelimit %s", opts[k].name);
+		if (conf_arg_int(ctx, what, argv[i + 1], opts[k].min, opts[k].max, &v))
+			return -1;
+		*(int *)(void *)((char *)cfg + opts[k].off) = (int)v;
 	}
 	cfg->rl_enabled = true;
 	return 0;
@@ -532,11 +543,14 @@ static const struct conf_item table[] = {
 	  "serve the local clock as synchronised at stratum N (1..15)", h_local, false },
 	{ DC_SERVE_OFFSET, "serve-offset", CONF_DOUBLE, FIELD(serve_offset), -4e9, 4e9, "0",
 	  "SECONDS", "shift every served timestamp by SECONDS (testing, training)", NULL, false },
-	{ DC_RATELIMIT, "ratelimit", CONF_CUSTOM, 0, 0, 0, NULL, "[interval I] [burst B]",
-	  "limit each client to one request per 2^I s on average, bursts of B", h_ratelimit,
+	{ DC_RATELIMIT, "ratelimit", CONF_CUSTOM, 0, 0, 0, NULL, "[interval I] [burst B] [leak L] [ipv4prefix N] [ipv6prefix N]",
+	  "limit each client (an IPv4 /N or IPv6 /N prefix, default /32 and /64) to one request "
+	  "per 2^I s on average, bursts of B; over the limit answer 1 in 2^L (1..8, default 2)",
+	  h_ratelimit,
 	  false },
 	{ DC_KOD, "kod", CONF_ONOFF, FIELD(kod), 0, 0, "on", "on|off",
-	  "answer rate-limited clients with KoD RATE (on) or drop silently (off)", NULL, false },
+	  "of the rate-limited requests that leak, answer half with KoD RATE (on) or all "
+	  "normally (off)", NULL, false },
 	{ DC_WORKERS, "workers", CONF_INT, FIELD(workers), 0, NTP_SRV_MAX_WORKERS, "0", "N",
 	  "server worker threads (0: the main loop answers)", NULL, false },
 	{ DC_CONTROL, "control", CONF_STRING, FIELD(control), 0, 108, "/run/gnomond/gnomond.sock",
@@ -627,6 +641,9 @@ void dconf_init(struct dconf *cfg)
 	cfg->acl = acl_create();
 	cfg->rl_interval = 3;	/* chrony's ratelimit defaults */
 	cfg->rl_burst = 8;
+	cfg->rl_leak = 2;	/* chrony's: 1 in 4 over-limit requests answered */
+	cfg->rl_v4_prefix = 32;
+	cfg->rl_v6_prefix = 64;	/* RFC 4291 §2.5.4: one link, often one host */
 	cfg->clock = CLK_KIND_SYSTEM;
 	cfg->log_dest = LOG_DEST_STDERR;
 	cfg->log_level = LOG_LVL_INFO;

@@ -45,6 +45,8 @@ struct dconf {
 	bool rl_enabled;
 	int rl_interval;
 	int rl_burst;
+	int rl_leak;			/* over the limit, answer 1 in 2^rl_leak */
+	int rl_v4_prefix, rl_v6_prefix;	/* a client is this prefix of its address */
 	bool kod;
 	int workers;
 	char control[108];

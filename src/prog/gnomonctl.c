@@ -102,6 +102,7 @@ static void print_serverstats(json_t *o)
 	printf("Packets answered       : %lld\n", NUM(o, "answered"));
 	printf("KoD RATE sent          : %lld\n", NUM(o, "kod_sent"));
 	printf("Over the rate limit    : %lld\n", NUM(o, "ratelimited"));
+	printf("  answered (leak)      : %lld\n", NUM(o, "ratelimit_leaked"));
 	printf("Send errors            : %lld\n", NUM(o, "send_errors"));
 	printf("Authenticated (MAC ok) : %lld\n", NUM(o, "auth_ok"));
 	printf("MAC not verified       : %lld\n", NUM(o, "auth_fail"));

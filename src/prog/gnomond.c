@@ -237,6 +237,7 @@ static int cmd_serverstats(void *arg, int argc, char **argv, struct json_out *j)
 	json_u64(j, "answered", st.verdict[NTP_V_REPLY]);
 	json_u64(j, "kod_sent", st.verdict[NTP_V_KOD]);
 	json_u64(j, "ratelimited", st.ratelimited);
+	json_u64(j, "ratelimit_leaked", st.rl_leaked);
 	json_u64(j, "send_errors", st.send_errors);
 	json_u64(j, "auth_ok", st.auth_ok);
 	json_u64(j, "auth_fail", st.auth_fail);
@@ -936,9 +937,14 @@ static int start_services(struct daemon *d)
 		sc.reply.keys = d->cfg.keys;
 		sc.reply.crypto_nak = d->cfg.crypto_nak;
 		sc.rl_enabled = d->cfg.rl_enabled;
-		sc.rl_interval_log2 = d->cfg.rl_interval;
-		sc.rl_burst = (unsigned)d->cfg.rl_burst;
-		sc.rl_table_bits = (unsigned)d->cfg.clientlog_bits;
+		sc.rl = (struct ntp_rl_config){
+			.table_bits = (unsigned)d->cfg.clientlog_bits,
+			.interval_log2 = d->cfg.rl_interval,
+			.burst = (unsigned)d->cfg.rl_burst,
+			.leak_log2 = (unsigned)d->cfg.rl_leak,
+			.v4_prefix = (unsigned)d->cfg.rl_v4_prefix,
+			.v6_prefix = (unsigned)d->cfg.rl_v6_prefix,
+		};
 		sc.workers = d->cfg.workers;
 		sc.coalesce_us = d->cfg.coalesce_us;
 		sc.reuseaddr = d->cfg.bclient;

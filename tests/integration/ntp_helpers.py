@@ -429,7 +429,7 @@ def udp_sockets_of(pid, addr, port):
 
 
 STATS_KEYS = {
-    "received", "answered", "kod_sent", "ratelimited", "send_errors",
+    "received", "answered", "kod_sent", "ratelimited", "ratelimit_leaked", "send_errors",
     "dropped.short", "dropped.bad_version", "dropped.bad_length",
     "dropped.oversized", "dropped.mode_control", "dropped.mode_private",
     "dropped.mode_other", "dropped.denied", "dropped.ratelimited",

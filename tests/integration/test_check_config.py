@@ -42,6 +42,12 @@ BAD = [
     "ratelimit interval 1 burst 0",
     "ratelimit interval 1 burst 257",
     "ratelimit interval 1.5 burst 4",
+    "ratelimit leak 0",
+    "ratelimit leak 9",
+    "ratelimit ipv4prefix 33",
+    "ratelimit ipv6prefix 129",
+    "ratelimit ipv6prefix 7",
+    "ratelimit leak",
     "kod maybe",
     "workers -1",
     "workers many",
@@ -96,6 +102,7 @@ loglevel debug
     "clock-system": "clock system\nallow 127.0.0.1\n",
     "ratelimit-low": HEAD + "ratelimit interval -4 burst 1\n",
     "ratelimit-high": HEAD + "ratelimit interval 12 burst 256\n",
+    "ratelimit-leak-prefix": HEAD + "ratelimit leak 4 ipv4prefix 24 ipv6prefix 56\n",
     "trailing-comment": HEAD + "local stratum 10 # served locally\n",
 }
 

@@ -11,6 +11,17 @@ Truth is the machine clock: the sender runs `clock null` (its time is the
 machine clock), the receiver `clock virtual` started 1.7 s and 80 ppm off,
 and the machine clock is also the common reference of the calibration.
 Nothing here can change the machine clock (setpriv without CAP_SYS_TIME).
+
+The delay each message really had is measured too, not taken from the
+relay's nominal figures: the relay's wake-up and the two network stacks
+add tens of microseconds that vary with the machine's load. Two captures
+(tests/tools/udp_capture.py) take the kernel's receive stamps where a
+message enters R from the veth and where it reaches the receiver's port.
+The first is taken in the same call chain as the sender's own transmit
+stamp (veth_xmit hands the packet to the peer's netif_rx), under a
+microsecond after it; a capture on S's way out would not do: the kernel
+stamps a tapped outgoing packet before delivering it to the tap, and that
+delivery (about 9 us here) comes before the sender's transmit stamp.
 """
 
 import hashlib
@@ -26,7 +37,7 @@ import pytest
 
 import ntp_helpers as nh
 from conftest import GNOMONCTL
-from test_client import RELAY, converged_within, tracking, wait_for
+from test_client import RELAY, tracking, wait_for
 
 S_IP, R_IP = "198.18.9.1", "198.18.9.2"
 RECV_PORT = 4123
@@ -35,6 +46,14 @@ KEY_ID = 5
 KEY = bytes(range(0x20, 0x40))            # 32 bytes
 KEYS = "%d SHA256 HEX:%s\n6 SHA256 HEX:%s\n" % (KEY_ID, KEY.hex(), ("ab" * 32))
 RELAY_DELAY, RELAY_JITTER = 500e-6, 100e-6   # uniform: 400..600 us
+CAPTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools",
+                       "udp_capture.py")
+FILTER_WINDOW = 8          # the receiver's default filter: min over 8
+# How far the receiver's clock may be from what the true delays and the
+# correction predict: the discipline's own wander around the filtered
+# samples (up to 35 us seen on an ASan build with one core kept busy), with
+# a margin.
+TRUTH_BOUND = 60e-6
 
 
 def sh(*argv, check=True):
@@ -142,6 +161,93 @@ def diode():
         d.down()
 
 
+class Truth:
+    """The one-way delay every gateway message really had (module doc)."""
+
+    def __init__(self, diode, tmp_path):
+        self.files = (tmp_path / "capture-sender", tmp_path / "capture-receiver")
+        self.procs = []
+        for ifn, port, out in ((diode.if_r, diode.relay_port, self.files[0]),
+                               ("lo", RECV_PORT, self.files[1])):
+            p = subprocess.Popen(["ip", "netns", "exec", diode.ns_r, "/usr/bin/python3", CAPTURE,
+                                  ifn, "in", str(port), str(out)], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
+            self.procs.append(p)
+            line = p.stdout.readline()
+            assert line.strip() == "capturing", (line, p.stderr.read())
+
+    @staticmethod
+    def _read(path):
+        out = []
+        for line in path.read_text().splitlines():
+            parts = line.split(" ")
+            if len(parts) == 2 and parts[0].isdigit() and len(parts[1]) % 2 == 0:
+                out.append((int(parts[0]), parts[1]))
+        return out
+
+    def delays(self, since=0.0, until=float("inf")):
+        """True delays in seconds, in the receiver's arrival order (of the
+        messages that arrived between the two machine times given)."""
+        sent = {payload: t for t, payload in self._read(self.files[0])}
+        return [(t - sent[payload]) / 1e9 for t, payload in self._read(self.files[1])
+                if payload in sent and since <= t / 1e9 <= until]
+
+    def filtered(self, last=32):
+        """The receiver's filter (min over 8) over the true delays of the
+        last `last` messages, averaged: what its samples saw lately."""
+        d = self.delays()[-last:]
+        assert len(d) >= FILTER_WINDOW, d
+        mins = [min(d[i:i + FILTER_WINDOW]) for i in range(len(d) - FILTER_WINDOW + 1)]
+        return sum(mins) / len(mins)
+
+    def stop(self):
+        for p in self.procs:
+            p.terminate()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+@pytest.fixture
+def truth(diode, tmp_path):
+    t = Truth(diode, tmp_path)
+    try:
+        yield t
+    finally:
+        t.stop()
+
+
+def median(xs):
+    s = sorted(xs)
+    n = len(s)
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+
+
+def expected_error(truth, sender):
+    """Where the receiver's clock should be: the sender adds its correction
+    to each label, so the receiver's offset samples are correction minus
+    the true (filtered) delay, and its clock settles there."""
+    return gateway(sender)["senders"][0]["correction"] - truth.filtered()
+
+
+def settled_on_truth(recv, truth, sender, timeout, hold=5):
+    """Wait until the receiver's clock error stays within TRUTH_BOUND of
+    expected_error() for `hold` reads half a second apart; returns the
+    history of (error, expected) in microseconds, asserting on timeout."""
+    t0 = time.monotonic()
+    good, history = 0, []
+    while time.monotonic() - t0 < timeout:
+        err, want = tracking(recv)["clock_minus_system"], expected_error(truth, sender)
+        history.append((round(err * 1e6, 1), round(want * 1e6, 1)))
+        good = good + 1 if abs(err - want) < TRUTH_BOUND else 0
+        if good >= hold:
+            return history
+        time.sleep(0.5)
+    raise AssertionError("receiver not within %.0f us of the truth in %.0f s: (error, "
+                         "expected) us %s" % (TRUTH_BOUND * 1e6, timeout, history[-12:]))
+
+
 def gateway(d):
     cp = subprocess.run([GNOMONCTL, "-s", d.ctl, "--json", "gateway"], capture_output=True,
                         text=True, timeout=10)
@@ -185,13 +291,14 @@ def journal_records(path, code):
     return out
 
 
-def test_gateway_through_a_diode(gnomond, diode, tmp_path, user_dir):
+def test_gateway_through_a_diode(gnomond, diode, truth, tmp_path, user_dir):
     keys = tmp_path / "keys"
     keys.write_text(KEYS)
     cal = tmp_path / "gw.cal"
 
     # 1. Commissioning: calibrate while both sides share the machine clock.
     sender = gnomond(sender_conf(diode, keys), addr=S_IP, netns=diode.ns_s)
+    t_cal = time.time()
     cp = subprocess.run(["ip", "netns", "exec", diode.ns_r] + nh.NO_SYS_TIME +
                         [GNOMONCTL, "gateway", "calibrate", "--listen", "127.0.0.1:%d" % RECV_PORT,
                          "--keyfile", str(keys), "--key", str(KEY_ID), "--duration", "12",
@@ -201,11 +308,18 @@ def test_gateway_through_a_diode(gnomond, diode, tmp_path, user_dir):
     c = json.loads(cp.stdout)
     print("calibration:", c)
     assert c["samples"] >= 30 and c["two_step"] >= c["samples"] - 1, c
-    # What the relay's true figures predict: a median of 500 us, and for
-    # the default filter (min over 8) the mean least of 8 uniform draws,
-    # 400 + 200/9 us; the stacks add a little to both.
-    assert abs(c["median"] - RELAY_DELAY) < 50e-6, c
-    assert abs(c["delay"] - (RELAY_DELAY - RELAY_JITTER + 2 * RELAY_JITTER / 9)) < 50e-6, c
+    # The captures measured the same messages: the same median and the
+    # same filter figure, within the few microseconds (5-9 us seen, idle or
+    # loaded) between the capture's stamp points and the gateway's. The relay's nominal figures (a median of 500 us, 400 + 200/9 us
+    # for the least of 8) are only a sanity check: the stacks add more.
+    d = truth.delays(t_cal, time.time())
+    true_mins = [min(d[i:i + FILTER_WINDOW]) for i in range(len(d) - FILTER_WINDOW + 1)]
+    print("true delays: %d, median %.1f us, filter %.1f us" % (
+        len(d), median(d) * 1e6, sum(true_mins) / len(true_mins) * 1e6))
+    assert len(d) >= c["samples"], (len(d), c)
+    assert abs(c["median"] - median(d)) < 15e-6, (c, median(d))
+    assert abs(c["delay"] - sum(true_mins) / len(true_mins)) < 15e-6, (c, true_mins)
+    assert RELAY_DELAY - RELAY_JITTER < c["median"] < RELAY_DELAY + 5 * RELAY_JITTER, c
     assert "gnomon-gateway-calibration 1" in cal.read_text()
     st = gateway(sender)["senders"][0]
     assert st["tx_timestamps"] > 0 and st["send_errors"] == 0, st
@@ -220,8 +334,8 @@ def test_gateway_through_a_diode(gnomond, diode, tmp_path, user_dir):
                    "gateway-receive on 127.0.0.1:%d sender 1 key %d 6 maxloss 1\nmakestep 0.1 3\n"
                    "journal file %s\n" % (keys, RECV_PORT, KEY_ID, r_journal),
                    addr=R_IP, netns=diode.ns_r)
-    took, hist = converged_within(recv, 50e-6, 60)
-    print("receiver within 50 us after %.1f s; error history (us): %s" % (took, hist[-10:]))
+    hist = settled_on_truth(recv, truth, sender, 60)
+    print("receiver on the truth; (error, expected) history (us): %s" % hist[-10:])
     tr = tracking(recv)
     assert tr["stratum"] == 2 and tr["synchronised"], tr
     g = gateway(recv)["receiver"]
@@ -278,7 +392,9 @@ def test_gateway_through_a_diode(gnomond, diode, tmp_path, user_dir):
     steps = tracking(recv)["steps"]
     for _ in range(6):
         t = tracking(recv)
-        assert abs(t["clock_minus_system"]) < 50e-6 and t["steps"] == steps, t
+        want = expected_error(truth, sender)
+        assert abs(t["clock_minus_system"] - want) < TRUTH_BOUND and t["steps"] == steps, \
+            (t, want)
         time.sleep(0.5)
 
     # 5. The sender dies: "gateway silent" within its 3 intervals (and the
@@ -305,10 +421,10 @@ def test_gateway_through_a_diode(gnomond, diode, tmp_path, user_dir):
     time.sleep(1)
     assert gateway(recv)["receiver"]["samples"] == samples
     unsync.stop()
-    # Back with the formula method given the relay's true figures: the
+    # Back with the formula method given the relay's nominal figures: the
     # least of 8 delays of 400..600 us averages 400 + 200/9 us; the frame
-    # (136 + 66 bytes at 1 Gbit/s) adds 1.6 us. The clock stays within
-    # 50 us of the truth on that prediction too.
+    # (136 + 66 bytes at 1 Gbit/s) adds 1.6 us. The clock settles where that
+    # correction and the true delays put it.
     predicted = RELAY_DELAY - RELAY_JITTER + 2 * RELAY_JITTER / 9
     formula = "formula bitrate 1e9 latency %.7f" % (predicted - 202 * 8 / 1e9)
     sender = gnomond(sender_conf(diode, keys, formula, s_journal), addr=S_IP, netns=diode.ns_s)
@@ -317,9 +433,9 @@ def test_gateway_through_a_diode(gnomond, diode, tmp_path, user_dir):
     assert g, gateway(recv)["receiver"]
     st = gateway(sender)["senders"][0]
     assert st["correction_method"] == "formula" and abs(st["correction"] - predicted) < 1e-7, st
-    # The switch moves the target by the two figures' difference (about
-    # 17 us here): the clock settles on it within 50 us.
-    converged_within(recv, 50e-6, 30)
+    # The switch moves the target by the two figures' difference (tens of
+    # microseconds): the clock follows.
+    settled_on_truth(recv, truth, sender, 30)
     assert g["silent_alarms"] >= 1, g
     assert journal_records(r_journal, "GW_RECOVERED") and journal_records(r_journal, "GW_RESTART")
     # The sender's path check: a static neighbour, carrier, timestamps.

@@ -508,6 +508,53 @@ static void enable_rx_options(int fd)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
+/* The kernel turns receive timestamps on for the whole machine only when
+ * the first socket asks, and then lazily, from a work queue: until that
+ * work has run, datagrams arrive without a stamp. On a loaded machine that
+ * takes long enough for a test's first datagrams to miss it. So before
+ * saying it is ready, the relay sends itself datagrams on loopback until
+ * one comes back stamped (at most 2 s; a warning after that). */
+static void wait_for_rx_timestamps(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	enable_rx_options(fd);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		goto out;
+	for (int tries = 0; tries < 2000; tries++) {
+		char data[8], ctrl[256];
+		struct iovec iov = { data, sizeof(data) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = ctrl, .msg_controllen = sizeof(ctrl) };
+		struct timespec ms = { 0, 1000000 };
+
+		if (sendto(fd, "probe", 5, 0, (struct sockaddr *)&a, sizeof(a)) < 0)
+			break;
+		nanosleep(&ms, NULL);
+		while (recvmsg(fd, &m, 0) >= 0) {
+			for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+				struct timespec ts;
+
+				if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_TIMESTAMPING)
+					continue;
+				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+				if (ts.tv_sec || ts.tv_nsec)
+					goto out;
+			}
+			m.msg_controllen = sizeof(ctrl);
+		}
+	}
+	fprintf(stderr, "relay: warning: no kernel receive timestamps yet "
+		"(loopback down?); datagrams may use the fallback\n");
+out:
+	close(fd);
+}
+
 static struct flow *flow_get(struct relay *r, const struct sockaddr_storage *a,
 			     socklen_t len)
 {
@@ -612,6 +659,7 @@ static int relay_open(struct relay *r)
 	if (r->signal_fd < 0 || r->epoll_fd < 0 || r->listen_fd < 0)
 		return -errno;
 	enable_rx_options(r->listen_fd);
+	wait_for_rx_timestamps();
 	if (bind(r->listen_fd, (struct sockaddr *)&r->opt.listen_addr,
 		 r->opt.listen_len) < 0) {
 		int e = -errno;
