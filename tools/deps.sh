@@ -4,7 +4,8 @@
 #   tools/deps.sh test    build + unit/integration/fuzz test tools and real NTP peers
 set -euo pipefail
 
-build_pkgs=(gcc pkg-config meson ninja-build libcap-dev libjansson-dev libssl-dev zlib1g-dev)
+build_pkgs=(gcc pkg-config meson ninja-build libcap-dev libseccomp-dev libjansson-dev libssl-dev
+	    zlib1g-dev)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev chrony ntpsec-ntpdig sntp ntpsec-ntpdate
 	   python3 python3-ntplib python3-pytest iproute2 nftables faketime procps util-linux)
 
@@ -15,11 +16,25 @@ missing=()
 for p in "${want[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
 
-echo "installing: ${missing[*]}"
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+# gnomond drops root to this system user by default (`user` directive):
+# `make run` and the integration suite need it to exist.
+ensure_user() {
+	getent passwd gnomon >/dev/null && return 0
+	echo "creating the system user gnomon"
+	$SUDO useradd --system --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin --user-group gnomon
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+	ensure_user
+	exit 0
+fi
+
+echo "installing: ${missing[*]}"
 # Installing chrony must never start a daemon that could adjust this
 # machine's clock: forbid service starts for the duration of the install.
 created_policy=
@@ -36,3 +51,4 @@ $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 if pgrep -x chronyd >/dev/null 2>&1 && command -v systemctl >/dev/null; then
 	$SUDO systemctl stop chrony 2>/dev/null || true
 fi
+ensure_user

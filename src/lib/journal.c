@@ -10,6 +10,7 @@
  * least two slots the newest slot of a full ring is never the one being
  * written, so the drop counter is read exactly once, when its slot is freed. */
 #include "lib/journal.h"
+#include "lib/fsutil.h"
 /* Before <syslog.h>, as in log.c: syslog.h takes the LOG_ERR/LOG_INFO/
  * LOG_DEBUG names; this file uses only LOG_RL and LOG_WARN from log.h. */
 #include "lib/log.h"
@@ -101,7 +102,7 @@ static gt_ns inspect_existing(const char *path, bool *cut)
 	ssize_t r;
 	gt_ns t = 0;
 	off_t end;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
 	*cut = false;
 	if (fd < 0)
@@ -126,10 +127,14 @@ static gt_ns inspect_existing(const char *path, bool *cut)
 static int open_file(struct journal *j)
 {
 	struct stat st;
-	int fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	/* Root may open it in the daemon user's directory: never through a
+	 * planted link, and handed to that user (fsutil.h). */
+	int fd = fs_open_nofollow(j->path, O_WRONLY | O_APPEND | O_CREAT, 0640,
+				  j->cfg.owner_uid ? j->cfg.owner_uid : FS_NO_UID,
+				  j->cfg.owner_gid);
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st)) {
 		int rc = -errno;
 
@@ -176,10 +181,19 @@ static int write_all(struct journal *j, const char *p, size_t n, size_t *done)
 	return 0;
 }
 
+/* Root does not rename, compress or remove files in a directory that
+ * belongs to the daemon's user: that waits until privileges are dropped. */
+static bool defer_as_root(const struct journal *j)
+{
+	return j->cfg.owner_uid != 0 && j->cfg.owner_uid != FS_NO_UID && geteuid() == 0;
+}
+
 static void run_archive(struct journal *j, gt_ns now)
 {
 	struct jarch_result r = { 0 };
 
+	if (defer_as_root(j))
+		return;
 	jarch_maintain(&j->arch, now, !j->cfg.no_compress, j->cfg.keep_age,
 		       j->cfg.keep_total, &r);
 	atomic_fetch_add(&j->arch_created, r.created);
@@ -196,8 +210,11 @@ static void run_archive(struct journal *j, gt_ns now)
 static void rotate(struct journal *j, gt_ns t)
 {
 	char archive[PATH_MAX];
-	int rc = jarch_rotate(&j->arch, t, archive, sizeof(archive));
+	int rc;
 
+	if (defer_as_root(j))
+		return;
+	rc = jarch_rotate(&j->arch, t, archive, sizeof(archive));
 	if (rc) {
 		/* Keep writing to the current file: nothing is lost, it only grows. */
 		atomic_fetch_add(&j->arch_errors, 1);
@@ -613,8 +630,16 @@ struct journal *journal_open(const struct journal_cfg *cfg, int *err)
 		openlog(j->ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	if (!cfg->sync) {
 		j->ring = xcalloc(j->cap, sizeof(*j->ring));
-		/* Signals go to the main loop, never to the writer. */
+		/* Signals go to the main loop, never to the writer; but not the
+		 * synchronous ones the writer itself may cause: with SIGSYS
+		 * blocked, a call the seccomp filter traps would kill the
+		 * daemon silently instead of being named (prog/sandbox.h). */
 		sigfillset(&all);
+		sigdelset(&all, SIGSYS);
+		sigdelset(&all, SIGSEGV);
+		sigdelset(&all, SIGBUS);
+		sigdelset(&all, SIGFPE);
+		sigdelset(&all, SIGILL);
 		pthread_sigmask(SIG_SETMASK, &all, &old);
 		rc = -pthread_create(&j->thread, NULL, writer_main, j);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -74,6 +74,12 @@ struct journal_cfg {
 	journal_write_fn write_fn;
 	journal_now_fn now_fn;
 	void *hook_arg;        /* passed to write_fn and now_fn */
+	/* The daemon's user, when root opens the journal before dropping to
+	 * it: the file is handed over, and rotation and archive maintenance
+	 * wait until we are no longer root. 0 (a zeroed config) or
+	 * FS_NO_UID: no hand-over, nothing deferred. */
+	uid_t owner_uid;
+	gid_t owner_gid;
 };
 
 struct journal_stats {

@@ -1,13 +1,17 @@
 #include "lib/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "lib/fsutil.h"
 #include "lib/gtime.h"
 
 enum log_level log_max_level = LOG_LVL_INFO;
@@ -16,9 +20,46 @@ static enum log_dest dest = LOG_DEST_STDERR;
 static FILE *file;
 static char file_path[4096];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static uid_t owner_uid = FS_NO_UID;
+static gid_t owner_gid;
+static volatile sig_atomic_t file_fd = -1;	/* for log_file_fd() in signal handlers */
 
 static const char *const level_names[] = { "ERROR", "WARN", "INFO", "DEBUG" };
 static const int syslog_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+void log_set_owner(uid_t uid, gid_t gid)
+{
+	owner_uid = uid;
+	owner_gid = gid;
+}
+
+int log_file_fd(void)
+{
+	return file_fd;
+}
+
+/* Root opens the log in a directory the daemon's user may write: never
+ * through a planted link, and the file is handed to that user so that
+ * SIGHUP can reopen it after the drop (fsutil.h). */
+static FILE *open_log_file(void)
+{
+	int fd = fs_open_nofollow(file_path, O_WRONLY | O_APPEND | O_CREAT, 0640, owner_uid,
+				  owner_gid);
+	FILE *f;
+
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	f = fdopen(fd, "a");
+	if (!f) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return f;
+}
 
 int log_open(enum log_dest d, const char *path, const char *ident)
 {
@@ -28,12 +69,13 @@ int log_open(enum log_dest d, const char *path, const char *ident)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	} else if (d == LOG_DEST_FILE) {
 		snprintf(file_path, sizeof(file_path), "%s", path);
-		file = fopen(file_path, "ae");
+		file = open_log_file();
 		if (!file) {
 			dest = LOG_DEST_STDERR;
 			return -errno;
 		}
 		setvbuf(file, NULL, _IOLBF, 0);
+		file_fd = fileno(file);
 	}
 	return 0;
 }
@@ -44,11 +86,12 @@ int log_reopen(void)
 
 	if (dest != LOG_DEST_FILE)
 		return 0;
-	f = fopen(file_path, "ae");
+	f = open_log_file();
 	if (!f)
 		return -errno;
 	setvbuf(f, NULL, _IOLBF, 0);
 	pthread_mutex_lock(&lock);
+	file_fd = fileno(f);
 	if (file)
 		fclose(file);
 	file = f;
@@ -61,6 +104,7 @@ void log_close(void)
 	if (dest == LOG_DEST_SYSLOG)
 		closelog();
 	if (file) {
+		file_fd = -1;
 		fclose(file);
 		file = NULL;
 	}

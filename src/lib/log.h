@@ -7,6 +7,7 @@
 #define GNOMON_LOG_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 enum log_dest { LOG_DEST_STDERR, LOG_DEST_SYSLOG, LOG_DEST_FILE };
@@ -17,6 +18,11 @@ extern enum log_level log_max_level;
 int log_open(enum log_dest dest, const char *path, const char *ident);
 /* Reopen the log file (SIGHUP, logrotate). */
 int log_reopen(void);
+/* Hand the log file to uid:gid when root creates or opens it (FS_NO_UID:
+ * leave it); call before log_open. */
+void log_set_owner(uid_t uid, gid_t gid);
+/* The log file's descriptor, or -1 (async-signal-safe). */
+int log_file_fd(void);
 void log_close(void);
 void log_set_level(enum log_level lvl);
 

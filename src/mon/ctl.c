@@ -149,6 +149,8 @@ static void listener_readable(int fd, short revents, void *arg)
 struct ctl *ctl_create(const char *path, struct loop *loop, int *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	mode_t old_mask;
 	struct ctl *c;
 	int rc;
 
@@ -165,11 +167,31 @@ struct ctl *ctl_create(const char *path, struct loop *loop, int *err)
 		goto fail_errno;
 	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) < 0 || fcntl(c->fd, F_SETFD, FD_CLOEXEC) < 0)
 		goto fail_errno;
-	unlink(path);
-	if (bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	/* A stale socket from an earlier run is replaced; anything else in its
+	 * place (a link planted by whoever can write the directory, a file)
+	 * is refused rather than removed or followed. */
+	if (lstat(path, &st) == 0) {
+		if (S_ISLNK(st.st_mode)) {
+			rc = -ELOOP;
+			goto fail;
+		}
+		if (!S_ISSOCK(st.st_mode)) {
+			rc = -EEXIST;
+			goto fail;
+		}
+		unlink(path);
+	}
+	/* Owner and group only (0660, whatever the umask): the socket exposes
+	 * state, and later commands; the group may connect. Linux gives the
+	 * bound file the socket inode's mode less the umask, so the mode is
+	 * set on the descriptor, never through a path. */
+	if (fchmod(c->fd, 0660) < 0)
 		goto fail_errno;
-	/* Owner and group only: the socket exposes state, and later commands. */
-	chmod(path, 0660);
+	old_mask = umask(0117);
+	rc = bind(c->fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_mask);
+	if (rc < 0)
+		goto fail_errno;
 	if (listen(c->fd, 16) < 0)
 		goto fail_errno;
 	rc = loop_add_fd(loop, c->fd, POLLIN, listener_readable, c);

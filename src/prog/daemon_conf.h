@@ -16,7 +16,7 @@
 
 enum dconf_key {
 	DC_PORT, DC_BINDADDRESS, DC_ALLOW, DC_DENY, DC_LOCAL, DC_SERVE_OFFSET,
-	DC_RATELIMIT, DC_KOD, DC_WORKERS, DC_CONTROL, DC_USER, DC_CLOCK,
+	DC_RATELIMIT, DC_KOD, DC_WORKERS, DC_CONTROL, DC_USER, DC_SECCOMP, DC_CLOCK,
 	DC_LOG, DC_LOGFILE, DC_LOGLEVEL, DC_CLIENTLOGBITS, DC_COALESCE,
 	DC_SERVER, DC_POOL, DC_PEER, DC_MAKESTEP, DC_MAXCHANGE, DC_MAXDISTANCE, DC_MINSOURCES,
 	DC_DRIFTFILE, DC_LEAPSECMODE, DC_MAXSLEWRATE, DC_LOGDIR, DC_KEYFILE, DC_CRYPTO_NAK,
@@ -52,6 +52,7 @@ struct dconf {
 	int workers;
 	char control[108];
 	char user[64];
+	bool seccomp;		/* the system-call filter (sandbox.h) */
 	enum clk_kind clock;
 	double clock_offset, clock_freq;
 	enum log_dest log_dest;

@@ -1,6 +1,7 @@
 /* gnomond: the gnomon time daemon. Wires the modules together in
  * dependency order; all behaviour lives in the modules. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -9,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "clock/clk.h"
 #include "clock/sync.h"
+#include "lib/fsutil.h"
 #include "lib/journal.h"
 #include "lib/log.h"
 #include "lib/loop.h"
@@ -31,6 +34,7 @@
 #include "prog/daemon_conf.h"
 #include "prog/privs.h"
 #include "prog/reload.h"
+#include "prog/sandbox.h"
 
 #define DEFAULT_CONFIG "/etc/gnomon/gnomond.conf"
 
@@ -72,8 +76,12 @@ struct daemon {
 	int8_t precision;
 	gt_ns local_ref_time;
 	char tmpdir[64];
-	bool made_ctl_dir;
 	struct reload_src reload;
+	/* The user we drop to (`user`, default gnomon); switch_user is false
+	 * with `user root` or when not started as root. */
+	uid_t uid;
+	gid_t gid;
+	bool switch_user;
 };
 
 static void usage(FILE *f)
@@ -815,20 +823,54 @@ static int load_config(struct dconf *cfg, const char *path, char **extra, int n_
 	return n;
 }
 
-/* Create the control socket's directory if missing; 1 when created. */
-static int make_parent_dir(const char *path)
+/* The uid that files and directories root creates for the daemon are
+ * handed to, or FS_NO_UID when nothing is switched. */
+static uid_t owner_uid(const struct daemon *d)
 {
-	char dir[108];
-	char *slash;
+	return d->switch_user ? d->uid : FS_NO_UID;
+}
 
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
+/* The control socket's directory: created for the daemon's user if
+ * missing (so that it can remove the socket at exit), then checked like
+ * chrony checks its socket directory: a real directory, root's or the
+ * user's, writable by nobody else. */
+static int prepare_control_dir(struct daemon *d)
+{
+	char dir[108], why[160];
+	int rc;
+
+	if (fs_dirname(d->cfg.control, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	rc = fs_mkdir_owned(dir, 0750, owner_uid(d), d->gid);
+	if (rc < 0) {
+		LOG_ERR("cannot create the control socket directory %s: %s", dir, strerror(-rc));
+		return rc;
+	}
+	/* Not started as root: our own directory is as good as root's. */
+	rc = fs_check_dir(dir, d->switch_user ? d->uid : geteuid(), why, sizeof(why));
+	if (rc)
+		LOG_ERR("control socket directory %s %s", dir, why);
+	return rc;
+}
+
+/* A directory root opens a file in (the journal's, the log file's): as
+ * the control directory, no link, root's or the user's, writable by
+ * nobody else, or whoever can write there could swap names under root.
+ * Devices (/dev/null) are exempt: root does not create them. */
+static int check_root_file_dir(const struct daemon *d, const char *what, const char *path)
+{
+	char dir[4096], why[160];
+	struct stat st;
+	int rc;
+
+	if (!path[0] || (stat(path, &st) == 0 && S_ISCHR(st.st_mode)))
 		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0750) == 0)
-		return 1;
-	return errno == EEXIST ? 0 : -errno;
+	if (fs_dirname(path, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	rc = fs_check_dir(dir, d->switch_user ? d->uid : geteuid(), why, sizeof(why));
+	if (rc)
+		LOG_ERR("%s directory %s %s", what, dir, why);
+	return rc;
 }
 
 static double read_journal(const void *ctx, uintptr_t key)
@@ -1009,8 +1051,14 @@ static int start_services(struct daemon *d)
 			 * there the journal writes from the main loop. */
 			.sync = d->cfg.journal_thread < 0 ? d->cfg.workers == 0
 							  : !d->cfg.journal_thread,
+			/* Root opens it; the user writes and rotates it. */
+			.owner_uid = d->switch_user ? d->uid : 0,
+			.owner_gid = d->gid,
 		};
 
+		rc = check_root_file_dir(d, "journal", d->cfg.journal_file);
+		if (rc)
+			return rc;
 		d->journal = journal_open(&jc, &rc);
 		if (!d->journal) {
 			LOG_ERR("cannot open the journal %s: %s", d->cfg.journal_file, strerror(-rc));
@@ -1025,12 +1073,15 @@ static int start_services(struct daemon *d)
 	rc = start_broadcast(d);
 	if (rc)
 		return rc;
-	rc = make_parent_dir(d->cfg.control);
-	d->made_ctl_dir = rc == 1;
-	if (rc >= 0)
-		d->ctl = ctl_create(d->cfg.control, d->loop, &rc);
+	rc = prepare_control_dir(d);
+	if (rc)
+		return rc;
+	d->ctl = ctl_create(d->cfg.control, d->loop, &rc);
 	if (!d->ctl) {
-		LOG_ERR("cannot create the control socket %s: %s", d->cfg.control, strerror(-rc));
+		LOG_ERR("cannot create the control socket %s: %s", d->cfg.control,
+			rc == -ELOOP ? "a symbolic link is in its place (refused: remove it)" :
+			rc == -EEXIST ? "something other than a socket is in its place (remove it)" :
+			strerror(-rc));
 		return rc;
 	}
 	ctl_register(d->ctl, "serverstats", cmd_serverstats, d);
@@ -1042,37 +1093,136 @@ static int start_services(struct daemon *d)
 	return 0;
 }
 
-static int drop_privileges(struct daemon *d)
+/* Resolve `user` before anything is opened, so that what root creates
+ * for the daemon can be handed to it. 0, or -ENOENT after saying how to
+ * create the user. */
+static int resolve_user(struct daemon *d)
 {
-	uid_t uid;
-	gid_t gid;
-	int rc;
-
-	if (!d->cfg.user[0])
+	if (!strcmp(d->cfg.user, "root") || geteuid() != 0)
 		return 0;
-	if (privs_lookup(d->cfg.user, &uid, &gid)) {
-		LOG_ERR("user '%s' does not exist", d->cfg.user);
+	if (privs_lookup(d->cfg.user, &d->uid, &d->gid)) {
+		fprintf(stderr, "gnomond: user '%s' does not exist: create it with\n"
+			"  useradd --system --no-create-home --home-dir /nonexistent "
+			"--shell /usr/sbin/nologin %s\n"
+			"(tools/deps.sh does), or name another with `user NAME` "
+			"(`user root` keeps root)\n", d->cfg.user, d->cfg.user);
 		return -ENOENT;
 	}
-	if (d->ctl && chown(d->cfg.control, uid, gid) < 0)
-		LOG_WARN("cannot hand the control socket to %s: %s", d->cfg.user, strerror(errno));
-	if (d->made_ctl_dir) {
-		/* Our own directory: the unprivileged daemon removes the socket
-		 * at exit, so it must own it. */
-		char dir[108];
+	d->switch_user = d->uid != 0;
+	return 0;
+}
 
-		snprintf(dir, sizeof(dir), "%s", d->cfg.control);
-		*strrchr(dir, '/') = '\0';
-		if (chown(dir, uid, gid) < 0)
-			LOG_WARN("cannot hand %s to %s: %s", dir, d->cfg.user, strerror(errno));
+/* Only a system clock disciplined from sources needs CAP_SYS_TIME. No
+ * other capability is needed once started: every socket, privileged
+ * port included, is bound before the drop and nothing binds later
+ * (SIGHUP only reopens files), so CAP_NET_BIND_SERVICE is not kept. */
+static bool needs_clock_adjust(const struct daemon *d)
+{
+	return d->cfg.clock == CLK_KIND_SYSTEM &&
+	       (d->cfg.n_sources > 0 || d->cfg.bclient || d->cfg.gw_recv_on);
+}
+
+static int drop_privileges(struct daemon *d)
+{
+	bool keep;
+	int rc;
+
+	if (!d->switch_user) {
+		if (geteuid() == 0)
+			LOG_WARN("running as root with every capability (`user root`): a flaw in "
+				 "gnomond would be a flaw as root; prefer a dedicated user");
+		else
+			LOG_INFO("not started as root: running as uid %u", (unsigned)geteuid());
+		/* No gain of privileges through exec, whoever we are. */
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			return -errno;
+		return 0;
 	}
-	/* Only a system clock disciplined from sources needs CAP_SYS_TIME. */
-	rc = privs_drop(uid, gid, d->cfg.clock == CLK_KIND_SYSTEM &&
-			(d->cfg.n_sources > 0 || d->cfg.bclient || d->cfg.gw_recv_on));
+	/* The socket entry itself, never what a link there points to. */
+	rc = fs_chown_entry(d->cfg.control, d->uid, d->gid);
+	if (rc)
+		LOG_WARN("cannot hand the control socket to %s: %s", d->cfg.user, strerror(-rc));
+	keep = needs_clock_adjust(d);
+	if (keep && !privs_have_sys_time()) {
+		/* Not ours to keep: every adjustment will fail with EPERM, and
+		 * the clock is only measured. */
+		LOG_WARN("CAP_SYS_TIME is not available (not in the bounding set?): the system "
+			 "clock cannot be adjusted");
+		keep = false;
+	}
+	rc = privs_drop(d->uid, d->gid, keep);
 	if (rc)
 		LOG_ERR("cannot drop privileges to %s: %s", d->cfg.user, strerror(-rc));
 	else
-		LOG_INFO("running as %s", d->cfg.user);
+		LOG_INFO("running as %s (uid %u)%s", d->cfg.user, (unsigned)d->uid,
+			 keep ? " with CAP_SYS_TIME" : ", no capabilities");
+	return rc;
+}
+
+/* After the drop: the directories the running daemon writes in must be
+ * writable by its user, or the journal rotation, the statistics logs and
+ * the driftfile would fail later and quietly. */
+static int check_dir_writable(const struct daemon *d, const char *what, const char *path,
+			      bool is_dir)
+{
+	char dir[4096];
+	struct stat st;
+
+	if (!path[0] || !d->switch_user)
+		return 0;
+	/* A device (/dev/null) is written in place, never rotated. */
+	if (!is_dir && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return 0;
+	if (is_dir)
+		snprintf(dir, sizeof(dir), "%s", path);
+	else if (fs_dirname(path, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	if (access(dir, W_OK | X_OK) == 0)
+		return 0;
+	LOG_ERR("%s directory %s is not writable by user %s (%s): chown %s it, or set `user`",
+		what, dir, d->cfg.user, strerror(errno), d->cfg.user);
+	return -EACCES;
+}
+
+static int check_user_dirs(const struct daemon *d)
+{
+	int rc = 0;
+
+	if (d->cfg.journal_on && d->cfg.journal_file[0])
+		rc = check_dir_writable(d, "journal", d->cfg.journal_file, false);
+	if (!rc && d->cfg.driftfile[0])
+		rc = check_dir_writable(d, "driftfile", d->cfg.driftfile, false);
+	if (!rc && d->cfg.logfile[0] && d->cfg.log_dest == LOG_DEST_FILE)
+		rc = check_dir_writable(d, "logfile", d->cfg.logfile, false);
+	if (!rc && d->cfg.logdir[0] && (d->cfg.log_measurements || d->cfg.log_tracking))
+		rc = check_dir_writable(d, "logdir", d->cfg.logdir, true);
+	return rc;
+}
+
+/* The last step of start-up: from here on only the system calls this
+ * configuration needs are allowed (sandbox.h). */
+static int start_sandbox(const struct daemon *d)
+{
+	struct sandbox_needs n = {
+		.clock_adjust = needs_clock_adjust(d),
+		.file_writes = (d->cfg.journal_on && d->cfg.journal_file[0]) ||
+			       d->cfg.driftfile[0] || d->cfg.log_measurements ||
+			       d->cfg.log_tracking || d->cfg.log_dest == LOG_DEST_FILE,
+	};
+	int rc;
+
+	if (!d->cfg.seccomp) {
+		LOG_WARN("seccomp off: no system-call filter");
+		return 0;
+	}
+	rc = sandbox_install(&n, log_file_fd());
+	if (rc)
+		LOG_ERR("cannot install the seccomp filter: %s (`seccomp off` to run without)",
+			strerror(-rc));
+	else
+		LOG_INFO("seccomp filter installed%s%s",
+			 n.clock_adjust ? ", clock adjustment allowed" : "",
+			 n.file_writes ? ", file writes allowed" : "");
 	return rc;
 }
 
@@ -1141,17 +1291,35 @@ int main(int argc, char **argv)
 		dconf_fini(&d.cfg);
 		return 0;
 	}
+	if (resolve_user(&d)) {
+		dconf_fini(&d.cfg);
+		return 1;
+	}
 	if (builtin) {
-		/* Demo mode: a control socket of our own in a temporary directory. */
+		/* Demo mode: a control socket of our own in a temporary directory,
+		 * the daemon user's, so that it can clean up at exit. */
+		int fd;
+
 		snprintf(d.tmpdir, sizeof(d.tmpdir), "/tmp/gnomond.XXXXXX");
 		if (!mkdtemp(d.tmpdir)) {
 			perror("gnomond: mkdtemp");
 			return 1;
 		}
+		fd = open(d.tmpdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fs_give_fd(fd, owner_uid(&d), d.gid))
+			perror("gnomond: cannot hand the demo directory to the user");
+		if (fd >= 0)
+			close(fd);
 		snprintf(d.cfg.control, sizeof(d.cfg.control), "%s/gnomond.sock", d.tmpdir);
 	}
 
 	log_set_level(debug ? LOG_LVL_DEBUG : d.cfg.log_level);
+	log_set_owner(owner_uid(&d), d.gid);
+	if (d.cfg.log_dest == LOG_DEST_FILE &&
+	    check_root_file_dir(&d, "logfile", d.cfg.logfile)) {
+		dconf_fini(&d.cfg);
+		return 1;
+	}
 	if (!foreground && d.cfg.log_dest == LOG_DEST_STDERR)
 		d.cfg.log_dest = LOG_DEST_SYSLOG;
 	if (log_open(d.cfg.log_dest, d.cfg.logfile, "gnomond"))
@@ -1172,6 +1340,10 @@ int main(int argc, char **argv)
 		rc = ntp_srv_start(d.srv, d.loop);
 	if (!rc)
 		rc = start_sources(&d);
+	if (!rc)
+		rc = check_user_dirs(&d);
+	if (!rc)
+		rc = start_sandbox(&d);
 	if (!rc) {
 		loop_on_signal(d.loop, SIGINT, on_terminate, &d);
 		loop_on_signal(d.loop, SIGTERM, on_terminate, &d);
@@ -1182,6 +1354,10 @@ int main(int argc, char **argv)
 			 d.cfg.workers, d.cfg.control);
 		if (builtin)
 			print_demo_hint(&d);
+		/* Test hook (README "Privileges"): prove that the filter stops a
+		 * call it does not allow, and that the log names it. */
+		if (getenv("GNOMON_TEST_FORBIDDEN_SYSCALL"))
+			sandbox_try_forbidden();
 		rc = loop_run(d.loop);
 	}
 

@@ -18,6 +18,19 @@ int privs_lookup(const char *user, uid_t *uid, gid_t *gid)
 	return 0;
 }
 
+bool privs_have_sys_time(void)
+{
+	cap_flag_value_t v = CAP_CLEAR;
+	cap_t caps = cap_get_proc();
+
+	if (!caps)
+		return false;
+	if (cap_get_flag(caps, CAP_SYS_TIME, CAP_PERMITTED, &v) < 0)
+		v = CAP_CLEAR;
+	cap_free(caps);
+	return v == CAP_SET;
+}
+
 int privs_drop(uid_t uid, gid_t gid, bool keep_sys_time)
 {
 	cap_value_t keep[] = { CAP_SYS_TIME };

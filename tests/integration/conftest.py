@@ -12,6 +12,8 @@ CAP_SYS_TIME through setpriv), and only loopback addresses are used.
 
 import json
 import os
+import pathlib
+import pwd
 import shutil
 import signal
 import socket
@@ -286,6 +288,26 @@ def gnomond_module(gnomond_bin, gnomonctl_bin):
     start, finish = _factory()
     yield start
     finish()
+
+
+DAEMON_USER = "gnomon"     # gnomond's default `user` (tools/deps.sh creates it)
+
+
+@pytest.fixture
+def user_dir():
+    """A directory the daemon's user owns (mode 0750), for what gnomond
+    writes after dropping root: journals, statistics logs, driftfiles.
+    pytest's tmp_path is root's and not traversable by that user."""
+    try:
+        pw = pwd.getpwnam(DAEMON_USER)
+    except KeyError:
+        pytest.fail("user %s does not exist: run tools/deps.sh test" % DAEMON_USER,
+                    pytrace=False)
+    d = tempfile.mkdtemp(prefix="gn-it-u-")
+    os.chown(d, pw.pw_uid, pw.pw_gid)
+    os.chmod(d, 0o750)
+    yield pathlib.Path(d)
+    shutil.rmtree(d, ignore_errors=True)
 
 
 BASE = """

@@ -314,13 +314,12 @@ def test_client_rejects_unsigned_or_forged_replies(gnomond, tmp_path):
     assert tracking(client)["refid"] == up_good.addr
 
 
-def test_statistics_logs(gnomond, tmp_path):
+def test_statistics_logs(gnomond, user_dir):
     """`log measurements tracking` with `logdir`: one measurements line per
     accepted sample, tracking lines as the clock is updated, a header line
     naming the columns, and a reopen on SIGHUP (logrotate)."""
     up = gnomond("clock null\nlocal stratum 2\nallow 127.0.0.0/8\n")
-    logdir = tmp_path / "logs"
-    logdir.mkdir()
+    logdir = user_dir   # written by gnomond's user, not root
     client = gnomond("clock virtual offset 0.01\nallow 127.0.0.0/8\nserver %s %s\n"
                      "makestep 0.1 3\nlogdir %s\nlog measurements tracking\n"
                      % (up.addr, FAST, logdir), addr=free_loopback4(avoid=[up.addr]))

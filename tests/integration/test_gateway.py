@@ -291,7 +291,7 @@ def journal_records(path, code):
     return out
 
 
-def test_gateway_through_a_diode(gnomond, diode, truth, tmp_path):
+def test_gateway_through_a_diode(gnomond, diode, truth, tmp_path, user_dir):
     keys = tmp_path / "keys"
     keys.write_text(KEYS)
     cal = tmp_path / "gw.cal"
@@ -326,7 +326,8 @@ def test_gateway_through_a_diode(gnomond, diode, truth, tmp_path):
     sender.stop()
 
     # 2. The receiver, 1.7 s and 80 ppm off, follows the calibrated sender.
-    s_journal, r_journal = tmp_path / "sender.journal", tmp_path / "receiver.journal"
+    # Journals are written and rotated by gnomond's user.
+    s_journal, r_journal = user_dir / "sender.journal", user_dir / "receiver.journal"
     sender = gnomond(sender_conf(diode, keys, "calibrated %s" % cal, s_journal), addr=S_IP,
                      netns=diode.ns_s)
     recv = gnomond("clock virtual offset 1.7 freq 80\nallow 198.18.0.0/15\nkeyfile %s\n"

@@ -15,9 +15,9 @@ def records(path, code):
     return [l for l in path.read_text().splitlines() if l.split(" ")[2:3] == [code]]
 
 
-def test_journal_reopen_and_rotate(gnomond, tmp_path):
-    jdir = tmp_path / "j"
-    jdir.mkdir()
+def test_journal_reopen_and_rotate(gnomond, user_dir):
+    # gnomond rotates as its user (gnomon): the directory is that user's.
+    jdir = user_dir
     path = jdir / "journal.log"
     d = gnomond("clock null\nallow 127.0.0.0/8\n"
                 "journal file %s maxsize 600 keepsize 100000\n" % path)

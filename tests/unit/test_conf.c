@@ -572,7 +572,9 @@ static void test_dconf_defaults(void **state)
 	assert_true(c->kod);
 	assert_int_equal(c->workers, 0);
 	assert_string_equal(c->control, "/run/gnomond/gnomond.sock");
-	assert_string_equal(c->user, "");
+	/* Least privilege by default (issue 8 §3). */
+	assert_string_equal(c->user, "gnomon");
+	assert_true(c->seccomp);
 	assert_int_equal(c->clock, CLK_KIND_SYSTEM);
 	assert_int_equal(c->log_dest, LOG_DEST_STDERR);
 	assert_int_equal(c->log_level, LOG_LVL_INFO);
@@ -834,6 +836,16 @@ static void test_dconf_kod_workers_loglevel(void **state)
 	assert_true(c->kod);
 	assert_int_equal(dparse(c, "kod sometimes\n"), 1);
 	expect_derror(0, 1, "kod", "allowed: on, off");
+	assert_int_equal(dparse(c, "seccomp off\n"), 0);
+	assert_false(c->seccomp);
+	assert_int_equal(dparse(c, "seccomp on\n"), 0);
+	assert_true(c->seccomp);
+	assert_int_equal(dparse(c, "seccomp strict\n"), 1);
+	expect_derror(0, 1, "seccomp", "allowed: on, off");
+	assert_int_equal(dparse(c, "seccomp\n"), 1);
+	assert_true(c->seccomp);
+	assert_int_equal(dparse(c, "user root\n"), 0);
+	assert_string_equal(c->user, "root");
 	assert_int_equal(dparse(c, "workers 64\n"), 0);
 	assert_int_equal(c->workers, 64);
 	assert_int_equal(dparse(c, "workers 65\n"), 1);
