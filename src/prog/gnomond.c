@@ -211,9 +211,13 @@ static void check_keyfile_mode(const struct daemon *d)
 {
 	struct stat st;
 
-	if (d->cfg.keyfile[0] && stat(d->cfg.keyfile, &st) == 0 && (st.st_mode & 077))
-		LOG_WARN("key file %s can be read by group or others (mode %04o): chmod 600 it",
-			 d->cfg.keyfile, (unsigned)(st.st_mode & 07777));
+	/* Group-readable is right when the group is the daemon's: root owns
+	 * the file and the unprivileged daemon re-reads it on reload. */
+	if (d->cfg.keyfile[0] && stat(d->cfg.keyfile, &st) == 0 &&
+	    ((st.st_mode & 007) || ((st.st_mode & 070) && !(d->switch_user && st.st_gid == d->gid))))
+		LOG_WARN("key file %s can be read by group or others (mode %04o): chmod 600 it, "
+			 "or 640 with the daemon's group", d->cfg.keyfile,
+			 (unsigned)(st.st_mode & 07777));
 }
 
 /* Keys and access lists from the configuration again (prog/reload.h). */
@@ -914,6 +918,23 @@ static int prepare_statedir(struct daemon *d)
 
 	if (!d->cfg.n_gw_send && !d->cfg.gw_recv_on)
 		return 0;
+	char why[160];
+	int created;
+
+	/* Created for the daemon's user, who writes the replay state there
+	 * after dropping root; an existing one is checked like the control
+	 * directory (a real directory, root's or the user's, writable by no
+	 * one else) and must be the user's for the state to be kept. */
+	created = fs_mkdir_owned(d->cfg.statedir, 0750, owner_uid(d), d->gid);
+	if (created < 0) {
+		LOG_ERR("cannot create the statedir %s: %s", d->cfg.statedir, strerror(-created));
+		return created;
+	}
+	rc = fs_check_dir(d->cfg.statedir, d->switch_user ? d->uid : geteuid(), why, sizeof(why));
+	if (rc) {
+		LOG_ERR("statedir %s %s", d->cfg.statedir, why);
+		return rc;
+	}
 	rc = statefile_dir_create(d->cfg.statedir);
 	if (rc)
 		LOG_ERR("statedir %s: %s", d->cfg.statedir,
@@ -1115,7 +1136,8 @@ static int resolve_user(struct daemon *d)
 /* Only a system clock disciplined from sources needs CAP_SYS_TIME. No
  * other capability is needed once started: every socket, privileged
  * port included, is bound before the drop and nothing binds later
- * (SIGHUP only reopens files), so CAP_NET_BIND_SERVICE is not kept. */
+ * (SIGHUP and reload only reopen and re-read files), so
+ * CAP_NET_BIND_SERVICE is not kept. */
 static bool needs_clock_adjust(const struct daemon *d)
 {
 	return d->cfg.clock == CLK_KIND_SYSTEM &&
@@ -1207,7 +1229,8 @@ static int start_sandbox(const struct daemon *d)
 		.clock_adjust = needs_clock_adjust(d),
 		.file_writes = (d->cfg.journal_on && d->cfg.journal_file[0]) ||
 			       d->cfg.driftfile[0] || d->cfg.log_measurements ||
-			       d->cfg.log_tracking || d->cfg.log_dest == LOG_DEST_FILE,
+			       d->cfg.log_tracking || d->cfg.log_dest == LOG_DEST_FILE ||
+			       d->cfg.n_gw_send || d->cfg.gw_recv_on,	/* statedir */
 	};
 	int rc;
 

@@ -115,6 +115,10 @@ class Gnomond:
         self.netns = netns          # run inside this network namespace
         # short path: unix socket paths are limited to 107 bytes
         self.dir = tempfile.mkdtemp(prefix="gn-it-")
+        # root's, and readable by the daemon's group, as /etc/gnomon is: the
+        # daemon re-reads its configuration there on reload (as the user it
+        # dropped to) and keeps its `statedir` below it.
+        _give_group(self.dir, 0o750)
         self.conf = os.path.join(self.dir, "gnomond.conf")
         self.ctl = os.path.join(self.dir, "ctl.sock")
         self.logpath = os.path.join(self.dir, "stderr.log")
@@ -291,6 +295,16 @@ def gnomond_module(gnomond_bin, gnomonctl_bin):
 
 
 DAEMON_USER = "gnomon"     # gnomond's default `user` (tools/deps.sh creates it)
+
+
+def _give_group(path, mode):
+    """root:gnomon with mode: readable by the daemon after it drops root."""
+    try:
+        os.chown(path, 0, pwd.getpwnam(DAEMON_USER).pw_gid)
+    except KeyError:
+        pytest.fail("user %s does not exist: run tools/deps.sh test" % DAEMON_USER,
+                    pytrace=False)
+    os.chmod(path, mode)
 
 
 @pytest.fixture

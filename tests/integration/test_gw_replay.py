@@ -18,18 +18,20 @@ replayed messages (-35 s).
 
 import json
 import os
+import pwd
 import subprocess
 import time
 
 import pytest
 
 import ntp_helpers as nh
-from conftest import GNOMONCTL
+from conftest import DAEMON_USER, GNOMONCTL
 from test_client import tracking, wait_for
 from test_gateway import (TRUTH_BOUND, Diode, KEY_ID, KEYS, R_IP, RECV_PORT, RELAY_DELAY,
                           RELAY_JITTER, Truth, expected_error, gateway, journal_records,
                           settled_on_truth)
 
+DAEMON = pwd.getpwnam(DAEMON_USER)
 SINK_PORT = 4999            # nothing listens: captured, never received
 INTERVAL = 0.25
 # The correction the relay's nominal figures predict for the default
@@ -237,22 +239,23 @@ def keys(tmp_path):
     return k
 
 
-def test_replay_of_an_older_boot_while_synced(gnomond, diode, truth, sniffer, keys, tmp_path):
+def test_replay_of_an_older_boot_while_synced(gnomond, diode, truth, sniffer, keys, tmp_path,
+                                              user_dir):
     """(a) Messages of earlier sender boots played to a synchronised receiver:
     one never seen by the receiver (refused as stale, and it must not become
     current) and one it followed before (refused as a replay)."""
-    r_journal = tmp_path / "receiver.journal"
+    r_journal = user_dir / "receiver.journal"
     # Boot 0: aimed at a port nothing listens on; only the attacker has it.
-    s0 = sender(gnomond, diode, keys, tmp_path / "s0state", port=SINK_PORT)
+    s0 = sender(gnomond, diode, keys, user_dir / "s0state", port=SINK_PORT)
     old0 = capture(sniffer, SINK_PORT, 12)
     s0.stop()
     # Boot 1: the receiver follows it, then it restarts as boot 2.
-    recv = receiver(gnomond, diode, keys, tmp_path / "rstate", r_journal)
-    s1 = sender(gnomond, diode, keys, tmp_path / "sstate")
+    recv = receiver(gnomond, diode, keys, user_dir / "rstate", r_journal)
+    s1 = sender(gnomond, diode, keys, user_dir / "sstate")
     old1 = capture(sniffer, diode.relay_port, 12)
     assert wait_for(lambda: rx(recv)["samples"] > 4, 15), rx(recv)
     s1.stop()
-    s2 = sender(gnomond, diode, keys, tmp_path / "sstate")
+    s2 = sender(gnomond, diode, keys, user_dir / "sstate")
     hist = settle(recv, truth, s2)
     print("receiver on the truth: (error, expected) us", hist[-6:])
     g0 = rx(recv)
@@ -291,19 +294,20 @@ def test_replay_of_an_older_boot_while_synced(gnomond, diode, truth, sniffer, ke
     s2.stop()
 
 
-def test_replay_to_a_restarted_receiver(gnomond, diode, truth, sniffer, keys, tmp_path):
+def test_replay_to_a_restarted_receiver(gnomond, diode, truth, sniffer, keys, tmp_path,
+                                        user_dir):
     """(b) The receiver restarts while the attacker holds messages of the
     boot it followed and of an older boot it never saw; the genuine sender
     is silent meanwhile. Played back at their own pace (the pace the
     agreement checks), none is taken: their sequence is at or below the
     persisted floor, or their label before the persisted one."""
-    r_journal = tmp_path / "receiver.journal"
-    rstate = tmp_path / "rstate"
-    s0 = sender(gnomond, diode, keys, tmp_path / "s0state", port=SINK_PORT)
+    r_journal = user_dir / "receiver.journal"
+    rstate = user_dir / "rstate"
+    s0 = sender(gnomond, diode, keys, user_dir / "s0state", port=SINK_PORT)
     old0 = capture(sniffer, SINK_PORT, 8)
     s0.stop()
     recv = receiver(gnomond, diode, keys, rstate, r_journal)
-    s1 = sender(gnomond, diode, keys, tmp_path / "sstate")
+    s1 = sender(gnomond, diode, keys, user_dir / "sstate")
     settle(recv, truth, s1)
     old1 = sniffer.messages(diode.relay_port)
     g = rx(recv)
@@ -318,7 +322,7 @@ def test_replay_to_a_restarted_receiver(gnomond, diode, truth, sniffer, keys, tm
 
     # Restarted with its clock right (as a machine whose clock kept time):
     # the replays must not move it at all.
-    r_journal2 = tmp_path / "receiver2.journal"
+    r_journal2 = user_dir / "receiver2.journal"
     recv = receiver(gnomond, diode, keys, rstate, r_journal2, offset=0, freq=0)
     g0 = rx(recv)
     assert g0["state"]["at_start"] == "loaded" and not g0["agreement"]["agreed"], g0
@@ -339,7 +343,7 @@ def test_replay_to_a_restarted_receiver(gnomond, diode, truth, sniffer, keys, tm
 
     # The genuine sender comes back (a new boot): agreement, then samples;
     # nothing refused as "future", and the clock still right.
-    s2 = sender(gnomond, diode, keys, tmp_path / "sstate")
+    s2 = sender(gnomond, diode, keys, user_dir / "sstate")
     g = wait_for(lambda: (lambda g: g if g["agreement"]["agreed"] and g["samples"] >= 4
                           else None)(rx(recv)), 15, step=0.25)
     assert g, rx(recv)
@@ -354,19 +358,20 @@ def test_replay_to_a_restarted_receiver(gnomond, diode, truth, sniffer, keys, tm
     s2.stop()
 
 
-def test_burst_of_wild_labels(gnomond, diode, truth, sniffer, keys, tmp_path):
+def test_burst_of_wild_labels(gnomond, diode, truth, sniffer, keys, tmp_path,
+                              user_dir):
     """(c) Authentic messages of senders whose clocks were 300 s behind and
     300 s ahead, 8 of each, played in a burst (far enough off that they
     stay beyond maxage for the whole test): to a synchronised receiver,
     and to a freshly restarted one before and after it agreed with the
     genuine sender."""
-    r_journal = tmp_path / "receiver.journal"
-    rstate = tmp_path / "rstate"
-    behind = sender(gnomond, diode, keys, tmp_path / "wstate", port=SINK_PORT,
+    r_journal = user_dir / "receiver.journal"
+    rstate = user_dir / "rstate"
+    behind = sender(gnomond, diode, keys, user_dir / "wstate", port=SINK_PORT,
                     clock="clock virtual offset -300")
     wild_b = capture(sniffer, SINK_PORT, 8)[:8]
     behind.stop()
-    ahead = sender(gnomond, diode, keys, tmp_path / "wstate", port=SINK_PORT,
+    ahead = sender(gnomond, diode, keys, user_dir / "wstate", port=SINK_PORT,
                    clock="clock virtual offset 300")
     wild_a = [m for m in capture(sniffer, SINK_PORT, 16) if m["boot"] != wild_b[0]["boot"]][:8]
     ahead.stop()
@@ -377,7 +382,7 @@ def test_burst_of_wild_labels(gnomond, diode, truth, sniffer, keys, tmp_path):
     assert wild_a[0]["seq"] > wild_b[-1]["seq"], (wild_b[-1]["seq"], wild_a[0]["seq"])
 
     recv = receiver(gnomond, diode, keys, rstate, r_journal)
-    s1 = sender(gnomond, diode, keys, tmp_path / "sstate")
+    s1 = sender(gnomond, diode, keys, user_dir / "sstate")
     settle(recv, truth, s1)
     g0 = rx(recv)
     boot, steps = g0["boot_id"], tracking(recv)["steps"]
@@ -397,7 +402,7 @@ def test_burst_of_wild_labels(gnomond, diode, truth, sniffer, keys, tmp_path):
     # as a new boot, does.
     recv.stop()
     s1.stop()
-    r_journal2 = tmp_path / "receiver2.journal"
+    r_journal2 = user_dir / "receiver2.journal"
     recv = receiver(gnomond, diode, keys, rstate, r_journal2, offset=0, freq=0)
     replay(diode, wild_a, truth=truth)
     g = wait_for(lambda: (lambda g: g if g["agreement"]["pending"] >= 8 else None)(rx(recv)),
@@ -407,7 +412,7 @@ def test_burst_of_wild_labels(gnomond, diode, truth, sniffer, keys, tmp_path):
     g = rx(recv)
     assert not g["agreement"]["agreed"] and g["samples"] == 0, g
     assert_untouched(recv)
-    s2 = sender(gnomond, diode, keys, tmp_path / "sstate")
+    s2 = sender(gnomond, diode, keys, user_dir / "sstate")
     g = wait_for(lambda: (lambda g: g if g["agreement"]["agreed"] and g["samples"] >= 4
                           else None)(rx(recv)), 15, step=0.25)
     assert g, rx(recv)
@@ -428,12 +433,12 @@ def test_burst_of_wild_labels(gnomond, diode, truth, sniffer, keys, tmp_path):
     s2.stop()
 
 
-def test_state_files(gnomond, diode, sniffer, keys, tmp_path):
+def test_state_files(gnomond, diode, sniffer, keys, tmp_path, user_dir):
     """The sender's sequence continues above its reservation whatever its
     clock says; a corrupt receiver state is reported, set aside, and the
     receiver starts as on first commissioning; a symbolic link planted for
     the state file is not followed."""
-    sstate, rstate = tmp_path / "sstate", tmp_path / "rstate"
+    sstate, rstate = user_dir / "sstate", user_dir / "rstate"
     s1 = sender(gnomond, diode, keys, sstate, port=SINK_PORT)
     run1 = capture(sniffer, SINK_PORT, 4)
     s1.stop()
@@ -452,12 +457,13 @@ def test_state_files(gnomond, diode, sniffer, keys, tmp_path):
     s2.stop()
 
     rstate.mkdir(mode=0o750)
+    os.chown(str(rstate), DAEMON.pw_uid, DAEMON.pw_gid)   # as gnomond creates it
     (rstate / "gw-recv-1.state").write_text("gnomon-gateway-receiver-state 1\nsender 1\n"
                                             "boot 00000000000000aa\nfloor 12")   # truncated
-    victim = tmp_path / "victim"
+    victim = user_dir / "victim"
     victim.write_text("")
     os.symlink(str(victim), str(rstate / "gw-recv-1.state.tmp"))
-    r_journal = tmp_path / "receiver.journal"
+    r_journal = user_dir / "receiver.journal"
     recv = receiver(gnomond, diode, keys, rstate, r_journal)
     g = rx(recv)
     assert g["state"]["at_start"] == "corrupt", g

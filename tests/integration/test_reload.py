@@ -1,5 +1,7 @@
 """Reload without restart (issue 8, part 5): SIGHUP and `gnomonctl reload`
-re-read the key file and allow/deny.
+re-read the key file and allow/deny, as the unprivileged user gnomond
+dropped to: key files are root's with the daemon's group (0640), in a
+directory that user can reach (the `user_dir` fixture).
 
 * A key rotated on a running NTP client/server pair (the same key id, a
   new secret, both sides reloaded between two polls): no sample lost, no
@@ -17,13 +19,14 @@ nothing here can change it (setpriv without CAP_SYS_TIME).
 
 import json
 import os
+import pwd
 import signal
 import subprocess
 import threading
 import time
 
 import ntp_helpers as nh
-from conftest import GNOMONCTL, free_loopback4
+from conftest import DAEMON_USER, GNOMONCTL, free_loopback4
 from test_client import sources, tracking, wait_for
 
 OLD = "5 SHA1 HEX:0123456789abcdef0123456789abcdef01234567\n"
@@ -45,11 +48,13 @@ def reload_ok(d):
 
 def write_keys(path, text):
     """Replace the key file as an operator's tool would: a new file renamed
-    into place."""
+    into place, root's and readable by the daemon's group (0640), since
+    gnomond re-reads it after dropping root."""
     tmp = str(path) + ".new"
     with open(tmp, "w") as f:
         f.write(text)
-    os.chmod(tmp, 0o600)
+    os.chown(tmp, 0, pwd.getpwnam(DAEMON_USER).pw_gid)
+    os.chmod(tmp, 0o640)
     os.rename(tmp, str(path))
 
 
@@ -68,7 +73,8 @@ def source(client):
     return sources(client)[0]
 
 
-def test_key_rotation_ntp_pair(gnomond, tmp_path):
+def test_key_rotation_ntp_pair(gnomond, user_dir):
+    tmp_path = user_dir
     s_keys, c_keys = tmp_path / "server.keys", tmp_path / "client.keys"
     write_keys(s_keys, OLD)
     write_keys(c_keys, OLD)
@@ -107,7 +113,8 @@ def test_key_rotation_ntp_pair(gnomond, tmp_path):
     assert source(late)["accepted"] == 0
 
 
-def test_broken_key_file_keeps_old_keys(gnomond, tmp_path):
+def test_broken_key_file_keeps_old_keys(gnomond, user_dir):
+    tmp_path = user_dir
     s_keys, c_keys = tmp_path / "server.keys", tmp_path / "client.keys"
     write_keys(s_keys, OLD)
     write_keys(c_keys, OLD)
@@ -142,10 +149,10 @@ def gateway(d):
     return json.loads(cp.stdout)
 
 
-def test_key_rotation_gateway_pair(gnomond, tmp_path):
+def test_key_rotation_gateway_pair(gnomond, user_dir):
     """A sender and a receiver on loopback (no diode needed for keys)."""
     port = 4000 + os.getpid() % 1000
-    s_keys, r_keys = tmp_path / "sender.keys", tmp_path / "receiver.keys"
+    s_keys, r_keys = user_dir / "sender.keys", user_dir / "receiver.keys"
     write_keys(s_keys, GW_OLD)
     write_keys(r_keys, GW_OLD)
     recv = gnomond("clock virtual offset 0.2\nallow 127.0.0.0/8\nkeyfile %s\n"
