@@ -31,6 +31,7 @@
 #include "lib/statlog.h"
 #include "net/addr.h"
 #include "ntp/ntp_auth.h"
+#include "ntp/ntp_btab.h"
 #include "ntp/ntp_client.h"
 #include "ntp/ntp_reply.h"
 #include "ntp/ntp_resp.h"
@@ -62,7 +63,14 @@ void ntp_bcast_srv_get_stats(const struct ntp_bcast_srv *b, struct ntp_bcast_srv
 
 /* ---- client ---- */
 
-#define NTP_BCAST_MAX_SENDERS 8
+#define NTP_BCAST_MAX_SENDERS NTP_BTAB_MAX
+/* While the client is synchronised, the first NTP_BCAST_PROBATION packets
+ * of a new sender must agree with its clock within the step threshold of
+ * RFC 5905 (STEPT, 128 ms): a sender that would need a step to follow
+ * is refused (counted as new_sender_offset) rather than offered to the
+ * selection, where several of them could outvote the trusted sources. */
+#define NTP_BCAST_PROBATION 4
+#define NTP_BCAST_ADMIT_MAX_OFFSET (128 * GT_NS_PER_MS)
 #define NTP_BCAST_MAX_GROUPS 4
 #define NTP_BCAST_MAX_SOCKETS 16
 #define NTP_BCAST_CAL_EXCHANGES 4
@@ -83,6 +91,7 @@ struct ntp_bcast_client_cfg {
 	bool noauth;		/* unsigned packets accepted */
 	double delay;		/* one-way delay, s */
 	bool delay_set;		/* given: no calibration */
+	int maxsenders;		/* addresses per key (ntp_btab); 0: 1 */
 	struct net_addr group[NTP_BCAST_MAX_GROUPS];	/* multicast groups to join */
 	int n_groups;
 	const struct ntp_auth_keys *keys;	/* borrowed */
@@ -96,6 +105,9 @@ struct ntp_bcast_client_stats {
 	uint64_t verdict[NTP_RESP_COUNT];
 	uint64_t loops;
 	uint64_t too_many_senders;	/* good packets from a sender beyond the maximum */
+	uint64_t key_senders_full;	/* good packets of a key from an address beyond
+					 * its maxsenders, while they are heard */
+	uint64_t new_sender_offset;	/* a new sender's packet too far off our clock */
 };
 
 struct ntp_bcast_sender_info {

@@ -436,6 +436,8 @@ static int cmd_sources(void *arg, int argc, char **argv, struct json_out *j)
 		json_u64(j, "accepted", bs.verdict[NTP_RESP_OK]);
 		json_u64(j, "loops", bs.loops);
 		json_u64(j, "too_many_senders", bs.too_many_senders);
+		json_u64(j, "key_senders_full", bs.key_senders_full);
+		json_u64(j, "new_sender_offset", bs.new_sender_offset);
 		json_obj_begin(j, "rejected");
 		for (int v = 1; v < NTP_RESP_COUNT; v++)
 			json_u64(j, ntp_resp_verdict_name(v), bs.verdict[v]);
