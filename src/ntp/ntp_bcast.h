@@ -4,14 +4,19 @@
  * a mode-5 packet every interval seconds to a broadcast, multicast or
  * unicast address, stamped as late as possible and signed with the key.
  *
- * Client: `broadcastclient [key ID] [delay SECONDS] [noauth]` listens on
- * the NTP port at the broadcast address of every IPv4 interface that has
+ * Client: `broadcastclient [key ID] [delay SECONDS] [maxsenders N]
+ * [noauth]` listens on the NTP port at the broadcast address of every IPv4 interface that has
  * one (and at multicast groups given with `group ADDRESS`). Each sender
  * that passes the checks (ntp_resp_broadcast) becomes a source of the
  * synchronisation core; its offsets are T3 + delay - T4, and the jitter
  * of its one-way delay, which no exchange measures, is estimated from the
  * offsets themselves and carried as dispersion. Packets need a MAC of a
  * key in the key file (of `key` when given) unless `noauth` says so.
+ *
+ * Who is a sender is decided by ntp_btab, by the key, not the address:
+ * a key's transmit time must grow whatever the source address, a key has
+ * at most `maxsenders` addresses and a heard one is never evicted, and a
+ * new sender's first packets must agree with the clock when synchronised.
  *
  * Without `delay`, the one-way delay is calibrated as ntpd does: after a
  * sender's first packet the client makes a few ordinary client/server

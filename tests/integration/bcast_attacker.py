@@ -1,7 +1,8 @@
 """The attacker of test_broadcast.py, run inside a test's network namespace
-(ip netns exec NS python3 bcast_attacker.py ...). It never holds a key: it
-records authentic broadcast packets and sends them again, from addresses
-that are not the sender's.
+(ip netns exec NS python3 bcast_attacker.py ...). capture, replay and
+relay never hold a key: they record authentic broadcast packets and send
+them again, from addresses that are not the sender's. sign is an insider
+with the key, to try the admission rules with fresh packets.
 
   capture DEST SECONDS FROM     print (hex, one a line) every packet from
                                 FROM to DEST:123 heard for SECONDS
@@ -11,8 +12,13 @@ that are not the sender's.
   relay DEST SRCS               read packets (hex lines) from stdin and send
                                 each at once from every address of SRCS
                                 (fed by a capture in another namespace)
+  sign DEST INTERVAL SRCS COUNT OFFSET KEY SECRET
+                                COUNT rounds of a mode-5 packet stamped now +
+                                OFFSET s and signed with MD5 key KEY, from
+                                every address of SRCS
 """
 
+import hashlib
 import socket
 import struct
 import sys
@@ -57,6 +63,15 @@ def heard(s, seconds, frm):
             yield data
 
 
+def signed(xmt, key, secret):
+    """Mode 5, version 4, stratum 2, poll 0, transmit time xmt (POSIX s),
+    MAC as RFC 5905 §7.3 has it for MD5: digest of secret + packet."""
+    era = int((xmt + 2208988800) * 2**32)
+    hdr = struct.pack("!BBbbIIIQQQQ", (4 << 3) | 5, 2, 0, -20, 0, 0, 0x7f7f0101,
+                      era, 0, 0, era)
+    return hdr + struct.pack("!I", key) + hashlib.md5(secret.encode() + hdr).digest()
+
+
 def main(argv):
     cmd, dest = argv[1], argv[2]
     if cmd == "capture":
@@ -73,6 +88,13 @@ def main(argv):
         for line in sys.stdin:
             for s in out:
                 s.sendto(bytes.fromhex(line.strip()), (dest, 123))
+    elif cmd == "sign":
+        out = senders(argv[4])
+        for _ in range(int(argv[5])):
+            for s in out:
+                s.sendto(signed(time.time() + float(argv[6]), int(argv[7]), argv[8]),
+                         (dest, 123))
+            time.sleep(float(argv[3]))
     else:
         sys.exit("unknown command " + cmd)
 

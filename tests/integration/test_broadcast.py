@@ -322,3 +322,37 @@ def test_spoofed_senders_cannot_take_the_slots(gnomond, segment, tmp_path):
     assert [s["address"] for s in sources(cli)] == [SRV_IP], sources(cli)
     print("slot exhaustion: %d packets refused; worst clock error %.1f us"
           % (refused, worst * 1e6))
+
+
+def test_admission_per_key_and_clock_check(gnomond, segment, tmp_path):
+    """maxsenders 2, and an insider holding key 7: while the client is
+    synchronised, a new address whose packets are 5 s off is refused
+    (new_sender_offset); one on time is admitted as the key's second
+    sender; a third address for the key is refused (key_senders_full).
+    The genuine sender stays selected and the clock does not move."""
+    ns_s, ns_c = segment
+    cli = synced_client(gnomond, segment, tmp_path, BCAST, " maxsenders 2")
+    steps = tracking(cli)["steps"]
+    a, b = spoof_addresses(ns_s, 2)
+    before = bclient_stats(cli)
+    off = subprocess.Popen(attacker(ns_s, "sign", BCAST, 1, a, 6, 5.0, 7, SECRET))
+    try:
+        watch(cli, 7, steps)
+    finally:
+        off.wait(timeout=30)
+    st = bclient_stats(cli)
+    assert st["new_sender_offset"] - before["new_sender_offset"] >= 5, st
+    assert [s["address"] for s in sources(cli)] == [SRV_IP], sources(cli)
+    good = subprocess.Popen(attacker(ns_s, "sign", BCAST, 1, a, 8, 0.0, 7, SECRET))
+    try:
+        assert wait_for(lambda: len(sources(cli)) == 2, 8), (sources(cli), cli.log(20))
+        third = subprocess.Popen(attacker(ns_s, "sign", BCAST, 1, b, 4, 0.0, 7, SECRET))
+        third.wait(timeout=30)
+    finally:
+        good.wait(timeout=30)
+    st = bclient_stats(cli)
+    assert st["key_senders_full"] - before["key_senders_full"] >= 3, st
+    assert sorted(s["address"] for s in sources(cli)) == [SRV_IP, a], sources(cli)
+    t = tracking(cli)
+    assert t["steps"] == steps and abs(t["clock_minus_system"]) < 1e-3, t
+    assert "198.18.7.10 (key 7) refused: +5.0" in cli.log(), cli.log(40)
