@@ -182,6 +182,8 @@ struct sender {
 	struct ntp_jitter2 jit;
 	uint64_t accepted, loops;
 	int admitted;		/* packets accepted since it took its slot */
+	gt_ns first_mono;	/* monotonic time of the first of them */
+	bool trusted;		/* past its probation: its samples count */
 };
 
 struct ntp_bcast_client {
@@ -485,7 +487,7 @@ static bool admit_offset_ok(const struct ntp_bcast_client *c, const struct sende
 {
 	struct sync_state st;
 
-	if (s && s->admitted >= NTP_BCAST_PROBATION)
+	if (s && s->trusted)
 		return true;
 	sync_get_state(c->sync, &st);
 	return !st.synced || llabs(smp->offset) <= NTP_BCAST_ADMIT_MAX_OFFSET;
@@ -500,6 +502,9 @@ static enum ntp_resp_verdict table_verdict(struct ntp_bcast_client *c,
 		return NTP_RESP_DUPLICATE;
 	case NTP_BTAB_STALE:
 		return NTP_RESP_STALE;
+	case NTP_BTAB_DISPLACE:
+		c->stats.key_conflicts++;
+		return NTP_RESP_OK;
 	case NTP_BTAB_KEY_FULL:
 		c->stats.key_senders_full++;
 		LOG_RL(LOG_LVL_WARN, "broadcastclient: %s refused: key %u has its %d sender(s), "
@@ -517,7 +522,7 @@ static enum ntp_resp_verdict table_verdict(struct ntp_bcast_client *c,
 
 /* A new sender in slot i (free, or taken over from a silent one). */
 static struct sender *new_sender(struct ntp_bcast_client *c, int i, const struct net_addr *from,
-				 const char *name, uint32_t key, bool takeover)
+				 const char *name, uint32_t key, enum ntp_btab_verdict tv)
 {
 	struct sender fresh;
 
@@ -534,11 +539,16 @@ static struct sender *new_sender(struct ntp_bcast_client *c, int i, const struct
 		fresh.cal = NTP_BCAST_CAL_RUNNING;
 		fresh.cal_start = gt_now(CLOCK_MONOTONIC);
 	}
-	if (takeover) {
+	if (tv == NTP_BTAB_TAKEOVER || tv == NTP_BTAB_DISPLACE) {
 		char old[NET_ADDR_STRLEN];
 
-		LOG_WARN("broadcastclient: %s takes over the slot of %s (key %u, silent)", name,
-			 net_addr_str(&c->snd[i].addr, old, sizeof(old)), key);
+		net_addr_str(&c->snd[i].addr, old, sizeof(old));
+		if (tv == NTP_BTAB_TAKEOVER)
+			LOG_WARN("broadcastclient: %s takes over the slot of %s (key %u, silent)",
+				 name, old, key);
+		else
+			LOG_WARN("broadcastclient: %s sends newer packets of key %u than %s, "
+				 "which is replaying them: %s replaced", name, key, old, old);
 	} else {
 		c->n_snd++;
 	}
@@ -599,11 +609,12 @@ static void handle_packet(struct ntp_bcast_client *c, const uint8_t *buf, size_t
 	}
 	/* Only a packet that passed every check may claim a source slot. */
 	if (tv != NTP_BTAB_KNOWN &&
-	    !new_sender(c, slot, from, name, key, tv == NTP_BTAB_TAKEOVER))
+	    !new_sender(c, slot, from, name, key, tv))
 		return;
 	c->stats.verdict[NTP_RESP_OK]++;
 	s = &c->snd[slot];
-	s->admitted++;
+	if (!s->admitted++)
+		s->first_mono = mono;
 	ntp_btab_commit(&c->tab, slot, from, key, pkt.xmt, mono,
 			(gt_ns)ldexp((double)GT_NS_PER_S, pkt.poll < 0 ? 0 : pkt.poll > 17 ? 17
 								       : pkt.poll));
@@ -618,6 +629,19 @@ static void handle_packet(struct ntp_bcast_client *c, const uint8_t *buf, size_t
 		s->loops++;
 		c->stats.loops++;
 		return;
+	}
+	/* Probation: several packets over several of its intervals before
+	 * its samples count. A recording played from another address before
+	 * the live sender is heard is displaced by the live sender's first
+	 * packet (ntp_btab) before it has moved the clock. */
+	if (!s->trusted) {
+		if (s->admitted < NTP_BCAST_PROBATION ||
+		    mono - s->first_mono < (NTP_BCAST_PROBATION - 1) * period - period / 4)
+			return;
+		s->trusted = true;
+		ntp_btab_trust(&c->tab, slot);
+		LOG_INFO("broadcastclient: sender %s (key %u) trusted after %d packets", name,
+			 key, s->admitted);
 	}
 	/* Until the delay is known, an offset would be off by it. */
 	if (s->cal == NTP_BCAST_CAL_RUNNING)
@@ -747,5 +771,6 @@ bool ntp_bcast_client_sender(const struct ntp_bcast_client *c, int i,
 	out->delay = gt_to_sec(s->delay);
 	out->cal = s->cal;
 	out->cal_replies = s->cal_replies;
+	out->trusted = s->trusted;
 	return true;
 }

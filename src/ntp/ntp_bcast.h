@@ -69,10 +69,13 @@ void ntp_bcast_srv_get_stats(const struct ntp_bcast_srv *b, struct ntp_bcast_srv
 /* ---- client ---- */
 
 #define NTP_BCAST_MAX_SENDERS NTP_BTAB_MAX
-/* While the client is synchronised, the first NTP_BCAST_PROBATION packets
- * of a new sender must agree with its clock within the step threshold of
- * RFC 5905 (STEPT, 128 ms): a sender that would need a step to follow
- * is refused (counted as new_sender_offset) rather than offered to the
+/* Probation: a new sender's samples count only once NTP_BCAST_PROBATION
+ * of its packets have come over NTP_BCAST_PROBATION - 1 of its intervals;
+ * until then a newer packet of its key from another address displaces it
+ * (ntp_btab). While the client is synchronised, a sender's packets during
+ * probation must agree with its clock within the step threshold of RFC
+ * 5905 (STEPT, 128 ms): a sender that would need a step to follow is
+ * refused (counted as new_sender_offset) rather than offered to the
  * selection, where several of them could outvote the trusted sources. */
 #define NTP_BCAST_PROBATION 4
 #define NTP_BCAST_ADMIT_MAX_OFFSET (128 * GT_NS_PER_MS)
@@ -113,6 +116,7 @@ struct ntp_bcast_client_stats {
 	uint64_t key_senders_full;	/* good packets of a key from an address beyond
 					 * its maxsenders, while they are heard */
 	uint64_t new_sender_offset;	/* a new sender's packet too far off our clock */
+	uint64_t key_conflicts;		/* an untrusted sender displaced by newer packets */
 };
 
 struct ntp_bcast_sender_info {
@@ -126,6 +130,7 @@ struct ntp_bcast_sender_info {
 	double delay;		/* one-way delay in use, s */
 	enum ntp_bcast_cal cal;
 	int cal_replies;	/* calibration exchanges answered */
+	bool trusted;		/* past its probation (NTP_BCAST_PROBATION) */
 };
 
 struct ntp_bcast_client;

@@ -4,6 +4,7 @@
 
 static const char *const names[] = {
 	[NTP_BTAB_KNOWN] = "known", [NTP_BTAB_NEW] = "new", [NTP_BTAB_TAKEOVER] = "takeover",
+	[NTP_BTAB_DISPLACE] = "displace",
 	[NTP_BTAB_DUPLICATE] = "duplicate", [NTP_BTAB_STALE] = "stale",
 	[NTP_BTAB_KEY_FULL] = "key_full", [NTP_BTAB_FULL] = "full",
 };
@@ -44,7 +45,7 @@ enum ntp_btab_verdict ntp_btab_check(const struct ntp_btab *t, const struct net_
 				     uint32_t key, ntp_ts xmt, gt_ns mono, int *slot)
 {
 	const struct ntp_btab_slot *s;
-	int i, known = -1, n_id = 0, silent = -1;
+	int i, known = -1, n_id = 0, silent = -1, untrusted = -1;
 	bool have_last = false;
 	ntp_ts last = 0;
 
@@ -64,6 +65,9 @@ enum ntp_btab_verdict ntp_btab_check(const struct ntp_btab *t, const struct net_
 		if (mono - s->last_mono >= ntp_btab_silence(s) &&
 		    (silent < 0 || s->last_mono < t->slot[silent].last_mono))
 			silent = i;
+		if (!s->trusted && (untrusted < 0 ||
+				    ts_diff(s->last_xmt, t->slot[untrusted].last_xmt) < 0))
+			untrusted = i;
 	}
 	/* Freshness first, whatever the address: a replay from a new address
 	 * must not even learn whether a slot is free. */
@@ -85,10 +89,18 @@ enum ntp_btab_verdict ntp_btab_check(const struct ntp_btab *t, const struct net_
 				silent = i;
 		}
 	} else if (n_id >= t->max_per_key) {
-		if (silent < 0)
-			return NTP_BTAB_KEY_FULL;
-		*slot = silent;
-		return NTP_BTAB_TAKEOVER;
+		if (silent >= 0) {
+			*slot = silent;
+			return NTP_BTAB_TAKEOVER;
+		}
+		/* Newer than every packet of the key (stale ones were refused
+		 * above): the untrusted sender that is furthest behind is
+		 * replaying. */
+		if (untrusted >= 0) {
+			*slot = untrusted;
+			return NTP_BTAB_DISPLACE;
+		}
+		return NTP_BTAB_KEY_FULL;
 	}
 	if (t->n < NTP_BTAB_MAX) {
 		*slot = t->n;
@@ -110,10 +122,18 @@ void ntp_btab_commit(struct ntp_btab *t, int slot, const struct net_addr *from, 
 	if (slot == t->n)
 		t->n++;
 	s = &t->slot[slot];
+	if (!s->used || s->key != key || memcmp(&s->addr, from, sizeof(*from)))
+		s->trusted = false;
 	s->used = true;
 	s->key = key;
 	s->addr = *from;
 	s->last_xmt = xmt;
 	s->last_mono = mono;
 	s->interval = interval;
+}
+
+void ntp_btab_trust(struct ntp_btab *t, int slot)
+{
+	if (slot >= 0 && slot < t->n)
+		t->slot[slot].trusted = true;
 }

@@ -16,6 +16,13 @@
  *    intervals and at least NTP_BTAB_MIN_SILENCE: it then takes the slot
  *    over (a sender that moved address). A trusted sender that is heard
  *    is never evicted.
+ *  - probation: a new sender is not trusted until its caller says so
+ *    (ntp_btab_trust, after its probation). While it is not, a new address
+ *    whose packet of the same key is newer than all the key's packets so
+ *    far displaces it: an attacker cannot make authentic packets newer
+ *    than the sender's latest, so of two addresses with one key the one
+ *    behind is replaying (a client started while a recording is played
+ *    to it: the live sender's first packet displaces the recording).
  *  - unsigned packets (noauth) have no identity but their address: each
  *    address is its own sender with its own freshness, which a replay
  *    from another address defeats. noauth gives no replay protection.
@@ -44,6 +51,7 @@ struct ntp_btab_slot {
 	ntp_ts last_xmt;		/* of its last accepted packet */
 	gt_ns last_mono;		/* monotonic time of that packet */
 	gt_ns interval;			/* it advertises, ns */
+	bool trusted;			/* past its probation */
 };
 
 struct ntp_btab {
@@ -56,6 +64,7 @@ enum ntp_btab_verdict {
 	NTP_BTAB_KNOWN,		/* a sender of the table: *slot */
 	NTP_BTAB_NEW,		/* a new sender that may take the free *slot */
 	NTP_BTAB_TAKEOVER,	/* a new sender that may take the silent sender's *slot */
+	NTP_BTAB_DISPLACE,	/* a new sender newer than the key's untrusted *slot */
 	NTP_BTAB_DUPLICATE,	/* transmit time equal to the identity's last */
 	NTP_BTAB_STALE,		/* transmit time before the identity's last */
 	NTP_BTAB_KEY_FULL,	/* new address for a key whose senders are all heard */
@@ -68,13 +77,15 @@ const char *ntp_btab_verdict_name(enum ntp_btab_verdict v);
 void ntp_btab_init(struct ntp_btab *t, int max_per_key);
 /* What a packet that passed the MAC check (key: its key id, 0 if
  * unsigned) from address from, with transmit time xmt, received at
- * monotonic time mono, would be. *slot is set for the first three. */
+ * monotonic time mono, would be. *slot is set for the first four. */
 enum ntp_btab_verdict ntp_btab_check(const struct ntp_btab *t, const struct net_addr *from,
 				     uint32_t key, ntp_ts xmt, gt_ns mono, int *slot);
 /* Record an accepted packet in slot (from a check() of the same packet):
  * the slot is (re)filled for from and key. interval: advertised, ns. */
 void ntp_btab_commit(struct ntp_btab *t, int slot, const struct net_addr *from, uint32_t key,
 		     ntp_ts xmt, gt_ns mono, gt_ns interval);
+/* The sender of slot has passed its probation. */
+void ntp_btab_trust(struct ntp_btab *t, int slot);
 /* The silence after which slot may be taken over, ns. */
 gt_ns ntp_btab_silence(const struct ntp_btab_slot *s);
 

@@ -5,7 +5,8 @@
  * asks for: check() never changes the table; an accepted signed packet is
  * later than every packet of its key accepted before, whatever the
  * address; a key never has more than max_per_key addresses; a heard
- * sender is replaced only after its silence; no (key, address) twice. */
+ * sender is replaced only after its silence, or while it is untrusted by
+ * a newer packet of its key; no (key, address) twice. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		v = ntp_btab_check(&t, &a, key, xmt, mono, &slot);
 		if (memcmp(&before, &t, sizeof(t)))
 			abort();
-		if (v > NTP_BTAB_TAKEOVER) {
+		if (v > NTP_BTAB_DISPLACE) {
 			if (slot != -1)
 				abort();
 			continue;
@@ -95,11 +96,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (v == NTP_BTAB_TAKEOVER &&
 		    mono - t.slot[slot].last_mono < ntp_btab_silence(&t.slot[slot]))
 			abort();
+		if (v == NTP_BTAB_DISPLACE && (t.slot[slot].trusted || !key))
+			abort();
 		if (v == NTP_BTAB_KNOWN &&
 		    (t.slot[slot].key != key || memcmp(&t.slot[slot].addr, &a, sizeof(a))))
 			abort();
 		ntp_btab_commit(&t, slot, &a, key, xmt, mono,
 				(gt_ns)GT_NS_PER_S << (e[5] % 8));
+		if (e[5] & 0x80)
+			ntp_btab_trust(&t, slot);
 		invariants(&t);
 	}
 	return 0;

@@ -356,3 +356,44 @@ def test_admission_per_key_and_clock_check(gnomond, segment, tmp_path):
     t = tracking(cli)
     assert t["steps"] == steps and abs(t["clock_minus_system"]) < 1e-3, t
     assert "198.18.7.10 (key 7) refused: +5.0" in cli.log(), cli.log(40)
+
+
+def test_fresh_client_not_taken_by_a_recording(gnomond, segment, tmp_path):
+    """A client started while a recording of the sender, made about 30 s
+    earlier, is played to it from 198.18.7.10 (a burst, 4 a second, so
+    that some of it comes before the live sender's next packet). The
+    client is not synchronised yet, so no clock check can help: the
+    recording may take key 7's slot first, but on probation, and the live
+    sender's next packet, newer than anything recorded, displaces it
+    (key_conflicts) before it has moved the clock. No 30 s step; the
+    genuine sender is the one selected."""
+    ns_s, ns_c = segment
+    keys = tmp_path / "keys"
+    keys.write_text(KEYS)
+    gnomond("clock null\nlocal stratum 3\nallow 198.18.0.0/15\nkeyfile %s\n"
+            "broadcast %s interval 1 key 7\n" % (keys, BCAST), addr=SRV_IP, netns=ns_s)
+    spoofed = spoof_addresses(ns_s, 1)
+    recorded = capture(ns_c, BCAST, 12)
+    assert len(recorded) >= 8, recorded
+    time.sleep(18)
+    cli = gnomond("clock virtual offset 0.2 freq 20\nallow 198.18.0.0/15\nkeyfile %s\n"
+                  "broadcastclient key 7 delay 0.00003\nmakestep 0.1 -1\n" % keys,
+                  addr=CLI_IP, netns=ns_c)
+    replay = subprocess.Popen(attacker(ns_s, "replay", BCAST, 0.25, spoofed[0],
+                                       *[p.hex() for p in recorded]))
+    try:
+        converged_within(cli, 500e-6, 60)
+    finally:
+        replay.wait(timeout=60)
+    st = bclient_stats(cli)
+    t = tracking(cli)
+    assert "stepped by -2" not in cli.log() and "stepped by -3" not in cli.log(), cli.log(40)
+    assert t["steps"] <= 1 and abs(t["clock_minus_system"]) < 1e-3, t
+    assert genuine_selected(cli)[0], sources(cli)
+    assert [s["address"] for s in sources(cli)] == [SRV_IP], sources(cli)
+    # Every recorded packet was refused as stale, or was the displaced
+    # sender's (key_conflicts counts the displacement).
+    assert st["rejected"]["stale"] + st["key_conflicts"] >= 1, st
+    print("fresh client: stale %d, key_conflicts %d, steps %d, log: %s" % (
+        st["rejected"]["stale"], st["key_conflicts"], t["steps"],
+        [l for l in cli.log().splitlines() if "replay" in l or "new sender" in l]))

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "ntp/ntp_btab.h"
@@ -24,21 +25,30 @@ static struct net_addr ip(const char *s)
 	return a;
 }
 
-/* check() and, if admitted, commit(): the verdict. */
-static enum ntp_btab_verdict feed(struct ntp_btab *t, const char *from, uint32_t key,
-				  ntp_ts xmt, gt_ns mono)
+/* check() and, if admitted, commit() (and trust, if trust): the verdict. */
+static enum ntp_btab_verdict feed_as(struct ntp_btab *t, const char *from, uint32_t key,
+				     ntp_ts xmt, gt_ns mono, bool trust)
 {
 	struct net_addr a = ip(from);
 	int slot;
 	enum ntp_btab_verdict v = ntp_btab_check(t, &a, key, xmt, mono, &slot);
 
-	if (v <= NTP_BTAB_TAKEOVER) {
+	if (v <= NTP_BTAB_DISPLACE) {
 		assert_true(slot >= 0 && slot < NTP_BTAB_MAX);
 		ntp_btab_commit(t, slot, &a, key, xmt, mono, S(1));
+		if (trust)
+			ntp_btab_trust(t, slot);
 	} else {
 		assert_int_equal(slot, -1);
 	}
 	return v;
+}
+
+/* Senders past their probation. */
+static enum ntp_btab_verdict feed(struct ntp_btab *t, const char *from, uint32_t key,
+				  ntp_ts xmt, gt_ns mono)
+{
+	return feed_as(t, from, key, xmt, mono, true);
 }
 
 /* The attack of the review: packets of the genuine sender sent again
@@ -136,6 +146,36 @@ static void test_takeover_after_silence(void **state)
 			 NTP_BTAB_KEY_FULL);
 }
 
+/* A client started while a recording is played to it from another
+ * address: the recording takes the key's slot first, on probation; the
+ * live sender's packets are newer than anything recorded and displace
+ * it; the recording is then stale. A trusted sender is not displaced. */
+static void test_live_sender_displaces_recording(void **state)
+{
+	struct ntp_btab t;
+
+	(void)state;
+	ntp_btab_init(&t, 1);
+	assert_int_equal(feed_as(&t, "198.18.7.10", 7, TS(67), S(10), false), NTP_BTAB_NEW);
+	assert_int_equal(feed_as(&t, "198.18.7.10", 7, TS(68), S(11), false), NTP_BTAB_KNOWN);
+	assert_false(t.slot[0].trusted);
+	assert_int_equal(feed_as(&t, "198.18.7.1", 7, TS(100), S(11), false), NTP_BTAB_DISPLACE);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.slot[0].addr.a[3], 1);
+	assert_false(t.slot[0].trusted);
+	assert_int_equal(feed_as(&t, "198.18.7.10", 7, TS(69), S(12), false), NTP_BTAB_STALE);
+	/* Trust is the caller's, and survives the sender's next packets. */
+	ntp_btab_trust(&t, 0);
+	assert_int_equal(feed_as(&t, "198.18.7.1", 7, TS(101), S(12), false), NTP_BTAB_KNOWN);
+	assert_true(t.slot[0].trusted);
+	assert_int_equal(feed_as(&t, "198.18.7.11", 7, TS(102), S(12), false), NTP_BTAB_KEY_FULL);
+	/* Unsigned senders have no key to be displaced by. */
+	assert_int_equal(feed_as(&t, "198.18.7.20", 0, TS(1), S(12), false), NTP_BTAB_NEW);
+	assert_int_equal(feed_as(&t, "198.18.7.21", 0, TS(200), S(12), false), NTP_BTAB_NEW);
+	ntp_btab_trust(&t, 99);
+	assert_int_equal(t.n, 3);
+}
+
 /* Unsigned (noauth): the address is the identity; a replay from another
  * address is not caught (documented), a replay from the same one is. */
 static void test_unsigned_by_address(void **state)
@@ -190,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_key_full_refused),
 		cmocka_unit_test(test_two_per_key),
 		cmocka_unit_test(test_takeover_after_silence),
+		cmocka_unit_test(test_live_sender_displaces_recording),
 		cmocka_unit_test(test_unsigned_by_address),
 		cmocka_unit_test(test_era_wrap),
 	};
