@@ -502,9 +502,6 @@ static enum ntp_resp_verdict table_verdict(struct ntp_bcast_client *c,
 		return NTP_RESP_DUPLICATE;
 	case NTP_BTAB_STALE:
 		return NTP_RESP_STALE;
-	case NTP_BTAB_DISPLACE:
-		c->stats.key_conflicts++;
-		return NTP_RESP_OK;
 	case NTP_BTAB_KEY_FULL:
 		c->stats.key_senders_full++;
 		LOG_RL(LOG_LVL_WARN, "broadcastclient: %s refused: key %u has its %d sender(s), "
@@ -597,7 +594,7 @@ static void handle_packet(struct ntp_bcast_client *c, const uint8_t *buf, size_t
 						 &smp)) {
 		c->stats.new_sender_offset++;
 		LOG_RL(LOG_LVL_WARN, "broadcastclient: new sender %s (key %u) refused: %+.3f s off "
-		       "the synchronised clock", name, key, gt_to_sec(smp.offset));
+		       "the synchronised clock (on probation)", name, key, gt_to_sec(smp.offset));
 		v = NTP_RESP_COUNT;
 	}
 	if (v != NTP_RESP_OK) {
@@ -607,10 +604,12 @@ static void handle_packet(struct ntp_bcast_client *c, const uint8_t *buf, size_t
 		       v < NTP_RESP_COUNT ? ntp_resp_verdict_name(v) : ntp_btab_verdict_name(tv));
 		return;
 	}
-	/* Only a packet that passed every check may claim a source slot. */
-	if (tv != NTP_BTAB_KNOWN &&
-	    !new_sender(c, slot, from, name, key, tv))
+	/* Only a packet that passed every check may claim a source slot,
+	 * and only then is a displacement counted. */
+	if (tv != NTP_BTAB_KNOWN && !new_sender(c, slot, from, name, key, tv))
 		return;
+	if (tv == NTP_BTAB_DISPLACE)
+		c->stats.key_conflicts++;
 	c->stats.verdict[NTP_RESP_OK]++;
 	s = &c->snd[slot];
 	if (!s->admitted++)
