@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "net/sock.h"
+#include "ntp/ntp_btab.h"
 
 /* ------------------------------------------------------------------ */
 /* server */
@@ -176,11 +177,13 @@ struct sender {
 	int poll;
 	uint8_t reach;
 	uint32_t key;
-	ntp_ts last_xmt;
 	gt_ns last_mono;
 	int steps;		/* clock steps seen at the last sample */
 	struct ntp_jitter2 jit;
 	uint64_t accepted, loops;
+	int admitted;		/* packets accepted since it took its slot */
+	gt_ns first_mono;	/* monotonic time of the first of them */
+	bool trusted;		/* past its probation: its samples count */
 };
 
 struct ntp_bcast_client {
@@ -194,6 +197,9 @@ struct ntp_bcast_client {
 	int n_fds;
 	int cal_fd[2];			/* client sockets for calibration: IPv4, IPv6 */
 	struct loop_timer *cal_timer;
+	/* Who may be a sender (keyed by the signing key); snd[i] is the
+	 * sender of tab.slot[i]. */
+	struct ntp_btab tab;
 	struct sender snd[NTP_BCAST_MAX_SENDERS];
 	int n_snd;
 	int8_t precision;
@@ -245,6 +251,7 @@ struct ntp_bcast_client *ntp_bcast_client_open(const struct ntp_bcast_client_cfg
 	int n_seen = 0, rc = 0, k;
 
 	c->cfg = *cfg;
+	ntp_btab_init(&c->tab, cfg->maxsenders ? cfg->maxsenders : 1);
 	for (k = 0; k < NTP_BCAST_MAX_SOCKETS; k++)
 		c->fds[k] = -1;
 	c->cal_fd[0] = c->cal_fd[1] = -1;
@@ -303,6 +310,21 @@ static struct sender *find_sender(struct ntp_bcast_client *c, const struct net_a
 
 	for (i = 0; i < c->n_snd; i++)
 		if (!memcmp(&c->snd[i].addr, a, sizeof(*a)))
+			return &c->snd[i];
+	return NULL;
+}
+
+/* The sender of this address and key, if any: only to choose the delay
+ * and jitter the checks use; the table decides who the sender is. */
+static struct sender *find_sender_key(struct ntp_bcast_client *c, const struct net_addr *a,
+				      const uint8_t *buf, size_t len)
+{
+	size_t off = ntp_pkt_mac_offset(buf, len);
+	uint32_t key = off < len && len - off >= 4 ? ntp_get32(buf + off) : 0;
+	int i;
+
+	for (i = 0; i < c->n_snd; i++)
+		if (c->tab.slot[i].key == key && !memcmp(&c->snd[i].addr, a, sizeof(*a)))
 			return &c->snd[i];
 	return NULL;
 }
@@ -458,10 +480,86 @@ static void on_cal_readable(int fd, short revents, void *arg)
 	}
 }
 
+/* While the clock is synchronised, a new sender's first packets must
+ * agree with it: see NTP_BCAST_ADMIT_MAX_OFFSET. */
+static bool admit_offset_ok(const struct ntp_bcast_client *c, const struct sender *s,
+			    const struct ntp_sample *smp)
+{
+	struct sync_state st;
+
+	if (s && s->trusted)
+		return true;
+	sync_get_state(c->sync, &st);
+	return !st.synced || llabs(smp->offset) <= NTP_BCAST_ADMIT_MAX_OFFSET;
+}
+
+static enum ntp_resp_verdict table_verdict(struct ntp_bcast_client *c,
+					   enum ntp_btab_verdict tv, const char *name,
+					   uint32_t key)
+{
+	switch (tv) {
+	case NTP_BTAB_DUPLICATE:
+		return NTP_RESP_DUPLICATE;
+	case NTP_BTAB_STALE:
+		return NTP_RESP_STALE;
+	case NTP_BTAB_KEY_FULL:
+		c->stats.key_senders_full++;
+		LOG_RL(LOG_LVL_WARN, "broadcastclient: %s refused: key %u has its %d sender(s), "
+		       "heard (maxsenders)", name, key, c->tab.max_per_key);
+		return NTP_RESP_COUNT;
+	case NTP_BTAB_FULL:
+		c->stats.too_many_senders++;
+		LOG_RL(LOG_LVL_WARN, "broadcastclient: more than %d senders: %s ignored",
+		       NTP_BCAST_MAX_SENDERS, name);
+		return NTP_RESP_COUNT;
+	default:
+		return NTP_RESP_OK;
+	}
+}
+
+/* A new sender in slot i (free, or taken over from a silent one). */
+static struct sender *new_sender(struct ntp_bcast_client *c, int i, const struct net_addr *from,
+				 const char *name, uint32_t key, enum ntp_btab_verdict tv)
+{
+	struct sender fresh;
+
+	memset(&fresh, 0, sizeof(fresh));
+	fresh.addr = *from;
+	fresh.src = sync_add_source(c->sync, name, ntp_client_refid_of(from), 0);
+	if (fresh.src < 0)
+		return NULL;
+	fresh.steps = clock_steps(c);
+	if (c->cfg.delay_set) {
+		fresh.cal = NTP_BCAST_CAL_CONFIGURED;
+		fresh.delay = gt_from_sec(c->cfg.delay);
+	} else {
+		fresh.cal = NTP_BCAST_CAL_RUNNING;
+		fresh.cal_start = gt_now(CLOCK_MONOTONIC);
+	}
+	if (tv == NTP_BTAB_TAKEOVER || tv == NTP_BTAB_DISPLACE) {
+		char old[NET_ADDR_STRLEN];
+
+		net_addr_str(&c->snd[i].addr, old, sizeof(old));
+		if (tv == NTP_BTAB_TAKEOVER)
+			LOG_WARN("broadcastclient: %s takes over the slot of %s (key %u, silent)",
+				 name, old, key);
+		else
+			LOG_WARN("broadcastclient: %s sends newer packets of key %u than %s, "
+				 "which is replaying them: %s replaced", name, key, old, old);
+	} else {
+		c->n_snd++;
+	}
+	c->snd[i] = fresh;
+	LOG_INFO("broadcastclient: new sender %s (key %u)", name, key);
+	if (fresh.cal == NTP_BCAST_CAL_RUNNING)
+		cal_send(c, &c->snd[i]);
+	return &c->snd[i];
+}
+
 static void handle_packet(struct ntp_bcast_client *c, const uint8_t *buf, size_t len,
 			  const struct net_addr *from, gt_ns rx_real)
 {
-	struct sender fresh, *s = find_sender(c, from);
+	struct sender *s = find_sender_key(c, from, buf, len);
 	struct ntp_bcast_ctx ctx = {
 		.keys = c->cfg.keys, .key = c->cfg.key, .noauth = c->cfg.noauth,
 		.local_precision = c->precision,
@@ -470,14 +568,16 @@ static void handle_packet(struct ntp_bcast_client *c, const uint8_t *buf, size_t
 	struct ntp_pkt pkt;
 	struct clk_map m;
 	enum ntp_resp_verdict v;
+	enum ntp_btab_verdict tv = NTP_BTAB_FULL;
 	gt_ns mono = gt_now(CLOCK_MONOTONIC), period;
 	uint32_t key;
 	char name[NET_ADDR_STRLEN];
-	int missed, steps;
+	int missed, steps, slot = -1;
 
 	c->stats.received++;
+	/* Freshness is the table's (per key, whatever the address), so the
+	 * packet checks run without a last transmit time. */
 	if (s) {
-		ctx.last_xmt = s->last_xmt;
 		ctx.jitter = gt_from_sec(ntp_jitter2_get(&s->jit, JITTER_PRIOR));
 		ctx.delay = s->delay;
 	} else {
@@ -485,41 +585,38 @@ static void handle_packet(struct ntp_bcast_client *c, const uint8_t *buf, size_t
 	}
 	c->clock->ops->get_map(c->clock, &m);
 	v = ntp_resp_broadcast(&ctx, buf, len, clk_map_apply(&m, rx_real), &pkt, &smp, &key);
-	c->stats.verdict[v]++;
 	net_addr_str(from, name, sizeof(name));
+	if (v == NTP_RESP_OK) {
+		tv = ntp_btab_check(&c->tab, from, key, pkt.xmt, mono, &slot);
+		v = table_verdict(c, tv, name, key);
+	}
+	if (v == NTP_RESP_OK && !admit_offset_ok(c, tv == NTP_BTAB_KNOWN ? &c->snd[slot] : NULL,
+						 &smp)) {
+		c->stats.new_sender_offset++;
+		LOG_RL(LOG_LVL_WARN, "broadcastclient: new sender %s (key %u) refused: %+.3f s off "
+		       "the synchronised clock (on probation)", name, key, gt_to_sec(smp.offset));
+		v = NTP_RESP_COUNT;
+	}
 	if (v != NTP_RESP_OK) {
+		if (v < NTP_RESP_COUNT)
+			c->stats.verdict[v]++;
 		LOG_RL(LOG_LVL_DEBUG, "broadcastclient: packet from %s rejected: %s", name,
-		       ntp_resp_verdict_name(v));
+		       v < NTP_RESP_COUNT ? ntp_resp_verdict_name(v) : ntp_btab_verdict_name(tv));
 		return;
 	}
-	/* Only a packet that passed every check may claim a source slot. */
-	if (!s) {
-		if (c->n_snd == NTP_BCAST_MAX_SENDERS) {
-			c->stats.too_many_senders++;
-			LOG_RL(LOG_LVL_WARN, "broadcastclient: more than %d senders: %s ignored",
-			       NTP_BCAST_MAX_SENDERS, name);
-			return;
-		}
-		memset(&fresh, 0, sizeof(fresh));
-		fresh.addr = *from;
-		fresh.src = sync_add_source(c->sync, name, ntp_client_refid_of(from), 0);
-		if (fresh.src < 0)
-			return;
-		fresh.steps = clock_steps(c);
-		if (c->cfg.delay_set) {
-			fresh.cal = NTP_BCAST_CAL_CONFIGURED;
-			fresh.delay = gt_from_sec(c->cfg.delay);
-		} else {
-			fresh.cal = NTP_BCAST_CAL_RUNNING;
-			fresh.cal_start = gt_now(CLOCK_MONOTONIC);
-		}
-		c->snd[c->n_snd] = fresh;
-		s = &c->snd[c->n_snd++];
-		LOG_INFO("broadcastclient: new sender %s (key %u)", name, key);
-		if (s->cal == NTP_BCAST_CAL_RUNNING)
-			cal_send(c, s);
-	}
-	s->last_xmt = pkt.xmt;
+	/* Only a packet that passed every check may claim a source slot,
+	 * and only then is a displacement counted. */
+	if (tv != NTP_BTAB_KNOWN && !new_sender(c, slot, from, name, key, tv))
+		return;
+	if (tv == NTP_BTAB_DISPLACE)
+		c->stats.key_conflicts++;
+	c->stats.verdict[NTP_RESP_OK]++;
+	s = &c->snd[slot];
+	if (!s->admitted++)
+		s->first_mono = mono;
+	ntp_btab_commit(&c->tab, slot, from, key, pkt.xmt, mono,
+			(gt_ns)ldexp((double)GT_NS_PER_S, pkt.poll < 0 ? 0 : pkt.poll > 17 ? 17
+								       : pkt.poll));
 	s->key = key;
 	s->poll = pkt.poll < 0 ? 0 : pkt.poll > 17 ? 17 : pkt.poll;
 	/* The reach register shifts once per advertised interval. */
@@ -531,6 +628,19 @@ static void handle_packet(struct ntp_bcast_client *c, const uint8_t *buf, size_t
 		s->loops++;
 		c->stats.loops++;
 		return;
+	}
+	/* Probation: several packets over several of its intervals before
+	 * its samples count. A recording played from another address before
+	 * the live sender is heard is displaced by the live sender's first
+	 * packet (ntp_btab) before it has moved the clock. */
+	if (!s->trusted) {
+		if (s->admitted < NTP_BCAST_PROBATION ||
+		    mono - s->first_mono < (NTP_BCAST_PROBATION - 1) * period - period / 4)
+			return;
+		s->trusted = true;
+		ntp_btab_trust(&c->tab, slot);
+		LOG_INFO("broadcastclient: sender %s (key %u) trusted after %d packets", name,
+			 key, s->admitted);
 	}
 	/* Until the delay is known, an offset would be off by it. */
 	if (s->cal == NTP_BCAST_CAL_RUNNING)
@@ -660,5 +770,6 @@ bool ntp_bcast_client_sender(const struct ntp_bcast_client *c, int i,
 	out->delay = gt_to_sec(s->delay);
 	out->cal = s->cal;
 	out->cal_replies = s->cal_replies;
+	out->trusted = s->trusted;
 	return true;
 }

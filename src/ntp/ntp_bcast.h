@@ -4,14 +4,19 @@
  * a mode-5 packet every interval seconds to a broadcast, multicast or
  * unicast address, stamped as late as possible and signed with the key.
  *
- * Client: `broadcastclient [key ID] [delay SECONDS] [noauth]` listens on
- * the NTP port at the broadcast address of every IPv4 interface that has
+ * Client: `broadcastclient [key ID] [delay SECONDS] [maxsenders N]
+ * [noauth]` listens on the NTP port at the broadcast address of every IPv4 interface that has
  * one (and at multicast groups given with `group ADDRESS`). Each sender
  * that passes the checks (ntp_resp_broadcast) becomes a source of the
  * synchronisation core; its offsets are T3 + delay - T4, and the jitter
  * of its one-way delay, which no exchange measures, is estimated from the
  * offsets themselves and carried as dispersion. Packets need a MAC of a
  * key in the key file (of `key` when given) unless `noauth` says so.
+ *
+ * Who is a sender is decided by ntp_btab, by the key, not the address:
+ * a key's transmit time must grow whatever the source address, a key has
+ * at most `maxsenders` addresses and a heard one is never evicted, and a
+ * new sender's first packets must agree with the clock when synchronised.
  *
  * Without `delay`, the one-way delay is calibrated as ntpd does: after a
  * sender's first packet the client makes a few ordinary client/server
@@ -31,6 +36,7 @@
 #include "lib/statlog.h"
 #include "net/addr.h"
 #include "ntp/ntp_auth.h"
+#include "ntp/ntp_btab.h"
 #include "ntp/ntp_client.h"
 #include "ntp/ntp_reply.h"
 #include "ntp/ntp_resp.h"
@@ -62,7 +68,17 @@ void ntp_bcast_srv_get_stats(const struct ntp_bcast_srv *b, struct ntp_bcast_srv
 
 /* ---- client ---- */
 
-#define NTP_BCAST_MAX_SENDERS 8
+#define NTP_BCAST_MAX_SENDERS NTP_BTAB_MAX
+/* Probation: a new sender's samples count only once NTP_BCAST_PROBATION
+ * of its packets have come over NTP_BCAST_PROBATION - 1 of its intervals;
+ * until then a newer packet of its key from another address displaces it
+ * (ntp_btab). While the client is synchronised, a sender's packets during
+ * probation must agree with its clock within the step threshold of RFC
+ * 5905 (STEPT, 128 ms): a sender that would need a step to follow is
+ * refused (counted as new_sender_offset) rather than offered to the
+ * selection, where several of them could outvote the trusted sources. */
+#define NTP_BCAST_PROBATION 4
+#define NTP_BCAST_ADMIT_MAX_OFFSET (128 * GT_NS_PER_MS)
 #define NTP_BCAST_MAX_GROUPS 4
 #define NTP_BCAST_MAX_SOCKETS 16
 #define NTP_BCAST_CAL_EXCHANGES 4
@@ -83,6 +99,7 @@ struct ntp_bcast_client_cfg {
 	bool noauth;		/* unsigned packets accepted */
 	double delay;		/* one-way delay, s */
 	bool delay_set;		/* given: no calibration */
+	int maxsenders;		/* addresses per key (ntp_btab); 0: 1 */
 	struct net_addr group[NTP_BCAST_MAX_GROUPS];	/* multicast groups to join */
 	int n_groups;
 	const struct ntp_auth_keys *keys;	/* borrowed */
@@ -96,6 +113,10 @@ struct ntp_bcast_client_stats {
 	uint64_t verdict[NTP_RESP_COUNT];
 	uint64_t loops;
 	uint64_t too_many_senders;	/* good packets from a sender beyond the maximum */
+	uint64_t key_senders_full;	/* good packets of a key from an address beyond
+					 * its maxsenders, while they are heard */
+	uint64_t new_sender_offset;	/* a new sender's packet too far off our clock */
+	uint64_t key_conflicts;		/* an untrusted sender displaced by newer packets */
 };
 
 struct ntp_bcast_sender_info {
@@ -109,6 +130,7 @@ struct ntp_bcast_sender_info {
 	double delay;		/* one-way delay in use, s */
 	enum ntp_bcast_cal cal;
 	int cal_replies;	/* calibration exchanges answered */
+	bool trusted;		/* past its probation (NTP_BCAST_PROBATION) */
 };
 
 struct ntp_bcast_client;

@@ -353,7 +353,7 @@ static int h_broadcast(struct conf_ctx *ctx, const struct conf_item *it, void *p
 	return 0;
 }
 
-/* broadcastclient [key ID] [delay SECONDS] [group ADDRESS]... [noauth] */
+/* broadcastclient [key ID] [delay SECONDS] [group ADDRESS]... [maxsenders N] [noauth] */
 static int h_broadcastclient(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 			     int argc, char **argv)
 {
@@ -388,11 +388,17 @@ static int h_broadcastclient(struct conf_ctx *ctx, const struct conf_item *it, v
 				return conf_error(ctx, "broadcastclient: group '%s' is not a "
 						  "multicast address", argv[i]);
 			b->n_groups++;
+		} else if (!strcmp(opt, "maxsenders") && has_arg) {
+			if (conf_arg_int(ctx, "broadcastclient maxsenders", argv[++i], 1,
+					 NTP_BTAB_MAX_PER_KEY, &v))
+				return -1;
+			b->maxsenders = (int)v;
 		} else if (!strcmp(opt, "noauth")) {
 			b->noauth = true;
 		} else {
 			return conf_error(ctx, "broadcastclient: unknown or incomplete option '%s' "
-					  "(allowed: key ID, delay SECONDS, group ADDRESS, noauth)", opt);
+					  "(allowed: key ID, delay SECONDS, group ADDRESS, maxsenders N, noauth)",
+					  opt);
 		}
 	}
 	if (b->noauth && b->key)
@@ -629,11 +635,12 @@ static const struct conf_item table[] = {
 	  "send NTP broadcast (mode 5) packets to a broadcast, multicast or unicast address "
 	  "(default every 64 s, port 123, ttl 1); repeatable", h_broadcast, true },
 	{ DC_BROADCASTCLIENT, "broadcastclient", CONF_CUSTOM, 0, 0, 0, NULL,
-	  "[key ID] [delay SECONDS] [group ADDRESS]... [noauth]",
+	  "[key ID] [delay SECONDS] [group ADDRESS]... [maxsenders N] [noauth]",
 	  "take time from broadcast servers on every interface's broadcast address (and "
 	  "multicast groups) at the NTP port; packets need a MAC of `key` (default: any key "
 	  "of the keyfile) unless noauth; delay: one-way delay added (default: measured by a "
-	  "few client exchanges with each sender)",
+	  "few client exchanges with each sender); maxsenders: source addresses per key "
+	  "(default 1; a new one is refused while they are heard)",
 	  h_broadcastclient, false },
 	{ DC_GATEWAY_SEND, "gateway-send", CONF_CUSTOM, 0, 0, 0, NULL,
 	  "to ADDR:PORT [bind ADDR|IFACE] [interval SECONDS] [key ID] [correction METHOD ...]",

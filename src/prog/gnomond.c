@@ -462,6 +462,7 @@ static int cmd_sources(void *arg, int argc, char **argv, struct json_out *j)
 		json_double(j, "oneway_delay", bi.delay);
 		json_str(j, "delay_calibration", ntp_bcast_cal_name(bi.cal));
 		json_u64(j, "calibration_exchanges", (uint64_t)bi.cal_replies);
+		json_bool(j, "trusted", bi.trusted);
 		json_u64(j, "accepted", bi.accepted);
 		json_u64(j, "loops", bi.loops);
 		/* The client's counters are for all senders together: a
@@ -504,6 +505,9 @@ static int cmd_sources(void *arg, int argc, char **argv, struct json_out *j)
 		json_u64(j, "accepted", bs.verdict[NTP_RESP_OK]);
 		json_u64(j, "loops", bs.loops);
 		json_u64(j, "too_many_senders", bs.too_many_senders);
+		json_u64(j, "key_senders_full", bs.key_senders_full);
+		json_u64(j, "new_sender_offset", bs.new_sender_offset);
+		json_u64(j, "key_conflicts", bs.key_conflicts);
 		json_obj_begin(j, "rejected");
 		for (int v = 1; v < NTP_RESP_COUNT; v++)
 			json_u64(j, ntp_resp_verdict_name(v), bs.verdict[v]);

@@ -31,6 +31,12 @@ def sh(*argv):
     return cp
 
 
+def seg_ifs():
+    """The segment's interface names: server side, client side."""
+    tag = "%d" % (os.getpid() % 100000)
+    return "gnbcs" + tag, "gnbcc" + tag
+
+
 @pytest.fixture
 def segment():
     """Two namespaces, server and client, on one veth segment with a
@@ -39,7 +45,7 @@ def segment():
         pytest.skip("needs root for network namespaces")
     tag = "%d" % (os.getpid() % 100000)
     ns_s, ns_c = "gnbc-s-" + tag, "gnbc-c-" + tag
-    if_s, if_c = "gnbcs" + tag, "gnbcc" + tag
+    if_s, if_c = seg_ifs()
     try:
         sh("ip", "netns", "add", ns_s)
         sh("ip", "netns", "add", ns_c)
@@ -192,3 +198,212 @@ def test_broadcastclient_config_errors(gnomond_bin, tmp_path):
     cp = subprocess.run(nh.NO_SYS_TIME + [gnomond_bin, "-n", "-f", str(conf)],
                         capture_output=True, text=True, timeout=10)
     assert cp.returncode != 0 and "keyfile" in cp.stderr, nh.describe(cp)
+
+
+# ----------------------------------------------------------------------
+# replay from other source addresses (issue 8 §2, CVE-2015-7973 class)
+
+ATTACKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bcast_attacker.py")
+
+
+def attacker(ns, *args, **kw):
+    return ["ip", "netns", "exec", ns, "/usr/bin/python3", ATTACKER] + [str(a) for a in args]
+
+
+def spoof_addresses(ns_s, n):
+    """n addresses 198.18.7.10... on the attacker's (server side) interface."""
+    addrs = ["198.18.7.%d" % (10 + i) for i in range(n)]
+    for a in addrs:
+        sh("ip", "-n", ns_s, "addr", "add", a + "/24", "dev", seg_ifs()[0])
+    return addrs
+
+
+def capture(ns_c, dest, seconds):
+    """Authentic packets of the genuine sender, heard in the client's
+    namespace beside the client."""
+    cp = subprocess.run(attacker(ns_c, "capture", dest, seconds, SRV_IP),
+                        capture_output=True, text=True, timeout=seconds + 20)
+    assert cp.returncode == 0, nh.describe(cp)
+    return [bytes.fromhex(l) for l in cp.stdout.split()]
+
+
+def genuine_selected(cli):
+    src = {s["address"]: s for s in sources(cli)}
+    return SRV_IP in src and src[SRV_IP]["state"] == "*", src
+
+
+def watch(cli, seconds, steps):
+    """For seconds: no step, the clock error stays below 1 ms (truth is
+    the machine clock) and the genuine sender stays selected."""
+    end = time.monotonic() + seconds
+    worst = 0.0
+    while time.monotonic() < end:
+        t = tracking(cli)
+        worst = max(worst, abs(t["clock_minus_system"]))
+        assert t["steps"] == steps and abs(t["clock_minus_system"]) < 1e-3, (t, cli.log(40))
+        ok, src = genuine_selected(cli)
+        assert ok, src
+        time.sleep(0.5)
+    return worst
+
+
+def st_key_conflicts(cli):
+    return bclient_stats(cli)["key_conflicts"]
+
+
+def synced_client(gnomond, segment, tmp_path, dest, extra=""):
+    ns_s, ns_c = segment
+    keys = tmp_path / "keys"
+    keys.write_text(KEYS)
+    gnomond("clock null\nlocal stratum 3\nallow 198.18.0.0/15\nkeyfile %s\n"
+            "broadcast %s interval 1 key 7\n" % (keys, dest), addr=SRV_IP, netns=ns_s)
+    opts = " delay 0.00003" if dest == BCAST else " group %s" % GROUP
+    # Steps always allowed: the attacker's best case.
+    cli = gnomond("clock virtual offset 0.2 freq 20\nallow 198.18.0.0/15\nkeyfile %s\n"
+                  "broadcastclient key 7%s%s\nmakestep 0.1 -1\n" % (keys, opts, extra),
+                  addr=CLI_IP, netns=ns_c)
+    converged_within(cli, 500e-6, 60)
+    assert genuine_selected(cli)[0], sources(cli)
+    return cli
+
+
+@pytest.mark.parametrize("dest", [BCAST, GROUP], ids=["broadcast", "multicast"])
+def test_replay_from_spoofed_addresses(gnomond, segment, tmp_path, dest):
+    """Authentic packets recorded on the segment and sent again about 30 s
+    later from three other addresses (198.18.7.10-12), as three senders
+    agreeing on a clock 30 s slow: refused as stale (the key's transmit
+    time must grow, whatever the address), no step, no new source, the
+    genuine sender stays selected."""
+    ns_s, ns_c = segment
+    cli = synced_client(gnomond, segment, tmp_path, dest)
+    steps = tracking(cli)["steps"]
+    spoofed = spoof_addresses(ns_s, 3)
+    recorded = capture(ns_c, dest, 12)
+    assert len(recorded) >= 8, recorded
+    time.sleep(20)
+    before = bclient_stats(cli)
+    replay = subprocess.Popen(attacker(ns_s, "replay", dest, 1, ",".join(spoofed),
+                                       *[p.hex() for p in recorded]))
+    try:
+        worst = watch(cli, len(recorded) + 8, steps)
+    finally:
+        replay.wait(timeout=60)
+    after = bclient_stats(cli)
+    assert after["rejected"]["stale"] - before["rejected"]["stale"] >= 3 * len(recorded), after
+    assert [s["address"] for s in sources(cli)] == [SRV_IP], sources(cli)
+    print("replayed %d packets x 3 addresses; worst clock error %.1f us; stale %d"
+          % (len(recorded), worst * 1e6, after["rejected"]["stale"]))
+
+
+def test_spoofed_senders_cannot_take_the_slots(gnomond, segment, tmp_path):
+    """Slot exhaustion: ten addresses (198.18.7.10-19) send the genuine
+    sender's authentic packets, each relayed at once as it is heard and
+    older ones recorded before. None becomes a sender (the key's transmit
+    time must grow, and key 7 has its one sender); the genuine sender
+    keeps its slot and stays selected, the clock does not move."""
+    ns_s, ns_c = segment
+    cli = synced_client(gnomond, segment, tmp_path, GROUP)
+    steps = tracking(cli)["steps"]
+    spoofed = ",".join(spoof_addresses(ns_s, 10))
+    recorded = capture(ns_c, GROUP, 6)
+    assert len(recorded) >= 4, recorded
+    time.sleep(4)
+    before = bclient_stats(cli)
+    cap = subprocess.Popen(attacker(ns_c, "capture", GROUP, 14, SRV_IP), stdout=subprocess.PIPE)
+    relay = subprocess.Popen(attacker(ns_s, "relay", GROUP, spoofed), stdin=cap.stdout)
+    cap.stdout.close()
+    replay = subprocess.Popen(attacker(ns_s, "replay", GROUP, 1, spoofed,
+                                       *[p.hex() for p in recorded]))
+    try:
+        worst = watch(cli, 16, steps)
+    finally:
+        for p in (replay, cap, relay):
+            p.wait(timeout=60)
+    after = bclient_stats(cli)
+    refused = sum(after["rejected"][k] - before["rejected"][k] for k in ("stale", "duplicate"))
+    # Ten copies of each recorded packet and of each of about 12 relayed.
+    assert refused >= 10 * (len(recorded) + 8), (before, after)
+    assert [s["address"] for s in sources(cli)] == [SRV_IP], sources(cli)
+    print("slot exhaustion: %d packets refused; worst clock error %.1f us"
+          % (refused, worst * 1e6))
+
+
+def test_admission_per_key_and_clock_check(gnomond, segment, tmp_path):
+    """maxsenders 2, and an insider holding key 7: while the client is
+    synchronised, a new address whose packets are 5 s off is refused
+    (new_sender_offset); one on time is admitted as the key's second
+    sender; a third address for the key is refused (key_senders_full).
+    The genuine sender stays selected and the clock does not move."""
+    ns_s, ns_c = segment
+    cli = synced_client(gnomond, segment, tmp_path, BCAST, " maxsenders 2")
+    assert st_key_conflicts(cli) == 0
+    steps = tracking(cli)["steps"]
+    a, b = spoof_addresses(ns_s, 2)
+    before = bclient_stats(cli)
+    off = subprocess.Popen(attacker(ns_s, "sign", BCAST, 1, a, 6, 5.0, 7, SECRET))
+    try:
+        watch(cli, 7, steps)
+    finally:
+        off.wait(timeout=30)
+    st = bclient_stats(cli)
+    assert st["new_sender_offset"] - before["new_sender_offset"] >= 5, st
+    assert [s["address"] for s in sources(cli)] == [SRV_IP], sources(cli)
+    good = subprocess.Popen(attacker(ns_s, "sign", BCAST, 1, a, 14, 0.0, 7, SECRET))
+    try:
+        # Trusted after its probation (4 packets over 3 intervals); until
+        # then a newer packet of the key from a third address would
+        # displace it (test_fresh_client_not_taken_by_a_recording).
+        assert wait_for(lambda: [s["address"] for s in sources(cli) if s["trusted"]] ==
+                        [SRV_IP, a], 10), (sources(cli), cli.log(20))
+        third = subprocess.Popen(attacker(ns_s, "sign", BCAST, 1, b, 4, 0.0, 7, SECRET))
+        third.wait(timeout=30)
+    finally:
+        good.wait(timeout=30)
+    st = bclient_stats(cli)
+    assert st["key_senders_full"] - before["key_senders_full"] >= 3, st
+    assert sorted(s["address"] for s in sources(cli)) == [SRV_IP, a], sources(cli)
+    t = tracking(cli)
+    assert t["steps"] == steps and abs(t["clock_minus_system"]) < 1e-3, t
+    assert "198.18.7.10 (key 7) refused: +5.0" in cli.log(), cli.log(40)
+    assert st_key_conflicts(cli) == 0, bclient_stats(cli)
+
+
+def test_fresh_client_not_taken_by_a_recording(gnomond, segment, tmp_path):
+    """A client started while a recording of the sender, made about 30 s
+    earlier, is played to it from 198.18.7.10 (a burst, 4 a second, so
+    that some of it comes before the live sender's next packet). The
+    client is not synchronised yet, so no clock check can help: the
+    recording may take key 7's slot first, but on probation, and the live
+    sender's next packet, newer than anything recorded, displaces it
+    (key_conflicts) before it has moved the clock. No 30 s step; the
+    genuine sender is the one selected."""
+    ns_s, ns_c = segment
+    keys = tmp_path / "keys"
+    keys.write_text(KEYS)
+    gnomond("clock null\nlocal stratum 3\nallow 198.18.0.0/15\nkeyfile %s\n"
+            "broadcast %s interval 1 key 7\n" % (keys, BCAST), addr=SRV_IP, netns=ns_s)
+    spoofed = spoof_addresses(ns_s, 1)
+    recorded = capture(ns_c, BCAST, 12)
+    assert len(recorded) >= 8, recorded
+    time.sleep(18)
+    cli = gnomond("clock virtual offset 0.2 freq 20\nallow 198.18.0.0/15\nkeyfile %s\n"
+                  "broadcastclient key 7 delay 0.00003\nmakestep 0.1 -1\n" % keys,
+                  addr=CLI_IP, netns=ns_c)
+    replay = subprocess.Popen(attacker(ns_s, "replay", BCAST, 0.25, spoofed[0],
+                                       *[p.hex() for p in recorded]))
+    try:
+        converged_within(cli, 500e-6, 60)
+    finally:
+        replay.wait(timeout=60)
+    st = bclient_stats(cli)
+    t = tracking(cli)
+    assert "stepped by -2" not in cli.log() and "stepped by -3" not in cli.log(), cli.log(40)
+    assert t["steps"] <= 1 and abs(t["clock_minus_system"]) < 1e-3, t
+    assert genuine_selected(cli)[0], sources(cli)
+    assert [s["address"] for s in sources(cli)] == [SRV_IP], sources(cli)
+    # Every recorded packet was refused as stale, or was the displaced
+    # sender's (key_conflicts counts the displacement).
+    assert st["rejected"]["stale"] + st["key_conflicts"] >= 1, st
+    print("fresh client: stale %d, key_conflicts %d, steps %d, log: %s" % (
+        st["rejected"]["stale"], st["key_conflicts"], t["steps"],
+        [l for l in cli.log().splitlines() if "replay" in l or "new sender" in l]))

@@ -807,6 +807,33 @@ static void test_dconf_ratelimit(void **state)
 	assert_false(c->rl_enabled);
 }
 
+/* broadcastclient maxsenders: source addresses per key (issue 8 §2). */
+static void test_dconf_broadcastclient_maxsenders(void **state)
+{
+	struct dconf *c = *state;
+
+	assert_int_equal(dparse(c, "broadcastclient key 7\n"), 0);
+	assert_true(c->bclient);
+	assert_int_equal(c->bclient_cfg.maxsenders, 0);	/* default: 1 per key */
+	c->bclient = false;
+	assert_int_equal(dparse(c, "broadcastclient key 7 maxsenders 2 delay 0.001\n"), 0);
+	assert_int_equal(c->bclient_cfg.maxsenders, 2);
+	assert_int_equal(c->bclient_cfg.key, 7);
+	c->bclient = false;
+	assert_int_equal(dparse(c, "broadcastclient maxsenders 8 noauth\n"), 0);
+	assert_int_equal(c->bclient_cfg.maxsenders, 8);
+	c->bclient = false;
+	assert_int_equal(dparse(c, "broadcastclient maxsenders 0\n"), 1);
+	expect_derror(0, 1, "broadcastclient maxsenders", "allowed: 1..8");
+	assert_int_equal(dparse(c, "broadcastclient key 7 maxsenders 9\n"), 1);
+	expect_derror(0, 1, "broadcastclient maxsenders", "allowed: 1..8");
+	assert_int_equal(dparse(c, "broadcastclient maxsenders two\n"), 1);
+	expect_derror(0, 1, "not an integer", NULL);
+	assert_int_equal(dparse(c, "broadcastclient maxsenders\n"), 1);
+	expect_derror(0, 1, "'maxsenders'", "maxsenders N");
+	assert_false(c->bclient);
+}
+
 static void test_dconf_leapsecmode_maxslewrate(void **state)
 {
 	struct dconf *c = *state;
@@ -1071,6 +1098,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dconf_local, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_serve_offset, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_ratelimit, dsetup, dteardown),
+		cmocka_unit_test_setup_teardown(test_dconf_broadcastclient_maxsenders, dsetup,
+						dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_kod_workers_loglevel, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_leapsecmode_maxslewrate, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_clock, dsetup, dteardown),
