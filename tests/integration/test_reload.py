@@ -220,3 +220,25 @@ def test_acl_reload_under_flood(gnomond):
     rep = nh.query(server.addr, 123, timeout=2)
     assert rep is not None
     assert abs(rep.offset()) < 1, rep
+
+
+def test_reload_refuses_a_key_file_without_a_key_in_use(gnomond, tmp_path):
+    """A client's `server ... key 5`: a new key file without key 5 would
+    leave it signing nothing. Refused, naming the key, the old keys kept."""
+    s_keys, c_keys = tmp_path / "server.keys", tmp_path / "client.keys"
+    write_keys(s_keys, OLD)
+    write_keys(c_keys, OLD)
+    server = gnomond("clock null\nlocal stratum 1\nallow 127.0.0.0/8\nkeyfile %s\n" % s_keys)
+    client = gnomond("clock virtual\nkeyfile %s\nserver %s iburst minpoll 0 maxpoll 0 key 5\n"
+                     % (c_keys, server.addr), addr=free_loopback4(avoid=[server.addr]))
+    assert wait_for(lambda: source(client)["accepted"] >= 2, 20), source(client)
+    write_keys(c_keys, NEW.replace("5 ", "6 ", 1))
+    cp = ctl(client, "reload")
+    assert cp.returncode == 1, nh.describe(cp)
+    assert "key 5, used by source %s, is not in the new key file" % server.addr in cp.stderr, \
+        nh.describe(cp)
+    assert "reload refused" in client.log()
+    # Still authenticated with the old key: samples go on, no MAC failure.
+    a0 = source(client)["accepted"]
+    assert wait_for(lambda: source(client)["accepted"] >= a0 + 2, 10), source(client)
+    assert source(client)["auth_fail"] == 0, source(client)
