@@ -242,3 +242,35 @@ def test_reload_refuses_a_key_file_without_a_key_in_use(gnomond, tmp_path):
     a0 = source(client)["accepted"]
     assert wait_for(lambda: source(client)["accepted"] >= a0 + 2, 10), source(client)
     assert source(client)["auth_fail"] == 0, source(client)
+
+
+def test_gateway_receiver_takes_a_new_key_id(gnomond, tmp_path):
+    """Key-id rotation on the gateway: the receiver (no explicit `key`
+    list: every SHA256 key of its file) gets key 6 by a reload, without a
+    restart; then the sender moves to key 6 (its `key` is a config
+    directive: the sender restarts, the protected side does not)."""
+    port = 5000 + os.getpid() % 1000
+    s_keys, r_keys = tmp_path / "sender.keys", tmp_path / "receiver.keys"
+    key6 = "6 SHA256 HEX:%s\n" % ("5a" * 32)
+    write_keys(s_keys, GW_OLD + key6)
+    write_keys(r_keys, GW_OLD)
+    recv = gnomond("clock virtual offset 0.2\nallow 127.0.0.0/8\nkeyfile %s\n"
+                   "gateway-receive on 127.0.0.1:%d sender 1\nmakestep 0.1 3\n"
+                   % (r_keys, port))
+    body = ("clock null\nlocal stratum 1\nallow 127.0.0.0/8\nkeyfile %s\n"
+            "gateway-send to 127.0.0.1:%d interval 0.25 key %%d correction none\n"
+            % (s_keys, port))
+    sender = gnomond(body % 5, addr=free_loopback4(avoid=[recv.addr]))
+    assert wait_for(lambda: gateway(recv)["receiver"]["samples"] >= 4, 40), gateway(recv)
+    write_keys(r_keys, GW_OLD + key6)
+    reload_ok(recv)
+    g0 = gateway(recv)["receiver"]
+    addr = sender.addr
+    sender.stop()
+    sender = gnomond(body % 6, addr=addr)
+    assert wait_for(lambda: gateway(recv)["receiver"]["last_key"] == 6 and
+                    gateway(recv)["receiver"]["samples"] >= g0["samples"] + 4, 30), \
+        gateway(recv)
+    g1 = gateway(recv)["receiver"]
+    print("receiver before/after the key id change:", g0["rejected"], g1["rejected"])
+    assert g1["rejected"] == g0["rejected"], (g0["rejected"], g1["rejected"])
