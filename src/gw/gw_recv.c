@@ -556,6 +556,16 @@ static void on_watch(struct loop_timer *t, void *arg)
 	}
 }
 
+void gw_receiver_keys_reloaded(struct gw_receiver *r)
+{
+	size_t n;
+
+	if (r->cfg.n_keys || !r->keys)
+		return;
+	n = ntp_auth_key_ids(r->keys, NTP_AUTH_SHA256, r->accepted, ARRAY_LEN(r->accepted));
+	r->n_accepted = n < ARRAY_LEN(r->accepted) ? n : ARRAY_LEN(r->accepted);
+}
+
 struct gw_receiver *gw_receiver_open(const struct gw_recv_cfg *cfg,
 				     const struct ntp_auth_keys *keys, struct journal *journal,
 				     int *err)

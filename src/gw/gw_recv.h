@@ -73,6 +73,10 @@ struct gw_receiver *gw_receiver_open(const struct gw_recv_cfg *cfg,
 int gw_receiver_start(struct gw_receiver *r, struct loop *loop, struct clk *clock,
 		      struct sync *sync, ntp_client_sample_cb on_sample, void *cb_arg);
 void gw_receiver_destroy(struct gw_receiver *r);
+/* The key store's contents were replaced (reload): without explicit `key`
+ * ids the accepted set is again every SHA256 key of the file, so a key id
+ * added for a rotation is accepted at once. Replay state is kept. */
+void gw_receiver_keys_reloaded(struct gw_receiver *r);
 void gw_receiver_get_stats(const struct gw_receiver *r, struct gw_recv_stats *out);
 const struct gw_recv_cfg *gw_receiver_config(const struct gw_receiver *r);
 struct met_registry;

@@ -234,6 +234,8 @@ static int reload(struct daemon *d, char *why, size_t len)
 			LOG_WARN("reload: directives other than keyfile, allow and deny changed; "
 				 "they take effect only after a restart");
 		LOG_INFO("reloaded: %s", why);
+		if (d->gw_recv)
+			gw_receiver_keys_reloaded(d->gw_recv);
 		check_keyfile_mode(d);
 	}
 	if (d->journal) {

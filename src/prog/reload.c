@@ -95,6 +95,51 @@ void reload_init(struct reload_src *r, const char *path, char **extra, int n_ext
 	r->fingerprint = path ? fingerprint(r) : 0;
 }
 
+static bool has_key(const struct ntp_auth_keys *keys, uint32_t id, bool sha256)
+{
+	enum ntp_auth_type t;
+
+	return ntp_auth_key_info(keys, id, &t, NULL) && (!sha256 || t == NTP_AUTH_SHA256);
+}
+
+/* Every key the running configuration uses must be in the new key file:
+ * a client, broadcast or gateway sender whose key vanished would go on
+ * unsigned or silent, which is worse than keeping the old keys. */
+static int check_keys_in_use(const struct dconf *live, const struct ntp_auth_keys *keys,
+			     const char *path, char *why, size_t len)
+{
+	int i;
+
+	for (i = 0; i < live->n_sources; i++)
+		if (live->sources[i].opts.key && !has_key(keys, live->sources[i].opts.key, false))
+			return snprintf(why, len, "%s: key %u, used by source %s, is not in the "
+					"new key file", path, live->sources[i].opts.key,
+					live->sources[i].host), -ENOKEY;
+	for (i = 0; i < live->n_bcast; i++)
+		if (live->bcast[i].key && !has_key(keys, live->bcast[i].key, false))
+			return snprintf(why, len, "%s: key %u, used by broadcast, is not in the new "
+					"key file", path, live->bcast[i].key), -ENOKEY;
+	if (live->bclient && live->bclient_cfg.key && !has_key(keys, live->bclient_cfg.key, false))
+		return snprintf(why, len, "%s: key %u, used by broadcastclient, is not in the new "
+				"key file", path, live->bclient_cfg.key), -ENOKEY;
+	for (i = 0; i < live->n_gw_send; i++)
+		if (live->gw_send[i].key && !has_key(keys, live->gw_send[i].key, true))
+			return snprintf(why, len, "%s: key %u, used by gateway-send, is not a SHA256 "
+					"key of the new key file", path, live->gw_send[i].key), -ENOKEY;
+	if (live->gw_recv_on && !live->gw_recv.noauth) {
+		bool any = false;
+
+		for (i = 0; i < live->gw_recv.n_keys && !any; i++)
+			any = has_key(keys, live->gw_recv.keys[i], true);
+		if (!live->gw_recv.n_keys)
+			any = ntp_auth_key_ids(keys, NTP_AUTH_SHA256, NULL, 0) > 0;
+		if (!any)
+			return snprintf(why, len, "%s: gateway-receive would have no SHA256 key to "
+					"accept in the new key file", path), -ENOKEY;
+	}
+	return 0;
+}
+
 int reload_apply(const struct reload_src *r, struct dconf *live, bool *restart_needed,
 		 char *why, size_t len)
 {
@@ -137,6 +182,11 @@ int reload_apply(const struct reload_src *r, struct dconf *live, bool *restart_n
 			 live->keys ? "removed" : "added");
 		rc = -EINVAL;
 		goto out;
+	}
+	if (fresh.keys) {
+		rc = check_keys_in_use(live, fresh.keys, fresh.keyfile, why, len);
+		if (rc)
+			goto out;
 	}
 	*restart_needed = fingerprint(r) != r->fingerprint;
 	if (fresh.keys) {

@@ -227,3 +227,57 @@ def test_acl_reload_under_flood(gnomond):
     rep = nh.query(server.addr, 123, timeout=2)
     assert rep is not None
     assert abs(rep.offset()) < 1, rep
+
+
+def test_reload_refuses_a_key_file_without_a_key_in_use(gnomond, tmp_path):
+    """A client's `server ... key 5`: a new key file without key 5 would
+    leave it signing nothing. Refused, naming the key, the old keys kept."""
+    s_keys, c_keys = tmp_path / "server.keys", tmp_path / "client.keys"
+    write_keys(s_keys, OLD)
+    write_keys(c_keys, OLD)
+    server = gnomond("clock null\nlocal stratum 1\nallow 127.0.0.0/8\nkeyfile %s\n" % s_keys)
+    client = gnomond("clock virtual\nkeyfile %s\nserver %s iburst minpoll 0 maxpoll 0 key 5\n"
+                     % (c_keys, server.addr), addr=free_loopback4(avoid=[server.addr]))
+    assert wait_for(lambda: source(client)["accepted"] >= 2, 20), source(client)
+    write_keys(c_keys, NEW.replace("5 ", "6 ", 1))
+    cp = ctl(client, "reload")
+    assert cp.returncode == 1, nh.describe(cp)
+    assert "key 5, used by source %s, is not in the new key file" % server.addr in cp.stderr, \
+        nh.describe(cp)
+    assert "reload refused" in client.log()
+    # Still authenticated with the old key: samples go on, no MAC failure.
+    a0 = source(client)["accepted"]
+    assert wait_for(lambda: source(client)["accepted"] >= a0 + 2, 10), source(client)
+    assert source(client)["auth_fail"] == 0, source(client)
+
+
+def test_gateway_receiver_takes_a_new_key_id(gnomond, tmp_path):
+    """Key-id rotation on the gateway: the receiver (no explicit `key`
+    list: every SHA256 key of its file) gets key 6 by a reload, without a
+    restart; then the sender moves to key 6 (its `key` is a config
+    directive: the sender restarts, the protected side does not)."""
+    port = 5000 + os.getpid() % 1000
+    s_keys, r_keys = tmp_path / "sender.keys", tmp_path / "receiver.keys"
+    key6 = "6 SHA256 HEX:%s\n" % ("5a" * 32)
+    write_keys(s_keys, GW_OLD + key6)
+    write_keys(r_keys, GW_OLD)
+    recv = gnomond("clock virtual offset 0.2\nallow 127.0.0.0/8\nkeyfile %s\n"
+                   "gateway-receive on 127.0.0.1:%d sender 1\nmakestep 0.1 3\n"
+                   % (r_keys, port))
+    body = ("clock null\nlocal stratum 1\nallow 127.0.0.0/8\nkeyfile %s\n"
+            "gateway-send to 127.0.0.1:%d interval 0.25 key %%d correction none\n"
+            % (s_keys, port))
+    sender = gnomond(body % 5, addr=free_loopback4(avoid=[recv.addr]))
+    assert wait_for(lambda: gateway(recv)["receiver"]["samples"] >= 4, 40), gateway(recv)
+    write_keys(r_keys, GW_OLD + key6)
+    reload_ok(recv)
+    g0 = gateway(recv)["receiver"]
+    addr = sender.addr
+    sender.stop()
+    sender = gnomond(body % 6, addr=addr)
+    assert wait_for(lambda: gateway(recv)["receiver"]["last_key"] == 6 and
+                    gateway(recv)["receiver"]["samples"] >= g0["samples"] + 4, 30), \
+        gateway(recv)
+    g1 = gateway(recv)["receiver"]
+    print("receiver before/after the key id change:", g0["rejected"], g1["rejected"])
+    assert g1["rejected"] == g0["rejected"], (g0["rejected"], g1["rejected"])
