@@ -7,21 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int statefile_dir_create(const char *dir)
-{
-	struct stat st;
-
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
-		return -errno;
-	if (lstat(dir, &st) < 0)
-		return -errno;
-	if (S_ISLNK(st.st_mode))
-		return -ELOOP;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	return 0;
-}
-
 static int open_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

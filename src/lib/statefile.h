@@ -13,11 +13,6 @@
 
 #include <stddef.h>
 
-/* Create the state directory DIR with mode 0750 when it is missing (not its
- * parents), and check that it is a real directory (not a symbolic link).
- * Called before privileges are dropped. 0 or -errno. */
-int statefile_dir_create(const char *dir);
-
 /* Read DIR/NAME into buf[0..cap) and NUL-terminate it; *len gets the
  * length. 0, -ENOENT when missing, -EFBIG when cap - 1 bytes do not hold
  * it, -ELOOP for a symbolic link, -EINVAL when not a regular file, or

@@ -27,7 +27,6 @@
 #include "mon/ctl.h"
 #include "gw/gw_recv.h"
 #include "gw/gw_send.h"
-#include "lib/statefile.h"
 #include "ntp/ntp_bcast.h"
 #include "ntp/ntp_client.h"
 #include "ntp/ntp_srv.h"
@@ -937,14 +936,8 @@ static int prepare_statedir(struct daemon *d)
 		return created;
 	}
 	rc = fs_check_dir(d->cfg.statedir, d->switch_user ? d->uid : geteuid(), why, sizeof(why));
-	if (rc) {
-		LOG_ERR("statedir %s %s", d->cfg.statedir, why);
-		return rc;
-	}
-	rc = statefile_dir_create(d->cfg.statedir);
 	if (rc)
-		LOG_ERR("statedir %s: %s", d->cfg.statedir,
-			rc == -ELOOP ? "is a symbolic link" : strerror(-rc));
+		LOG_ERR("statedir %s %s", d->cfg.statedir, why);
 	return rc;
 }
 
