@@ -92,6 +92,7 @@ int calibrate_main(int argc, char **argv)
 	size_t n_acc = 0;
 	bool noauth = false, json = false;
 	double duration = 60, *d = NULL, *s = NULL, sum, var;
+	uint64_t *d_seq = NULL;		/* the message each delay is of; bit 63: two-step */
 	const char *out = NULL, *keyfile = NULL;
 	struct held held[HELD];
 	uint64_t rejected = 0, two_step = 0;
@@ -165,6 +166,7 @@ int calibrate_main(int argc, char **argv)
 		goto done;
 	}
 	d = xcalloc(MAX_SAMPLES, sizeof(*d));
+	d_seq = xcalloc(MAX_SAMPLES, sizeof(*d_seq));
 	end = gt_now(CLOCK_MONOTONIC) + gt_from_sec(duration);
 	while (n < MAX_SAMPLES) {
 		uint8_t buf[GW_MSG_MAX_LEN + 64];
@@ -195,12 +197,14 @@ int calibrate_main(int argc, char **argv)
 				if (e->rx_real && !e->used && e->seq == m.prev_seq &&
 				    e->boot == m.boot_id) {
 					e->used = true;
+					d_seq[n] = e->seq | UINT64_C(1) << 63;
 					d[n++] = gt_to_sec(e->rx_real - m.prev_tx_time);
 					two_step++;
 					break;
 				}
 			}
 		} else {
+			d_seq[n] = m.seq;
 			d[n++] = gt_to_sec(rx.rx_real - (m.tx_time - m.correction));
 		}
 		held[m.seq % HELD] = (struct held){ m.seq, m.boot_id, rx.rx_real,
@@ -246,13 +250,20 @@ int calibrate_main(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (json)
+	if (json) {
 		printf("{\"file\":\"%s\",\"samples\":%zu,\"two_step\":%llu,\"rejected\":%llu,"
 		       "\"delay\":%.9f,\"mean\":%.9f,\"median\":%.9f,\"min\":%.9f,\"max\":%.9f,"
-		       "\"stddev\":%.9f}\n", out, n, (unsigned long long)two_step,
+		       "\"stddev\":%.9f,\"messages\":[", out, n, (unsigned long long)two_step,
 		       (unsigned long long)rejected, cal.delay, cal.mean, cal.median, cal.min,
 		       cal.max, cal.stddev);
-	else
+		/* Each delay with its message, in the order used: to plot, or
+		 * to compare with a capture of the same messages. */
+		for (i = 0; i < n; i++)
+			printf("%s[%llu,%.9f,%s]", i ? "," : "",
+			       (unsigned long long)(d_seq[i] & ~(UINT64_C(1) << 63)), d[i],
+			       d_seq[i] >> 63 ? "true" : "false");
+		printf("]}\n");
+	} else
 		printf("%zu messages (%llu two-step, %llu rejected): correction %.1f us "
 		       "(delay mean %.1f, median %.1f, min %.1f, max %.1f, sd %.1f us) -> %s\n",
 		       n, (unsigned long long)two_step, (unsigned long long)rejected,
@@ -267,6 +278,7 @@ done:
 	if (fd >= 0)
 		close(fd);
 	free(d);
+	free(d_seq);
 	free(s);
 	ntp_auth_destroy(keys);
 	return rc;

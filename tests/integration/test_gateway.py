@@ -51,9 +51,10 @@ CAPTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"
 FILTER_WINDOW = 8          # the receiver's default filter: min over 8
 # How far the receiver's clock may be from what the true delays and the
 # correction predict: the discipline's own wander around the filtered
-# samples (up to 35 us seen on an ASan build with one core kept busy), with
-# a margin.
-TRUTH_BOUND = 60e-6
+# samples (up to 35 us seen on an ASan build with one core kept busy, 60 us
+# with both cores busy), with a margin. Forged or replayed time would be
+# off by far more.
+TRUTH_BOUND = 80e-6
 
 
 def sh(*argv, check=True):
@@ -192,6 +193,13 @@ class Truth:
         return [(t - sent[payload]) / 1e9 for t, payload in self._read(self.files[1])
                 if payload in sent and since <= t / 1e9 <= until]
 
+    def by_seq(self):
+        """True delay of each message by its sequence number (body offset
+        16, doc/gateway-protocol.md)."""
+        sent = {payload: t for t, payload in self._read(self.files[0])}
+        return {int(payload[32:48], 16): (t - sent[payload]) / 1e9
+                for t, payload in self._read(self.files[1]) if payload in sent}
+
     def filtered(self, last=32):
         """The receiver's filter (min over 8) over the true delays of the
         last `last` messages, averaged: what its samples saw lately."""
@@ -298,7 +306,6 @@ def test_gateway_through_a_diode(gnomond, diode, truth, tmp_path, user_dir):
 
     # 1. Commissioning: calibrate while both sides share the machine clock.
     sender = gnomond(sender_conf(diode, keys), addr=S_IP, netns=diode.ns_s)
-    t_cal = time.time()
     cp = subprocess.run(["ip", "netns", "exec", diode.ns_r] + nh.NO_SYS_TIME +
                         [GNOMONCTL, "gateway", "calibrate", "--listen", "127.0.0.1:%d" % RECV_PORT,
                          "--keyfile", str(keys), "--key", str(KEY_ID), "--duration", "12",
@@ -308,18 +315,29 @@ def test_gateway_through_a_diode(gnomond, diode, truth, tmp_path, user_dir):
     c = json.loads(cp.stdout)
     print("calibration:", c)
     assert c["samples"] >= 30 and c["two_step"] >= c["samples"] - 1, c
-    # The captures measured the same messages: the same median and the
-    # same filter figure, within the few microseconds (5-9 us seen, idle or
-    # loaded) between the capture's stamp points and the gateway's. The relay's nominal figures (a median of 500 us, 400 + 200/9 us
-    # for the least of 8) are only a sanity check: the stacks add more.
-    d = truth.delays(t_cal, time.time())
-    true_mins = [min(d[i:i + FILTER_WINDOW]) for i in range(len(d) - FILTER_WINDOW + 1)]
-    print("true delays: %d, median %.1f us, filter %.1f us" % (
-        len(d), median(d) * 1e6, sum(true_mins) / len(true_mins) * 1e6))
-    assert len(d) >= c["samples"], (len(d), c)
-    assert abs(c["median"] - median(d)) < 15e-6, (c, median(d))
-    assert abs(c["delay"] - sum(true_mins) / len(true_mins)) < 15e-6, (c, true_mins)
-    assert RELAY_DELAY - RELAY_JITTER < c["median"] < RELAY_DELAY + 5 * RELAY_JITTER, c
+    # The captures measured the same messages: each two-step delay the
+    # calibration took is the true one within the few microseconds between
+    # the capture's stamp points and the gateway's (5-9 us seen, idle or
+    # loaded: 2-3 us per message); the first message's one-step figure (its label, taken
+    # before sending) is left out. The relay's nominal figures (a median
+    # of 500 us) say little under load: the relay's wake-up adds more.
+    true = truth.by_seq()
+    diffs = sorted(delay - true[seq] for seq, delay, two in c["messages"] if two)
+    print("calibration minus truth, per message (us): median %.1f, range %.1f..%.1f" % (
+        median(diffs) * 1e6, diffs[0] * 1e6, diffs[-1] * 1e6))
+    assert len(diffs) >= c["samples"] - 2, (len(diffs), c["samples"])
+    # A rare message is off by more (28 us seen with both cores busy): the
+    # bound is on nine in ten.
+    assert abs(median(diffs)) < 10e-6, diffs
+    assert sum(abs(x) < 25e-6 for x in diffs) >= 0.9 * len(diffs), diffs
+    # The correction written is the receiver's filter (min over 8) over the
+    # calibration's delays in order: over the true delays of the same
+    # messages it gives the same figure.
+    seq_true = [true[seq] for seq, _, _ in c["messages"]]
+    mins = [min(seq_true[i:i + FILTER_WINDOW]) for i in range(len(seq_true) - FILTER_WINDOW + 1)]
+    assert abs(c["delay"] - sum(mins) / len(mins)) < 10e-6, (c["delay"], mins)
+    # No message can be faster than the relay's least delay.
+    assert min(d for _, d, two in c["messages"] if two) > RELAY_DELAY - RELAY_JITTER, c
     assert "gnomon-gateway-calibration 1" in cal.read_text()
     st = gateway(sender)["senders"][0]
     assert st["tx_timestamps"] > 0 and st["send_errors"] == 0, st

@@ -74,8 +74,7 @@ def source(client):
 
 
 def test_key_rotation_ntp_pair(gnomond, user_dir):
-    tmp_path = user_dir
-    s_keys, c_keys = tmp_path / "server.keys", tmp_path / "client.keys"
+    s_keys, c_keys = user_dir / "server.keys", user_dir / "client.keys"
     write_keys(s_keys, OLD)
     write_keys(c_keys, OLD)
     server = gnomond("clock null\nlocal stratum 2\nallow 127.0.0.0/8\nkeyfile %s\nworkers 2\n"
@@ -104,7 +103,7 @@ def test_key_rotation_ntp_pair(gnomond, user_dir):
 
     # The old secret opens nothing any more: a client still holding it is
     # dropped as a MAC failure.
-    stale = tmp_path / "stale.keys"
+    stale = user_dir / "stale.keys"
     write_keys(stale, OLD)
     late = gnomond("clock virtual\nallow 127.0.0.0/8\nkeyfile %s\nserver %s key 5 iburst "
                    "minpoll 0 maxpoll 0\n" % (stale, server.addr),
@@ -114,8 +113,7 @@ def test_key_rotation_ntp_pair(gnomond, user_dir):
 
 
 def test_broken_key_file_keeps_old_keys(gnomond, user_dir):
-    tmp_path = user_dir
-    s_keys, c_keys = tmp_path / "server.keys", tmp_path / "client.keys"
+    s_keys, c_keys = user_dir / "server.keys", user_dir / "client.keys"
     write_keys(s_keys, OLD)
     write_keys(c_keys, OLD)
     server = gnomond("clock null\nlocal stratum 2\nallow 127.0.0.0/8\nkeyfile %s\n" % s_keys)
@@ -229,10 +227,10 @@ def test_acl_reload_under_flood(gnomond):
     assert abs(rep.offset()) < 1, rep
 
 
-def test_reload_refuses_a_key_file_without_a_key_in_use(gnomond, tmp_path):
+def test_reload_refuses_a_key_file_without_a_key_in_use(gnomond, user_dir):
     """A client's `server ... key 5`: a new key file without key 5 would
     leave it signing nothing. Refused, naming the key, the old keys kept."""
-    s_keys, c_keys = tmp_path / "server.keys", tmp_path / "client.keys"
+    s_keys, c_keys = user_dir / "server.keys", user_dir / "client.keys"
     write_keys(s_keys, OLD)
     write_keys(c_keys, OLD)
     server = gnomond("clock null\nlocal stratum 1\nallow 127.0.0.0/8\nkeyfile %s\n" % s_keys)
@@ -251,13 +249,13 @@ def test_reload_refuses_a_key_file_without_a_key_in_use(gnomond, tmp_path):
     assert source(client)["auth_fail"] == 0, source(client)
 
 
-def test_gateway_receiver_takes_a_new_key_id(gnomond, tmp_path):
+def test_gateway_receiver_takes_a_new_key_id(gnomond, user_dir):
     """Key-id rotation on the gateway: the receiver (no explicit `key`
     list: every SHA256 key of its file) gets key 6 by a reload, without a
     restart; then the sender moves to key 6 (its `key` is a config
     directive: the sender restarts, the protected side does not)."""
     port = 5000 + os.getpid() % 1000
-    s_keys, r_keys = tmp_path / "sender.keys", tmp_path / "receiver.keys"
+    s_keys, r_keys = user_dir / "sender.keys", user_dir / "receiver.keys"
     key6 = "6 SHA256 HEX:%s\n" % ("5a" * 32)
     write_keys(s_keys, GW_OLD + key6)
     write_keys(r_keys, GW_OLD)
