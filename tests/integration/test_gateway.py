@@ -253,7 +253,9 @@ def settled_on_truth(recv, truth, sender, timeout, hold=5):
             return history
         time.sleep(0.5)
     raise AssertionError("receiver not within %.0f us of the truth in %.0f s: (error, "
-                         "expected) us %s" % (TRUTH_BOUND * 1e6, timeout, history[-12:]))
+                         "expected) us %s\nreceiver: %s\ntracking: %s" % (
+                             TRUTH_BOUND * 1e6, timeout, history[-12:],
+                             gateway(recv)["receiver"], tracking(recv)))
 
 
 def gateway(d):

