@@ -20,7 +20,7 @@ import time
 import pytest
 
 import ntp_helpers as nh
-from conftest import GNOMOND, GNOMONCTL, free_loopback4, free_port
+from conftest import GNOMOND, GNOMONCTL, _port_free, free_loopback4, free_port
 from test_gateway import KEYS, KEY_ID, forge
 
 CAP_SYS_TIME = 25
@@ -285,7 +285,7 @@ def test_demo_mode_runs_and_cleans_up():
     """`make run` (`gnomond -n`, the built-in configuration): the demo's
     temporary control directory is the user's, and the daemon removes it
     at exit under the filter (rmdir was once missing from it)."""
-    if not nh_port_free("127.0.0.1", 11123):
+    if not _port_free("127.0.0.1", 11123):
         pytest.fail("UDP 127.0.0.1 port 11123 (the demo's) is in use", pytrace=False)
     p = subprocess.Popen(nh.NO_SYS_TIME + [GNOMOND, "-n"], stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
@@ -304,17 +304,6 @@ def test_demo_mode_runs_and_cleans_up():
         out = p.communicate(timeout=5)[0]
     assert p.returncode == 0, "".join(lines) + out
     assert not os.path.exists(os.path.dirname(ctl)), "".join(lines) + out
-
-
-def nh_port_free(addr, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.bind((addr, port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
 
 
 def test_world_writable_journal_directory_is_refused(tmp_path):
