@@ -28,7 +28,6 @@ import hashlib
 import hmac
 import json
 import os
-import signal
 import struct
 import subprocess
 import time

@@ -16,7 +16,6 @@ from then on), and a freshly started receiver stepped by the age of
 replayed messages (-35 s).
 """
 
-import json
 import os
 import pwd
 import subprocess
@@ -25,7 +24,7 @@ import time
 import pytest
 
 import ntp_helpers as nh
-from conftest import DAEMON_USER, GNOMONCTL
+from conftest import DAEMON_USER
 from test_client import tracking, wait_for
 from test_gateway import (TRUTH_BOUND, Diode, KEY_ID, KEYS, R_IP, RECV_PORT, RELAY_DELAY,
                           RELAY_JITTER, Truth, expected_error, gateway, journal_records,
@@ -358,6 +357,18 @@ def test_replay_to_a_restarted_receiver(gnomond, diode, truth, sniffer, keys, tm
     s2.stop()
 
 
+def both_bursts_refused(recv, diode, truth, burst, boot):
+    """Play back 8 labels behind and 8 ahead: exactly 8 `stale` and 8
+    `future`, and the receiver still follows the genuine boot."""
+    replay(diode, burst, truth=truth)
+    g = wait_for(lambda: (lambda g: g if g["rejected"]["future"] >= 8 and
+                          g["rejected"]["stale"] >= 8 else None)(rx(recv)), 5, step=0.2)
+    assert g, rx(recv)
+    g = still_following(recv, boot)
+    assert g["rejected"]["future"] == 8 and g["rejected"]["stale"] == 8, g
+    return g
+
+
 def test_burst_of_wild_labels(gnomond, diode, truth, sniffer, keys, tmp_path,
                               user_dir):
     """(c) Authentic messages of senders whose clocks were 300 s behind and
@@ -386,12 +397,7 @@ def test_burst_of_wild_labels(gnomond, diode, truth, sniffer, keys, tmp_path,
     settle(recv, truth, s1)
     g0 = rx(recv)
     boot, steps = g0["boot_id"], tracking(recv)["steps"]
-    replay(diode, wild_b + wild_a, truth=truth)
-    g = wait_for(lambda: (lambda g: g if g["rejected"]["future"] >= 8 and
-                          g["rejected"]["stale"] >= 8 else None)(rx(recv)), 5, step=0.2)
-    assert g, rx(recv)
-    g = still_following(recv, boot)
-    assert g["rejected"]["future"] == 8 and g["rejected"]["stale"] == 8, g
+    g = both_bursts_refused(recv, diode, truth, wild_b + wild_a, boot)
     assert g["sequence"]["restarts"] == g0["sequence"]["restarts"], g
     assert_clock_held(recv, steps, truth, s1)
     assert len(reasons(r_journal, "stale")) == 8 and len(reasons(r_journal, "future")) == 8
@@ -421,12 +427,7 @@ def test_burst_of_wild_labels(gnomond, diode, truth, sniffer, keys, tmp_path,
     assert g["agreement"]["reached"] == 1, g
     # ... and after agreement, before or after synchronisation, the labels
     # are judged against the genuine stream: refused again.
-    replay(diode, wild_b + wild_a, truth=truth)
-    g = wait_for(lambda: (lambda g: g if g["rejected"]["future"] >= 8 and
-                          g["rejected"]["stale"] >= 8 else None)(rx(recv)), 5, step=0.2)
-    assert g, rx(recv)
-    g = still_following(recv, boot)
-    assert g["rejected"]["future"] == 8 and g["rejected"]["stale"] == 8, g
+    g = both_bursts_refused(recv, diode, truth, wild_b + wild_a, boot)
     assert g["agreement"]["reached"] == 1, g
     settle(recv, truth, s2)
     assert tracking(recv)["steps"] == 0
