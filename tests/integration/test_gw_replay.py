@@ -26,16 +26,15 @@ import pytest
 import ntp_helpers as nh
 from conftest import DAEMON_USER
 from test_client import tracking, wait_for
-from test_gateway import (TRUTH_BOUND, Diode, KEY_ID, KEYS, R_IP, RECV_PORT, RELAY_DELAY,
-                          RELAY_JITTER, Truth, expected_error, gateway, journal_records,
-                          settled_on_truth)
+from test_gateway import (Diode, KEY_ID, KEYS, R_IP, RECV_PORT, RELAY_DELAY, RELAY_JITTER,
+                          Truth, assert_clock_held, gateway, journal_records, settled_on_truth)
 
 DAEMON = pwd.getpwnam(DAEMON_USER)
 SINK_PORT = 4999            # nothing listens: captured, never received
 INTERVAL = 0.25
 # The correction the relay's nominal figures predict for the default
 # filter (the least of 8 delays uniform in 400..600 us); the bound is
-# against the true delays all the same (expected_error).
+# against the true delays all the same (test_gateway.on_truth).
 CORRECTION = RELAY_DELAY - RELAY_JITTER + 2 * RELAY_JITTER / 9
 
 SNIFFER = r"""
@@ -191,16 +190,6 @@ def rx(recv):
 
 def reasons(journal, why):
     return [r for r in journal_records(journal, "GW_REJECT") if r.get("reason") == why]
-
-
-def assert_clock_held(recv, steps, truth, sender, reads=6):
-    """The receiver's error stays within TRUTH_BOUND of where the true delays
-    put it, with no new step."""
-    for _ in range(reads):
-        t, want = tracking(recv), expected_error(truth, sender)
-        assert abs(t["clock_minus_system"] - want) < TRUTH_BOUND and t["steps"] == steps, \
-            (t, want)
-        time.sleep(0.5)
 
 
 def settle(recv, truth, sender, timeout=120, hold=20):
