@@ -9,7 +9,7 @@
  *   rate  = the correction that would null the clock's own frequency
  *           error; it does a random walk of variance q per second.
  * A measurement z of theta (an NTP offset) has variance r, which the
- * caller derives from the sample's delay (see ntp_filter_variance()).
+ * caller derives from the sample's delay (see sync_filter_variance()).
  *
  * Values are doubles in seconds: these are statistics, not wire fields.
  * The structs are public so that they embed without allocation; their

@@ -156,7 +156,7 @@ bool gw_window_offset(const struct gw_delay_window *w, const struct gw_filter_sp
 
 bool gw_window_sample(const struct gw_delay_window *w, const struct gw_filter_spec *spec,
 		      const struct clk_map *map, const struct gw_msg *m, uint32_t refid,
-		      struct ntp_sample *smp, double *offset, double *stat, double *jitter)
+		      struct sync_sample *smp, double *offset, double *stat, double *jitter)
 {
 	const struct gw_delay_entry *newest = gw_window_newest(w);
 	double off, st, jit;

@@ -22,7 +22,7 @@
 #include "gw/gw_msg.h"
 #include "lib/conf.h"
 #include "lib/gtime.h"
-#include "ntp/ntp_sample.h"
+#include "sync/sync_sample.h"
 
 enum gw_filter_kind {
 	GW_FILTER_MIN,
@@ -86,7 +86,7 @@ const struct gw_delay_entry *gw_window_newest(const struct gw_delay_window *w);
  * gw_recv hands to sync_add_sample(), and the simulator (tests/sim) too. */
 bool gw_window_sample(const struct gw_delay_window *w, const struct gw_filter_spec *spec,
 		      const struct clk_map *map, const struct gw_msg *m, uint32_t refid,
-		      struct ntp_sample *smp, double *offset, double *stat, double *jitter);
+		      struct sync_sample *smp, double *offset, double *stat, double *jitter);
 /* The poll exponent a send interval (ns) stands for in the discipline:
  * the least p in 0..17 with 2^p s >= interval. */
 int gw_poll_exponent(gt_ns interval);

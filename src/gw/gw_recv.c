@@ -179,7 +179,7 @@ static void make_sample(struct gw_receiver *r, const struct gw_msg *m, const str
 {
 	double offset, stat, jitter;
 	struct clk_map map;
-	struct ntp_sample smp;
+	struct sync_sample smp;
 	char name[80], a[NET_ADDR_STRLEN];
 	int p;
 

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "clock/clk.h"
-#include "clock/sync.h"
+#include "sync/sync.h"
 #include "gw/gw_conf.h"
 #include "gw/gw_msg.h"
 #include "gw/gw_seq.h"

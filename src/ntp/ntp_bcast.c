@@ -448,7 +448,7 @@ static void on_cal_readable(int fd, short revents, void *arg)
 	uint8_t buf[NTP_MAX_LEN + 4];
 	struct sock_rx_info rx;
 	struct net_addr a;
-	struct ntp_sample smp;
+	struct sync_sample smp;
 	struct ntp_pkt pkt;
 	struct sender *s;
 	bool trunc;
@@ -483,7 +483,7 @@ static void on_cal_readable(int fd, short revents, void *arg)
 /* While the clock is synchronised, a new sender's first packets must
  * agree with it: see NTP_BCAST_ADMIT_MAX_OFFSET. */
 static bool admit_offset_ok(const struct ntp_bcast_client *c, const struct sender *s,
-			    const struct ntp_sample *smp)
+			    const struct sync_sample *smp)
 {
 	struct sync_state st;
 
@@ -564,7 +564,7 @@ static void handle_packet(struct ntp_bcast_client *c, const uint8_t *buf, size_t
 		.keys = c->cfg.keys, .key = c->cfg.key, .noauth = c->cfg.noauth,
 		.local_precision = c->precision,
 	};
-	struct ntp_sample smp;
+	struct sync_sample smp;
 	struct ntp_pkt pkt;
 	struct clk_map m;
 	enum ntp_resp_verdict v;

@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 #include "clock/clk.h"
-#include "clock/sync.h"
+#include "sync/sync.h"
 #include "lib/loop.h"
 #include "lib/statlog.h"
 #include "net/addr.h"

@@ -146,7 +146,7 @@ static bool reply_authentic(const struct ntp_client *c, const uint8_t *buf, size
 
 static void handle_reply(struct ntp_client *c, const uint8_t *buf, size_t len, gt_ns rx_real)
 {
-	struct ntp_sample smp;
+	struct sync_sample smp;
 	struct ntp_pkt pkt;
 	enum ntp_resp_verdict v;
 	gt_ns t4 = clock_time_of(c, rx_real);

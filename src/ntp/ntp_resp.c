@@ -33,7 +33,7 @@ static gt_ns precision_ns(int8_t p)
 
 enum ntp_resp_verdict ntp_resp_process(const struct ntp_resp_ctx *ctx, const uint8_t *buf,
 				       size_t len, gt_ns t4, struct ntp_pkt *pkt,
-				       struct ntp_sample *smp)
+				       struct sync_sample *smp)
 {
 	gt_ns t2, t3, delay, prec;
 
@@ -106,7 +106,7 @@ static int bcast_mac(const struct ntp_bcast_ctx *ctx, const uint8_t *buf, size_t
 
 enum ntp_resp_verdict ntp_resp_broadcast(const struct ntp_bcast_ctx *ctx, const uint8_t *buf,
 					 size_t len, gt_ns t4, struct ntp_pkt *pkt,
-					 struct ntp_sample *smp, uint32_t *key_id)
+					 struct sync_sample *smp, uint32_t *key_id)
 {
 	gt_ns t3, prec;
 	int mac;

@@ -11,7 +11,7 @@
 #include "lib/gtime.h"
 #include "ntp/ntp_auth.h"
 #include "ntp/ntp_pkt.h"
-#include "ntp/ntp_sample.h"
+#include "sync/sync_sample.h"
 
 enum ntp_resp_verdict {
 	NTP_RESP_OK = 0,
@@ -48,7 +48,7 @@ struct ntp_resp_ctx {
  * fill *smp and *pkt on NTP_RESP_OK. On KoD verdicts *pkt is filled too. */
 enum ntp_resp_verdict ntp_resp_process(const struct ntp_resp_ctx *ctx, const uint8_t *buf,
 				       size_t len, gt_ns t4, struct ntp_pkt *pkt,
-				       struct ntp_sample *smp);
+				       struct sync_sample *smp);
 
 /* A broadcast (mode 5) packet: what the broadcast client knows of its
  * sender and what it requires. */
@@ -68,6 +68,6 @@ struct ntp_bcast_ctx {
  * NTP_RESP_STALE: the transmit time must grow. */
 enum ntp_resp_verdict ntp_resp_broadcast(const struct ntp_bcast_ctx *ctx, const uint8_t *buf,
 					 size_t len, gt_ns t4, struct ntp_pkt *pkt,
-					 struct ntp_sample *smp, uint32_t *key_id);
+					 struct sync_sample *smp, uint32_t *key_id);
 
 #endif

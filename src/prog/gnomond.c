@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "clock/clk.h"
-#include "clock/sync.h"
+#include "sync/sync.h"
 #include "lib/fsutil.h"
 #include "lib/journal.h"
 #include "lib/log.h"

@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ntp_resp_ctx c = { .t1 = INT64_C(1700000000) * GT_NS_PER_S,
 				  .local_precision = -24, .waiting = true };
 	struct ntp_bcast_ctx b = { .delay = 50000, .jitter = 10000, .local_precision = -24 };
-	struct ntp_sample s;
+	struct sync_sample s;
 	struct ntp_pkt p;
 	enum ntp_resp_verdict v;
 	uint32_t key;

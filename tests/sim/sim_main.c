@@ -320,7 +320,7 @@ static int judge_restart(const struct stats *st, const struct sim_result *r, str
  * delay excess lean towards the busier direction (with exponential
  * queueing of 100 and 300 us, by -47 us at 300 us excess, -160 us at
  * 600 us). The estimator weighs low-excess samples most, yet without the
- * jitter-asymmetry correction (ntp/ntp_asym.h) it settled 11 to 12 us
+ * jitter-asymmetry correction (sync/sync_asym.h) it settled 11 to 12 us
  * off at 1 s polling (median of the seeds' mean error: -11.9 us, +11.3 us
  * the other way; median RMS 15.0 and 14.5 us); with it, -3.8 and +3.5 us
  * (RMS 6.2 us both ways). */
@@ -339,7 +339,7 @@ static int judge_jitter_asym_1s(const struct stats *st, const struct sim_result 
 
 /* The same at default polling: some 110 samples in 10,000 s are too few
  * for the correction to pass its significance test by much (it needs
- * NTP_ASYM_MIN_SAMPLES and shrinks by two standard errors), so this only
+ * SYNC_ASYM_MIN_SAMPLES and shrinks by two standard errors), so this only
  * guards against harm: the reference bound. */
 static int judge_jitter_asym_default(const struct stats *st, const struct sim_result *r,
 				     struct check *c, int *n)

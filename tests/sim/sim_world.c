@@ -237,7 +237,7 @@ static void update(struct world *w, gt_ns t, struct sim_result *res, const char 
 
 static void receive_reply(struct world *w, struct sim_src *s, gt_ns t, struct sim_result *res)
 {
-	struct ntp_sample smp;
+	struct sync_sample smp;
 	struct ntp_pkt pkt;
 	struct sync_state st;
 	enum ntp_resp_verdict v;
@@ -318,7 +318,7 @@ static void gw_receive(struct world *w, const struct gw_fly *f, gt_ns t, struct 
 {
 	struct sim_gwsrc *g = &w->gw;
 	struct sync_state st;
-	struct ntp_sample smp;
+	struct sync_sample smp;
 	struct clk_map map;
 	gt_ns tol = secs(g->cfg.maxage > 0 ? g->cfg.maxage : GW_MAXAGE);
 	bool pushed = false;

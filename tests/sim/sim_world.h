@@ -4,7 +4,7 @@
  * (T1) and receive (T4), gets T2/T3 from the server in a real NTP packet
  * (ntp_pkt_encode, era-less timestamps), checks and converts the reply
  * with the real ntp_resp_process(), and feeds the sample to the real
- * synchronisation core (clock/sync), which disciplines the simulated clock
+ * synchronisation core (sync/sync), which disciplines the simulated clock
  * through its driver. Or, instead of servers, a one-way gateway sender
  * and gw_recv's receiving side (sim_gw.h). Everything is seeded; nothing
  * reads a real clock. */
@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "clock/sync.h"
+#include "sync/sync.h"
 #include "sim_gw.h"
 
 #define SIM_MAX_SERVERS 8

@@ -365,7 +365,7 @@ static void test_window_sample(void **state)
 	struct clk_map map = { .offset = -2000000 };
 	struct gw_msg m = { .stratum = 1, .leap = 1, .precision = -20,
 			    .root_delay = 3000, .root_disp = 4000 };
-	struct ntp_sample smp;
+	struct sync_sample smp;
 	double off, stat, jit;
 	gt_ns t0 = INT64_C(1700000000) * GT_NS_PER_S;
 	int i;

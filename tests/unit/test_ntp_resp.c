@@ -63,7 +63,7 @@ static void reply(uint8_t *b, gt_ns t2, gt_ns t3)
 static void test_offset_delay(void **state)
 {
 	struct ntp_resp_ctx c = ctx_at(T1);
-	struct ntp_sample s;
+	struct sync_sample s;
 	struct ntp_pkt p;
 	uint8_t b[48];
 	/* Server 3.5 s ahead, 40 us each way, 20 us inside the server. */
@@ -89,7 +89,7 @@ static void test_negative_offset_and_era(void **state)
 	gt_ns t1 = ERA1 - US(30);
 	struct ntp_resp_ctx c = ctx_at(t1);
 	gt_ns t2 = t1 + US(50) - S(1000) - 250000000, t3 = t2 + US(10), t4 = t1 + US(110);
-	struct ntp_sample s;
+	struct sync_sample s;
 	struct ntp_pkt p;
 	uint8_t b[48];
 
@@ -108,7 +108,7 @@ static void test_negative_offset_and_era(void **state)
 static void test_packet_tests(void **state)
 {
 	struct ntp_resp_ctx c = ctx_at(T1);
-	struct ntp_sample s;
+	struct sync_sample s;
 	struct ntp_pkt p;
 	uint8_t b[48], m[48];
 	size_t len;
@@ -163,7 +163,7 @@ static void test_kiss_codes(void **state)
 		{ "RSTR", NTP_RESP_KOD_DENY }, { "INIT", NTP_RESP_KOD_OTHER },
 	};
 	struct ntp_resp_ctx c = ctx_at(T1);
-	struct ntp_sample s;
+	struct sync_sample s;
 	struct ntp_pkt p;
 	uint8_t b[48];
 	size_t i;
@@ -188,7 +188,7 @@ static void test_symmetric_modes(void **state)
 {
 	uint8_t b[NTP_HEADER_LEN];
 	struct ntp_resp_ctx c = ctx_at(T1);
-	struct ntp_sample smp;
+	struct sync_sample smp;
 	struct ntp_pkt pkt;
 	int mode;
 
@@ -244,7 +244,7 @@ static void test_broadcast_sample(void **state)
 	struct ntp_bcast_ctx c = { .keys = k, .key = 7, .delay = US(40), .jitter = US(25),
 				   .local_precision = -24 };
 	uint8_t b[NTP_MAX_LEN];
-	struct ntp_sample smp;
+	struct sync_sample smp;
 	struct ntp_pkt pkt;
 	uint32_t key;
 	size_t len;
@@ -274,7 +274,7 @@ static void test_broadcast_checks(void **state)
 	struct ntp_auth_keys *k = bkeys();
 	struct ntp_bcast_ctx c = { .keys = k, .key = 7, .local_precision = -24 };
 	uint8_t b[NTP_MAX_LEN];
-	struct ntp_sample smp;
+	struct sync_sample smp;
 	struct ntp_pkt pkt;
 	uint32_t key;
 	size_t len;

@@ -1,4 +1,4 @@
-/* Unit tests for clock/sync (the synchronisation core as services see it:
+/* Unit tests for sync/sync (the synchronisation core as services see it:
  * unsynchronised until the first update, stratum / refid / root delay
  * propagation, minsources, noselect, holdover, the drift file, the poll
  * hint, the leap announcement) and clock/leap. The clock is the
@@ -18,7 +18,7 @@
 
 #include "clock/drift.h"
 #include "clock/leap.h"
-#include "clock/sync.h"
+#include "sync/sync.h"
 #include "lib/log.h"
 #include "../sim/sim_clock.h"
 
@@ -85,7 +85,7 @@ static void world_init(struct world *w, const struct sync_config *cfg, double of
  * over a symmetric 200 us round trip, taken at the current time. */
 static void sample(struct world *w, int src, double server_err, int stratum, uint8_t leap)
 {
-	struct ntp_sample s;
+	struct sync_sample s;
 	gt_ns local = sim_clock_read(&w->clock);
 
 	memset(&s, 0, sizeof(s));

@@ -1,4 +1,4 @@
-#include "ntp/ntp_select.h"
+#include "sync/sync_select.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@ static int cmp_endpoint(const void *a, const void *b)
 	return x->type - y->type;
 }
 
-int ntp_select_intersect(struct ntp_select_cand *c, int n, double *lo, double *hi)
+int sync_select_intersect(struct sync_select_cand *c, int n, double *lo, double *hi)
 {
 	struct endpoint e[2 * MAX_CAND];
 	int m = 0, i, f, found = 0;
@@ -81,7 +81,7 @@ int ntp_select_intersect(struct ntp_select_cand *c, int n, double *lo, double *h
 	return found;
 }
 
-int ntp_select_cluster(struct ntp_select_cand *c, int n, int nmin)
+int sync_select_cluster(struct sync_select_cand *c, int n, int nmin)
 {
 	int i, j, left = 0;
 
@@ -119,12 +119,12 @@ int ntp_select_cluster(struct ntp_select_cand *c, int n, int nmin)
 	return left;
 }
 
-static bool agree(const struct ntp_select_cand *a, const struct ntp_select_cand *b, double k)
+static bool agree(const struct sync_select_cand *a, const struct sync_select_cand *b, double k)
 {
 	return fabs(a->offset - b->offset) <= k * sqrt(a->sd * a->sd + b->sd * b->sd);
 }
 
-int ntp_select_consistent(struct ntp_select_cand *c, int n, double k, int prev)
+int sync_select_consistent(struct sync_select_cand *c, int n, double k, int prev)
 {
 	int i, j, best = -1, best_cnt = 0, cnt;
 
@@ -146,12 +146,12 @@ int ntp_select_consistent(struct ntp_select_cand *c, int n, double k, int prev)
 	return best_cnt;
 }
 
-static double merit(const struct ntp_select_cand *c)
+static double merit(const struct sync_select_cand *c)
 {
-	return c->stratum * NTP_SELECT_MAXDIST + c->dist;
+	return c->stratum * SYNC_SELECT_MAXDIST + c->dist;
 }
 
-int ntp_select_peer(const struct ntp_select_cand *c, int n, int prev)
+int sync_select_peer(const struct sync_select_cand *c, int n, int prev)
 {
 	int i, best = -1;
 
@@ -168,7 +168,7 @@ int ntp_select_peer(const struct ntp_select_cand *c, int n, int prev)
 	return best;
 }
 
-void ntp_select_combine(const struct ntp_select_cand *c, int n, int peer, double *offset,
+void sync_select_combine(const struct sync_select_cand *c, int n, int peer, double *offset,
 			double *jitter)
 {
 	double x = 0, y = 0, z = 0, w;

@@ -1,4 +1,4 @@
-/* ntp_asym: per-source estimate of the jitter asymmetry of the path, and
+/* sync_asym: per-source estimate of the jitter asymmetry of the path, and
  * the correction it implies for each sample's offset.
  *
  * An NTP offset is off by (forward queueing - return queueing) / 2 plus
@@ -22,49 +22,49 @@
  * correction is the difference from the lowest class, interpolated between
  * the classes' mean excesses.
  *
- * Each class difference is shrunk towards zero by NTP_ASYM_Z standard
+ * Each class difference is shrunk towards zero by SYNC_ASYM_Z standard
  * errors (soft thresholding): with symmetric queueing the correction stays
  * zero, and as evidence grows it comes in continuously, so there is no
- * on/off switch to flap. No class counts before it has NTP_ASYM_MIN_CLASS
- * samples' weight, and nothing is corrected before NTP_ASYM_MIN_SAMPLES
+ * on/off switch to flap. No class counts before it has SYNC_ASYM_MIN_CLASS
+ * samples' weight, and nothing is corrected before SYNC_ASYM_MIN_SAMPLES
  * samples. A correction never exceeds half the excess: that is the most
  * queueing can shift an offset.
  *
  * Values are doubles in seconds. The struct is public to embed without
  * allocation; only this module writes it. */
-#ifndef GNOMON_NTP_ASYM_H
-#define GNOMON_NTP_ASYM_H
+#ifndef GNOMON_SYNC_ASYM_H
+#define GNOMON_SYNC_ASYM_H
 
-#define NTP_ASYM_CLASSES 6		/* excess < m/4, < m/2, < m, < 2m, < 4m, >= 4m */
-#define NTP_ASYM_MEMORY 1024.0		/* samples after which one weighs 1/e */
-#define NTP_ASYM_MIN_SAMPLES 64		/* learnt before any correction */
-#define NTP_ASYM_MIN_CLASS 6.0		/* weight a class needs to count */
-#define NTP_ASYM_Z 2.0			/* soft threshold, standard errors */
+#define SYNC_ASYM_CLASSES 6		/* excess < m/4, < m/2, < m, < 2m, < 4m, >= 4m */
+#define SYNC_ASYM_MEMORY 1024.0		/* samples after which one weighs 1/e */
+#define SYNC_ASYM_MIN_SAMPLES 64		/* learnt before any correction */
+#define SYNC_ASYM_MIN_CLASS 6.0		/* weight a class needs to count */
+#define SYNC_ASYM_Z 2.0			/* soft threshold, standard errors */
 
-struct ntp_asym_class {
+struct sync_asym_class {
 	double w;		/* sum of (forgotten) sample weights */
 	double sx, sy, syy;	/* weighted sums of excess, innovation, innovation^2 */
 };
 
-struct ntp_asym {
-	struct ntp_asym_class c[NTP_ASYM_CLASSES];
+struct sync_asym {
+	struct sync_asym_class c[SYNC_ASYM_CLASSES];
 	unsigned n;		/* samples learnt */
 	/* The correction curve, recomputed after each sample: knots at the
 	 * classes' mean excess (ascending), the first one the reference
 	 * (correction 0). nk < 2: no correction. */
 	int nk;
-	double kx[NTP_ASYM_CLASSES], kd[NTP_ASYM_CLASSES];
+	double kx[SYNC_ASYM_CLASSES], kd[SYNC_ASYM_CLASSES];
 };
 
-void ntp_asym_init(struct ntp_asym *a);
+void sync_asym_init(struct sync_asym *a);
 /* Learn from an accepted sample: its delay excess over the source's
  * minimum delay (s, >= 0), the source's mean excess (s, the scale of the
  * classes) and its innovation (s: the uncorrected offset minus the
  * source estimator's prediction for it). Non-finite or negative input is
  * ignored. */
-void ntp_asym_learn(struct ntp_asym *a, double excess, double scale, double innov);
+void sync_asym_learn(struct sync_asym *a, double excess, double scale, double innov);
 /* Correction (s) to subtract from the offset of a sample with this excess
  * (s); 0 until enough has been learnt, and for non-finite input. */
-double ntp_asym_correction(const struct ntp_asym *a, double excess);
+double sync_asym_correction(const struct sync_asym *a, double excess);
 
 #endif

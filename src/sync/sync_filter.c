@@ -1,4 +1,4 @@
-#include "ntp/ntp_filter.h"
+#include "sync/sync_filter.h"
 
 #include <math.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 /* RFC 5905 A.1.1 MAXDISP: the dispersion of an empty stage. */
 #define MAXDISP 16.0
 
-void ntp_filter_init(struct ntp_filter *f)
+void sync_filter_init(struct sync_filter *f)
 {
 	int j;
 
@@ -22,7 +22,7 @@ void ntp_filter_init(struct ntp_filter *f)
 
 /* Full scan of the delay history: the four smallest recent delays, their
  * count and mean. */
-static void scan_delays(struct ntp_filter *f, gt_ns now)
+static void scan_delays(struct sync_filter *f, gt_ns now)
 {
 	int i, j, n = 0;
 
@@ -34,7 +34,7 @@ static void scan_delays(struct ntp_filter *f, gt_ns now)
 	for (i = 0; i < f->dn; i++) {
 		double d = f->dwin[i];
 
-		if (now - f->dwin_t[i] > NTP_FILTER_DELAY_MAX_AGE)
+		if (now - f->dwin_t[i] > SYNC_FILTER_DELAY_MAX_AGE)
 			continue;
 		n++;
 		f->sum_delay += d;
@@ -55,20 +55,20 @@ static void scan_delays(struct ntp_filter *f, gt_ns now)
  * smallest nor are among them, so a full scan runs only when they do, when
  * one of the smallest has aged out, and every 64 additions to expire the
  * rest. */
-static void add_delay(struct ntp_filter *f, double d, gt_ns now)
+static void add_delay(struct sync_filter *f, double d, gt_ns now)
 {
 	int p = f->dnext, j;
-	bool full = f->dn == NTP_FILTER_DELAY_WINDOW, rescan = false;
+	bool full = f->dn == SYNC_FILTER_DELAY_WINDOW, rescan = false;
 	double old = full ? f->dwin[p] : 0;
 
 	f->dwin[p] = d;
 	f->dwin_t[p] = now;
-	f->dnext = (p + 1) % NTP_FILTER_DELAY_WINDOW;
+	f->dnext = (p + 1) % SYNC_FILTER_DELAY_WINDOW;
 	if (!full)
 		f->dn++;
 	for (j = 0; j < 4; j++)
 		if (f->low_idx[j] == p ||
-		    (f->low_idx[j] >= 0 && now - f->dwin_t[f->low_idx[j]] > NTP_FILTER_DELAY_MAX_AGE))
+		    (f->low_idx[j] >= 0 && now - f->dwin_t[f->low_idx[j]] > SYNC_FILTER_DELAY_MAX_AGE))
 			rescan = true;
 	if (rescan || ++f->adds_since_scan >= 64) {
 		scan_delays(f, now);
@@ -91,7 +91,7 @@ static void add_delay(struct ntp_filter *f, double d, gt_ns now)
 
 /* Order of stages for the §10 output: by delay, as RFC 5905 A.5.2 sorts
  * by distance; a stage's dispersion only breaks ties here. */
-static void sort_by_delay(struct ntp_filter *f)
+static void sort_by_delay(struct sync_filter *f)
 {
 	int *idx = f->order;
 	int i, j;
@@ -107,17 +107,17 @@ static void sort_by_delay(struct ntp_filter *f)
 		}
 }
 
-static double corrected(const struct ntp_filter_stage *s, const struct ntp_filter_now *now)
+static double corrected(const struct sync_filter_stage *s, const struct sync_filter_now *now)
 {
 	return s->offset - (now->phase - s->phase) + now->rate * (double)(now->mono - s->mono) * 1e-9;
 }
 
-enum ntp_filter_verdict ntp_filter_add(struct ntp_filter *f, const struct ntp_filter_stage *s,
+enum sync_filter_verdict sync_filter_add(struct sync_filter *f, const struct sync_filter_stage *s,
 				       double rate)
 {
-	struct ntp_filter_now now = { s->mono, s->phase, rate };
-	struct ntp_filter_out cur;
-	bool have = ntp_filter_get(f, &now, &cur);
+	struct sync_filter_now now = { s->mono, s->phase, rate };
+	struct sync_filter_out cur;
+	bool have = sync_filter_get(f, &now, &cur);
 	bool spike = false;
 	const int *idx = f->order;
 	int i;
@@ -127,15 +127,15 @@ enum ntp_filter_verdict ntp_filter_add(struct ntp_filter *f, const struct ntp_fi
 	 * delay, is a spike. Only a lone one is suppressed: a second in a row
 	 * means the offset has really moved. */
 	if (have && f->n >= 2 && !f->last_spike && s->delay > cur.delay &&
-	    fabs(s->offset - cur.offset) > NTP_FILTER_SGATE * cur.jitter)
+	    fabs(s->offset - cur.offset) > SYNC_FILTER_SGATE * cur.jitter)
 		spike = true;
 	f->last_spike = spike;
 	if (spike)
 		f->spikes++;
 
-	memmove(&f->st[1], &f->st[0], sizeof(f->st[0]) * (NTP_FILTER_STAGES - 1));
+	memmove(&f->st[1], &f->st[0], sizeof(f->st[0]) * (SYNC_FILTER_STAGES - 1));
 	f->st[0] = *s;
-	if (f->n < NTP_FILTER_STAGES)
+	if (f->n < SYNC_FILTER_STAGES)
 		f->n++;
 
 	add_delay(f, s->delay, s->mono);
@@ -155,11 +155,11 @@ enum ntp_filter_verdict ntp_filter_add(struct ntp_filter *f, const struct ntp_fi
 	}
 	if (!spike)
 		f->last_used = s->mono;
-	return spike ? NTP_FILTER_SPIKE : NTP_FILTER_USE;
+	return spike ? SYNC_FILTER_SPIKE : SYNC_FILTER_USE;
 }
 
-bool ntp_filter_get(const struct ntp_filter *f, const struct ntp_filter_now *now,
-		    struct ntp_filter_out *out)
+bool sync_filter_get(const struct sync_filter *f, const struct sync_filter_now *now,
+		    struct sync_filter_out *out)
 {
 	const int *idx = f->order;
 	double eps = 0, w = 0.5;
@@ -170,11 +170,11 @@ bool ntp_filter_get(const struct ntp_filter *f, const struct ntp_filter_now *now
 	/* §10 peer dispersion: the stages' dispersions, each grown at PHI
 	 * since its epoch, weighted 1/2, 1/4, ... in delay order; empty
 	 * stages count MAXDISP. */
-	for (i = 0; i < NTP_FILTER_STAGES; i++, w /= 2) {
+	for (i = 0; i < SYNC_FILTER_STAGES; i++, w /= 2) {
 		double e = MAXDISP;
 
 		if (i < f->n) {
-			const struct ntp_filter_stage *st = &f->st[idx[i]];
+			const struct sync_filter_stage *st = &f->st[idx[i]];
 			double age = (double)(now->mono - st->mono) * 1e-9;
 
 			e = st->disp + CLK_PHI * (age > 0 ? age : 0);
@@ -191,17 +191,17 @@ bool ntp_filter_get(const struct ntp_filter *f, const struct ntp_filter_now *now
 	return true;
 }
 
-double ntp_filter_min_delay(const struct ntp_filter *f)
+double sync_filter_min_delay(const struct sync_filter *f)
 {
 	return f->min_delay;
 }
 
-double ntp_filter_mean_excess(const struct ntp_filter *f)
+double sync_filter_mean_excess(const struct sync_filter *f)
 {
 	return f->n_delays ? f->mean_delay - f->min_delay : 0;
 }
 
-double ntp_filter_variance(const struct ntp_filter *f, double delay, double floor)
+double sync_filter_variance(const struct sync_filter *f, double delay, double floor)
 {
 	double excess = delay - f->min_delay, gap;
 	int k = f->n_delays > 4 ? 3 : f->n_delays - 1;

@@ -1,4 +1,4 @@
-/* Unit tests for ntp/ntp_asym: the per-source jitter-asymmetry estimate.
+/* Unit tests for sync/sync_asym: the per-source jitter-asymmetry estimate.
  * Samples are drawn as the path makes them: forward and return queueing
  * delays jf, jr (exponential, seeded), delay excess jf + jr and offset
  * error (jf - jr) / 2, plus a little estimator noise in the innovation.
@@ -14,21 +14,21 @@
 
 #include <math.h>
 
-#include "ntp/ntp_asym.h"
+#include "sync/sync_asym.h"
 #include "../sim/sim_rng.h"
 
 #define US 1e-6
 
 /* Feed n samples with exponential queueing of means fwd and back (s);
  * the scale is the true mean excess, as the filter's tracker gives it. */
-static void feed(struct ntp_asym *a, struct sim_rng *r, int n, double fwd, double back)
+static void feed(struct sync_asym *a, struct sim_rng *r, int n, double fwd, double back)
 {
 	int i;
 
 	for (i = 0; i < n; i++) {
 		double jf = fwd * sim_rng_exp(r), jr = back * sim_rng_exp(r);
 
-		ntp_asym_learn(a, jf + jr, fwd + back, (jf - jr) / 2 + 2 * US * sim_rng_normal(r));
+		sync_asym_learn(a, jf + jr, fwd + back, (jf - jr) / 2 + 2 * US * sim_rng_normal(r));
 	}
 }
 
@@ -45,22 +45,22 @@ static double cond_mean(double x, double fwd, double back)
 /* Symmetric queueing: nothing to correct, at any excess. */
 static void test_symmetric_zero(void **state)
 {
-	struct ntp_asym a;
+	struct sync_asym a;
 	struct sim_rng r;
 	double x;
 
 	(void)state;
-	ntp_asym_init(&a);
+	sync_asym_init(&a);
 	sim_rng_seed(&r, 1, 0);
 	feed(&a, &r, 5000, 100 * US, 100 * US);
 	for (x = 0; x <= 2000 * US; x += 25 * US)
-		assert_true(fabs(ntp_asym_correction(&a, x)) <= 0.02 * x + 1 * US);
+		assert_true(fabs(sync_asym_correction(&a, x)) <= 0.02 * x + 1 * US);
 	/* Wider queues, other seed: the same. */
-	ntp_asym_init(&a);
+	sync_asym_init(&a);
 	sim_rng_seed(&r, 7, 0);
 	feed(&a, &r, 5000, 300 * US, 300 * US);
 	for (x = 0; x <= 4000 * US; x += 50 * US)
-		assert_true(fabs(ntp_asym_correction(&a, x)) <= 0.02 * x + 1 * US);
+		assert_true(fabs(sync_asym_correction(&a, x)) <= 0.02 * x + 1 * US);
 }
 
 /* The return direction queues three times as long: offsets with a large
@@ -69,25 +69,25 @@ static void test_symmetric_zero(void **state)
 static void test_one_sided(void **state)
 {
 	static const double xs[] = { 300 * US, 600 * US, 1000 * US };
-	struct ntp_asym a, b;
+	struct sync_asym a, b;
 	struct sim_rng r;
 	double want;
 	unsigned i;
 
 	(void)state;
-	ntp_asym_init(&a);
-	ntp_asym_init(&b);
+	sync_asym_init(&a);
+	sync_asym_init(&b);
 	sim_rng_seed(&r, 2, 0);
 	feed(&a, &r, 20000, 100 * US, 300 * US);
 	feed(&b, &r, 20000, 300 * US, 100 * US);
 	for (i = 0; i < sizeof(xs) / sizeof(xs[0]); i++) {
-		double ca = ntp_asym_correction(&a, xs[i]), cb = ntp_asym_correction(&b, xs[i]);
+		double ca = sync_asym_correction(&a, xs[i]), cb = sync_asym_correction(&b, xs[i]);
 
 		want = cond_mean(xs[i], 100 * US, 300 * US);
 		assert_true(ca < 0);
 		assert_true(cb > 0);
 		/* Within 25% (+ 5 us): the classes are octaves wide, each
-		 * difference is shrunk by NTP_ASYM_Z standard errors, and the
+		 * difference is shrunk by SYNC_ASYM_Z standard errors, and the
 		 * reference class is a little off zero excess itself. */
 		assert_true(fabs(ca - want) <= 0.25 * fabs(want) + 5 * US);
 		assert_true(fabs(cb + want) <= 0.25 * fabs(want) + 5 * US);
@@ -96,58 +96,58 @@ static void test_one_sided(void **state)
 	 * of it shrunk away as not yet significant), and the correction
 	 * never has the wrong sign. */
 	want = cond_mean(150 * US, 100 * US, 300 * US);
-	assert_true(ntp_asym_correction(&a, 150 * US) <= 0);
-	assert_true(ntp_asym_correction(&b, 150 * US) >= 0);
-	assert_true(fabs(ntp_asym_correction(&a, 150 * US) - want) <= 12 * US);
-	assert_true(fabs(ntp_asym_correction(&a, 20 * US)) <= 2 * US);
+	assert_true(sync_asym_correction(&a, 150 * US) <= 0);
+	assert_true(sync_asym_correction(&b, 150 * US) >= 0);
+	assert_true(fabs(sync_asym_correction(&a, 150 * US) - want) <= 12 * US);
+	assert_true(fabs(sync_asym_correction(&a, 20 * US)) <= 2 * US);
 }
 
 /* A correction never exceeds half the excess, however the innovations
  * lean, and beyond the largest class it is held, not extrapolated. */
 static void test_clamp(void **state)
 {
-	struct ntp_asym a;
+	struct sync_asym a;
 	struct sim_rng r;
 	double x, far;
 	int i;
 
 	(void)state;
-	ntp_asym_init(&a);
+	sync_asym_init(&a);
 	sim_rng_seed(&r, 3, 0);
 	/* Unphysical: the innovation is minus the whole excess. */
 	for (i = 0; i < 5000; i++) {
 		double e = 200 * US * sim_rng_exp(&r);
 
-		ntp_asym_learn(&a, e, 200 * US, -e);
+		sync_asym_learn(&a, e, 200 * US, -e);
 	}
 	for (x = 0; x <= 3000 * US; x += 10 * US) {
-		double c = ntp_asym_correction(&a, x);
+		double c = sync_asym_correction(&a, x);
 
 		assert_true(c <= 0);
 		assert_true(c >= -x / 2 - 1e-12);
 	}
 	/* At a class's own excess the clamp is what is left. */
-	assert_true(fabs(ntp_asym_correction(&a, 400 * US) + 200 * US) <= 40 * US);
-	far = ntp_asym_correction(&a, 1.0);
+	assert_true(fabs(sync_asym_correction(&a, 400 * US) + 200 * US) <= 40 * US);
+	far = sync_asym_correction(&a, 1.0);
 	assert_true(far < 0 && far > -0.01);
 }
 
-/* Nothing is corrected before NTP_ASYM_MIN_SAMPLES, however strong the
+/* Nothing is corrected before SYNC_ASYM_MIN_SAMPLES, however strong the
  * lean. */
 static void test_min_samples(void **state)
 {
-	struct ntp_asym a;
+	struct sync_asym a;
 	struct sim_rng r;
 
 	(void)state;
-	ntp_asym_init(&a);
+	sync_asym_init(&a);
 	sim_rng_seed(&r, 4, 0);
 	/* All return queueing: the offset error is exactly -excess / 2. */
-	feed(&a, &r, NTP_ASYM_MIN_SAMPLES - 1, 1e-9, 300 * US);
-	assert_true(ntp_asym_correction(&a, 300 * US) == 0);
-	assert_true(ntp_asym_correction(&a, 900 * US) == 0);
+	feed(&a, &r, SYNC_ASYM_MIN_SAMPLES - 1, 1e-9, 300 * US);
+	assert_true(sync_asym_correction(&a, 300 * US) == 0);
+	assert_true(sync_asym_correction(&a, 900 * US) == 0);
 	feed(&a, &r, 200, 1e-9, 300 * US);
-	assert_true(ntp_asym_correction(&a, 300 * US) < -50 * US);
+	assert_true(sync_asym_correction(&a, 300 * US) < -50 * US);
 }
 
 /* Degenerate and malformed input: equal delays give no classes to
@@ -155,41 +155,41 @@ static void test_min_samples(void **state)
  * excess gets no correction. */
 static void test_degenerate(void **state)
 {
-	struct ntp_asym a;
+	struct sync_asym a;
 	unsigned n;
 	int i;
 
 	(void)state;
-	ntp_asym_init(&a);
+	sync_asym_init(&a);
 	for (i = 0; i < 1000; i++)
-		ntp_asym_learn(&a, 0, 0, (i % 2 ? 5 : -5) * US);
+		sync_asym_learn(&a, 0, 0, (i % 2 ? 5 : -5) * US);
 	assert_int_equal(a.n, 1000);
-	assert_true(ntp_asym_correction(&a, 0) == 0);
-	assert_true(ntp_asym_correction(&a, 100 * US) == 0);
+	assert_true(sync_asym_correction(&a, 0) == 0);
+	assert_true(sync_asym_correction(&a, 100 * US) == 0);
 
 	n = a.n;
-	ntp_asym_learn(&a, NAN, 100 * US, 0);
-	ntp_asym_learn(&a, 100 * US, NAN, 0);
-	ntp_asym_learn(&a, 100 * US, 100 * US, NAN);
-	ntp_asym_learn(&a, INFINITY, 100 * US, 0);
-	ntp_asym_learn(&a, 100 * US, 100 * US, -INFINITY);
-	ntp_asym_learn(&a, -1 * US, 100 * US, 0);
-	ntp_asym_learn(&a, 100 * US, -1 * US, 0);
+	sync_asym_learn(&a, NAN, 100 * US, 0);
+	sync_asym_learn(&a, 100 * US, NAN, 0);
+	sync_asym_learn(&a, 100 * US, 100 * US, NAN);
+	sync_asym_learn(&a, INFINITY, 100 * US, 0);
+	sync_asym_learn(&a, 100 * US, 100 * US, -INFINITY);
+	sync_asym_learn(&a, -1 * US, 100 * US, 0);
+	sync_asym_learn(&a, 100 * US, -1 * US, 0);
 	assert_int_equal(a.n, n);
-	for (i = 0; i < NTP_ASYM_CLASSES; i++)
+	for (i = 0; i < SYNC_ASYM_CLASSES; i++)
 		assert_false(isnan(a.c[i].sy) || isnan(a.c[i].syy) || isnan(a.c[i].w));
 
 	/* A trained estimator: NaN or infinite excess is not corrected. */
 	{
 		struct sim_rng r;
 
-		ntp_asym_init(&a);
+		sync_asym_init(&a);
 		sim_rng_seed(&r, 5, 0);
 		feed(&a, &r, 3000, 100 * US, 300 * US);
-		assert_true(ntp_asym_correction(&a, 300 * US) < 0);
-		assert_true(ntp_asym_correction(&a, NAN) == 0);
-		assert_true(ntp_asym_correction(&a, INFINITY) == 0);
-		assert_true(ntp_asym_correction(&a, -1 * US) == 0);
+		assert_true(sync_asym_correction(&a, 300 * US) < 0);
+		assert_true(sync_asym_correction(&a, NAN) == 0);
+		assert_true(sync_asym_correction(&a, INFINITY) == 0);
+		assert_true(sync_asym_correction(&a, -1 * US) == 0);
 	}
 }
 
@@ -197,16 +197,16 @@ static void test_degenerate(void **state)
  * correction, within a few memories. */
 static void test_forgets(void **state)
 {
-	struct ntp_asym a;
+	struct sync_asym a;
 	struct sim_rng r;
 
 	(void)state;
-	ntp_asym_init(&a);
+	sync_asym_init(&a);
 	sim_rng_seed(&r, 6, 0);
 	feed(&a, &r, 5000, 100 * US, 300 * US);
-	assert_true(ntp_asym_correction(&a, 400 * US) < 0);
-	feed(&a, &r, (int)(5 * NTP_ASYM_MEMORY), 300 * US, 100 * US);
-	assert_true(ntp_asym_correction(&a, 400 * US) > 0);
+	assert_true(sync_asym_correction(&a, 400 * US) < 0);
+	feed(&a, &r, (int)(5 * SYNC_ASYM_MEMORY), 300 * US, 100 * US);
+	assert_true(sync_asym_correction(&a, 400 * US) > 0);
 }
 
 int main(void)
@@ -220,5 +220,5 @@ int main(void)
 		cmocka_unit_test(test_forgets),
 	};
 
-	return cmocka_run_group_tests_name("ntp_asym", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("sync_asym", tests, NULL, NULL);
 }

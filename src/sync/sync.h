@@ -6,8 +6,8 @@
  * "now" (monotonic ns and the clock's own time), so the same code runs in
  * the daemon and, deterministically and fast, in the simulator (tests/sim).
  *
- * Design and reasoning: doc/discipline.md. The pieces: ntp/ntp_filter
- * (RFC 5905 §10 per source), ntp/ntp_select (§11.2), clock/disc (the
+ * Design and reasoning: doc/discipline.md. The pieces: sync/sync_filter
+ * (RFC 5905 §10 per source), sync/sync_select (§11.2), clock/disc (the
  * discipline, with the estimator clock/kalman), clock/drift, clock/leap.
  *
  * Calling contract: sync_add_sample() as each sample arrives, then
@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "clock/clk.h"
-#include "ntp/ntp_sample.h"
+#include "sync/sync_sample.h"
 
 #define SYNC_MAX_SOURCES 64
 
@@ -107,7 +107,7 @@ void sync_destroy(struct sync *s);
  * has when it is the system peer (IPv4 address or hash of IPv6). */
 int sync_add_source(struct sync *s, const char *name, uint32_t refid, unsigned flags);
 /* Feed a sample; mono_now: CLOCK_MONOTONIC ns at the time of the call. */
-void sync_add_sample(struct sync *s, int src, const struct ntp_sample *smp, gt_ns mono_now);
+void sync_add_sample(struct sync *s, int src, const struct sync_sample *smp, gt_ns mono_now);
 /* Select, combine and discipline; call after new samples and periodically. */
 void sync_update(struct sync *s, gt_ns mono_now);
 void sync_get_state(const struct sync *s, struct sync_state *out);

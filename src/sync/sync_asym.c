@@ -1,4 +1,4 @@
-#include "ntp/ntp_asym.h"
+#include "sync/sync_asym.h"
 
 #include <math.h>
 #include <string.h>
@@ -8,7 +8,7 @@
  * must not look infinitely certain. */
 #define VAR_FLOOR 1e-18
 
-void ntp_asym_init(struct ntp_asym *a)
+void sync_asym_init(struct sync_asym *a)
 {
 	memset(a, 0, sizeof(*a));
 }
@@ -21,14 +21,14 @@ static int excess_class(double excess, double scale)
 	double bound = scale / 4;
 	int k = 0;
 
-	while (k < NTP_ASYM_CLASSES - 1 && excess >= bound) {
+	while (k < SYNC_ASYM_CLASSES - 1 && excess >= bound) {
 		k++;
 		bound *= 2;
 	}
 	return k;
 }
 
-static void class_stats(const struct ntp_asym_class *c, double *mean, double *var_of_mean)
+static void class_stats(const struct sync_asym_class *c, double *mean, double *var_of_mean)
 {
 	double m = c->sy / c->w, v = c->syy / c->w - m * m;
 
@@ -44,24 +44,24 @@ static void class_stats(const struct ntp_asym_class *c, double *mean, double *va
  * are what the discipline should aim at, and the differences from it of
  * the other classes are what queueing adds on average. The estimator's
  * own bias, common to every innovation, cancels in those differences. */
-static void rebuild(struct ntp_asym *a)
+static void rebuild(struct sync_asym *a)
 {
-	const struct ntp_asym_class *c0 = &a->c[0];
+	const struct sync_asym_class *c0 = &a->c[0];
 	double m0, v0;
 	int k;
 
 	a->nk = 0;
-	if (a->n < NTP_ASYM_MIN_SAMPLES || c0->w < NTP_ASYM_MIN_CLASS)
+	if (a->n < SYNC_ASYM_MIN_SAMPLES || c0->w < SYNC_ASYM_MIN_CLASS)
 		return;
 	class_stats(c0, &m0, &v0);
 	a->kx[0] = c0->sx / c0->w;
 	a->kd[0] = 0;
 	a->nk = 1;
-	for (k = 1; k < NTP_ASYM_CLASSES; k++) {
-		const struct ntp_asym_class *c = &a->c[k];
+	for (k = 1; k < SYNC_ASYM_CLASSES; k++) {
+		const struct sync_asym_class *c = &a->c[k];
 		double m, v, x, d, shrunk;
 
-		if (c->w < NTP_ASYM_MIN_CLASS)
+		if (c->w < SYNC_ASYM_MIN_CLASS)
 			continue;
 		class_stats(c, &m, &v);
 		x = c->sx / c->w;
@@ -70,11 +70,11 @@ static void rebuild(struct ntp_asym *a)
 		if (x <= a->kx[a->nk - 1])
 			continue;
 		d = m - m0;
-		/* Soft threshold: a difference within NTP_ASYM_Z standard
+		/* Soft threshold: a difference within SYNC_ASYM_Z standard
 		 * errors of zero is no evidence of asymmetry, and beyond that
 		 * only the excess counts, so the correction grows smoothly
 		 * from zero as the evidence does. */
-		shrunk = fabs(d) - NTP_ASYM_Z * sqrt(v + v0);
+		shrunk = fabs(d) - SYNC_ASYM_Z * sqrt(v + v0);
 		if (shrunk <= 0)
 			shrunk = 0;
 		/* Queueing can shift an offset by at most half the excess. */
@@ -88,10 +88,10 @@ static void rebuild(struct ntp_asym *a)
 		a->nk = 0;
 }
 
-void ntp_asym_learn(struct ntp_asym *a, double excess, double scale, double innov)
+void sync_asym_learn(struct sync_asym *a, double excess, double scale, double innov)
 {
-	const double keep = 1 - 1 / NTP_ASYM_MEMORY;
-	struct ntp_asym_class *c;
+	const double keep = 1 - 1 / SYNC_ASYM_MEMORY;
+	struct sync_asym_class *c;
 	int k;
 
 	if (!isfinite(excess) || !isfinite(scale) || !isfinite(innov) || excess < 0 ||
@@ -99,7 +99,7 @@ void ntp_asym_learn(struct ntp_asym *a, double excess, double scale, double inno
 		return;
 	/* Forget all classes alike, so that a class's weight says how much of
 	 * the recent traffic fell into it. */
-	for (k = 0; k < NTP_ASYM_CLASSES; k++) {
+	for (k = 0; k < SYNC_ASYM_CLASSES; k++) {
 		c = &a->c[k];
 		c->w *= keep;
 		c->sx *= keep;
@@ -115,7 +115,7 @@ void ntp_asym_learn(struct ntp_asym *a, double excess, double scale, double inno
 	rebuild(a);
 }
 
-double ntp_asym_correction(const struct ntp_asym *a, double excess)
+double sync_asym_correction(const struct sync_asym *a, double excess)
 {
 	double d;
 	int k;

@@ -1,4 +1,4 @@
-#include "clock/sync.h"
+#include "sync/sync.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,9 +11,9 @@
 #include "clock/leap.h"
 #include "lib/log.h"
 #include "lib/util.h"
-#include "ntp/ntp_asym.h"
-#include "ntp/ntp_filter.h"
-#include "ntp/ntp_select.h"
+#include "sync/sync_asym.h"
+#include "sync/sync_filter.h"
+#include "sync/sync_select.h"
 
 /* Samples of a source waiting for the next selection. */
 #define PENDING_MAX 16
@@ -31,7 +31,7 @@
 /* Leap second: samples this close to it (s) may straddle it. */
 #define LEAP_GUARD (2 * GT_NS_PER_S)
 /* Combining: survivors within this many standard deviations of the
- * system peer's estimate (ntp_select_consistent()). */
+ * system peer's estimate (sync_select_consistent()). */
 #define COMBINE_SIGMAS 4.0
 /* Poll hint: the longest poll whose predicted steady-state error stays
  * within this factor of the error at minpoll (doc/discipline.md). */
@@ -47,14 +47,14 @@ struct source {
 	uint32_t refid;
 	unsigned flags;
 	enum sync_src_state state;
-	struct ntp_filter filt;
-	struct ntp_asym asym;		/* its jitter asymmetry */
+	struct sync_filter filt;
+	struct sync_asym asym;		/* its jitter asymmetry */
 	struct kalman_bank est;		/* this source alone */
 	unsigned resets;
 	struct pending pend[PENDING_MAX];
 	int npend;
 	int n_samples;
-	struct ntp_sample last;		/* last accepted sample as given */
+	struct sync_sample last;		/* last accepted sample as given */
 	gt_ns last_mono;		/* its epoch */
 	int hint;			/* last poll exponent suggested */
 	bool hinted;
@@ -178,8 +178,8 @@ int sync_add_source(struct sync *s, const char *name, uint32_t refid, unsigned f
 	src->refid = refid;
 	src->flags = flags;
 	src->state = SYNC_SRC_NONE;
-	ntp_filter_init(&src->filt);
-	ntp_asym_init(&src->asym);
+	sync_filter_init(&src->filt);
+	sync_asym_init(&src->asym);
 	return s->n++;
 }
 
@@ -222,10 +222,10 @@ static bool source_predict(const struct source *src, gt_ns mono, double *raw)
 	return true;
 }
 
-void sync_add_sample(struct sync *s, int id, const struct ntp_sample *smp, gt_ns mono_now)
+void sync_add_sample(struct sync *s, int id, const struct sync_sample *smp, gt_ns mono_now)
 {
 	struct source *src;
-	struct ntp_filter_stage st;
+	struct sync_filter_stage st;
 	enum kalman_verdict v;
 	double delay, slew, var, excess, corr, pred = 0;
 	bool have_pred;
@@ -272,21 +272,21 @@ void sync_add_sample(struct sync *s, int id, const struct ntp_sample *smp, gt_ns
 	 * uncertainty of its prediction, which the spike test (a fixed
 	 * multiple of the jitter, around a drift estimate that may still be
 	 * poor) cannot. */
-	ntp_filter_add(&src->filt, &st, disc_rate(s->disc));
-	var = ntp_filter_variance(&src->filt, delay, fmax(NOISE_FLOOR, st.disp / 2));
-	/* Jitter asymmetry (ntp_asym.h): what the source's queueing adds on
+	sync_filter_add(&src->filt, &st, disc_rate(s->disc));
+	var = sync_filter_variance(&src->filt, delay, fmax(NOISE_FLOOR, st.disp / 2));
+	/* Jitter asymmetry (sync_asym.h): what the source's queueing adds on
 	 * average to an offset of this delay excess is taken off before the
 	 * estimators see it. It is learnt from the uncorrected innovation of
 	 * samples the source's estimator accepts; a sample it rejects, or one
 	 * that restarts it, says nothing about the path's queueing. */
-	excess = fmax(0, delay - ntp_filter_min_delay(&src->filt));
-	corr = ntp_asym_correction(&src->asym, excess);
+	excess = fmax(0, delay - sync_filter_min_delay(&src->filt));
+	corr = sync_asym_correction(&src->asym, excess);
 	have_pred = source_predict(src, mono, &pred);
 	v = source_estimate(s, src, mono, st.offset + st.phase - corr, var);
 	if (v == KALMAN_REJECTED)
 		return;
 	if (v == KALMAN_ACCEPTED && have_pred)
-		ntp_asym_learn(&src->asym, excess, ntp_filter_mean_excess(&src->filt),
+		sync_asym_learn(&src->asym, excess, sync_filter_mean_excess(&src->filt),
 			       st.offset + st.phase - pred);
 	if (src->npend == PENDING_MAX) {
 		memmove(&src->pend[0], &src->pend[1], sizeof(src->pend[0]) * (PENDING_MAX - 1));
@@ -323,19 +323,19 @@ static double source_offset(const struct sync *s, const struct source *src, gt_n
 static double root_distance(const struct source *src, double sd, gt_ns mono_now)
 {
 	return ns_to_s(src->last.root_delay) / 2 + ns_to_s(src->last.root_disp) +
-	       ntp_filter_min_delay(&src->filt) / 2 + 3 * sd + ns_to_s(src->last.disp) +
+	       sync_filter_min_delay(&src->filt) / 2 + 3 * sd + ns_to_s(src->last.disp) +
 	       CLK_PHI * ns_to_s(mono_now - src->last_mono);
 }
 
 struct selection {
-	struct ntp_select_cand cand[SYNC_MAX_SOURCES];
+	struct sync_select_cand cand[SYNC_MAX_SOURCES];
 	int id[SYNC_MAX_SOURCES];
 	int n, peer, survivors, combined;
 };
 
 static void select_sources(struct sync *s, gt_ns mono_now, struct selection *sel)
 {
-	struct ntp_filter_now now = { mono_now, disc_phase(s->disc, mono_now), disc_rate(s->disc) };
+	struct sync_filter_now now = { mono_now, disc_phase(s->disc, mono_now), disc_rate(s->disc) };
 	double lo, hi;
 	int i, prev = -1;
 
@@ -345,10 +345,10 @@ static void select_sources(struct sync *s, gt_ns mono_now, struct selection *sel
 	sel->combined = 0;
 	for (i = 0; i < s->n; i++) {
 		struct source *src = &s->src[i];
-		struct ntp_select_cand *c = &sel->cand[sel->n];
-		struct ntp_filter_out o;
+		struct sync_select_cand *c = &sel->cand[sel->n];
+		struct sync_filter_out o;
 
-		if (!src->est.init || !ntp_filter_get(&src->filt, &now, &o)) {
+		if (!src->est.init || !sync_filter_get(&src->filt, &now, &o)) {
 			src->state = SYNC_SRC_NONE;
 			continue;
 		}
@@ -374,16 +374,16 @@ static void select_sources(struct sync *s, gt_ns mono_now, struct selection *sel
 			prev = sel->n;
 		sel->id[sel->n++] = i;
 	}
-	if (sel->n == 0 || !ntp_select_intersect(sel->cand, sel->n, &lo, &hi)) {
+	if (sel->n == 0 || !sync_select_intersect(sel->cand, sel->n, &lo, &hi)) {
 		for (i = 0; i < sel->n; i++)
 			s->src[sel->id[i]].state = SYNC_SRC_FALSETICKER;
 		return;
 	}
-	sel->survivors = ntp_select_cluster(sel->cand, sel->n, NTP_SELECT_NMIN);
-	sel->combined = ntp_select_consistent(sel->cand, sel->n, COMBINE_SIGMAS, prev);
-	sel->peer = ntp_select_peer(sel->cand, sel->n, prev);
+	sel->survivors = sync_select_cluster(sel->cand, sel->n, SYNC_SELECT_NMIN);
+	sel->combined = sync_select_consistent(sel->cand, sel->n, COMBINE_SIGMAS, prev);
+	sel->peer = sync_select_peer(sel->cand, sel->n, prev);
 	for (i = 0; i < sel->n; i++) {
-		struct ntp_select_cand *c = &sel->cand[i];
+		struct sync_select_cand *c = &sel->cand[i];
 		struct source *src = &s->src[sel->id[i]];
 
 		if (!c->truechimer)
@@ -445,7 +445,7 @@ static void drop_pending(struct sync *s)
 static void update_system(struct sync *s, const struct selection *sel, gt_ns mono_now,
 			  gt_ns clock_now, const struct disc_status *ds)
 {
-	const struct ntp_select_cand *c = &sel->cand[sel->peer];
+	const struct sync_select_cand *c = &sel->cand[sel->peer];
 	const struct source *p = &s->src[sel->id[sel->peer]];
 	uint8_t leaps[SYNC_MAX_SOURCES];
 	double disp;
@@ -455,7 +455,7 @@ static void update_system(struct sync *s, const struct selection *sel, gt_ns mon
 	s->st.synced = true;
 	s->st.stratum = (uint8_t)(p->last.stratum + 1);
 	s->st.refid = p->refid;
-	s->st.root_delay = p->last.root_delay + gt_from_sec(ntp_filter_min_delay(&p->filt));
+	s->st.root_delay = p->last.root_delay + gt_from_sec(sync_filter_min_delay(&p->filt));
 	disp = ns_to_s(p->last.disp) + sqrt(c->sd * c->sd + s->sys_jitter * s->sys_jitter) +
 	       CLK_PHI * ns_to_s(mono_now - p->last_mono) + fabs(ds->offset);
 	s->st.root_disp = p->last.root_disp + gt_from_sec(disp);
@@ -576,7 +576,7 @@ void sync_update(struct sync *s, gt_ns mono_now)
 	if (sel.peer >= 0 && sel.combined >= s->cfg.minsources) {
 		double off;
 
-		ntp_select_combine(sel.cand, sel.n, sel.peer, &off, &s->sys_jitter);
+		sync_select_combine(sel.cand, sel.n, sel.peer, &off, &s->sys_jitter);
 		if (feed_survivors(s, &sel) > 0) {
 			double gap = s->last_correct ? ns_to_s(mono_now - s->last_correct) : 2.0;
 
@@ -614,7 +614,7 @@ void sync_get_state(const struct sync *s, struct sync_state *out)
 int sync_get_source(const struct sync *s, int id, struct sync_src_info *out)
 {
 	const struct source *src;
-	struct ntp_filter_out o;
+	struct sync_filter_out o;
 	gt_ns mono = s->last_correct;
 
 	if (id < 0 || id >= s->n)
@@ -633,9 +633,9 @@ int sync_get_source(const struct sync *s, int id, struct sync_src_info *out)
 	if (src->last_mono > mono)
 		mono = src->last_mono;
 	if (src->n_samples) {
-		struct ntp_filter_now now = { mono, disc_phase(s->disc, mono), disc_rate(s->disc) };
+		struct sync_filter_now now = { mono, disc_phase(s->disc, mono), disc_rate(s->disc) };
 
-		if (ntp_filter_get(&src->filt, &now, &o)) {
+		if (sync_filter_get(&src->filt, &now, &o)) {
 			out->offset = gt_from_sec(o.offset);
 			out->jitter = gt_from_sec(o.jitter);
 			out->delay = gt_from_sec(o.delay);

@@ -1,14 +1,14 @@
-/* ntp_sample: one measurement of a time source, as every source type
+/* sync_sample: one measurement of a time source, as every source type
  * (NTP client, gateway receiver, PTP slave, reference clock) hands it to the
  * synchronisation core. A source measures; it never touches the clock. */
-#ifndef GNOMON_NTP_SAMPLE_H
-#define GNOMON_NTP_SAMPLE_H
+#ifndef GNOMON_SYNC_SAMPLE_H
+#define GNOMON_SYNC_SAMPLE_H
 
 #include <stdint.h>
 
 #include "lib/gtime.h"
 
-struct ntp_sample {
+struct sync_sample {
 	gt_ns time;		/* local clock time of the measurement (T4 for NTP) */
 	gt_ns offset;		/* source time - local time, ns (RFC 5905 theta) */
 	gt_ns delay;		/* round-trip delay, ns (delta); one-way sources: 0 */
