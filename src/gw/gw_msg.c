@@ -5,8 +5,8 @@
 
 #include <openssl/crypto.h>
 
-#include "ntp/ntp_auth.h"
-#include "ntp/ntp_pkt.h"	/* ntp_get32() and friends: big-endian helpers */
+#include "auth/auth.h"
+#include "lib/bytes.h"
 
 /* Byte offsets of version 1 (doc/gateway-protocol.md, "Layout"). */
 enum {
@@ -56,8 +56,8 @@ static void put16(uint8_t *b, uint16_t v)
  * Unix epoch, in range (0 <= ns < 1e9, s <= GW_MSG_MAX_SEC). */
 static bool get_time(const uint8_t *sec_at, const uint8_t *nsec_at, gt_ns *t)
 {
-	uint64_t s = ntp_get64(sec_at);
-	uint32_t ns = ntp_get32(nsec_at);
+	uint64_t s = get_be64(sec_at);
+	uint32_t ns = get_be32(nsec_at);
 
 	if (s > GW_MSG_MAX_SEC || ns >= (uint32_t)GT_NS_PER_S)
 		return false;
@@ -68,8 +68,8 @@ static bool get_time(const uint8_t *sec_at, const uint8_t *nsec_at, gt_ns *t)
 static void put_time(uint8_t *sec_at, uint8_t *nsec_at, gt_ns t)
 {
 	/* t is in 0..MAX_NS: gw_msg_check_fields() said so. */
-	ntp_put64(sec_at, (uint64_t)(t / GT_NS_PER_S));
-	ntp_put32(nsec_at, (uint32_t)(t % GT_NS_PER_S));
+	put_be64(sec_at, (uint64_t)(t / GT_NS_PER_S));
+	put_be32(nsec_at, (uint32_t)(t % GT_NS_PER_S));
 }
 
 static bool time_in_range(gt_ns t)
@@ -127,30 +127,30 @@ const char *gw_msg_check_fields(const struct gw_msg *m)
 
 static void put_body(const struct gw_msg *m, uint32_t key_id, uint16_t len, uint8_t *b)
 {
-	ntp_put32(b + OFF_MAGIC, GW_MSG_MAGIC);
+	put_be32(b + OFF_MAGIC, GW_MSG_MAGIC);
 	b[OFF_VERSION] = GW_MSG_VERSION;
 	b[OFF_TYPE] = m->type;
 	put16(b + OFF_LENGTH, len);
 	put16(b + OFF_FLAGS, m->flags);
 	put16(b + OFF_HEALTH, m->health);
-	ntp_put32(b + OFF_KEY_ID, key_id);
-	ntp_put64(b + OFF_SEQ, m->seq);
-	ntp_put64(b + OFF_BOOT_ID, m->boot_id);
+	put_be32(b + OFF_KEY_ID, key_id);
+	put_be64(b + OFF_SEQ, m->seq);
+	put_be64(b + OFF_BOOT_ID, m->boot_id);
 	put_time(b + OFF_TX_SEC, b + OFF_TX_NSEC, m->tx_time);
 	b[OFF_STRATUM] = m->stratum;
 	b[OFF_LEAP] = m->leap;
 	b[OFF_PRECISION] = (uint8_t)m->precision;
 	b[OFF_METHOD] = m->method;
-	ntp_put64(b + OFF_ROOT_DELAY, (uint64_t)m->root_delay);
-	ntp_put64(b + OFF_ROOT_DISP, (uint64_t)m->root_disp);
-	ntp_put64(b + OFF_CORRECTION, (uint64_t)m->correction);
-	ntp_put64(b + OFF_PREV_SEQ, m->prev_seq);
+	put_be64(b + OFF_ROOT_DELAY, (uint64_t)m->root_delay);
+	put_be64(b + OFF_ROOT_DISP, (uint64_t)m->root_disp);
+	put_be64(b + OFF_CORRECTION, (uint64_t)m->correction);
+	put_be64(b + OFF_PREV_SEQ, m->prev_seq);
 	put_time(b + OFF_PREV_SEC, b + OFF_PREV_NSEC, m->prev_tx_time);
-	ntp_put32(b + OFF_INTERVAL, m->interval_ms);
-	ntp_put64(b + OFF_SENDER_ID, m->sender_id);
+	put_be32(b + OFF_INTERVAL, m->interval_ms);
+	put_be64(b + OFF_SENDER_ID, m->sender_id);
 }
 
-int gw_msg_encode(const struct gw_msg *m, const struct ntp_auth_keys *keys, uint32_t key_id,
+int gw_msg_encode(const struct gw_msg *m, const struct auth_keys *keys, uint32_t key_id,
 		  uint8_t *buf, size_t cap)
 {
 	size_t len = key_id ? GW_MSG_AUTH_LEN : GW_MSG_BODY_LEN;
@@ -164,7 +164,7 @@ int gw_msg_encode(const struct gw_msg *m, const struct ntp_auth_keys *keys, uint
 	put_body(m, key_id, (uint16_t)len, buf);
 	if (!key_id)
 		return (int)len;
-	r = ntp_auth_hmac_sha256(keys, key_id, buf, GW_MSG_BODY_LEN, tag);
+	r = auth_hmac_sha256(keys, key_id, buf, GW_MSG_BODY_LEN, tag);
 	if (r < 0) {
 		memset(buf, 0, len);	/* never leave a message without its MAC */
 		return r;
@@ -187,22 +187,22 @@ static bool is_accepted(uint32_t id, const uint32_t *accepted, size_t n)
  * before any field is looked at: an attacker without a key learns nothing
  * from the field checks. */
 static enum gw_msg_verdict check_mac(const uint8_t *buf, uint32_t key_id,
-				     const struct ntp_auth_keys *keys, const uint32_t *accepted,
+				     const struct auth_keys *keys, const uint32_t *accepted,
 				     size_t n, bool allow_unauth)
 {
-	enum ntp_auth_type type;
+	enum auth_type type;
 	uint8_t tag[GW_MSG_MAC_LEN];
 	int r;
 
 	if (key_id == 0)
 		return allow_unauth ? GW_MSG_OK : GW_MSG_UNAUTHENTICATED;
-	if (!ntp_auth_key_info(keys, key_id, &type, NULL))
+	if (!auth_key_info(keys, key_id, &type, NULL))
 		return GW_MSG_UNKNOWN_KEY;
-	if (type != NTP_AUTH_SHA256)
+	if (type != AUTH_SHA256)
 		return GW_MSG_BAD_KEY_TYPE;
 	if (!is_accepted(key_id, accepted, n))
 		return GW_MSG_KEY_NOT_ACCEPTED;
-	r = ntp_auth_hmac_sha256(keys, key_id, buf, GW_MSG_BODY_LEN, tag);
+	r = auth_hmac_sha256(keys, key_id, buf, GW_MSG_BODY_LEN, tag);
 	/* CRYPTO_memcmp: the time taken does not depend on where they differ. */
 	if (r < 0 || CRYPTO_memcmp(tag, buf + OFF_MAC, GW_MSG_MAC_LEN))
 		return GW_MSG_BAD_MAC;
@@ -214,25 +214,25 @@ static void get_body(const uint8_t *b, struct gw_msg *m)
 	m->type = b[OFF_TYPE];
 	m->flags = get16(b + OFF_FLAGS);
 	m->health = get16(b + OFF_HEALTH);
-	m->key_id = ntp_get32(b + OFF_KEY_ID);
-	m->seq = ntp_get64(b + OFF_SEQ);
-	m->boot_id = ntp_get64(b + OFF_BOOT_ID);
+	m->key_id = get_be32(b + OFF_KEY_ID);
+	m->seq = get_be64(b + OFF_SEQ);
+	m->boot_id = get_be64(b + OFF_BOOT_ID);
 	m->stratum = b[OFF_STRATUM];
 	m->leap = b[OFF_LEAP];
 	m->precision = (int8_t)b[OFF_PRECISION];
 	m->method = b[OFF_METHOD];
 	/* Unsigned on the wire; a top bit set reads as negative and is
 	 * refused by gw_msg_check_fields(). */
-	m->root_delay = (gt_ns)ntp_get64(b + OFF_ROOT_DELAY);
-	m->root_disp = (gt_ns)ntp_get64(b + OFF_ROOT_DISP);
-	m->correction = (gt_ns)ntp_get64(b + OFF_CORRECTION);
-	m->prev_seq = ntp_get64(b + OFF_PREV_SEQ);
-	m->interval_ms = ntp_get32(b + OFF_INTERVAL);
-	m->sender_id = ntp_get64(b + OFF_SENDER_ID);
+	m->root_delay = (gt_ns)get_be64(b + OFF_ROOT_DELAY);
+	m->root_disp = (gt_ns)get_be64(b + OFF_ROOT_DISP);
+	m->correction = (gt_ns)get_be64(b + OFF_CORRECTION);
+	m->prev_seq = get_be64(b + OFF_PREV_SEQ);
+	m->interval_ms = get_be32(b + OFF_INTERVAL);
+	m->sender_id = get_be64(b + OFF_SENDER_ID);
 }
 
 enum gw_msg_verdict gw_msg_decode(const uint8_t *buf, size_t len,
-				  const struct ntp_auth_keys *keys,
+				  const struct auth_keys *keys,
 				  const uint32_t *accepted, size_t n, bool allow_unauth,
 				  struct gw_msg *out)
 {
@@ -242,7 +242,7 @@ enum gw_msg_verdict gw_msg_decode(const uint8_t *buf, size_t len,
 	memset(out, 0, sizeof(*out));
 	if (len < HEADER_LEN)
 		return GW_MSG_SHORT;
-	if (ntp_get32(buf + OFF_MAGIC) != GW_MSG_MAGIC)
+	if (get_be32(buf + OFF_MAGIC) != GW_MSG_MAGIC)
 		return GW_MSG_BAD_MAGIC;
 	/* Before the length: a later version may be of another length. */
 	if (buf[OFF_VERSION] != GW_MSG_VERSION)
@@ -257,9 +257,9 @@ enum gw_msg_verdict gw_msg_decode(const uint8_t *buf, size_t len,
 	if (len > want)
 		return GW_MSG_BAD_LENGTH;	/* trailing bytes are not ignored */
 	/* Key id 0 exactly when there is no MAC. */
-	if ((ntp_get32(buf + OFF_KEY_ID) == 0) != (want == GW_MSG_BODY_LEN))
+	if ((get_be32(buf + OFF_KEY_ID) == 0) != (want == GW_MSG_BODY_LEN))
 		return GW_MSG_BAD_LENGTH;
-	v = check_mac(buf, ntp_get32(buf + OFF_KEY_ID), keys, accepted, n, allow_unauth);
+	v = check_mac(buf, get_be32(buf + OFF_KEY_ID), keys, accepted, n, allow_unauth);
 	if (v != GW_MSG_OK)
 		return v;
 	get_body(buf, out);

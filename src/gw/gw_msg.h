@@ -20,7 +20,7 @@
 
 #include "lib/gtime.h"
 
-struct ntp_auth_keys;
+struct auth_keys;
 
 #define GW_MSG_MAGIC 0x474e4d47u	/* "GNMG" */
 #define GW_MSG_VERSION 1
@@ -110,7 +110,7 @@ enum gw_msg_verdict {
  * are ignored. Returns the length, or -EINVAL (a field out of range: what
  * decode would call BAD_FIELD), -ENOSPC (cap too small), -ENOKEY,
  * -EKEYREJECTED (not a SHA256 key), -EIO (libcrypto). */
-int gw_msg_encode(const struct gw_msg *m, const struct ntp_auth_keys *keys, uint32_t key_id,
+int gw_msg_encode(const struct gw_msg *m, const struct auth_keys *keys, uint32_t key_id,
 		  uint8_t *buf, size_t cap);
 
 /* Decode and check buf[0..len). An authenticated message is accepted only
@@ -118,7 +118,7 @@ int gw_msg_encode(const struct gw_msg *m, const struct ntp_auth_keys *keys, uint
  * keys; an unauthenticated one (key id 0) only when allow_unauth. out is
  * always written (zeroed first); its fields mean something only on OK. */
 enum gw_msg_verdict gw_msg_decode(const uint8_t *buf, size_t len,
-				  const struct ntp_auth_keys *keys,
+				  const struct auth_keys *keys,
 				  const uint32_t *accepted, size_t n, bool allow_unauth,
 				  struct gw_msg *out);
 

@@ -18,7 +18,7 @@
 #include "lib/metrics.h"
 #include "lib/util.h"
 #include "net/sock.h"
-#include "ntp/ntp_auth.h"
+#include "auth/auth.h"
 
 /* Messages kept for the two-step timestamp that a later one carries. */
 #define HELD 32
@@ -43,7 +43,7 @@ struct held {
 
 struct gw_receiver {
 	struct gw_recv_cfg cfg;
-	const struct ntp_auth_keys *keys;
+	const struct auth_keys *keys;
 	struct journal *journal;
 	struct loop *loop;
 	struct clk *clock;
@@ -562,12 +562,12 @@ void gw_receiver_keys_reloaded(struct gw_receiver *r)
 
 	if (r->cfg.n_keys || !r->keys)
 		return;
-	n = ntp_auth_key_ids(r->keys, NTP_AUTH_SHA256, r->accepted, ARRAY_LEN(r->accepted));
+	n = auth_key_ids(r->keys, AUTH_SHA256, r->accepted, ARRAY_LEN(r->accepted));
 	r->n_accepted = n < ARRAY_LEN(r->accepted) ? n : ARRAY_LEN(r->accepted);
 }
 
 struct gw_receiver *gw_receiver_open(const struct gw_recv_cfg *cfg,
-				     const struct ntp_auth_keys *keys, struct journal *journal,
+				     const struct auth_keys *keys, struct journal *journal,
 				     int *err)
 {
 	struct gw_receiver *r = xcalloc(1, sizeof(*r));
@@ -584,7 +584,7 @@ struct gw_receiver *gw_receiver_open(const struct gw_recv_cfg *cfg,
 		r->n_accepted = (size_t)cfg->n_keys;
 	} else if (keys) {
 		/* Any SHA256 key of the key file. */
-		r->n_accepted = ntp_auth_key_ids(keys, NTP_AUTH_SHA256, r->accepted,
+		r->n_accepted = auth_key_ids(keys, AUTH_SHA256, r->accepted,
 						 ARRAY_LEN(r->accepted));
 		if (r->n_accepted > ARRAY_LEN(r->accepted))
 			r->n_accepted = ARRAY_LEN(r->accepted);

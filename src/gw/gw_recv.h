@@ -29,7 +29,7 @@
 #include "lib/loop.h"
 #include "ntp/ntp_client.h"
 
-struct ntp_auth_keys;
+struct auth_keys;
 struct journal;
 
 struct gw_recv_stats {
@@ -68,7 +68,7 @@ struct gw_receiver;
 /* Open and bind the socket and read the replay state under cfg->statedir
  * (before privileges are dropped). */
 struct gw_receiver *gw_receiver_open(const struct gw_recv_cfg *cfg,
-				     const struct ntp_auth_keys *keys, struct journal *journal,
+				     const struct auth_keys *keys, struct journal *journal,
 				     int *err);
 int gw_receiver_start(struct gw_receiver *r, struct loop *loop, struct clk *clock,
 		      struct sync *sync, ntp_client_sample_cb on_sample, void *cb_arg);

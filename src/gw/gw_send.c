@@ -21,7 +21,7 @@
 #include "lib/metrics.h"
 #include "lib/util.h"
 #include "net/sock.h"
-#include "ntp/ntp_auth.h"
+#include "auth/auth.h"
 
 /* Sends whose transmit timestamp may still come (a ring by tskey). */
 #define PENDING 32
@@ -39,7 +39,7 @@ struct pending_tx {
 
 struct gw_sender {
 	struct gw_send_cfg cfg;
-	const struct ntp_auth_keys *keys;
+	const struct auth_keys *keys;
 	const struct clk_published *clock;
 	struct journal *journal;
 	struct loop *loop;
@@ -325,7 +325,7 @@ static void on_health(struct loop_timer *t, void *arg)
 }
 
 struct gw_sender *gw_sender_create(const struct gw_send_cfg *cfg,
-				   const struct ntp_auth_keys *keys,
+				   const struct auth_keys *keys,
 				   const struct clk_published *clock, struct journal *journal,
 				   int *err)
 {
@@ -334,7 +334,7 @@ struct gw_sender *gw_sender_create(const struct gw_send_cfg *cfg,
 	gt_ns now;
 	int rc;
 
-	if (cfg->key && !ntp_auth_key_info(keys, cfg->key, NULL, NULL)) {
+	if (cfg->key && !auth_key_info(keys, cfg->key, NULL, NULL)) {
 		*err = -ENOKEY;
 		return NULL;
 	}

@@ -17,7 +17,7 @@
 #include "gw/gw_conf.h"
 #include "lib/loop.h"
 
-struct ntp_auth_keys;
+struct auth_keys;
 struct journal;
 
 #define GW_SEND_HEALTH_EVERY (10 * GT_NS_PER_S)
@@ -38,7 +38,7 @@ struct gw_sender;
 /* Open the socket (before privileges are dropped: SO_BINDTODEVICE). The
  * keys and the clock are borrowed; journal may be NULL. */
 struct gw_sender *gw_sender_create(const struct gw_send_cfg *cfg,
-				   const struct ntp_auth_keys *keys,
+				   const struct auth_keys *keys,
 				   const struct clk_published *clock, struct journal *journal,
 				   int *err);
 int gw_sender_start(struct gw_sender *s, struct loop *loop);

@@ -12,10 +12,12 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "lib/bytes.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "net/sock.h"
 #include "ntp/ntp_btab.h"
+#include "ntp/ntp_mac.h"
 
 /* ------------------------------------------------------------------ */
 /* server */
@@ -53,7 +55,7 @@ static void bcast_send(struct loop_timer *t, void *arg)
 	 * comes after (a few microseconds for a CMAC or SHA1). */
 	ntp_reply_stamp(out, clk_map_apply(&snap.map, gt_now(CLOCK_REALTIME)), &b->par);
 	if (b->cfg.key)
-		len = ntp_auth_append_mac(b->par.keys, b->cfg.key, out, NTP_HEADER_LEN,
+		len = ntp_mac_append(b->par.keys, b->cfg.key, out, NTP_HEADER_LEN,
 					  sizeof(out));
 	if (!len || sendto(b->fd, out, len, 0, (struct sockaddr *)&b->dst, b->dst_len) < 0) {
 		b->stats.send_errors++;
@@ -73,7 +75,7 @@ struct ntp_bcast_srv *ntp_bcast_srv_create(const struct ntp_bcast_srv_cfg *cfg,
 	struct net_addr any;
 	int on = 1, ttl = cfg->ttl > 0 ? cfg->ttl : 1;
 
-	if (cfg->key && !ntp_auth_key_info(par->keys, cfg->key, NULL, NULL)) {
+	if (cfg->key && !auth_key_info(par->keys, cfg->key, NULL, NULL)) {
 		*err = -ENOKEY;
 		return NULL;
 	}
@@ -320,7 +322,7 @@ static struct sender *find_sender_key(struct ntp_bcast_client *c, const struct n
 				      const uint8_t *buf, size_t len)
 {
 	size_t off = ntp_pkt_mac_offset(buf, len);
-	uint32_t key = off < len && len - off >= 4 ? ntp_get32(buf + off) : 0;
+	uint32_t key = off < len && len - off >= 4 ? get_be32(buf + off) : 0;
 	int i;
 
 	for (i = 0; i < c->n_snd; i++)
@@ -388,7 +390,7 @@ static void cal_finish(struct ntp_bcast_client *c, struct sender *s)
 
 static void cal_send(struct ntp_bcast_client *c, struct sender *s)
 {
-	uint8_t req[NTP_HEADER_LEN + NTP_AUTH_MAX_MAC];
+	uint8_t req[NTP_HEADER_LEN + NTP_MAC_MAX];
 	struct sockaddr_storage ss;
 	socklen_t sl = net_addr_to_sockaddr(&s->addr, c->cfg.port, &ss);
 	int fd = c->cal_fd[s->addr.family == AF_INET6];
@@ -407,7 +409,7 @@ static void cal_send(struct ntp_bcast_client *c, struct sender *s)
 	p.xmt = cookie;
 	ntp_pkt_encode(&p, req);
 	if (c->cfg.key) {
-		len = ntp_auth_append_mac(c->cfg.keys, c->cfg.key, req, len, sizeof(req));
+		len = ntp_mac_append(c->cfg.keys, c->cfg.key, req, len, sizeof(req));
 		if (!len)
 			return;
 	}
@@ -464,9 +466,9 @@ static void on_cal_readable(int fd, short revents, void *arg)
 		/* With a key, only a reply signed with it counts. */
 		off = ntp_pkt_mac_offset(buf, (size_t)n);
 		if (c->cfg.key && (off >= (size_t)n || (size_t)n - off < 4 + 16 ||
-				   ntp_get32(buf + off) != c->cfg.key ||
-				   ntp_auth_verify(c->cfg.keys, c->cfg.key, buf, off, buf + off + 4,
-						   (size_t)n - off - 4) != NTP_AUTH_OK))
+				   get_be32(buf + off) != c->cfg.key ||
+				   auth_verify(c->cfg.keys, c->cfg.key, buf, off, buf + off + 4,
+						   (size_t)n - off - 4) != AUTH_OK))
 			continue;
 		if (ntp_resp_process(&s->rctx, buf, (size_t)n, clock_now_of(c, rx.rx_real), &pkt,
 				     &smp) != NTP_RESP_OK || clock_steps(c) != s->cal_steps)

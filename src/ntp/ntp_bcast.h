@@ -35,7 +35,7 @@
 #include "lib/loop.h"
 #include "lib/statlog.h"
 #include "net/addr.h"
-#include "ntp/ntp_auth.h"
+#include "auth/auth.h"
 #include "ntp/ntp_btab.h"
 #include "ntp/ntp_client.h"
 #include "ntp/ntp_reply.h"
@@ -102,7 +102,7 @@ struct ntp_bcast_client_cfg {
 	int maxsenders;		/* addresses per key (ntp_btab); 0: 1 */
 	struct net_addr group[NTP_BCAST_MAX_GROUPS];	/* multicast groups to join */
 	int n_groups;
-	const struct ntp_auth_keys *keys;	/* borrowed */
+	const struct auth_keys *keys;	/* borrowed */
 	const uint32_t *own_refids;		/* borrowed, for loop detection */
 	int n_own_refids;
 	struct statlog *measurements;		/* borrowed; set by _start() */

@@ -10,9 +10,11 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "lib/bytes.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "net/sock.h"
+#include "ntp/ntp_mac.h"
 
 /* RFC 5905 §13 / chrony iburst: a few quick polls to converge at start. */
 #define IBURST_COUNT 4
@@ -56,10 +58,10 @@ uint32_t ntp_client_refid_of(const struct net_addr *a)
 	unsigned int len = 0;
 
 	if (a->family == AF_INET)
-		return ntp_get32(a->a);
+		return get_be32(a->a);
 	if (!EVP_Digest(a->a, 16, md, &len, EVP_md5(), NULL) || len < 4)
 		return 0;
-	return ntp_get32(md);
+	return get_be32(md);
 }
 
 static gt_ns clock_time_of(struct ntp_client *c, gt_ns real)
@@ -80,7 +82,7 @@ static int steps_so_far(struct ntp_client *c)
 
 static void send_request(struct ntp_client *c)
 {
-	uint8_t req[NTP_HEADER_LEN + NTP_AUTH_MAX_MAC];
+	uint8_t req[NTP_HEADER_LEN + NTP_MAC_MAX];
 	size_t len = NTP_HEADER_LEN;
 	struct ntp_pkt p;
 	ntp_ts cookie;
@@ -99,7 +101,7 @@ static void send_request(struct ntp_client *c)
 	/* RFC 5905 §7.3: key id and MAC after the header. The cookie is not
 	 * a time, so the MAC can be made before T1 is read. */
 	if (c->cfg.key) {
-		len = ntp_auth_append_mac(c->cfg.keys, c->cfg.key, req, len, sizeof(req));
+		len = ntp_mac_append(c->cfg.keys, c->cfg.key, req, len, sizeof(req));
 		if (!len) {
 			c->stats.send_errors++;
 			LOG_RL(LOG_LVL_ERR, "source %s: cannot sign with key %u", c->cfg.name,
@@ -138,10 +140,10 @@ static bool reply_authentic(const struct ntp_client *c, const uint8_t *buf, size
 {
 	size_t off = ntp_pkt_mac_offset(buf, len);
 
-	if (off >= len || len - off < 4 + 16 || ntp_get32(buf + off) != c->cfg.key)
+	if (off >= len || len - off < 4 + 16 || get_be32(buf + off) != c->cfg.key)
 		return false;
-	return ntp_auth_verify(c->cfg.keys, c->cfg.key, buf, off, buf + off + 4,
-			       len - off - 4) == NTP_AUTH_OK;
+	return auth_verify(c->cfg.keys, c->cfg.key, buf, off, buf + off + 4,
+			       len - off - 4) == AUTH_OK;
 }
 
 static void handle_reply(struct ntp_client *c, const uint8_t *buf, size_t len, gt_ns rx_real)
@@ -293,7 +295,7 @@ struct ntp_client *ntp_client_create(const struct ntp_client_cfg *cfg, struct lo
 	c->burst_left = cfg->iburst ? IBURST_COUNT - 1 : 0;
 	c->rctx.local_precision = clk_measure_precision();
 	c->rctx.symmetric = cfg->peer;
-	if (cfg->key && !ntp_auth_key_info(cfg->keys, cfg->key, NULL, NULL)) {
+	if (cfg->key && !auth_key_info(cfg->keys, cfg->key, NULL, NULL)) {
 		rc = -ENOKEY;
 		goto fail;
 	}

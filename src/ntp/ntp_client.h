@@ -15,7 +15,7 @@
 #include "lib/loop.h"
 #include "lib/statlog.h"
 #include "net/addr.h"
-#include "ntp/ntp_auth.h"
+#include "auth/auth.h"
 #include "ntp/ntp_resp.h"
 
 struct ntp_client_cfg {
@@ -37,7 +37,7 @@ struct ntp_client_cfg {
 	int n_own_refids;
 	/* Symmetric keys (borrowed) for `key`: requests carry a MAC, and a
 	 * reply counts only with a valid MAC of the same key. */
-	const struct ntp_auth_keys *keys;
+	const struct auth_keys *keys;
 	/* measurements.log (borrowed; NULL: none): one line per sample. */
 	struct statlog *measurements;
 };

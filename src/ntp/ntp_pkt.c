@@ -2,6 +2,8 @@
 
 #include <stdbool.h>
 
+#include "lib/bytes.h"
+
 /* RFC 5905 §7.3 / RFC 8573: a MAC is a 4-byte key id and a digest of 16
  * (MD5, AES-CMAC) or 20 (SHA1) bytes; longer digests are accepted up to
  * 64 bytes for newer hashes. A bare key id of 0 is a crypto-NAK. */
@@ -74,13 +76,13 @@ enum ntp_pkt_status ntp_pkt_decode(const uint8_t *buf, size_t len, struct ntp_pk
 	p->stratum = buf[1];
 	p->poll = (int8_t)buf[2];
 	p->precision = (int8_t)buf[3];
-	p->root_delay = ntp_get32(buf + 4);
-	p->root_disp = ntp_get32(buf + 8);
-	p->refid = ntp_get32(buf + 12);
-	p->ref = ntp_get64(buf + 16);
-	p->org = ntp_get64(buf + 24);
-	p->rec = ntp_get64(buf + 32);
-	p->xmt = ntp_get64(buf + 40);
+	p->root_delay = get_be32(buf + 4);
+	p->root_disp = get_be32(buf + 8);
+	p->refid = get_be32(buf + 12);
+	p->ref = get_be64(buf + 16);
+	p->org = get_be64(buf + 24);
+	p->rec = get_be64(buf + 32);
+	p->xmt = get_be64(buf + 40);
 	if (p->version < 1 || p->version > 4)
 		return NTP_PKT_BAD_VERSION;
 	if (p->mode == NTP_MODE_CONTROL || p->mode == NTP_MODE_PRIVATE)
@@ -94,13 +96,13 @@ void ntp_pkt_encode(const struct ntp_pkt *p, uint8_t *buf)
 	buf[1] = p->stratum;
 	buf[2] = (uint8_t)p->poll;
 	buf[3] = (uint8_t)p->precision;
-	ntp_put32(buf + 4, p->root_delay);
-	ntp_put32(buf + 8, p->root_disp);
-	ntp_put32(buf + 12, p->refid);
-	ntp_put64(buf + 16, p->ref);
-	ntp_put64(buf + 24, p->org);
-	ntp_put64(buf + 32, p->rec);
-	ntp_put64(buf + 40, p->xmt);
+	put_be32(buf + 4, p->root_delay);
+	put_be32(buf + 8, p->root_disp);
+	put_be32(buf + 12, p->refid);
+	put_be64(buf + 16, p->ref);
+	put_be64(buf + 24, p->org);
+	put_be64(buf + 32, p->rec);
+	put_be64(buf + 40, p->xmt);
 }
 
 const char *ntp_pkt_status_str(enum ntp_pkt_status s)

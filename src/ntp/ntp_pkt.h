@@ -54,29 +54,4 @@ size_t ntp_pkt_mac_offset(const uint8_t *buf, size_t len);
 void ntp_pkt_encode(const struct ntp_pkt *p, uint8_t *buf);
 const char *ntp_pkt_status_str(enum ntp_pkt_status s);
 
-/* Byte-order helpers shared by the codecs. */
-static inline uint32_t ntp_get32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
-static inline void ntp_put32(uint8_t *b, uint32_t v)
-{
-	b[0] = (uint8_t)(v >> 24);
-	b[1] = (uint8_t)(v >> 16);
-	b[2] = (uint8_t)(v >> 8);
-	b[3] = (uint8_t)v;
-}
-
-static inline uint64_t ntp_get64(const uint8_t *b)
-{
-	return (uint64_t)ntp_get32(b) << 32 | ntp_get32(b + 4);
-}
-
-static inline void ntp_put64(uint8_t *b, uint64_t v)
-{
-	ntp_put32(b, (uint32_t)(v >> 32));
-	ntp_put32(b + 4, (uint32_t)v);
-}
-
 #endif

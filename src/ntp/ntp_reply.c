@@ -2,6 +2,9 @@
 
 #include <string.h>
 
+#include "lib/bytes.h"
+#include "ntp/ntp_mac.h"
+
 static const char *const verdict_names[NTP_V_COUNT] = {
 	[NTP_V_REPLY] = "answered",
 	[NTP_V_KOD] = "kod",
@@ -71,7 +74,7 @@ enum ntp_verdict ntp_reply_build(const struct ntp_reply_params *par,
 	const struct clk_quality *q = &snap->q;
 	struct ntp_pkt r;
 	int version = (req[0] >> 3) & 7;
-	ntp_ts req_xmt = ntp_get64(req + 40);
+	ntp_ts req_xmt = get_be64(req + 40);
 	gt_ns disp;
 
 	memset(&r, 0, sizeof(r));
@@ -148,18 +151,18 @@ void ntp_reply_check_auth(const struct ntp_reply_params *par, const uint8_t *req
 
 	a->state = NTP_REQ_AUTH_NONE;
 	a->key_id = 0;
-	a->why = NTP_AUTH_OK;
+	a->why = AUTH_OK;
 	a->digest_len = 0;
 	if (at >= len)
 		return;
-	a->key_id = ntp_get32(req + at);
+	a->key_id = get_be32(req + at);
 	a->digest_len = (uint8_t)(len - at - 4 <= 255 ? len - at - 4 : 255);
 	/* The MAC covers the header and the extension fields (RFC 7822 §7.5).
 	 * A bare key id (a crypto-NAK, meaningless in a request) proves
 	 * nothing. */
-	a->why = len - at == 4 ? NTP_AUTH_BAD_MAC :
-		 ntp_auth_verify(par->keys, a->key_id, req, at, req + at + 4, len - at - 4);
-	a->state = a->why == NTP_AUTH_OK ? NTP_REQ_AUTH_OK : NTP_REQ_AUTH_FAIL;
+	a->why = len - at == 4 ? AUTH_BAD_MAC :
+		 auth_verify(par->keys, a->key_id, req, at, req + at + 4, len - at - 4);
+	a->state = a->why == AUTH_OK ? NTP_REQ_AUTH_OK : NTP_REQ_AUTH_FAIL;
 }
 
 enum ntp_verdict ntp_reply_build_auth(const struct ntp_reply_params *par,
@@ -195,10 +198,10 @@ size_t ntp_reply_seal(const struct ntp_reply_params *par, const struct ntp_req_a
 	case NTP_REQ_AUTH_OK:
 		/* RFC 5905 §9.2: the reply carries a MAC of the request's key.
 		 * Header, key id and digest: never longer than the request. */
-		return ntp_auth_append_mac_len(par->keys, a->key_id, out, NTP_HEADER_LEN,
+		return ntp_mac_append_len(par->keys, a->key_id, out, NTP_HEADER_LEN,
 					       NTP_REPLY_MAX_LEN, a->digest_len);
 	case NTP_REQ_AUTH_FAIL:
-		ntp_put32(out + NTP_HEADER_LEN, 0);
+		put_be32(out + NTP_HEADER_LEN, 0);
 		return NTP_HEADER_LEN + 4;
 	}
 	return NTP_HEADER_LEN;
@@ -206,5 +209,5 @@ size_t ntp_reply_seal(const struct ntp_reply_params *par, const struct ntp_req_a
 
 void ntp_reply_stamp(uint8_t *out, gt_ns tx_clock, const struct ntp_reply_params *par)
 {
-	ntp_put64(out + 40, ntp_ts_from_ns(tx_clock + par->serve_offset));
+	put_be64(out + 40, ntp_ts_from_ns(tx_clock + par->serve_offset));
 }

@@ -9,14 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/auth.h"
 #include "clock/clk.h"
-#include "ntp/ntp_auth.h"
 #include "ntp/ntp_pkt.h"
 
 /* Longest reply: the header, a key id and the longest digest (a whole
  * SHA256 one, answering a request that carried one). Never longer than the
  * request it answers. */
-#define NTP_REPLY_MAX_LEN (NTP_HEADER_LEN + 4 + NTP_AUTH_SHA256_LEN)
+#define NTP_REPLY_MAX_LEN (NTP_HEADER_LEN + 4 + AUTH_SHA256_LEN)
 
 /* What happened to a request; also the index of its counter. */
 enum ntp_verdict {
@@ -44,7 +44,7 @@ struct ntp_reply_params {
 	gt_ns serve_offset;	/* added to every served timestamp */
 	bool kod;		/* a limited request drawn for it gets KoD RATE; off: dropped */
 	int kod_poll;		/* poll value advertised in a KoD */
-	const struct ntp_auth_keys *keys;	/* borrowed; NULL: no keys */
+	const struct auth_keys *keys;	/* borrowed; NULL: no keys */
 	bool crypto_nak;	/* answer a bad MAC with a crypto-NAK, not silence */
 };
 
@@ -58,7 +58,7 @@ enum ntp_req_auth_state {
 struct ntp_req_auth {
 	enum ntp_req_auth_state state;
 	uint32_t key_id;
-	enum ntp_auth_check why;	/* NTP_REQ_AUTH_FAIL: what failed */
+	enum auth_check why;	/* NTP_REQ_AUTH_FAIL: what failed */
 	uint8_t digest_len;		/* of the request's MAC: the reply's is the same */
 };
 
@@ -106,7 +106,7 @@ size_t ntp_reply_seal(const struct ntp_reply_params *par, const struct ntp_req_a
 /* Build the 48-byte header of a broadcast packet (mode 5, RFC 5905 §9.2:
  * no origin or receive time) from the clock state, advertising a poll of
  * poll (log2 s). Stamp it with ntp_reply_stamp() and sign it with
- * ntp_auth_append_mac() as it is sent. */
+ * ntp_mac_append() as it is sent. */
 void ntp_reply_broadcast(const struct clk_snapshot *snap, gt_ns now_clock, int poll,
 			 const struct ntp_reply_params *par, uint8_t *out);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "clock/clk.h"
+#include "lib/bytes.h"
 
 static const char *const names[NTP_RESP_COUNT] = {
 	[NTP_RESP_OK] = "ok",
@@ -97,11 +98,11 @@ static int bcast_mac(const struct ntp_bcast_ctx *ctx, const uint8_t *buf, size_t
 		return 0;
 	if (len - off < 4 + 16)
 		return -1;
-	*key_id = ntp_get32(buf + off);
+	*key_id = get_be32(buf + off);
 	if (!ctx->keys || !*key_id || (ctx->key && *key_id != ctx->key))
 		return -1;
-	return ntp_auth_verify(ctx->keys, *key_id, buf, off, buf + off + 4, len - off - 4) ==
-	       NTP_AUTH_OK ? 1 : -1;
+	return auth_verify(ctx->keys, *key_id, buf, off, buf + off + 4, len - off - 4) ==
+	       AUTH_OK ? 1 : -1;
 }
 
 enum ntp_resp_verdict ntp_resp_broadcast(const struct ntp_bcast_ctx *ctx, const uint8_t *buf,

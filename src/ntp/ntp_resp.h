@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "lib/gtime.h"
-#include "ntp/ntp_auth.h"
+#include "auth/auth.h"
 #include "ntp/ntp_pkt.h"
 #include "sync/sync_sample.h"
 
@@ -53,7 +53,7 @@ enum ntp_resp_verdict ntp_resp_process(const struct ntp_resp_ctx *ctx, const uin
 /* A broadcast (mode 5) packet: what the broadcast client knows of its
  * sender and what it requires. */
 struct ntp_bcast_ctx {
-	const struct ntp_auth_keys *keys;	/* borrowed; NULL: none */
+	const struct auth_keys *keys;	/* borrowed; NULL: none */
 	uint32_t key;		/* the only key accepted; 0: any key in keys */
 	bool noauth;		/* accept packets without a MAC (a bad MAC never) */
 	gt_ns delay;		/* one-way delay from the sender, added to offsets */

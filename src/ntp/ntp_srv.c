@@ -122,7 +122,7 @@ static bool handle_request(struct ntp_srv *s, struct ntp_srv_stats *st,
 
 			LOG_RL(LOG_LVL_DEBUG, "ntp server: request from %s: key %u %s",
 			       net_addr_str(&addr, a, sizeof(a)), p->auth.key_id,
-			       p->auth.why == NTP_AUTH_UNKNOWN_KEY ? "unknown" : "wrong MAC");
+			       p->auth.why == AUTH_UNKNOWN_KEY ? "unknown" : "wrong MAC");
 		}
 	}
 	rx_real = rx->rx_real ? rx->rx_real : gt_now(CLOCK_REALTIME);
@@ -143,7 +143,7 @@ static size_t finish_reply(struct ntp_srv *s, struct worker *w, const struct pen
 	 * its time in, as chrony does. */
 	if (p->stamp)
 		ntp_reply_stamp(out, tx_clock + (p->auth.state == NTP_REQ_AUTH_OK ?
-					ntp_auth_mac_delay(s->cfg.reply.keys, p->auth.key_id) : 0),
+					auth_mac_delay(s->cfg.reply.keys, p->auth.key_id) : 0),
 				&s->cfg.reply);
 	n = ntp_reply_seal(&s->cfg.reply, &p->auth, out);
 	if (!n) {

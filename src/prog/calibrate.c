@@ -23,7 +23,7 @@
 #include "gw/gw_msg.h"
 #include "lib/util.h"
 #include "net/sock.h"
-#include "ntp/ntp_auth.h"
+#include "auth/auth.h"
 #include "prog/calibrate.h"
 
 #define MAX_SAMPLES 100000
@@ -84,7 +84,7 @@ int calibrate_main(int argc, char **argv)
 	};
 	struct conf_errors errs = { 0 };
 	struct conf_ctx ctx = { .file = "gnomonctl", .line = 0, .errs = &errs };
-	struct ntp_auth_keys *keys = NULL;
+	struct auth_keys *keys = NULL;
 	struct gw_calibration cal;
 	struct net_addr on;
 	uint16_t port = 0;
@@ -147,11 +147,11 @@ int calibrate_main(int argc, char **argv)
 		return 2;
 	}
 	if (keyfile) {
-		keys = ntp_auth_load(keyfile, &errs);
+		keys = auth_keys_load(keyfile, &errs);
 		if (!keys)
 			goto bad;
 		if (!n_acc) {
-			n_acc = ntp_auth_key_ids(keys, NTP_AUTH_SHA256, accepted, GW_MAX_RECV_KEYS);
+			n_acc = auth_key_ids(keys, AUTH_SHA256, accepted, GW_MAX_RECV_KEYS);
 			if (n_acc > GW_MAX_RECV_KEYS)
 				n_acc = GW_MAX_RECV_KEYS;
 		}
@@ -280,6 +280,6 @@ done:
 	free(d);
 	free(d_seq);
 	free(s);
-	ntp_auth_destroy(keys);
+	auth_keys_destroy(keys);
 	return rc;
 }

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "lib/util.h"
-#include "ntp/ntp_auth.h"
+#include "auth/auth.h"
 
 #define FIELD(f) offsetof(struct dconf, f)
 
@@ -24,8 +24,8 @@ static int h_keyfile(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 		return conf_error(ctx, "keyfile: expected one path shorter than %zu characters",
 				  sizeof(cfg->keyfile));
 	kerr = xmalloc(sizeof(*kerr));
-	ntp_auth_destroy(cfg->keys);
-	cfg->keys = ntp_auth_load(argv[0], kerr);
+	auth_keys_destroy(cfg->keys);
+	cfg->keys = auth_keys_load(argv[0], kerr);
 	strcpy(cfg->keyfile, argv[0]);
 	n = kerr->count;
 	if (n)
@@ -684,7 +684,7 @@ void dconf_fini(struct dconf *cfg)
 {
 	acl_destroy(cfg->acl);
 	cfg->acl = NULL;
-	ntp_auth_destroy(cfg->keys);
+	auth_keys_destroy(cfg->keys);
 	cfg->keys = NULL;
 }
 

@@ -71,7 +71,7 @@ struct dconf {
 	char driftfile[256];
 	char statedir[256];		/* state kept across restarts (gateway replay state) */
 	char keyfile[256];
-	struct ntp_auth_keys *keys;	/* loaded by the keyfile directive; NULL: none */
+	struct auth_keys *keys;	/* loaded by the keyfile directive; NULL: none */
 	bool crypto_nak;
 	enum sync_leapmode leapsecmode;
 	double maxslewrate;

@@ -999,7 +999,7 @@ static int start_broadcast(struct daemon *d)
 		LOG_ERR("broadcastclient needs a keyfile (or `noauth` to accept unsigned packets)");
 		return -EINVAL;
 	}
-	if (bc->key && !ntp_auth_key_info(d->cfg.keys, bc->key, NULL, NULL)) {
+	if (bc->key && !auth_key_info(d->cfg.keys, bc->key, NULL, NULL)) {
 		LOG_ERR("broadcastclient: key %u is not in the keyfile", bc->key);
 		return -ENOKEY;
 	}

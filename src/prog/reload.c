@@ -12,7 +12,7 @@
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "net/acl.h"
-#include "ntp/ntp_auth.h"
+#include "auth/auth.h"
 
 #define MAX_CONFIG (1 << 20)
 
@@ -95,17 +95,17 @@ void reload_init(struct reload_src *r, const char *path, char **extra, int n_ext
 	r->fingerprint = path ? fingerprint(r) : 0;
 }
 
-static bool has_key(const struct ntp_auth_keys *keys, uint32_t id, bool sha256)
+static bool has_key(const struct auth_keys *keys, uint32_t id, bool sha256)
 {
-	enum ntp_auth_type t;
+	enum auth_type t;
 
-	return ntp_auth_key_info(keys, id, &t, NULL) && (!sha256 || t == NTP_AUTH_SHA256);
+	return auth_key_info(keys, id, &t, NULL) && (!sha256 || t == AUTH_SHA256);
 }
 
 /* Every key the running configuration uses must be in the new key file:
  * a client, broadcast or gateway sender whose key vanished would go on
  * unsigned or silent, which is worse than keeping the old keys. */
-static int check_keys_in_use(const struct dconf *live, const struct ntp_auth_keys *keys,
+static int check_keys_in_use(const struct dconf *live, const struct auth_keys *keys,
 			     const char *path, char *why, size_t len)
 {
 	int i;
@@ -132,7 +132,7 @@ static int check_keys_in_use(const struct dconf *live, const struct ntp_auth_key
 		for (i = 0; i < live->gw_recv.n_keys && !any; i++)
 			any = has_key(keys, live->gw_recv.keys[i], true);
 		if (!live->gw_recv.n_keys)
-			any = ntp_auth_key_ids(keys, NTP_AUTH_SHA256, NULL, 0) > 0;
+			any = auth_key_ids(keys, AUTH_SHA256, NULL, 0) > 0;
 		if (!any)
 			return snprintf(why, len, "%s: gateway-receive would have no SHA256 key to "
 					"accept in the new key file", path), -ENOKEY;
@@ -190,13 +190,13 @@ int reload_apply(const struct reload_src *r, struct dconf *live, bool *restart_n
 	}
 	*restart_needed = fingerprint(r) != r->fingerprint;
 	if (fresh.keys) {
-		ntp_auth_replace(live->keys, fresh.keys);
+		auth_keys_replace(live->keys, fresh.keys);
 		fresh.keys = NULL;
 		snprintf(live->keyfile, sizeof(live->keyfile), "%s", fresh.keyfile);
 	}
 	acl_replace(live->acl, fresh.acl);
 	fresh.acl = NULL;
-	snprintf(why, len, "%zu key(s), %d access rule(s)%s", ntp_auth_count(live->keys),
+	snprintf(why, len, "%zu key(s), %d access rule(s)%s", auth_keys_count(live->keys),
 		 acl_count(live->acl),
 		 *restart_needed ? "; other directives changed: they need a restart" : "");
 out:

@@ -3,7 +3,7 @@
  * allow/deny access lists. The new file is parsed whole into a fresh
  * configuration first; only when it has no error are the keys and the
  * rules swapped in, each atomically for the server's worker threads
- * (ntp_auth_replace, acl_replace). Any error keeps the old state and is
+ * (auth_keys_replace, acl_replace). Any error keeps the old state and is
  * reported as file:line. Other directives need a restart: a change to
  * them is reported and not applied. */
 #ifndef GNOMON_RELOAD_H

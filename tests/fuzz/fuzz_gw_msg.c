@@ -20,7 +20,7 @@
 
 #include "gw/gw_msg.h"
 #include "gw/gw_seq.h"
-#include "ntp/ntp_auth.h"
+#include "auth/auth.h"
 
 #include "gw_example.h"
 
@@ -95,14 +95,14 @@ static void model_check(struct model *m, uint64_t boot, uint64_t seq)
 		__builtin_trap();
 }
 
-static const struct ntp_auth_keys *keys(void)
+static const struct auth_keys *keys(void)
 {
-	static struct ntp_auth_keys *k;
+	static struct auth_keys *k;
 
 	if (!k) {
 		struct conf_errors errs;
 
-		k = ntp_auth_parse(gw_example_keys, sizeof(gw_example_keys) - 1, "fuzz", &errs);
+		k = auth_keys_parse(gw_example_keys, sizeof(gw_example_keys) - 1, "fuzz", &errs);
 		if (!k)
 			__builtin_trap();
 	}
@@ -114,7 +114,7 @@ static enum gw_msg_verdict decode_checked(const uint8_t *buf, size_t len, bool a
 					  bool no_keys, struct gw_msg *out)
 {
 	static const uint32_t accepted[] = { 1, 2, 3 };
-	const struct ntp_auth_keys *k = no_keys ? NULL : keys();
+	const struct auth_keys *k = no_keys ? NULL : keys();
 	uint8_t again[GW_MSG_MAX_LEN];
 	struct gw_msg strict, nokeys;
 	enum gw_msg_verdict v = gw_msg_decode(buf, len, k, accepted, 3, allow, out);

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ntp/ntp_auth.h"
+#include "auth/auth.h"
 #include "ntp/ntp_pkt.h"
 #include "ntp/ntp_reply.h"
 
@@ -21,7 +21,7 @@ static const char keys_text[] =
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct ntp_auth_keys *keys;
+	static struct auth_keys *keys;
 	struct clk_snapshot snap = { .q = { .stratum = 2, .ref_time = 1 } };
 	struct ntp_reply_params par = { .serve_offset = -1000, .kod = true, .kod_poll = 3,
 					.crypto_nak = size & 2 };
@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!keys) {
 		struct conf_errors errs;
 
-		keys = ntp_auth_parse(keys_text, sizeof(keys_text) - 1, "fuzz", &errs);
+		keys = auth_keys_parse(keys_text, sizeof(keys_text) - 1, "fuzz", &errs);
 		if (!keys)
 			__builtin_trap();
 	}
@@ -65,8 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (len < NTP_HEADER_LEN || len > size)
 				__builtin_trap();
 			if (a.state == NTP_REQ_AUTH_OK &&
-			    ntp_auth_verify(keys, a.key_id, out, NTP_HEADER_LEN, out + 52, len - 52) !=
-			    NTP_AUTH_OK)
+			    auth_verify(keys, a.key_id, out, NTP_HEADER_LEN, out + 52, len - 52) !=
+			    AUTH_OK)
 				__builtin_trap();
 		}
 	}

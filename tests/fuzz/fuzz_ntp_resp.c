@@ -6,8 +6,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "lib/bytes.h"
 #include "lib/conf.h"
-#include "ntp/ntp_auth.h"
+#include "auth/auth.h"
 #include "ntp/ntp_resp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -16,7 +17,7 @@ static const char keys_text[] = "1 MD5 one\n2 SHA1 two\n3 AES128 HEX:00010203040
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct ntp_auth_keys *keys;
+	static struct auth_keys *keys;
 	struct ntp_resp_ctx c = { .t1 = INT64_C(1700000000) * GT_NS_PER_S,
 				  .local_precision = -24, .waiting = true };
 	struct ntp_bcast_ctx b = { .delay = 50000, .jitter = 10000, .local_precision = -24 };
@@ -29,12 +30,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!keys) {
 		struct conf_errors errs;
 
-		keys = ntp_auth_parse(keys_text, sizeof(keys_text) - 1, "fuzz", &errs);
+		keys = auth_keys_parse(keys_text, sizeof(keys_text) - 1, "fuzz", &errs);
 		if (!keys)
 			__builtin_trap();
 	}
 	if (size >= 56) {
-		c.sent_xmt = ntp_get64(data);
+		c.sent_xmt = get_be64(data);
 		b.last_xmt = c.sent_xmt;
 		data += 8;
 		size -= 8;

@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "gw/gw_msg.h"
-#include "ntp/ntp_auth.h"
+#include "auth/auth.h"
 
 #include "gw_example.h"
 
-static struct ntp_auth_keys *keys;
+static struct auth_keys *keys;
 
 struct seed {
 	uint8_t buf[4096];
@@ -81,7 +81,7 @@ int main(int argc, char **argv)
 	struct gw_msg m;
 	int n;
 
-	keys = ntp_auth_parse(gw_example_keys, sizeof(gw_example_keys) - 1, "keys", &errs);
+	keys = auth_keys_parse(gw_example_keys, sizeof(gw_example_keys) - 1, "keys", &errs);
 	if (!keys || argc != 2) {
 		fprintf(stderr, "usage: gen_gw_corpus DIR | --example\n");
 		return 2;
@@ -152,6 +152,6 @@ int main(int argc, char **argv)
 	add_op(&s, 2, 1);
 	save(dir, "seq_ops", &s);
 
-	ntp_auth_destroy(keys);
+	auth_keys_destroy(keys);
 	return 0;
 }

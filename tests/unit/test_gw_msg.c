@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth.h"
 #include "gw/gw_msg.h"
-#include "ntp/ntp_auth.h"
-#include "ntp/ntp_pkt.h"
+#include "lib/bytes.h"
 
 #include "../fuzz/gw_example.h"
 
@@ -30,7 +30,7 @@
 #define AUTH GW_MSG_AUTH_LEN
 #define MAX_NS (INT64_C(9223372035) * GT_NS_PER_S + 999999999)
 
-static struct ntp_auth_keys *keys;
+static struct auth_keys *keys;
 static const uint32_t accept_1[] = { 1 }, accept_12[] = { 1, 2 }, accept_3[] = { 3 };
 
 static int setup(void **state)
@@ -38,14 +38,14 @@ static int setup(void **state)
 	struct conf_errors errs;
 
 	(void)state;
-	keys = ntp_auth_parse(gw_example_keys, sizeof(gw_example_keys) - 1, "keys", &errs);
+	keys = auth_keys_parse(gw_example_keys, sizeof(gw_example_keys) - 1, "keys", &errs);
 	return keys ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	ntp_auth_destroy(keys);
+	auth_keys_destroy(keys);
 	return 0;
 }
 
@@ -172,25 +172,25 @@ static void test_layout(void **state)
 	gw_example_msg(&m);
 	assert_int_equal(gw_msg_encode(&m, keys, 1, buf, sizeof(buf)), AUTH);
 	assert_memory_equal(buf, "GNMG\x01\x01\x00\x88", 8);
-	assert_int_equal(ntp_get32(buf + 8), (uint32_t)(0x0003 << 16 | 0x001f));
-	assert_int_equal(ntp_get32(buf + 12), 1);
-	assert_true(ntp_get64(buf + 16) == 42);
-	assert_true(ntp_get64(buf + 24) == UINT64_C(0x0123456789abcdef));
-	assert_true(ntp_get64(buf + 32) == 1735689600);
-	assert_int_equal(ntp_get32(buf + 40), 123456789);
+	assert_int_equal(get_be32(buf + 8), (uint32_t)(0x0003 << 16 | 0x001f));
+	assert_int_equal(get_be32(buf + 12), 1);
+	assert_true(get_be64(buf + 16) == 42);
+	assert_true(get_be64(buf + 24) == UINT64_C(0x0123456789abcdef));
+	assert_true(get_be64(buf + 32) == 1735689600);
+	assert_int_equal(get_be32(buf + 40), 123456789);
 	assert_memory_equal(buf + 44, "\x02\x00\xec\x01", 4);
-	assert_true(ntp_get64(buf + 48) == 1500000);
-	assert_true(ntp_get64(buf + 56) == 2000000);
-	assert_true(ntp_get64(buf + 64) == 250000);
-	assert_true(ntp_get64(buf + 72) == 41);
-	assert_true(ntp_get64(buf + 80) == 1735689599);
-	assert_int_equal(ntp_get32(buf + 88), 123213500);
-	assert_int_equal(ntp_get32(buf + 92), 1000);
-	assert_true(ntp_get64(buf + 96) == 7);
+	assert_true(get_be64(buf + 48) == 1500000);
+	assert_true(get_be64(buf + 56) == 2000000);
+	assert_true(get_be64(buf + 64) == 250000);
+	assert_true(get_be64(buf + 72) == 41);
+	assert_true(get_be64(buf + 80) == 1735689599);
+	assert_int_equal(get_be32(buf + 88), 123213500);
+	assert_int_equal(get_be32(buf + 92), 1000);
+	assert_true(get_be64(buf + 96) == 7);
 	/* Unsigned: the body alone, key id 0. */
 	assert_int_equal(gw_msg_encode(&m, keys, 0, buf, sizeof(buf)), BODY);
 	assert_int_equal(buf[7], BODY);
-	assert_int_equal(ntp_get32(buf + 12), 0);
+	assert_int_equal(get_be32(buf + 12), 0);
 }
 
 /* The hex dump between the markers in doc/gateway-protocol.md is exactly
@@ -312,7 +312,7 @@ static void test_header_errors(void **state)
 	assert_int_equal(decode_exact(buf, BODY, accept_1, 1, true, &out), GW_MSG_BAD_LENGTH);
 	/* Key id 0 with a MAC. */
 	memcpy(buf, good, sizeof(buf));
-	ntp_put32(buf + 12, 0);
+	put_be32(buf + 12, 0);
 	assert_int_equal(decode_exact(buf, AUTH, accept_1, 1, true, &out), GW_MSG_BAD_LENGTH);
 }
 
@@ -385,7 +385,7 @@ static void test_fields_out_of_range(void **state)
 		put_n(buf + cases[i].off, cases[i].width, cases[i].value);
 		if (cases[i].flags)
 			put_n(buf + 8, 2, cases[i].flags);
-		assert_int_equal(ntp_auth_hmac_sha256(keys, 1, buf, BODY, buf + BODY), 0);
+		assert_int_equal(auth_hmac_sha256(keys, 1, buf, BODY, buf + BODY), 0);
 		if (decode_exact(buf, AUTH, accept_1, 1, false, &out) != GW_MSG_BAD_FIELD ||
 		    strcmp(out.bad_field, cases[i].field))
 			fail_msg("case %zu: not BAD_FIELD %s (got %s)", i, cases[i].field,
@@ -395,7 +395,7 @@ static void test_fields_out_of_range(void **state)
 	for (bit = 3; bit < 16; bit++) {
 		memcpy(buf, good, sizeof(buf));
 		put_n(buf + 8, 2, GW_FLAG_SYNC | GW_FLAG_PREV_TX | (1u << bit));
-		assert_int_equal(ntp_auth_hmac_sha256(keys, 1, buf, BODY, buf + BODY), 0);
+		assert_int_equal(auth_hmac_sha256(keys, 1, buf, BODY, buf + BODY), 0);
 		assert_int_equal(decode_exact(buf, AUTH, accept_1, 1, false, &out), GW_MSG_BAD_FIELD);
 		assert_string_equal(out.bad_field, "flags");
 	}
@@ -474,11 +474,11 @@ static void test_mac_errors(void **state)
 	}
 	/* Signed with key 2, claiming key 1 (the key id is covered). */
 	assert_int_equal(gw_msg_encode(&m, keys, 2, buf, sizeof(buf)), AUTH);
-	ntp_put32(buf + 12, 1);
+	put_be32(buf + 12, 1);
 	assert_int_equal(decode_exact(buf, AUTH, accept_12, 2, true, &out), GW_MSG_BAD_MAC);
 	/* The tag of key 2 over a body saying key 1. */
 	memcpy(buf, good, sizeof(buf));
-	assert_int_equal(ntp_auth_hmac_sha256(keys, 2, buf, BODY, buf + BODY), 0);
+	assert_int_equal(auth_hmac_sha256(keys, 2, buf, BODY, buf + BODY), 0);
 	assert_int_equal(decode_exact(buf, AUTH, accept_12, 2, true, &out), GW_MSG_BAD_MAC);
 	/* An all-zero tag. */
 	memcpy(buf, good, sizeof(buf));
@@ -491,7 +491,7 @@ static void test_key_rules(void **state)
 	uint8_t buf[GW_MSG_MAX_LEN];
 	struct gw_msg m, out;
 	struct conf_errors errs;
-	struct ntp_auth_keys *other;
+	struct auth_keys *other;
 	static const char other_text[] = "1 SHA256 not-the-same-key\n";
 
 	(void)state;
@@ -505,22 +505,22 @@ static void test_key_rules(void **state)
 	assert_int_equal(decode_exact(buf, AUTH, NULL, 0, true, &out), GW_MSG_KEY_NOT_ACCEPTED);
 	/* Unknown key id; no key store at all. */
 	assert_int_equal(gw_msg_encode(&m, keys, 1, buf, sizeof(buf)), AUTH);
-	ntp_put32(buf + 12, 99);
+	put_be32(buf + 12, 99);
 	assert_int_equal(decode_exact(buf, AUTH, accept_1, 1, false, &out), GW_MSG_UNKNOWN_KEY);
 	assert_int_equal(gw_msg_encode(&m, keys, 1, buf, sizeof(buf)), AUTH);
 	assert_int_equal(gw_msg_decode(buf, AUTH, NULL, accept_1, 1, true, &out), GW_MSG_UNKNOWN_KEY);
 	/* A SHA1 key never authenticates the gateway, even when listed. */
-	ntp_put32(buf + 12, 3);
+	put_be32(buf + 12, 3);
 	assert_int_equal(decode_exact(buf, AUTH, accept_3, 1, false, &out), GW_MSG_BAD_KEY_TYPE);
 	assert_int_equal(gw_msg_encode(&m, keys, 3, buf, sizeof(buf)), -EKEYREJECTED);
 	assert_int_equal(gw_msg_encode(&m, keys, 99, buf, sizeof(buf)), -ENOKEY);
 	assert_int_equal(gw_msg_encode(&m, NULL, 1, buf, sizeof(buf)), -ENOKEY);
 	/* The same key id holding another key: BAD_MAC. */
-	other = ntp_auth_parse(other_text, sizeof(other_text) - 1, "other", &errs);
+	other = auth_keys_parse(other_text, sizeof(other_text) - 1, "other", &errs);
 	assert_non_null(other);
 	assert_int_equal(gw_msg_encode(&m, other, 1, buf, sizeof(buf)), AUTH);
 	assert_int_equal(decode_exact(buf, AUTH, accept_1, 1, false, &out), GW_MSG_BAD_MAC);
-	ntp_auth_destroy(other);
+	auth_keys_destroy(other);
 }
 
 static void test_unauthenticated(void **state)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/bytes.h"
 #include "ntp/ntp_pkt.h"
 
 /* Header with a distinct value in every field. */
@@ -520,7 +521,7 @@ static void test_mac_offset(void **state)
 		if (cases[i].ef)
 			put_ef(b + 48, 0x0104, (uint16_t)cases[i].ef);
 		if (cases[i].trailer)
-			ntp_put32(b + 48 + cases[i].ef, cases[i].key_id);
+			put_be32(b + 48 + cases[i].ef, cases[i].key_id);
 		assert_int_equal(decode_buf(b, len), NTP_PKT_OK);
 		if (ntp_pkt_mac_offset(b, len) != cases[i].want)
 			fail_msg("case %zu: MAC at %zu, expected %zu", i, ntp_pkt_mac_offset(b, len),
@@ -580,14 +581,14 @@ static void test_byte_order_helpers(void **state)
 	uint8_t b[8];
 
 	(void)state;
-	ntp_put32(b, 0x01020304);
+	put_be32(b, 0x01020304);
 	assert_int_equal(b[0], 1);
 	assert_int_equal(b[3], 4);
-	assert_int_equal(ntp_get32(b), 0x01020304);
-	ntp_put64(b, UINT64_C(0xf1f2f3f4f5f6f7f8));
+	assert_int_equal(get_be32(b), 0x01020304);
+	put_be64(b, UINT64_C(0xf1f2f3f4f5f6f7f8));
 	assert_int_equal(b[0], 0xf1);
 	assert_int_equal(b[7], 0xf8);
-	assert_int_equal(ntp_get64(b), UINT64_C(0xf1f2f3f4f5f6f7f8));
+	assert_int_equal(get_be64(b), UINT64_C(0xf1f2f3f4f5f6f7f8));
 }
 
 int main(void)

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/bytes.h"
+#include "ntp/ntp_mac.h"
 #include "ntp/ntp_reply.h"
 
 #define S(x) ((gt_ns)(x) * GT_NS_PER_S)
@@ -423,10 +425,10 @@ static const char auth_keys_text[] =
 	"20 MD5 twenty\n"
 	"21 SHA256 HEX:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
 
-static struct ntp_auth_keys *auth_keys(void)
+static struct auth_keys *auth_keys(void)
 {
 	struct conf_errors errs;
-	struct ntp_auth_keys *k = ntp_auth_parse(auth_keys_text, sizeof(auth_keys_text) - 1,
+	struct auth_keys *k = auth_keys_parse(auth_keys_text, sizeof(auth_keys_text) - 1,
 						 "test", &errs);
 
 	assert_non_null(k);
@@ -435,7 +437,7 @@ static struct ntp_auth_keys *auth_keys(void)
 
 /* A client request of the given version with ef_len bytes of extension
  * field, signed with key id; returns its length. */
-static size_t make_auth_req(uint8_t *b, size_t cap, const struct ntp_auth_keys *k,
+static size_t make_auth_req(uint8_t *b, size_t cap, const struct auth_keys *k,
 			    unsigned version, size_t ef_len, uint32_t id)
 {
 	size_t len;
@@ -448,7 +450,7 @@ static size_t make_auth_req(uint8_t *b, size_t cap, const struct ntp_auth_keys *
 		b[NTP_HEADER_LEN + 2] = (uint8_t)(ef_len >> 8);
 		b[NTP_HEADER_LEN + 3] = (uint8_t)ef_len;
 	}
-	len = ntp_auth_append_mac(k, id, b, NTP_HEADER_LEN + ef_len, cap);
+	len = ntp_mac_append(k, id, b, NTP_HEADER_LEN + ef_len, cap);
 	assert_true(len > 0);
 	return len;
 }
@@ -460,7 +462,7 @@ static void test_auth_reply_same_key(void **state)
 		{ 3, 0, 10 }, { 3, 0, 11 }, { 3, 0, 12 }, { 3, 0, 13 }, { 3, 0, 16 }, { 2, 0, 11 },
 		{ 4, 16, 10 }, { 4, 16, 11 }, { 4, 32, 13 }, { 4, 28, 16 }, { 4, 100, 20 },
 	};
-	struct ntp_auth_keys *k = auth_keys();
+	struct auth_keys *k = auth_keys();
 	struct ntp_reply_params par = { .kod = true, .kod_poll = 6, .keys = k };
 	struct clk_snapshot snap = synced_snapshot();
 	size_t i;
@@ -481,27 +483,27 @@ static void test_auth_reply_same_key(void **state)
 				 NTP_V_REPLY);
 		ntp_reply_stamp(out, T0 + S(5) + 1000, &par);
 		rlen = ntp_reply_seal(&par, &a, out);
-		assert_true(ntp_auth_key_info(k, cases[i].id, NULL, &dlen));
+		assert_true(auth_key_info(k, cases[i].id, NULL, &dlen));
 		/* Header + key id + digest of the same key; never longer than
 		 * the request (equal without extension fields). */
 		assert_int_equal(rlen, NTP_HEADER_LEN + 4 + dlen);
 		assert_true(rlen <= len);
 		if (!cases[i].ef)
 			assert_int_equal(rlen, len);
-		assert_int_equal(ntp_get32(out + NTP_HEADER_LEN), cases[i].id);
-		assert_int_equal(ntp_auth_verify(k, cases[i].id, out, NTP_HEADER_LEN,
-						 out + NTP_HEADER_LEN + 4, dlen), NTP_AUTH_OK);
+		assert_int_equal(get_be32(out + NTP_HEADER_LEN), cases[i].id);
+		assert_int_equal(auth_verify(k, cases[i].id, out, NTP_HEADER_LEN,
+						 out + NTP_HEADER_LEN + 4, dlen), AUTH_OK);
 		assert_int_equal(decode_reply(out).org, REQ_XMT);
 		assert_int_equal(decode_reply(out).version, cases[i].version);
 	}
-	ntp_auth_destroy(k);
+	auth_keys_destroy(k);
 }
 
 /* Unknown key, wrong digest, a MAC over the header without the field,
  * a bare key id, no key store: all fail, and by default nothing is sent. */
 static void test_auth_failures_dropped(void **state)
 {
-	struct ntp_auth_keys *k = auth_keys();
+	struct auth_keys *k = auth_keys();
 	struct ntp_reply_params par = { .kod = true, .kod_poll = 6, .keys = k };
 	struct clk_snapshot snap = synced_snapshot();
 	uint8_t req[NTP_MAX_LEN], out[NTP_REPLY_MAX_LEN], untouched[NTP_REPLY_MAX_LEN];
@@ -512,10 +514,10 @@ static void test_auth_failures_dropped(void **state)
 	memset(untouched, 0xaa, sizeof(untouched));
 	/* Unknown key id. */
 	len = make_auth_req(req, sizeof(req), k, 4, 0, 10);
-	ntp_put32(req + NTP_HEADER_LEN, 99);
+	put_be32(req + NTP_HEADER_LEN, 99);
 	ntp_reply_check_auth(&par, req, len, &a);
 	assert_int_equal(a.state, NTP_REQ_AUTH_FAIL);
-	assert_int_equal(a.why, NTP_AUTH_UNKNOWN_KEY);
+	assert_int_equal(a.why, AUTH_UNKNOWN_KEY);
 	assert_int_equal(a.key_id, 99);
 	memset(out, 0xaa, sizeof(out));
 	assert_int_equal(ntp_reply_build_auth(&par, &snap, req, T0, false, &a, out),
@@ -526,22 +528,22 @@ static void test_auth_failures_dropped(void **state)
 	req[len - 1] ^= 0x80;
 	ntp_reply_check_auth(&par, req, len, &a);
 	assert_int_equal(a.state, NTP_REQ_AUTH_FAIL);
-	assert_int_equal(a.why, NTP_AUTH_BAD_MAC);
+	assert_int_equal(a.why, AUTH_BAD_MAC);
 	len = make_auth_req(req, sizeof(req), k, 4, 0, 12);
 	req[2] ^= 1;
 	ntp_reply_check_auth(&par, req, len, &a);
-	assert_int_equal(a.why, NTP_AUTH_BAD_MAC);
+	assert_int_equal(a.why, AUTH_BAD_MAC);
 	/* The MAC covers the extension fields too (RFC 7822 §7.5). */
 	len = make_auth_req(req, sizeof(req), k, 4, 32, 13);
 	req[NTP_HEADER_LEN + 20] ^= 1;
 	ntp_reply_check_auth(&par, req, len, &a);
-	assert_int_equal(a.why, NTP_AUTH_BAD_MAC);
+	assert_int_equal(a.why, AUTH_BAD_MAC);
 	/* A bare key id, zero (a crypto-NAK) or not, proves nothing. */
 	make_req(req, 4, 3, 6, REQ_XMT);
-	ntp_put32(req + NTP_HEADER_LEN, 0);
+	put_be32(req + NTP_HEADER_LEN, 0);
 	ntp_reply_check_auth(&par, req, NTP_HEADER_LEN + 4, &a);
 	assert_int_equal(a.state, NTP_REQ_AUTH_FAIL);
-	ntp_put32(req + NTP_HEADER_LEN, 10);
+	put_be32(req + NTP_HEADER_LEN, 10);
 	ntp_reply_check_auth(&par, req, NTP_HEADER_LEN + 4, &a);
 	assert_int_equal(a.state, NTP_REQ_AUTH_FAIL);
 	/* No keys configured: any MAC is from an unknown key. */
@@ -549,13 +551,13 @@ static void test_auth_failures_dropped(void **state)
 	par.keys = NULL;
 	ntp_reply_check_auth(&par, req, len, &a);
 	assert_int_equal(a.state, NTP_REQ_AUTH_FAIL);
-	assert_int_equal(a.why, NTP_AUTH_UNKNOWN_KEY);
-	ntp_auth_destroy(k);
+	assert_int_equal(a.why, AUTH_UNKNOWN_KEY);
+	auth_keys_destroy(k);
 }
 
 static void test_auth_crypto_nak(void **state)
 {
-	struct ntp_auth_keys *k = auth_keys();
+	struct auth_keys *k = auth_keys();
 	struct ntp_reply_params par = { .kod = true, .kod_poll = 6, .keys = k, .crypto_nak = true };
 	struct clk_snapshot snap = synced_snapshot();
 	uint8_t req[NTP_MAX_LEN], out[NTP_REPLY_MAX_LEN];
@@ -573,7 +575,7 @@ static void test_auth_crypto_nak(void **state)
 	ntp_reply_stamp(out, T0 + S(1) + 500, &par);
 	/* RFC 5905 §9.2: the reply, then a zero key id and no digest. */
 	assert_int_equal(ntp_reply_seal(&par, &a, out), NTP_HEADER_LEN + 4);
-	assert_int_equal(ntp_get32(out + NTP_HEADER_LEN), 0);
+	assert_int_equal(get_be32(out + NTP_HEADER_LEN), 0);
 	r = decode_reply(out);
 	assert_int_equal(r.mode, NTP_MODE_SERVER);
 	assert_int_equal(r.stratum, 2);
@@ -582,14 +584,14 @@ static void test_auth_crypto_nak(void **state)
 	/* Over the rate limit: no NAK, not even a KoD. */
 	assert_int_equal(ntp_reply_build_auth(&par, &snap, req, T0, true, &a, out),
 			 NTP_V_DROP_AUTH);
-	ntp_auth_destroy(k);
+	auth_keys_destroy(k);
 }
 
 /* A KoD to an authenticated client carries its MAC, so the client can
  * trust it; requests without a MAC get none. */
 static void test_auth_kod_and_none(void **state)
 {
-	struct ntp_auth_keys *k = auth_keys();
+	struct auth_keys *k = auth_keys();
 	struct ntp_reply_params par = { .kod = true, .kod_poll = 8, .keys = k };
 	struct clk_snapshot snap = synced_snapshot();
 	uint8_t req[NTP_MAX_LEN], out[NTP_REPLY_MAX_LEN];
@@ -602,7 +604,7 @@ static void test_auth_kod_and_none(void **state)
 	assert_int_equal(a.state, NTP_REQ_AUTH_OK);
 	assert_int_equal(ntp_reply_build_auth(&par, &snap, req, T0, true, &a, out), NTP_V_KOD);
 	assert_int_equal(ntp_reply_seal(&par, &a, out), NTP_HEADER_LEN + 24);
-	assert_int_equal(ntp_auth_verify(k, 11, out, 48, out + 52, 20), NTP_AUTH_OK);
+	assert_int_equal(auth_verify(k, 11, out, 48, out + 52, 20), AUTH_OK);
 	assert_int_equal(decode_reply(out).refid, NTP_KISS_RATE);
 	/* No MAC, or only extension fields: no authentication, 48 bytes. */
 	make_req(req, 4, 3, 6, REQ_XMT);
@@ -614,14 +616,14 @@ static void test_auth_kod_and_none(void **state)
 	assert_int_equal(a.state, NTP_REQ_AUTH_NONE);
 	assert_int_equal(ntp_reply_build_auth(&par, &snap, req, T0, false, &a, out), NTP_V_REPLY);
 	assert_int_equal(ntp_reply_seal(&par, &a, out), NTP_HEADER_LEN);
-	ntp_auth_destroy(k);
+	auth_keys_destroy(k);
 }
 
 /* Symmetric active (mode 1): answered in mode 2 with the same MAC when
  * authenticated; dropped without a MAC; a bad MAC is an auth failure. */
 static void test_symmetric_passive(void **state)
 {
-	struct ntp_auth_keys *k = auth_keys();
+	struct auth_keys *k = auth_keys();
 	struct ntp_reply_params par = { .kod = true, .kod_poll = 6, .keys = k };
 	struct clk_snapshot snap = synced_snapshot();
 	uint8_t req[NTP_MAX_LEN], out[NTP_REPLY_MAX_LEN];
@@ -632,7 +634,7 @@ static void test_symmetric_passive(void **state)
 
 	(void)state;
 	make_req(req, 4, 1, 6, REQ_XMT);
-	len = ntp_auth_append_mac(k, 12, req, NTP_HEADER_LEN, sizeof(req));
+	len = ntp_mac_append(k, 12, req, NTP_HEADER_LEN, sizeof(req));
 	assert_int_equal(ntp_reply_classify(req, len, &version), NTP_V_REPLY);
 	ntp_reply_check_auth(&par, req, len, &a);
 	assert_int_equal(a.state, NTP_REQ_AUTH_OK);
@@ -643,8 +645,8 @@ static void test_symmetric_passive(void **state)
 	assert_int_equal(r.mode, NTP_MODE_SYM_PASSIVE);
 	assert_int_equal(r.org, REQ_XMT);
 	assert_int_equal(r.stratum, 2);
-	assert_int_equal(ntp_auth_verify(k, 12, out, NTP_HEADER_LEN, out + NTP_HEADER_LEN + 4, 16),
-			 NTP_AUTH_OK);
+	assert_int_equal(auth_verify(k, 12, out, NTP_HEADER_LEN, out + NTP_HEADER_LEN + 4, 16),
+			 AUTH_OK);
 	/* Over the limit: a KoD like any client's. */
 	assert_int_equal(ntp_reply_build_auth(&par, &snap, req, T0, true, &a, out), NTP_V_KOD);
 	/* No MAC: not answered at all, whatever the rate. */
@@ -657,7 +659,7 @@ static void test_symmetric_passive(void **state)
 	assert_int_equal(out[0], 0xaa);
 	assert_string_equal(ntp_verdict_name(NTP_V_DROP_PEER), "peer_unauthenticated");
 	/* Wrong digest: the authentication rules (silent drop by default). */
-	len = ntp_auth_append_mac(k, 12, req, NTP_HEADER_LEN, sizeof(req));
+	len = ntp_mac_append(k, 12, req, NTP_HEADER_LEN, sizeof(req));
 	req[len - 1] ^= 1;
 	ntp_reply_check_auth(&par, req, len, &a);
 	assert_int_equal(a.state, NTP_REQ_AUTH_FAIL);
@@ -668,14 +670,14 @@ static void test_symmetric_passive(void **state)
 	ntp_reply_check_auth(&par, req, NTP_HEADER_LEN, &a);
 	assert_int_equal(ntp_reply_build_auth(&par, &snap, req, T0, false, &a, out), NTP_V_REPLY);
 	assert_int_equal(decode_reply(out).mode, NTP_MODE_SERVER);
-	ntp_auth_destroy(k);
+	auth_keys_destroy(k);
 }
 
 /* A SHA256 key: the reply's MAC has the request's length, 20 bytes (NTPv4,
  * truncated) or 32 (the whole digest, as chrony's NTPv3 requests carry). */
 static void test_auth_sha256_lengths(void **state)
 {
-	struct ntp_auth_keys *k = auth_keys();
+	struct auth_keys *k = auth_keys();
 	struct ntp_reply_params par = { .kod = true, .kod_poll = 6, .keys = k };
 	struct clk_snapshot snap = synced_snapshot();
 	size_t dl[] = { 20, 32 }, i, len;
@@ -686,7 +688,7 @@ static void test_auth_sha256_lengths(void **state)
 		struct ntp_req_auth a;
 
 		make_req(req, i ? 3 : 4, 3, 6, REQ_XMT);
-		len = ntp_auth_append_mac_len(k, 21, req, NTP_HEADER_LEN, sizeof(req), dl[i]);
+		len = ntp_mac_append_len(k, 21, req, NTP_HEADER_LEN, sizeof(req), dl[i]);
 		assert_int_equal(len, NTP_HEADER_LEN + 4 + dl[i]);
 		ntp_reply_check_auth(&par, req, len, &a);
 		assert_int_equal(a.state, NTP_REQ_AUTH_OK);
@@ -695,18 +697,18 @@ static void test_auth_sha256_lengths(void **state)
 				 NTP_V_REPLY);
 		ntp_reply_stamp(out, T0 + 1000, &par);
 		assert_int_equal(ntp_reply_seal(&par, &a, out), len);
-		assert_int_equal(ntp_auth_verify(k, 21, out, NTP_HEADER_LEN, out + NTP_HEADER_LEN + 4,
-						 dl[i]), NTP_AUTH_OK);
+		assert_int_equal(auth_verify(k, 21, out, NTP_HEADER_LEN, out + NTP_HEADER_LEN + 4,
+						 dl[i]), AUTH_OK);
 	}
 	/* Other lengths are refused by the MAC writer: nothing is sent. */
 	{
 		uint8_t pkt[NTP_MAX_LEN] = { 0 };
 
-		assert_int_equal(ntp_auth_append_mac_len(k, 21, pkt, 48, sizeof(pkt), 16), 0);
-		assert_int_equal(ntp_auth_append_mac_len(k, 11, pkt, 48, sizeof(pkt), 32), 0);
-		assert_int_equal(ntp_auth_append_mac_len(k, 21, pkt, 48, 48 + 4 + 31, 32), 0);
+		assert_int_equal(ntp_mac_append_len(k, 21, pkt, 48, sizeof(pkt), 16), 0);
+		assert_int_equal(ntp_mac_append_len(k, 11, pkt, 48, sizeof(pkt), 32), 0);
+		assert_int_equal(ntp_mac_append_len(k, 21, pkt, 48, 48 + 4 + 31, 32), 0);
 	}
-	ntp_auth_destroy(k);
+	auth_keys_destroy(k);
 }
 
 int main(void)

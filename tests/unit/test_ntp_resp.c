@@ -10,9 +10,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "auth/auth.h"
 #include "clock/clk.h"
 #include "lib/conf.h"
-#include "ntp/ntp_auth.h"
+#include "ntp/ntp_mac.h"
 #include "ntp/ntp_bcast.h"
 #include "ntp/ntp_resp.h"
 
@@ -209,17 +210,17 @@ static void test_symmetric_modes(void **state)
 
 static const char bkeys_text[] = "7 MD5 seven\n8 SHA1 eight\n";
 
-static struct ntp_auth_keys *bkeys(void)
+static struct auth_keys *bkeys(void)
 {
 	struct conf_errors errs;
-	struct ntp_auth_keys *k = ntp_auth_parse(bkeys_text, sizeof(bkeys_text) - 1, "t", &errs);
+	struct auth_keys *k = auth_keys_parse(bkeys_text, sizeof(bkeys_text) - 1, "t", &errs);
 
 	assert_non_null(k);
 	return k;
 }
 
 /* A broadcast sent at t3 (sender clock), signed with key (0: unsigned). */
-static size_t bcast(uint8_t *b, size_t cap, const struct ntp_auth_keys *k, uint32_t key,
+static size_t bcast(uint8_t *b, size_t cap, const struct auth_keys *k, uint32_t key,
 		    gt_ns t3)
 {
 	struct ntp_pkt p;
@@ -235,12 +236,12 @@ static size_t bcast(uint8_t *b, size_t cap, const struct ntp_auth_keys *k, uint3
 	p.refid = 0xc6120001;
 	p.xmt = ntp_ts_from_ns(t3);
 	ntp_pkt_encode(&p, b);
-	return key ? ntp_auth_append_mac(k, key, b, NTP_HEADER_LEN, cap) : NTP_HEADER_LEN;
+	return key ? ntp_mac_append(k, key, b, NTP_HEADER_LEN, cap) : NTP_HEADER_LEN;
 }
 
 static void test_broadcast_sample(void **state)
 {
-	struct ntp_auth_keys *k = bkeys();
+	struct auth_keys *k = bkeys();
 	struct ntp_bcast_ctx c = { .keys = k, .key = 7, .delay = US(40), .jitter = US(25),
 				   .local_precision = -24 };
 	uint8_t b[NTP_MAX_LEN];
@@ -266,12 +267,12 @@ static void test_broadcast_sample(void **state)
 	assert_int_equal(ntp_resp_broadcast(&c, b, len, ERA1 - US(30), &pkt, &smp, &key),
 			 NTP_RESP_OK);
 	assert_ns_near(smp.offset, US(80), 2);
-	ntp_auth_destroy(k);
+	auth_keys_destroy(k);
 }
 
 static void test_broadcast_checks(void **state)
 {
-	struct ntp_auth_keys *k = bkeys();
+	struct auth_keys *k = bkeys();
 	struct ntp_bcast_ctx c = { .keys = k, .key = 7, .local_precision = -24 };
 	uint8_t b[NTP_MAX_LEN];
 	struct sync_sample smp;
@@ -330,7 +331,7 @@ static void test_broadcast_checks(void **state)
 	c.last_xmt = 0;
 	assert_int_equal(ntp_resp_broadcast(&c, b, len, T1, &pkt, &smp, &key), NTP_RESP_ZERO_TS);
 	assert_string_equal(ntp_resp_verdict_name(NTP_RESP_STALE), "stale");
-	ntp_auth_destroy(k);
+	auth_keys_destroy(k);
 }
 
 /* The one-way jitter estimate: a steady drift alone gives zero; white

@@ -1,6 +1,6 @@
 /* Unit tests for lib/qsbr (reclaiming tables replaced under worker
  * threads), and for the two tables replaced that way: acl_replace and
- * ntp_auth_replace. The stress test runs reader threads against a main
+ * auth_keys_replace. The stress test runs reader threads against a main
  * thread that replaces the table thousands of times: under ASan any read
  * of a freed table is reported. */
 #include <setjmp.h>
@@ -15,11 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth.h"
 #include "lib/conf.h"
 #include "lib/qsbr.h"
 #include "net/acl.h"
 #include "net/addr.h"
-#include "ntp/ntp_auth.h"
+#include "ntp/ntp_mac.h"
 
 static int freed;
 
@@ -194,24 +195,24 @@ static void test_auth_replace(void **state)
 	static const char two[] = "1 SHA1 HEX:1112131415161718191a1b1c1d1e1f2021222324\n"
 				  "2 MD5 ASCIIKEY\n";
 	struct conf_errors errs;
-	struct ntp_auth_keys *live = ntp_auth_parse(one, sizeof(one) - 1, "one", &errs);
-	struct ntp_auth_keys *fresh = ntp_auth_parse(two, sizeof(two) - 1, "two", &errs);
+	struct auth_keys *live = auth_keys_parse(one, sizeof(one) - 1, "one", &errs);
+	struct auth_keys *fresh = auth_keys_parse(two, sizeof(two) - 1, "two", &errs);
 	uint8_t pkt[48 + 4 + 20] = { 0x23 }, before[20];
 	size_t n;
 
 	(void)state;
 	assert_non_null(live);
 	assert_non_null(fresh);
-	n = ntp_auth_append_mac(live, 1, pkt, 48, sizeof(pkt));
+	n = ntp_mac_append(live, 1, pkt, 48, sizeof(pkt));
 	assert_int_equal(n, 72);
 	memcpy(before, pkt + 52, 20);
-	assert_int_equal(ntp_auth_verify(live, 1, pkt, 48, pkt + 52, 20), NTP_AUTH_OK);
-	ntp_auth_replace(live, fresh);
+	assert_int_equal(auth_verify(live, 1, pkt, 48, pkt + 52, 20), AUTH_OK);
+	auth_keys_replace(live, fresh);
 	/* Same id, new secret: the old MAC no longer verifies. */
-	assert_int_equal(ntp_auth_verify(live, 1, pkt, 48, before, 20), NTP_AUTH_BAD_MAC);
-	assert_int_equal(ntp_auth_count(live), 2);
-	assert_true(ntp_auth_key_info(live, 2, NULL, NULL));
-	ntp_auth_destroy(live);
+	assert_int_equal(auth_verify(live, 1, pkt, 48, before, 20), AUTH_BAD_MAC);
+	assert_int_equal(auth_keys_count(live), 2);
+	assert_true(auth_key_info(live, 2, NULL, NULL));
+	auth_keys_destroy(live);
 }
 
 int main(void)

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ntp/ntp_auth.h"
+#include "auth/auth.h"
 #include "prog/daemon_conf.h"
 #include "prog/reload.h"
 
@@ -55,12 +55,12 @@ static void refused(const char *conf, const char *keys, const char *new_keys, co
 	size_t before;
 
 	start(&live, &r, conf, keys);
-	before = ntp_auth_count(live.keys);
+	before = auth_keys_count(live.keys);
 	put(key_path, new_keys);
 	assert_int_equal(reload_apply(&r, &live, &restart, why, sizeof(why)), -ENOKEY);
 	if (!strstr(why, want))
 		fail_msg("reason '%s' lacks '%s'", why, want);
-	assert_int_equal(ntp_auth_count(live.keys), before);	/* unchanged */
+	assert_int_equal(auth_keys_count(live.keys), before);	/* unchanged */
 	dconf_fini(&live);
 }
 
@@ -100,7 +100,7 @@ static void test_keeping_the_key_applies(void **state)
 	put(key_path, SHA1_5 SHA1_6);
 	assert_int_equal(reload_apply(&r, &live, &restart, why, sizeof(why)), 0);
 	assert_false(restart);
-	assert_int_equal(ntp_auth_count(live.keys), 2);
+	assert_int_equal(auth_keys_count(live.keys), 2);
 	dconf_fini(&live);
 }
 

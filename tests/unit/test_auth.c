@@ -1,4 +1,4 @@
-/* Unit tests for ntp/ntp_auth: the key file parser (every malformed line
+/* Unit tests for auth (auth_keys, auth_mac) and ntp/ntp_mac: the key file parser (every malformed line
  * named by file:line, never echoing a key), MAC known answers computed
  * independently, verification, and the constant-time comparison.
  *
@@ -21,7 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ntp/ntp_auth.h"
+#include "auth/auth.h"
+#include "lib/bytes.h"
+#include "ntp/ntp_mac.h"
 #include "ntp/ntp_pkt.h"
 #include "prog/daemon_conf.h"
 
@@ -43,10 +45,10 @@ static const char good_file[] =
 	"\t12\tMD5\t#starts-with-hash\n"	/* a key may start with '#' */
 	"4294967295 SHA1 max-id\n";
 
-static struct ntp_auth_keys *parse_ok(const char *text)
+static struct auth_keys *parse_ok(const char *text)
 {
 	struct conf_errors errs;
-	struct ntp_auth_keys *k = ntp_auth_parse(text, strlen(text), "keys", &errs);
+	struct auth_keys *k = auth_keys_parse(text, strlen(text), "keys", &errs);
 
 	if (!k || errs.count)
 		fail_msg("rejected (%d errors): %s", errs.count, errs.count ? errs.msg[0] : "");
@@ -68,31 +70,31 @@ static void unhex(const char *hex, uint8_t *out, size_t *len)
 
 static void test_parse_good(void **state)
 {
-	static const struct { uint32_t id; enum ntp_auth_type type; size_t dlen; } want[] = {
-		{ 1, NTP_AUTH_MD5, 16 }, { 2, NTP_AUTH_SHA1, 20 }, { 3, NTP_AUTH_AES128, 16 },
-		{ 4, NTP_AUTH_AES256, 16 }, { 5, NTP_AUTH_MD5, 16 }, { 6, NTP_AUTH_MD5, 16 },
-		{ 7, NTP_AUTH_SHA1, 20 }, { 8, NTP_AUTH_AES128, 16 }, { 9, NTP_AUTH_AES128, 16 },
-		{ 10, NTP_AUTH_AES256, 16 }, { 11, NTP_AUTH_AES256, 16 }, { 12, NTP_AUTH_MD5, 16 },
-		{ 4294967295u, NTP_AUTH_SHA1, 20 },
+	static const struct { uint32_t id; enum auth_type type; size_t dlen; } want[] = {
+		{ 1, AUTH_MD5, 16 }, { 2, AUTH_SHA1, 20 }, { 3, AUTH_AES128, 16 },
+		{ 4, AUTH_AES256, 16 }, { 5, AUTH_MD5, 16 }, { 6, AUTH_MD5, 16 },
+		{ 7, AUTH_SHA1, 20 }, { 8, AUTH_AES128, 16 }, { 9, AUTH_AES128, 16 },
+		{ 10, AUTH_AES256, 16 }, { 11, AUTH_AES256, 16 }, { 12, AUTH_MD5, 16 },
+		{ 4294967295u, AUTH_SHA1, 20 },
 	};
-	struct ntp_auth_keys *k = parse_ok(good_file);
-	enum ntp_auth_type t;
+	struct auth_keys *k = parse_ok(good_file);
+	enum auth_type t;
 	size_t i, dlen;
 
 	(void)state;
-	assert_int_equal(ntp_auth_count(k), sizeof(want) / sizeof(want[0]));
+	assert_int_equal(auth_keys_count(k), sizeof(want) / sizeof(want[0]));
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		if (!ntp_auth_key_info(k, want[i].id, &t, &dlen))
+		if (!auth_key_info(k, want[i].id, &t, &dlen))
 			fail_msg("key %u missing", want[i].id);
 		assert_int_equal(t, want[i].type);
 		assert_int_equal(dlen, want[i].dlen);
 	}
-	assert_false(ntp_auth_key_info(k, 13, &t, &dlen));
-	assert_false(ntp_auth_key_info(k, 0, NULL, NULL));
-	assert_false(ntp_auth_key_info(NULL, 1, NULL, NULL));
-	assert_int_equal(ntp_auth_count(NULL), 0);
-	ntp_auth_destroy(k);
-	ntp_auth_destroy(NULL);
+	assert_false(auth_key_info(k, 13, &t, &dlen));
+	assert_false(auth_key_info(k, 0, NULL, NULL));
+	assert_false(auth_key_info(NULL, 1, NULL, NULL));
+	assert_int_equal(auth_keys_count(NULL), 0);
+	auth_keys_destroy(k);
+	auth_keys_destroy(NULL);
 }
 
 static void test_empty_file(void **state)
@@ -102,27 +104,27 @@ static void test_empty_file(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-		struct ntp_auth_keys *k = parse_ok(texts[i]);
+		struct auth_keys *k = parse_ok(texts[i]);
 
-		assert_int_equal(ntp_auth_count(k), 0);
-		ntp_auth_destroy(k);
+		assert_int_equal(auth_keys_count(k), 0);
+		auth_keys_destroy(k);
 	}
 }
 
 /* Digest of data with key id, compared with the expected hex. */
-static void check_digest(const struct ntp_auth_keys *k, uint32_t id, const uint8_t *data,
+static void check_digest(const struct auth_keys *k, uint32_t id, const uint8_t *data,
 			 size_t len, const char *hex)
 {
-	uint8_t want[NTP_AUTH_MAX_DIGEST], got[NTP_AUTH_MAX_DIGEST];
+	uint8_t want[AUTH_MAX_DIGEST], got[AUTH_MAX_DIGEST];
 	size_t wlen;
 	int n;
 
 	unhex(hex, want, &wlen);
-	n = ntp_auth_digest(k, id, data, len, got);
+	n = auth_digest(k, id, data, len, got);
 	if (n != (int)wlen || memcmp(got, want, wlen))
 		fail_msg("key %u, %zu bytes of data: wrong digest (length %d)", id, len, n);
 	/* and it verifies, in place */
-	assert_int_equal(ntp_auth_verify(k, id, data, len, want, wlen), NTP_AUTH_OK);
+	assert_int_equal(auth_verify(k, id, data, len, want, wlen), AUTH_OK);
 }
 
 static void test_known_answers(void **state)
@@ -131,7 +133,7 @@ static void test_known_answers(void **state)
 		0x6b, 0xc1, 0xbe, 0xe2, 0x2e, 0x40, 0x9f, 0x96,
 		0xe9, 0x3d, 0x7e, 0x11, 0x73, 0x93, 0x17, 0x2a,
 	};
-	struct ntp_auth_keys *k = parse_ok(good_file);
+	struct auth_keys *k = parse_ok(good_file);
 	uint8_t pkt[48];
 	size_t i;
 
@@ -155,88 +157,88 @@ static void test_known_answers(void **state)
 	check_digest(k, 4, rfc4493_m16, 16, "28a7023f452e8f82bd4bf28d8c37c35c");
 	check_digest(k, 4, pkt, 48, "0c00787f59088fb8343d8597f6650bc5");
 	check_digest(k, 11, pkt, 48, "0c00787f59088fb8343d8597f6650bc5");
-	assert_int_equal(ntp_auth_digest(k, 99, pkt, 48, pkt), -ENOKEY);
-	assert_int_equal(ntp_auth_digest(NULL, 1, pkt, 48, pkt), -ENOKEY);
-	ntp_auth_destroy(k);
+	assert_int_equal(auth_digest(k, 99, pkt, 48, pkt), -ENOKEY);
+	assert_int_equal(auth_digest(NULL, 1, pkt, 48, pkt), -ENOKEY);
+	auth_keys_destroy(k);
 }
 
 /* One changed bit anywhere, a digest of the wrong length, an unknown key:
  * none verifies. */
 static void test_verify_rejects(void **state)
 {
-	struct ntp_auth_keys *k = parse_ok(good_file);
+	struct auth_keys *k = parse_ok(good_file);
 	static const uint32_t ids[] = { 1, 2, 3, 4 };
-	uint8_t pkt[64], d[NTP_AUTH_MAX_DIGEST + 4];
+	uint8_t pkt[64], d[AUTH_MAX_DIGEST + 4];
 	size_t i, b;
 
 	(void)state;
 	for (i = 0; i < sizeof(pkt); i++)
 		pkt[i] = (uint8_t)(i * 7);
 	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		int n = ntp_auth_digest(k, ids[i], pkt, 48, d);
+		int n = auth_digest(k, ids[i], pkt, 48, d);
 
 		assert_true(n == 16 || n == 20);
-		assert_int_equal(ntp_auth_verify(k, ids[i], pkt, 48, d, (size_t)n), NTP_AUTH_OK);
+		assert_int_equal(auth_verify(k, ids[i], pkt, 48, d, (size_t)n), AUTH_OK);
 		for (b = 0; b < (size_t)n * 8; b++) {
 			d[b / 8] ^= (uint8_t)(1 << (b % 8));
-			if (ntp_auth_verify(k, ids[i], pkt, 48, d, (size_t)n) != NTP_AUTH_BAD_MAC)
+			if (auth_verify(k, ids[i], pkt, 48, d, (size_t)n) != AUTH_BAD_MAC)
 				fail_msg("key %u: digest with bit %zu flipped accepted", ids[i], b);
 			d[b / 8] ^= (uint8_t)(1 << (b % 8));
 		}
 		for (b = 0; b < 48 * 8; b += 13) {
 			pkt[b / 8] ^= (uint8_t)(1 << (b % 8));
-			if (ntp_auth_verify(k, ids[i], pkt, 48, d, (size_t)n) != NTP_AUTH_BAD_MAC)
+			if (auth_verify(k, ids[i], pkt, 48, d, (size_t)n) != AUTH_BAD_MAC)
 				fail_msg("key %u: packet with bit %zu flipped accepted", ids[i], b);
 			pkt[b / 8] ^= (uint8_t)(1 << (b % 8));
 		}
 		/* Truncated or extended digests are not accepted. */
-		assert_int_equal(ntp_auth_verify(k, ids[i], pkt, 48, d, (size_t)n - 4),
-				 NTP_AUTH_BAD_MAC);
-		assert_int_equal(ntp_auth_verify(k, ids[i], pkt, 48, d, (size_t)n + 4),
-				 NTP_AUTH_BAD_MAC);
-		assert_int_equal(ntp_auth_verify(k, ids[i], pkt, 48, d, 0), NTP_AUTH_BAD_MAC);
+		assert_int_equal(auth_verify(k, ids[i], pkt, 48, d, (size_t)n - 4),
+				 AUTH_BAD_MAC);
+		assert_int_equal(auth_verify(k, ids[i], pkt, 48, d, (size_t)n + 4),
+				 AUTH_BAD_MAC);
+		assert_int_equal(auth_verify(k, ids[i], pkt, 48, d, 0), AUTH_BAD_MAC);
 		/* The same digest under another key id. */
-		assert_int_equal(ntp_auth_verify(k, ids[i] + 100, pkt, 48, d, (size_t)n),
-				 NTP_AUTH_UNKNOWN_KEY);
+		assert_int_equal(auth_verify(k, ids[i] + 100, pkt, 48, d, (size_t)n),
+				 AUTH_UNKNOWN_KEY);
 	}
 	/* Same key text, different types: different MACs. */
 	{
-		uint8_t d5[NTP_AUTH_MAX_DIGEST];
+		uint8_t d5[AUTH_MAX_DIGEST];
 
-		assert_int_equal(ntp_auth_digest(k, 5, pkt, 48, d5), 16);
-		assert_int_equal(ntp_auth_verify(k, 7, pkt, 48, d5, 16), NTP_AUTH_BAD_MAC);
+		assert_int_equal(auth_digest(k, 5, pkt, 48, d5), 16);
+		assert_int_equal(auth_verify(k, 7, pkt, 48, d5, 16), AUTH_BAD_MAC);
 	}
-	assert_int_equal(ntp_auth_verify(NULL, 1, pkt, 48, d, 16), NTP_AUTH_UNKNOWN_KEY);
-	ntp_auth_destroy(k);
+	assert_int_equal(auth_verify(NULL, 1, pkt, 48, d, 16), AUTH_UNKNOWN_KEY);
+	auth_keys_destroy(k);
 }
 
 /* append_mac then verify from the wire layout, for every type. */
 static void test_append_round_trip(void **state)
 {
 	static const uint32_t ids[] = { 1, 2, 3, 4, 4294967295u };
-	struct ntp_auth_keys *k = parse_ok(good_file);
-	uint8_t pkt[NTP_HEADER_LEN + NTP_AUTH_MAX_MAC];
+	struct auth_keys *k = parse_ok(good_file);
+	uint8_t pkt[NTP_HEADER_LEN + NTP_MAC_MAX];
 	size_t i, len, dlen;
 
 	(void)state;
 	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		memset(pkt, 0x5a, sizeof(pkt));
 		pkt[0] = 0x23;
-		assert_true(ntp_auth_key_info(k, ids[i], NULL, &dlen));
-		len = ntp_auth_append_mac(k, ids[i], pkt, NTP_HEADER_LEN, sizeof(pkt));
+		assert_true(auth_key_info(k, ids[i], NULL, &dlen));
+		len = ntp_mac_append(k, ids[i], pkt, NTP_HEADER_LEN, sizeof(pkt));
 		assert_int_equal(len, NTP_HEADER_LEN + 4 + dlen);
-		assert_int_equal(ntp_get32(pkt + NTP_HEADER_LEN), ids[i]);
+		assert_int_equal(get_be32(pkt + NTP_HEADER_LEN), ids[i]);
 		assert_int_equal(ntp_pkt_mac_offset(pkt, len), NTP_HEADER_LEN);
-		assert_int_equal(ntp_auth_verify(k, ntp_get32(pkt + 48), pkt, 48, pkt + 52, len - 52),
-				 NTP_AUTH_OK);
+		assert_int_equal(auth_verify(k, get_be32(pkt + 48), pkt, 48, pkt + 52, len - 52),
+				 AUTH_OK);
 		/* No room: nothing written, 0. */
-		assert_int_equal(ntp_auth_append_mac(k, ids[i], pkt, NTP_HEADER_LEN,
+		assert_int_equal(ntp_mac_append(k, ids[i], pkt, NTP_HEADER_LEN,
 						     NTP_HEADER_LEN + 3 + dlen), 0);
-		assert_int_equal(ntp_auth_append_mac(k, ids[i], pkt, NTP_HEADER_LEN, 10), 0);
+		assert_int_equal(ntp_mac_append(k, ids[i], pkt, NTP_HEADER_LEN, 10), 0);
 	}
-	assert_int_equal(ntp_auth_append_mac(k, 77, pkt, NTP_HEADER_LEN, sizeof(pkt)), 0);
-	assert_int_equal(ntp_auth_append_mac(NULL, 1, pkt, NTP_HEADER_LEN, sizeof(pkt)), 0);
-	ntp_auth_destroy(k);
+	assert_int_equal(ntp_mac_append(k, 77, pkt, NTP_HEADER_LEN, sizeof(pkt)), 0);
+	assert_int_equal(ntp_mac_append(NULL, 1, pkt, NTP_HEADER_LEN, sizeof(pkt)), 0);
+	auth_keys_destroy(k);
 }
 
 static void test_constant_time_equal(void **state)
@@ -247,20 +249,20 @@ static void test_constant_time_equal(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(a); i++)
 		a[i] = b[i] = (uint8_t)(i * 31 + 1);
-	assert_true(ntp_auth_equal(a, b, sizeof(a)));
-	assert_true(ntp_auth_equal(a, b, 0));
+	assert_true(auth_equal(a, b, sizeof(a)));
+	assert_true(auth_equal(a, b, 0));
 	/* A difference in any single byte or bit is found: the loop does not
 	 * stop early, so a difference at the end counts like one at the start. */
 	for (i = 0; i < sizeof(a) * 8; i++) {
 		b[i / 8] ^= (uint8_t)(1 << (i % 8));
-		if (ntp_auth_equal(a, b, sizeof(a)))
+		if (auth_equal(a, b, sizeof(a)))
 			fail_msg("bit %zu difference not found", i);
 		b[i / 8] ^= (uint8_t)(1 << (i % 8));
 	}
 	/* Differences past n do not count. */
 	b[63] ^= 1;
-	assert_true(ntp_auth_equal(a, b, 63));
-	assert_false(ntp_auth_equal(a, b, 64));
+	assert_true(auth_equal(a, b, 63));
+	assert_false(auth_equal(a, b, 64));
 }
 
 /* Each bad text gives exactly one error at the expected line, and the
@@ -305,7 +307,7 @@ static void test_parse_errors(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct conf_errors errs;
 		char prefix[32];
-		struct ntp_auth_keys *k = ntp_auth_parse(cases[i].text, strlen(cases[i].text),
+		struct auth_keys *k = auth_keys_parse(cases[i].text, strlen(cases[i].text),
 							 "keys.txt", &errs);
 
 		if (k || errs.count != 1)
@@ -326,25 +328,25 @@ static void test_parse_errors_structural(void **state)
 	char *big = malloc(3000);
 	static const char nul[] = "1 MD5 abc\n2 MD5 a\0c\n3 MD5 abc\n";
 	static const char several[] = "0 MD5 a\n1 MD5 a\n2 FOO a\n3 AES128 a\n3 MD5 a\n";
-	struct ntp_auth_keys *k;
+	struct auth_keys *k;
 
 	(void)state;
 	assert_non_null(big);
 	memset(big, 'a', 2999);
 	memcpy(big, "1 MD5 ", 6);
 	big[2999] = '\0';
-	k = ntp_auth_parse(big, strlen(big), "k", &errs);
+	k = auth_keys_parse(big, strlen(big), "k", &errs);
 	assert_null(k);
 	assert_int_equal(errs.count, 1);
 	assert_string_equal(errs.msg[0], "k:1: line longer than 1024 characters");
 	free(big);
 
-	k = ntp_auth_parse(nul, sizeof(nul) - 1, "k", &errs);
+	k = auth_keys_parse(nul, sizeof(nul) - 1, "k", &errs);
 	assert_null(k);
 	assert_int_equal(errs.count, 1);
 	assert_string_equal(errs.msg[0], "k:2: line contains a NUL byte");
 
-	k = ntp_auth_parse(several, strlen(several), "k", &errs);
+	k = auth_keys_parse(several, strlen(several), "k", &errs);
 	assert_null(k);
 	/* Line 4 failed, so key 3 on line 5 is not a duplicate. */
 	assert_int_equal(errs.count, 3);
@@ -352,10 +354,10 @@ static void test_parse_errors_structural(void **state)
 	assert_non_null(strstr(errs.msg[1], "k:3: "));
 	assert_non_null(strstr(errs.msg[2], "k:4: "));
 	/* Not NUL-terminated: the length is the limit. */
-	k = ntp_auth_parse("1 MD5 abcXYZ", 9, "k", &errs);
+	k = auth_keys_parse("1 MD5 abcXYZ", 9, "k", &errs);
 	assert_non_null(k);
 	assert_int_equal(errs.count, 0);
-	ntp_auth_destroy(k);
+	auth_keys_destroy(k);
 }
 
 /* No error message may contain key material, whatever is wrong with the
@@ -380,7 +382,7 @@ static void test_errors_never_show_keys(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		struct conf_errors errs;
-		struct ntp_auth_keys *k = ntp_auth_parse(lines[i], strlen(lines[i]), "k", &errs);
+		struct auth_keys *k = auth_keys_parse(lines[i], strlen(lines[i]), "k", &errs);
 
 		if (k || errs.count < 1)
 			fail_msg("line %zu accepted", i);
@@ -394,7 +396,7 @@ static void test_load_file(void **state)
 {
 	char dir[] = "/tmp/gnomon-test-keys.XXXXXX", path[64], fifo[64];
 	struct conf_errors errs;
-	struct ntp_auth_keys *k;
+	struct auth_keys *k;
 	FILE *f;
 
 	(void)state;
@@ -404,30 +406,30 @@ static void test_load_file(void **state)
 	assert_non_null(f);
 	fputs(good_file, f);
 	fclose(f);
-	k = ntp_auth_load(path, &errs);
+	k = auth_keys_load(path, &errs);
 	assert_non_null(k);
 	assert_int_equal(errs.count, 0);
-	assert_int_equal(ntp_auth_count(k), 13);
-	ntp_auth_destroy(k);
+	assert_int_equal(auth_keys_count(k), 13);
+	auth_keys_destroy(k);
 	/* A bad line is reported with the file's own path. */
 	f = fopen(path, "a");
 	assert_non_null(f);
 	fputs("7 MD5 again\n", f);
 	fclose(f);
-	assert_null(ntp_auth_load(path, &errs));
+	assert_null(auth_keys_load(path, &errs));
 	assert_int_equal(errs.count, 1);
 	assert_int_equal(strncmp(errs.msg[0], path, strlen(path)), 0);
 	assert_non_null(strstr(errs.msg[0], ":17: key 7 defined again (first on line 10"));
 	unlink(path);
 	/* Missing file, a directory, a FIFO (must not block). */
-	assert_null(ntp_auth_load(path, &errs));
+	assert_null(auth_keys_load(path, &errs));
 	assert_int_equal(errs.count, 1);
 	assert_non_null(strstr(errs.msg[0], "cannot open the key file: No such file"));
-	assert_null(ntp_auth_load(dir, &errs));
+	assert_null(auth_keys_load(dir, &errs));
 	assert_non_null(strstr(errs.msg[0], "not a regular file"));
 	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
-	assert_null(ntp_auth_load(fifo, &errs));
+	assert_null(auth_keys_load(fifo, &errs));
 	assert_non_null(strstr(errs.msg[0], "not a regular file"));
 	unlink(fifo);
 	rmdir(dir);
@@ -436,19 +438,19 @@ static void test_load_file(void **state)
 /* Measured at parse time: positive and small for every key. */
 static void test_mac_delay(void **state)
 {
-	struct ntp_auth_keys *k = parse_ok(good_file);
+	struct auth_keys *k = parse_ok(good_file);
 	uint32_t id;
 
 	(void)state;
 	for (id = 1; id <= 12; id++) {
-		gt_ns d = ntp_auth_mac_delay(k, id);
+		gt_ns d = auth_mac_delay(k, id);
 
 		if (d <= 0 || d > 10 * GT_NS_PER_MS)
 			fail_msg("key %u: MAC delay %lld ns", id, (long long)d);
 	}
-	assert_int_equal(ntp_auth_mac_delay(k, 13), 0);
-	assert_int_equal(ntp_auth_mac_delay(NULL, 1), 0);
-	ntp_auth_destroy(k);
+	assert_int_equal(auth_mac_delay(k, 13), 0);
+	assert_int_equal(auth_mac_delay(NULL, 1), 0);
+	auth_keys_destroy(k);
 }
 
 /* gnomond's `keyfile` directive loads the store at parse time and reports
@@ -487,7 +489,7 @@ static void test_keyfile_directive(void **state)
 	assert_false(cfg.crypto_nak);
 	snprintf(conf, sizeof(conf), "keyfile %s\ncrypto-nak on\n", keys);
 	assert_int_equal(dconf_parse_buffer(&cfg, "g.conf", conf, strlen(conf), &errs), 0);
-	assert_int_equal(ntp_auth_count(cfg.keys), 2);
+	assert_int_equal(auth_keys_count(cfg.keys), 2);
 	assert_true(cfg.crypto_nak);
 	assert_string_equal(cfg.keyfile, keys);
 	dconf_fini(&cfg);
@@ -511,12 +513,12 @@ static void test_keyfile_directive(void **state)
 static void test_type_names(void **state)
 {
 	(void)state;
-	assert_string_equal(ntp_auth_type_name(NTP_AUTH_MD5), "MD5");
-	assert_string_equal(ntp_auth_type_name(NTP_AUTH_SHA1), "SHA1");
-	assert_string_equal(ntp_auth_type_name(NTP_AUTH_AES128), "AES128");
-	assert_string_equal(ntp_auth_type_name(NTP_AUTH_AES256), "AES256");
-	assert_string_equal(ntp_auth_type_name(NTP_AUTH_SHA256), "SHA256");
-	assert_string_equal(ntp_auth_type_name((enum ntp_auth_type)42), "unknown");
+	assert_string_equal(auth_type_name(AUTH_MD5), "MD5");
+	assert_string_equal(auth_type_name(AUTH_SHA1), "SHA1");
+	assert_string_equal(auth_type_name(AUTH_AES128), "AES128");
+	assert_string_equal(auth_type_name(AUTH_AES256), "AES256");
+	assert_string_equal(auth_type_name(AUTH_SHA256), "SHA256");
+	assert_string_equal(auth_type_name((enum auth_type)42), "unknown");
 }
 
 /* SHA256 keys. RFC 4231 §4.2-4.6 test cases 1-5 (cases 6 and 7 use
@@ -534,14 +536,14 @@ static const char sha256_file[] =
 	"9 MD5 abc\n"
 	"10 AES128 HEX:2b7e151628aed2a6abf7158809cf4f3c\n";
 
-static void check_hmac(const struct ntp_auth_keys *k, uint32_t id, const uint8_t *data,
+static void check_hmac(const struct auth_keys *k, uint32_t id, const uint8_t *data,
 		       size_t len, const char *hex)
 {
-	uint8_t want[NTP_AUTH_SHA256_LEN], got[NTP_AUTH_SHA256_LEN];
+	uint8_t want[AUTH_SHA256_LEN], got[AUTH_SHA256_LEN];
 	size_t wlen;
 
 	unhex(hex, want, &wlen);
-	assert_int_equal(ntp_auth_hmac_sha256(k, id, data, len, got), 0);
+	assert_int_equal(auth_hmac_sha256(k, id, data, len, got), 0);
 	/* Case 5 gives only the first 128 bits (RFC 4231 §4.6). */
 	if (memcmp(got, want, wlen))
 		fail_msg("key %u: wrong HMAC-SHA256", id);
@@ -549,8 +551,8 @@ static void check_hmac(const struct ntp_auth_keys *k, uint32_t id, const uint8_t
 
 static void test_hmac_sha256_rfc4231(void **state)
 {
-	struct ntp_auth_keys *k = parse_ok(sha256_file);
-	uint8_t dd[50], cd[50], out[NTP_AUTH_SHA256_LEN];
+	struct auth_keys *k = parse_ok(sha256_file);
+	uint8_t dd[50], cd[50], out[AUTH_SHA256_LEN];
 
 	(void)state;
 	memset(dd, 0xdd, sizeof(dd));
@@ -566,77 +568,77 @@ static void test_hmac_sha256_rfc4231(void **state)
 	check_hmac(k, 5, (const uint8_t *)"Test With Truncation", 20,
 		   "a3b6167473100ee06e0c796c2955552b");
 	/* Unknown key, no store, keys of other types. */
-	assert_int_equal(ntp_auth_hmac_sha256(k, 99, dd, 8, out), -ENOKEY);
-	assert_int_equal(ntp_auth_hmac_sha256(NULL, 1, dd, 8, out), -ENOKEY);
-	assert_int_equal(ntp_auth_hmac_sha256(k, 8, dd, 8, out), -EKEYREJECTED);
-	assert_int_equal(ntp_auth_hmac_sha256(k, 9, dd, 8, out), -EKEYREJECTED);
-	assert_int_equal(ntp_auth_hmac_sha256(k, 10, dd, 8, out), -EKEYREJECTED);
-	ntp_auth_destroy(k);
+	assert_int_equal(auth_hmac_sha256(k, 99, dd, 8, out), -ENOKEY);
+	assert_int_equal(auth_hmac_sha256(NULL, 1, dd, 8, out), -ENOKEY);
+	assert_int_equal(auth_hmac_sha256(k, 8, dd, 8, out), -EKEYREJECTED);
+	assert_int_equal(auth_hmac_sha256(k, 9, dd, 8, out), -EKEYREJECTED);
+	assert_int_equal(auth_hmac_sha256(k, 10, dd, 8, out), -EKEYREJECTED);
+	auth_keys_destroy(k);
 }
 
 /* NTP MACs with a SHA256 key: SHA256(key || packet), 20 bytes in an NTPv4
  * MAC as chrony sends it; a whole digest (chrony's NTPv3) verifies too. */
 static void test_sha256_ntp_mac(void **state)
 {
-	struct ntp_auth_keys *k = parse_ok(sha256_file);
-	uint8_t pkt[NTP_HEADER_LEN + NTP_AUTH_MAX_MAC], full[NTP_AUTH_SHA256_LEN];
-	enum ntp_auth_type t;
+	struct auth_keys *k = parse_ok(sha256_file);
+	uint8_t pkt[NTP_HEADER_LEN + NTP_MAC_MAX], full[AUTH_SHA256_LEN];
+	enum auth_type t;
 	size_t i, dlen, wlen, len;
 
 	(void)state;
-	assert_true(ntp_auth_key_info(k, 7, &t, &dlen));
-	assert_int_equal(t, NTP_AUTH_SHA256);
+	assert_true(auth_key_info(k, 7, &t, &dlen));
+	assert_int_equal(t, AUTH_SHA256);
 	assert_int_equal(dlen, 20);
 	for (i = 0; i < NTP_HEADER_LEN; i++)
 		pkt[i] = (uint8_t)i;
 	check_digest(k, 6, pkt, 0, "ba7816bf8f01cfea414140de5dae2223b00361a3");
 	check_digest(k, 7, pkt, 48, "6e0128028222f513ef921be30e717fff45d66bb6");
 	unhex("6e0128028222f513ef921be30e717fff45d66bb64f298bf0bbac9814838f1d2d", full, &wlen);
-	assert_int_equal(ntp_auth_verify(k, 7, pkt, 48, full, 32), NTP_AUTH_OK);
+	assert_int_equal(auth_verify(k, 7, pkt, 48, full, 32), AUTH_OK);
 	for (i = 0; i < 32 * 8; i++) {
 		full[i / 8] ^= (uint8_t)(1 << (i % 8));
-		if (ntp_auth_verify(k, 7, pkt, 48, full, 32) != NTP_AUTH_BAD_MAC)
+		if (auth_verify(k, 7, pkt, 48, full, 32) != AUTH_BAD_MAC)
 			fail_msg("whole digest with bit %zu flipped accepted", i);
 		full[i / 8] ^= (uint8_t)(1 << (i % 8));
 	}
 	/* Only 20 or 32 bytes, never something between or a prefix. */
 	for (i = 0; i <= 36; i++)
 		if (i != 20 && i != 32 &&
-		    ntp_auth_verify(k, 7, pkt, 48, full, i) != NTP_AUTH_BAD_MAC)
+		    auth_verify(k, 7, pkt, 48, full, i) != AUTH_BAD_MAC)
 			fail_msg("a %zu-byte digest accepted", i);
-	len = ntp_auth_append_mac(k, 7, pkt, NTP_HEADER_LEN, sizeof(pkt));
+	len = ntp_mac_append(k, 7, pkt, NTP_HEADER_LEN, sizeof(pkt));
 	assert_int_equal(len, NTP_HEADER_LEN + 24);
-	assert_int_equal(ntp_get32(pkt + NTP_HEADER_LEN), 7);
+	assert_int_equal(get_be32(pkt + NTP_HEADER_LEN), 7);
 	assert_memory_equal(pkt + 52, full, 20);
 	/* As an NTPv4 client request: the 24-byte MAC is found and verifies. */
 	pkt[0] = 0x23;
-	len = ntp_auth_append_mac(k, 7, pkt, NTP_HEADER_LEN, sizeof(pkt));
+	len = ntp_mac_append(k, 7, pkt, NTP_HEADER_LEN, sizeof(pkt));
 	assert_int_equal(ntp_pkt_mac_offset(pkt, len), NTP_HEADER_LEN);
-	assert_int_equal(ntp_auth_verify(k, 7, pkt, 48, pkt + 52, len - 52), NTP_AUTH_OK);
-	assert_true(ntp_auth_mac_delay(k, 7) > 0);
-	ntp_auth_destroy(k);
+	assert_int_equal(auth_verify(k, 7, pkt, 48, pkt + 52, len - 52), AUTH_OK);
+	assert_true(auth_mac_delay(k, 7) > 0);
+	auth_keys_destroy(k);
 }
 
 static void test_key_ids_by_type(void **state)
 {
-	struct ntp_auth_keys *k = parse_ok(sha256_file);
+	struct auth_keys *k = parse_ok(sha256_file);
 	uint32_t ids[16];
 
 	(void)state;
-	assert_int_equal(ntp_auth_key_ids(k, NTP_AUTH_SHA256, ids, 16), 7);
+	assert_int_equal(auth_key_ids(k, AUTH_SHA256, ids, 16), 7);
 	assert_int_equal(ids[0], 1);
 	assert_int_equal(ids[6], 7);
 	/* Counted in full even when fewer fit. */
 	memset(ids, 0, sizeof(ids));
-	assert_int_equal(ntp_auth_key_ids(k, NTP_AUTH_SHA256, ids, 2), 7);
+	assert_int_equal(auth_key_ids(k, AUTH_SHA256, ids, 2), 7);
 	assert_int_equal(ids[1], 2);
 	assert_int_equal(ids[2], 0);
-	assert_int_equal(ntp_auth_key_ids(k, NTP_AUTH_SHA256, NULL, 0), 7);
-	assert_int_equal(ntp_auth_key_ids(k, NTP_AUTH_SHA1, ids, 16), 1);
+	assert_int_equal(auth_key_ids(k, AUTH_SHA256, NULL, 0), 7);
+	assert_int_equal(auth_key_ids(k, AUTH_SHA1, ids, 16), 1);
 	assert_int_equal(ids[0], 8);
-	assert_int_equal(ntp_auth_key_ids(k, NTP_AUTH_AES256, ids, 16), 0);
-	assert_int_equal(ntp_auth_key_ids(NULL, NTP_AUTH_SHA256, ids, 16), 0);
-	ntp_auth_destroy(k);
+	assert_int_equal(auth_key_ids(k, AUTH_AES256, ids, 16), 0);
+	assert_int_equal(auth_key_ids(NULL, AUTH_SHA256, ids, 16), 0);
+	auth_keys_destroy(k);
 }
 
 int main(void)
@@ -660,5 +662,5 @@ int main(void)
 		cmocka_unit_test(test_key_ids_by_type),
 	};
 
-	return cmocka_run_group_tests_name("ntp_auth", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("auth", tests, NULL, NULL);
 }
