@@ -184,13 +184,13 @@ static void make_sample(struct gw_receiver *r, const struct gw_msg *m, const str
 	int p;
 
 	r->clock->ops->get_map(r->clock, &map);
-	if (!gw_window_sample(&r->win, &r->cfg.filter, &map, m, ntp_client_refid_of(from), &smp,
+	if (!gw_window_sample(&r->win, &r->cfg.filter, &map, m, net_addr_refid(from), &smp,
 			      &offset, &stat, &jitter))
 		return;
 	r->st.jitter = jitter;
 	if (r->st.src < 0) {
 		snprintf(name, sizeof(name), "gateway %s", net_addr_str(from, a, sizeof(a)));
-		r->st.src = sync_add_source(r->sync, name, ntp_client_refid_of(from), 0);
+		r->st.src = sync_add_source(r->sync, name, net_addr_refid(from), 0);
 		if (r->st.src < 0)
 			return;
 	}

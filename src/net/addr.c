@@ -6,6 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
+#include "lib/bytes.h"
+
 static const uint8_t v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 int net_addr_parse(const char *s, struct net_addr *out)
@@ -90,4 +94,16 @@ bool net_addr_is_any(const struct net_addr *a)
 size_t net_addr_len(const struct net_addr *a)
 {
 	return a->family == AF_INET ? 4 : 16;
+}
+
+uint32_t net_addr_refid(const struct net_addr *a)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (a->family == AF_INET)
+		return get_be32(a->a);
+	if (!EVP_Digest(a->a, 16, md, &len, EVP_md5(), NULL) || len < 4)
+		return 0;
+	return get_be32(md);
 }

@@ -527,7 +527,7 @@ static struct sender *new_sender(struct ntp_bcast_client *c, int i, const struct
 
 	memset(&fresh, 0, sizeof(fresh));
 	fresh.addr = *from;
-	fresh.src = sync_add_source(c->sync, name, ntp_client_refid_of(from), 0);
+	fresh.src = sync_add_source(c->sync, name, net_addr_refid(from), 0);
 	if (fresh.src < 0)
 		return NULL;
 	fresh.steps = clock_steps(c);

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,18 +51,6 @@ static gt_ns ldexp_ns(int poll)
 
 /* RFC 5905 §7.3: the refid a server shows for us as its peer: our IPv4
  * address, or the first four octets of the MD5 hash of our IPv6 address. */
-uint32_t ntp_client_refid_of(const struct net_addr *a)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-
-	if (a->family == AF_INET)
-		return get_be32(a->a);
-	if (!EVP_Digest(a->a, 16, md, &len, EVP_md5(), NULL) || len < 4)
-		return 0;
-	return get_be32(md);
-}
-
 static gt_ns clock_time_of(struct ntp_client *c, gt_ns real)
 {
 	struct clk_map m;
@@ -299,7 +286,7 @@ struct ntp_client *ntp_client_create(const struct ntp_client_cfg *cfg, struct lo
 		rc = -ENOKEY;
 		goto fail;
 	}
-	c->src = sync_add_source(sync, cfg->name, ntp_client_refid_of(&cfg->addr), cfg->flags);
+	c->src = sync_add_source(sync, cfg->name, net_addr_refid(&cfg->addr), cfg->flags);
 	if (c->src < 0) {
 		rc = c->src;
 		goto fail;

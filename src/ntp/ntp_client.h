@@ -71,7 +71,5 @@ void ntp_client_destroy(struct ntp_client *c);
 int ntp_client_source_id(const struct ntp_client *c);
 const struct ntp_client_cfg *ntp_client_config(const struct ntp_client *c);
 void ntp_client_get_info(const struct ntp_client *c, struct ntp_client_info *out);
-/* The refid naming address a as a system peer (RFC 5905 §7.3). */
-uint32_t ntp_client_refid_of(const struct net_addr *a);
 
 #endif

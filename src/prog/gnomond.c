@@ -694,7 +694,7 @@ static void collect_own_refids(struct daemon *d)
 		if (net_addr_is_any(&d->cfg.bind[i]))
 			wildcard = true;
 		else
-			d->own_refids[d->n_own_refids++] = ntp_client_refid_of(&d->cfg.bind[i]);
+			d->own_refids[d->n_own_refids++] = net_addr_refid(&d->cfg.bind[i]);
 	}
 	if (!wildcard || getifaddrs(&ifs) < 0)
 		return;
@@ -704,7 +704,7 @@ static void collect_own_refids(struct daemon *d)
 		if (!ifa->ifa_addr || (ifa->ifa_flags & IFF_LOOPBACK) ||
 		    net_addr_from_sockaddr(ifa->ifa_addr, &a, NULL))
 			continue;
-		d->own_refids[d->n_own_refids++] = ntp_client_refid_of(&a);
+		d->own_refids[d->n_own_refids++] = net_addr_refid(&a);
 	}
 	freeifaddrs(ifs);
 }
