@@ -222,6 +222,14 @@ gt_ns clk_now(struct clk *c)
 	return c->ops->now ? c->ops->now(c) : map_now(c);
 }
 
+gt_ns clk_from_real(struct clk *c, gt_ns real)
+{
+	struct clk_map m;
+
+	c->ops->get_map(c, &m);
+	return clk_map_apply(&m, real);
+}
+
 int8_t clk_measure_precision(void)
 {
 	/* Smallest non-zero step between consecutive readings, as ntpd and

@@ -35,6 +35,9 @@ struct clk_quality {
 	gt_ns ref_time;		/* clock scale; 0 = never synchronised */
 };
 
+/* refid of a local reference (`local stratum`), as chrony uses: 127.127.1.1 */
+#define CLK_REFID_LOCAL 0x7f7f0101u
+
 /* RFC 5905 §7.3 PHI: frequency tolerance, 15 ppm. */
 #define CLK_PHI 15e-6
 
@@ -91,6 +94,8 @@ void clk_destroy(struct clk *c);
 const char *clk_name(const struct clk *c);
 /* Current clock time in ns (the driver's now op, else through the map). */
 gt_ns clk_now(struct clk *c);
+/* A CLOCK_REALTIME instant (a kernel receive timestamp) on this clock. */
+gt_ns clk_from_real(struct clk *c, gt_ns real);
 /* log2 of the clock-reading resolution, measured (RFC 5905 precision). */
 int8_t clk_measure_precision(void);
 

@@ -193,8 +193,7 @@ struct ntp_bcast_client {
 	struct loop *loop;
 	struct clk *clock;
 	struct sync *sync;
-	ntp_client_sample_cb on_sample;
-	void *cb_arg;
+	int steps;			/* clock steps the core told of */
 	int fds[NTP_BCAST_MAX_SOCKETS];
 	int n_fds;
 	int cal_fd[2];			/* client sockets for calibration: IPv4, IPv6 */
@@ -343,11 +342,21 @@ static bool own_refid(const struct ntp_bcast_client_cfg *cfg, uint32_t refid)
 
 static int clock_steps(const struct ntp_bcast_client *c)
 {
-	struct sync_state st;
-
-	sync_get_state(c->sync, &st);
-	return st.n_steps;
+	return c->steps;
 }
+
+static void clock_stepped(void *arg, double delta)
+{
+	struct ntp_bcast_client *c = arg;
+
+	(void)delta;
+	c->steps++;
+}
+
+static const struct sync_source_ops sender_ops = {
+	.kind = "broadcast",
+	.clock_stepped = clock_stepped,
+};
 
 static const char *const cal_names[] = {
 	[NTP_BCAST_CAL_CONFIGURED] = "configured", [NTP_BCAST_CAL_RUNNING] = "running",
@@ -357,14 +366,6 @@ static const char *const cal_names[] = {
 const char *ntp_bcast_cal_name(enum ntp_bcast_cal c)
 {
 	return (unsigned)c < ARRAY_LEN(cal_names) ? cal_names[c] : "unknown";
-}
-
-static gt_ns clock_now_of(const struct ntp_bcast_client *c, gt_ns real)
-{
-	struct clk_map m;
-
-	c->clock->ops->get_map(c->clock, &m);
-	return clk_map_apply(&m, real);
 }
 
 static int clock_steps(const struct ntp_bcast_client *c);
@@ -416,7 +417,7 @@ static void cal_send(struct ntp_bcast_client *c, struct sender *s)
 	s->rctx.sent_xmt = cookie;
 	s->rctx.local_precision = c->precision;
 	s->cal_steps = clock_steps(c);
-	s->rctx.t1 = clock_now_of(c, gt_now(CLOCK_REALTIME));
+	s->rctx.t1 = clk_from_real(c->clock, gt_now(CLOCK_REALTIME));
 	s->rctx.waiting = sendto(fd, req, len, 0, (struct sockaddr *)&ss, sl) == (ssize_t)len;
 	s->cal_sent++;
 }
@@ -470,8 +471,8 @@ static void on_cal_readable(int fd, short revents, void *arg)
 				   auth_verify(c->cfg.keys, c->cfg.key, buf, off, buf + off + 4,
 						   (size_t)n - off - 4) != AUTH_OK))
 			continue;
-		if (ntp_resp_process(&s->rctx, buf, (size_t)n, clock_now_of(c, rx.rx_real), &pkt,
-				     &smp) != NTP_RESP_OK || clock_steps(c) != s->cal_steps)
+		if (ntp_resp_process(&s->rctx, buf, (size_t)n, clk_from_real(c->clock, rx.rx_real),
+				     &pkt, &smp) != NTP_RESP_OK || clock_steps(c) != s->cal_steps)
 			continue;
 		s->rctx.waiting = false;
 		s->rctx.last_rx_xmt = pkt.xmt;
@@ -527,7 +528,7 @@ static struct sender *new_sender(struct ntp_bcast_client *c, int i, const struct
 
 	memset(&fresh, 0, sizeof(fresh));
 	fresh.addr = *from;
-	fresh.src = sync_add_source(c->sync, name, net_addr_refid(from), 0);
+	fresh.src = sync_add_source(c->sync, &sender_ops, c, name, net_addr_refid(from), 0);
 	if (fresh.src < 0)
 		return NULL;
 	fresh.steps = clock_steps(c);
@@ -661,36 +662,33 @@ static void handle_packet(struct ntp_bcast_client *c, const uint8_t *buf, size_t
 			      gt_to_sec(smp.delay), gt_to_sec(smp.disp), gt_to_sec(smp.root_delay),
 			      gt_to_sec(smp.root_disp));
 	/* The sync core judges reachability by the poll interval. */
-	sync_poll_hint(c->sync, s->src, s->poll, s->poll);
+	sync_set_interval(c->sync, s->src, s->poll);
 	sync_add_sample(c->sync, s->src, &smp, mono);
-	c->on_sample(c->cb_arg);
+}
+
+static void on_datagram(void *arg, const uint8_t *buf, size_t len, bool truncated,
+			const struct net_addr *from, const struct sock_rx_info *rx)
+{
+	struct ntp_bcast_client *c = arg;
+
+	if (truncated) {
+		c->stats.received++;
+		c->stats.verdict[NTP_RESP_MALFORMED]++;
+		return;
+	}
+	handle_packet(c, buf, len, from, rx->rx_real);
 }
 
 static void on_readable(int fd, short revents, void *arg)
 {
-	struct ntp_bcast_client *c = arg;
 	uint8_t buf[NTP_MAX_LEN + 4];
-	struct sock_rx_info rx;
-	struct net_addr a;
-	bool trunc;
-	ssize_t n;
-	int k;
 
 	(void)revents;
-	for (k = 0; k < 16 && (n = sock_recv_one(fd, buf, sizeof(buf), &a, &rx, &trunc)) != -1;
-	     k++) {
-		if (trunc) {
-			c->stats.received++;
-			c->stats.verdict[NTP_RESP_MALFORMED]++;
-		} else if (n >= 0) {
-			handle_packet(c, buf, (size_t)n, &a, rx.rx_real);
-		}
-	}
+	sock_drain(fd, buf, sizeof(buf), 16, on_datagram, arg);
 }
 
 int ntp_bcast_client_start(struct ntp_bcast_client *c, struct loop *loop, struct clk *clock,
-			   struct sync *sync, struct statlog *measurements,
-			   ntp_client_sample_cb on_sample, void *cb_arg)
+			   struct sync *sync, struct statlog *measurements)
 {
 	int i, rc;
 
@@ -698,8 +696,6 @@ int ntp_bcast_client_start(struct ntp_bcast_client *c, struct loop *loop, struct
 	c->loop = loop;
 	c->clock = clock;
 	c->sync = sync;
-	c->on_sample = on_sample;
-	c->cb_arg = cb_arg;
 	for (i = 0; i < c->n_fds; i++) {
 		rc = loop_add_fd(loop, c->fds[i], POLLIN, on_readable, c);
 		if (rc)

@@ -143,8 +143,7 @@ struct ntp_bcast_client *ntp_bcast_client_open(const struct ntp_bcast_client_cfg
 /* Start receiving: senders become sources of sync; measurements (NULL:
  * none) gets a line per accepted packet. 0 or -errno. */
 int ntp_bcast_client_start(struct ntp_bcast_client *c, struct loop *loop, struct clk *clock,
-			   struct sync *sync, struct statlog *measurements,
-			   ntp_client_sample_cb on_sample, void *cb_arg);
+			   struct sync *sync, struct statlog *measurements);
 void ntp_bcast_client_destroy(struct ntp_bcast_client *c);
 int ntp_bcast_client_n_sockets(const struct ntp_bcast_client *c);
 void ntp_bcast_client_get_stats(const struct ntp_bcast_client *c,

@@ -34,12 +34,11 @@ struct ntp_client {
 	uint8_t reach;
 	bool stopped;
 	bool got_reply_this_poll;
-	int steps_at_send;
+	unsigned steps;		/* clock steps the core told of */
+	unsigned steps_at_send;
 	struct ntp_resp_ctx rctx;
 	struct loop_timer *timer;
 	struct ntp_client_stats stats;
-	ntp_client_sample_cb on_sample;
-	void *cb_arg;
 };
 
 static void schedule(struct ntp_client *c, gt_ns delay);
@@ -49,23 +48,18 @@ static gt_ns ldexp_ns(int poll)
 	return (gt_ns)ldexp((double)GT_NS_PER_S, poll);
 }
 
-/* RFC 5905 §7.3: the refid a server shows for us as its peer: our IPv4
- * address, or the first four octets of the MD5 hash of our IPv6 address. */
-static gt_ns clock_time_of(struct ntp_client *c, gt_ns real)
+static void clock_stepped(void *arg, double delta)
 {
-	struct clk_map m;
+	struct ntp_client *c = arg;
 
-	c->clock->ops->get_map(c->clock, &m);
-	return clk_map_apply(&m, real);
+	(void)delta;
+	c->steps++;
 }
 
-static int steps_so_far(struct ntp_client *c)
-{
-	struct sync_state st;
-
-	sync_get_state(c->sync, &st);
-	return st.n_steps;
-}
+static const struct sync_source_ops client_ops = {
+	.kind = "ntp",
+	.clock_stepped = clock_stepped,
+};
 
 static void send_request(struct ntp_client *c)
 {
@@ -97,9 +91,9 @@ static void send_request(struct ntp_client *c)
 		}
 	}
 
-	c->steps_at_send = steps_so_far(c);
+	c->steps_at_send = c->steps;
 	c->rctx.sent_xmt = cookie;
-	c->rctx.t1 = clock_time_of(c, gt_now(CLOCK_REALTIME));
+	c->rctx.t1 = clk_from_real(c->clock, gt_now(CLOCK_REALTIME));
 	if (send(c->fd, req, len, 0) < 0) {
 		c->stats.send_errors++;
 		c->rctx.waiting = false;
@@ -138,7 +132,7 @@ static void handle_reply(struct ntp_client *c, const uint8_t *buf, size_t len, g
 	struct sync_sample smp;
 	struct ntp_pkt pkt;
 	enum ntp_resp_verdict v;
-	gt_ns t4 = clock_time_of(c, rx_real);
+	gt_ns t4 = clk_from_real(c->clock, rx_real);
 
 	c->stats.received++;
 	if (c->cfg.key && !reply_authentic(c, buf, len)) {
@@ -185,7 +179,7 @@ static void handle_reply(struct ntp_client *c, const uint8_t *buf, size_t len, g
 		return;
 	}
 	/* A step between T1 and T4 would make the sample meaningless. */
-	if (steps_so_far(c) != c->steps_at_send)
+	if (c->steps != c->steps_at_send)
 		return;
 	if (c->cfg.measurements)
 		statlog_write(c->cfg.measurements, smp.time,
@@ -194,32 +188,30 @@ static void handle_reply(struct ntp_client *c, const uint8_t *buf, size_t len, g
 			      gt_to_sec(smp.delay), gt_to_sec(smp.disp),
 			      gt_to_sec(smp.root_delay), gt_to_sec(smp.root_disp));
 	sync_add_sample(c->sync, c->src, &smp, gt_now(CLOCK_MONOTONIC));
-	c->on_sample(c->cb_arg);
 	if (c->burst_left > 0)
 		schedule(c, IBURST_INTERVAL);
 }
 
-static void on_readable(int fd, short revents, void *arg)
+static void on_datagram(void *arg, const uint8_t *buf, size_t len, bool truncated,
+			const struct net_addr *from, const struct sock_rx_info *rx)
 {
 	struct ntp_client *c = arg;
+
+	(void)from;	/* the socket is connected to the server */
+	if (truncated) {
+		c->stats.received++;
+		c->stats.verdict[NTP_RESP_MALFORMED]++;
+		return;
+	}
+	handle_reply(c, buf, len, rx->rx_real);
+}
+
+static void on_readable(int fd, short revents, void *arg)
+{
 	uint8_t buf[NTP_MAX_LEN + 4];
-	struct sock_rx_info rx;
-	struct net_addr from;
-	bool trunc;
-	ssize_t n;
-	int k;
 
 	(void)revents;
-	/* -1: EAGAIN, or ICMP errors reported on a connected socket. */
-	for (k = 0; k < 16 && (n = sock_recv_one(fd, buf, sizeof(buf), &from, &rx, &trunc)) != -1;
-	     k++) {
-		if (trunc) {
-			c->stats.received++;
-			c->stats.verdict[NTP_RESP_MALFORMED]++;
-		} else if (n >= 0) {
-			handle_reply(c, buf, (size_t)n, rx.rx_real);
-		}
-	}
+	sock_drain(fd, buf, sizeof(buf), 16, on_datagram, arg);
 }
 
 static void on_poll(struct loop_timer *t, void *arg)
@@ -261,8 +253,7 @@ static void schedule(struct ntp_client *c, gt_ns delay)
 }
 
 struct ntp_client *ntp_client_create(const struct ntp_client_cfg *cfg, struct loop *loop,
-				     struct clk *clock, struct sync *sync,
-				     ntp_client_sample_cb on_sample, void *cb_arg, int *err)
+				     struct clk *clock, struct sync *sync, int *err)
 {
 	struct ntp_client *c = xcalloc(1, sizeof(*c));
 	struct sockaddr_storage ss;
@@ -274,8 +265,6 @@ struct ntp_client *ntp_client_create(const struct ntp_client_cfg *cfg, struct lo
 	c->loop = loop;
 	c->clock = clock;
 	c->sync = sync;
-	c->on_sample = on_sample;
-	c->cb_arg = cb_arg;
 	c->fd = -1;
 	c->poll = cfg->minpoll;
 	c->kod_min_poll = cfg->minpoll;
@@ -286,7 +275,8 @@ struct ntp_client *ntp_client_create(const struct ntp_client_cfg *cfg, struct lo
 		rc = -ENOKEY;
 		goto fail;
 	}
-	c->src = sync_add_source(sync, cfg->name, net_addr_refid(&cfg->addr), cfg->flags);
+	c->src = sync_add_source(sync, &client_ops, c, cfg->name, net_addr_refid(&cfg->addr),
+				 cfg->flags);
 	if (c->src < 0) {
 		rc = c->src;
 		goto fail;

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "clock/clk.h"
-#include "sync/sync.h"
 #include "lib/fsutil.h"
 #include "lib/journal.h"
 #include "lib/log.h"
@@ -34,6 +33,8 @@
 #include "prog/privs.h"
 #include "prog/reload.h"
 #include "prog/sandbox.h"
+#include "sync/sync.h"
+#include "sync/sync_run.h"
 
 #define DEFAULT_CONFIG "/etc/gnomon/gnomond.conf"
 
@@ -65,15 +66,13 @@ struct daemon {
 	int n_gw_send;
 	struct gw_receiver *gw_recv;
 	struct journal *journal;
-	struct loop_timer *sync_timer;	/* one-shot at sync_next_update() */
+	struct sync_run *run;		/* the sync core on the loop; publishes the clock */
 	uint32_t own_refids[64];	/* refids naming this host, for loop detection */
 	struct statlog *measurements, *tracking;
-	gt_ns tracking_logged;		/* ref_time of the last tracking.log line */
 	int n_own_refids;
 	struct ctl *ctl;
 	struct met_registry *metrics;
 	int8_t precision;
-	gt_ns local_ref_time;
 	char tmpdir[64];
 	struct reload_src reload;
 	/* The user we drop to (`user`, default gnomon); switch_user is false
@@ -98,104 +97,13 @@ static void usage(FILE *f)
 		"  --version\n", DEFAULT_CONFIG);
 }
 
-/* Publish the clock state. With `local stratum N` the local clock is the
- * reference: synchronised, root delay 0, reference time refreshed every
- * 64 s so it is never "now" (RFC 5905 reftime: last time set). */
-static void publish_clock(struct daemon *d)
-{
-	struct clk_snapshot s;
-	struct sync_state st;
-	gt_ns now;
-
-	memset(&s, 0, sizeof(s));
-	memset(&st, 0, sizeof(st));
-	d->clock->ops->get_map(d->clock, &s.map);
-	now = clk_map_apply(&s.map, gt_now(CLOCK_REALTIME));
-	s.q.precision = d->precision;
-	if (d->sync)
-		sync_get_state(d->sync, &st);
-	if (d->sync && st.synced) {
-		s.q.leap = st.leap;
-		s.q.stratum = st.stratum;
-		s.q.refid = st.refid;
-		s.q.ref_time = st.ref_time;
-		s.q.root_delay = st.root_delay;
-		s.q.root_disp = st.root_disp;
-	} else if (d->cfg.local_stratum) {
-		if (!d->local_ref_time || now - d->local_ref_time >= 64 * GT_NS_PER_S ||
-		    now < d->local_ref_time)
-			d->local_ref_time = now;
-		s.q.leap = CLK_LEAP_NONE;
-		s.q.stratum = (uint8_t)d->cfg.local_stratum;
-		s.q.refid = NTP_REFID_LOCAL;
-		s.q.ref_time = d->local_ref_time;
-		s.q.root_delay = 0;
-		s.q.root_disp = 0;
-	} else {
-		s.q.leap = CLK_LEAP_UNSYNC;
-		s.q.stratum = 16;
-	}
-	clk_publish(&d->published, &s);
-}
-
-static void run_sync(struct daemon *d);
-
-static void on_sync_timer(struct loop_timer *t, void *arg)
-{
-	struct daemon *d = arg;
-
-	(void)t;
-	d->sync_timer = NULL;	/* one-shot: the loop frees it */
-	run_sync(d);
-}
-
-/* Select and discipline, publish what the server serves, and come back
- * exactly when the sync core asks (a slew ending, a leap second). */
-static void run_sync(struct daemon *d)
-{
-	gt_ns now = gt_now(CLOCK_MONOTONIC), next;
-	struct sync_state st;
-
-	sync_update(d->sync, now);
-	publish_clock(d);
-	sync_get_state(d->sync, &st);
-	if (d->tracking && st.synced && st.ref_time != d->tracking_logged) {
-		d->tracking_logged = st.ref_time;
-		statlog_write(d->tracking, st.ref_time,
-			      "%08x %2u %+10.3f %8.3f %+.9f %.9f %.9f %.9f %u %d",
-			      st.refid, st.stratum, st.freq_ppm, st.skew_ppm,
-			      gt_to_sec(st.last_offset), gt_to_sec(st.rms_offset),
-			      gt_to_sec(st.root_delay), gt_to_sec(st.root_disp), st.leap,
-			      st.n_survivors);
-	}
-	if (st.maxchange_exit) {
-		LOG_ERR("maxchange: too many large corrections ignored, exiting");
-		loop_stop(d->loop);
-	}
-	if (d->sync_timer)
-		loop_timer_cancel(d->loop, d->sync_timer);
-	d->sync_timer = NULL;
-	next = sync_next_update(d->sync);
-	if (next != INT64_MAX)
-		d->sync_timer = loop_timer_add(d->loop, next - now, 0, on_sync_timer, d);
-}
-
-static void on_sample(void *arg)
-{
-	run_sync(arg);
-}
-
 static void on_tick(struct loop_timer *t, void *arg)
 {
 	struct daemon *d = arg;
 
 	(void)t;
 	qsbr_reclaim();	/* tables replaced by a reload, once no worker reads them */
-	/* Periodic even without samples: holdover and dispersion age. */
-	if (d->sync)
-		run_sync(d);
-	else
-		publish_clock(d);
+	sync_run_now(d->run);
 }
 
 static void on_terminate(int sig, void *arg)
@@ -747,16 +655,17 @@ static int start_sources(struct daemon *d)
 	d->sync = sync_create(d->clock, &sc);
 	if (!d->sync)
 		return -ENOMEM;
+	sync_run_attach(d->run, d->sync, d->tracking);
 	if (d->gw_recv) {
-		rc = gw_receiver_start(d->gw_recv, d->loop, d->clock, d->sync, on_sample, d);
+		rc = gw_receiver_start(d->gw_recv, d->loop, d->clock, d->sync);
 		if (rc) {
 			LOG_ERR("gateway-receive: %s", strerror(-rc));
 			return rc;
 		}
 	}
 	if (d->bclient) {
-		rc = ntp_bcast_client_start(d->bclient, d->loop, d->clock, d->sync, d->measurements,
-					    on_sample, d);
+		rc = ntp_bcast_client_start(d->bclient, d->loop, d->clock, d->sync,
+					    d->measurements);
 		if (rc) {
 			LOG_ERR("broadcastclient: %s", strerror(-rc));
 			return rc;
@@ -787,7 +696,7 @@ static int start_sources(struct daemon *d)
 				snprintf(cc.name, sizeof(cc.name), "%s",
 					 net_addr_str(&cc.addr, addr, sizeof(addr)));
 			d->clients[d->n_clients] = ntp_client_create(&cc, d->loop, d->clock, d->sync,
-								     on_sample, d, &err);
+								     &err);
 			if (!d->clients[d->n_clients]) {
 				LOG_ERR("source %s: %s", cc.name, err == -ENOKEY ?
 					"its key is not in the keyfile" : strerror(-err));
@@ -1352,7 +1261,9 @@ int main(int argc, char **argv)
 	d.metrics = met_create();
 	d.clock = clk_create(d.cfg.clock, d.cfg.clock_offset, d.cfg.clock_freq);
 	d.precision = clk_measure_precision();
-	publish_clock(&d);
+	d.run = sync_run_create(d.loop, d.clock, &d.published, &(struct sync_run_config){
+		.local_stratum = d.cfg.local_stratum, .precision = d.precision });
+	sync_run_now(d.run);
 	rc = start_services(&d);
 	if (!rc && !foreground && daemon(0, 0) < 0)
 		rc = -errno;
@@ -1397,6 +1308,7 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < d.n_clients; i++)
 		ntp_client_destroy(d.clients[i]);
+	sync_run_destroy(d.run);
 	sync_destroy(d.sync);
 	statlog_close(d.measurements);
 	statlog_close(d.tracking);

@@ -43,6 +43,8 @@ struct pending {
 };
 
 struct source {
+	const struct sync_source_ops *ops;
+	void *arg;
 	char name[64];
 	uint32_t refid;
 	unsigned flags;
@@ -83,6 +85,8 @@ struct sync {
 	gt_ns leap_done_at;
 	bool kernel_leap;		/* armed in the driver (set_leap) */
 	gt_ns drift_saved;
+	sync_update_hook update_hook;
+	void *update_arg;
 	struct steady_cache {
 		double q, r, sd;
 	} steady[33];			/* poll exponents -8..24 */
@@ -165,7 +169,8 @@ void sync_destroy(struct sync *s)
 	free(s);
 }
 
-int sync_add_source(struct sync *s, const char *name, uint32_t refid, unsigned flags)
+int sync_add_source(struct sync *s, const struct sync_source_ops *ops, void *arg,
+		    const char *name, uint32_t refid, unsigned flags)
 {
 	struct source *src;
 
@@ -173,6 +178,8 @@ int sync_add_source(struct sync *s, const char *name, uint32_t refid, unsigned f
 		return -ENOSPC;
 	src = &s->src[s->n];
 	memset(src, 0, sizeof(*src));
+	src->ops = ops;
+	src->arg = arg;
 	kalman_bank_clear(&src->est);
 	strlcpy_checked(src->name, name ? name : "", sizeof(src->name));
 	src->refid = refid;
@@ -181,6 +188,29 @@ int sync_add_source(struct sync *s, const char *name, uint32_t refid, unsigned f
 	sync_filter_init(&src->filt);
 	sync_asym_init(&src->asym);
 	return s->n++;
+}
+
+const char *sync_source_kind(const struct sync *s, int id)
+{
+	if (id < 0 || id >= s->n || !s->src[id].ops || !s->src[id].ops->kind)
+		return "";
+	return s->src[id].ops->kind;
+}
+
+void sync_set_update_hook(struct sync *s, sync_update_hook fn, void *arg)
+{
+	s->update_hook = fn;
+	s->update_arg = arg;
+}
+
+/* Tell every source of a step (see struct sync_source_ops). */
+static void notify_step(struct sync *s, double delta)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->src[i].ops && s->src[i].ops->clock_stepped)
+			s->src[i].ops->clock_stepped(s->src[i].arg, delta);
 }
 
 /* The per-source estimator: raw offsets like the discipline's, in a bank
@@ -222,7 +252,7 @@ static bool source_predict(const struct source *src, gt_ns mono, double *raw)
 	return true;
 }
 
-void sync_add_sample(struct sync *s, int id, const struct sync_sample *smp, gt_ns mono_now)
+static void add_sample(struct sync *s, int id, const struct sync_sample *smp, gt_ns mono_now)
 {
 	struct source *src;
 	struct sync_filter_stage st;
@@ -293,6 +323,13 @@ void sync_add_sample(struct sync *s, int id, const struct sync_sample *smp, gt_n
 		src->npend--;
 	}
 	src->pend[src->npend++] = (struct pending){ mono, st.offset - corr, var };
+}
+
+void sync_add_sample(struct sync *s, int id, const struct sync_sample *smp, gt_ns mono_now)
+{
+	add_sample(s, id, smp, mono_now);
+	if (s->update_hook)
+		s->update_hook(s->update_arg);
 }
 
 static bool source_reachable(const struct source *src, gt_ns mono_now)
@@ -508,6 +545,8 @@ static void handle_leap(struct sync *s, gt_ns mono_now, gt_ns clock_now)
 			rc = disc_leap(s->disc, mono_now, delta, false);
 		} else if (mode != SYNC_LEAP_IGNORE) {
 			rc = disc_leap(s->disc, mono_now, delta, true);
+			if (rc == 0)
+				notify_step(s, delta);
 		}
 		if (rc < 0)
 			LOG_WARN("leap second not applied: %s", strerror(-rc));
@@ -564,6 +603,7 @@ void sync_update(struct sync *s, gt_ns mono_now)
 	struct selection sel;
 	struct disc_status ds;
 	gt_ns clock_now = clk_now(s->clk);
+	bool stepped;
 
 	handle_leap(s, mono_now, clock_now);
 	disc_tick(s->disc, mono_now);
@@ -585,8 +625,10 @@ void sync_update(struct sync *s, gt_ns mono_now)
 			s->update_interval = s->last_correct ?
 				s->update_interval + (gap - s->update_interval) / 4 : gap;
 			s->last_correct = mono_now;
-			disc_correct(s->disc, mono_now, s->update_interval);
+			stepped = disc_correct(s->disc, mono_now, s->update_interval) == DISC_STEPPED;
 			disc_get_status(s->disc, mono_now, &ds);
+			if (stepped)
+				notify_step(s, ds.offset);
 			s->rms_acc += (ds.offset * ds.offset - s->rms_acc) /
 				(ds.n_updates < RMS_MEMORY ? ds.n_updates : RMS_MEMORY);
 			update_system(s, &sel, mono_now, clock_now, &ds);
@@ -713,6 +755,14 @@ int sync_poll_hint(struct sync *s, int id, int minpoll, int maxpoll)
 	src->hint = want;
 	src->hinted = true;
 	return want;
+}
+
+void sync_set_interval(struct sync *s, int id, int poll)
+{
+	if (id < 0 || id >= s->n)
+		return;
+	s->src[id].hint = poll;
+	s->src[id].hinted = true;
 }
 
 gt_ns sync_next_update(const struct sync *s)
