@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/util.h"
+#include "mon/json.h"
 #include "net/sock.h"
 #include "auth/auth.h"
 
@@ -166,8 +167,12 @@ static void reset_sender_state(struct gw_receiver *r)
 
 /* Each sample is taken from the window on the clock as it is when it
  * arrives (make_sample): a step needs nothing undone here. */
+static bool describe(void *arg, int src, const struct sync_src_info *si, gt_ns now,
+		     struct json_out *j);
+
 static const struct sync_source_ops receiver_ops = {
 	.kind = "gateway",
+	.describe = describe,
 };
 
 /* One sample from the delay window, on the clock as it is now. */
@@ -727,4 +732,24 @@ int gw_receiver_register_metrics(const struct gw_receiver *r, struct met_registr
 				   read_metric, r, KEY(verdict, M_U64) + ((uintptr_t)v * 8 << 2));
 	}
 	return rc;
+}
+
+static bool describe(void *arg, int src, const struct sync_src_info *si, gt_ns now,
+		     struct json_out *j)
+{
+	struct gw_receiver *r = arg;
+	struct gw_recv_stats gs;
+
+	(void)si;
+	(void)now;
+	gw_receiver_get_stats(r, &gs);
+	if (gs.src != src)
+		return false;
+	json_str(j, "mode", "gateway");
+	json_i64(j, "poll", gw_poll_exponent(gt_from_sec(gs.interval)));
+	/* No polls to count: all ones while messages come. */
+	json_u64(j, "reach", gs.silent ? 0 : 0377);
+	json_double(j, "last_rx_ago", gs.since_last);
+	json_u64(j, "accepted", gs.verdict[GW_MSG_OK]);
+	return true;
 }

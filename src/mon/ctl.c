@@ -234,3 +234,25 @@ int ctl_fd(const struct ctl *c)
 {
 	return c->fd;
 }
+
+static int cmd_metrics(void *arg, int argc, char **argv, struct json_out *j)
+{
+	const struct met_registry *reg = arg;
+	size_t i;
+
+	(void)argc;
+	(void)argv;
+	json_obj_begin(j, "metrics");
+	for (i = 0; i < met_count(reg); i++) {
+		const struct met_entry *e = met_get(reg, i);
+
+		json_double(j, e->name, met_value(e));
+	}
+	json_obj_end(j);
+	return 0;
+}
+
+int ctl_register_metrics(struct ctl *c, const struct met_registry *reg)
+{
+	return ctl_register(c, "metrics", cmd_metrics, (void *)reg);
+}

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "lib/loop.h"
+#include "lib/metrics.h"
 #include "mon/json.h"
 
 #define CTL_MAX_REQUEST 512
@@ -28,6 +29,8 @@ struct ctl *ctl_create(const char *path, struct loop *loop, int *err);
 void ctl_destroy(struct ctl *c);
 int ctl_register(struct ctl *c, const char *name, ctl_cmd_fn fn, void *arg);
 int ctl_fd(const struct ctl *c);
+/* The `metrics` command: every metric of reg by name (reg outlives c). */
+int ctl_register_metrics(struct ctl *c, const struct met_registry *reg);
 
 /* Split a request buffer (not NUL-terminated) into words in place of a
  * copy in dst (size CTL_MAX_REQUEST + 1). Returns the word count, or -EINVAL

@@ -17,6 +17,20 @@ void json_init(struct json_out *j, char *buf, size_t cap)
 		buf[0] = '\0';
 }
 
+struct json_mark json_mark(const struct json_out *j)
+{
+	return (struct json_mark){ j->len, j->overflow, j->need_comma };
+}
+
+void json_rewind(struct json_out *j, struct json_mark m)
+{
+	j->len = m.len;
+	j->overflow = m.overflow;
+	j->need_comma = m.need_comma;
+	if (j->cap)
+		j->buf[j->len] = '\0';
+}
+
 __attribute__((format(printf, 2, 3)))
 static void put(struct json_out *j, const char *fmt, ...)
 {

@@ -25,6 +25,15 @@ void json_i64(struct json_out *j, const char *key, int64_t v);
 void json_double(struct json_out *j, const char *key, double v);
 void json_str(struct json_out *j, const char *key, const char *s);
 void json_bool(struct json_out *j, const char *key, bool v);
+/* Where the output stands, to take back what was written after it (an
+ * entry that turned out not to belong in a list). */
+struct json_mark {
+	size_t len;
+	bool overflow, need_comma;
+};
+
+struct json_mark json_mark(const struct json_out *j);
+void json_rewind(struct json_out *j, struct json_mark m);
 /* NUL-terminated result, or NULL on overflow. */
 const char *json_result(struct json_out *j);
 

@@ -15,6 +15,7 @@
 #include "lib/bytes.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "mon/json.h"
 #include "net/sock.h"
 #include "ntp/ntp_btab.h"
 #include "ntp/ntp_mac.h"
@@ -353,9 +354,15 @@ static void clock_stepped(void *arg, double delta)
 	c->steps++;
 }
 
+static bool describe(void *arg, int src, const struct sync_src_info *si, gt_ns now,
+		     struct json_out *j);
+static void summary(void *arg, struct json_out *j);
+
 static const struct sync_source_ops sender_ops = {
 	.kind = "broadcast",
 	.clock_stepped = clock_stepped,
+	.describe = describe,
+	.summary = summary,
 };
 
 static const char *const cal_names[] = {
@@ -770,4 +777,65 @@ bool ntp_bcast_client_sender(const struct ntp_bcast_client *c, int i,
 	out->cal_replies = s->cal_replies;
 	out->trusted = s->trusted;
 	return true;
+}
+
+/* A sender's source stays in the core when its slot is taken over; only
+ * the senders in the table now are listed. */
+static bool describe(void *arg, int src, const struct sync_src_info *si, gt_ns now,
+		     struct json_out *j)
+{
+	struct ntp_bcast_client *c = arg;
+	struct ntp_bcast_sender_info bi;
+	char addr[NET_ADDR_STRLEN];
+	int i, v;
+
+	for (i = 0; ntp_bcast_client_sender(c, i, &bi) && bi.src != src; i++)
+		;
+	if (i >= c->n_snd)
+		return false;
+	net_addr_str(&bi.addr, addr, sizeof(addr));
+	json_str(j, "address", addr);
+	json_u64(j, "port", c->cfg.port);
+	json_str(j, "mode", "broadcast");
+	json_i64(j, "poll", bi.poll);
+	json_u64(j, "reach", bi.reach);
+	json_u64(j, "key", bi.key);
+	json_double(j, "last_rx_ago", si->last_time ? gt_to_sec(now - si->last_time) : -1);
+	json_double(j, "oneway_jitter", bi.jitter);
+	json_double(j, "oneway_delay", bi.delay);
+	json_str(j, "delay_calibration", ntp_bcast_cal_name(bi.cal));
+	json_u64(j, "calibration_exchanges", (uint64_t)bi.cal_replies);
+	json_bool(j, "trusted", bi.trusted);
+	json_u64(j, "accepted", bi.accepted);
+	json_u64(j, "loops", bi.loops);
+	/* The client's counters are for all senders together: a rejected
+	 * packet may not be from any sender we know. */
+	json_obj_begin(j, "client");
+	json_u64(j, "received", c->stats.received);
+	json_u64(j, "too_many_senders", c->stats.too_many_senders);
+	for (v = 1; v < NTP_RESP_COUNT; v++)
+		json_u64(j, ntp_resp_verdict_name(v), c->stats.verdict[v]);
+	json_obj_end(j);
+	return true;
+}
+
+static void summary(void *arg, struct json_out *j)
+{
+	struct ntp_bcast_client *c = arg;
+	int v;
+
+	json_obj_begin(j, "broadcastclient");
+	json_u64(j, "sockets", (uint64_t)c->n_fds);
+	json_u64(j, "received", c->stats.received);
+	json_u64(j, "accepted", c->stats.verdict[NTP_RESP_OK]);
+	json_u64(j, "loops", c->stats.loops);
+	json_u64(j, "too_many_senders", c->stats.too_many_senders);
+	json_u64(j, "key_senders_full", c->stats.key_senders_full);
+	json_u64(j, "new_sender_offset", c->stats.new_sender_offset);
+	json_u64(j, "key_conflicts", c->stats.key_conflicts);
+	json_obj_begin(j, "rejected");
+	for (v = 1; v < NTP_RESP_COUNT; v++)
+		json_u64(j, ntp_resp_verdict_name(v), c->stats.verdict[v]);
+	json_obj_end(j);
+	json_obj_end(j);
 }

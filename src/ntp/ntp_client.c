@@ -12,6 +12,7 @@
 #include "lib/bytes.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "mon/json.h"
 #include "net/sock.h"
 #include "ntp/ntp_mac.h"
 
@@ -56,9 +57,38 @@ static void clock_stepped(void *arg, double delta)
 	c->steps++;
 }
 
+static bool describe(void *arg, int src, const struct sync_src_info *si, gt_ns now,
+		     struct json_out *j)
+{
+	struct ntp_client *c = arg;
+	char addr[NET_ADDR_STRLEN];
+	int v;
+
+	(void)src;
+	json_str(j, "address", net_addr_str(&c->cfg.addr, addr, sizeof(addr)));
+	json_u64(j, "port", c->cfg.port);
+	json_str(j, "mode", c->cfg.peer ? "peer" : "server");
+	json_i64(j, "poll", c->poll);
+	json_u64(j, "reach", c->reach);
+	json_bool(j, "kod_stopped", c->stopped);
+	json_double(j, "last_rx_ago", si->last_time ? gt_to_sec(now - si->last_time) : -1);
+	json_u64(j, "sent", c->stats.sent);
+	json_u64(j, "received", c->stats.received);
+	json_u64(j, "accepted", c->stats.verdict[NTP_RESP_OK]);
+	json_u64(j, "timeouts", c->stats.timeouts);
+	json_u64(j, "loops", c->stats.loops);
+	json_u64(j, "auth_fail", c->stats.auth_fail);
+	json_obj_begin(j, "rejected");
+	for (v = 1; v < NTP_RESP_COUNT; v++)
+		json_u64(j, ntp_resp_verdict_name(v), c->stats.verdict[v]);
+	json_obj_end(j);
+	return true;
+}
+
 static const struct sync_source_ops client_ops = {
 	.kind = "ntp",
 	.clock_stepped = clock_stepped,
+	.describe = describe,
 };
 
 static void send_request(struct ntp_client *c)

@@ -24,16 +24,19 @@
 #include "lib/statlog.h"
 #include "lib/util.h"
 #include "mon/ctl.h"
+#include "gw/gw_ctl.h"
 #include "gw/gw_recv.h"
 #include "gw/gw_send.h"
 #include "ntp/ntp_bcast.h"
 #include "ntp/ntp_client.h"
+#include "ntp/ntp_ctl.h"
 #include "ntp/ntp_srv.h"
 #include "prog/daemon_conf.h"
 #include "prog/privs.h"
 #include "prog/reload.h"
 #include "prog/sandbox.h"
 #include "sync/sync.h"
+#include "sync/sync_ctl.h"
 #include "sync/sync_run.h"
 
 #define DEFAULT_CONFIG "/etc/gnomon/gnomond.conf"
@@ -71,6 +74,8 @@ struct daemon {
 	struct statlog *measurements, *tracking;
 	int n_own_refids;
 	struct ctl *ctl;
+	struct ntp_ctl *ntp_ctl;
+	struct gw_ctl *gw_ctl;
 	struct met_registry *metrics;
 	int8_t precision;
 	char tmpdir[64];
@@ -186,406 +191,6 @@ static void on_hangup(int sig, void *arg)
 	    (d->tracking && statlog_reopen(d->tracking)))
 		LOG_WARN("cannot reopen a statistics log in %s", d->cfg.logdir);
 	reload(d, why, sizeof(why));
-}
-
-static int cmd_serverstats(void *arg, int argc, char **argv, struct json_out *j)
-{
-	struct daemon *d = arg;
-	struct ntp_srv_stats st;
-	int v;
-
-	(void)argc;
-	(void)argv;
-	if (!d->srv) {
-		json_str(j, "error", "the NTP server is not running (port 0)");
-		return -ENOENT;
-	}
-	ntp_srv_get_stats(d->srv, &st);
-	json_u64(j, "received", st.received);
-	json_u64(j, "answered", st.verdict[NTP_V_REPLY]);
-	json_u64(j, "kod_sent", st.verdict[NTP_V_KOD]);
-	json_u64(j, "ratelimited", st.ratelimited);
-	json_u64(j, "ratelimit_leaked", st.rl_leaked);
-	json_u64(j, "send_errors", st.send_errors);
-	json_u64(j, "auth_ok", st.auth_ok);
-	json_u64(j, "auth_fail", st.auth_fail);
-	json_u64(j, "crypto_nak", st.verdict[NTP_V_CRYPTO_NAK]);
-	json_obj_begin(j, "dropped");
-	for (v = NTP_V_DROP_SHORT; v < NTP_V_COUNT; v++)
-		json_u64(j, ntp_verdict_name(v), st.verdict[v]);
-	json_obj_end(j);
-	json_obj_begin(j, "version");
-	for (v = 1; v <= 4; v++) {
-		char k[2] = { (char)('0' + v), 0 };
-
-		json_u64(j, k, st.version[v]);
-	}
-	json_obj_end(j);
-	if (d->n_bsrv) {
-		struct ntp_bcast_srv_stats bs, sum = { 0, 0 };
-
-		for (v = 0; v < d->n_bsrv; v++) {
-			ntp_bcast_srv_get_stats(d->bsrv[v], &bs);
-			sum.sent += bs.sent;
-			sum.send_errors += bs.send_errors;
-		}
-		json_obj_begin(j, "broadcast");
-		json_u64(j, "sent", sum.sent);
-		json_u64(j, "send_errors", sum.send_errors);
-		json_obj_end(j);
-	}
-	return 0;
-}
-
-static int cmd_metrics(void *arg, int argc, char **argv, struct json_out *j)
-{
-	struct daemon *d = arg;
-	size_t i;
-
-	(void)argc;
-	(void)argv;
-	json_obj_begin(j, "metrics");
-	for (i = 0; i < met_count(d->metrics); i++) {
-		const struct met_entry *e = met_get(d->metrics, i);
-
-		json_double(j, e->name, met_value(e));
-	}
-	json_obj_end(j);
-	return 0;
-}
-
-static const char *state_mark(enum sync_src_state st)
-{
-	switch (st) {
-	case SYNC_SRC_SYSPEER: return "*";
-	case SYNC_SRC_COMBINED: return "+";
-	case SYNC_SRC_CANDIDATE: return "-";
-	case SYNC_SRC_FALSETICKER: return "x";
-	case SYNC_SRC_JITTERY: return "~";
-	case SYNC_SRC_UNSELECTABLE: return "?";
-	case SYNC_SRC_NONE: break;
-	}
-	return " ";
-}
-
-static void refid_text(uint32_t id, uint8_t stratum, char *buf, size_t len)
-{
-	if (stratum <= 1) {
-		char c[5] = { (char)(id >> 24), (char)(id >> 16), (char)(id >> 8), (char)id, 0 };
-		size_t i;
-
-		for (i = 0; i < 4; i++)
-			if (c[i] && (c[i] < 0x20 || c[i] > 0x7e))
-				c[i] = '?';
-		snprintf(buf, len, "%s", c);
-	} else {
-		snprintf(buf, len, "%u.%u.%u.%u", id >> 24, (id >> 16) & 255, (id >> 8) & 255,
-			 id & 255);
-	}
-}
-
-/* What the synchronisation core knows of a source, the same for every
- * kind (server, peer, broadcast sender, gateway). */
-static void json_sync_source(struct json_out *j, const struct sync_src_info *si)
-{
-	char refid[20];
-
-	refid_text(si->refid, si->stratum, refid, sizeof(refid));
-	json_str(j, "state", state_mark(si->state));
-	json_u64(j, "stratum", si->stratum);
-	json_str(j, "refid", refid);
-	json_u64(j, "samples", (uint64_t)si->n_samples);
-	json_double(j, "last_offset", gt_to_sec(si->last_offset));
-	json_double(j, "last_delay", gt_to_sec(si->last_delay));
-	json_double(j, "offset", gt_to_sec(si->offset));
-	json_double(j, "delay", gt_to_sec(si->delay));
-	json_double(j, "jitter", gt_to_sec(si->jitter));
-	json_double(j, "dispersion", gt_to_sec(si->disp));
-	json_double(j, "freq_ppm", si->freq_ppm);
-	json_double(j, "skew_ppm", si->skew_ppm);
-}
-
-static int cmd_sources(void *arg, int argc, char **argv, struct json_out *j)
-{
-	struct daemon *d = arg;
-	gt_ns now = d->sync ? clk_now(d->clock) : 0;
-	int i;
-
-	(void)argc;
-	(void)argv;
-	json_arr_begin(j, "sources");
-	for (i = 0; i < d->n_clients; i++) {
-		const struct ntp_client_cfg *cc = ntp_client_config(d->clients[i]);
-		struct ntp_client_info ci;
-		struct sync_src_info si;
-		char addr[NET_ADDR_STRLEN];
-
-		ntp_client_get_info(d->clients[i], &ci);
-		memset(&si, 0, sizeof(si));
-		sync_get_source(d->sync, ntp_client_source_id(d->clients[i]), &si);
-		json_obj_begin(j, NULL);
-		json_str(j, "name", cc->name);
-		json_str(j, "address", net_addr_str(&cc->addr, addr, sizeof(addr)));
-		json_u64(j, "port", cc->port);
-		json_str(j, "mode", cc->peer ? "peer" : "server");
-		json_sync_source(j, &si);
-		json_i64(j, "poll", ci.poll);
-		json_u64(j, "reach", ci.reach);
-		json_bool(j, "kod_stopped", ci.stopped);
-		json_double(j, "last_rx_ago", si.last_time ? gt_to_sec(now - si.last_time) : -1);
-		json_u64(j, "sent", ci.stats.sent);
-		json_u64(j, "received", ci.stats.received);
-		json_u64(j, "accepted", ci.stats.verdict[NTP_RESP_OK]);
-		json_u64(j, "timeouts", ci.stats.timeouts);
-		json_u64(j, "loops", ci.stats.loops);
-		json_u64(j, "auth_fail", ci.stats.auth_fail);
-		json_obj_begin(j, "rejected");
-		for (int v = 1; v < NTP_RESP_COUNT; v++)
-			json_u64(j, ntp_resp_verdict_name(v), ci.stats.verdict[v]);
-		json_obj_end(j);
-		json_obj_end(j);
-	}
-	for (i = 0; d->bclient; i++) {
-		struct ntp_bcast_sender_info bi;
-		struct ntp_bcast_client_stats bs;
-		struct sync_src_info si;
-		char addr[NET_ADDR_STRLEN];
-
-		if (!ntp_bcast_client_sender(d->bclient, i, &bi))
-			break;
-		ntp_bcast_client_get_stats(d->bclient, &bs);
-		memset(&si, 0, sizeof(si));
-		sync_get_source(d->sync, bi.src, &si);
-		net_addr_str(&bi.addr, addr, sizeof(addr));
-		json_obj_begin(j, NULL);
-		json_str(j, "name", addr);
-		json_str(j, "address", addr);
-		json_u64(j, "port", d->cfg.bclient_cfg.port);
-		json_str(j, "mode", "broadcast");
-		json_sync_source(j, &si);
-		json_i64(j, "poll", bi.poll);
-		json_u64(j, "reach", bi.reach);
-		json_u64(j, "key", bi.key);
-		json_double(j, "last_rx_ago", si.last_time ? gt_to_sec(now - si.last_time) : -1);
-		json_double(j, "oneway_jitter", bi.jitter);
-		json_double(j, "oneway_delay", bi.delay);
-		json_str(j, "delay_calibration", ntp_bcast_cal_name(bi.cal));
-		json_u64(j, "calibration_exchanges", (uint64_t)bi.cal_replies);
-		json_bool(j, "trusted", bi.trusted);
-		json_u64(j, "accepted", bi.accepted);
-		json_u64(j, "loops", bi.loops);
-		/* The client's counters are for all senders together: a
-		 * rejected packet may not be from any sender we know. */
-		json_obj_begin(j, "client");
-		json_u64(j, "received", bs.received);
-		json_u64(j, "too_many_senders", bs.too_many_senders);
-		for (int v = 1; v < NTP_RESP_COUNT; v++)
-			json_u64(j, ntp_resp_verdict_name(v), bs.verdict[v]);
-		json_obj_end(j);
-		json_obj_end(j);
-	}
-	if (d->gw_recv) {
-		struct gw_recv_stats gs;
-		struct sync_src_info si;
-
-		gw_receiver_get_stats(d->gw_recv, &gs);
-		memset(&si, 0, sizeof(si));
-		if (gs.src >= 0 && !sync_get_source(d->sync, gs.src, &si)) {
-			json_obj_begin(j, NULL);
-			json_str(j, "name", si.name);
-			json_str(j, "mode", "gateway");
-			json_sync_source(j, &si);
-			json_i64(j, "poll", gw_poll_exponent(gt_from_sec(gs.interval)));
-			/* No polls to count: all ones while messages come. */
-			json_u64(j, "reach", gs.silent ? 0 : 0377);
-			json_double(j, "last_rx_ago", gs.since_last);
-			json_u64(j, "accepted", gs.verdict[GW_MSG_OK]);
-			json_obj_end(j);
-		}
-	}
-	json_arr_end(j);
-	if (d->bclient) {
-		struct ntp_bcast_client_stats bs;
-
-		ntp_bcast_client_get_stats(d->bclient, &bs);
-		json_obj_begin(j, "broadcastclient");
-		json_u64(j, "sockets", (uint64_t)ntp_bcast_client_n_sockets(d->bclient));
-		json_u64(j, "received", bs.received);
-		json_u64(j, "accepted", bs.verdict[NTP_RESP_OK]);
-		json_u64(j, "loops", bs.loops);
-		json_u64(j, "too_many_senders", bs.too_many_senders);
-		json_u64(j, "key_senders_full", bs.key_senders_full);
-		json_u64(j, "new_sender_offset", bs.new_sender_offset);
-		json_u64(j, "key_conflicts", bs.key_conflicts);
-		json_obj_begin(j, "rejected");
-		for (int v = 1; v < NTP_RESP_COUNT; v++)
-			json_u64(j, ntp_resp_verdict_name(v), bs.verdict[v]);
-		json_obj_end(j);
-		json_obj_end(j);
-	}
-	return 0;
-}
-
-static int cmd_gateway(void *arg, int argc, char **argv, struct json_out *j)
-{
-	struct daemon *d = arg;
-	char a[NET_ADDR_STRLEN];
-	int i, v;
-
-	(void)argc;
-	(void)argv;
-	json_arr_begin(j, "senders");
-	for (i = 0; i < d->n_gw_send; i++) {
-		const struct gw_send_cfg *c = gw_sender_config(d->gw_send[i]);
-		struct gw_send_stats st;
-
-		gw_sender_get_stats(d->gw_send[i], &st);
-		json_obj_begin(j, NULL);
-		json_str(j, "to", net_addr_str(&c->to, a, sizeof(a)));
-		json_u64(j, "port", c->port);
-		json_double(j, "interval", c->interval);
-		json_u64(j, "key", c->key);
-		json_u64(j, "id", c->id);
-		json_str(j, "correction_method", gw_corr_method_name(c->corr.method));
-		json_double(j, "correction", st.correction);
-		snprintf(a, sizeof(a), "%016llx", (unsigned long long)st.boot_id);
-		json_str(j, "boot_id", a);
-		json_u64(j, "seq", st.seq);
-		json_u64(j, "sent", st.sent);
-		json_u64(j, "send_errors", st.send_errors);
-		json_u64(j, "tx_timestamps", st.txts);
-		json_u64(j, "tx_timestamps_unmatched", st.txts_unmatched);
-		json_u64(j, "health", st.health);
-		json_str(j, "problem", st.problem);
-		json_obj_end(j);
-	}
-	json_arr_end(j);
-	if (d->gw_recv) {
-		const struct gw_recv_cfg *c = gw_receiver_config(d->gw_recv);
-		struct gw_recv_stats st;
-		char f[48];
-
-		gw_receiver_get_stats(d->gw_recv, &st);
-		gw_filter_describe(&c->filter, f, sizeof(f));
-		json_obj_begin(j, "receiver");
-		json_str(j, "on", net_addr_str(&c->on, a, sizeof(a)));
-		json_u64(j, "port", c->port);
-		json_str(j, "filter", f);
-		json_u64(j, "window", (uint64_t)c->filter.window);
-		json_u64(j, "received", st.received);
-		json_u64(j, "accepted", st.verdict[GW_MSG_OK]);
-		json_obj_begin(j, "rejected");
-		for (v = 1; v < GW_MSG_VERDICT_COUNT; v++)
-			json_u64(j, gw_msg_verdict_name(v), st.verdict[v]);
-		json_u64(j, "wrong_source", st.wrong_source);
-		json_u64(j, "wrong_sender", st.wrong_sender);
-		json_u64(j, "stale", st.stale);
-		json_u64(j, "future", st.future);
-		json_u64(j, "before_floor", st.before_floor);
-		json_obj_end(j);
-		json_obj_begin(j, "agreement");
-		json_bool(j, "agreed", st.agreed);
-		json_u64(j, "need", (uint64_t)c->agree);
-		json_u64(j, "pending", st.agree_pending);
-		json_u64(j, "reached", st.agreements);
-		json_u64(j, "boot_conflicts", st.boot_conflicts);
-		json_obj_end(j);
-		json_obj_begin(j, "state");
-		json_str(j, "dir", c->statedir ? c->statedir : "");
-		json_str(j, "at_start", st.state ? st.state : "none");
-		json_u64(j, "writes", st.state_writes);
-		json_u64(j, "errors", st.state_errors);
-		json_obj_end(j);
-		json_obj_begin(j, "sequence");
-		json_u64(j, "in_order", st.seq.in_order);
-		json_u64(j, "gaps", st.seq.gaps);
-		json_u64(j, "lost", st.seq.lost);
-		json_u64(j, "reordered", st.seq.reordered);
-		json_u64(j, "duplicates", st.seq.duplicates);
-		json_u64(j, "replays", st.seq.replays);
-		json_u64(j, "restarts", st.seq.restarts);
-		json_obj_end(j);
-		json_u64(j, "samples", st.samples);
-		json_u64(j, "two_step", st.two_step);
-		json_u64(j, "one_step", st.one_step);
-		json_u64(j, "sender_unsync", st.sender_unsync);
-		json_bool(j, "silent", st.silent);
-		json_u64(j, "silent_alarms", st.silent_alarms);
-		json_bool(j, "loss_alarm", st.loss_alarm);
-		json_u64(j, "loss_alarms", st.loss_alarms);
-		json_double(j, "loss_percent", st.loss_percent);
-		json_double(j, "since_last", st.since_last);
-		json_double(j, "last_offset", st.last_offset);
-		json_double(j, "last_delay", st.last_delay);
-		json_double(j, "jitter", st.jitter);
-		snprintf(a, sizeof(a), "%016llx", (unsigned long long)st.boot_id);
-		json_str(j, "boot_id", a);
-		json_u64(j, "last_seq", st.last_seq);
-		json_u64(j, "sender_id", st.sender_id);
-		json_u64(j, "last_key", st.last_key);
-		json_u64(j, "sender_health", st.sender_health);
-		json_u64(j, "sender_flags", st.sender_flags);
-		json_i64(j, "sender_stratum", st.sender_stratum);
-		json_obj_end(j);
-	}
-	if (d->journal) {
-		struct journal_stats js;
-
-		journal_get_stats(d->journal, &js);
-		json_obj_begin(j, "journal");
-		json_u64(j, "written", js.written);
-		json_u64(j, "lost_queue_full", js.lost_queue_full);
-		json_u64(j, "lost_write_error", js.lost_write_error);
-		json_u64(j, "rotations", js.rotations);
-		json_u64(j, "archives_removed", js.archives_removed);
-		json_bool(j, "degraded", js.degraded);
-		json_obj_end(j);
-	}
-	return 0;
-}
-
-static int cmd_tracking(void *arg, int argc, char **argv, struct json_out *j)
-{
-	static const char *const leap_names[] = { "normal", "insert", "delete", "unsynchronised" };
-	struct daemon *d = arg;
-	struct clk_snapshot snap;
-	struct sync_state st;
-	char refid[20] = "";
-	gt_ns real = gt_now(CLOCK_REALTIME);
-
-	(void)argc;
-	(void)argv;
-	clk_read_snapshot(&d->published, &snap);
-	memset(&st, 0, sizeof(st));
-	if (d->sync)
-		sync_get_state(d->sync, &st);
-	refid_text(snap.q.refid, snap.q.stratum, refid, sizeof(refid));
-	if (d->sync && st.sys_peer >= 0 && st.sys_peer < SYNC_MAX_SOURCES) {
-		struct sync_src_info si;
-
-		if (!sync_get_source(d->sync, st.sys_peer, &si))
-			json_str(j, "reference", si.name);
-	}
-	json_str(j, "refid", refid);
-	json_u64(j, "stratum", snap.q.stratum);
-	json_str(j, "leap", leap_names[snap.q.leap & 3]);
-	json_bool(j, "synchronised", snap.q.leap != CLK_LEAP_UNSYNC);
-	json_double(j, "ref_time", gt_to_sec(snap.q.ref_time));
-	json_double(j, "root_delay", gt_to_sec(snap.q.root_delay));
-	json_double(j, "root_dispersion", gt_to_sec(snap.q.root_disp));
-	json_str(j, "clock", clk_name(d->clock));
-	/* What the clock shows minus CLOCK_REALTIME: the virtual clock's error
-	 * when the machine clock is the truth (tests, demonstrations). */
-	json_double(j, "clock_minus_system", gt_to_sec(clk_map_apply(&snap.map, real) - real));
-	if (d->sync) {
-		json_double(j, "last_offset", gt_to_sec(st.last_offset));
-		json_double(j, "rms_offset", gt_to_sec(st.rms_offset));
-		json_double(j, "frequency_ppm", st.freq_ppm);
-		json_double(j, "residual_freq_ppm", st.residual_freq_ppm);
-		json_double(j, "skew_ppm", st.skew_ppm);
-		json_u64(j, "steps", (uint64_t)st.n_steps);
-	}
-	return 0;
 }
 
 /* The refids another server would show if it were synchronised to us: our
@@ -1013,11 +618,11 @@ static int start_services(struct daemon *d)
 			strerror(-rc));
 		return rc;
 	}
-	ctl_register(d->ctl, "serverstats", cmd_serverstats, d);
-	ctl_register(d->ctl, "metrics", cmd_metrics, d);
-	ctl_register(d->ctl, "sources", cmd_sources, d);
-	ctl_register(d->ctl, "tracking", cmd_tracking, d);
-	ctl_register(d->ctl, "gateway", cmd_gateway, d);
+	/* Each module owns its commands. */
+	d->ntp_ctl = ntp_ctl_create(d->ctl, d->srv, d->bsrv, d->n_bsrv);
+	ctl_register_metrics(d->ctl, d->metrics);
+	sync_ctl_register(d->ctl, d->run);
+	d->gw_ctl = gw_ctl_create(d->ctl, d->gw_send, d->n_gw_send, d->gw_recv, d->journal);
 	ctl_register(d->ctl, "reload", cmd_reload, d);
 	return 0;
 }
@@ -1313,6 +918,8 @@ int main(int argc, char **argv)
 	statlog_close(d.measurements);
 	statlog_close(d.tracking);
 	ctl_destroy(d.ctl);
+	ntp_ctl_destroy(d.ntp_ctl);
+	gw_ctl_destroy(d.gw_ctl);
 	if (d.tmpdir[0])
 		rmdir(d.tmpdir);
 	met_destroy(d.metrics);

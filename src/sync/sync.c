@@ -197,6 +197,20 @@ const char *sync_source_kind(const struct sync *s, int id)
 	return s->src[id].ops->kind;
 }
 
+const struct sync_source_ops *sync_source_ops_of(const struct sync *s, int id, void **arg)
+{
+	if (id < 0 || id >= s->n)
+		return NULL;
+	if (arg)
+		*arg = s->src[id].arg;
+	return s->src[id].ops;
+}
+
+int sync_source_count(const struct sync *s)
+{
+	return s->n;
+}
+
 void sync_set_update_hook(struct sync *s, sync_update_hook fn, void *arg)
 {
 	s->update_hook = fn;

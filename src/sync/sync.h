@@ -97,6 +97,7 @@ struct sync_state {
 };
 
 struct sync;
+struct json_out;
 
 /* What every source (NTP client or peer, broadcast client, gateway
  * receiver, PTP slave) is to the core: a kind for displays and what the
@@ -109,6 +110,16 @@ struct sync_source_ops {
 	 * measurement that spans the step is meaningless. Called from within
 	 * sync_update(); the source must not call back into the core. */
 	void (*clock_stepped)(void *arg, double delta);
+	/* `gnomonctl sources`: the source's own members (address, port, mode,
+	 * poll, reach, its counters) into the open JSON object, after the
+	 * core's view si; clock_now: the clock's time. Returns false when
+	 * the source is gone (a broadcast sender whose slot was taken), which
+	 * is then not listed. */
+	bool (*describe)(void *arg, int src, const struct sync_src_info *si, gt_ns clock_now,
+			 struct json_out *j);
+	/* Once per (ops, arg), after the list: the counters of the whole
+	 * module (a member of the reply's top object). */
+	void (*summary)(void *arg, struct json_out *j);
 };
 
 /* Called by sync_add_sample() once the sample is in: whoever runs the
@@ -127,6 +138,10 @@ int sync_add_source(struct sync *s, const struct sync_source_ops *ops, void *arg
 		    const char *name, uint32_t refid, unsigned flags);
 /* The kind its ops name ("" without ops). */
 const char *sync_source_kind(const struct sync *s, int src);
+/* The ops and arg a source was registered with (NULL for an unknown id). */
+const struct sync_source_ops *sync_source_ops_of(const struct sync *s, int src, void **arg);
+/* How many sources have been registered (ids 0..n-1). */
+int sync_source_count(const struct sync *s);
 /* The one function run after each sample (NULL: none). */
 void sync_set_update_hook(struct sync *s, sync_update_hook fn, void *arg);
 /* Feed a sample; mono_now: CLOCK_MONOTONIC ns at the time of the call. */

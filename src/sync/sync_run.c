@@ -144,3 +144,18 @@ void sync_run_now(struct sync_run *r)
 	else
 		publish(r);
 }
+
+struct sync *sync_run_sync(const struct sync_run *r)
+{
+	return r->sync;
+}
+
+struct clk *sync_run_clock(const struct sync_run *r)
+{
+	return r->clock;
+}
+
+const struct clk_published *sync_run_published(const struct sync_run *r)
+{
+	return r->pub;
+}

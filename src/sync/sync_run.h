@@ -34,4 +34,10 @@ void sync_run_attach(struct sync_run *r, struct sync *sync, struct statlog *trac
 /* Update and publish now (called each tick, and at start). */
 void sync_run_now(struct sync_run *r);
 
+/* What the control commands (sync_ctl) read. sync_run_sync() is NULL
+ * until a core is attached. */
+struct sync *sync_run_sync(const struct sync_run *r);
+struct clk *sync_run_clock(const struct sync_run *r);
+const struct clk_published *sync_run_published(const struct sync_run *r);
+
 #endif

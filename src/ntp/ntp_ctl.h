@@ -1,0 +1,19 @@
+/* ntp_ctl: the `serverstats` control command: the NTP server's counters
+ * (requests by verdict and version, rate limiting, authentication) and
+ * the broadcast servers'. */
+#ifndef GNOMON_NTP_CTL_H
+#define GNOMON_NTP_CTL_H
+
+#include "mon/ctl.h"
+#include "ntp/ntp_bcast.h"
+#include "ntp/ntp_srv.h"
+
+struct ntp_ctl;
+
+/* srv may be NULL (no server: the command says so); bsrv[0..n_bsrv) and
+ * srv outlive the returned object. */
+struct ntp_ctl *ntp_ctl_create(struct ctl *ctl, struct ntp_srv *srv,
+			      struct ntp_bcast_srv **bsrv, int n_bsrv);
+void ntp_ctl_destroy(struct ntp_ctl *d);
+
+#endif

@@ -1,0 +1,156 @@
+#include "sync/sync_ctl.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sync/sync.h"
+
+static const char *state_mark(enum sync_src_state st)
+{
+	switch (st) {
+	case SYNC_SRC_SYSPEER: return "*";
+	case SYNC_SRC_COMBINED: return "+";
+	case SYNC_SRC_CANDIDATE: return "-";
+	case SYNC_SRC_FALSETICKER: return "x";
+	case SYNC_SRC_JITTERY: return "~";
+	case SYNC_SRC_UNSELECTABLE: return "?";
+	case SYNC_SRC_NONE: break;
+	}
+	return " ";
+}
+
+static void refid_text(uint32_t id, uint8_t stratum, char *buf, size_t len)
+{
+	if (stratum <= 1) {
+		char c[5] = { (char)(id >> 24), (char)(id >> 16), (char)(id >> 8), (char)id, 0 };
+		size_t i;
+
+		for (i = 0; i < 4; i++)
+			if (c[i] && (c[i] < 0x20 || c[i] > 0x7e))
+				c[i] = '?';
+		snprintf(buf, len, "%s", c);
+	} else {
+		snprintf(buf, len, "%u.%u.%u.%u", id >> 24, (id >> 16) & 255, (id >> 8) & 255,
+			 id & 255);
+	}
+}
+
+/* What the synchronisation core knows of a source, the same for every
+ * kind (server, peer, broadcast sender, gateway). */
+static void json_sync_source(struct json_out *j, const struct sync_src_info *si)
+{
+	char refid[20];
+
+	refid_text(si->refid, si->stratum, refid, sizeof(refid));
+	json_str(j, "state", state_mark(si->state));
+	json_u64(j, "stratum", si->stratum);
+	json_str(j, "refid", refid);
+	json_u64(j, "samples", (uint64_t)si->n_samples);
+	json_double(j, "last_offset", gt_to_sec(si->last_offset));
+	json_double(j, "last_delay", gt_to_sec(si->last_delay));
+	json_double(j, "offset", gt_to_sec(si->offset));
+	json_double(j, "delay", gt_to_sec(si->delay));
+	json_double(j, "jitter", gt_to_sec(si->jitter));
+	json_double(j, "dispersion", gt_to_sec(si->disp));
+	json_double(j, "freq_ppm", si->freq_ppm);
+	json_double(j, "skew_ppm", si->skew_ppm);
+}
+
+struct seen {
+	const struct sync_source_ops *ops;
+	void *arg;
+};
+
+static int cmd_sources(void *arg, int argc, char **argv, struct json_out *j)
+{
+	struct sync_run *r = arg;
+	struct sync *sync = sync_run_sync(r);
+	struct seen seen[SYNC_MAX_SOURCES];
+	int i, k, n_seen = 0, n = sync ? sync_source_count(sync) : 0;
+	gt_ns now = sync ? clk_now(sync_run_clock(r)) : 0;
+
+	(void)argc;
+	(void)argv;
+	json_arr_begin(j, "sources");
+	for (i = 0; i < n; i++) {
+		const struct sync_source_ops *ops;
+		struct sync_src_info si;
+		struct json_mark m;
+		void *sarg = NULL;
+
+		memset(&si, 0, sizeof(si));
+		if (sync_get_source(sync, i, &si))
+			continue;
+		ops = sync_source_ops_of(sync, i, &sarg);
+		m = json_mark(j);
+		json_obj_begin(j, NULL);
+		json_str(j, "name", si.name);
+		json_sync_source(j, &si);
+		if (ops && ops->describe && !ops->describe(sarg, i, &si, now, j)) {
+			json_rewind(j, m);
+			continue;
+		}
+		if (!ops || !ops->describe)
+			json_str(j, "mode", ops && ops->kind ? ops->kind : "");
+		json_obj_end(j);
+		for (k = 0; k < n_seen && (seen[k].ops != ops || seen[k].arg != sarg); k++)
+			;
+		if (k == n_seen && ops && ops->summary && n_seen < SYNC_MAX_SOURCES)
+			seen[n_seen++] = (struct seen){ ops, sarg };
+	}
+	json_arr_end(j);
+	for (k = 0; k < n_seen; k++)
+		seen[k].ops->summary(seen[k].arg, j);
+	return 0;
+}
+
+static int cmd_tracking(void *arg, int argc, char **argv, struct json_out *j)
+{
+	static const char *const leap_names[] = { "normal", "insert", "delete", "unsynchronised" };
+	struct sync_run *r = arg;
+	struct sync *sync = sync_run_sync(r);
+	struct clk_snapshot snap;
+	struct sync_state st;
+	char refid[20] = "";
+	gt_ns real = gt_now(CLOCK_REALTIME);
+
+	(void)argc;
+	(void)argv;
+	clk_read_snapshot(sync_run_published(r), &snap);
+	memset(&st, 0, sizeof(st));
+	if (sync)
+		sync_get_state(sync, &st);
+	refid_text(snap.q.refid, snap.q.stratum, refid, sizeof(refid));
+	if (sync && st.sys_peer >= 0 && st.sys_peer < SYNC_MAX_SOURCES) {
+		struct sync_src_info si;
+
+		if (!sync_get_source(sync, st.sys_peer, &si))
+			json_str(j, "reference", si.name);
+	}
+	json_str(j, "refid", refid);
+	json_u64(j, "stratum", snap.q.stratum);
+	json_str(j, "leap", leap_names[snap.q.leap & 3]);
+	json_bool(j, "synchronised", snap.q.leap != CLK_LEAP_UNSYNC);
+	json_double(j, "ref_time", gt_to_sec(snap.q.ref_time));
+	json_double(j, "root_delay", gt_to_sec(snap.q.root_delay));
+	json_double(j, "root_dispersion", gt_to_sec(snap.q.root_disp));
+	json_str(j, "clock", clk_name(sync_run_clock(r)));
+	/* What the clock shows minus CLOCK_REALTIME: the virtual clock's error
+	 * when the machine clock is the truth (tests, demonstrations). */
+	json_double(j, "clock_minus_system", gt_to_sec(clk_map_apply(&snap.map, real) - real));
+	if (sync) {
+		json_double(j, "last_offset", gt_to_sec(st.last_offset));
+		json_double(j, "rms_offset", gt_to_sec(st.rms_offset));
+		json_double(j, "frequency_ppm", st.freq_ppm);
+		json_double(j, "residual_freq_ppm", st.residual_freq_ppm);
+		json_double(j, "skew_ppm", st.skew_ppm);
+		json_u64(j, "steps", (uint64_t)st.n_steps);
+	}
+	return 0;
+}
+
+void sync_ctl_register(struct ctl *ctl, struct sync_run *r)
+{
+	ctl_register(ctl, "sources", cmd_sources, r);
+	ctl_register(ctl, "tracking", cmd_tracking, r);
+}
