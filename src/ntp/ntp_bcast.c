@@ -362,7 +362,6 @@ static const struct sync_source_ops sender_ops = {
 	.kind = "broadcast",
 	.clock_stepped = clock_stepped,
 	.describe = describe,
-	.summary = summary,
 };
 
 static const char *const cal_names[] = {
@@ -703,6 +702,9 @@ int ntp_bcast_client_start(struct ntp_bcast_client *c, struct loop *loop, struct
 	c->loop = loop;
 	c->clock = clock;
 	c->sync = sync;
+	rc = sync_add_summary(sync, summary, c);
+	if (rc)
+		return rc;
 	for (i = 0; i < c->n_fds; i++) {
 		rc = loop_add_fd(loop, c->fds[i], POLLIN, on_readable, c);
 		if (rc)

@@ -87,6 +87,11 @@ struct sync {
 	gt_ns drift_saved;
 	sync_update_hook update_hook;
 	void *update_arg;
+	struct {
+		sync_summary_fn fn;
+		void *arg;
+	} summary[SYNC_MAX_SUMMARIES];
+	int n_summaries;
 	struct steady_cache {
 		double q, r, sd;
 	} steady[33];			/* poll exponents -8..24 */
@@ -209,6 +214,23 @@ const struct sync_source_ops *sync_source_ops_of(const struct sync *s, int id, v
 int sync_source_count(const struct sync *s)
 {
 	return s->n;
+}
+
+int sync_add_summary(struct sync *s, sync_summary_fn fn, void *arg)
+{
+	if (s->n_summaries >= SYNC_MAX_SUMMARIES)
+		return -ENOSPC;
+	s->summary[s->n_summaries].fn = fn;
+	s->summary[s->n_summaries++].arg = arg;
+	return 0;
+}
+
+void sync_write_summaries(const struct sync *s, struct json_out *j)
+{
+	int i;
+
+	for (i = 0; i < s->n_summaries; i++)
+		s->summary[i].fn(s->summary[i].arg, j);
 }
 
 void sync_set_update_hook(struct sync *s, sync_update_hook fn, void *arg)

@@ -24,6 +24,7 @@
 #include "sync/sync_sample.h"
 
 #define SYNC_MAX_SOURCES 64
+#define SYNC_MAX_SUMMARIES 4
 
 enum sync_leapmode {
 	SYNC_LEAP_SYSTEM = 0,	/* the clock driver applies it (set_leap), else as step */
@@ -117,10 +118,11 @@ struct sync_source_ops {
 	 * is then not listed. */
 	bool (*describe)(void *arg, int src, const struct sync_src_info *si, gt_ns clock_now,
 			 struct json_out *j);
-	/* Once per (ops, arg), after the list: the counters of the whole
-	 * module (a member of the reply's top object). */
-	void (*summary)(void *arg, struct json_out *j);
 };
+
+/* The counters of a whole module beyond its sources' (the broadcast
+ * client's): a member of the reply's top object after the list. */
+typedef void (*sync_summary_fn)(void *arg, struct json_out *j);
 
 /* Called by sync_add_sample() once the sample is in: whoever runs the
  * core (sync_run on the event loop) updates it then. */
@@ -142,6 +144,10 @@ const char *sync_source_kind(const struct sync *s, int src);
 const struct sync_source_ops *sync_source_ops_of(const struct sync *s, int src, void **arg);
 /* How many sources have been registered (ids 0..n-1). */
 int sync_source_count(const struct sync *s);
+/* Register a module's summary for `gnomonctl sources` (at most
+ * SYNC_MAX_SUMMARIES); 0 or -ENOSPC. */
+int sync_add_summary(struct sync *s, sync_summary_fn fn, void *arg);
+void sync_write_summaries(const struct sync *s, struct json_out *j);
 /* The one function run after each sample (NULL: none). */
 void sync_set_update_hook(struct sync *s, sync_update_hook fn, void *arg);
 /* Feed a sample; mono_now: CLOCK_MONOTONIC ns at the time of the call. */

@@ -56,17 +56,11 @@ static void json_sync_source(struct json_out *j, const struct sync_src_info *si)
 	json_double(j, "skew_ppm", si->skew_ppm);
 }
 
-struct seen {
-	const struct sync_source_ops *ops;
-	void *arg;
-};
-
 static int cmd_sources(void *arg, int argc, char **argv, struct json_out *j)
 {
 	struct sync_run *r = arg;
 	struct sync *sync = sync_run_sync(r);
-	struct seen seen[SYNC_MAX_SOURCES];
-	int i, k, n_seen = 0, n = sync ? sync_source_count(sync) : 0;
+	int i, n = sync ? sync_source_count(sync) : 0;
 	gt_ns now = sync ? clk_now(sync_run_clock(r)) : 0;
 
 	(void)argc;
@@ -93,14 +87,10 @@ static int cmd_sources(void *arg, int argc, char **argv, struct json_out *j)
 		if (!ops || !ops->describe)
 			json_str(j, "mode", ops && ops->kind ? ops->kind : "");
 		json_obj_end(j);
-		for (k = 0; k < n_seen && (seen[k].ops != ops || seen[k].arg != sarg); k++)
-			;
-		if (k == n_seen && ops && ops->summary && n_seen < SYNC_MAX_SOURCES)
-			seen[n_seen++] = (struct seen){ ops, sarg };
 	}
 	json_arr_end(j);
-	for (k = 0; k < n_seen; k++)
-		seen[k].ops->summary(seen[k].arg, j);
+	if (sync)
+		sync_write_summaries(sync, j);
 	return 0;
 }
 
