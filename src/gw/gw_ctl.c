@@ -131,8 +131,8 @@ static int cmd_gateway(void *arg, int argc, char **argv, struct json_out *j)
 	return 0;
 }
 
-struct gw_ctl *gw_ctl_create(struct ctl *ctl, struct gw_sender *const *senders, int n,
-			    struct gw_receiver *recv, struct journal *journal)
+struct gw_ctl *gw_ctl_create(struct gw_sender *const *senders, int n, struct gw_receiver *recv,
+			    struct journal *journal)
 {
 	struct gw_ctl *d = xcalloc(1, sizeof(*d));
 
@@ -140,11 +140,16 @@ struct gw_ctl *gw_ctl_create(struct ctl *ctl, struct gw_sender *const *senders, 
 	memcpy(d->send, senders, (size_t)d->n_send * sizeof(*senders));
 	d->recv = recv;
 	d->journal = journal;
-	ctl_register(ctl, "gateway", cmd_gateway, d);
 	return d;
 }
 
-void gw_ctl_destroy(struct gw_ctl *d)
+static void register_ctl(void *obj, struct ctl *ctl)
 {
-	free(d);
+	ctl_register(ctl, "gateway", cmd_gateway, obj);
 }
+
+const struct service_ops gw_ctl_service = {
+	.name = "gateway-status",
+	.register_ctl = register_ctl,
+	.destroy = free,
+};

@@ -7,14 +7,16 @@
 #include "gw/gw_recv.h"
 #include "gw/gw_send.h"
 #include "lib/journal.h"
+#include "lib/service.h"
 #include "mon/ctl.h"
 
 struct gw_ctl;
 
-/* Register the command for these senders, receiver (NULL: none) and
- * journal (NULL: none), which outlive the returned object. */
-struct gw_ctl *gw_ctl_create(struct ctl *ctl, struct gw_sender *const *senders, int n,
-			    struct gw_receiver *recv, struct journal *journal);
-void gw_ctl_destroy(struct gw_ctl *d);
+/* The command for these senders, receiver (NULL: none) and journal
+ * (NULL: none), which outlive the returned object: a service
+ * (lib/service.h) whose only part is the command. */
+struct gw_ctl *gw_ctl_create(struct gw_sender *const *senders, int n, struct gw_receiver *recv,
+			    struct journal *journal);
+extern const struct service_ops gw_ctl_service;
 
 #endif

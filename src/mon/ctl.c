@@ -256,3 +256,13 @@ int ctl_register_metrics(struct ctl *c, const struct met_registry *reg)
 {
 	return ctl_register(c, "metrics", cmd_metrics, (void *)reg);
 }
+
+static void service_destroy(void *obj)
+{
+	ctl_destroy(obj);
+}
+
+const struct service_ops ctl_service = {
+	.name = "control",
+	.destroy = service_destroy,
+};

@@ -11,6 +11,7 @@
 
 #include "lib/loop.h"
 #include "lib/metrics.h"
+#include "lib/service.h"
 #include "mon/json.h"
 
 #define CTL_MAX_REQUEST 512
@@ -29,6 +30,8 @@ struct ctl *ctl_create(const char *path, struct loop *loop, int *err);
 void ctl_destroy(struct ctl *c);
 int ctl_register(struct ctl *c, const char *name, ctl_cmd_fn fn, void *arg);
 int ctl_fd(const struct ctl *c);
+/* The socket as a service (lib/service.h): made by ctl_create(). */
+extern const struct service_ops ctl_service;
 /* The `metrics` command: every metric of reg by name (reg outlives c). */
 int ctl_register_metrics(struct ctl *c, const struct met_registry *reg);
 

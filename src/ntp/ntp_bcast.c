@@ -120,6 +120,17 @@ void ntp_bcast_srv_destroy(struct ntp_bcast_srv *b)
 	free(b);
 }
 
+static void bsrv_service_destroy(void *obj)
+{
+	ntp_bcast_srv_destroy(obj);
+}
+
+/* Started by ntp_bcast_srv_create() already. */
+const struct service_ops ntp_bcast_srv_service = {
+	.name = "broadcast",
+	.destroy = bsrv_service_destroy,
+};
+
 void ntp_bcast_srv_get_stats(const struct ntp_bcast_srv *b, struct ntp_bcast_srv_stats *out)
 {
 	*out = b->stats;

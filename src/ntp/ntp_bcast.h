@@ -33,6 +33,7 @@
 #include "clock/clk.h"
 #include "sync/sync.h"
 #include "lib/loop.h"
+#include "lib/service.h"
 #include "lib/statlog.h"
 #include "net/addr.h"
 #include "auth/auth.h"
@@ -64,6 +65,8 @@ struct ntp_bcast_srv *ntp_bcast_srv_create(const struct ntp_bcast_srv_cfg *cfg,
 					   const struct clk_published *clock, struct loop *loop,
 					   int *err);
 void ntp_bcast_srv_destroy(struct ntp_bcast_srv *b);
+/* A broadcast server as a service (lib/service.h). */
+extern const struct service_ops ntp_bcast_srv_service;
 void ntp_bcast_srv_get_stats(const struct ntp_bcast_srv *b, struct ntp_bcast_srv_stats *out);
 
 /* ---- client ---- */

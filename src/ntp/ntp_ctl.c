@@ -61,19 +61,23 @@ static int cmd_serverstats(void *arg, int argc, char **argv, struct json_out *j)
 	return 0;
 }
 
-struct ntp_ctl *ntp_ctl_create(struct ctl *ctl, struct ntp_srv *srv,
-			      struct ntp_bcast_srv **bsrv, int n_bsrv)
+struct ntp_ctl *ntp_ctl_create(struct ntp_srv *srv, struct ntp_bcast_srv **bsrv, int n_bsrv)
 {
 	struct ntp_ctl *d = xcalloc(1, sizeof(*d));
 
 	d->srv = srv;
 	d->bsrv = bsrv;
 	d->n_bsrv = n_bsrv;
-	ctl_register(ctl, "serverstats", cmd_serverstats, d);
 	return d;
 }
 
-void ntp_ctl_destroy(struct ntp_ctl *d)
+static void register_ctl(void *obj, struct ctl *ctl)
 {
-	free(d);
+	ctl_register(ctl, "serverstats", cmd_serverstats, obj);
 }
+
+const struct service_ops ntp_ctl_service = {
+	.name = "serverstats",
+	.register_ctl = register_ctl,
+	.destroy = free,
+};

@@ -4,6 +4,7 @@
 #ifndef GNOMON_NTP_CTL_H
 #define GNOMON_NTP_CTL_H
 
+#include "lib/service.h"
 #include "mon/ctl.h"
 #include "ntp/ntp_bcast.h"
 #include "ntp/ntp_srv.h"
@@ -11,9 +12,9 @@
 struct ntp_ctl;
 
 /* srv may be NULL (no server: the command says so); bsrv[0..n_bsrv) and
- * srv outlive the returned object. */
-struct ntp_ctl *ntp_ctl_create(struct ctl *ctl, struct ntp_srv *srv,
-			      struct ntp_bcast_srv **bsrv, int n_bsrv);
-void ntp_ctl_destroy(struct ntp_ctl *d);
+ * srv outlive the returned object, which is a service (lib/service.h)
+ * whose only part is the command. */
+struct ntp_ctl *ntp_ctl_create(struct ntp_srv *srv, struct ntp_bcast_srv **bsrv, int n_bsrv);
+extern const struct service_ops ntp_ctl_service;
 
 #endif

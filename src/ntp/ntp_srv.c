@@ -471,6 +471,22 @@ void ntp_srv_destroy(struct ntp_srv *s)
 	free(s);
 }
 
+static int service_start(void *obj, struct loop *loop)
+{
+	return ntp_srv_start(obj, loop);
+}
+
+static void service_destroy(void *obj)
+{
+	ntp_srv_destroy(obj);
+}
+
+const struct service_ops ntp_srv_service = {
+	.name = "ntp-server",
+	.start = service_start,
+	.destroy = service_destroy,
+};
+
 void ntp_srv_get_stats(const struct ntp_srv *s, struct ntp_srv_stats *sum)
 {
 	const uint64_t *src;

@@ -13,6 +13,7 @@
 
 #include "clock/clk.h"
 #include "lib/loop.h"
+#include "lib/service.h"
 #include "lib/metrics.h"
 #include "net/acl.h"
 #include "ntp/ntp_reply.h"
@@ -57,6 +58,8 @@ struct ntp_srv *ntp_srv_create(const struct ntp_srv_config *cfg,
 int ntp_srv_start(struct ntp_srv *s, struct loop *loop);
 /* Stop workers, close sockets, free. */
 void ntp_srv_destroy(struct ntp_srv *s);
+/* The server as a service (lib/service.h): started on the loop. */
+extern const struct service_ops ntp_srv_service;
 /* Sum of all counters. */
 void ntp_srv_get_stats(const struct ntp_srv *s, struct ntp_srv_stats *sum);
 /* Port actually bound (useful with port 0). */

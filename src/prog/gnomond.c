@@ -21,6 +21,7 @@
 #include "lib/loop.h"
 #include "lib/metrics.h"
 #include "lib/qsbr.h"
+#include "lib/service.h"
 #include "lib/statlog.h"
 #include "lib/util.h"
 #include "mon/ctl.h"
@@ -74,8 +75,9 @@ struct daemon {
 	struct statlog *measurements, *tracking;
 	int n_own_refids;
 	struct ctl *ctl;
-	struct ntp_ctl *ntp_ctl;
-	struct gw_ctl *gw_ctl;
+	/* Everything served, in the order made; destroyed in reverse. The
+	 * pointers above are references into it. */
+	struct service_set services;
 	struct met_registry *metrics;
 	int8_t precision;
 	char tmpdir[64];
@@ -470,7 +472,8 @@ static int start_broadcast(struct daemon *d)
 	for (i = 0; i < d->cfg.n_bcast; i++) {
 		d->bsrv[i] = ntp_bcast_srv_create(&d->cfg.bcast[i], &par, &d->published, d->loop,
 						  &rc);
-		if (!d->bsrv[i]) {
+		if (!d->bsrv[i] || (rc = service_add(&d->services, &ntp_bcast_srv_service,
+						      d->bsrv[i]))) {
 			LOG_ERR("broadcast %s: %s", net_addr_str(&d->cfg.bcast[i].addr, a, sizeof(a)),
 				rc == -ENOKEY ? "its key is not in the keyfile" : strerror(-rc));
 			return rc;
@@ -489,11 +492,11 @@ static int start_broadcast(struct daemon *d)
 				rc == -ENOKEY ? "its key is not in the keyfile" : strerror(-rc));
 			return rc;
 		}
-		d->n_gw_send++;
-		gw_sender_register_metrics(d->gw_send[i], i, d->metrics);
-		rc = gw_sender_start(d->gw_send[i], d->loop);
+		rc = service_add(&d->services, &gw_sender_service, d->gw_send[i]);
 		if (rc)
 			return rc;
+		d->n_gw_send++;
+		gw_sender_register_metrics(d->gw_send[i], i, d->metrics);
 	}
 	if (d->cfg.gw_recv_on) {
 		d->cfg.gw_recv.statedir = d->cfg.statedir;
@@ -571,6 +574,9 @@ static int start_services(struct daemon *d)
 			LOG_ERR("cannot start the NTP server: %s", strerror(-rc));
 			return rc;
 		}
+		rc = service_add(&d->services, &ntp_srv_service, d->srv);
+		if (rc)
+			return rc;
 		ntp_srv_register_metrics(d->srv, d->metrics);
 		if (!acl_count(d->cfg.acl))
 			LOG_WARN("no `allow` directive: the NTP server answers nobody");
@@ -619,10 +625,19 @@ static int start_services(struct daemon *d)
 		return rc;
 	}
 	/* Each module owns its commands. */
-	d->ntp_ctl = ntp_ctl_create(d->ctl, d->srv, d->bsrv, d->n_bsrv);
+	rc = service_add(&d->services, &ctl_service, d->ctl);
+	if (!rc)
+		rc = service_add(&d->services, &ntp_ctl_service,
+				 ntp_ctl_create(d->srv, d->bsrv, d->n_bsrv));
+	if (!rc)
+		rc = service_add(&d->services, &gw_ctl_service,
+				 gw_ctl_create(d->gw_send, d->n_gw_send, d->gw_recv, d->journal));
+	if (rc)
+		return rc;
+	/* Each module owns its commands. */
+	service_register_ctl_all(&d->services, d->ctl);
 	ctl_register_metrics(d->ctl, d->metrics);
 	sync_ctl_register(d->ctl, d->run);
-	d->gw_ctl = gw_ctl_create(d->ctl, d->gw_send, d->n_gw_send, d->gw_recv, d->journal);
 	ctl_register(d->ctl, "reload", cmd_reload, d);
 	return 0;
 }
@@ -874,8 +889,8 @@ int main(int argc, char **argv)
 		rc = -errno;
 	if (!rc)
 		rc = drop_privileges(&d);
-	if (!rc && d.srv)
-		rc = ntp_srv_start(d.srv, d.loop);
+	if (!rc)
+		rc = service_start_all(&d.services, d.loop);
 	if (!rc)
 		rc = start_sources(&d);
 	if (!rc)
@@ -899,13 +914,9 @@ int main(int argc, char **argv)
 		rc = loop_run(d.loop);
 	}
 
-	ntp_srv_destroy(d.srv);
+	service_destroy_all(&d.services);
 	qsbr_fini();
-	for (int i = 0; i < d.n_bsrv; i++)
-		ntp_bcast_srv_destroy(d.bsrv[i]);
 	ntp_bcast_client_destroy(d.bclient);
-	for (int i = 0; i < d.n_gw_send; i++)
-		gw_sender_destroy(d.gw_send[i]);
 	gw_receiver_destroy(d.gw_recv);
 	if (d.journal) {
 		journal_event(d.journal, JOURNAL_NOTICE, "STOP", NULL, "gnomond stopping");
@@ -917,9 +928,6 @@ int main(int argc, char **argv)
 	sync_destroy(d.sync);
 	statlog_close(d.measurements);
 	statlog_close(d.tracking);
-	ctl_destroy(d.ctl);
-	ntp_ctl_destroy(d.ntp_ctl);
-	gw_ctl_destroy(d.gw_ctl);
 	if (d.tmpdir[0])
 		rmdir(d.tmpdir);
 	met_destroy(d.metrics);
