@@ -117,7 +117,7 @@ static gt_ns map_now(struct clk *c)
 static const struct clk_ops system_ops = {
 	.name = "system", .get_map = identity_map, .step = system_step,
 	.set_freq = system_set_freq, .get_freq = system_get_freq, .destroy = free_clk,
-	.now = map_now, .set_leap = system_set_leap,
+	.now = map_now, .set_leap = system_set_leap, .max_freq_ppm = 500,
 };
 
 /* null: measure only; reads CLOCK_REALTIME and never adjusts anything. */

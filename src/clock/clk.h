@@ -81,6 +81,10 @@ struct clk_ops {
 	 * (kernel STA_INS/STA_DEL). NULL: the discipline steps the clock at
 	 * the leap instead (leapsecmode step). */
 	int (*set_leap)(struct clk *c, int leap);
+	/* The largest frequency correction set_freq takes, ppm (the kernel's
+	 * ADJ_FREQUENCY stops at 500); 0: no limit. The discipline slews no
+	 * faster than this. */
+	double max_freq_ppm;
 };
 
 struct clk {

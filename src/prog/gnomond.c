@@ -5,7 +5,6 @@
 #include <getopt.h>
 #include <ifaddrs.h>
 #include <net/if.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,9 +238,7 @@ static int start_sources(struct daemon *d)
 		.holdover = 3600,
 		.driftfile = d->cfg.driftfile[0] ? d->cfg.driftfile : NULL,
 		.leapsecmode = d->cfg.leapsecmode,
-		/* The kernel takes at most 500 ppm through ADJ_FREQUENCY. */
-		.maxslewrate = d->cfg.clock == CLK_KIND_SYSTEM && d->cfg.maxslewrate > 500
-			       ? 500 : d->cfg.maxslewrate,
+		.maxslewrate = d->cfg.maxslewrate,
 	};
 	int i, rc = 0;
 
@@ -280,15 +277,14 @@ static int start_sources(struct daemon *d)
 	}
 	for (i = 0; i < d->cfg.n_sources; i++) {
 		struct dconf_source *ds = &d->cfg.sources[i];
-		struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res, *ai;
-		int used = 0, limit = ds->pool ? ds->maxsources : 1;
+		struct net_addr addrs[SYNC_MAX_SOURCES];
+		int k, used = 0, limit = ds->pool ? ds->maxsources : 1;
+		const char *why;
+		int n = net_resolve(ds->host, addrs, SYNC_MAX_SOURCES, &why);
 
-		rc = getaddrinfo(ds->host, NULL, &hints, &res);
-		if (rc) {
-			LOG_ERR("source %s: %s", ds->host, gai_strerror(rc));
-			continue;
-		}
-		for (ai = res; ai && used < limit && d->n_clients < SYNC_MAX_SOURCES; ai = ai->ai_next) {
+		if (n < 0)
+			LOG_ERR("source %s: %s", ds->host, why);
+		for (k = 0; k < n && used < limit && d->n_clients < SYNC_MAX_SOURCES; k++) {
 			struct ntp_client_cfg cc = ds->opts;
 			char addr[NET_ADDR_STRLEN];
 			int err = 0;
@@ -297,8 +293,7 @@ static int start_sources(struct daemon *d)
 			cc.n_own_refids = d->n_own_refids;
 			cc.keys = d->cfg.keys;
 			cc.measurements = d->measurements;
-			if (net_addr_from_sockaddr(ai->ai_addr, &cc.addr, NULL))
-				continue;
+			cc.addr = addrs[k];
 			if (ds->pool)
 				snprintf(cc.name, sizeof(cc.name), "%s",
 					 net_addr_str(&cc.addr, addr, sizeof(addr)));
@@ -312,7 +307,6 @@ static int start_sources(struct daemon *d)
 			d->n_clients++;
 			used++;
 		}
-		freeaddrinfo(res);
 	}
 	LOG_INFO("%d NTP source(s) started", d->n_clients);
 	return 0;

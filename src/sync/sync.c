@@ -119,6 +119,8 @@ struct sync *sync_create(struct clk *clock, const struct sync_config *cfg)
 		s->cfg.holdover = SYNC_DEFAULT_HOLDOVER;
 	if (s->cfg.maxslewrate <= 0)
 		s->cfg.maxslewrate = SYNC_DEFAULT_MAXSLEWRATE;
+	if (clock->ops->max_freq_ppm > 0 && s->cfg.maxslewrate > clock->ops->max_freq_ppm)
+		s->cfg.maxslewrate = clock->ops->max_freq_ppm;
 	if (cfg->driftfile) {
 		int rc;
 

@@ -44,7 +44,8 @@ struct sync_config {
 	int minsources;			/* default 1 */
 	double holdover;		/* s without a selectable source before unsync (default 3600) */
 	const char *driftfile;		/* NULL: none */
-	double maxslewrate;		/* ppm beyond the drift correction (default 83333) */
+	double maxslewrate;		/* ppm beyond the drift correction (default 83333,
+					 * and no more than the driver takes) */
 	enum sync_leapmode leapsecmode;	/* default SYNC_LEAP_SYSTEM */
 };
 
