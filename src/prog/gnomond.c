@@ -86,6 +86,7 @@ struct daemon {
 	uid_t uid;
 	gid_t gid;
 	bool switch_user;
+	bool foreground;
 };
 
 static void usage(FILE *f)
@@ -529,85 +530,102 @@ static int start_broadcast(struct daemon *d)
 
 /* Secrets readable by others are no secrets: say so, as chronyd does. */
 
-static int start_services(struct daemon *d)
+/* The NTP server (port 0: none), its sockets bound as root. */
+static int make_ntp_server(struct daemon *d)
 {
 	struct ntp_srv_config sc;
 	int rc, i;
 
 	memset(&sc, 0, sizeof(sc));
-	if (d->cfg.port) {
-		sc.port = (uint16_t)d->cfg.port;
-		sc.n_bind = d->cfg.n_bind;
-		for (i = 0; i < d->cfg.n_bind; i++)
-			sc.bind[i] = d->cfg.bind[i];
-		if (!sc.n_bind) {
-			net_addr_parse("0.0.0.0", &sc.bind[0]);
-			net_addr_parse("::", &sc.bind[1]);
-			sc.n_bind = 2;
-		}
-		sc.acl = d->cfg.acl;
-		sc.reply.serve_offset = gt_from_sec(d->cfg.serve_offset);
-		sc.reply.kod = d->cfg.kod;
-		sc.reply.kod_poll = d->cfg.rl_interval;
-		sc.reply.keys = d->cfg.keys;
-		sc.reply.crypto_nak = d->cfg.crypto_nak;
-		sc.rl_enabled = d->cfg.rl_enabled;
-		sc.rl = (struct ntp_rl_config){
-			.table_bits = (unsigned)d->cfg.clientlog_bits,
-			.interval_log2 = d->cfg.rl_interval,
-			.burst = (unsigned)d->cfg.rl_burst,
-			.leak_log2 = (unsigned)d->cfg.rl_leak,
-			.v4_prefix = (unsigned)d->cfg.rl_v4_prefix,
-			.v6_prefix = (unsigned)d->cfg.rl_v6_prefix,
-		};
-		sc.workers = d->cfg.workers;
-		sc.coalesce_us = d->cfg.coalesce_us;
-		sc.reuseaddr = d->cfg.bclient;
-		d->srv = ntp_srv_create(&sc, &d->published, &rc);
-		if (!d->srv) {
-			LOG_ERR("cannot start the NTP server: %s", strerror(-rc));
-			return rc;
-		}
-		rc = service_add(&d->services, &ntp_srv_service, d->srv);
-		if (rc)
-			return rc;
-		ntp_srv_register_metrics(d->srv, d->metrics);
-		if (!acl_count(d->cfg.acl))
-			LOG_WARN("no `allow` directive: the NTP server answers nobody");
+	if (!d->cfg.port)
+		return 0;
+	sc.port = (uint16_t)d->cfg.port;
+	sc.n_bind = d->cfg.n_bind;
+	for (i = 0; i < d->cfg.n_bind; i++)
+		sc.bind[i] = d->cfg.bind[i];
+	if (!sc.n_bind) {
+		net_addr_parse("0.0.0.0", &sc.bind[0]);
+		net_addr_parse("::", &sc.bind[1]);
+		sc.n_bind = 2;
 	}
-	if (d->cfg.journal_on) {
-		struct journal_cfg jc = {
-			.path = d->cfg.journal_file, .to_syslog = d->cfg.journal_syslog,
-			.max_size = d->cfg.journal_maxsize, .max_age = d->cfg.journal_maxage,
-			.keep_age = d->cfg.journal_keepage, .keep_total = d->cfg.journal_keepsize,
-			.no_compress = d->cfg.journal_nocompress,
-			/* The single-threaded path stays thread-free (DESIGN.md):
-			 * there the journal writes from the main loop. */
-			.sync = d->cfg.journal_thread < 0 ? d->cfg.workers == 0
-							  : !d->cfg.journal_thread,
-			/* Root opens it; the user writes and rotates it. */
-			.owner_uid = d->switch_user ? d->uid : 0,
-			.owner_gid = d->gid,
-		};
-
-		rc = check_root_file_dir(d, "journal", d->cfg.journal_file);
-		if (rc)
-			return rc;
-		d->journal = journal_open(&jc, &rc);
-		if (!d->journal) {
-			LOG_ERR("cannot open the journal %s: %s", d->cfg.journal_file, strerror(-rc));
-			return rc;
-		}
-		journal_event(d->journal, JOURNAL_NOTICE, "START", NULL, "gnomond %s started",
-			      GNOMON_VERSION);
-		register_journal_metrics(d);
+	sc.acl = d->cfg.acl;
+	sc.reply.serve_offset = gt_from_sec(d->cfg.serve_offset);
+	sc.reply.kod = d->cfg.kod;
+	sc.reply.kod_poll = d->cfg.rl_interval;
+	sc.reply.keys = d->cfg.keys;
+	sc.reply.crypto_nak = d->cfg.crypto_nak;
+	sc.rl_enabled = d->cfg.rl_enabled;
+	sc.rl = (struct ntp_rl_config){
+		.table_bits = (unsigned)d->cfg.clientlog_bits,
+		.interval_log2 = d->cfg.rl_interval,
+		.burst = (unsigned)d->cfg.rl_burst,
+		.leak_log2 = (unsigned)d->cfg.rl_leak,
+		.v4_prefix = (unsigned)d->cfg.rl_v4_prefix,
+		.v6_prefix = (unsigned)d->cfg.rl_v6_prefix,
+	};
+	sc.workers = d->cfg.workers;
+	sc.coalesce_us = d->cfg.coalesce_us;
+	sc.reuseaddr = d->cfg.bclient;
+	d->srv = ntp_srv_create(&sc, &d->published, &rc);
+	if (!d->srv) {
+		LOG_ERR("cannot start the NTP server: %s", strerror(-rc));
+		return rc;
 	}
-	check_keyfile_mode(d);
-	collect_own_refids(d);
-	rc = start_broadcast(d);
+	rc = service_add(&d->services, &ntp_srv_service, d->srv);
 	if (rc)
 		return rc;
-	rc = prepare_control_dir(d);
+	ntp_srv_register_metrics(d->srv, d->metrics);
+	if (!acl_count(d->cfg.acl))
+		LOG_WARN("no `allow` directive: the NTP server answers nobody");
+	return 0;
+}
+
+static int open_journal(struct daemon *d)
+{
+	struct journal_cfg jc = {
+		.path = d->cfg.journal_file, .to_syslog = d->cfg.journal_syslog,
+		.max_size = d->cfg.journal_maxsize, .max_age = d->cfg.journal_maxage,
+		.keep_age = d->cfg.journal_keepage, .keep_total = d->cfg.journal_keepsize,
+		.no_compress = d->cfg.journal_nocompress,
+		/* The single-threaded path stays thread-free (DESIGN.md):
+		 * there the journal writes from the main loop. */
+		.sync = d->cfg.journal_thread < 0 ? d->cfg.workers == 0 : !d->cfg.journal_thread,
+		/* Root opens it; the user writes and rotates it. */
+		.owner_uid = d->switch_user ? d->uid : 0,
+		.owner_gid = d->gid,
+	};
+	int rc;
+
+	if (!d->cfg.journal_on)
+		return 0;
+	rc = check_root_file_dir(d, "journal", d->cfg.journal_file);
+	if (rc)
+		return rc;
+	d->journal = journal_open(&jc, &rc);
+	if (!d->journal) {
+		LOG_ERR("cannot open the journal %s: %s", d->cfg.journal_file, strerror(-rc));
+		return rc;
+	}
+	journal_event(d->journal, JOURNAL_NOTICE, "START", NULL, "gnomond %s started",
+		      GNOMON_VERSION);
+	register_journal_metrics(d);
+	return 0;
+}
+
+/* What names this host (refids, for loop detection) and whether the key
+ * file is kept secret. */
+static int know_ourselves(struct daemon *d)
+{
+	check_keyfile_mode(d);
+	collect_own_refids(d);
+	return 0;
+}
+
+/* The control socket and every module's commands on it. */
+static int make_control(struct daemon *d)
+{
+	int rc = prepare_control_dir(d);
+
 	if (rc)
 		return rc;
 	d->ctl = ctl_create(d->cfg.control, d->loop, &rc);
@@ -618,7 +636,6 @@ static int start_services(struct daemon *d)
 			strerror(-rc));
 		return rc;
 	}
-	/* Each module owns its commands. */
 	rc = service_add(&d->services, &ctl_service, d->ctl);
 	if (!rc)
 		rc = service_add(&d->services, &ntp_ctl_service,
@@ -728,7 +745,7 @@ static int check_dir_writable(const struct daemon *d, const char *what, const ch
 	return -EACCES;
 }
 
-static int check_user_dirs(const struct daemon *d)
+static int check_user_dirs(struct daemon *d)
 {
 	int rc = 0;
 
@@ -745,7 +762,7 @@ static int check_user_dirs(const struct daemon *d)
 
 /* The last step of start-up: from here on only the system calls this
  * configuration needs are allowed (sandbox.h). */
-static int start_sandbox(const struct daemon *d)
+static int start_sandbox(struct daemon *d)
 {
 	struct sandbox_needs n = {
 		.clock_adjust = needs_clock_adjust(d),
@@ -782,6 +799,33 @@ static void print_demo_hint(const struct daemon *d)
 	fflush(stdout);
 }
 
+static int daemonise(struct daemon *d)
+{
+	return !d->foreground && daemon(0, 0) < 0 ? -errno : 0;
+}
+
+static int start_services(struct daemon *d)
+{
+	return service_start_all(&d->services, d->loop);
+}
+
+/* Start-up, in order. Until drop_privileges the steps run as root: what
+ * needs root (ports below 1024, files in root's directories) is made
+ * there; each step logs what went wrong. */
+static int (*const startup[])(struct daemon *d) = {
+	make_ntp_server,	/* bound as root */
+	open_journal,
+	know_ourselves,		/* refids naming this host, key file mode */
+	start_broadcast,	/* broadcast servers, gateway sender and receiver, broadcast client */
+	make_control,		/* control socket and every module's commands */
+	daemonise,
+	drop_privileges,
+	start_services,		/* on the loop, as the daemon's user */
+	start_sources,		/* the sync core and its sources */
+	check_user_dirs,
+	start_sandbox,		/* seccomp, last */
+};
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -796,6 +840,7 @@ int main(int argc, char **argv)
 	char *extra[32];
 	int n_extra = 0, opt, rc;
 	bool foreground = false, check = false, debug = false, builtin;
+	size_t i;
 
 	while ((opt = getopt_long(argc, argv, "f:e:ndh", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -878,19 +923,9 @@ int main(int argc, char **argv)
 	d.run = sync_run_create(d.loop, d.clock, &d.published, &(struct sync_run_config){
 		.local_stratum = d.cfg.local_stratum, .precision = d.precision });
 	sync_run_now(d.run);
-	rc = start_services(&d);
-	if (!rc && !foreground && daemon(0, 0) < 0)
-		rc = -errno;
-	if (!rc)
-		rc = drop_privileges(&d);
-	if (!rc)
-		rc = service_start_all(&d.services, d.loop);
-	if (!rc)
-		rc = start_sources(&d);
-	if (!rc)
-		rc = check_user_dirs(&d);
-	if (!rc)
-		rc = start_sandbox(&d);
+	d.foreground = foreground;
+	for (rc = 0, i = 0; !rc && i < ARRAY_LEN(startup); i++)
+		rc = startup[i](&d);
 	if (!rc) {
 		loop_on_signal(d.loop, SIGINT, on_terminate, &d);
 		loop_on_signal(d.loop, SIGTERM, on_terminate, &d);
@@ -916,7 +951,7 @@ int main(int argc, char **argv)
 		journal_event(d.journal, JOURNAL_NOTICE, "STOP", NULL, "gnomond stopping");
 		journal_close(d.journal);
 	}
-	for (int i = 0; i < d.n_clients; i++)
+	for (i = 0; i < (size_t)d.n_clients; i++)
 		ntp_client_destroy(d.clients[i]);
 	sync_run_destroy(d.run);
 	sync_destroy(d.sync);
