@@ -1,8 +1,5 @@
-/* ntp_bcast: NTP broadcast and multicast mode (RFC 5905 modes 5).
- *
- * Server: `broadcast ADDRESS [interval N] [key ID] [port N] [ttl N]` sends
- * a mode-5 packet every interval seconds to a broadcast, multicast or
- * unicast address, stamped as late as possible and signed with the key.
+/* ntp_bcast: the NTP broadcast client, a source (RFC 5905 mode 5; the
+ * server is ntp_bcast_srv).
  *
  * Client: `broadcastclient [key ID] [delay SECONDS] [maxsenders N]
  * [noauth]` listens on the NTP port at the broadcast address of every IPv4 interface that has
@@ -41,35 +38,6 @@
 #include "ntp/ntp_client.h"
 #include "ntp/ntp_reply.h"
 #include "ntp/ntp_resp.h"
-
-/* ---- server ---- */
-
-struct ntp_bcast_srv_cfg {
-	struct net_addr addr;
-	uint16_t port;
-	int interval;		/* seconds between packets */
-	uint32_t key;		/* 0: unsigned */
-	int ttl;		/* multicast hops */
-};
-
-struct ntp_bcast_srv_stats {
-	uint64_t sent, send_errors;
-};
-
-struct ntp_bcast_srv;
-
-/* keys and clock are borrowed. NULL and *err (-errno; -ENOKEY: the key is
- * not in the key file) on failure. */
-struct ntp_bcast_srv *ntp_bcast_srv_create(const struct ntp_bcast_srv_cfg *cfg,
-					   const struct ntp_reply_params *par,
-					   const struct clk_published *clock, struct loop *loop,
-					   int *err);
-void ntp_bcast_srv_destroy(struct ntp_bcast_srv *b);
-/* A broadcast server as a service (lib/service.h). */
-extern const struct service_ops ntp_bcast_srv_service;
-void ntp_bcast_srv_get_stats(const struct ntp_bcast_srv *b, struct ntp_bcast_srv_stats *out);
-
-/* ---- client ---- */
 
 #define NTP_BCAST_MAX_SENDERS NTP_BTAB_MAX
 /* Probation: a new sender's samples count only once NTP_BCAST_PROBATION
@@ -155,20 +123,5 @@ void ntp_bcast_client_get_stats(const struct ntp_bcast_client *c,
 bool ntp_bcast_client_sender(const struct ntp_bcast_client *c, int i,
 			     struct ntp_bcast_sender_info *out);
 
-/* The offset jitter of a one-way source from its offsets alone: the RMS
- * of second differences of consecutive offsets, which a steady frequency
- * error cancels, scaled to one offset's spread (white noise gives
- * second differences of variance 6 sigma^2). Exposed for tests. */
-struct ntp_jitter2 {
-	double o[2];		/* the two previous offsets, s */
-	int n;			/* offsets seen since the last reset, up to 3 */
-	double ms;		/* running mean of squared second differences */
-	int n_ms;
-};
-
-void ntp_jitter2_reset(struct ntp_jitter2 *j);
-void ntp_jitter2_add(struct ntp_jitter2 *j, double offset);
-/* Current estimate (s), or prior while fewer than three offsets came. */
-double ntp_jitter2_get(const struct ntp_jitter2 *j, double prior);
 
 #endif

@@ -6,7 +6,7 @@
 
 #include "lib/service.h"
 #include "mon/ctl.h"
-#include "ntp/ntp_bcast.h"
+#include "ntp/ntp_bcast_srv.h"
 #include "ntp/ntp_srv.h"
 
 struct ntp_ctl;

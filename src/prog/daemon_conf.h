@@ -11,6 +11,7 @@
 #include "net/acl.h"
 #include "gw/gw_conf.h"
 #include "ntp/ntp_bcast.h"
+#include "ntp/ntp_bcast_srv.h"
 #include "ntp/ntp_client.h"
 #include "ntp/ntp_srv.h"
 

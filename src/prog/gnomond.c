@@ -28,6 +28,7 @@
 #include "gw/gw_recv.h"
 #include "gw/gw_send.h"
 #include "ntp/ntp_bcast.h"
+#include "ntp/ntp_bcast_srv.h"
 #include "ntp/ntp_client.h"
 #include "ntp/ntp_ctl.h"
 #include "ntp/ntp_srv.h"
