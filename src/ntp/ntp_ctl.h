@@ -1,6 +1,6 @@
-/* ntp_ctl: the `serverstats` control command: the NTP server's counters
- * (requests by verdict and version, rate limiting, authentication) and
- * the broadcast servers'. */
+/* ntp_ctl: the NTP server's control commands: `serverstats` (requests by
+ * verdict and version, rate limiting, authentication; the broadcast
+ * servers') and `clients [N]` (its client log, like chronyc clients). */
 #ifndef GNOMON_NTP_CTL_H
 #define GNOMON_NTP_CTL_H
 

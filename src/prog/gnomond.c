@@ -567,6 +567,7 @@ static int make_ntp_server(struct daemon *d)
 	sc.workers = d->cfg.workers;
 	sc.coalesce_us = d->cfg.coalesce_us;
 	sc.reuseaddr = d->cfg.bclient;
+	sc.clientlog = (unsigned)d->cfg.clientlog_entries;
 	d->srv = ntp_srv_create(&sc, &d->published, &rc);
 	if (!d->srv) {
 		LOG_ERR("cannot start the NTP server: %s", strerror(-rc));
