@@ -171,6 +171,15 @@ void json_double(struct json_out *j, const char *k, double v)
 		put(j, "null");
 }
 
+void json_float(struct json_out *j, const char *k, float v)
+{
+	key(j, k);
+	if (isfinite(v))
+		put(j, "%.7g", (double)v);
+	else
+		put(j, "null");
+}
+
 void json_str(struct json_out *j, const char *k, const char *s)
 {
 	key(j, k);
