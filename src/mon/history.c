@@ -199,18 +199,34 @@ int hist_series_json(const struct hist *h, const char *name, double since, int m
 {
 	const struct series *s;
 	const struct tier *t;
-	int idx = find(h, name), i, stride, len, step, part;
+	int idx = find(h, name), i, stride, len, step, part, best;
+	double best_oldest = 0;
 	int64_t first, b, from, count, k;
 
 	if (idx < 0)
 		return -ENOENT;
 	s = h->s[idx];
-	/* The finest tier whose oldest point is no later than `since`. */
-	for (i = 0; i < HIST_TIERS - 1; i++) {
+	/* The finest tier whose oldest point is no later than `since`; if
+	 * none reaches back so far, the one that reaches back furthest (a
+	 * coarse tier holds nothing until its first bucket closes). */
+	best = -1;
+	for (i = 0; i < HIST_TIERS; i++) {
+		double oldest;
+
 		t = &s->t[i];
-		if (t->last >= 0 && (double)((t->last - t->n + 1) * hist_tiers[i].step) <= since)
+		if (t->last < 0)
+			continue;
+		oldest = (double)((t->last - t->n + 1) * hist_tiers[i].step);
+		if (oldest <= since) {
+			best = i;
 			break;
+		}
+		if (best < 0 || oldest < best_oldest) {
+			best = i;
+			best_oldest = oldest;
+		}
 	}
+	i = best < 0 ? 0 : best;
 	t = &s->t[i];
 	step = hist_tiers[i].step;
 	len = hist_tiers[i].len;

@@ -24,6 +24,8 @@
 #include "lib/statlog.h"
 #include "lib/util.h"
 #include "mon/ctl.h"
+#include "mon/history.h"
+#include "mon/series.h"
 #include "gw/gw_ctl.h"
 #include "gw/gw_recv.h"
 #include "gw/gw_send.h"
@@ -78,6 +80,8 @@ struct daemon {
 	/* Everything served, in the order made; destroyed in reverse. The
 	 * pointers above are references into it. */
 	struct service_set services;
+	struct hist *hist;		/* what the dashboard plots */
+	struct mon_series *series;
 	struct met_registry *metrics;
 	int8_t precision;
 	char tmpdir[64];
@@ -112,6 +116,8 @@ static void on_tick(struct loop_timer *t, void *arg)
 	(void)t;
 	qsbr_reclaim();	/* tables replaced by a reload, once no worker reads them */
 	sync_run_now(d->run);
+	if (d->series)
+		mon_series_tick(d->series, gt_now(CLOCK_REALTIME));
 }
 
 static void on_terminate(int sig, void *arg)
@@ -645,6 +651,10 @@ static int make_control(struct daemon *d)
 	if (!rc)
 		rc = service_add(&d->services, &gw_ctl_service,
 				 gw_ctl_create(d->gw_send, d->n_gw_send, d->gw_recv, d->journal));
+	if (!rc) {
+		d->series = mon_series_create(d->hist, d->run, d->srv, d->gw_recv);
+		rc = service_add(&d->services, &mon_series_service, d->series);
+	}
 	if (rc)
 		return rc;
 	/* Each module owns its commands. */
@@ -920,6 +930,7 @@ int main(int argc, char **argv)
 
 	d.loop = loop_create();
 	d.metrics = met_create();
+	d.hist = hist_create();
 	d.clock = clk_create(d.cfg.clock, d.cfg.clock_offset, d.cfg.clock_freq);
 	d.precision = clk_measure_precision();
 	d.run = sync_run_create(d.loop, d.clock, &d.published, &(struct sync_run_config){
@@ -962,6 +973,7 @@ int main(int argc, char **argv)
 	if (d.tmpdir[0])
 		rmdir(d.tmpdir);
 	met_destroy(d.metrics);
+	hist_destroy(d.hist);
 	clk_destroy(d.clock);
 	loop_destroy(d.loop);
 	dconf_fini(&d.cfg);

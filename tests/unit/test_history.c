@@ -82,6 +82,12 @@ static void test_seconds_and_gaps(void **state)
 		assert_true(isnan(at(o, "mean", (size_t)i)));
 	assert_true(fabs(at(o, "max", 14) - 5e-6) < 1e-12);
 	json_decref(o);
+	/* Asked from an hour before it began: the seconds are all there is
+	 * (no minute has closed yet), not an empty coarse tier. */
+	o = series(h, "offset", T0 - 3600, 1000);
+	assert_int_equal(json_integer_value(json_object_get(o, "step")), 1);
+	assert_int_equal(count(o, "mean"), 15);
+	json_decref(o);
 	/* Downsampled: 15 points into 5 of three, each the mean of its own
 	 * and min/max across them. */
 	o = series(h, "offset", T0, 5);
