@@ -62,6 +62,53 @@ int ctl_parse_request(const char *buf, size_t len, char *dst, char **argv)
 	return argc ? argc : -EINVAL;
 }
 
+int ctl_call(struct ctl *c, int argc, char **argv, struct json_out *j)
+{
+	int i;
+
+	if (argc < 1)
+		return -EINVAL;
+	for (i = 0; i < c->n_cmds; i++)
+		if (!strcmp(c->cmds[i].name, argv[0]))
+			return c->cmds[i].fn(c->cmds[i].arg, argc, argv, j);
+	return -ENOENT;
+}
+
+/* `status`: what the other commands show, each under its name; the ones
+ * this daemon has (a command missing is left out). */
+static int cmd_status(void *arg, int argc, char **argv, struct json_out *j)
+{
+	static const char *const parts[][2] = {
+		{ "tracking", NULL }, { "sources", NULL }, { "serverstats", NULL },
+		{ "clients", "20" }, { "gateway", NULL }, { "alarms", NULL },
+	};
+	struct ctl *c = arg;
+	char *av[2];
+	size_t i;
+
+	(void)argc;
+	(void)argv;
+	for (i = 0; i < ARRAY_LEN(parts); i++) {
+		int k;
+
+		for (k = 0; k < c->n_cmds && strcmp(c->cmds[k].name, parts[i][0]); k++)
+			;
+		if (k == c->n_cmds)
+			continue;
+		av[0] = (char *)parts[i][0];
+		av[1] = (char *)parts[i][1];
+		json_obj_begin(j, parts[i][0]);
+		c->cmds[k].fn(c->cmds[k].arg, parts[i][1] ? 2 : 1, av, j);
+		json_obj_end(j);
+	}
+	return 0;
+}
+
+int ctl_register_status(struct ctl *c)
+{
+	return ctl_register(c, "status", cmd_status, c);
+}
+
 static void close_conn(struct ctl *c, int i)
 {
 	loop_del_fd(c->loop, c->conns[i]);

@@ -208,7 +208,8 @@ int hist_series_json(const struct hist *h, const char *name, double since, int m
 	s = h->s[idx];
 	/* The finest tier whose oldest point is no later than `since`; if
 	 * none reaches back so far, the one that reaches back furthest (a
-	 * coarse tier holds nothing until its first bucket closes). */
+	 * coarse tier holds nothing until its first bucket closes, and then
+	 * its first point seems to begin before the data did). */
 	best = -1;
 	for (i = 0; i < HIST_TIERS; i++) {
 		double oldest;
@@ -221,7 +222,9 @@ int hist_series_json(const struct hist *h, const char *name, double since, int m
 			best = i;
 			break;
 		}
-		if (best < 0 || oldest < best_oldest) {
+		/* A coarse tier's first point starts at its bucket's start:
+		 * it reaches further only by more than its own step. */
+		if (best < 0 || oldest + hist_tiers[i].step <= best_oldest) {
 			best = i;
 			best_oldest = oldest;
 		}

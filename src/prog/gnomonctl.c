@@ -21,6 +21,8 @@ static void usage(FILE *f)
 		"  serverstats                    NTP server counters\n"
 		"  clients [N]                    the NTP server's N busiest clients (default 200)\n"
 		"  metrics                        every registered metric\n"
+		"  history [NAME [SECONDS [POINTS]]]  the series kept for the dashboard, or one\n"
+		"  status                         tracking, sources, server, clients, gateway at once\n"
 		"  sources                        upstream sources, like chronyc sources\n"
 		"                                 (M: ^ server, = peer, %% broadcast, # gateway)\n"
 		"  sourcestats                    per-source statistics\n"

@@ -662,6 +662,7 @@ static int make_control(struct daemon *d)
 	ctl_register_metrics(d->ctl, d->metrics);
 	sync_ctl_register(d->ctl, d->run);
 	ctl_register(d->ctl, "reload", cmd_reload, d);
+	ctl_register_status(d->ctl);
 	return 0;
 }
 

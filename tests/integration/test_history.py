@@ -73,3 +73,28 @@ def test_history_bad_arguments(gnomond):
         cp = subprocess.run([GNOMONCTL, "-s", d.ctl, "history", *args], capture_output=True,
                             text=True, timeout=10)
         assert cp.returncode == 1 and cp.stderr, (args, cp.stderr)
+
+
+def test_status_holds_every_command(gnomond):
+    """`status` is each command's reply under its name (the same data
+    HTTP /status serves); with no traffic in between they are equal."""
+    d = gnomond("clock null\nlocal stratum 3\nallow 127.0.0.0/8\n")
+    _, replies = nh.burst(d.addr, d.port, 3, src="127.0.0.41")
+    assert len(replies) == 3
+
+    def run(*args):
+        cp = subprocess.run([GNOMONCTL, "-s", d.ctl, "--json", *args], capture_output=True,
+                            text=True, timeout=10)
+        assert cp.returncode == 0, nh.describe(cp)
+        return json.loads(cp.stdout)
+
+    st = run("status")
+    assert set(st) >= {"tracking", "sources", "serverstats", "clients", "gateway"}, st.keys()
+    assert st["serverstats"] == run("serverstats")
+    assert st["sources"] == run("sources")
+    assert st["gateway"] == run("gateway")
+    assert st["clients"]["clients"][0]["address"] == "127.0.0.41"
+    assert st["clients"]["clients"][0]["requests"] == 3
+    tr = run("tracking")
+    assert {k: v for k, v in st["tracking"].items() if k != "clock_minus_system"} == \
+        {k: v for k, v in tr.items() if k != "clock_minus_system"}

@@ -128,6 +128,18 @@ static void test_minutes_after_an_hour(void **state)
 	assert_int_equal(count(o, "mean"), 600);
 	json_decref(o);
 	hist_destroy(h);
+
+	/* Not yet an hour: the seconds, though a minute closed already (and
+	 * seems to begin before the data, at the start of its minute). */
+	h = hist_create();
+	assert_int_equal(hist_track(h, "freq", read_value, NULL, 0), 0);
+	for (i = 0; i < 100; i++)
+		hist_tick(h, (gt_ns)(T0 + i) * GT_NS_PER_S);
+	o = series(h, "freq", T0 - 3600, 100000);
+	assert_int_equal(json_integer_value(json_object_get(o, "step")), 1);
+	assert_int_equal(count(o, "mean"), 100);
+	json_decref(o);
+	hist_destroy(h);
 }
 
 static void test_bounded_over_40_days(void **state)
