@@ -26,7 +26,7 @@
 #include "mon/http_target.h"
 #include "net/addr.h"
 
-#define HTTP_MAX_ALLOW 16
+#define HTTP_MAX_ALLOW 8	/* fits on one line with the other options (CONF_MAX_ARGS) */
 #define HTTP_ALLOW_LEN 64
 
 /* The `http` directive:
