@@ -395,6 +395,8 @@ struct http_server *http_create(struct loop *l, const struct http_config *c, int
 	/* No MHD_USE_INTERNAL_POLLING_THREAD and no thread pool: MHD creates
 	 * no thread; no MHD_USE_ITC: nothing to wake, we call it. */
 	s->mhd = MHD_start_daemon(flags, c->port, on_accept, s, on_request, s,
+		/* first, or MHD prints to stderr until it is seen */
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)c->max_per_ip,
@@ -404,7 +406,6 @@ struct http_server *http_create(struct loop *l, const struct http_config *c, int
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
 		MHD_OPTION_END);
 	if (!s->mhd) {
 		rc = errno ? -errno : -EADDRNOTAVAIL;
