@@ -12,6 +12,7 @@
 #include "gw/gw_conf.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "mon/prom.h"
 #include "net/acl.h"
 
 /* ---- configuration ---- */
@@ -480,6 +481,19 @@ uint16_t http_port(const struct http_server *s)
 }
 
 /* ---- metrics ---- */
+
+void http_serve_metrics(const struct http_request *req, struct http_response *resp, void *arg)
+{
+	struct prom_out p;
+
+	(void)req;
+	resp->content_type = PROM_CONTENT_TYPE;
+	prom_init(&p, &resp->body);
+	if (prom_render_registry(&p, arg) == 0 && p.errors)
+		LOG_RL(LOG_LVL_WARN, "http: /metrics: %u metrics or samples left out (bad "
+		       "names, counters not named *_total)", p.errors);
+	prom_fini(&p);
+}
 
 enum { M_REFUSED, M_ACCEPTED, M_OPEN, M_UNANSWERED };
 

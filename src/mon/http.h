@@ -92,6 +92,11 @@ int http_set_allow(struct http_server *s, const char (*allow)[HTTP_ALLOW_LEN], i
 /* The port actually bound (c->port 0 lets the kernel choose: tests). */
 uint16_t http_port(const struct http_server *s);
 
+/* A ready handler for /metrics: arg is the struct met_registry; the body
+ * is prom_render_registry() of it, served as PROM_CONTENT_TYPE (a body over
+ * max_body becomes a 500). */
+void http_serve_metrics(const struct http_request *req, struct http_response *resp, void *arg);
+
 /* Counters: gnomon_http_requests_total{code}, _refused_total (access list),
  * _timeouts_total, _connections (open now), _rejected_total (requests
  * MHD refused itself: malformed, headers over the limit). 0 or -errno. */
