@@ -115,6 +115,7 @@ struct http_server {
 	/* counters, main thread only */
 	uint64_t by_code[N_CODES + 1];	/* last: any other */
 	uint64_t refused, accepted, open, unanswered;
+	uint64_t closed;		/* connections closed, to detect a freed slot */
 	uint64_t aborted[AB_COUNT];
 };
 
@@ -194,10 +195,13 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 
 	(void)c;
 	(void)socket_ctx;
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		s->open++;
-	else if (s->open)
-		s->open--;
+	} else {
+		s->closed++;
+		if (s->open)
+			s->open--;
+	}
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -333,8 +337,21 @@ static void on_timer(struct loop_timer *t, void *arg)
 static void http_run(struct http_server *s)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
+	uint64_t closed;
+	int i;
 
-	MHD_run(s->mhd);
+	/* At the connection limit MHD takes the listening socket out of its
+	 * epoll set, and puts it back only at the start of a later MHD_run()
+	 * once a slot is free. MHD_get_timeout() does not ask for that run,
+	 * and nothing else would make the epoll descriptor readable: after a
+	 * run that closed a connection, run again, or a full server would
+	 * never accept again (found by test_http.py::test_connection_limit). */
+	for (i = 0; i < 3; i++) {
+		closed = s->closed;
+		MHD_run(s->mhd);
+		if (s->closed == closed)
+			break;
+	}
 	if (s->timer) {
 		loop_timer_cancel(s->loop, s->timer);
 		s->timer = NULL;

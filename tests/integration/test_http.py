@@ -412,6 +412,40 @@ def test_slow_clients(demos):
               timeout))
 
 
+def test_connection_limit(demos):
+    """All slots taken by silent clients (4 here, from 4 addresses): a new
+    client waits in the listen backlog until the idle timeout frees a
+    slot, then is served; afterwards the server accepts as before. (It
+    once never accepted again: MHD takes its listening socket out of the
+    epoll set at the limit, and needs one more run to put it back.)"""
+    port = free_tcp_port()
+    timeout, limit = 2, 4
+    demos(["127.0.0.1:%d" % port, "allow", "127.0.0.0/8", "connections", str(limit),
+           "timeout", str(timeout)])
+    slow = []
+    try:
+        for i in range(limit):
+            s = socket.socket()
+            s.bind(("127.0.0.%d" % (20 + i), 0))
+            s.connect(("127.0.0.1", port))
+            slow.append(s)
+        time.sleep(0.2)
+        t0 = time.monotonic()
+        st, _, _ = get("127.0.0.1", port, "/status", timeout=timeout + 10)
+        waited = time.monotonic() - t0
+        assert st == 200
+        assert timeout - 0.5 < waited < timeout + 3, waited
+    finally:
+        for s in slow:
+            s.close()
+    t0 = time.monotonic()
+    for _ in range(limit * 3):
+        assert get("127.0.0.1", port, "/status", timeout=5)[0] == 200
+    assert time.monotonic() - t0 < 2
+    print("a client beyond %d silent ones waited %.2f s (idle timeout %d s)" % (
+        limit, waited, timeout))
+
+
 def _prom_query(port, q):
     url = "/api/v1/query?query=" + urllib.parse.quote(q)
     st, _, body = get("127.0.0.1", port, url)
