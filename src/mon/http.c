@@ -123,6 +123,7 @@ struct http_server {
 struct http_req_ctx {
 	char *raw;		/* the target as sent, before MHD's own decoding */
 	size_t raw_len;
+	bool started;		/* the handler was called once (headers read) */
 	bool answered;
 	struct http_target target;
 };
@@ -251,6 +252,17 @@ static void set_error(struct http_response *resp, int status, const char *text)
 	sbuf_printf(&resp->body, "%d %s\n", status, text);
 }
 
+/* Whether the request announces a body (RFC 9112 §6.3). */
+static bool has_body(struct MHD_Connection *c)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return (cl && strcmp(cl, "0")) ||
+	       MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					   MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version,
 				  const char *upload, size_t *upload_size, void **con_cls)
@@ -261,7 +273,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct http_request req;
 	const union MHD_ConnectionInfo *ci;
 	enum MHD_Result ok;
-	bool is_405 = false;
+	bool is_405 = false, get_or_head;
 	size_t i;
 	int rc;
 
@@ -270,8 +282,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)upload;
 	if (!rq)		/* no URI callback: cannot happen with MHD >= 0.9 */
 		return MHD_NO;
-	if (rq->answered) {
-		/* A body after the answer was queued: drop it. */
+	get_or_head = !strcmp(method, MHD_HTTP_METHOD_GET) ||
+		      !strcmp(method, MHD_HTTP_METHOD_HEAD);
+
+	/* MHD calls once with the headers, then per piece of body, then once
+	 * more with nothing: an answer queued in the first call closes the
+	 * connection after it (MHD 0.9.75), so GET and HEAD are answered in
+	 * the last call and a scraper keeps its connection. A GET with a
+	 * body (which has no meaning, RFC 9110 §9.3.1) is answered 400 at
+	 * once: a client trickling an endless body would hold a slot. */
+	if (!rq->started && get_or_head && !has_body(c)) {
+		rq->started = true;
+		return MHD_YES;
+	}
+	if (rq->answered || *upload_size) {
 		*upload_size = 0;
 		return MHD_YES;
 	}
@@ -279,7 +303,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	sbuf_init(&resp.body, s->max_body);
 	resp.status = 200;
 	resp.content_type = "text/plain; charset=utf-8";
-	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
+	if (get_or_head && !rq->started) {
+		set_error(&resp, 400, "Bad Request");
+	} else if (!get_or_head) {
+		/* Answered at once; the body is not read, the connection
+		 * closes after the answer. */
 		set_error(&resp, 405, "Method Not Allowed");
 		is_405 = true;
 	} else if (!rq->raw) {

@@ -235,6 +235,26 @@ def test_status_codes(demos):
     assert status["tracking"]["offset"] == OFFSET
     st, hdr, _ = get("127.0.0.1", port, "/metrics", method="PUT")
     assert st == 405 and hdr["allow"] == "GET, HEAD"
+    # Keep-alive: a scraper's connection serves request after request.
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        for _ in range(3):
+            c.request("GET", "/status")
+            r = c.getresponse()
+            assert r.status == 200 and r.getheader("Connection") != "close"
+            r.read()
+        peer = c.sock.getsockname()
+        c.request("GET", "/metrics")
+        r = c.getresponse()
+        r.read()
+        assert c.sock.getsockname() == peer  # the same connection
+    finally:
+        c.close()
+    # A GET with a body: 400 at once, without waiting for the body.
+    t0 = time.monotonic()
+    assert raw_request("127.0.0.1", port, b"GET /status HTTP/1.1\r\nHost: x\r\n"
+                       b"Content-Length: 1000000\r\n\r\nabc") == 400
+    assert time.monotonic() - t0 < 2
 
     # Malformed and over-long targets, and headers over the limit.
     for target in (b"/a%zz", b"/a?b=%0", b"/x%00y", b"metrics"):
@@ -248,9 +268,9 @@ def test_status_codes(demos):
     m = parse_metrics(get("127.0.0.1", port, "/metrics")[2].decode())
     assert metric(m, "gnomon_http_requests_total", code="405") == 4
     assert metric(m, "gnomon_http_requests_total", code="404") == 2
-    assert metric(m, "gnomon_http_requests_total", code="400") == 4
+    assert metric(m, "gnomon_http_requests_total", code="400") == 5
     assert metric(m, "gnomon_http_requests_total", code="414") == 1
-    assert metric(m, "gnomon_http_requests_total", code="200") == 6  # this one not yet
+    assert metric(m, "gnomon_http_requests_total", code="200") == 10  # this one not yet
     assert metric(m, "gnomon_http_requests_unanswered_total") >= 1   # the 431
 
 

@@ -280,6 +280,17 @@ static void test_server_routes(void **state)
 			     "Connection: close\r\n\r\nabc", buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "HTTP/1.1 405"));
 	assert_non_null(strstr(buf, "Allow: GET, HEAD"));
+	/* A GET with a body: refused at once, the body is not waited for. */
+	assert_true(exchange(&s, "GET /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+			     "\r\nabc", buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "HTTP/1.1 400"));
+	assert_non_null(strstr(buf, "Connection: close"));
+	/* Keep-alive: two requests on one connection, both answered. */
+	assert_true(exchange(&s, "GET /hello?who=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+			     "GET /hello?who=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+			     buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "hello 1\n"));
+	assert_non_null(strstr(buf, "hello 2\n"));
 	assert_true(exchange(&s, "GET /hello?x=%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
 			     buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "HTTP/1.1 400"));
@@ -287,11 +298,11 @@ static void test_server_routes(void **state)
 	assert_true(exchange(&s, "GET /huge HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
 			     buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "HTTP/1.1 500"));
-	assert_int_equal(s.hits, 2);
-	assert_true(family_value(s.reg, "gnomon_http_requests_total", "200") == 2);
+	assert_int_equal(s.hits, 4);
+	assert_true(family_value(s.reg, "gnomon_http_requests_total", "200") == 4);
 	assert_true(family_value(s.reg, "gnomon_http_requests_total", "404") == 1);
 	assert_true(family_value(s.reg, "gnomon_http_requests_total", "405") == 1);
-	assert_true(family_value(s.reg, "gnomon_http_requests_total", "400") == 1);
+	assert_true(family_value(s.reg, "gnomon_http_requests_total", "400") == 2);
 	assert_true(family_value(s.reg, "gnomon_http_requests_total", "500") == 1);
 	srv_down(&s);
 }
