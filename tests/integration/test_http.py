@@ -466,6 +466,38 @@ def test_connection_limit(demos):
         limit, waited, timeout))
 
 
+def test_metrics_500_sources(demos):
+    """/metrics with 500 sources, seven series each (3500 labelled
+    samples, about 400 KB): under 50 ms (the issue's bound), and valid."""
+    need("promtool", "prometheus")
+    port = free_tcp_port()
+    demos(["127.0.0.1:%d" % port, "--sources", "500"])
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    times = []
+    try:
+        for _ in range(21):
+            t0 = time.monotonic()
+            c.request("GET", "/metrics")
+            r = c.getresponse()
+            body = r.read()
+            times.append(time.monotonic() - t0)
+            assert r.status == 200
+    finally:
+        c.close()
+    times.sort()
+    m = parse_metrics(body.decode())
+    per_source = [k for k in m if k[0].startswith("gnomon_source_")]
+    assert len(per_source) == 500 * 7
+    assert metric(m, "gnomon_source_info", source="source0499.example.net",
+                  address="198.18.1.250", mode="client", state="unreachable") == 1
+    cp = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
+                        timeout=60)
+    assert cp.returncode == 0, cp.stdout.decode() + cp.stderr.decode()
+    assert times[10] < 0.050, times
+    print("/metrics with 500 sources: %d bytes, median %.1f ms, max %.1f ms over 21" % (
+        len(body), times[10] * 1e3, times[-1] * 1e3))
+
+
 def _prom_query(port, q):
     url = "/api/v1/query?query=" + urllib.parse.quote(q)
     st, _, body = get("127.0.0.1", port, url)

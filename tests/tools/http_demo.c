@@ -4,9 +4,12 @@
  * JSON stub, for tests/integration/test_http.py and by hand:
  *
  *   http_demo 127.0.0.1:8123 [allow CIDR]... [connections N] [timeout S]
- *             [--sandbox]
+ *             [--sandbox] [--sources N]
  *
- * The arguments after the program name are those of the `http` directive.
+ * The other arguments are those of the `http` directive. --sources N
+ * replaces the three fixed sources by N synthetic ones, each with the
+ * seven per-source series of doc/http.md's plan (the /metrics size and
+ * time benchmark: 500 sources must answer in under 50 ms).
  * --sandbox installs gnomond's seccomp filter with nothing beyond its base
  * set once listening: the server must run under it (no thread, no extra
  * system call). Prints "http_demo: listening on ADDR:PORT" when ready;
@@ -29,6 +32,7 @@ struct demo {
 	struct loop *loop;
 	struct met_registry *reg;
 	uint64_t ticks;
+	int n_sources;		/* 0: the three fixed sources */
 };
 
 static double rd_const(const void *ctx, uintptr_t key)
@@ -47,9 +51,47 @@ static const double v_offset = -1.234e-6, v_freq = 2.5e-7, v_ok = 42, v_drop = 7
 		    v_one = 1, v_nan = NAN, v_inf = INFINITY, v_big = 9007199254740993.0;
 
 /* Three sources, one with every character the format must escape. */
+/* Synthetic source i: its labels and a value per series (key). */
+static void emit_synthetic(const struct demo *d, struct met_emit *em, int key)
+{
+	static const char *const states[] = { "selected", "candidate", "outlier", "unreachable" };
+	char name[32], addr[32];
+	int i;
+
+	for (i = 0; i < d->n_sources; i++) {
+		double v = key == 0 ? 1 : key == 1 ? (i % 9) / 8.0 :
+			   key == 2 ? (i - 250) * 1e-6 : (i + 1) * 1e-6 * key;
+
+		snprintf(name, sizeof(name), "source%04d.example.net", i);
+		snprintf(addr, sizeof(addr), "198.18.%d.%d", i / 250, i % 250 + 1);
+		if (key == 0)
+			met_emit(em, v, "source", name, "address", addr, "mode", "client", "state",
+				 states[i % 4], NULL);
+		else
+			met_emit(em, v, "source", name, "address", addr, "mode", "client", NULL);
+	}
+}
+
+struct series {
+	const struct demo *d;
+	int key;
+};
+
+static void emit_series(const void *ctx, struct met_emit *em)
+{
+	const struct series *se = ctx;
+
+	emit_synthetic(se->d, em, se->key);
+}
+
 static void emit_sources(const void *ctx, struct met_emit *em)
 {
-	(void)ctx;
+	const struct demo *d = ctx;
+
+	if (d->n_sources) {
+		emit_synthetic(d, em, 2);
+		return;
+	}
 	met_emit(em, 0.000125, "source", "ntp1", "address", "198.18.0.1", "mode", "client", NULL);
 	met_emit(em, -0.0035, "source", "ntp2", "address", "2001:db8::2", "mode", "client", NULL);
 	met_emit(em, 1e-9, "source", "we\"ird\\name\nx", "address", "198.18.0.3", "mode", "peer",
@@ -117,6 +159,23 @@ static int setup_metrics(struct demo *d)
 	rc |= met_register_family(d->reg, "gnomon_source_offset_seconds",
 				  "offset of each source\nwith \\ in its help", MET_GAUGE,
 				  emit_sources, d);
+	if (d->n_sources) {
+		static const char *const names[] = {
+			"gnomon_source_info", "gnomon_source_reachability_ratio", NULL,
+			"gnomon_source_delay_seconds", "gnomon_source_jitter_seconds",
+			"gnomon_source_poll_interval_seconds",
+			"gnomon_source_last_sample_age_seconds",
+		};
+		static struct series se[7];
+		int k;
+
+		for (k = 0; k < 7; k++) {
+			se[k] = (struct series){ d, k };
+			if (names[k])
+				rc |= met_register_family(d->reg, names[k], "a per-source series",
+							  MET_GAUGE, emit_series, &se[k]);
+		}
+	}
 	return rc;
 }
 
@@ -129,20 +188,25 @@ int main(int argc, char **argv)
 	struct demo d;
 	bool sandbox = false;
 	char addr[NET_ADDR_STRLEN];
-	int err, rc;
+	int err, rc, i, j;
 
-	if (argc > 1 && !strcmp(argv[argc - 1], "--sandbox")) {
-		sandbox = true;
-		argc--;
+	memset(&d, 0, sizeof(d));
+	for (i = j = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--sandbox"))
+			sandbox = true;
+		else if (!strcmp(argv[i], "--sources") && i + 1 < argc)
+			d.n_sources = atoi(argv[++i]);
+		else
+			argv[j++] = argv[i];
 	}
+	argc = j;
 	memset(&errs, 0, sizeof(errs));
 	http_config_init(&cfg);
 	if (argc < 2 || http_config_parse(&ctx, argc - 1, argv + 1, &cfg)) {
 		fprintf(stderr, "%s\nusage: http_demo ADDR:PORT [allow CIDR]... [connections N] "
-			"[timeout S] [--sandbox]\n", errs.count ? errs.msg[0] : "");
+			"[timeout S] [--sandbox] [--sources N]\n", errs.count ? errs.msg[0] : "");
 		return 2;
 	}
-	memset(&d, 0, sizeof(d));
 	d.loop = loop_create();
 	d.reg = met_create();
 	http = http_create(d.loop, &cfg, &err);
