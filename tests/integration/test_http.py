@@ -316,6 +316,22 @@ def test_allow_list_loopback(demos):
     assert metric(m, "gnomon_http_requests_total", code="200") == 1
 
 
+def test_ipv6(demos):
+    """http [::1]:PORT: served to ::1 by default (loopback); refused when
+    the access list names only another prefix."""
+    need("curl", "curl")
+    port = free_tcp_port("::1")
+    demos(["[::1]:%d" % port])
+    assert curl_code("http://[::1]:%d/metrics" % port, "-g") == "200"
+    st, _, body = get("::1", port, "/status")
+    assert st == 200 and json.loads(body)["program"] == "http_demo"
+    port2 = free_tcp_port("::1")
+    demos(["[::1]:%d" % port2, "allow", "2001:db8::/32"])
+    assert curl_code("http://[::1]:%d/metrics" % port2, "-g") == "000"
+    m = parse_metrics(get("::1", port, "/metrics")[2].decode())
+    assert metric(m, "gnomon_http_connections_refused_total") == 0
+
+
 def _ip(*args, check=True):
     return subprocess.run(["ip"] + list(args), capture_output=True, text=True, check=check,
                           timeout=10)
