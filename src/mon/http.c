@@ -205,6 +205,10 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 	}
 }
 
+/* MHD's messages; the format comes from MHD (checked as one). */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[256];
