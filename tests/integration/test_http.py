@@ -442,6 +442,11 @@ def test_slow_clients(demos):
     held = [t for t in times if t >= timeout - 0.5]
     assert len(early) == n_slow - per_ip and len(held) == per_ip, times
     assert max(held) < timeout + 5, times
+    # The held ones are the first 8 (accept order); the 4 of them that
+    # sent half a request are counted as requests ended by the timeout.
+    m = parse_metrics(get("127.0.0.1", port, "/metrics")[2].decode())
+    assert metric(m, "gnomon_http_requests_aborted_total", reason="timeout") == per_ip // 2
+    assert metric(m, "gnomon_http_requests_unanswered_total") == per_ip // 2
     print("median /metrics: %.1f ms alone, %.1f ms with %d slow clients; %d closed at "
           "once (per-address limit), %d held %.2f..%.2f s (timeout %d s)" % (
               base * 1e3, loaded * 1e3, n_slow, len(early), len(held), min(held), max(held),
