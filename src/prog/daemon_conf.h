@@ -10,6 +10,7 @@
 #include "lib/log.h"
 #include "net/acl.h"
 #include "gw/gw_conf.h"
+#include "mon/http.h"
 #include "ntp/ntp_bcast.h"
 #include "ntp/ntp_bcast_srv.h"
 #include "ntp/ntp_client.h"
@@ -22,6 +23,7 @@ enum dconf_key {
 	DC_SERVER, DC_POOL, DC_PEER, DC_MAKESTEP, DC_MAXCHANGE, DC_MAXDISTANCE, DC_MINSOURCES,
 	DC_DRIFTFILE, DC_LEAPSECMODE, DC_MAXSLEWRATE, DC_LOGDIR, DC_KEYFILE, DC_CRYPTO_NAK,
 	DC_BROADCAST, DC_BROADCASTCLIENT, DC_GATEWAY_SEND, DC_GATEWAY_RECEIVE, DC_JOURNAL, DC_STATEDIR,
+	DC_HTTP,
 };
 
 #define DCONF_MAX_SOURCES 32
@@ -93,6 +95,7 @@ struct dconf {
 	uint64_t journal_maxsize, journal_maxage, journal_keepage, journal_keepsize;
 	bool journal_nocompress;
 	int journal_thread;		/* -1: default (a thread when workers > 0) */
+	struct http_config http;	/* the monitoring HTTP server (mon/http.h); off by default */
 };
 
 /* Defaults into cfg (allocates the ACL). */
