@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -282,18 +283,48 @@ int ctl_fd(const struct ctl *c)
 	return c->fd;
 }
 
+/* A labelled sample as a JSON member: name{label="value",...}. */
+struct json_emit {
+	struct met_emit em;
+	struct json_out *j;
+	const char *family;
+};
+
+static void emit_json(struct met_emit *em, double v, const char *const *labels, size_t n)
+{
+	struct json_emit *e = (struct json_emit *)em;
+	char key[512];
+	size_t i, len;
+
+	len = (size_t)snprintf(key, sizeof(key), "%s{", e->family);
+	for (i = 0; i < n && len < sizeof(key); i++)
+		len += (size_t)snprintf(key + len, sizeof(key) - len, "%s%s=\"%s\"", i ? "," : "",
+					labels[2 * i], labels[2 * i + 1]);
+	if (len < sizeof(key) - 1) {
+		strcat(key, "}");
+		json_double(e->j, key, v);
+	}
+}
+
 static int cmd_metrics(void *arg, int argc, char **argv, struct json_out *j)
 {
 	const struct met_registry *reg = arg;
+	struct json_emit e = { .em.sample = emit_json, .j = j };
 	size_t i;
 
 	(void)argc;
 	(void)argv;
 	json_obj_begin(j, "metrics");
 	for (i = 0; i < met_count(reg); i++) {
-		const struct met_entry *e = met_get(reg, i);
+		const struct met_entry *m = met_get(reg, i);
 
-		json_double(j, e->name, met_value(e));
+		json_double(j, m->name, met_value(m));
+	}
+	for (i = 0; i < met_family_count(reg); i++) {
+		const struct met_family *f = met_family_get(reg, i);
+
+		e.family = met_family_name(f);
+		met_family_read(f, &e.em);
 	}
 	json_obj_end(j);
 	return 0;

@@ -24,6 +24,7 @@
 #include "lib/statlog.h"
 #include "lib/util.h"
 #include "mon/ctl.h"
+#include "mon/exports.h"
 #include "mon/history.h"
 #include "mon/series.h"
 #include "gw/gw_ctl.h"
@@ -52,7 +53,8 @@ static const char builtin_config[] =
 	"allow 127.0.0.0/8\n"
 	"allow ::1\n"
 	"local stratum 10\n"
-	"clock system\n";
+	"clock system\n"
+	"http 127.0.0.1:11180\n";
 
 #define GNOMON_VERSION "0.1.0"
 
@@ -82,6 +84,7 @@ struct daemon {
 	struct service_set services;
 	struct hist *hist;		/* what the dashboard plots */
 	struct mon_series *series;
+	uint16_t http_port;
 	struct met_registry *metrics;
 	int8_t precision;
 	char tmpdir[64];
@@ -806,10 +809,53 @@ static void print_demo_hint(const struct daemon *d)
 	printf("gnomond: serving NTP on 127.0.0.1 and ::1 port %d (local stratum 10, system clock)\n"
 	       "  query it:      build/gnomonctl query 127.0.0.1 -p %d\n"
 	       "  server stats:  build/gnomonctl -s %s serverstats\n"
+	       "  dashboard:     http://127.0.0.1:%u/  (metrics: /metrics, status: /status)\n"
 	       "  stop:          Ctrl-C\n",
 	       d->srv ? ntp_srv_port(d->srv) : 0, d->srv ? ntp_srv_port(d->srv) : 0,
-	       d->cfg.control);
+	       d->cfg.control, d->http_port);
 	fflush(stdout);
+}
+
+/* The HTTP exports (`http`): bound as root, served on the loop. */
+static int make_http(struct daemon *d)
+{
+	struct http_server *http;
+	struct exports *x;
+	int rc = 0;
+
+	if (!d->cfg.http.enabled)
+		return 0;
+	http = http_create(d->loop, &d->cfg.http, &rc);
+	if (!http) {
+		LOG_ERR("http: cannot listen: %s", strerror(-rc));
+		return rc;
+	}
+	x = exports_create(http, d->ctl, d->metrics, d->hist, &rc);
+	if (!x) {
+		http_destroy(http);
+		LOG_ERR("http: %s", strerror(-rc));
+		return rc;
+	}
+	d->http_port = http_port(http);
+	http_register_metrics(http, d->metrics);
+	return service_add(&d->services, &exports_service, x);
+}
+
+static double read_one(const void *ctx, uintptr_t key)
+{
+	(void)ctx;
+	(void)key;
+	return 1;
+}
+
+/* What every module publishes, and the build. */
+static int register_metrics(struct daemon *d)
+{
+	static const char *const build[] = { "version", GNOMON_VERSION, NULL };
+
+	met_register_labelled(d->metrics, "gnomon_build_info", "gnomond's version",
+			      MET_GAUGE, build, read_one, NULL, 0);
+	return sync_register_metrics(d->run, d->metrics);
 }
 
 static int daemonise(struct daemon *d)
@@ -831,6 +877,8 @@ static int (*const startup[])(struct daemon *d) = {
 	know_ourselves,		/* refids naming this host, key file mode */
 	start_broadcast,	/* broadcast servers, gateway sender and receiver, broadcast client */
 	make_control,		/* control socket and every module's commands */
+	make_http,		/* /metrics, /status, /history, the dashboard */
+	register_metrics,
 	daemonise,
 	drop_privileges,
 	start_services,		/* on the loop, as the daemon's user */
