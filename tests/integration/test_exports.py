@@ -130,3 +130,28 @@ def test_prometheus_scrapes_gnomond(gnomond):
                 proc.kill()
                 proc.wait(5)
         log.close()
+
+
+def test_every_metric_documented(gnomond, tmp_path, user_dir):
+    """A daemon with every part that registers metrics (server, a source,
+    gateway sender and receiver on loopback, journal, HTTP): each family
+    on /metrics is listed in doc/metrics.md."""
+    keys = tmp_path / "keys"
+    keys.write_text("5 SHA256 HEX:%s\n" % ("ab" * 32))
+    os.chmod(keys, 0o600)
+    up_addr = free_loopback4()
+    gnomond("clock null\nlocal stratum 3\nallow 127.0.0.0/8\n", addr=up_addr)
+    port, gw = free_tcp_port(), free_tcp_port()
+    d = gnomond("clock virtual\nallow 127.0.0.0/8\nserver %s %s\nkeyfile %s\n"
+                "gateway-send to 127.0.0.1:%d interval 1 key 5\n"
+                "gateway-receive on 127.0.0.1:%d sender 1 key 5\n"
+                "journal file %s\nhttp 127.0.0.1:%d\n"
+                % (up_addr, FAST, keys, gw, gw, user_dir / "journal.log", port),
+                addr=free_loopback4(avoid=[up_addr]))
+    body = get("127.0.0.1", port, "/metrics")[2].decode()
+    names = {l.split()[2] for l in body.splitlines() if l.startswith("# TYPE ")}
+    doc = open(os.path.join(os.path.dirname(__file__), "..", "..", "doc", "metrics.md")).read()
+    assert len(names) > 60, names
+    missing = sorted(n for n in names if "`%s`" % n not in doc)
+    assert not missing, "not in doc/metrics.md: %s" % missing
+    assert d.ctl
