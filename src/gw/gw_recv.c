@@ -656,7 +656,7 @@ const struct gw_recv_cfg *gw_receiver_config(const struct gw_receiver *r)
 }
 
 /* Metric readers: key = offset in struct gw_recv_stats << 2 | type. */
-enum { M_U64, M_DOUBLE, M_BOOL };
+enum { M_U64, M_DOUBLE, M_BOOL, M_PERCENT };
 
 static double read_metric(const void *ctx, uintptr_t key)
 {
@@ -668,6 +668,7 @@ static double read_metric(const void *ctx, uintptr_t key)
 	switch (key & 3) {
 	case M_U64: return (double)*(const uint64_t *)(const void *)p;
 	case M_DOUBLE: return *(const double *)(const void *)p;
+	case M_PERCENT: return *(const double *)(const void *)p / 100;	/* a ratio */
 	default: return *(const bool *)(const void *)p ? 1 : 0;
 	}
 }
@@ -707,8 +708,8 @@ int gw_receiver_register_metrics(const struct gw_receiver *r, struct met_registr
 		{ "loss_alarms_total", "loss alarms raised", KEY(loss_alarms, M_U64), MET_COUNTER },
 		{ "silent", "1 while the gateway is silent", KEY(silent, M_BOOL), MET_GAUGE },
 		{ "loss_alarm", "1 while loss is above maxloss", KEY(loss_alarm, M_BOOL), MET_GAUGE },
-		{ "loss_percent", "loss over the last 100 expected messages", KEY(loss_percent, M_DOUBLE),
-		  MET_GAUGE },
+		{ "loss_ratio", "loss over the last 100 expected messages (0..1)",
+		  KEY(loss_percent, M_PERCENT), MET_GAUGE },
 		{ "offset_seconds", "last offset handed to the discipline", KEY(last_offset, M_DOUBLE),
 		  MET_GAUGE },
 		{ "delay_seconds", "the filter's last one-way delay statistic",
