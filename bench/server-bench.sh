@@ -36,6 +36,11 @@ ADDR=${BENCH_ADDR:-127.0.0.1}
 GNOMOND_PORT=${BENCH_GNOMOND_PORT:-11124}
 CHRONYD_PORT=${BENCH_CHRONYD_PORT:-11123}
 ONLY=${BENCH_ONLY:-both}
+# Scrape gnomond's /metrics this many times a second during its runs (0:
+# no HTTP server); issue 9 asks that this leaves the ratio unchanged.
+SCRAPE=${BENCH_SCRAPE:-0}
+HTTP_PORT=${BENCH_HTTP_PORT:-11180}
+SCRAPE_PID=
 
 NOCLOCK=(setpriv --bounding-set -sys_time --inh-caps -sys_time --ambient-caps -sys_time --)
 
@@ -52,6 +57,8 @@ usage: bench/server-bench.sh [options]
   --threads N           loadgen threads (default 1; BENCH_THREADS)
   --workers N           gnomond 'workers' directive (default 1; BENCH_WORKERS)
   --addr ADDR           loopback address both servers bind (default 127.0.0.1; BENCH_ADDR)
+  --scrape N            scrape gnomond's /metrics N times a second during its runs
+                        (gnomond serves http on 127.0.0.1:BENCH_HTTP_PORT, 11180; BENCH_SCRAPE)
   --quick               2 s runs, 1 round: a smoke test
 Binaries: GNOMOND (build/gnomond), GNOMONCTL (build/gnomonctl), CHRONYD
 (/usr/sbin/chronyd), LOADGEN (default build/bench/loadgen, compiled with cc
@@ -73,6 +80,7 @@ while [ $# -gt 0 ]; do
     --threads) THREADS=$2; shift ;;
     --workers) WORKERS=$2; shift ;;
     --addr) ADDR=$2; shift ;;
+    --scrape) SCRAPE=$2; shift ;;
     --quick) SAT_DURATION=2; ROUNDS=1; PACED_DURATION=2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "server-bench: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -104,6 +112,7 @@ cleanup() {
         kill -KILL "$LG_PID" 2>/dev/null || true
         wait "$LG_PID" 2>/dev/null || true
     fi
+    stop_scraper
     for name in "${!PID[@]}"; do
         pid=${PID[$name]}
         kill -TERM "$pid" 2>/dev/null || true
@@ -208,6 +217,34 @@ clock null
 workers $WORKERS
 control $TMP/gnomond.sock
 EOF
+    if [ "$SCRAPE" != 0 ]; then
+        echo "http 127.0.0.1:$HTTP_PORT" >>"$TMP/gnomond.conf"
+    fi
+}
+
+# A scraper like Prometheus at SCRAPE per second: one curl per scrape
+# (a new connection each time, the costlier case); its CPU counts as other
+# processes' in the background figure.
+start_scraper() {
+    [ "$SCRAPE" != 0 ] || return 0
+    command -v curl >/dev/null || die "--scrape needs curl"
+    local period
+    period=$(calc "1 / $SCRAPE" 3)
+    (
+        while :; do
+            curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$HTTP_PORT/metrics" || true
+            sleep "$period"
+        done
+    ) &
+    SCRAPE_PID=$!
+}
+
+stop_scraper() {
+    if [ -n "$SCRAPE_PID" ]; then
+        kill -TERM "$SCRAPE_PID" 2>/dev/null || true
+        wait "$SCRAPE_PID" 2>/dev/null || true
+        SCRAPE_PID=
+    fi
 }
 
 # No ratelimit directive: chronyd then answers every request.  cmdport 0
@@ -286,11 +323,13 @@ run_load() {
     t0=$EPOCHREALTIME
     cpu_snapshot >"$TMP/cpu.before"
     # In the background so a signal's trap runs at once, not after loadgen.
+    if [ "$name" = gnomond ]; then start_scraper; fi
     "$LOADGEN" -H "$ADDR" -p "$(port_of "$name")" -s "$SOCKETS" -t "$THREADS" "$@" \
         >"$TMP/loadgen.out" &
     LG_PID=$!
     wait "$LG_PID" || true
     LG_PID=
+    stop_scraper
     out=$(cat "$TMP/loadgen.out")
     cpu_snapshot >"$TMP/cpu.after"
     LAST_WALL=$(calc "$EPOCHREALTIME - $t0" 3)
@@ -411,6 +450,9 @@ summary() {
     echo "==== gnomon server benchmark: $(nproc) CPUs, $ADDR, loadgen $SOCKETS sockets, $THREADS thread(s) ===="
     row "" gnomond chronyd "ratio g/c"
     echo "  saturation: $ROUNDS round(s) x $SAT_DURATION s, window $WINDOW/socket, gnomond workers $WORKERS"
+    if [ "$SCRAPE" != 0 ]; then
+        echo "  gnomond's /metrics scraped $SCRAPE times a second during its runs"
+    fi
     row "replies/s (mean)" "$gs" "$cs" "$(ratio "$gs" "$cs")"
     row "replies/s (min..max)" "$(get SAT_MIN $g)..$(get SAT_MAX $g)" "$(get SAT_MIN $c)..$(get SAT_MAX $c)" ""
     row "lost / sent" "$(get SAT_LOST $g)/$(get SAT_SENT $g)" "$(get SAT_LOST $c)/$(get SAT_SENT $c)" ""
