@@ -225,11 +225,11 @@ static void trap_add_str(netsnmp_variable_list **vars, const uint32_t *o, size_t
 #define NTP_REFID O(1, 3, 6, 1, 2, 1, 197, 1, 2, 3, 0)
 #define NTP_HEARTBEAT O(1, 3, 6, 1, 2, 1, 197, 1, 4, 1, 0)
 #define NTP_MESSAGE O(1, 3, 6, 1, 2, 1, 197, 1, 5, 1, 0)
-#define GN_LAST_ERROR O(1, 3, 6, 1, 4, 1, 8072, 9999, 4664, 1, 1, 2, 0)
-#define GN_REACHABLE O(1, 3, 6, 1, 4, 1, 8072, 9999, 4664, 1, 1, 1, 0)
-#define GN_MESSAGE O(1, 3, 6, 1, 4, 1, 8072, 9999, 4664, 1, 1, 5, 0)
-#define GN_SILENCE O(1, 3, 6, 1, 4, 1, 8072, 9999, 4664, 1, 2, 11, 0)
-#define GN_LOSS O(1, 3, 6, 1, 4, 1, 8072, 9999, 4664, 1, 2, 13, 0)
+#define GN_LAST_ERROR O(1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 1, 2, 0)
+#define GN_REACHABLE O(1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 1, 1, 0)
+#define GN_MESSAGE O(1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 1, 5, 0)
+#define GN_SILENCE O(1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 2, 11, 0)
+#define GN_LOSS O(1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 2, 13, 0)
 
 static void send_event(const struct snmp_event *e)
 {

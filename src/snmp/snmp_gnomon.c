@@ -3,13 +3,13 @@
 #include <math.h>
 #include <string.h>
 
-const uint32_t snmp_gnomon_mib[SNMP_GNOMON_MIB_LEN] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 4664 };
+const uint32_t snmp_gnomon_mib[SNMP_GNOMON_MIB_LEN] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664 };
 
-static const uint32_t agent[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 4664, 1, 1 };
-static const uint32_t recv[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 4664, 1, 2 };
-static const uint32_t result_entry[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 4664, 1, 2, 17, 1 };
-static const uint32_t sender_entry[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 4664, 1, 3, 1 };
-static const uint32_t journal[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 4664, 1, 4 };
+static const uint32_t agent[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 1 };
+static const uint32_t recv[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 2 };
+static const uint32_t result_entry[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 2, 17, 1 };
+static const uint32_t sender_entry[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 3, 1 };
+static const uint32_t journal[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 4 };
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define SCALAR(n) ((const uint32_t[]){ (n), 0 }), 2

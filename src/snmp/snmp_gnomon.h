@@ -9,10 +9,10 @@
 #include "snmp/snmp_model.h"
 #include "snmp/snmp_vb.h"
 
-/* 1.3.6.1.4.1.8072.9999.4664: under net-snmp's playpen (netSnmpPlaypen),
+/* 1.3.6.1.4.1.8072.9999.9999.4664: under net-snmp's netSnmpPlaypen,
  * an arc meant for experiments, until gnomon has its own Private Enterprise
  * Number. */
-#define SNMP_GNOMON_MIB_LEN 9
+#define SNMP_GNOMON_MIB_LEN 10
 extern const uint32_t snmp_gnomon_mib[SNMP_GNOMON_MIB_LEN];
 
 struct snmp_gnomon_ctx {
