@@ -168,8 +168,10 @@ static void build_status(const struct snmp_state *st, const struct snmp_ntp_ctx 
 	 * served from an older poll as if it were current. */
 	if (!st->reachable)
 		return;
-	snmp_vbl_add_uns(l, b, bl, SCALAR(2), SNMP_VT_GAUGE,
-			 st->synchronised == 1 ? ntp_stratum(st->stratum) : 16);
+	/* Unsynchronised is stratum 16 whatever the daemon's number says. */
+	if (st->synchronised == 0 || (st->synchronised == 1 && st->stratum >= 0))
+		snmp_vbl_add_uns(l, b, bl, SCALAR(2), SNMP_VT_GAUGE,
+				 st->synchronised == 1 ? ntp_stratum(st->stratum) : 16);
 	snmp_vbl_add_uns(l, b, bl, SCALAR(3), SNMP_VT_GAUGE, peer ? peer->id : 0);
 	add_text(l, b, bl, 4, peer ? peer->name : "");
 	if (peer && !isnan(peer->offset))
