@@ -150,6 +150,7 @@ static void parse_assoc(json_t *s, struct snmp_assoc *a)
 	a->id = id;
 	get_str(s, "name", a->name, sizeof(a->name));
 	get_str(s, "address", a->address, sizeof(a->address));
+	a->port = get_count(s, "port");
 	get_str(s, "mode", a->mode, sizeof(a->mode));
 	get_str(s, "state", a->state, sizeof(a->state));
 	get_str(s, "refid", a->refid, sizeof(a->refid));
@@ -359,7 +360,16 @@ void snmp_ids_assign(struct snmp_idmap *m, struct snmp_state *st)
 		struct snmp_assoc *a = &st->assoc[i];
 		char key[sizeof(m->e[0].key)];
 
-		snprintf(key, sizeof(key), "%s|%s|%s", a->mode, a->name, a->address);
+		int dup = 0, j;
+
+		/* The same source twice in one reply (a server configured
+		 * twice) still needs two rows: the k-th copy has its own key. */
+		for (j = 0; j < i; j++)
+			if (!strcmp(st->assoc[j].mode, a->mode) && !strcmp(st->assoc[j].name, a->name) &&
+			    !strcmp(st->assoc[j].address, a->address) && st->assoc[j].port == a->port)
+				dup++;
+		snprintf(key, sizeof(key), "%s|%s|%s|%lld#%d", a->mode, a->name, a->address,
+			 (long long)a->port, dup);
 		for (k = 0; k < m->n && strcmp(m->e[k].key, key); k++)
 			;
 		if (k == m->n) {

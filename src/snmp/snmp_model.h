@@ -33,6 +33,7 @@ struct snmp_assoc {
 	uint32_t id;			/* 1..99999, from snmp_ids_assign(); 0 = none yet */
 	char name[SNMP_STR];
 	char address[64];		/* "" for sources without one (gateway) */
+	int64_t port;			/* -1 absent */
 	char mode[16];			/* server, peer, broadcast, gateway */
 	char state[4];			/* gnomonctl's mark: * + - x ~ ? or " " */
 	char refid[32];
@@ -114,7 +115,8 @@ enum snmp_mode snmp_state_mode(const struct snmp_state *st);
 /* The association marked '*' (sys peer), or NULL. */
 const struct snmp_assoc *snmp_state_syspeer(const struct snmp_state *st);
 
-/* Association ids: stable across polls for the same (mode, name, address),
+/* Association ids: stable across polls for the same (mode, name, address,
+ * port),
  * so an SNMP manager's rows keep their index while gnomond runs; a source
  * seen again after a restart of gnomond gets its old id back. */
 #define SNMP_IDMAP_SIZE 256

@@ -394,7 +394,7 @@ static void test_ids_stable(void **unused)
 	assert_int_equal(st.assoc[1].id, 2);
 	/* the first source goes, a new one comes, the first returns */
 	assert_int_equal(snmp_parse_sources(&st, "{\"sources\":[{\"name\":\"ntp6\","
-				"\"address\":\"::1\",\"mode\":\"peer\"},{\"name\":\"new\","
+				"\"address\":\"::1\",\"port\":123,\"mode\":\"peer\"},{\"name\":\"new\","
 				"\"address\":\"10.1.1.1\",\"mode\":\"server\"}]}"), 0);
 	snmp_ids_assign(&ids, &st);
 	assert_int_equal(st.assoc[0].id, 2);
@@ -403,6 +403,14 @@ static void test_ids_stable(void **unused)
 	snmp_ids_assign(&ids, &st);
 	assert_int_equal(st.assoc[0].id, 1);
 	assert_int_equal(st.assoc[1].id, 2);
+	/* the same source twice in one reply: two rows, never one id twice
+	 * (found by fuzz_snmp) */
+	assert_int_equal(snmp_parse_sources(&st, "{\"sources\":[{\"name\":\"a\"},"
+					    "{\"name\":\"a\"},{\"name\":\"a\"}]}"), 0);
+	snmp_ids_assign(&ids, &st);
+	assert_int_equal(st.assoc[0].id, 4);
+	assert_int_equal(st.assoc[1].id, 5);
+	assert_int_equal(st.assoc[2].id, 6);
 }
 
 static int has(const struct snmp_event *ev, int n, bool gnomon, int which)
