@@ -1,0 +1,415 @@
+"""gnomon-snmp (doc/snmp.md): an AgentX subagent serving NTPv4-MIB (RFC 5907)
+and GNOMON-MIB from gnomond's control socket, under a real Debian snmpd as
+AgentX master, with notifications received by a real snmptrapd.
+
+Every process here is the test's own: snmpd with its own config, AgentX
+socket and UDP port on 127.0.0.1 (a view that includes mib-2.197 and the
+gnomon subtree: Debian's default view hides them), snmptrapd with its own
+config and port writing to a file, two gnomond (`clock virtual`; the
+downstream one synchronised to the upstream one, which serves `local
+stratum`), and gnomon-snmp pointing at the downstream's control socket and
+the master's AgentX socket. Values read over SNMP are compared with
+`gnomonctl --json` read around them: a value must equal what gnomonctl
+showed just before or just after (the daemon may update in between).
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+import ntp_helpers as nh
+from conftest import GNOMONCTL, REPO, free_port
+
+GNOMON_SNMP = os.environ.get("GNOMON_SNMP", os.path.join(REPO, "build", "gnomon-snmp"))
+
+NTP = ".1.3.6.1.2.1.197"
+GN = ".1.3.6.1.4.1.8072.9999.9999.4664"
+MODE = NTP + ".1.2.1.0"
+STRATUM = NTP + ".1.2.2.0"
+PEER_ID = NTP + ".1.2.3.0"
+PEER_NAME = NTP + ".1.2.4.0"
+ACTIVE_OFFSET = NTP + ".1.2.5.0"
+NREFS = NTP + ".1.2.6.0"
+UPTIME = NTP + ".1.2.8.0"
+DATETIME = NTP + ".1.2.9.0"
+ASSOC = NTP + ".1.3.1.1"
+REACHABLE = GN + ".1.1.1.0"
+TRAP_OID = ".1.3.6.1.6.3.1.1.4.1.0"
+# Fast polling keeps the test short; the upstream's loss shows in reach
+# after a few polls.
+FAST = "iburst minpoll 0 maxpoll 1"
+
+
+def _need(tool):
+    path = shutil.which(tool)
+    if not path:
+        pytest.fail("%s not installed: run tools/deps.sh test" % tool, pytrace=False)
+    return path
+
+
+class Proc:
+    """A background process with its output in a file, stopped at the end."""
+
+    def __init__(self, argv, log, env=None):
+        self.argv = argv
+        self.log = log
+        self._f = open(log, "wb")
+        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._f,
+                                  stderr=subprocess.STDOUT, start_new_session=True,
+                                  env=env)
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(5)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait(5)
+        self._f.close()
+
+    def output(self):
+        try:
+            with open(self.log, "rb") as f:
+                return f.read().decode("utf-8", "replace")[-6000:]
+        except OSError:
+            return "(no output)"
+
+
+class Snmp:
+    """snmpd (AgentX master) and snmptrapd, each with its own config."""
+
+    def __init__(self):
+        for t in ("snmpd", "snmptrapd", "snmpget", "snmpwalk"):
+            _need(t)
+        self.dir = tempfile.mkdtemp(prefix="gn-snmp-")
+        self.port = free_port("127.0.0.1")
+        self.trap_port = free_port("127.0.0.1")
+        self.agentx = os.path.join(self.dir, "agentx")
+        self.traps = os.path.join(self.dir, "traps.log")
+        self.procs = []
+        conf = os.path.join(self.dir, "snmpd.conf")
+        with open(conf, "w") as f:
+            f.write("agentaddress udp:127.0.0.1:%d\n"
+                    "master agentx\n"
+                    "agentXSocket %s\n"
+                    "agentXTimeout 5\n"
+                    "view gnomonview included .1.3.6.1.2.1.1\n"
+                    "view gnomonview included %s\n"
+                    "view gnomonview included %s\n"
+                    "rocommunity public 127.0.0.1 -V gnomonview\n"
+                    "trap2sink 127.0.0.1:%d public\n"
+                    % (self.port, self.agentx, NTP, GN, self.trap_port))
+        tconf = os.path.join(self.dir, "snmptrapd.conf")
+        with open(tconf, "w") as f:
+            f.write("disableAuthorization yes\n")
+        # Persistent state and MIB lookups stay out of the machine's own
+        # /var/lib/snmp and MIB directories.
+        self.env = dict(os.environ, SNMP_PERSISTENT_DIR=os.path.join(self.dir, "persist"),
+                        MIBS="", MIBDIRS=self.dir)
+        self.trapd = self._start(["snmptrapd", "-f", "-C", "-c", tconf, "-On", "-Lf",
+                                  self.traps, "-p", os.path.join(self.dir, "trapd.pid"),
+                                  "udp:127.0.0.1:%d" % self.trap_port], "snmptrapd.out")
+        self.snmpd = self._start(["snmpd", "-f", "-C", "-c", conf, "-Lf",
+                                  os.path.join(self.dir, "snmpd.log"), "-p",
+                                  os.path.join(self.dir, "snmpd.pid")], "snmpd.out")
+        deadline = time.monotonic() + 15
+        while not os.path.exists(self.agentx):
+            if time.monotonic() > deadline or not self.snmpd.alive():
+                raise AssertionError("snmpd did not open its AgentX socket:\n"
+                                     + self.snmpd.output())
+            time.sleep(0.1)
+        self.sub = None
+
+    def _start(self, argv, log):
+        p = Proc(nh.NO_SYS_TIME + argv, os.path.join(self.dir, log), self.env)
+        self.procs.append(p)
+        return p
+
+    def start_subagent(self, ctl):
+        self.sub = self._start([GNOMON_SNMP, "-s", ctl, "-x", self.agentx, "-c", "1000",
+                                "-H", "300"], "gnomon-snmp.log")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if not self.sub.alive():
+                raise AssertionError("gnomon-snmp exited:\n" + self.sub.output())
+            if self.get(NTP + ".1.1.1.0")[0] == "STRING":
+                return self.sub
+            time.sleep(0.2)
+        raise AssertionError("gnomon-snmp never registered with snmpd:\n%s\n--- snmpd ---\n%s"
+                             % (self.sub.output(), self.snmpd.output()))
+
+    def _cmd(self, tool, *oids):
+        cp = subprocess.run([tool, "-v2c", "-c", "public", "-On", "-t", "3", "-r", "1",
+                             "127.0.0.1:%d" % self.port] + list(oids),
+                            capture_output=True, text=True, timeout=30, env=self.env)
+        return cp
+
+    def walk(self, root):
+        cp = self._cmd("snmpwalk", root)
+        assert cp.returncode == 0, nh.describe(cp)
+        return parse_varbinds(cp.stdout.splitlines())
+
+    def get(self, oid):
+        """(type, value) of one instance; type is e.g. 'No Such Instance'."""
+        cp = self._cmd("snmpget", oid)
+        vb = parse_varbinds(cp.stdout.splitlines())
+        return vb.get(oid, ("error", cp.stdout + cp.stderr))
+
+    def trap_lines(self):
+        try:
+            with open(self.traps, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return []
+        return [l for l in text.split("\n") if TRAP_OID in l]
+
+    def wait_trap(self, notif, pred=lambda vb: True, timeout=60, since=0):
+        """The first trap after the first `since` ones whose snmpTrapOID is
+        notif and whose varbinds satisfy pred."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.trap_lines()[since:]:
+                vb = parse_varbinds(line.split("\t"))
+                if vb.get(TRAP_OID, (None, None))[1] == notif and pred(vb):
+                    return vb
+            time.sleep(0.25)
+        raise AssertionError("no %s trap within %ds; traps:\n%s\n--- gnomon-snmp ---\n%s"
+                             % (notif, timeout, "\n".join(self.trap_lines()),
+                                self.sub.output() if self.sub else ""))
+
+    def stop(self):
+        for p in reversed(self.procs):
+            p.stop()
+
+    def report(self):
+        return "\n".join("--- %s ---\n%s" % (" ".join(p.argv[-6:]), p.output())
+                         for p in self.procs)
+
+
+VB_RE = re.compile(r'^\s*(\.[0-9.]+) = (?:([A-Za-z0-9 -]+): )?(.*)$')
+
+
+def parse_varbinds(lines):
+    """net-snmp -On output ('.OID = TYPE: value') to {oid: (type, value)};
+    strings lose their quotes, Hex-STRING becomes bytes."""
+    out = {}
+    for line in lines:
+        m = VB_RE.match(line)
+        if not m:
+            continue
+        oid, typ, val = m.group(1), m.group(2), m.group(3).strip()
+        if val.startswith("No more variables left"):
+            continue        # the end of a walk, not a value
+        if typ is None:
+            # an empty string, or "No Such Instance currently exists ..."
+            typ, val = ("STRING", "") if val == '""' else (val, val)
+        if typ == "STRING" and val.startswith('"') and val.endswith('"'):
+            val = val[1:-1]
+        elif typ == "Hex-STRING":
+            val = bytes.fromhex(val)
+        elif typ in ("INTEGER", "Gauge32", "Counter32", "Counter64"):
+            val = int(val.split()[0])
+        elif typ == "Timeticks":
+            val = int(val.split(")")[0].lstrip("("))
+        out[oid] = (typ, val)
+    return out
+
+
+@pytest.fixture
+def snmp():
+    s = Snmp()
+    try:
+        yield s
+    finally:
+        s.stop()
+        shutil.rmtree(s.dir, ignore_errors=True)
+
+
+def ctl(d, cmd):
+    cp = subprocess.run([GNOMONCTL, "-s", d.ctl, "--json", cmd], capture_output=True,
+                        text=True, timeout=10)
+    assert cp.returncode == 0, nh.describe(cp)
+    return json.loads(cp.stdout)
+
+
+def ms(seconds, unit=True):
+    return "%.6f%s" % (seconds * 1e3, " ms" if unit else "")
+
+
+def wait_for(pred, timeout, what, step=0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    raise AssertionError("timed out after %ds waiting for %s" % (timeout, what))
+
+
+def synced_to_peer(d):
+    srcs = ctl(d, "sources")["sources"]
+    return ctl(d, "tracking")["synchronised"] and any(s["state"] == "*" for s in srcs)
+
+
+def start_pair(gnomond, up_stratum=1):
+    up_port = free_port("127.0.0.1")
+    up = gnomond("clock virtual\nlocal stratum %d\nallow 127.0.0.0/8\n" % up_stratum,
+                 addr="127.0.0.1", port=up_port)
+    dn = gnomond("clock virtual offset 0.01\nserver 127.0.0.1 port %d %s\n"
+                 "allow 127.0.0.0/8\n" % (up_port, FAST),
+                 addr="127.0.0.1", port=free_port("127.0.0.1"))
+    wait_for(lambda: synced_to_peer(dn), 30, "the downstream gnomond to select its upstream")
+    return up, dn
+
+
+def around(d, read):
+    """(gnomonctl sources+tracking before, value, after)."""
+    b = (ctl(d, "tracking"), ctl(d, "sources")["sources"])
+    v = read()
+    a = (ctl(d, "tracking"), ctl(d, "sources")["sources"])
+    return b, v, a
+
+
+def assert_walk_matches(snmp, dn, tries=6):
+    """The NTPv4-MIB walk equals gnomonctl --json read just before or just
+    after it (retried when gnomond updated in between)."""
+    last = None
+    for _ in range(tries):
+        (tb, sb), walk, (ta, sa) = around(dn, lambda: snmp.walk(NTP))
+        for tr, srcs in ((tb, sb), (ta, sa)):
+            try:
+                check_walk(walk, tr, srcs)
+                return walk, tr, srcs
+            except AssertionError as e:
+                last = e
+        time.sleep(1.1)     # past the subagent's cache
+    raise AssertionError("SNMP walk never matched gnomonctl: %s" % last)
+
+
+def check_walk(w, tr, srcs):
+    peer = [s for s in srcs if s["state"] == "*"]
+    assert w[MODE][1] == (6 if peer else 4 if tr["synchronised"] else 2), w[MODE]
+    assert w[STRATUM] == ("Gauge32", tr["stratum"] if tr["synchronised"] else 16)
+    assert w[NREFS][1] == len(srcs)
+    assert w[NTP + ".1.1.7.0"][1] == ms(tr["root_delay"] / 2 + tr["root_dispersion"])
+    assert w[NTP + ".1.2.7.0"][1] == ms(tr["root_dispersion"], False)
+    # association table: one row per source, in order, ids 1..n
+    rows = sorted({int(o.rsplit(".", 1)[1]) for o in w if o.startswith(ASSOC + ".2.")})
+    assert len(rows) == len(srcs), (rows, srcs)
+    for row, s in zip(rows, srcs):
+        col = lambda c: w[ASSOC + ".%d.%d" % (c, row)][1]
+        assert col(2) == s["name"]
+        assert col(3) == s["refid"]
+        assert col(4) == 1                              # ipv4
+        assert col(5) == bytes(int(x) for x in s["address"].split("."))
+        assert col(6) == ms(s["offset"]), (col(6), s["offset"])
+        assert col(7) == (s["stratum"] if 0 < s["stratum"] < 16 else 16)
+        assert col(8) == ms(s["jitter"], False)
+        assert col(9) == ms(s["delay"], False)
+        assert col(10) == ms(s["dispersion"], False)
+        assert w[NTP + ".1.3.2.1.1.%d" % row][1] == s["received"] % 2**32
+        assert w[NTP + ".1.3.2.1.2.%d" % row][1] == s["sent"] % 2**32
+    if peer:
+        row = rows[srcs.index(peer[0])]
+        assert w[PEER_ID][1] == row
+        assert w[PEER_NAME][1] == peer[0]["name"]
+        assert w[ACTIVE_OFFSET][1] == ms(peer[0]["offset"])
+
+
+def ntp_date_to_unix(b):
+    era, off, hi, lo = struct.unpack(">iIII", b)
+    return era * 2**32 + off + (hi * 2**32 + lo) / 2**64 - 2208988800
+
+
+def test_walk_equals_gnomonctl(gnomond, snmp):
+    up, dn = start_pair(gnomond)
+    t_start = time.time()
+    snmp.start_subagent(dn.ctl)
+    walk, tr, srcs = assert_walk_matches(snmp, dn)
+    assert walk[STRATUM][1] == 2
+    assert walk[NTP + ".1.1.1.0"] == ("STRING", "gnomon")
+    assert walk[NTP + ".1.2.16.0"][0] == "Counter32"
+    # date-time: the daemon's (virtual) clock, within the read's span
+    now = time.time()
+    shown = ntp_date_to_unix(walk[DATETIME][1])
+    assert abs(shown - (now + tr["clock_minus_system"])) < 5, (shown, now)
+    # uptime: since gnomond started (before t_start), in hundredths
+    assert 0 < walk[UPTIME][1] / 100 < time.time() - t_start + 60
+    # the private MIB: reachable, fresh
+    g = snmp.walk(GN)
+    assert g[REACHABLE] == ("INTEGER", 1)
+    assert g[GN + ".1.1.4.0"][0] == "Gauge32" and g[GN + ".1.1.4.0"][1] < 3000, g
+    # GET of an instance that does not exist, and SET refused
+    assert snmp.get(NTP + ".1.2.99.0")[0].startswith("No Such")
+    cp = subprocess.run(["snmpset", "-v2c", "-c", "public", "127.0.0.1:%d" % snmp.port,
+                         NTP + ".1.4.1.0", "u", "5"], capture_output=True, text=True,
+                        timeout=30, env=snmp.env)
+    assert cp.returncode != 0
+    assert snmp.sub.alive()
+
+
+def test_traps_and_daemon_restart(gnomond, snmp):
+    up, dn = start_pair(gnomond)
+    snmp.start_subagent(dn.ctl)
+    assert_walk_matches(snmp, dn)
+    n0 = len(snmp.trap_lines())
+
+    # The upstream stops: its reach runs out and the downstream loses its
+    # sys peer (gnomond holds its stratum over for an hour, so the stratum
+    # does not move yet).
+    up.stop()
+    vb = snmp.wait_trap(NTP + ".0.3", lambda v: v.get(PEER_ID, (0, -1))[1] == 0,
+                        timeout=90, since=n0)
+    assert "-> none" in vb[NTP + ".1.5.1.0"][1]
+
+    # A new upstream of stratum 4 on the same port: the downstream comes
+    # back at stratum 5.
+    n1 = len(snmp.trap_lines())
+    up2 = gnomond("clock virtual\nlocal stratum 4\nallow 127.0.0.0/8\n",
+                  addr="127.0.0.1", port=up.port)
+    vb = snmp.wait_trap(NTP + ".0.2", lambda v: v.get(STRATUM, (0, 0))[1] == 5,
+                        timeout=60, since=n1)
+    assert vb[NTP + ".1.5.1.0"][1] == "stratum 2 -> 5"
+    snmp.wait_trap(NTP + ".0.3", lambda v: v.get(PEER_ID, (0, 0))[1] == 1,
+                   timeout=30, since=n1)
+    assert_walk_matches(snmp, dn)
+
+    # gnomond stops: mode notRunning, and nothing from it is served stale.
+    n2 = len(snmp.trap_lines())
+    dn.stop()
+    vb = snmp.wait_trap(NTP + ".0.1", lambda v: v.get(MODE, (0, 0))[1] == 1,
+                        timeout=30, since=n2)
+    snmp.wait_trap(GN + ".0.1", timeout=10, since=n2)
+    time.sleep(1.2)     # past the subagent's cache
+    assert snmp.get(MODE) == ("INTEGER", 1)
+    assert snmp.get(STRATUM)[0].startswith("No Such")
+    assert snmp.get(ASSOC + ".2.1")[0].startswith("No Such")
+    assert snmp.get(REACHABLE) == ("INTEGER", 2)
+
+    # gnomond comes back: the subagent never stopped, serves it again and
+    # says so (mode change, gnomond reachable, configuration changed: a
+    # new process).
+    n3 = len(snmp.trap_lines())
+    dn.start()
+    wait_for(lambda: synced_to_peer(dn), 30, "the restarted gnomond to resynchronise")
+    assert snmp.sub.alive(), snmp.sub.output()
+    snmp.wait_trap(NTP + ".0.1", lambda v: v.get(MODE, (0, 0))[1] in (2, 6),
+                   timeout=30, since=n3)
+    snmp.wait_trap(GN + ".0.2", timeout=10, since=n3)
+    vb = snmp.wait_trap(NTP + ".0.6", timeout=30, since=n3)
+    assert "restarted" in vb[NTP + ".1.5.1.0"][1]
+    walk, tr, srcs = assert_walk_matches(snmp, dn)
+    assert walk[STRATUM][1] == 5
+    up2.stop()
