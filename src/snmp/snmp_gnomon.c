@@ -8,7 +8,7 @@ const uint32_t snmp_gnomon_mib[SNMP_GNOMON_MIB_LEN] = { 1, 3, 6, 1, 4, 1, 8072, 
 static const uint32_t agent[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 1 };
 static const uint32_t recv[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 2 };
 static const uint32_t result_entry[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 2, 17, 1 };
-static const uint32_t sender_entry[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 3, 1 };
+static const uint32_t sender_entry[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 3, 1, 1 };
 static const uint32_t journal[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 4 };
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))

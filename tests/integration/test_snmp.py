@@ -15,6 +15,7 @@ showed just before or just after (the daemon may update in between).
 
 import json
 import os
+import socket
 import re
 import shutil
 import signal
@@ -312,20 +313,78 @@ def check_walk(w, tr, srcs):
         col = lambda c: w[ASSOC + ".%d.%d" % (c, row)][1]
         assert col(2) == s["name"]
         assert col(3) == s["refid"]
-        assert col(4) == 1                              # ipv4
-        assert col(5) == bytes(int(x) for x in s["address"].split("."))
+        if s.get("address"):
+            assert col(4) == 1                          # ipv4
+            assert col(5) == bytes(int(x) for x in s["address"].split("."))
+        else:                                           # a gateway: no address
+            assert col(4) == 0 and col(5) == ""
         assert col(6) == ms(s["offset"]), (col(6), s["offset"])
         assert col(7) == (s["stratum"] if 0 < s["stratum"] < 16 else 16)
         assert col(8) == ms(s["jitter"], False)
         assert col(9) == ms(s["delay"], False)
         assert col(10) == ms(s["dispersion"], False)
-        assert w[NTP + ".1.3.2.1.1.%d" % row][1] == s["received"] % 2**32
-        assert w[NTP + ".1.3.2.1.2.%d" % row][1] == s["sent"] % 2**32
+        if "received" in s:
+            assert w[NTP + ".1.3.2.1.1.%d" % row][1] == s["received"] % 2**32
+        if "sent" in s:
+            assert w[NTP + ".1.3.2.1.2.%d" % row][1] == s["sent"] % 2**32
     if peer:
         row = rows[srcs.index(peer[0])]
         assert w[PEER_ID][1] == row
         assert w[PEER_NAME][1] == peer[0]["name"]
         assert w[ACTIVE_OFFSET][1] == ms(peer[0]["offset"])
+
+
+# --------------------------------------------------------------------------
+# every instance served is an object of the MIB texts, with its type
+
+# Wire type (as net-snmp prints it) of each base type and textual convention
+# the two MIBs use.
+WIRE = {"Integer32": "INTEGER", "Enumeration": "INTEGER", "TruthValue": "INTEGER",
+        "InetAddressType": "INTEGER", "Unsigned32": "Gauge32", "Gauge32": "Gauge32",
+        "NtpStratum": "Gauge32", "Counter32": "Counter32", "Counter64": "Counter64",
+        "TimeTicks": "Timeticks", "OctetString": "octets", "DisplayString": "octets",
+        "Utf8String": "octets", "InetAddress": "octets", "NtpDateTime": "octets",
+        "Bits": "octets"}
+_MIB = {}
+
+
+def mib_objects():
+    """{oid: (name, nodetype, wire type)} of the scalars and columns in
+    mibs/, read with smidump (smitools) - the same texts smilint checks."""
+    if _MIB:
+        return _MIB
+    _need("smidump")
+    env = dict(os.environ, SMIPATH="%s/mibs/ietf:/usr/share/snmp/mibs" % REPO)
+    for m in ("NTPv4-MIB", "GNOMON-MIB"):
+        cp = subprocess.run(["smidump", "-f", "python", os.path.join(REPO, "mibs", m + ".txt")],
+                            capture_output=True, text=True, timeout=30, env=env)
+        assert cp.returncode == 0, nh.describe(cp)
+        ns = {}
+        exec(cp.stdout, ns)     # smidump's python format is a dict literal
+        for name, node in ns["MIB"]["nodes"].items():
+            if node.get("nodetype") not in ("scalar", "column"):
+                continue
+            t = node["syntax"]["type"]
+            key = t.get("name") or t.get("basetype")
+            if key not in WIRE:
+                key = t.get("basetype") or key
+            _MIB["." + node["oid"]] = (name, node["nodetype"], WIRE.get(key, key),
+                                       node.get("access"))
+    return _MIB
+
+
+def assert_defined(walk):
+    """Each instance: a scalar's OID plus .0, or a column's plus one index;
+    readable in the MIB; and of the MIB's type on the wire."""
+    objs = mib_objects()
+    for oid, (typ, _) in walk.items():
+        base, idx = oid.rsplit(".", 1)
+        assert base in objs, "%s is not an object of mibs/" % oid
+        name, kind, wire, access = objs[base]
+        assert kind == "column" or idx == "0", "%s: scalar %s without .0" % (oid, name)
+        assert access in ("readonly", "readwrite"), "%s: %s is %s" % (oid, name, access)
+        got = "octets" if typ in ("STRING", "Hex-STRING") else typ
+        assert got == wire, "%s (%s): served as %s, the MIB says %s" % (oid, name, typ, wire)
 
 
 def ntp_date_to_unix(b):
@@ -338,6 +397,7 @@ def test_walk_equals_gnomonctl(gnomond, snmp):
     t_start = time.time()
     snmp.start_subagent(dn.ctl)
     walk, tr, srcs = assert_walk_matches(snmp, dn)
+    assert_defined(walk)
     assert walk[STRATUM][1] == 2
     assert walk[NTP + ".1.1.1.0"] == ("STRING", "gnomon")
     assert walk[NTP + ".1.2.16.0"][0] == "Counter32"
@@ -349,6 +409,7 @@ def test_walk_equals_gnomonctl(gnomond, snmp):
     assert 0 < walk[UPTIME][1] / 100 < time.time() - t_start + 60
     # the private MIB: reachable, fresh
     g = snmp.walk(GN)
+    assert_defined(g)
     assert g[REACHABLE] == ("INTEGER", 1)
     assert g[GN + ".1.1.4.0"][0] == "Gauge32" and g[GN + ".1.1.4.0"][1] < 3000, g
     # GET of an instance that does not exist, and SET refused
@@ -413,3 +474,91 @@ def test_traps_and_daemon_restart(gnomond, snmp):
     walk, tr, srcs = assert_walk_matches(snmp, dn)
     assert walk[STRATUM][1] == 5
     up2.stop()
+
+
+KEY_ID = 5
+KEYS = "%d SHA256 HEX:%s\n" % (KEY_ID, bytes(range(0x20, 0x40)).hex())
+GW_RECV = GN + ".1.2"
+GW_RESULT = GN + ".1.2.17.1"
+GW_SENDER = GN + ".1.3.1.1"
+
+
+def between(before, value, after, what):
+    assert before <= value <= after, "%s: %s not within [%s, %s]" % (what, value, before,
+                                                                     after)
+
+
+def test_gateway_objects(gnomond, snmp):
+    """A gateway sender and receiver on loopback: the receiver's GNOMON-MIB
+    objects follow `gnomonctl gateway`, junk sent to it shows in the
+    packets-by-result table, and the sender's row follows its counters."""
+    keydir = tempfile.mkdtemp(prefix="gn-snmp-k-")
+    try:
+        keys = os.path.join(keydir, "keys")
+        with open(keys, "w") as f:
+            f.write(KEYS)
+        os.chmod(keydir, 0o755)
+        os.chmod(keys, 0o644)
+        port = free_port("127.0.0.1")
+        sender = gnomond("clock virtual\nlocal stratum 1\nkeyfile %s\n"
+                         "gateway-send to 127.0.0.1:%d interval 0.25 key %d correction none\n"
+                         % (keys, port, KEY_ID), addr="127.0.0.1",
+                         port=free_port("127.0.0.1"))
+        recv = gnomond("clock virtual offset 0.2\nkeyfile %s\n"
+                       "gateway-receive on 127.0.0.1:%d sender 1 key %d\n"
+                       % (keys, port, KEY_ID), addr="127.0.0.1", port=free_port("127.0.0.1"))
+        wait_for(lambda: ctl(recv, "gateway")["receiver"]["accepted"] >= 8, 30,
+                 "the receiver to accept gateway messages")
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for junk in (b"x", b"GNMG" + bytes(20), b"not a gateway message" * 3):
+            s.sendto(junk, ("127.0.0.1", port))
+        s.close()
+        wait_for(lambda: sum(v for k, v in ctl(recv, "gateway")["receiver"]["rejected"].items())
+                 >= 3, 10, "the junk to be counted")
+
+        snmp.start_subagent(recv.ctl)
+        # The walk is served from a poll at most one cache period (1 s) old:
+        # waiting longer than that after reading `before` puts the poll
+        # between the two gnomonctl reads.
+        b = ctl(recv, "gateway")["receiver"]
+        time.sleep(1.2)
+        g = snmp.walk(GN)
+        a = ctl(recv, "gateway")["receiver"]
+        assert_defined(g)
+        val = lambda n: g[GW_RECV + ".%d.0" % n][1]
+        between(b["received"], val(1), a["received"], "received")
+        between(b["accepted"], val(2), a["accepted"], "accepted")
+        for n, k in ((3, "gaps"), (4, "lost"), (7, "replays"), (8, "restarts")):
+            between(b["sequence"][k], val(n), a["sequence"][k], k)
+        assert val(9) == sum(b["rejected"].get(k, 0) for k in (
+            "unauthenticated", "unknown_key", "bad_key_type", "key_not_accepted", "bad_mac"))
+        assert val(10) == (1 if b["silent"] else 2)
+        assert val(12) == (1 if b["loss_alarm"] else 2)
+        # packets by result: accepted first, then every verdict by name
+        rows = {g[o][1]: g[o.replace(GW_RESULT + ".2.", GW_RESULT + ".3.")][1]
+                for o in g if o.startswith(GW_RESULT + ".2.")}
+        assert set(rows) == {"accepted"} | set(b["rejected"]), rows
+        for name, count in rows.items():
+            if name != "accepted":
+                between(b["rejected"][name], count, a["rejected"][name], name)
+        assert sum(v for k, v in rows.items() if k != "accepted") >= 3
+        # the receiver is an association of NTPv4-MIB too
+        assert_walk_matches(snmp, recv)
+
+        # the sender's row
+        snmp.sub.stop()
+        snmp.procs.remove(snmp.sub)
+        snmp.start_subagent(sender.ctl)
+        bs = ctl(sender, "gateway")["senders"][0]
+        time.sleep(1.2)
+        g = snmp.walk(GN)
+        as_ = ctl(sender, "gateway")["senders"][0]
+        assert_defined(g)
+        assert g[GW_SENDER + ".2.1"][1] == "127.0.0.1"
+        assert g[GW_SENDER + ".3.1"][1] == port
+        between(bs["sent"], g[GW_SENDER + ".4.1"][1], as_["sent"], "sent")
+        assert g[GW_SENDER + ".9.1"][1] == "none"
+        assert g[GW_SENDER + ".7.1"][1] == bs["health"]
+        assert not any(o.startswith(GW_RECV + ".1.") for o in g)    # no receiver there
+    finally:
+        shutil.rmtree(keydir, ignore_errors=True)

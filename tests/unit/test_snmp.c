@@ -67,7 +67,7 @@ static const uint32_t PKTMODE[] = { 1, 3, 6, 1, 2, 1, 197, 1, 2, 17, 1 };
 static const uint32_t GN_AGENT[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 1 };
 static const uint32_t GN_RECV[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 2 };
 static const uint32_t GN_RESULT[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 2, 17, 1 };
-static const uint32_t GN_SENDER[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 3, 1 };
+static const uint32_t GN_SENDER[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 3, 1, 1 };
 static const uint32_t GN_JOURNAL[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 4 };
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
