@@ -194,6 +194,7 @@ class Snmp:
             for line in self.trap_lines()[since:]:
                 vb = parse_varbinds(line.split("\t"))
                 if vb.get(TRAP_OID, (None, None))[1] == notif and pred(vb):
+                    assert_trap_objects(vb)
                     return vb
             time.sleep(0.25)
         raise AssertionError("no %s trap within %ds; traps:\n%s\n--- gnomon-snmp ---\n%s"
@@ -363,6 +364,7 @@ WIRE = {"Integer32": "INTEGER", "Enumeration": "INTEGER", "TruthValue": "INTEGER
         "Utf8String": "octets", "InetAddress": "octets", "NtpDateTime": "octets",
         "Bits": "octets"}
 _MIB = {}
+_NOTIF = {}     # notification oid -> [oid of each of its OBJECTS, in order]
 
 
 def mib_objects():
@@ -378,7 +380,10 @@ def mib_objects():
         assert cp.returncode == 0, nh.describe(cp)
         ns = {}
         exec(cp.stdout, ns)     # smidump's python format is a dict literal
-        for name, node in ns["MIB"]["nodes"].items():
+        nodes = ns["MIB"]["nodes"]
+        for notif in ns["MIB"].get("notifications", {}).values():
+            _NOTIF["." + notif["oid"]] = ["." + nodes[o]["oid"] for o in notif["objects"]]
+        for name, node in nodes.items():
             if node.get("nodetype") not in ("scalar", "column"):
                 continue
             t = node["syntax"]["type"]
@@ -388,6 +393,19 @@ def mib_objects():
             _MIB["." + node["oid"]] = (name, node["nodetype"], WIRE.get(key, key),
                                        node.get("access"))
     return _MIB
+
+
+def assert_trap_objects(vb):
+    """A notification carries sysUpTime.0, snmpTrapOID.0, then an instance
+    of each of its OBJECTS in the MIB's order (RFC 3416 §4.2.6)."""
+    mib_objects()
+    oids = list(vb)
+    notif = vb[TRAP_OID][1]
+    assert notif in _NOTIF, "%s is not a notification of mibs/" % notif
+    assert oids[:2] == [".1.3.6.1.2.1.1.3.0", TRAP_OID], oids
+    want = _NOTIF[notif]
+    got = [o.rsplit(".", 1)[0] for o in oids[2:]]
+    assert got == want, "%s carries %s, the MIB says %s" % (notif, got, want)
 
 
 def assert_defined(walk):
@@ -561,6 +579,18 @@ def test_gateway_objects(gnomond, snmp):
         assert sum(v for k, v in rows.items() if k != "accepted") >= 3
         # the receiver is an association of NTPv4-MIB too
         assert_walk_matches(snmp, recv)
+
+        # The sender stops: the receiver's silence alarm is raised, and
+        # cleared when the sender is back (GNOMON-MIB notifications).
+        n0 = len(snmp.trap_lines())
+        sender.stop()
+        vb = snmp.wait_trap(GN + ".0.3", timeout=30, since=n0)
+        assert vb[GW_RECV + ".11.0"][1] >= 1000, vb      # silent for a second or more
+        assert snmp.get(GW_RECV + ".10.0") == ("INTEGER", 1)
+        n1 = len(snmp.trap_lines())
+        sender.start()
+        snmp.wait_trap(GN + ".0.4", timeout=30, since=n1)
+        assert snmp.get(GW_RECV + ".10.0") == ("INTEGER", 2)
 
         # the sender's row
         unclean = snmp.sub_unclean()
