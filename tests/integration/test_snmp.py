@@ -20,8 +20,10 @@ import re
 import shutil
 import signal
 import struct
+import calendar
 import subprocess
 import tempfile
+import threading
 import time
 
 import pytest
@@ -138,9 +140,9 @@ class Snmp:
         self.procs.append(p)
         return p
 
-    def start_subagent(self, ctl):
+    def start_subagent(self, ctl, heartbeat=300):
         self.sub = self._start([GNOMON_SNMP, "-s", ctl, "-x", self.agentx, "-c", "1000",
-                                "-H", "300"], "gnomon-snmp.log")
+                                "-H", str(heartbeat)], "gnomon-snmp.log")
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if not self.sub.alive():
@@ -609,3 +611,69 @@ def test_gateway_objects(gnomond, snmp):
         assert not any(o.startswith(GW_RECV + ".1.") for o in g)    # no receiver there
     finally:
         shutil.rmtree(keydir, ignore_errors=True)
+
+
+class LeapServer(threading.Thread):
+    """A stratum-1 NTP server on 127.0.0.1 (the machine's clock) whose
+    replies announce a leap second insertion (LI = 1, RFC 5905 §7.3)."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.done = threading.Event()
+        self.answered = 0
+
+    def run(self):
+        while not self.done.is_set():
+            try:
+                req, peer = self.sock.recvfrom(1024)
+            except socket.timeout:
+                continue
+            t2 = time.time()
+            if len(req) < 48:
+                continue
+            head = struct.pack("!BBbbII4s", (1 << 6) | (4 << 3) | 4, 1, 0, -20, 0, 16, b"GPS\0")
+            reply = head + struct.pack("!Q", nh.unix_to_ntp(t2 - 1)) + req[40:48] + \
+                struct.pack("!QQ", nh.unix_to_ntp(t2), nh.unix_to_ntp(time.time()))
+            self.sock.sendto(reply, peer)
+            self.answered += 1
+
+    def stop(self):
+        self.done.set()
+        self.join(5)
+        self.sock.close()
+
+
+def test_leap_announced_and_heartbeat(gnomond, snmp):
+    """An upstream announces a leap second: LeapSecondAnnounced, and the
+    leap objects show the direction and the end of this month. The
+    heartbeat comes every ntpEntHeartbeatInterval seconds."""
+    srv = LeapServer()
+    srv.start()
+    try:
+        dn = gnomond("clock virtual\nserver 127.0.0.1 port %d %s\nallow 127.0.0.0/8\n"
+                     % (srv.port, FAST), addr="127.0.0.1", port=free_port("127.0.0.1"))
+        # before gnomond synchronises: the announcement must be a change
+        snmp.start_subagent(dn.ctl, heartbeat=2)
+        vb = snmp.wait_trap(NTP + ".0.7", timeout=60)
+        assert vb[NTP + ".1.5.1.0"][1] == "leap second announced (insert)"
+        assert ctl(dn, "tracking")["leap"] == "insert"
+        time.sleep(1.2)
+        assert snmp.get(NTP + ".1.2.11.0") == ("INTEGER", 1)
+        when = ntp_date_to_unix(snmp.get(NTP + ".1.2.10.0")[1])
+        now = time.gmtime()
+        y, m = (now.tm_year + 1, 1) if now.tm_mon == 12 else (now.tm_year, now.tm_mon + 1)
+        assert when == calendar.timegm((y, m, 1, 0, 0, 0)), time.gmtime(when)
+        # heartbeats, 2 s apart, with the current mode and the interval
+        n = len(snmp.trap_lines())
+        a = snmp.wait_trap(NTP + ".0.8", timeout=10, since=n)
+        assert a[NTP + ".1.4.1.0"][1] == 2 and a[MODE][1] == 6
+        t0 = time.monotonic()
+        snmp.wait_trap(NTP + ".0.8", timeout=10, since=len(snmp.trap_lines()))
+        assert 1.0 < time.monotonic() - t0 < 4.0
+        assert srv.answered > 0
+    finally:
+        srv.stop()
