@@ -79,6 +79,8 @@ int main(int argc, char **argv)
 		case 'N': {
 			char *list = strdup(optarg), *tok, *save = NULL;
 
+			if (!list)
+				return 1;
 			for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 				cfg.notif_bits &= (uint16_t)~(1u << number(tok, 1, 8, "-N"));
 			free(list);

@@ -112,6 +112,9 @@ class Snmp:
                     "view gnomonview included %s\n"
                     "view gnomonview included %s\n"
                     "rocommunity public 127.0.0.1 -V gnomonview\n"
+                    # a SET reaches the subagent only through a writable
+                    # community: the test checks that gnomon-snmp refuses it
+                    "rwcommunity private 127.0.0.1 -V gnomonview\n"
                     "trap2sink 127.0.0.1:%d public\n"
                     % (self.port, self.agentx, NTP, GN, self.trap_port))
         tconf = os.path.join(self.dir, "snmptrapd.conf")
@@ -119,8 +122,9 @@ class Snmp:
             f.write("disableAuthorization yes\n")
         # Persistent state and MIB lookups stay out of the machine's own
         # /var/lib/snmp and MIB directories.
+        os.mkdir(os.path.join(self.dir, "mibs"))
         self.env = dict(os.environ, SNMP_PERSISTENT_DIR=os.path.join(self.dir, "persist"),
-                        MIBS="", MIBDIRS=self.dir)
+                        MIBS="", MIBDIRS=os.path.join(self.dir, "mibs"))
         self.trapd = self._start(["snmptrapd", "-f", "-C", "-c", tconf, "-On", "-Lf",
                                   self.traps, "-p", os.path.join(self.dir, "trapd.pid"),
                                   "udp:127.0.0.1:%d" % self.trap_port], "snmptrapd.out")
@@ -482,12 +486,14 @@ def test_walk_equals_gnomonctl(gnomond, snmp):
     assert_defined(g)
     assert g[REACHABLE] == ("INTEGER", 1)
     assert g[GN + ".1.1.4.0"][0] == "Gauge32" and g[GN + ".1.1.4.0"][1] < 3000, g
-    # GET of an instance that does not exist, and SET refused
+    # GET of an instance that does not exist, and a SET refused by
+    # gnomon-snmp itself (the community allows it)
     assert snmp.get(NTP + ".1.2.99.0")[0].startswith("No Such")
-    cp = subprocess.run(["snmpset", "-v2c", "-c", "public", "127.0.0.1:%d" % snmp.port,
+    cp = subprocess.run(["snmpset", "-v2c", "-c", "private", "127.0.0.1:%d" % snmp.port,
                          NTP + ".1.4.1.0", "u", "5"], capture_output=True, text=True,
                         timeout=30, env=snmp.env)
-    assert cp.returncode != 0
+    assert cp.returncode != 0 and "notWritable" in cp.stdout + cp.stderr, nh.describe(cp)
+    assert snmp.get(NTP + ".1.4.1.0") == ("Gauge32", 300)
     assert snmp.sub.alive()
 
 
