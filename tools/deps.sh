@@ -5,10 +5,10 @@
 set -euo pipefail
 
 build_pkgs=(gcc pkg-config meson ninja-build libcap-dev libseccomp-dev libjansson-dev libssl-dev
-	    zlib1g-dev libsnmp-dev)
+	    zlib1g-dev libmicrohttpd-dev libsnmp-dev)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev chrony ntpsec-ntpdig sntp ntpsec-ntpdate
 	   python3 python3-ntplib python3-pytest iproute2 nftables faketime procps util-linux
-	   snmpd snmp snmptrapd smitools)
+	   curl prometheus snmpd snmp snmptrapd smitools)
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")
