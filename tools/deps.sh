@@ -5,10 +5,10 @@
 set -euo pipefail
 
 build_pkgs=(gcc pkg-config meson ninja-build libcap-dev libseccomp-dev libjansson-dev libssl-dev
-	    zlib1g-dev libmicrohttpd-dev)
+	    zlib1g-dev libmicrohttpd-dev libsnmp-dev)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev chrony ntpsec-ntpdig sntp ntpsec-ntpdate
 	   python3 python3-ntplib python3-pytest iproute2 nftables faketime procps util-linux
-	   curl prometheus)
+	   curl prometheus snmpd snmp snmptrapd smitools)
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")
@@ -37,7 +37,9 @@ fi
 
 echo "installing: ${missing[*]}"
 # Installing chrony must never start a daemon that could adjust this
-# machine's clock: forbid service starts for the duration of the install.
+# machine's clock: forbid service starts for the duration of the install
+# (this also keeps Debian's snmpd and snmptrapd services from starting: the
+# SNMP tests run their own).
 created_policy=
 if [ ! -e /usr/sbin/policy-rc.d ]; then
 	printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null

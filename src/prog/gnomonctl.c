@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mon/ctl.h"
+#include "mon/ctl_client.h"
 #include "prog/calibrate.h"
 #include "prog/query.h"
 
@@ -36,37 +37,6 @@ static void usage(FILE *f)
 		"options:\n"
 		"  -s SOCKET   control socket (default %s)\n"
 		"  -j, --json  print JSON\n", CTL_DEFAULT_PATH);
-}
-
-/* Send one request, receive one JSON reply into buf. 0 or -errno. */
-static int ctl_request(const char *path, const char *req, char *buf, size_t len)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { 5, 0 };
-	ssize_t n;
-	int fd, rc = 0;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	n = recv(fd, buf, len - 1, 0);
-	if (n <= 0) {
-		rc = n < 0 ? -errno : -ECONNRESET;
-		goto out;
-	}
-	buf[n] = '\0';
-out:
-	close(fd);
-	return rc;
 }
 
 static void print_flat(json_t *obj, const char *prefix)
@@ -349,7 +319,8 @@ int main(int argc, char **argv)
 			strcat(req, " ");
 		strcat(req, argv[i]);
 	}
-	rc = ctl_request(sock, strcmp(req, "sourcestats") ? req : "sources", reply, sizeof(reply));
+	rc = ctl_client_request(sock, strcmp(req, "sourcestats") ? req : "sources", reply,
+				sizeof(reply), 5000, NULL);
 	if (rc) {
 		fprintf(stderr, "gnomonctl: %s: %s\n", sock, strerror(-rc));
 		return 1;
