@@ -503,6 +503,20 @@ static int h_journal(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 	return 0;
 }
 
+static int h_alarm(struct conf_ctx *ctx, const struct conf_item *it, void *p, int argc,
+		   char **argv)
+{
+	(void)it;
+	return alarm_conf_parse(ctx, argc, argv, &((struct dconf *)p)->alarm);
+}
+
+static int h_alarmsyslog(struct conf_ctx *ctx, const struct conf_item *it, void *p, int argc,
+			 char **argv)
+{
+	(void)it;
+	return alarm_conf_parse_syslog(ctx, argc, argv, &((struct dconf *)p)->alarm);
+}
+
 static int h_makestep(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 		      int argc, char **argv)
 {
@@ -657,6 +671,14 @@ static const struct conf_item table[] = {
 	  "[keepsize BYTES] [nocompress] [thread on|off]",
 	  "structured event journal (gateway events, alarms): rotated by size/age into .gz "
 	  "archives, cleaned by age/total size (doc/journal.md)", h_journal, false },
+	{ DC_ALARM, "alarm", CONF_CUSTOM, 0, 0, 0, NULL,
+	  "NAME [info X|off] [warn X|off] [crit X|off] [clear X] [minage S] [window S] [off|on]",
+	  "tune an alarm rule (doc/alarms.md: offset, jitter, no_selectable_source, "
+	  "unsynchronised, stratum_change, leap_pending, gateway_silent, gateway_loss, "
+	  "auth_failures, replays, journal_loss, ratelimit_storm); repeatable", h_alarm, true },
+	{ DC_ALARMSYSLOG, "alarmsyslog", CONF_CUSTOM, 0, 0, 0, NULL, "FACILITY|off",
+	  "syslog facility of alarm raises and clears (default ntp, facility 12)", h_alarmsyslog,
+	  false },
 	{ DC_LEAPSECMODE, "leapsecmode", CONF_CUSTOM, 0, 0, 0, NULL, "system|step|slew|ignore",
 	  "how a leap second is applied to the clock", h_leapsecmode, false },
 	{ DC_MAXSLEWRATE, "maxslewrate", CONF_DOUBLE, FIELD(maxslewrate), 1, 100000, "83333",
@@ -677,6 +699,7 @@ void dconf_init(struct dconf *cfg)
 	cfg->log_dest = LOG_DEST_STDERR;
 	cfg->log_level = LOG_LVL_INFO;
 	snprintf(cfg->statedir, sizeof(cfg->statedir), "%s", DCONF_DEFAULT_STATEDIR);
+	alarm_cfg_defaults(&cfg->alarm);
 	conf_apply_defaults(table, ARRAY_LEN(table), cfg);
 }
 

@@ -10,6 +10,7 @@
 #include "lib/log.h"
 #include "net/acl.h"
 #include "gw/gw_conf.h"
+#include "mon/alarm.h"
 #include "ntp/ntp_bcast.h"
 #include "ntp/ntp_client.h"
 #include "ntp/ntp_srv.h"
@@ -21,6 +22,7 @@ enum dconf_key {
 	DC_SERVER, DC_POOL, DC_PEER, DC_MAKESTEP, DC_MAXCHANGE, DC_MAXDISTANCE, DC_MINSOURCES,
 	DC_DRIFTFILE, DC_LEAPSECMODE, DC_MAXSLEWRATE, DC_LOGDIR, DC_KEYFILE, DC_CRYPTO_NAK,
 	DC_BROADCAST, DC_BROADCASTCLIENT, DC_GATEWAY_SEND, DC_GATEWAY_RECEIVE, DC_JOURNAL, DC_STATEDIR,
+	DC_ALARM, DC_ALARMSYSLOG,
 };
 
 #define DCONF_MAX_SOURCES 32
@@ -91,6 +93,7 @@ struct dconf {
 	uint64_t journal_maxsize, journal_maxage, journal_keepage, journal_keepsize;
 	bool journal_nocompress;
 	int journal_thread;		/* -1: default (a thread when workers > 0) */
+	struct alarm_cfg alarm;		/* alarm rules and the syslog facility (mon/alarm.h) */
 };
 
 /* Defaults into cfg (allocates the ACL). */
