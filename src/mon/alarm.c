@@ -127,7 +127,7 @@ struct rule_state {
 	enum alarm_state state;
 	enum alarm_sev sev;
 	gt_ns above_since[ALARM_LEVELS];	/* value met level l continuously since */
-	gt_ns below_since;			/* value under the current hold since */
+	gt_ns below_since[ALARM_LEVELS];	/* value under level l's hold since */
 	gt_ns raised_at;			/* when it became active (not escalations) */
 	gt_ns last_raised, last_cleared;
 	uint64_t raises, clears;
@@ -178,9 +178,10 @@ struct alarm_engine *alarm_create(const struct alarm_cfg *cfg)
 
 		e->hold_ratio[i] = lo < 0 || rc->thr[lo] <= 0 ? 1 :
 			alarm_rule_clear((enum alarm_id)i, rc) / rc->thr[lo];
-		for (l = 0; l < ALARM_LEVELS; l++)
+		for (l = 0; l < ALARM_LEVELS; l++) {
 			e->st[i].above_since[l] = NONE_T;
-		e->st[i].below_since = NONE_T;
+			e->st[i].below_since[l] = NONE_T;
+		}
 		e->st[i].value = NAN;
 		e->st[i].threshold = NAN;
 	}
@@ -275,8 +276,6 @@ static void emit(struct alarm_engine *e, enum alarm_id id, gt_ns now, enum alarm
 		rs->last_cleared = now;
 		rs->clears++;
 	}
-	rs->below_since = NONE_T;
-
 	ev = (struct alarm_event){ .id = id, .name = alarm_rules[id].name, .kind = kind,
 				   .sev = sev, .prev_sev = prev, .value = value,
 				   .threshold = thr, .t_mono = now, .msg = rs->msg };
@@ -312,7 +311,10 @@ static gt_ns s_to_ns(double s)
 }
 
 /* The threshold/hysteresis/min-age machine of AK_LEVEL, AK_FLAG and
- * AK_COUNTER rules. known = false counts as below every hold threshold. */
+ * AK_COUNTER rules. Per level: since when the value has met its threshold
+ * (raising) and since when it has been under its hold threshold (falling
+ * back); both must have lasted minage. known = false counts as under
+ * every hold threshold and over none. */
 static int eval_levels(struct alarm_engine *e, enum alarm_id id, gt_ns now, bool known,
 		       double v)
 {
@@ -322,40 +324,40 @@ static int eval_levels(struct alarm_engine *e, enum alarm_id id, gt_ns now, bool
 	int l, target = -1, cur = (int)rs->sev - 1;
 
 	for (l = 0; l < ALARM_LEVELS; l++) {
-		if (!known || isnan(rc->thr[l]) || !(v >= rc->thr[l])) {
-			rs->above_since[l] = NONE_T;
+		if (isnan(rc->thr[l]))
 			continue;
+		if (known && v >= rc->thr[l]) {
+			if (rs->above_since[l] == NONE_T)
+				rs->above_since[l] = now;
+			if (now - rs->above_since[l] >= minage)
+				target = l;
+		} else {
+			rs->above_since[l] = NONE_T;
 		}
-		if (rs->above_since[l] == NONE_T)
-			rs->above_since[l] = now;
-		if (now - rs->above_since[l] >= minage)
-			target = l;
+		if (known && v >= hold_of(e, id, l))
+			rs->below_since[l] = NONE_T;
+		else if (rs->below_since[l] == NONE_T)
+			rs->below_since[l] = now;
 	}
 	if (target > cur) {
 		emit(e, id, now, ALARM_EV_RAISED, (enum alarm_sev)(target + 1), v, rc->thr[target],
 		     NULL);
 		return 1;
 	}
-	if (cur < 0)
+	if (cur < 0 || rs->below_since[cur] == NONE_T || now - rs->below_since[cur] < minage)
 		return 0;
-	if (known && v >= hold_of(e, id, cur)) {
-		rs->below_since = NONE_T;
-		return 0;
-	}
-	if (rs->below_since == NONE_T)
-		rs->below_since = now;
-	if (now - rs->below_since < minage)
-		return 0;
-	/* Fall back to the highest lower level the value still holds. */
+	/* Fall back to the highest lower level the value has not left for
+	 * minage (the levels below it are then held too). */
 	for (l = cur - 1; l >= 0; l--)
-		if (!isnan(rc->thr[l]) && known && v >= hold_of(e, id, l))
+		if (!isnan(rc->thr[l]) &&
+		    (rs->below_since[l] == NONE_T || now - rs->below_since[l] < minage))
 			break;
 	if (l >= 0)
 		emit(e, id, now, ALARM_EV_RAISED, (enum alarm_sev)(l + 1), v, rc->thr[l],
 		     " (back from a higher level)");
 	else
 		emit(e, id, now, ALARM_EV_CLEARED, ALARM_SEV_NONE, known ? v : NAN,
-		     hold_of(e, id, cur), NULL);
+		     alarm_rule_clear(id, rc), NULL);
 	return 1;
 }
 
