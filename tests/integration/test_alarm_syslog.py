@@ -1,0 +1,133 @@
+"""The alarm engine's syslog sink, heard on a real syslog socket.
+
+tests/tools/alarm_demo runs the engine with the real syslog(3) sink and a
+sequence of offsets (raise, escalate, fall back, clear). It runs in a
+private mount namespace (unshare -m) whose /dev is a small tmpfs holding
+only `log`, a symbolic link to a datagram socket this test has bound:
+exactly what a syslog daemon reads, while the host's /dev is never
+touched. The test checks each datagram as RFC 3164 (`<PRI>Mmm dd
+hh:mm:ss ident[pid]: text`): PRI = facility * 8 + severity, computed here
+independently, and the text in the journal's format.
+
+Binary: $ALARM_DEMO, default build/tests/tools/alarm_demo. Root (for the
+mount namespace); about 1 s.
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+
+import pytest
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DEMO = os.environ.get("ALARM_DEMO", os.path.join(REPO, "build", "tests", "tools", "alarm_demo"))
+
+# RFC 3164 §4.1: PRI, TIMESTAMP ("Mmm dd hh:mm:ss", day space-padded),
+# then the TAG (glibc: ident[pid]) and ": ".
+LINE = re.compile(r"^<(\d{1,3})>([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) "
+                  r"([A-Za-z0-9_]+)\[(\d+)\]: (.*)$", re.S)
+
+# <syslog.h> numbers; ntp (12) is RFC 5424 §6.2.1's, absent from glibc.
+FACILITY = {"ntp": 12, "local3": 19, "daemon": 3}
+LOG_CRIT, LOG_WARNING, LOG_NOTICE = 2, 4, 5
+
+
+@pytest.fixture
+def syslog_socket():
+    if os.geteuid() != 0:
+        pytest.skip("a private mount namespace needs root")
+    if not (os.path.isfile(DEMO) and os.access(DEMO, os.X_OK)):
+        pytest.fail("alarm_demo not found at %s (ninja -C build, or set $ALARM_DEMO)" % DEMO,
+                    pytrace=False)
+    d = tempfile.mkdtemp(prefix="gn-alarm-syslog-")
+    path = os.path.join(d, "log")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(path)
+    os.chmod(path, 0o666)
+    s.settimeout(5.0)
+    yield s, path
+    s.close()
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def run_demo(sock_path, *args):
+    """alarm_demo ARGS inside a private mount namespace whose /dev/log is
+    sock_path; returns (stdout lines, pid seen in the namespace)."""
+    host_dev_log = os.path.lexists("/dev/log")
+    script = ('mount -t tmpfs -o size=64k,mode=0755 gn-alarm-dev /dev && '
+              'ln -s "$0" /dev/log && exec "$@"')
+    p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script,
+                        sock_path, DEMO] + list(args),
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    # The host's /dev is as it was.
+    assert os.path.lexists("/dev/log") == host_dev_log
+    return p.stdout.split("\n")[:-1]
+
+
+def receive(sock, n):
+    out = []
+    for _ in range(n):
+        data = sock.recv(65536).decode("ascii")
+        m = LINE.match(data.rstrip("\0\n"))
+        assert m, "not an RFC 3164 line: %r" % data
+        out.append((int(m.group(1)), m.group(3), int(m.group(4)), m.group(5)))
+    return out
+
+
+def assert_nothing_more(sock):
+    sock.settimeout(0.3)
+    with pytest.raises(socket.timeout):
+        sock.recv(65536)
+
+
+def test_raise_and_clear_default_facility(syslog_socket):
+    sock, path = syslog_socket
+    lines = run_demo(path, "-i", "gnomon_alarm")
+    assert lines == ["raised offset critical 98", "cleared offset critical 101"]
+    got = receive(sock, 2)
+    assert_nothing_more(sock)
+    (pri1, tag1, pid1, text1), (pri2, tag2, pid2, text2) = got
+    assert pri1 == FACILITY["ntp"] * 8 + LOG_CRIT == 98
+    assert pri2 == FACILITY["ntp"] * 8 + LOG_NOTICE == 101
+    assert tag1 == tag2 == "gnomon_alarm" and pid1 == pid2
+    assert text1 == ('ALARM_RAISED alarm=offset severity=critical value=0.02 '
+                     'threshold=0.01 "system offset 20.000 ms reached 10.000 ms"')
+    assert text2 == ('ALARM_CLEARED alarm=offset severity=critical value=0 '
+                     'threshold=0.0005 "system offset 0.000 ms below 0.500 ms for 0 s"')
+
+
+def test_levels_and_facility(syslog_socket):
+    """warning -> critical -> warning (falling back) -> cleared, facility local3."""
+    sock, path = syslog_socket
+    lines = run_demo(path, "-F", "local3", "0.002", "0.02", "0.004", "0")
+    assert len(lines) == 4
+    got = receive(sock, 4)
+    assert_nothing_more(sock)
+    want = [(LOG_WARNING, "ALARM_RAISED", "severity=warning value=0.002 threshold=0.001"),
+            (LOG_CRIT, "ALARM_RAISED", "severity=critical prev=warning value=0.02"),
+            (LOG_WARNING, "ALARM_RAISED", "severity=warning prev=critical value=0.004"),
+            (LOG_NOTICE, "ALARM_CLEARED", "severity=warning value=0 threshold=0.0005")]
+    for (pri, tag, _, text), line, (sev, code, fields) in zip(got, lines, want):
+        assert pri == FACILITY["local3"] * 8 + sev
+        assert line.endswith(" %d" % pri)     # what the demo meant to send
+        assert tag == "alarm_demo"
+        assert text.startswith(code + " alarm=offset " + fields), text
+
+
+def test_minage_holds_back(syslog_socket):
+    """With minage 10 s, a 5 s excursion sends nothing at all."""
+    sock, path = syslog_socket
+    lines = run_demo(path, "-m", "10", *(["0.05"] * 5 + ["0"] * 20))
+    assert lines == []
+    assert_nothing_more(sock)
+
+
+def test_off_sends_nothing(syslog_socket):
+    sock, path = syslog_socket
+    lines = run_demo(path, "-F", "off")
+    assert len(lines) == 2          # the engine still raised and cleared
+    assert_nothing_more(sock)
