@@ -199,6 +199,14 @@ unsigned alarm_active_count(const struct alarm_engine *e);
 struct alarm_metric { const char *alarm; const char *severity; int active; };
 size_t alarm_metrics(const struct alarm_engine *e, struct alarm_metric *out, size_t max);
 
+struct met_registry;
+/* Unlabelled aggregates in the metrics registry (for the control socket's
+ * metrics dump; the labelled series come from alarm_metrics()):
+ * gnomon_alarms_active (gauge), gnomon_alarms_raised_total and
+ * gnomon_alarms_cleared_total (counters). e must outlive the registry's
+ * readers. 0 or the first error of met_register(). */
+int alarm_met_register(const struct alarm_engine *e, struct met_registry *r);
+
 struct json_out;
 /* {"active":[...],"recent":[...],"rules":[...]} (doc/alarms.md) as the
  * value at key (NULL: value position). now_real: CLOCK_REALTIME at now_mono,

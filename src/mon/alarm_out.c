@@ -8,6 +8,7 @@
 
 #include <math.h>
 
+#include "lib/metrics.h"
 #include "mon/json.h"
 
 static void put_time(struct json_out *j, const char *tkey, const char *akey, gt_ns t,
@@ -115,4 +116,38 @@ void alarm_json(const struct alarm_engine *e, struct json_out *j, const char *ke
 	put_recent(e, j, now_mono, now_real);
 	put_rules(e, j, now_mono, now_real);
 	json_obj_end(j);
+}
+
+enum { MET_ACTIVE, MET_RAISED, MET_CLEARED };
+
+static double read_metric(const void *ctx, uintptr_t key)
+{
+	const struct alarm_engine *e = ctx;
+	struct alarm_status st;
+	double sum = 0;
+	unsigned i;
+
+	if (key == MET_ACTIVE)
+		return alarm_active_count(e);
+	for (i = 0; i < ALARM_COUNT; i++) {
+		alarm_get_status(e, (enum alarm_id)i, &st);
+		sum += (double)(key == MET_RAISED ? st.raises : st.clears);
+	}
+	return sum;
+}
+
+int alarm_met_register(const struct alarm_engine *e, struct met_registry *r)
+{
+	int rc;
+
+	rc = met_register(r, "gnomon_alarms_active", "alarms raised now", MET_GAUGE, read_metric,
+			  e, MET_ACTIVE);
+	if (!rc)
+		rc = met_register(r, "gnomon_alarms_raised_total",
+				  "alarm raises, severity changes included", MET_COUNTER,
+				  read_metric, e, MET_RAISED);
+	if (!rc)
+		rc = met_register(r, "gnomon_alarms_cleared_total", "alarm clears", MET_COUNTER,
+				  read_metric, e, MET_CLEARED);
+	return rc;
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "lib/journal.h"
+#include "lib/metrics.h"
 #include "mon/alarm.h"
 #include "mon/json.h"
 
@@ -589,6 +590,27 @@ static void test_metrics(void **state)
 	assert_int_equal(alarm_metrics(f->e, m, 3), 3);
 }
 
+static void test_met_register(void **state)
+{
+	struct fix *f = *state;
+	struct met_registry *r = met_create();
+
+	start(f);
+	assert_int_equal(alarm_met_register(f->e, r), 0);
+	assert_int_equal(alarm_met_register(f->e, r), -EEXIST);
+	set_offset(f, 5e-3);
+	f->in.gw_silent = (struct alarm_flag){ true, true };
+	run(f, 11);
+	assert_true(met_value(met_find(r, "gnomon_alarms_active")) == 2);
+	set_offset(f, 0);
+	run(f, 11);
+	assert_true(met_value(met_find(r, "gnomon_alarms_active")) == 1);
+	assert_true(met_value(met_find(r, "gnomon_alarms_raised_total")) == 2);
+	assert_true(met_value(met_find(r, "gnomon_alarms_cleared_total")) == 1);
+	assert_int_equal(met_find(r, "gnomon_alarms_active")->kind, MET_GAUGE);
+	met_destroy(r);
+}
+
 static void test_json(void **state)
 {
 	struct fix *f = *state;
@@ -743,6 +765,7 @@ int main(void)
 		T(test_counters),
 		T(test_counter_window),
 		T(test_metrics),
+		T(test_met_register),
 		T(test_json),
 		T(test_recent_bounded),
 		T(test_sinks_limit),
