@@ -409,6 +409,7 @@ static int eval_stratum(struct alarm_engine *e, gt_ns now, const struct alarm_va
 	int l, n = 0;
 
 	rs->known = s->known;
+	rs->value = NAN;
 	if (s->known && s->v >= 1 && s->v <= 15) {
 		double delta = rs->have_prev ? fabs(s->v - rs->prev) : 0;
 		char extra[48];
