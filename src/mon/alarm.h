@@ -52,7 +52,8 @@ enum alarm_sev { ALARM_SEV_NONE, ALARM_SEV_INFO, ALARM_SEV_WARNING, ALARM_SEV_CR
 /* Alarm states as in ptpd: never raised, raised now, raised before. */
 enum alarm_state { ALARM_UNSET, ALARM_RAISED, ALARM_CLEARED };
 
-/* ---- inputs: what gnomond measures; known = false when not measured ---- */
+/* ---- inputs: what gnomond measures; known = false when not measured
+ * (a zeroed struct alarm_inputs is all unknown) ---- */
 
 struct alarm_val { bool known; double v; };
 struct alarm_flag { bool known; bool on; };
