@@ -9,8 +9,15 @@ touched. The test checks each datagram as RFC 3164 (`<PRI>Mmm dd
 hh:mm:ss ident[pid]: text`): PRI = facility * 8 + severity, computed here
 independently, and the text in the journal's format.
 
-Binary: $ALARM_DEMO, default build/tests/tools/alarm_demo. Root (for the
-mount namespace); about 1 s.
+The same sequence is also sent to a real rsyslogd (Debian's rsyslog,
+unpacked by tools/deps.sh into /opt/gnomon-test/rsyslog and never
+installed, so no host daemon starts) listening on /dev/log in such a
+namespace: its own parse of each message (PRI, facility and severity
+names, tag) is compared with ours.
+
+Binaries: $ALARM_DEMO, default build/tests/tools/alarm_demo; $RSYSLOGD,
+default /opt/gnomon-test/rsyslog/usr/sbin/rsyslogd. Root (for the mount
+namespace); about 3 s.
 """
 
 import os
@@ -24,6 +31,7 @@ import pytest
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEMO = os.environ.get("ALARM_DEMO", os.path.join(REPO, "build", "tests", "tools", "alarm_demo"))
+RSYSLOGD = os.environ.get("RSYSLOGD", "/opt/gnomon-test/rsyslog/usr/sbin/rsyslogd")
 
 # RFC 3164 §4.1: PRI, TIMESTAMP ("Mmm dd hh:mm:ss", day space-padded),
 # then the TAG (glibc: ident[pid]) and ": ".
@@ -131,3 +139,76 @@ def test_off_sends_nothing(syslog_socket):
     lines = run_demo(path, "-F", "off")
     assert len(lines) == 2          # the engine still raised and cleared
     assert_nothing_more(sock)
+
+
+# rsyslogd inside the namespace: /dev is a tmpfs with null and urandom
+# nodes; rsyslogd creates /dev/log there; the demo runs once the socket
+# exists; the script waits for the expected number of alarm lines.
+RSYSLOG_SCRIPT = r"""
+set -e
+D=$1; R=$2; N=$3; shift 3
+mount -t tmpfs -o size=64k,mode=0755 gn-alarm-dev /dev
+mknod -m 666 /dev/null c 1 3
+mknod -m 444 /dev/urandom c 1 9
+"$R" -n -M "$(dirname "$R")/../lib/x86_64-linux-gnu/rsyslog" -f "$D/rsyslog.conf" -i "$D/pid" \
+    </dev/null 2>"$D/rsyslogd.err" &
+pid=$!
+i=0
+while [ ! -S /dev/log ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+[ -S /dev/log ] || { echo "rsyslogd made no /dev/log" >&2; kill $pid; exit 1; }
+"$@"
+i=0
+while [ "$(grep -c ALARM_ "$D/out.log" 2>/dev/null || true)" -lt "$N" ] && [ $i -lt 200 ]; do
+    sleep 0.05; i=$((i + 1))
+done
+kill $pid
+wait $pid || true
+"""
+
+# What rsyslog itself parsed: PRI, facility and severity names, tag, text.
+RSYSLOG_TEMPLATE = "%pri% %syslogfacility-text% %syslogseverity-text% %syslogtag%%msg%\\n"
+
+
+def test_real_rsyslogd():
+    if os.geteuid() != 0:
+        pytest.skip("a private mount namespace needs root")
+    for path, what in ((DEMO, "alarm_demo"), (RSYSLOGD, "rsyslogd")):
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            pytest.fail("%s not found at %s (tools/deps.sh test unpacks rsyslog; ninja -C "
+                        "build for alarm_demo)" % (what, path), pytrace=False)
+    d = tempfile.mkdtemp(prefix="gn-alarm-rsyslog-")
+    try:
+        with open(os.path.join(d, "rsyslog.conf"), "w") as f:
+            f.write('global(workDirectory="%s")\n'
+                    'module(load="imuxsock" SysSock.Name="/dev/log")\n'
+                    'template(name="gn" type="string" string="%s")\n'
+                    '*.* action(type="omfile" file="%s/out.log" template="gn")\n'
+                    % (d, RSYSLOG_TEMPLATE, d))
+        host_dev_log = os.path.lexists("/dev/log")
+        p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                            RSYSLOG_SCRIPT, "sh", d, RSYSLOGD, "4", DEMO, "-F", "ntp",
+                            "0.002", "0.02", "0.004", "0"],
+                           capture_output=True, text=True, timeout=60)
+        assert os.path.lexists("/dev/log") == host_dev_log
+        err = open(os.path.join(d, "rsyslogd.err")).read() if os.path.exists(
+            os.path.join(d, "rsyslogd.err")) else ""
+        assert p.returncode == 0, p.stderr + err
+        with open(os.path.join(d, "out.log")) as f:
+            got = [line.rstrip("\n") for line in f if "ALARM_" in line]
+        demo_pid = None
+        want = [(LOG_WARNING, "warning", "ALARM_RAISED alarm=offset severity=warning value=0.002"),
+                (LOG_CRIT, "crit", "ALARM_RAISED alarm=offset severity=critical prev=warning"),
+                (LOG_WARNING, "warning", "ALARM_RAISED alarm=offset severity=warning prev=critical"),
+                (LOG_NOTICE, "notice", "ALARM_CLEARED alarm=offset severity=warning value=0")]
+        assert len(got) == len(want), "\n".join(got) + err
+        for line, (sev, sev_name, text) in zip(got, want):
+            m = re.match(r"^(\d+) (\S+) (\S+) alarm_demo\[(\d+)\]: (.*)$", line)
+            assert m, line
+            assert int(m.group(1)) == FACILITY["ntp"] * 8 + sev
+            assert m.group(2) == "ntp"        # rsyslog's own name for facility 12
+            assert m.group(3) == sev_name
+            demo_pid = demo_pid or m.group(4)
+            assert m.group(4) == demo_pid
+            assert m.group(5).startswith(text), line
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
