@@ -165,12 +165,10 @@ struct alarm_engine {
 
 struct alarm_engine *alarm_create(const struct alarm_cfg *cfg)
 {
-	struct alarm_engine *e = calloc(1, sizeof(*e));
+	struct alarm_engine *e = xcalloc(1, sizeof(*e));
 	unsigned i;
 	int l;
 
-	if (!e)
-		return NULL;
 	e->cfg = *cfg;
 	for (i = 0; i < ALARM_COUNT; i++) {
 		const struct alarm_rule_cfg *rc = &cfg->rule[i];
@@ -214,7 +212,7 @@ static void fmt_value(char *out, size_t n, enum alarm_unit u, double v)
 		snprintf(out, n, "%.1f %%", v * 100);
 		break;
 	default:
-		snprintf(out, n, "%.0f", v);
+		snprintf(out, n, "%.6g", v);
 		break;
 	}
 }
@@ -223,7 +221,7 @@ static void make_msg(const struct alarm_engine *e, enum alarm_id id, struct rule
 		     enum alarm_ev_kind kind, double value, double thr, const char *extra)
 {
 	const struct alarm_rule_def *d = &alarm_rules[id];
-	char v[32], t[32], win[40] = "";
+	char v[32], t[32];
 
 	if (d->kind == AK_FLAG) {
 		snprintf(rs->msg, sizeof(rs->msg), "%s", kind == ALARM_EV_RAISED ? d->on : d->off);
@@ -238,16 +236,20 @@ static void make_msg(const struct alarm_engine *e, enum alarm_id id, struct rule
 				 e->cfg.rule[id].minage);
 		return;
 	}
-	if (d->kind == AK_COUNTER)
-		snprintf(win, sizeof(win), " in %.0f s", e->cfg.rule[id].window);
 	fmt_value(v, sizeof(v), d->unit, value);
 	fmt_value(t, sizeof(t), d->unit, thr);
-	if (kind == ALARM_EV_RAISED)
-		snprintf(rs->msg, sizeof(rs->msg), "%s%s %s%s reached %s", d->what, win, v,
+	if (d->kind == AK_COUNTER && kind == ALARM_EV_RAISED)
+		snprintf(rs->msg, sizeof(rs->msg), "%s %s in %.0f s%s, threshold %s", v, d->what,
+			 e->cfg.rule[id].window, extra ? extra : "", t);
+	else if (d->kind == AK_COUNTER)
+		snprintf(rs->msg, sizeof(rs->msg), "%s %s in %.0f s, under %s for %.0f s", v,
+			 d->what, e->cfg.rule[id].window, t, e->cfg.rule[id].minage);
+	else if (kind == ALARM_EV_RAISED)
+		snprintf(rs->msg, sizeof(rs->msg), "%s %s%s reached %s", d->what, v,
 			 extra ? extra : "", t);
 	else
-		snprintf(rs->msg, sizeof(rs->msg), "%s%s %s below %s for %.0f s", d->what, win, v,
-			 t, e->cfg.rule[id].minage);
+		snprintf(rs->msg, sizeof(rs->msg), "%s %s below %s for %.0f s", d->what, v, t,
+			 e->cfg.rule[id].minage);
 }
 
 static void emit(struct alarm_engine *e, enum alarm_id id, gt_ns now, enum alarm_ev_kind kind,

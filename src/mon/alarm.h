@@ -166,7 +166,8 @@ struct alarm_engine;
 #define ALARM_MAX_SINKS 8
 #define ALARM_RECENT 32		/* events kept for `gnomonctl alarms` and /status */
 
-/* cfg is copied. NULL on allocation failure only. */
+/* cfg is copied (it should have passed the parser's checks). Allocation
+ * failure aborts (lib/util.h). */
 struct alarm_engine *alarm_create(const struct alarm_cfg *cfg);
 void alarm_destroy(struct alarm_engine *e);		/* NULL accepted */
 /* Attach a sink; ctx is the caller's and must outlive the engine.

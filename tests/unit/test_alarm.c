@@ -539,7 +539,7 @@ static void test_counters(void **state)
 	assert_int_equal(f->rec.n, 1);
 	assert_in_range(i, 14, 16);
 	expect_ev(f, 0, ALARM_AUTH_FAILURES, ALARM_EV_RAISED, ALARM_SEV_WARNING);
-	assert_non_null(strstr(f->rec.ev[0].msg, "authentication failures in 60 s"));
+	assert_string_equal(f->rec.ev[0].msg, "15 authentication failures in 60 s, threshold 5");
 	/* 3 a second: over 100 in the window: critical. */
 	for (i = 0; i < 120; i++) {
 		n += 3;
@@ -559,6 +559,8 @@ static void test_counters(void **state)
 	assert_int_equal(f->rec.n, 4);
 	expect_ev(f, 2, ALARM_AUTH_FAILURES, ALARM_EV_RAISED, ALARM_SEV_WARNING);
 	expect_ev(f, 3, ALARM_AUTH_FAILURES, ALARM_EV_CLEARED, ALARM_SEV_WARNING);
+	assert_string_equal(f->rec.ev[3].msg,
+			    "0 authentication failures in 60 s, under 2.5 for 10 s");
 	assert_in_range(first, 60 + 10 - 1, 60 + 4 + 10 + 1);
 
 	/* A counter that goes back (restart of its owner) is a new start,
