@@ -747,6 +747,102 @@ static void test_recent_bounded(void **state)
 	json_decref(root);
 }
 
+/* Random inputs, hostile values included (NaN, infinities, negative,
+ * known flags flipping, counters jumping and going back): the event
+ * stream stays consistent with the states, and the JSON stays valid and
+ * bounded. */
+static double wild(uint64_t *st)
+{
+	static const double specials[] = { NAN, INFINITY, -INFINITY, -1, 0, 1e300, 5e-324 };
+	double u;
+
+	*st = *st * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+	u = (double)(*st >> 11) / 9007199254740992.0;
+	if (u < 0.05)
+		return specials[(*st >> 3) % (sizeof(specials) / sizeof(specials[0]))];
+	return u < 0.5 ? u * 0.02 : u * 20;
+}
+
+static void test_random_invariants(void **state)
+{
+	struct fix *f = *state;
+	static char buf[65536];
+	enum alarm_sev cur[ALARM_COUNT] = { 0 };
+	uint64_t st = 7, ctr[4] = { 0 };
+	struct alarm_status s;
+	size_t max_json = 0;
+	int step, seen = 0, i;
+
+	for (i = 0; i < ALARM_COUNT; i++)
+		f->cfg.rule[i].minage = i % 3 ? 2 : 0;
+	f->cfg.rule[ALARM_AUTH_FAILURES].window = 8;
+	start(f);
+	for (step = 0; step < 200000; step++) {
+		struct alarm_inputs *in = &f->in;
+		struct json_out j;
+
+		in->offset = (struct alarm_val){ wild(&st) < 9, wild(&st) - 0.01 };
+		in->jitter = (struct alarm_val){ wild(&st) < 9, wild(&st) };
+		in->selectable = (struct alarm_val){ wild(&st) < 9, floor(wild(&st) / 4) };
+		in->synced = (struct alarm_flag){ wild(&st) < 15, wild(&st) < 5 };
+		in->stratum = (struct alarm_val){ wild(&st) < 15, floor(wild(&st)) };
+		in->leap_pending = (struct alarm_flag){ true, wild(&st) < 2 };
+		in->gw_silent = (struct alarm_flag){ wild(&st) < 15, wild(&st) < 2 };
+		in->gw_loss = (struct alarm_val){ true, wild(&st) / 20 };
+		for (i = 0; i < 4; i++) {
+			double w = wild(&st);
+
+			if (w > 19.9)
+				ctr[i] = 0;	/* the owner restarted */
+			else if (w == w && w > 0 && w < 20)
+				ctr[i] += (uint64_t)(w * (i == 3 ? 1000 : 2));
+		}
+		in->auth_failures = (struct alarm_ctr){ true, ctr[0] };
+		in->replays = (struct alarm_ctr){ wild(&st) < 15, ctr[1] };
+		in->journal_lost = (struct alarm_ctr){ true, ctr[2] };
+		in->ratelimit_drops = (struct alarm_ctr){ true, ctr[3] };
+		f->rec.n = 0;
+		run(f, 1);
+		for (i = 0; i < f->rec.n && i < MAX_EV; i++) {
+			enum alarm_id id = f->rec.ev[i].id;
+
+			if (f->rec.ev[i].kind == ALARM_EV_CLEARED) {
+				assert_int_not_equal(cur[id], ALARM_SEV_NONE);
+				assert_int_equal(f->rec.ev[i].sev, cur[id]);
+				cur[id] = ALARM_SEV_NONE;
+			} else {
+				assert_int_equal(f->rec.ev[i].prev, cur[id]);
+				assert_in_range(f->rec.ev[i].sev, ALARM_SEV_INFO, ALARM_SEV_CRITICAL);
+				/* Only the transient re-raises at the same severity. */
+				if (id != ALARM_STRATUM_CHANGE)
+					assert_int_not_equal(f->rec.ev[i].sev, cur[id]);
+				cur[id] = f->rec.ev[i].sev;
+			}
+			seen++;
+		}
+		for (i = 0; i < ALARM_COUNT; i++) {
+			alarm_get_status(f->e, (enum alarm_id)i, &s);
+			assert_int_equal(s.sev, cur[i]);
+			assert_int_equal(s.state == ALARM_RAISED, s.sev != ALARM_SEV_NONE);
+			assert_true(s.raises >= s.clears);
+		}
+		if (step % 1000 == 0) {
+			json_init(&j, buf, sizeof(buf));
+			alarm_json(f->e, &j, NULL, f->now, S(1.8e9));
+			assert_non_null(json_result(&j));
+			json_t *root = json_loads(buf, 0, NULL);
+
+			assert_non_null(root);
+			json_decref(root);
+			if (j.len > max_json)
+				max_json = j.len;
+		}
+	}
+	print_message("200000 random evaluations: %d events, JSON at most %zu bytes\n", seen,
+		      max_json);
+	assert_true(seen > 1000);
+}
+
 static void test_sinks_limit(void **state)
 {
 	struct fix *f = *state;
@@ -824,6 +920,7 @@ int main(void)
 		T(test_met_register),
 		T(test_json),
 		T(test_recent_bounded),
+		T(test_random_invariants),
 		T(test_sinks_limit),
 		T(test_journal_sink),
 #undef T
