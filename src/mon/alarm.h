@@ -156,7 +156,8 @@ extern const struct alarm_sink_ops alarm_journal_sink;
 struct alarm_syslog { int facility; };
 extern const struct alarm_sink_ops alarm_syslog_sink;
 /* Set the facility; with ident != NULL also openlog(ident, LOG_PID |
- * LOG_NDELAY) so the socket is connected before a sandbox is applied. */
+ * LOG_NDELAY, LOG_DAEMON) so the socket is connected before a sandbox is
+ * applied (the process default stays daemon, as lib/log.c has it). */
 void alarm_syslog_init(struct alarm_syslog *s, int facility, const char *ident);
 
 /* ---- the engine ---- */

@@ -80,6 +80,9 @@ const struct alarm_sink_ops alarm_syslog_sink = {
 void alarm_syslog_init(struct alarm_syslog *s, int facility, const char *ident)
 {
 	s->facility = facility;
+	/* openlog()'s facility is the default of every syslog() call in the
+	 * process that names none: lib/log.c's messages. Keep it daemon, as
+	 * log.c sets it; the alarm facility travels with each alarm call. */
 	if (ident && facility != ALARM_FACILITY_OFF)
-		openlog(ident, LOG_PID | LOG_NDELAY, facility);
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }

@@ -126,6 +126,19 @@ def test_levels_and_facility(syslog_socket):
         assert text.startswith(code + " alarm=offset " + fields), text
 
 
+def test_process_default_stays_daemon(syslog_socket):
+    """The alarm facility travels with each alarm message: a plain
+    syslog(LOG_INFO) (lib/log.c's kind) keeps facility daemon."""
+    sock, path = syslog_socket
+    lines = run_demo(path, "-F", "local3", "-p")
+    assert len(lines) == 2
+    got = receive(sock, 3)
+    assert_nothing_more(sock)
+    assert got[0][0] == FACILITY["daemon"] * 8 + 6 and got[0][3] == "plain message"
+    assert got[1][0] == FACILITY["local3"] * 8 + LOG_CRIT
+    assert got[2][0] == FACILITY["local3"] * 8 + LOG_NOTICE
+
+
 def test_minage_holds_back(syslog_socket):
     """With minage 10 s, a 5 s excursion sends nothing at all."""
     sock, path = syslog_socket

@@ -2,14 +2,16 @@
  * system offsets and report through the real syslog sink, so that a test
  * can check what reaches a syslog daemon's socket (/dev/log):
  *
- *   alarm_demo [-F FACILITY] [-i IDENT] [-m MINAGE] [OFFSET...]
+ *   alarm_demo [-F FACILITY] [-i IDENT] [-m MINAGE] [-p] [OFFSET...]
  *
  * One evaluation per OFFSET (seconds), one simulated second apart
  * (default: 0.02 then 0: raised critical, then cleared); the offset rule's
  * minage is MINAGE (default 0). Each event is also printed on stdout as
  * "raised|cleared NAME SEVERITY PRIORITY", PRIORITY being the RFC 3164
- * PRI the syslog line must carry (facility * 8 + severity). Exit 0, or 2
- * on a usage error. */
+ * PRI the syslog line must carry (facility * 8 + severity). -p: first a
+ * plain syslog(LOG_INFO, "plain message") naming no facility, as
+ * lib/log.c writes, which must keep the process default (daemon). Exit 0,
+ * or 2 on a usage error. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,10 +60,11 @@ int main(int argc, char **argv)
 	char *const *values = def_values;
 	int n_values = 2, facility, opt, i;
 	double minage = 0;
+	int plain = 0;
 
 	alarm_cfg_defaults(&cfg);
 	facility = cfg.syslog_facility;
-	while ((opt = getopt(argc, argv, "F:i:m:")) != -1) {
+	while ((opt = getopt(argc, argv, "F:i:m:p")) != -1) {
 		switch (opt) {
 		case 'F':
 			facility = facility_from_name(optarg);
@@ -76,9 +79,12 @@ int main(int argc, char **argv)
 		case 'm':
 			minage = atof(optarg);
 			break;
+		case 'p':
+			plain = 1;
+			break;
 		default:
 			fprintf(stderr, "usage: alarm_demo [-F FACILITY] [-i IDENT] [-m MINAGE] "
-				"[OFFSET...]\n");
+				"[-p] [OFFSET...]\n");
 			return 2;
 		}
 	}
@@ -91,6 +97,8 @@ int main(int argc, char **argv)
 	if (!e)
 		return 1;
 	alarm_syslog_init(&sl, facility, ident);
+	if (plain)
+		syslog(LOG_INFO, "plain message");
 	alarm_add_sink(e, &alarm_syslog_sink, &sl);
 	alarm_add_sink(e, &print_ops, &sl);
 	in.synced = (struct alarm_flag){ true, true };
