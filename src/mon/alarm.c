@@ -236,17 +236,20 @@ static void make_msg(const struct alarm_engine *e, enum alarm_id id, struct rule
 				 e->cfg.rule[id].minage);
 		return;
 	}
+	if (extra) {	/* a fall back a level: eval_levels wrote it all */
+		snprintf(rs->msg, sizeof(rs->msg), "%s", extra);
+		return;
+	}
 	fmt_value(v, sizeof(v), d->unit, value);
 	fmt_value(t, sizeof(t), d->unit, thr);
 	if (d->kind == AK_COUNTER && kind == ALARM_EV_RAISED)
-		snprintf(rs->msg, sizeof(rs->msg), "%s %s in %.0f s%s, threshold %s", v, d->what,
-			 e->cfg.rule[id].window, extra ? extra : "", t);
+		snprintf(rs->msg, sizeof(rs->msg), "%s %s in %.0f s, threshold %s", v, d->what,
+			 e->cfg.rule[id].window, t);
 	else if (d->kind == AK_COUNTER)
 		snprintf(rs->msg, sizeof(rs->msg), "%s %s in %.0f s, under %s for %.0f s", v,
 			 d->what, e->cfg.rule[id].window, t, e->cfg.rule[id].minage);
 	else if (kind == ALARM_EV_RAISED)
-		snprintf(rs->msg, sizeof(rs->msg), "%s %s%s reached %s", d->what, v,
-			 extra ? extra : "", t);
+		snprintf(rs->msg, sizeof(rs->msg), "%s %s reached %s", d->what, v, t);
 	else
 		snprintf(rs->msg, sizeof(rs->msg), "%s %s below %s for %.0f s", d->what, v, t,
 			 e->cfg.rule[id].minage);
@@ -354,10 +357,17 @@ static int eval_levels(struct alarm_engine *e, enum alarm_id id, gt_ns now, bool
 		if (!isnan(rc->thr[l]) &&
 		    (rs->below_since[l] == NONE_T || now - rs->below_since[l] < minage))
 			break;
-	if (l >= 0)
-		emit(e, id, now, ALARM_EV_RAISED, (enum alarm_sev)(l + 1), v, rc->thr[l],
-		     " (back from a higher level)");
-	else
+	if (l >= 0) {
+		char vs[32], hs[32], back[ALARM_MSG_MAX];
+		const struct alarm_rule_def *d = &alarm_rules[id];
+
+		fmt_value(vs, sizeof(vs), d->unit, v);
+		fmt_value(hs, sizeof(hs), d->unit, hold_of(e, id, cur));
+		snprintf(back, sizeof(back), "%s %s under %s for %.0f s: back to %s", d->what,
+			 known ? vs : "unknown", hs, rc->minage,
+			 alarm_sev_name((enum alarm_sev)(l + 1)));
+		emit(e, id, now, ALARM_EV_RAISED, (enum alarm_sev)(l + 1), v, rc->thr[l], back);
+	} else
 		emit(e, id, now, ALARM_EV_CLEARED, ALARM_SEV_NONE, known ? v : NAN,
 		     alarm_rule_clear(id, rc), NULL);
 	return 1;

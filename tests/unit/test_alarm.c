@@ -226,6 +226,8 @@ static void test_hysteresis(void **state)
 	assert_int_equal(f->rec.n, 2);
 	expect_ev(f, 1, ALARM_OFFSET, ALARM_EV_RAISED, ALARM_SEV_WARNING);
 	assert_int_equal(f->rec.ev[1].prev, ALARM_SEV_CRITICAL);
+	assert_string_equal(f->rec.ev[1].msg,
+			    "system offset 4.000 ms under 5.000 ms for 10 s: back to warning");
 	set_offset(f, 0.7e-3);		/* under warn 1 ms, over clear 0.5 ms */
 	run(f, 300);
 	assert_int_equal(f->rec.n, 2);
