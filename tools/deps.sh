@@ -5,9 +5,10 @@
 set -euo pipefail
 
 build_pkgs=(gcc pkg-config meson ninja-build libcap-dev libseccomp-dev libjansson-dev libssl-dev
-	    zlib1g-dev)
+	    zlib1g-dev libmicrohttpd-dev)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev chrony ntpsec-ntpdig sntp ntpsec-ntpdate
 	   python3 python3-ntplib python3-pytest iproute2 nftables faketime procps util-linux
+	   curl prometheus
 	   libestr0 libfastjson4 liblognorm5)
 
 want=("${build_pkgs[@]}")

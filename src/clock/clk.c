@@ -117,7 +117,7 @@ static gt_ns map_now(struct clk *c)
 static const struct clk_ops system_ops = {
 	.name = "system", .get_map = identity_map, .step = system_step,
 	.set_freq = system_set_freq, .get_freq = system_get_freq, .destroy = free_clk,
-	.now = map_now, .set_leap = system_set_leap,
+	.now = map_now, .set_leap = system_set_leap, .max_freq_ppm = 500,
 };
 
 /* null: measure only; reads CLOCK_REALTIME and never adjusts anything. */
@@ -220,6 +220,14 @@ const char *clk_name(const struct clk *c)
 gt_ns clk_now(struct clk *c)
 {
 	return c->ops->now ? c->ops->now(c) : map_now(c);
+}
+
+gt_ns clk_from_real(struct clk *c, gt_ns real)
+{
+	struct clk_map m;
+
+	c->ops->get_map(c, &m);
+	return clk_map_apply(&m, real);
 }
 
 int8_t clk_measure_precision(void)

@@ -35,6 +35,9 @@ struct clk_quality {
 	gt_ns ref_time;		/* clock scale; 0 = never synchronised */
 };
 
+/* refid of a local reference (`local stratum`), as chrony uses: 127.127.1.1 */
+#define CLK_REFID_LOCAL 0x7f7f0101u
+
 /* RFC 5905 §7.3 PHI: frequency tolerance, 15 ppm. */
 #define CLK_PHI 15e-6
 
@@ -78,6 +81,10 @@ struct clk_ops {
 	 * (kernel STA_INS/STA_DEL). NULL: the discipline steps the clock at
 	 * the leap instead (leapsecmode step). */
 	int (*set_leap)(struct clk *c, int leap);
+	/* The largest frequency correction set_freq takes, ppm (the kernel's
+	 * ADJ_FREQUENCY stops at 500); 0: no limit. The discipline slews no
+	 * faster than this. */
+	double max_freq_ppm;
 };
 
 struct clk {
@@ -91,6 +98,8 @@ void clk_destroy(struct clk *c);
 const char *clk_name(const struct clk *c);
 /* Current clock time in ns (the driver's now op, else through the map). */
 gt_ns clk_now(struct clk *c);
+/* A CLOCK_REALTIME instant (a kernel receive timestamp) on this clock. */
+gt_ns clk_from_real(struct clk *c, gt_ns real);
 /* log2 of the clock-reading resolution, measured (RFC 5905 precision). */
 int8_t clk_measure_precision(void);
 

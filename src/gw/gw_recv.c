@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/util.h"
+#include "mon/json.h"
 #include "net/sock.h"
 #include "auth/auth.h"
 
@@ -48,8 +49,6 @@ struct gw_receiver {
 	struct loop *loop;
 	struct clk *clock;
 	struct sync *sync;
-	ntp_client_sample_cb on_sample;
-	void *cb_arg;
 	int fd;
 	struct gw_seq *seq;
 	uint32_t accepted[GW_MAX_RECV_KEYS * 4];
@@ -105,14 +104,6 @@ static void journal_reject(struct gw_receiver *r, const struct net_addr *from, c
 	if (seq)
 		journal_field_u64(&f, "seq", seq);
 	journal_event(r->journal, JOURNAL_WARNING, "GW_REJECT", &f, "gateway message rejected");
-}
-
-static gt_ns clock_of(const struct gw_receiver *r, gt_ns real)
-{
-	struct clk_map m;
-
-	r->clock->ops->get_map(r->clock, &m);
-	return clk_map_apply(&m, real);
 }
 
 static bool synced(const struct gw_receiver *r)
@@ -174,6 +165,16 @@ static void reset_sender_state(struct gw_receiver *r)
 	gw_window_reset(&r->win);
 }
 
+/* Each sample is taken from the window on the clock as it is when it
+ * arrives (make_sample): a step needs nothing undone here. */
+static bool describe(void *arg, int src, const struct sync_src_info *si, gt_ns now,
+		     struct json_out *j);
+
+static const struct sync_source_ops receiver_ops = {
+	.kind = "gateway",
+	.describe = describe,
+};
+
 /* One sample from the delay window, on the clock as it is now. */
 static void make_sample(struct gw_receiver *r, const struct gw_msg *m, const struct net_addr *from)
 {
@@ -184,13 +185,13 @@ static void make_sample(struct gw_receiver *r, const struct gw_msg *m, const str
 	int p;
 
 	r->clock->ops->get_map(r->clock, &map);
-	if (!gw_window_sample(&r->win, &r->cfg.filter, &map, m, ntp_client_refid_of(from), &smp,
+	if (!gw_window_sample(&r->win, &r->cfg.filter, &map, m, net_addr_refid(from), &smp,
 			      &offset, &stat, &jitter))
 		return;
 	r->st.jitter = jitter;
 	if (r->st.src < 0) {
 		snprintf(name, sizeof(name), "gateway %s", net_addr_str(from, a, sizeof(a)));
-		r->st.src = sync_add_source(r->sync, name, ntp_client_refid_of(from), 0);
+		r->st.src = sync_add_source(r->sync, &receiver_ops, r, name, net_addr_refid(from), 0);
 		if (r->st.src < 0)
 			return;
 	}
@@ -198,9 +199,8 @@ static void make_sample(struct gw_receiver *r, const struct gw_msg *m, const str
 	r->st.last_offset = offset;
 	r->st.last_delay = stat;
 	p = gw_poll_exponent(r->interval);
-	sync_poll_hint(r->sync, r->st.src, p, p);
+	sync_set_interval(r->sync, r->st.src, p);
 	sync_add_sample(r->sync, r->st.src, &smp, gt_now(CLOCK_MONOTONIC));
-	r->on_sample(r->cb_arg);
 }
 
 /* CLOCK_MONOTONIC of the kernel's receive time (CLOCK_REALTIME): the
@@ -394,7 +394,7 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 	in = (struct gw_gate_in){ m.boot_id, m.seq, m.tx_time, rx_mono_of(rx_real), synced(r), 0,
 				  (gt_ns)m.interval_ms * GT_NS_PER_MS };
 	if (in.synced)
-		in.clock_now = clock_of(r, rx_real);
+		in.clock_now = clk_from_real(r->clock, rx_real);
 	gw_gate_judge(&r->gate, &in, &o);
 	r->st.agreed = r->gate.agreed;
 	if (o.v == GW_GATE_PENDING) {
@@ -513,26 +513,25 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 		make_sample(r, &m, from);
 }
 
-static void on_readable(int fd, short revents, void *arg)
+static void on_datagram(void *arg, const uint8_t *buf, size_t len, bool truncated,
+			const struct net_addr *from, const struct sock_rx_info *rx)
 {
 	struct gw_receiver *r = arg;
+
+	if (truncated) {
+		r->st.received++;
+		r->st.verdict[GW_MSG_BAD_LENGTH]++;
+		return;
+	}
+	handle(r, buf, len, from, rx->rx_real);
+}
+
+static void on_readable(int fd, short revents, void *arg)
+{
 	uint8_t buf[GW_MSG_MAX_LEN + 64];
-	struct sock_rx_info rx;
-	struct net_addr a;
-	bool trunc;
-	ssize_t n;
-	int k;
 
 	(void)revents;
-	for (k = 0; k < 32 && (n = sock_recv_one(fd, buf, sizeof(buf), &a, &rx, &trunc)) != -1;
-	     k++) {
-		if (trunc) {
-			r->st.received++;
-			r->st.verdict[GW_MSG_BAD_LENGTH]++;
-		} else if (n >= 0) {
-			handle(r, buf, (size_t)n, &a, rx.rx_real);
-		}
-	}
+	sock_drain(fd, buf, sizeof(buf), 32, on_datagram, arg);
 }
 
 /* The silent alarm: no valid message for `silent` of the sender's
@@ -610,15 +609,13 @@ fail:
 }
 
 int gw_receiver_start(struct gw_receiver *r, struct loop *loop, struct clk *clock,
-		      struct sync *sync, ntp_client_sample_cb on_sample, void *cb_arg)
+		      struct sync *sync)
 {
 	int rc;
 
 	r->loop = loop;
 	r->clock = clock;
 	r->sync = sync;
-	r->on_sample = on_sample;
-	r->cb_arg = cb_arg;
 	rc = loop_add_fd(loop, r->fd, POLLIN, on_readable, r);
 	if (rc)
 		return rc;
@@ -735,4 +732,24 @@ int gw_receiver_register_metrics(const struct gw_receiver *r, struct met_registr
 				   read_metric, r, KEY(verdict, M_U64) + ((uintptr_t)v * 8 << 2));
 	}
 	return rc;
+}
+
+static bool describe(void *arg, int src, const struct sync_src_info *si, gt_ns now,
+		     struct json_out *j)
+{
+	struct gw_receiver *r = arg;
+	struct gw_recv_stats gs;
+
+	(void)si;
+	(void)now;
+	gw_receiver_get_stats(r, &gs);
+	if (gs.src != src)
+		return false;
+	json_str(j, "mode", "gateway");
+	json_i64(j, "poll", gw_poll_exponent(gt_from_sec(gs.interval)));
+	/* No polls to count: all ones while messages come. */
+	json_u64(j, "reach", gs.silent ? 0 : 0377);
+	json_double(j, "last_rx_ago", gs.since_last);
+	json_u64(j, "accepted", gs.verdict[GW_MSG_OK]);
+	return true;
 }

@@ -27,7 +27,6 @@
 #include "gw/gw_msg.h"
 #include "gw/gw_seq.h"
 #include "lib/loop.h"
-#include "ntp/ntp_client.h"
 
 struct auth_keys;
 struct journal;
@@ -71,7 +70,7 @@ struct gw_receiver *gw_receiver_open(const struct gw_recv_cfg *cfg,
 				     const struct auth_keys *keys, struct journal *journal,
 				     int *err);
 int gw_receiver_start(struct gw_receiver *r, struct loop *loop, struct clk *clock,
-		      struct sync *sync, ntp_client_sample_cb on_sample, void *cb_arg);
+		      struct sync *sync);
 void gw_receiver_destroy(struct gw_receiver *r);
 /* The key store's contents were replaced (reload): without explicit `key`
  * ids the accepted set is again every SHA256 key of the file, so a key id

@@ -406,6 +406,22 @@ void gw_sender_destroy(struct gw_sender *s)
 	free(s);
 }
 
+static int service_start(void *obj, struct loop *loop)
+{
+	return gw_sender_start(obj, loop);
+}
+
+static void service_destroy(void *obj)
+{
+	gw_sender_destroy(obj);
+}
+
+const struct service_ops gw_sender_service = {
+	.name = "gateway-send",
+	.start = service_start,
+	.destroy = service_destroy,
+};
+
 void gw_sender_get_stats(const struct gw_sender *s, struct gw_send_stats *out)
 {
 	*out = s->st;

@@ -16,6 +16,7 @@
 #include "clock/clk.h"
 #include "gw/gw_conf.h"
 #include "lib/loop.h"
+#include "lib/service.h"
 
 struct auth_keys;
 struct journal;
@@ -42,6 +43,8 @@ struct gw_sender *gw_sender_create(const struct gw_send_cfg *cfg,
 				   const struct clk_published *clock, struct journal *journal,
 				   int *err);
 int gw_sender_start(struct gw_sender *s, struct loop *loop);
+/* The sender as a service (lib/service.h). */
+extern const struct service_ops gw_sender_service;
 void gw_sender_destroy(struct gw_sender *s);
 void gw_sender_get_stats(const struct gw_sender *s, struct gw_send_stats *out);
 const struct gw_send_cfg *gw_sender_config(const struct gw_sender *s);

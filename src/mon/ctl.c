@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -60,6 +61,53 @@ int ctl_parse_request(const char *buf, size_t len, char *dst, char **argv)
 			p++;
 	}
 	return argc ? argc : -EINVAL;
+}
+
+int ctl_call(struct ctl *c, int argc, char **argv, struct json_out *j)
+{
+	int i;
+
+	if (argc < 1)
+		return -EINVAL;
+	for (i = 0; i < c->n_cmds; i++)
+		if (!strcmp(c->cmds[i].name, argv[0]))
+			return c->cmds[i].fn(c->cmds[i].arg, argc, argv, j);
+	return -ENOENT;
+}
+
+/* `status`: what the other commands show, each under its name; the ones
+ * this daemon has (a command missing is left out). */
+static int cmd_status(void *arg, int argc, char **argv, struct json_out *j)
+{
+	static const char *const parts[][2] = {
+		{ "tracking", NULL }, { "sources", NULL }, { "serverstats", NULL },
+		{ "clients", "20" }, { "gateway", NULL }, { "alarms", NULL },
+	};
+	struct ctl *c = arg;
+	char *av[2];
+	size_t i;
+
+	(void)argc;
+	(void)argv;
+	for (i = 0; i < ARRAY_LEN(parts); i++) {
+		int k;
+
+		for (k = 0; k < c->n_cmds && strcmp(c->cmds[k].name, parts[i][0]); k++)
+			;
+		if (k == c->n_cmds)
+			continue;
+		av[0] = (char *)parts[i][0];
+		av[1] = (char *)parts[i][1];
+		json_obj_begin(j, parts[i][0]);
+		c->cmds[k].fn(c->cmds[k].arg, parts[i][1] ? 2 : 1, av, j);
+		json_obj_end(j);
+	}
+	return 0;
+}
+
+int ctl_register_status(struct ctl *c)
+{
+	return ctl_register(c, "status", cmd_status, c);
 }
 
 static void close_conn(struct ctl *c, int i)
@@ -234,3 +282,65 @@ int ctl_fd(const struct ctl *c)
 {
 	return c->fd;
 }
+
+/* A labelled sample as a JSON member: name{label="value",...}. */
+struct json_emit {
+	struct met_emit em;
+	struct json_out *j;
+	const char *family;
+};
+
+static void emit_json(struct met_emit *em, double v, const char *const *labels, size_t n)
+{
+	struct json_emit *e = (struct json_emit *)em;
+	char key[512];
+	size_t i, len;
+
+	len = (size_t)snprintf(key, sizeof(key), "%s{", e->family);
+	for (i = 0; i < n && len < sizeof(key); i++)
+		len += (size_t)snprintf(key + len, sizeof(key) - len, "%s%s=\"%s\"", i ? "," : "",
+					labels[2 * i], labels[2 * i + 1]);
+	if (len < sizeof(key) - 1) {
+		strcat(key, "}");
+		json_double(e->j, key, v);
+	}
+}
+
+static int cmd_metrics(void *arg, int argc, char **argv, struct json_out *j)
+{
+	const struct met_registry *reg = arg;
+	struct json_emit e = { .em.sample = emit_json, .j = j };
+	size_t i;
+
+	(void)argc;
+	(void)argv;
+	json_obj_begin(j, "metrics");
+	for (i = 0; i < met_count(reg); i++) {
+		const struct met_entry *m = met_get(reg, i);
+
+		json_double(j, m->name, met_value(m));
+	}
+	for (i = 0; i < met_family_count(reg); i++) {
+		const struct met_family *f = met_family_get(reg, i);
+
+		e.family = met_family_name(f);
+		met_family_read(f, &e.em);
+	}
+	json_obj_end(j);
+	return 0;
+}
+
+int ctl_register_metrics(struct ctl *c, const struct met_registry *reg)
+{
+	return ctl_register(c, "metrics", cmd_metrics, (void *)reg);
+}
+
+static void service_destroy(void *obj)
+{
+	ctl_destroy(obj);
+}
+
+const struct service_ops ctl_service = {
+	.name = "control",
+	.destroy = service_destroy,
+};

@@ -10,6 +10,8 @@
 #include <stddef.h>
 
 #include "lib/loop.h"
+#include "lib/metrics.h"
+#include "lib/service.h"
 #include "mon/json.h"
 
 #define CTL_MAX_REQUEST 512
@@ -28,6 +30,17 @@ struct ctl *ctl_create(const char *path, struct loop *loop, int *err);
 void ctl_destroy(struct ctl *c);
 int ctl_register(struct ctl *c, const char *name, ctl_cmd_fn fn, void *arg);
 int ctl_fd(const struct ctl *c);
+/* Run a registered command into j (inside an open object) as the socket
+ * would: the handler's result, or -ENOENT for an unknown command. Other
+ * exports (HTTP /status) answer with the same data this way. */
+int ctl_call(struct ctl *c, int argc, char **argv, struct json_out *j);
+/* The `status` command: tracking, sources, serverstats, clients (20),
+ * gateway and alarms, each under its name, those registered. */
+int ctl_register_status(struct ctl *c);
+/* The socket as a service (lib/service.h): made by ctl_create(). */
+extern const struct service_ops ctl_service;
+/* The `metrics` command: every metric of reg by name (reg outlives c). */
+int ctl_register_metrics(struct ctl *c, const struct met_registry *reg);
 
 /* Split a request buffer (not NUL-terminated) into words in place of a
  * copy in dst (size CTL_MAX_REQUEST + 1). Returns the word count, or -EINVAL

@@ -17,6 +17,20 @@ void json_init(struct json_out *j, char *buf, size_t cap)
 		buf[0] = '\0';
 }
 
+struct json_mark json_mark(const struct json_out *j)
+{
+	return (struct json_mark){ j->len, j->overflow, j->need_comma };
+}
+
+void json_rewind(struct json_out *j, struct json_mark m)
+{
+	j->len = m.len;
+	j->overflow = m.overflow;
+	j->need_comma = m.need_comma;
+	if (j->cap)
+		j->buf[j->len] = '\0';
+}
+
 __attribute__((format(printf, 2, 3)))
 static void put(struct json_out *j, const char *fmt, ...)
 {
@@ -154,6 +168,15 @@ void json_double(struct json_out *j, const char *k, double v)
 			snprintf(tmp, sizeof(tmp), "%.17g", v);
 		put(j, "%s", tmp);
 	} else
+		put(j, "null");
+}
+
+void json_float(struct json_out *j, const char *k, float v)
+{
+	key(j, k);
+	if (isfinite(v))
+		put(j, "%.7g", (double)v);
+	else
 		put(j, "null");
 }
 

@@ -2,9 +2,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <openssl/evp.h>
+
+#include "lib/bytes.h"
 
 static const uint8_t v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
@@ -90,4 +95,33 @@ bool net_addr_is_any(const struct net_addr *a)
 size_t net_addr_len(const struct net_addr *a)
 {
 	return a->family == AF_INET ? 4 : 16;
+}
+
+uint32_t net_addr_refid(const struct net_addr *a)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (a->family == AF_INET)
+		return get_be32(a->a);
+	if (!EVP_Digest(a->a, 16, md, &len, EVP_md5(), NULL) || len < 4)
+		return 0;
+	return get_be32(md);
+}
+
+int net_resolve(const char *host, struct net_addr *out, int cap, const char **err)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res, *ai;
+	int rc, n = 0;
+
+	rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc) {
+		*err = gai_strerror(rc);
+		return -1;
+	}
+	for (ai = res; ai && n < cap; ai = ai->ai_next)
+		if (!net_addr_from_sockaddr(ai->ai_addr, &out[n], NULL))
+			n++;
+	freeaddrinfo(res);
+	return n;
 }

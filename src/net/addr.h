@@ -27,5 +27,12 @@ socklen_t net_addr_to_sockaddr(const struct net_addr *a, uint16_t port,
 			       struct sockaddr_storage *ss);
 bool net_addr_is_any(const struct net_addr *a);
 size_t net_addr_len(const struct net_addr *a);	/* 4 or 16 */
+/* The refid naming address a as a system peer (RFC 5905 §7.3): the IPv4
+ * address, or the first 4 bytes of the MD5 of the IPv6 address. */
+uint32_t net_addr_refid(const struct net_addr *a);
+/* Resolve a name or address literal (getaddrinfo) into up to cap
+ * addresses, in the resolver's order. Returns how many, or -1 with *err
+ * saying why (the resolver's words). Blocks: at start-up only. */
+int net_resolve(const char *host, struct net_addr *out, int cap, const char **err);
 
 #endif

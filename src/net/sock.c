@@ -197,3 +197,22 @@ size_t sock_build_pktinfo(const struct sock_rx_info *info, void *buf, size_t len
 		return CMSG_SPACE(sizeof(pi));
 	}
 }
+
+int sock_drain(int fd, uint8_t *buf, size_t cap, int max, sock_datagram_fn fn, void *arg)
+{
+	struct sock_rx_info rx;
+	struct net_addr from;
+	bool trunc;
+	ssize_t n;
+	int k, got = 0;
+
+	/* -1: nothing waiting, or an error (ICMP errors reported on a
+	 * connected socket among them). -2: skipped, unless truncated. */
+	for (k = 0; k < max && (n = sock_recv_one(fd, buf, cap, &from, &rx, &trunc)) != -1; k++) {
+		if (n < 0 && !trunc)
+			continue;
+		fn(arg, buf, n < 0 ? 0 : (size_t)n, trunc, &from, &rx);
+		got++;
+	}
+	return got;
+}

@@ -46,6 +46,17 @@ struct sock_rx_info {
 ssize_t sock_recv_one(int fd, void *buf, size_t len, struct net_addr *from,
 		      struct sock_rx_info *rx, bool *trunc);
 
+/* What sock_drain() hands over for each datagram: len bytes in buf, or
+ * truncated (then buf holds the first bytes only and the caller counts
+ * the datagram as malformed). */
+typedef void (*sock_datagram_fn)(void *arg, const uint8_t *buf, size_t len, bool truncated,
+				 const struct net_addr *from, const struct sock_rx_info *rx);
+
+/* The receive loop of every source: read up to max datagrams waiting on
+ * a non-blocking fd (max bounds the time one socket holds the loop) into
+ * buf, handing each to fn. Returns how many were handed over. */
+int sock_drain(int fd, uint8_t *buf, size_t cap, int max, sock_datagram_fn fn, void *arg);
+
 /* Extract receive timestamp and destination address from msg's cmsgs. */
 void sock_parse_cmsg(const struct msghdr *msg, struct sock_rx_info *info);
 /* Write a packet-info cmsg making a reply leave from info->dst; returns the

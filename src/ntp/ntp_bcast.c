@@ -15,152 +15,11 @@
 #include "lib/bytes.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "mon/json.h"
 #include "net/sock.h"
 #include "ntp/ntp_btab.h"
 #include "ntp/ntp_mac.h"
-
-/* ------------------------------------------------------------------ */
-/* server */
-
-struct ntp_bcast_srv {
-	struct ntp_bcast_srv_cfg cfg;
-	struct ntp_reply_params par;
-	const struct clk_published *clock;
-	struct loop *loop;
-	struct loop_timer *timer;
-	struct sockaddr_storage dst;
-	socklen_t dst_len;
-	int fd;
-	int poll;
-	struct ntp_bcast_srv_stats stats;
-};
-
-static bool addr_is_multicast(const struct net_addr *a)
-{
-	return a->family == AF_INET ? (a->a[0] & 0xf0) == 0xe0 : a->a[0] == 0xff;
-}
-
-static void bcast_send(struct loop_timer *t, void *arg)
-{
-	struct ntp_bcast_srv *b = arg;
-	uint8_t out[NTP_REPLY_MAX_LEN];
-	struct clk_snapshot snap;
-	size_t len = NTP_HEADER_LEN;
-
-	(void)t;
-	clk_read_snapshot(b->clock, &snap);
-	ntp_reply_broadcast(&snap, clk_map_apply(&snap.map, gt_now(CLOCK_REALTIME)), b->poll,
-			    &b->par, out);
-	/* The transmit time as late as possible; the MAC covers it, so it
-	 * comes after (a few microseconds for a CMAC or SHA1). */
-	ntp_reply_stamp(out, clk_map_apply(&snap.map, gt_now(CLOCK_REALTIME)), &b->par);
-	if (b->cfg.key)
-		len = ntp_mac_append(b->par.keys, b->cfg.key, out, NTP_HEADER_LEN,
-					  sizeof(out));
-	if (!len || sendto(b->fd, out, len, 0, (struct sockaddr *)&b->dst, b->dst_len) < 0) {
-		b->stats.send_errors++;
-		LOG_RL(LOG_LVL_WARN, "broadcast: send failed: %s", len ? strerror(errno) :
-		       "cannot sign");
-		return;
-	}
-	b->stats.sent++;
-}
-
-struct ntp_bcast_srv *ntp_bcast_srv_create(const struct ntp_bcast_srv_cfg *cfg,
-					   const struct ntp_reply_params *par,
-					   const struct clk_published *clock, struct loop *loop,
-					   int *err)
-{
-	struct ntp_bcast_srv *b;
-	struct net_addr any;
-	int on = 1, ttl = cfg->ttl > 0 ? cfg->ttl : 1;
-
-	if (cfg->key && !auth_key_info(par->keys, cfg->key, NULL, NULL)) {
-		*err = -ENOKEY;
-		return NULL;
-	}
-	b = xcalloc(1, sizeof(*b));
-	b->cfg = *cfg;
-	b->par = *par;
-	b->clock = clock;
-	b->loop = loop;
-	for (b->poll = 0; b->poll < 17 && (1L << b->poll) < cfg->interval; b->poll++)
-		;
-	net_addr_parse(cfg->addr.family == AF_INET ? "0.0.0.0" : "::", &any);
-	b->fd = sock_udp_open(&any, 0, 0);
-	if (b->fd < 0) {
-		*err = b->fd;
-		free(b);
-		return NULL;
-	}
-	if (setsockopt(b->fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on)) < 0 ||
-	    (addr_is_multicast(&cfg->addr) &&
-	     (cfg->addr.family == AF_INET
-	      ? setsockopt(b->fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl))
-	      : setsockopt(b->fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &ttl, sizeof(ttl))) < 0)) {
-		*err = -errno;
-		close(b->fd);
-		free(b);
-		return NULL;
-	}
-	b->dst_len = net_addr_to_sockaddr(&cfg->addr, cfg->port, &b->dst);
-	b->timer = loop_timer_add(loop, GT_NS_PER_S, (gt_ns)cfg->interval * GT_NS_PER_S,
-				  bcast_send, b);
-	return b;
-}
-
-void ntp_bcast_srv_destroy(struct ntp_bcast_srv *b)
-{
-	if (!b)
-		return;
-	if (b->timer)
-		loop_timer_cancel(b->loop, b->timer);
-	close(b->fd);
-	free(b);
-}
-
-void ntp_bcast_srv_get_stats(const struct ntp_bcast_srv *b, struct ntp_bcast_srv_stats *out)
-{
-	*out = b->stats;
-}
-
-/* ------------------------------------------------------------------ */
-/* one-way jitter */
-
-void ntp_jitter2_reset(struct ntp_jitter2 *j)
-{
-	j->n = 0;
-}
-
-/* Squared second differences are averaged over the last 16 or so: long
- * enough to be steady, short enough to follow a change of network. */
-#define JITTER2_MEMORY 16
-
-void ntp_jitter2_add(struct ntp_jitter2 *j, double offset)
-{
-	double d2;
-
-	if (!isfinite(offset))
-		return;
-	if (j->n == 2) {
-		d2 = offset - 2 * j->o[1] + j->o[0];
-		if (j->n_ms < JITTER2_MEMORY)
-			j->n_ms++;
-		j->ms += (d2 * d2 - j->ms) / j->n_ms;
-	} else {
-		j->n++;
-	}
-	j->o[0] = j->n == 1 ? offset : j->o[1];
-	j->o[1] = offset;
-}
-
-double ntp_jitter2_get(const struct ntp_jitter2 *j, double prior)
-{
-	return j->n_ms ? sqrt(j->ms / 6) : prior;
-}
-
-/* ------------------------------------------------------------------ */
-/* client */
+#include "sync/sync_jitter2.h"
 
 /* Jitter assumed until three offsets have come: a LAN's worst case. */
 #define JITTER_PRIOR 1e-3
@@ -181,7 +40,7 @@ struct sender {
 	uint32_t key;
 	gt_ns last_mono;
 	int steps;		/* clock steps seen at the last sample */
-	struct ntp_jitter2 jit;
+	struct sync_jitter2 jit;
 	uint64_t accepted, loops;
 	int admitted;		/* packets accepted since it took its slot */
 	gt_ns first_mono;	/* monotonic time of the first of them */
@@ -193,8 +52,7 @@ struct ntp_bcast_client {
 	struct loop *loop;
 	struct clk *clock;
 	struct sync *sync;
-	ntp_client_sample_cb on_sample;
-	void *cb_arg;
+	int steps;			/* clock steps the core told of */
 	int fds[NTP_BCAST_MAX_SOCKETS];
 	int n_fds;
 	int cal_fd[2];			/* client sockets for calibration: IPv4, IPv6 */
@@ -343,11 +201,26 @@ static bool own_refid(const struct ntp_bcast_client_cfg *cfg, uint32_t refid)
 
 static int clock_steps(const struct ntp_bcast_client *c)
 {
-	struct sync_state st;
-
-	sync_get_state(c->sync, &st);
-	return st.n_steps;
+	return c->steps;
 }
+
+static void clock_stepped(void *arg, double delta)
+{
+	struct ntp_bcast_client *c = arg;
+
+	(void)delta;
+	c->steps++;
+}
+
+static bool describe(void *arg, int src, const struct sync_src_info *si, gt_ns now,
+		     struct json_out *j);
+static void summary(void *arg, struct json_out *j);
+
+static const struct sync_source_ops sender_ops = {
+	.kind = "broadcast",
+	.clock_stepped = clock_stepped,
+	.describe = describe,
+};
 
 static const char *const cal_names[] = {
 	[NTP_BCAST_CAL_CONFIGURED] = "configured", [NTP_BCAST_CAL_RUNNING] = "running",
@@ -357,14 +230,6 @@ static const char *const cal_names[] = {
 const char *ntp_bcast_cal_name(enum ntp_bcast_cal c)
 {
 	return (unsigned)c < ARRAY_LEN(cal_names) ? cal_names[c] : "unknown";
-}
-
-static gt_ns clock_now_of(const struct ntp_bcast_client *c, gt_ns real)
-{
-	struct clk_map m;
-
-	c->clock->ops->get_map(c->clock, &m);
-	return clk_map_apply(&m, real);
 }
 
 static int clock_steps(const struct ntp_bcast_client *c);
@@ -416,7 +281,7 @@ static void cal_send(struct ntp_bcast_client *c, struct sender *s)
 	s->rctx.sent_xmt = cookie;
 	s->rctx.local_precision = c->precision;
 	s->cal_steps = clock_steps(c);
-	s->rctx.t1 = clock_now_of(c, gt_now(CLOCK_REALTIME));
+	s->rctx.t1 = clk_from_real(c->clock, gt_now(CLOCK_REALTIME));
 	s->rctx.waiting = sendto(fd, req, len, 0, (struct sockaddr *)&ss, sl) == (ssize_t)len;
 	s->cal_sent++;
 }
@@ -470,8 +335,8 @@ static void on_cal_readable(int fd, short revents, void *arg)
 				   auth_verify(c->cfg.keys, c->cfg.key, buf, off, buf + off + 4,
 						   (size_t)n - off - 4) != AUTH_OK))
 			continue;
-		if (ntp_resp_process(&s->rctx, buf, (size_t)n, clock_now_of(c, rx.rx_real), &pkt,
-				     &smp) != NTP_RESP_OK || clock_steps(c) != s->cal_steps)
+		if (ntp_resp_process(&s->rctx, buf, (size_t)n, clk_from_real(c->clock, rx.rx_real),
+				     &pkt, &smp) != NTP_RESP_OK || clock_steps(c) != s->cal_steps)
 			continue;
 		s->rctx.waiting = false;
 		s->rctx.last_rx_xmt = pkt.xmt;
@@ -527,7 +392,7 @@ static struct sender *new_sender(struct ntp_bcast_client *c, int i, const struct
 
 	memset(&fresh, 0, sizeof(fresh));
 	fresh.addr = *from;
-	fresh.src = sync_add_source(c->sync, name, ntp_client_refid_of(from), 0);
+	fresh.src = sync_add_source(c->sync, &sender_ops, c, name, net_addr_refid(from), 0);
 	if (fresh.src < 0)
 		return NULL;
 	fresh.steps = clock_steps(c);
@@ -580,7 +445,7 @@ static void handle_packet(struct ntp_bcast_client *c, const uint8_t *buf, size_t
 	/* Freshness is the table's (per key, whatever the address), so the
 	 * packet checks run without a last transmit time. */
 	if (s) {
-		ctx.jitter = gt_from_sec(ntp_jitter2_get(&s->jit, JITTER_PRIOR));
+		ctx.jitter = gt_from_sec(sync_jitter2_get(&s->jit, JITTER_PRIOR));
 		ctx.delay = s->delay;
 	} else {
 		ctx.jitter = gt_from_sec(JITTER_PRIOR);
@@ -650,9 +515,9 @@ static void handle_packet(struct ntp_bcast_client *c, const uint8_t *buf, size_t
 	/* A step moves every later offset: the differences start again. */
 	steps = clock_steps(c);
 	if (steps != s->steps)
-		ntp_jitter2_reset(&s->jit);
+		sync_jitter2_reset(&s->jit);
 	s->steps = steps;
-	ntp_jitter2_add(&s->jit, gt_to_sec(smp.offset));
+	sync_jitter2_add(&s->jit, gt_to_sec(smp.offset));
 	s->accepted++;
 	if (c->cfg.measurements)
 		statlog_write(c->cfg.measurements, smp.time,
@@ -661,36 +526,33 @@ static void handle_packet(struct ntp_bcast_client *c, const uint8_t *buf, size_t
 			      gt_to_sec(smp.delay), gt_to_sec(smp.disp), gt_to_sec(smp.root_delay),
 			      gt_to_sec(smp.root_disp));
 	/* The sync core judges reachability by the poll interval. */
-	sync_poll_hint(c->sync, s->src, s->poll, s->poll);
+	sync_set_interval(c->sync, s->src, s->poll);
 	sync_add_sample(c->sync, s->src, &smp, mono);
-	c->on_sample(c->cb_arg);
+}
+
+static void on_datagram(void *arg, const uint8_t *buf, size_t len, bool truncated,
+			const struct net_addr *from, const struct sock_rx_info *rx)
+{
+	struct ntp_bcast_client *c = arg;
+
+	if (truncated) {
+		c->stats.received++;
+		c->stats.verdict[NTP_RESP_MALFORMED]++;
+		return;
+	}
+	handle_packet(c, buf, len, from, rx->rx_real);
 }
 
 static void on_readable(int fd, short revents, void *arg)
 {
-	struct ntp_bcast_client *c = arg;
 	uint8_t buf[NTP_MAX_LEN + 4];
-	struct sock_rx_info rx;
-	struct net_addr a;
-	bool trunc;
-	ssize_t n;
-	int k;
 
 	(void)revents;
-	for (k = 0; k < 16 && (n = sock_recv_one(fd, buf, sizeof(buf), &a, &rx, &trunc)) != -1;
-	     k++) {
-		if (trunc) {
-			c->stats.received++;
-			c->stats.verdict[NTP_RESP_MALFORMED]++;
-		} else if (n >= 0) {
-			handle_packet(c, buf, (size_t)n, &a, rx.rx_real);
-		}
-	}
+	sock_drain(fd, buf, sizeof(buf), 16, on_datagram, arg);
 }
 
 int ntp_bcast_client_start(struct ntp_bcast_client *c, struct loop *loop, struct clk *clock,
-			   struct sync *sync, struct statlog *measurements,
-			   ntp_client_sample_cb on_sample, void *cb_arg)
+			   struct sync *sync, struct statlog *measurements)
 {
 	int i, rc;
 
@@ -698,8 +560,9 @@ int ntp_bcast_client_start(struct ntp_bcast_client *c, struct loop *loop, struct
 	c->loop = loop;
 	c->clock = clock;
 	c->sync = sync;
-	c->on_sample = on_sample;
-	c->cb_arg = cb_arg;
+	rc = sync_add_summary(sync, summary, c);
+	if (rc)
+		return rc;
 	for (i = 0; i < c->n_fds; i++) {
 		rc = loop_add_fd(loop, c->fds[i], POLLIN, on_readable, c);
 		if (rc)
@@ -768,10 +631,71 @@ bool ntp_bcast_client_sender(const struct ntp_bcast_client *c, int i,
 	out->key = s->key;
 	out->accepted = s->accepted;
 	out->loops = s->loops;
-	out->jitter = ntp_jitter2_get(&s->jit, JITTER_PRIOR);
+	out->jitter = sync_jitter2_get(&s->jit, JITTER_PRIOR);
 	out->delay = gt_to_sec(s->delay);
 	out->cal = s->cal;
 	out->cal_replies = s->cal_replies;
 	out->trusted = s->trusted;
 	return true;
+}
+
+/* A sender's source stays in the core when its slot is taken over; only
+ * the senders in the table now are listed. */
+static bool describe(void *arg, int src, const struct sync_src_info *si, gt_ns now,
+		     struct json_out *j)
+{
+	struct ntp_bcast_client *c = arg;
+	struct ntp_bcast_sender_info bi;
+	char addr[NET_ADDR_STRLEN];
+	int i, v;
+
+	for (i = 0; ntp_bcast_client_sender(c, i, &bi) && bi.src != src; i++)
+		;
+	if (i >= c->n_snd)
+		return false;
+	net_addr_str(&bi.addr, addr, sizeof(addr));
+	json_str(j, "address", addr);
+	json_u64(j, "port", c->cfg.port);
+	json_str(j, "mode", "broadcast");
+	json_i64(j, "poll", bi.poll);
+	json_u64(j, "reach", bi.reach);
+	json_u64(j, "key", bi.key);
+	json_double(j, "last_rx_ago", si->last_time ? gt_to_sec(now - si->last_time) : -1);
+	json_double(j, "oneway_jitter", bi.jitter);
+	json_double(j, "oneway_delay", bi.delay);
+	json_str(j, "delay_calibration", ntp_bcast_cal_name(bi.cal));
+	json_u64(j, "calibration_exchanges", (uint64_t)bi.cal_replies);
+	json_bool(j, "trusted", bi.trusted);
+	json_u64(j, "accepted", bi.accepted);
+	json_u64(j, "loops", bi.loops);
+	/* The client's counters are for all senders together: a rejected
+	 * packet may not be from any sender we know. */
+	json_obj_begin(j, "client");
+	json_u64(j, "received", c->stats.received);
+	json_u64(j, "too_many_senders", c->stats.too_many_senders);
+	for (v = 1; v < NTP_RESP_COUNT; v++)
+		json_u64(j, ntp_resp_verdict_name(v), c->stats.verdict[v]);
+	json_obj_end(j);
+	return true;
+}
+
+static void summary(void *arg, struct json_out *j)
+{
+	struct ntp_bcast_client *c = arg;
+	int v;
+
+	json_obj_begin(j, "broadcastclient");
+	json_u64(j, "sockets", (uint64_t)c->n_fds);
+	json_u64(j, "received", c->stats.received);
+	json_u64(j, "accepted", c->stats.verdict[NTP_RESP_OK]);
+	json_u64(j, "loops", c->stats.loops);
+	json_u64(j, "too_many_senders", c->stats.too_many_senders);
+	json_u64(j, "key_senders_full", c->stats.key_senders_full);
+	json_u64(j, "new_sender_offset", c->stats.new_sender_offset);
+	json_u64(j, "key_conflicts", c->stats.key_conflicts);
+	json_obj_begin(j, "rejected");
+	for (v = 1; v < NTP_RESP_COUNT; v++)
+		json_u64(j, ntp_resp_verdict_name(v), c->stats.verdict[v]);
+	json_obj_end(j);
+	json_obj_end(j);
 }

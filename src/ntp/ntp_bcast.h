@@ -1,8 +1,5 @@
-/* ntp_bcast: NTP broadcast and multicast mode (RFC 5905 modes 5).
- *
- * Server: `broadcast ADDRESS [interval N] [key ID] [port N] [ttl N]` sends
- * a mode-5 packet every interval seconds to a broadcast, multicast or
- * unicast address, stamped as late as possible and signed with the key.
+/* ntp_bcast: the NTP broadcast client, a source (RFC 5905 mode 5; the
+ * server is ntp_bcast_srv).
  *
  * Client: `broadcastclient [key ID] [delay SECONDS] [maxsenders N]
  * [noauth]` listens on the NTP port at the broadcast address of every IPv4 interface that has
@@ -33,6 +30,7 @@
 #include "clock/clk.h"
 #include "sync/sync.h"
 #include "lib/loop.h"
+#include "lib/service.h"
 #include "lib/statlog.h"
 #include "net/addr.h"
 #include "auth/auth.h"
@@ -40,33 +38,6 @@
 #include "ntp/ntp_client.h"
 #include "ntp/ntp_reply.h"
 #include "ntp/ntp_resp.h"
-
-/* ---- server ---- */
-
-struct ntp_bcast_srv_cfg {
-	struct net_addr addr;
-	uint16_t port;
-	int interval;		/* seconds between packets */
-	uint32_t key;		/* 0: unsigned */
-	int ttl;		/* multicast hops */
-};
-
-struct ntp_bcast_srv_stats {
-	uint64_t sent, send_errors;
-};
-
-struct ntp_bcast_srv;
-
-/* keys and clock are borrowed. NULL and *err (-errno; -ENOKEY: the key is
- * not in the key file) on failure. */
-struct ntp_bcast_srv *ntp_bcast_srv_create(const struct ntp_bcast_srv_cfg *cfg,
-					   const struct ntp_reply_params *par,
-					   const struct clk_published *clock, struct loop *loop,
-					   int *err);
-void ntp_bcast_srv_destroy(struct ntp_bcast_srv *b);
-void ntp_bcast_srv_get_stats(const struct ntp_bcast_srv *b, struct ntp_bcast_srv_stats *out);
-
-/* ---- client ---- */
 
 #define NTP_BCAST_MAX_SENDERS NTP_BTAB_MAX
 /* Probation: a new sender's samples count only once NTP_BCAST_PROBATION
@@ -143,8 +114,7 @@ struct ntp_bcast_client *ntp_bcast_client_open(const struct ntp_bcast_client_cfg
 /* Start receiving: senders become sources of sync; measurements (NULL:
  * none) gets a line per accepted packet. 0 or -errno. */
 int ntp_bcast_client_start(struct ntp_bcast_client *c, struct loop *loop, struct clk *clock,
-			   struct sync *sync, struct statlog *measurements,
-			   ntp_client_sample_cb on_sample, void *cb_arg);
+			   struct sync *sync, struct statlog *measurements);
 void ntp_bcast_client_destroy(struct ntp_bcast_client *c);
 int ntp_bcast_client_n_sockets(const struct ntp_bcast_client *c);
 void ntp_bcast_client_get_stats(const struct ntp_bcast_client *c,
@@ -153,20 +123,5 @@ void ntp_bcast_client_get_stats(const struct ntp_bcast_client *c,
 bool ntp_bcast_client_sender(const struct ntp_bcast_client *c, int i,
 			     struct ntp_bcast_sender_info *out);
 
-/* The offset jitter of a one-way source from its offsets alone: the RMS
- * of second differences of consecutive offsets, which a steady frequency
- * error cancels, scaled to one offset's spread (white noise gives
- * second differences of variance 6 sigma^2). Exposed for tests. */
-struct ntp_jitter2 {
-	double o[2];		/* the two previous offsets, s */
-	int n;			/* offsets seen since the last reset, up to 3 */
-	double ms;		/* running mean of squared second differences */
-	int n_ms;
-};
-
-void ntp_jitter2_reset(struct ntp_jitter2 *j);
-void ntp_jitter2_add(struct ntp_jitter2 *j, double offset);
-/* Current estimate (s), or prior while fewer than three offsets came. */
-double ntp_jitter2_get(const struct ntp_jitter2 *j, double prior);
 
 #endif

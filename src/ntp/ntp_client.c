@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "lib/bytes.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "mon/json.h"
 #include "net/sock.h"
 #include "ntp/ntp_mac.h"
 
@@ -35,12 +35,11 @@ struct ntp_client {
 	uint8_t reach;
 	bool stopped;
 	bool got_reply_this_poll;
-	int steps_at_send;
+	unsigned steps;		/* clock steps the core told of */
+	unsigned steps_at_send;
 	struct ntp_resp_ctx rctx;
 	struct loop_timer *timer;
 	struct ntp_client_stats stats;
-	ntp_client_sample_cb on_sample;
-	void *cb_arg;
 };
 
 static void schedule(struct ntp_client *c, gt_ns delay);
@@ -50,35 +49,47 @@ static gt_ns ldexp_ns(int poll)
 	return (gt_ns)ldexp((double)GT_NS_PER_S, poll);
 }
 
-/* RFC 5905 §7.3: the refid a server shows for us as its peer: our IPv4
- * address, or the first four octets of the MD5 hash of our IPv6 address. */
-uint32_t ntp_client_refid_of(const struct net_addr *a)
+static void clock_stepped(void *arg, double delta)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
+	struct ntp_client *c = arg;
 
-	if (a->family == AF_INET)
-		return get_be32(a->a);
-	if (!EVP_Digest(a->a, 16, md, &len, EVP_md5(), NULL) || len < 4)
-		return 0;
-	return get_be32(md);
+	(void)delta;
+	c->steps++;
 }
 
-static gt_ns clock_time_of(struct ntp_client *c, gt_ns real)
+static bool describe(void *arg, int src, const struct sync_src_info *si, gt_ns now,
+		     struct json_out *j)
 {
-	struct clk_map m;
+	struct ntp_client *c = arg;
+	char addr[NET_ADDR_STRLEN];
+	int v;
 
-	c->clock->ops->get_map(c->clock, &m);
-	return clk_map_apply(&m, real);
+	(void)src;
+	json_str(j, "address", net_addr_str(&c->cfg.addr, addr, sizeof(addr)));
+	json_u64(j, "port", c->cfg.port);
+	json_str(j, "mode", c->cfg.peer ? "peer" : "server");
+	json_i64(j, "poll", c->poll);
+	json_u64(j, "reach", c->reach);
+	json_bool(j, "kod_stopped", c->stopped);
+	json_double(j, "last_rx_ago", si->last_time ? gt_to_sec(now - si->last_time) : -1);
+	json_u64(j, "sent", c->stats.sent);
+	json_u64(j, "received", c->stats.received);
+	json_u64(j, "accepted", c->stats.verdict[NTP_RESP_OK]);
+	json_u64(j, "timeouts", c->stats.timeouts);
+	json_u64(j, "loops", c->stats.loops);
+	json_u64(j, "auth_fail", c->stats.auth_fail);
+	json_obj_begin(j, "rejected");
+	for (v = 1; v < NTP_RESP_COUNT; v++)
+		json_u64(j, ntp_resp_verdict_name(v), c->stats.verdict[v]);
+	json_obj_end(j);
+	return true;
 }
 
-static int steps_so_far(struct ntp_client *c)
-{
-	struct sync_state st;
-
-	sync_get_state(c->sync, &st);
-	return st.n_steps;
-}
+static const struct sync_source_ops client_ops = {
+	.kind = "ntp",
+	.clock_stepped = clock_stepped,
+	.describe = describe,
+};
 
 static void send_request(struct ntp_client *c)
 {
@@ -110,9 +121,9 @@ static void send_request(struct ntp_client *c)
 		}
 	}
 
-	c->steps_at_send = steps_so_far(c);
+	c->steps_at_send = c->steps;
 	c->rctx.sent_xmt = cookie;
-	c->rctx.t1 = clock_time_of(c, gt_now(CLOCK_REALTIME));
+	c->rctx.t1 = clk_from_real(c->clock, gt_now(CLOCK_REALTIME));
 	if (send(c->fd, req, len, 0) < 0) {
 		c->stats.send_errors++;
 		c->rctx.waiting = false;
@@ -151,7 +162,7 @@ static void handle_reply(struct ntp_client *c, const uint8_t *buf, size_t len, g
 	struct sync_sample smp;
 	struct ntp_pkt pkt;
 	enum ntp_resp_verdict v;
-	gt_ns t4 = clock_time_of(c, rx_real);
+	gt_ns t4 = clk_from_real(c->clock, rx_real);
 
 	c->stats.received++;
 	if (c->cfg.key && !reply_authentic(c, buf, len)) {
@@ -198,7 +209,7 @@ static void handle_reply(struct ntp_client *c, const uint8_t *buf, size_t len, g
 		return;
 	}
 	/* A step between T1 and T4 would make the sample meaningless. */
-	if (steps_so_far(c) != c->steps_at_send)
+	if (c->steps != c->steps_at_send)
 		return;
 	if (c->cfg.measurements)
 		statlog_write(c->cfg.measurements, smp.time,
@@ -207,32 +218,30 @@ static void handle_reply(struct ntp_client *c, const uint8_t *buf, size_t len, g
 			      gt_to_sec(smp.delay), gt_to_sec(smp.disp),
 			      gt_to_sec(smp.root_delay), gt_to_sec(smp.root_disp));
 	sync_add_sample(c->sync, c->src, &smp, gt_now(CLOCK_MONOTONIC));
-	c->on_sample(c->cb_arg);
 	if (c->burst_left > 0)
 		schedule(c, IBURST_INTERVAL);
 }
 
-static void on_readable(int fd, short revents, void *arg)
+static void on_datagram(void *arg, const uint8_t *buf, size_t len, bool truncated,
+			const struct net_addr *from, const struct sock_rx_info *rx)
 {
 	struct ntp_client *c = arg;
+
+	(void)from;	/* the socket is connected to the server */
+	if (truncated) {
+		c->stats.received++;
+		c->stats.verdict[NTP_RESP_MALFORMED]++;
+		return;
+	}
+	handle_reply(c, buf, len, rx->rx_real);
+}
+
+static void on_readable(int fd, short revents, void *arg)
+{
 	uint8_t buf[NTP_MAX_LEN + 4];
-	struct sock_rx_info rx;
-	struct net_addr from;
-	bool trunc;
-	ssize_t n;
-	int k;
 
 	(void)revents;
-	/* -1: EAGAIN, or ICMP errors reported on a connected socket. */
-	for (k = 0; k < 16 && (n = sock_recv_one(fd, buf, sizeof(buf), &from, &rx, &trunc)) != -1;
-	     k++) {
-		if (trunc) {
-			c->stats.received++;
-			c->stats.verdict[NTP_RESP_MALFORMED]++;
-		} else if (n >= 0) {
-			handle_reply(c, buf, (size_t)n, rx.rx_real);
-		}
-	}
+	sock_drain(fd, buf, sizeof(buf), 16, on_datagram, arg);
 }
 
 static void on_poll(struct loop_timer *t, void *arg)
@@ -274,8 +283,7 @@ static void schedule(struct ntp_client *c, gt_ns delay)
 }
 
 struct ntp_client *ntp_client_create(const struct ntp_client_cfg *cfg, struct loop *loop,
-				     struct clk *clock, struct sync *sync,
-				     ntp_client_sample_cb on_sample, void *cb_arg, int *err)
+				     struct clk *clock, struct sync *sync, int *err)
 {
 	struct ntp_client *c = xcalloc(1, sizeof(*c));
 	struct sockaddr_storage ss;
@@ -287,8 +295,6 @@ struct ntp_client *ntp_client_create(const struct ntp_client_cfg *cfg, struct lo
 	c->loop = loop;
 	c->clock = clock;
 	c->sync = sync;
-	c->on_sample = on_sample;
-	c->cb_arg = cb_arg;
 	c->fd = -1;
 	c->poll = cfg->minpoll;
 	c->kod_min_poll = cfg->minpoll;
@@ -299,7 +305,8 @@ struct ntp_client *ntp_client_create(const struct ntp_client_cfg *cfg, struct lo
 		rc = -ENOKEY;
 		goto fail;
 	}
-	c->src = sync_add_source(sync, cfg->name, ntp_client_refid_of(&cfg->addr), cfg->flags);
+	c->src = sync_add_source(sync, &client_ops, c, cfg->name, net_addr_refid(&cfg->addr),
+				 cfg->flags);
 	if (c->src < 0) {
 		rc = c->src;
 		goto fail;

@@ -58,20 +58,13 @@ struct ntp_client_info {
 
 struct ntp_client;
 
-/* Called after each accepted sample is handed to the sync core: the owner
- * runs sync_update() and schedules the next one (sync_next_update()). */
-typedef void (*ntp_client_sample_cb)(void *arg);
-
 /* Open the socket and schedule the first poll. NULL and *err on failure
  * (-ENOKEY: the configured key is not in the key file). */
 struct ntp_client *ntp_client_create(const struct ntp_client_cfg *cfg, struct loop *loop,
-				     struct clk *clock, struct sync *sync,
-				     ntp_client_sample_cb on_sample, void *cb_arg, int *err);
+				     struct clk *clock, struct sync *sync, int *err);
 void ntp_client_destroy(struct ntp_client *c);
 int ntp_client_source_id(const struct ntp_client *c);
 const struct ntp_client_cfg *ntp_client_config(const struct ntp_client *c);
 void ntp_client_get_info(const struct ntp_client *c, struct ntp_client_info *out);
-/* The refid naming address a as a system peer (RFC 5905 §7.3). */
-uint32_t ntp_client_refid_of(const struct net_addr *a);
 
 #endif

@@ -112,7 +112,5 @@ void ntp_reply_broadcast(const struct clk_snapshot *snap, gt_ns now_clock, int p
 
 /* Kiss codes (RFC 5905 §7.4) as refid values. */
 #define NTP_KISS_RATE 0x52415445u	/* "RATE" */
-/* refid of a local reference, as chrony uses for `local`: 127.127.1.1 */
-#define NTP_REFID_LOCAL 0x7f7f0101u
 
 #endif

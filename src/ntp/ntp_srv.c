@@ -31,6 +31,7 @@ struct worker {
 	int fds[NTP_SRV_MAX_BIND];
 	int n_fds;
 	int qsbr_slot;		/* this worker's reader slot (lib/qsbr.h) */
+	struct ntp_clog *clog;	/* this thread's client log; NULL: none */
 	struct ntp_srv_stats stats;
 };
 
@@ -72,12 +73,13 @@ struct batch {
 
 /* Decide about one received datagram; fill out (NTP_REPLY_MAX_LEN bytes)
  * and *p, and return true when a reply is to be sent. */
-static bool handle_request(struct ntp_srv *s, struct ntp_srv_stats *st,
+static bool handle_request(struct ntp_srv *s, struct worker *w,
 			   const struct clk_snapshot *snap, const uint8_t *buf, size_t len,
 			   bool truncated, const struct sockaddr *from,
 			   const struct sock_rx_info *rx, gt_ns mono_now,
 			   uint8_t *out, struct pending *p)
 {
+	struct ntp_srv_stats *st = &w->stats;
 	enum ntp_verdict v;
 	struct net_addr addr;
 	int version = 0;
@@ -96,6 +98,8 @@ static bool handle_request(struct ntp_srv *s, struct ntp_srv_stats *st,
 		STAT_ADD(st->verdict[v], 1);
 		return false;
 	}
+	if (w->clog)
+		ntp_clog_note(w->clog, &addr, mono_now, NTP_CLOG_REQUEST);
 	if (s->rl) {
 		enum ntp_rl_verdict rv = ntp_rl_check(s->rl, &addr, mono_now);
 
@@ -104,6 +108,8 @@ static bool handle_request(struct ntp_srv *s, struct ntp_srv_stats *st,
 			/* Dropped before its MAC costs any CPU time. */
 			if (rv == NTP_RL_DROP) {
 				STAT_ADD(st->verdict[NTP_V_DROP_RATE], 1);
+				if (w->clog)
+					ntp_clog_note(w->clog, &addr, mono_now, NTP_CLOG_DROP);
 				return false;
 			}
 			STAT_ADD(st->rl_leaked, 1);
@@ -129,6 +135,8 @@ static bool handle_request(struct ntp_srv *s, struct ntp_srv_stats *st,
 	v = ntp_reply_build_auth(&s->cfg.reply, snap, buf, clk_map_apply(&snap->map, rx_real),
 				 limited, &p->auth, out);
 	STAT_ADD(st->verdict[v], 1);
+	if (v == NTP_V_KOD && w->clog)
+		ntp_clog_note(w->clog, &addr, mono_now, NTP_CLOG_KOD);
 	p->stamp = v == NTP_V_REPLY || v == NTP_V_CRYPTO_NAK;
 	return p->stamp || v == NTP_V_KOD;
 }
@@ -180,7 +188,7 @@ static int serve_batch(struct ntp_srv *s, struct worker *w, int fd, struct batch
 		struct msghdr *h = &b->rx[i].msg_hdr;
 
 		sock_parse_cmsg(h, &rx);
-		if (!handle_request(s, &w->stats, &snap, b->rx_buf[i], b->rx[i].msg_len,
+		if (!handle_request(s, w, &snap, b->rx_buf[i], b->rx[i].msg_len,
 				    (h->msg_flags & MSG_TRUNC) != 0,
 				    (struct sockaddr *)&b->from[i], &rx, mono,
 				    b->tx_buf[m], &b->pend[m]))
@@ -339,7 +347,7 @@ static void main_loop_readable(int fd, short revents, void *arg)
 			return;
 		clk_read_snapshot(s->clock, &snap);
 		sock_parse_cmsg(&h, &rx);
-		if (!handle_request(s, &w->stats, &snap, buf, (size_t)n,
+		if (!handle_request(s, w, &snap, buf, (size_t)n,
 				    (h.msg_flags & MSG_TRUNC) != 0, (struct sockaddr *)&from,
 				    &rx, gt_now(CLOCK_MONOTONIC), out, &p))
 			continue;
@@ -414,8 +422,14 @@ struct ntp_srv *ntp_srv_create(const struct ntp_srv_config *cfg,
 	if (cfg->reuseaddr)
 		flags |= SOCK_REUSEADDR;
 	s->w = xcalloc((size_t)(s->n_workers > 0 ? s->n_workers : 1), sizeof(*s->w));
+	if (cfg->clientlog && getrandom(&key, sizeof(key), 0) != sizeof(key))
+		key = (uint64_t)gt_now(CLOCK_MONOTONIC) * UINT64_C(0x2545f4914f6cdd1d);
 	for (i = 0; i < (s->n_workers > 0 ? s->n_workers : 1); i++) {
 		s->w[i].srv = s;
+		/* The total shared by the threads; each keeps its own. */
+		if (cfg->clientlog)
+			s->w[i].clog = ntp_clog_create(cfg->clientlog / (unsigned)(s->n_workers > 0 ?
+								      s->n_workers : 1), key);
 		rc = open_sockets(s, &s->w[i], flags);
 		if (rc)
 			goto fail;
@@ -465,11 +479,28 @@ void ntp_srv_destroy(struct ntp_srv *s)
 				loop_del_fd(s->loop, s->w[i].fds[j]);
 			close(s->w[i].fds[j]);
 		}
+		ntp_clog_destroy(s->w[i].clog);
 	}
 	free(s->w);
 	ntp_rl_destroy(s->rl);
 	free(s);
 }
+
+static int service_start(void *obj, struct loop *loop)
+{
+	return ntp_srv_start(obj, loop);
+}
+
+static void service_destroy(void *obj)
+{
+	ntp_srv_destroy(obj);
+}
+
+const struct service_ops ntp_srv_service = {
+	.name = "ntp-server",
+	.start = service_start,
+	.destroy = service_destroy,
+};
 
 void ntp_srv_get_stats(const struct ntp_srv *s, struct ntp_srv_stats *sum)
 {
@@ -499,11 +530,27 @@ static double read_stat(const void *ctx, uintptr_t off)
 	return (double)*(const uint64_t *)(const void *)((const char *)&sum + off);
 }
 
+static double read_clients(const void *ctx, uintptr_t key)
+{
+	const struct ntp_srv *s = ctx;
+	size_t n = 0;
+	int i;
+
+	(void)key;
+	for (i = 0; i < (s->n_workers > 0 ? s->n_workers : 1); i++)
+		if (s->w[i].clog)
+			n += ntp_clog_count(s->w[i].clog);
+	return (double)n;
+}
+
 int ntp_srv_register_metrics(const struct ntp_srv *s, struct met_registry *r)
 {
 	char name[64];
 	int v, rc = 0;
 
+	rc |= met_register(r, "gnomon_ntp_server_clients",
+			   "NTP clients in the client log (clientlog; one served by two worker "
+			   "threads counts twice)", MET_GAUGE, read_clients, s, 0);
 	rc |= met_register(r, "gnomon_ntp_server_received_total", "NTP packets received",
 			   MET_COUNTER, read_stat, s, offsetof(struct ntp_srv_stats, received));
 	rc |= met_register(r, "gnomon_ntp_server_ratelimited_total",
@@ -534,4 +581,18 @@ int ntp_srv_register_metrics(const struct ntp_srv *s, struct met_registry *r)
 				   (size_t)v * sizeof(uint64_t));
 	}
 	return rc ? -EINVAL : 0;
+}
+
+size_t ntp_srv_clients(const struct ntp_srv *s, struct ntp_clog_client *out, size_t max,
+		       size_t *total)
+{
+	struct ntp_clog *logs[NTP_SRV_MAX_WORKERS];
+	int i, n = 0;
+
+	for (i = 0; i < (s->n_workers > 0 ? s->n_workers : 1); i++)
+		if (s->w[i].clog)
+			logs[n++] = s->w[i].clog;
+	if (total)
+		*total = 0;
+	return n ? ntp_clog_collect(logs, n, out, max, total) : 0;
 }

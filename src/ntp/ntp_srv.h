@@ -13,9 +13,11 @@
 
 #include "clock/clk.h"
 #include "lib/loop.h"
+#include "lib/service.h"
 #include "lib/metrics.h"
 #include "net/acl.h"
 #include "ntp/ntp_reply.h"
+#include "ntp/ntp_clog.h"
 #include "ntp/ntp_rl.h"
 
 #define NTP_SRV_MAX_BIND 16
@@ -34,6 +36,7 @@ struct ntp_srv_config {
 	/* SO_REUSEADDR, so that a broadcast client may bind broadcast and
 	 * group addresses on the same port next to a wildcard socket. */
 	bool reuseaddr;
+	unsigned clientlog;		/* clients remembered in all (ntp_clog); 0: none */
 };
 
 struct ntp_srv_stats {
@@ -57,10 +60,17 @@ struct ntp_srv *ntp_srv_create(const struct ntp_srv_config *cfg,
 int ntp_srv_start(struct ntp_srv *s, struct loop *loop);
 /* Stop workers, close sockets, free. */
 void ntp_srv_destroy(struct ntp_srv *s);
+/* The server as a service (lib/service.h): started on the loop. */
+extern const struct service_ops ntp_srv_service;
 /* Sum of all counters. */
 void ntp_srv_get_stats(const struct ntp_srv *s, struct ntp_srv_stats *sum);
 /* Port actually bound (useful with port 0). */
 int ntp_srv_port(const struct ntp_srv *s);
+/* The clients heard, merged over the threads, most requests first: up to
+ * max into out; returns how many, *total the clients remembered in all.
+ * 0 without a client log. Main thread. */
+size_t ntp_srv_clients(const struct ntp_srv *s, struct ntp_clog_client *out, size_t max,
+		       size_t *total);
 /* Publish the counters in the registry. */
 int ntp_srv_register_metrics(const struct ntp_srv *s, struct met_registry *r);
 

@@ -503,6 +503,16 @@ static int h_journal(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 	return 0;
 }
 
+/* http ADDR:PORT [allow CIDR]... : parsed by mon/http.c, which owns it. */
+static int h_http(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+		  int argc, char **argv)
+{
+	struct dconf *cfg = p;
+
+	(void)it;
+	return http_config_parse(ctx, argc, argv, &cfg->http) ? -1 : 0;
+}
+
 static int h_alarm(struct conf_ctx *ctx, const struct conf_item *it, void *p, int argc,
 		   char **argv)
 {
@@ -610,6 +620,9 @@ static const struct conf_item table[] = {
 	  "most verbose level logged", h_loglevel, false },
 	{ DC_CLIENTLOGBITS, "clientlogbits", CONF_INT, FIELD(clientlog_bits), 8, 24, "16", "N",
 	  "log2 of the rate-limit table size (8 bytes a slot)", NULL, false },
+	{ DC_CLIENTLOG, "clientlog", CONF_INT, FIELD(clientlog_entries), 0, 1048576, "8192", "N",
+	  "NTP clients remembered for `gnomonctl clients` (about 80 bytes each; 0: none)", NULL,
+	  false },
 	{ DC_COALESCE, "coalesce", CONF_INT, FIELD(coalesce_us), 0, 1000, "100", "MICROSECONDS",
 	  "busy workers wait up to this long to answer requests in batches (0: never)", NULL,
 	  false },
@@ -671,6 +684,11 @@ static const struct conf_item table[] = {
 	  "[keepsize BYTES] [nocompress] [thread on|off]",
 	  "structured event journal (gateway events, alarms): rotated by size/age into .gz "
 	  "archives, cleaned by age/total size (doc/journal.md)", h_journal, false },
+	{ DC_HTTP, "http", CONF_CUSTOM, 0, 0, 0, NULL,
+	  "ADDR:PORT [allow ADDRESS[/PREFIX]]... [connections N] [timeout SECONDS]",
+	  "serve /metrics (Prometheus), /status and the dashboard over HTTP on ADDR:PORT "
+	  "(a.b.c.d:N or [v6]:N; off by default); only loopback may connect unless allow "
+	  "entries are given, then only they (doc/http.md)", h_http, false },
 	{ DC_ALARM, "alarm", CONF_CUSTOM, 0, 0, 0, NULL,
 	  "NAME [info X|off] [warn X|off] [crit X|off] [clear X] [minage S] [window S] [off|on]",
 	  "tune an alarm rule (doc/alarms.md: offset, jitter, no_selectable_source, "
@@ -699,6 +717,7 @@ void dconf_init(struct dconf *cfg)
 	cfg->log_dest = LOG_DEST_STDERR;
 	cfg->log_level = LOG_LVL_INFO;
 	snprintf(cfg->statedir, sizeof(cfg->statedir), "%s", DCONF_DEFAULT_STATEDIR);
+	http_config_init(&cfg->http);
 	alarm_cfg_defaults(&cfg->alarm);
 	conf_apply_defaults(table, ARRAY_LEN(table), cfg);
 }

@@ -10,18 +10,21 @@
 #include "lib/log.h"
 #include "net/acl.h"
 #include "gw/gw_conf.h"
+#include "mon/http.h"
 #include "mon/alarm.h"
 #include "ntp/ntp_bcast.h"
+#include "ntp/ntp_bcast_srv.h"
 #include "ntp/ntp_client.h"
 #include "ntp/ntp_srv.h"
 
 enum dconf_key {
 	DC_PORT, DC_BINDADDRESS, DC_ALLOW, DC_DENY, DC_LOCAL, DC_SERVE_OFFSET,
 	DC_RATELIMIT, DC_KOD, DC_WORKERS, DC_CONTROL, DC_USER, DC_SECCOMP, DC_CLOCK,
-	DC_LOG, DC_LOGFILE, DC_LOGLEVEL, DC_CLIENTLOGBITS, DC_COALESCE,
+	DC_LOG, DC_LOGFILE, DC_LOGLEVEL, DC_CLIENTLOGBITS, DC_CLIENTLOG, DC_COALESCE,
 	DC_SERVER, DC_POOL, DC_PEER, DC_MAKESTEP, DC_MAXCHANGE, DC_MAXDISTANCE, DC_MINSOURCES,
 	DC_DRIFTFILE, DC_LEAPSECMODE, DC_MAXSLEWRATE, DC_LOGDIR, DC_KEYFILE, DC_CRYPTO_NAK,
 	DC_BROADCAST, DC_BROADCASTCLIENT, DC_GATEWAY_SEND, DC_GATEWAY_RECEIVE, DC_JOURNAL, DC_STATEDIR,
+	DC_HTTP,
 	DC_ALARM, DC_ALARMSYSLOG,
 };
 
@@ -61,6 +64,7 @@ struct dconf {
 	char logfile[256];
 	enum log_level log_level;
 	int clientlog_bits;
+	int clientlog_entries;		/* clients remembered for `clients`; 0: none */
 	int coalesce_us;
 	struct dconf_source sources[DCONF_MAX_SOURCES];
 	int n_sources;
@@ -93,6 +97,7 @@ struct dconf {
 	uint64_t journal_maxsize, journal_maxage, journal_keepage, journal_keepsize;
 	bool journal_nocompress;
 	int journal_thread;		/* -1: default (a thread when workers > 0) */
+	struct http_config http;	/* the monitoring HTTP server (mon/http.h); off by default */
 	struct alarm_cfg alarm;		/* alarm rules and the syslog facility (mon/alarm.h) */
 };
 

@@ -19,7 +19,10 @@ static void usage(FILE *f)
 		"usage: gnomonctl [-s SOCKET] [--json] COMMAND [ARGS]\n"
 		"commands:\n"
 		"  serverstats                    NTP server counters\n"
+		"  clients [N]                    the NTP server's N busiest clients (default 200)\n"
 		"  metrics                        every registered metric\n"
+		"  history [NAME [SECONDS [POINTS]]]  the series kept for the dashboard, or one\n"
+		"  status                         tracking, sources, server, clients, gateway at once\n"
 		"  sources                        upstream sources, like chronyc sources\n"
 		"                                 (M: ^ server, = peer, %% broadcast, # gateway)\n"
 		"  sourcestats                    per-source statistics\n"
@@ -244,6 +247,30 @@ static void print_gateway(json_t *o)
 	}
 }
 
+static void print_clients(json_t *o)
+{
+	json_t *arr = json_object_get(o, "clients"), *c;
+	size_t i;
+
+	printf("%-39s %10s %8s %6s %9s %9s\n", "Address", "NTP", "Drop", "KoD", "Int(s)",
+	       "Last(s)");
+	json_array_foreach(arr, i, c) {
+		double iv = json_number_value(json_object_get(c, "interval"));
+
+		printf("%-39s %10lld %8lld %6lld ", json_string_value(json_object_get(c, "address")),
+		       (long long)json_integer_value(json_object_get(c, "requests")),
+		       (long long)json_integer_value(json_object_get(c, "dropped")),
+		       (long long)json_integer_value(json_object_get(c, "kod")));
+		if (iv < 0)
+			printf("%9s", "-");
+		else
+			printf("%9.3g", iv);
+		printf(" %9.0f\n", json_number_value(json_object_get(c, "last_ago")));
+	}
+	printf("%lld client(s) remembered\n",
+	       (long long)json_integer_value(json_object_get(o, "total")));
+}
+
 static void print_tracking(json_t *o)
 {
 	char a[32];
@@ -349,6 +376,8 @@ int main(int argc, char **argv)
 		print_tracking(o);
 	else if (!strcmp(req, "gateway"))
 		print_gateway(o);
+	else if (!strncmp(req, "clients", 7) && (!req[7] || req[7] == ' '))
+		print_clients(o);
 	else
 		print_flat(o, "");
 	json_decref(o);

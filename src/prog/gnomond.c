@@ -5,7 +5,6 @@
 #include <getopt.h>
 #include <ifaddrs.h>
 #include <net/if.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,25 +14,34 @@
 #include <unistd.h>
 
 #include "clock/clk.h"
-#include "sync/sync.h"
 #include "lib/fsutil.h"
 #include "lib/journal.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/metrics.h"
 #include "lib/qsbr.h"
+#include "lib/service.h"
 #include "lib/statlog.h"
 #include "lib/util.h"
 #include "mon/ctl.h"
+#include "mon/exports.h"
+#include "mon/history.h"
+#include "mon/series.h"
+#include "gw/gw_ctl.h"
 #include "gw/gw_recv.h"
 #include "gw/gw_send.h"
 #include "ntp/ntp_bcast.h"
+#include "ntp/ntp_bcast_srv.h"
 #include "ntp/ntp_client.h"
+#include "ntp/ntp_ctl.h"
 #include "ntp/ntp_srv.h"
 #include "prog/daemon_conf.h"
 #include "prog/privs.h"
 #include "prog/reload.h"
 #include "prog/sandbox.h"
+#include "sync/sync.h"
+#include "sync/sync_ctl.h"
+#include "sync/sync_run.h"
 
 #define DEFAULT_CONFIG "/etc/gnomon/gnomond.conf"
 
@@ -45,7 +53,8 @@ static const char builtin_config[] =
 	"allow 127.0.0.0/8\n"
 	"allow ::1\n"
 	"local stratum 10\n"
-	"clock system\n";
+	"clock system\n"
+	"http 127.0.0.1:11180\n";
 
 #define GNOMON_VERSION "0.1.0"
 
@@ -65,15 +74,19 @@ struct daemon {
 	int n_gw_send;
 	struct gw_receiver *gw_recv;
 	struct journal *journal;
-	struct loop_timer *sync_timer;	/* one-shot at sync_next_update() */
+	struct sync_run *run;		/* the sync core on the loop; publishes the clock */
 	uint32_t own_refids[64];	/* refids naming this host, for loop detection */
 	struct statlog *measurements, *tracking;
-	gt_ns tracking_logged;		/* ref_time of the last tracking.log line */
 	int n_own_refids;
 	struct ctl *ctl;
+	/* Everything served, in the order made; destroyed in reverse. The
+	 * pointers above are references into it. */
+	struct service_set services;
+	struct hist *hist;		/* what the dashboard plots */
+	struct mon_series *series;
+	uint16_t http_port;
 	struct met_registry *metrics;
 	int8_t precision;
-	gt_ns local_ref_time;
 	char tmpdir[64];
 	struct reload_src reload;
 	/* The user we drop to (`user`, default gnomon); switch_user is false
@@ -81,6 +94,7 @@ struct daemon {
 	uid_t uid;
 	gid_t gid;
 	bool switch_user;
+	bool foreground;
 };
 
 static void usage(FILE *f)
@@ -98,104 +112,15 @@ static void usage(FILE *f)
 		"  --version\n", DEFAULT_CONFIG);
 }
 
-/* Publish the clock state. With `local stratum N` the local clock is the
- * reference: synchronised, root delay 0, reference time refreshed every
- * 64 s so it is never "now" (RFC 5905 reftime: last time set). */
-static void publish_clock(struct daemon *d)
-{
-	struct clk_snapshot s;
-	struct sync_state st;
-	gt_ns now;
-
-	memset(&s, 0, sizeof(s));
-	memset(&st, 0, sizeof(st));
-	d->clock->ops->get_map(d->clock, &s.map);
-	now = clk_map_apply(&s.map, gt_now(CLOCK_REALTIME));
-	s.q.precision = d->precision;
-	if (d->sync)
-		sync_get_state(d->sync, &st);
-	if (d->sync && st.synced) {
-		s.q.leap = st.leap;
-		s.q.stratum = st.stratum;
-		s.q.refid = st.refid;
-		s.q.ref_time = st.ref_time;
-		s.q.root_delay = st.root_delay;
-		s.q.root_disp = st.root_disp;
-	} else if (d->cfg.local_stratum) {
-		if (!d->local_ref_time || now - d->local_ref_time >= 64 * GT_NS_PER_S ||
-		    now < d->local_ref_time)
-			d->local_ref_time = now;
-		s.q.leap = CLK_LEAP_NONE;
-		s.q.stratum = (uint8_t)d->cfg.local_stratum;
-		s.q.refid = NTP_REFID_LOCAL;
-		s.q.ref_time = d->local_ref_time;
-		s.q.root_delay = 0;
-		s.q.root_disp = 0;
-	} else {
-		s.q.leap = CLK_LEAP_UNSYNC;
-		s.q.stratum = 16;
-	}
-	clk_publish(&d->published, &s);
-}
-
-static void run_sync(struct daemon *d);
-
-static void on_sync_timer(struct loop_timer *t, void *arg)
-{
-	struct daemon *d = arg;
-
-	(void)t;
-	d->sync_timer = NULL;	/* one-shot: the loop frees it */
-	run_sync(d);
-}
-
-/* Select and discipline, publish what the server serves, and come back
- * exactly when the sync core asks (a slew ending, a leap second). */
-static void run_sync(struct daemon *d)
-{
-	gt_ns now = gt_now(CLOCK_MONOTONIC), next;
-	struct sync_state st;
-
-	sync_update(d->sync, now);
-	publish_clock(d);
-	sync_get_state(d->sync, &st);
-	if (d->tracking && st.synced && st.ref_time != d->tracking_logged) {
-		d->tracking_logged = st.ref_time;
-		statlog_write(d->tracking, st.ref_time,
-			      "%08x %2u %+10.3f %8.3f %+.9f %.9f %.9f %.9f %u %d",
-			      st.refid, st.stratum, st.freq_ppm, st.skew_ppm,
-			      gt_to_sec(st.last_offset), gt_to_sec(st.rms_offset),
-			      gt_to_sec(st.root_delay), gt_to_sec(st.root_disp), st.leap,
-			      st.n_survivors);
-	}
-	if (st.maxchange_exit) {
-		LOG_ERR("maxchange: too many large corrections ignored, exiting");
-		loop_stop(d->loop);
-	}
-	if (d->sync_timer)
-		loop_timer_cancel(d->loop, d->sync_timer);
-	d->sync_timer = NULL;
-	next = sync_next_update(d->sync);
-	if (next != INT64_MAX)
-		d->sync_timer = loop_timer_add(d->loop, next - now, 0, on_sync_timer, d);
-}
-
-static void on_sample(void *arg)
-{
-	run_sync(arg);
-}
-
 static void on_tick(struct loop_timer *t, void *arg)
 {
 	struct daemon *d = arg;
 
 	(void)t;
 	qsbr_reclaim();	/* tables replaced by a reload, once no worker reads them */
-	/* Periodic even without samples: holdover and dispersion age. */
-	if (d->sync)
-		run_sync(d);
-	else
-		publish_clock(d);
+	sync_run_now(d->run);
+	if (d->series)
+		mon_series_tick(d->series, gt_now(CLOCK_REALTIME));
 }
 
 static void on_terminate(int sig, void *arg)
@@ -280,406 +205,6 @@ static void on_hangup(int sig, void *arg)
 	reload(d, why, sizeof(why));
 }
 
-static int cmd_serverstats(void *arg, int argc, char **argv, struct json_out *j)
-{
-	struct daemon *d = arg;
-	struct ntp_srv_stats st;
-	int v;
-
-	(void)argc;
-	(void)argv;
-	if (!d->srv) {
-		json_str(j, "error", "the NTP server is not running (port 0)");
-		return -ENOENT;
-	}
-	ntp_srv_get_stats(d->srv, &st);
-	json_u64(j, "received", st.received);
-	json_u64(j, "answered", st.verdict[NTP_V_REPLY]);
-	json_u64(j, "kod_sent", st.verdict[NTP_V_KOD]);
-	json_u64(j, "ratelimited", st.ratelimited);
-	json_u64(j, "ratelimit_leaked", st.rl_leaked);
-	json_u64(j, "send_errors", st.send_errors);
-	json_u64(j, "auth_ok", st.auth_ok);
-	json_u64(j, "auth_fail", st.auth_fail);
-	json_u64(j, "crypto_nak", st.verdict[NTP_V_CRYPTO_NAK]);
-	json_obj_begin(j, "dropped");
-	for (v = NTP_V_DROP_SHORT; v < NTP_V_COUNT; v++)
-		json_u64(j, ntp_verdict_name(v), st.verdict[v]);
-	json_obj_end(j);
-	json_obj_begin(j, "version");
-	for (v = 1; v <= 4; v++) {
-		char k[2] = { (char)('0' + v), 0 };
-
-		json_u64(j, k, st.version[v]);
-	}
-	json_obj_end(j);
-	if (d->n_bsrv) {
-		struct ntp_bcast_srv_stats bs, sum = { 0, 0 };
-
-		for (v = 0; v < d->n_bsrv; v++) {
-			ntp_bcast_srv_get_stats(d->bsrv[v], &bs);
-			sum.sent += bs.sent;
-			sum.send_errors += bs.send_errors;
-		}
-		json_obj_begin(j, "broadcast");
-		json_u64(j, "sent", sum.sent);
-		json_u64(j, "send_errors", sum.send_errors);
-		json_obj_end(j);
-	}
-	return 0;
-}
-
-static int cmd_metrics(void *arg, int argc, char **argv, struct json_out *j)
-{
-	struct daemon *d = arg;
-	size_t i;
-
-	(void)argc;
-	(void)argv;
-	json_obj_begin(j, "metrics");
-	for (i = 0; i < met_count(d->metrics); i++) {
-		const struct met_entry *e = met_get(d->metrics, i);
-
-		json_double(j, e->name, met_value(e));
-	}
-	json_obj_end(j);
-	return 0;
-}
-
-static const char *state_mark(enum sync_src_state st)
-{
-	switch (st) {
-	case SYNC_SRC_SYSPEER: return "*";
-	case SYNC_SRC_COMBINED: return "+";
-	case SYNC_SRC_CANDIDATE: return "-";
-	case SYNC_SRC_FALSETICKER: return "x";
-	case SYNC_SRC_JITTERY: return "~";
-	case SYNC_SRC_UNSELECTABLE: return "?";
-	case SYNC_SRC_NONE: break;
-	}
-	return " ";
-}
-
-static void refid_text(uint32_t id, uint8_t stratum, char *buf, size_t len)
-{
-	if (stratum <= 1) {
-		char c[5] = { (char)(id >> 24), (char)(id >> 16), (char)(id >> 8), (char)id, 0 };
-		size_t i;
-
-		for (i = 0; i < 4; i++)
-			if (c[i] && (c[i] < 0x20 || c[i] > 0x7e))
-				c[i] = '?';
-		snprintf(buf, len, "%s", c);
-	} else {
-		snprintf(buf, len, "%u.%u.%u.%u", id >> 24, (id >> 16) & 255, (id >> 8) & 255,
-			 id & 255);
-	}
-}
-
-/* What the synchronisation core knows of a source, the same for every
- * kind (server, peer, broadcast sender, gateway). */
-static void json_sync_source(struct json_out *j, const struct sync_src_info *si)
-{
-	char refid[20];
-
-	refid_text(si->refid, si->stratum, refid, sizeof(refid));
-	json_str(j, "state", state_mark(si->state));
-	json_u64(j, "stratum", si->stratum);
-	json_str(j, "refid", refid);
-	json_u64(j, "samples", (uint64_t)si->n_samples);
-	json_double(j, "last_offset", gt_to_sec(si->last_offset));
-	json_double(j, "last_delay", gt_to_sec(si->last_delay));
-	json_double(j, "offset", gt_to_sec(si->offset));
-	json_double(j, "delay", gt_to_sec(si->delay));
-	json_double(j, "jitter", gt_to_sec(si->jitter));
-	json_double(j, "dispersion", gt_to_sec(si->disp));
-	json_double(j, "freq_ppm", si->freq_ppm);
-	json_double(j, "skew_ppm", si->skew_ppm);
-}
-
-static int cmd_sources(void *arg, int argc, char **argv, struct json_out *j)
-{
-	struct daemon *d = arg;
-	gt_ns now = d->sync ? clk_now(d->clock) : 0;
-	int i;
-
-	(void)argc;
-	(void)argv;
-	json_arr_begin(j, "sources");
-	for (i = 0; i < d->n_clients; i++) {
-		const struct ntp_client_cfg *cc = ntp_client_config(d->clients[i]);
-		struct ntp_client_info ci;
-		struct sync_src_info si;
-		char addr[NET_ADDR_STRLEN];
-
-		ntp_client_get_info(d->clients[i], &ci);
-		memset(&si, 0, sizeof(si));
-		sync_get_source(d->sync, ntp_client_source_id(d->clients[i]), &si);
-		json_obj_begin(j, NULL);
-		json_str(j, "name", cc->name);
-		json_str(j, "address", net_addr_str(&cc->addr, addr, sizeof(addr)));
-		json_u64(j, "port", cc->port);
-		json_str(j, "mode", cc->peer ? "peer" : "server");
-		json_sync_source(j, &si);
-		json_i64(j, "poll", ci.poll);
-		json_u64(j, "reach", ci.reach);
-		json_bool(j, "kod_stopped", ci.stopped);
-		json_double(j, "last_rx_ago", si.last_time ? gt_to_sec(now - si.last_time) : -1);
-		json_u64(j, "sent", ci.stats.sent);
-		json_u64(j, "received", ci.stats.received);
-		json_u64(j, "accepted", ci.stats.verdict[NTP_RESP_OK]);
-		json_u64(j, "timeouts", ci.stats.timeouts);
-		json_u64(j, "loops", ci.stats.loops);
-		json_u64(j, "auth_fail", ci.stats.auth_fail);
-		json_obj_begin(j, "rejected");
-		for (int v = 1; v < NTP_RESP_COUNT; v++)
-			json_u64(j, ntp_resp_verdict_name(v), ci.stats.verdict[v]);
-		json_obj_end(j);
-		json_obj_end(j);
-	}
-	for (i = 0; d->bclient; i++) {
-		struct ntp_bcast_sender_info bi;
-		struct ntp_bcast_client_stats bs;
-		struct sync_src_info si;
-		char addr[NET_ADDR_STRLEN];
-
-		if (!ntp_bcast_client_sender(d->bclient, i, &bi))
-			break;
-		ntp_bcast_client_get_stats(d->bclient, &bs);
-		memset(&si, 0, sizeof(si));
-		sync_get_source(d->sync, bi.src, &si);
-		net_addr_str(&bi.addr, addr, sizeof(addr));
-		json_obj_begin(j, NULL);
-		json_str(j, "name", addr);
-		json_str(j, "address", addr);
-		json_u64(j, "port", d->cfg.bclient_cfg.port);
-		json_str(j, "mode", "broadcast");
-		json_sync_source(j, &si);
-		json_i64(j, "poll", bi.poll);
-		json_u64(j, "reach", bi.reach);
-		json_u64(j, "key", bi.key);
-		json_double(j, "last_rx_ago", si.last_time ? gt_to_sec(now - si.last_time) : -1);
-		json_double(j, "oneway_jitter", bi.jitter);
-		json_double(j, "oneway_delay", bi.delay);
-		json_str(j, "delay_calibration", ntp_bcast_cal_name(bi.cal));
-		json_u64(j, "calibration_exchanges", (uint64_t)bi.cal_replies);
-		json_bool(j, "trusted", bi.trusted);
-		json_u64(j, "accepted", bi.accepted);
-		json_u64(j, "loops", bi.loops);
-		/* The client's counters are for all senders together: a
-		 * rejected packet may not be from any sender we know. */
-		json_obj_begin(j, "client");
-		json_u64(j, "received", bs.received);
-		json_u64(j, "too_many_senders", bs.too_many_senders);
-		for (int v = 1; v < NTP_RESP_COUNT; v++)
-			json_u64(j, ntp_resp_verdict_name(v), bs.verdict[v]);
-		json_obj_end(j);
-		json_obj_end(j);
-	}
-	if (d->gw_recv) {
-		struct gw_recv_stats gs;
-		struct sync_src_info si;
-
-		gw_receiver_get_stats(d->gw_recv, &gs);
-		memset(&si, 0, sizeof(si));
-		if (gs.src >= 0 && !sync_get_source(d->sync, gs.src, &si)) {
-			json_obj_begin(j, NULL);
-			json_str(j, "name", si.name);
-			json_str(j, "mode", "gateway");
-			json_sync_source(j, &si);
-			json_i64(j, "poll", gw_poll_exponent(gt_from_sec(gs.interval)));
-			/* No polls to count: all ones while messages come. */
-			json_u64(j, "reach", gs.silent ? 0 : 0377);
-			json_double(j, "last_rx_ago", gs.since_last);
-			json_u64(j, "accepted", gs.verdict[GW_MSG_OK]);
-			json_obj_end(j);
-		}
-	}
-	json_arr_end(j);
-	if (d->bclient) {
-		struct ntp_bcast_client_stats bs;
-
-		ntp_bcast_client_get_stats(d->bclient, &bs);
-		json_obj_begin(j, "broadcastclient");
-		json_u64(j, "sockets", (uint64_t)ntp_bcast_client_n_sockets(d->bclient));
-		json_u64(j, "received", bs.received);
-		json_u64(j, "accepted", bs.verdict[NTP_RESP_OK]);
-		json_u64(j, "loops", bs.loops);
-		json_u64(j, "too_many_senders", bs.too_many_senders);
-		json_u64(j, "key_senders_full", bs.key_senders_full);
-		json_u64(j, "new_sender_offset", bs.new_sender_offset);
-		json_u64(j, "key_conflicts", bs.key_conflicts);
-		json_obj_begin(j, "rejected");
-		for (int v = 1; v < NTP_RESP_COUNT; v++)
-			json_u64(j, ntp_resp_verdict_name(v), bs.verdict[v]);
-		json_obj_end(j);
-		json_obj_end(j);
-	}
-	return 0;
-}
-
-static int cmd_gateway(void *arg, int argc, char **argv, struct json_out *j)
-{
-	struct daemon *d = arg;
-	char a[NET_ADDR_STRLEN];
-	int i, v;
-
-	(void)argc;
-	(void)argv;
-	json_arr_begin(j, "senders");
-	for (i = 0; i < d->n_gw_send; i++) {
-		const struct gw_send_cfg *c = gw_sender_config(d->gw_send[i]);
-		struct gw_send_stats st;
-
-		gw_sender_get_stats(d->gw_send[i], &st);
-		json_obj_begin(j, NULL);
-		json_str(j, "to", net_addr_str(&c->to, a, sizeof(a)));
-		json_u64(j, "port", c->port);
-		json_double(j, "interval", c->interval);
-		json_u64(j, "key", c->key);
-		json_u64(j, "id", c->id);
-		json_str(j, "correction_method", gw_corr_method_name(c->corr.method));
-		json_double(j, "correction", st.correction);
-		snprintf(a, sizeof(a), "%016llx", (unsigned long long)st.boot_id);
-		json_str(j, "boot_id", a);
-		json_u64(j, "seq", st.seq);
-		json_u64(j, "sent", st.sent);
-		json_u64(j, "send_errors", st.send_errors);
-		json_u64(j, "tx_timestamps", st.txts);
-		json_u64(j, "tx_timestamps_unmatched", st.txts_unmatched);
-		json_u64(j, "health", st.health);
-		json_str(j, "problem", st.problem);
-		json_obj_end(j);
-	}
-	json_arr_end(j);
-	if (d->gw_recv) {
-		const struct gw_recv_cfg *c = gw_receiver_config(d->gw_recv);
-		struct gw_recv_stats st;
-		char f[48];
-
-		gw_receiver_get_stats(d->gw_recv, &st);
-		gw_filter_describe(&c->filter, f, sizeof(f));
-		json_obj_begin(j, "receiver");
-		json_str(j, "on", net_addr_str(&c->on, a, sizeof(a)));
-		json_u64(j, "port", c->port);
-		json_str(j, "filter", f);
-		json_u64(j, "window", (uint64_t)c->filter.window);
-		json_u64(j, "received", st.received);
-		json_u64(j, "accepted", st.verdict[GW_MSG_OK]);
-		json_obj_begin(j, "rejected");
-		for (v = 1; v < GW_MSG_VERDICT_COUNT; v++)
-			json_u64(j, gw_msg_verdict_name(v), st.verdict[v]);
-		json_u64(j, "wrong_source", st.wrong_source);
-		json_u64(j, "wrong_sender", st.wrong_sender);
-		json_u64(j, "stale", st.stale);
-		json_u64(j, "future", st.future);
-		json_u64(j, "before_floor", st.before_floor);
-		json_obj_end(j);
-		json_obj_begin(j, "agreement");
-		json_bool(j, "agreed", st.agreed);
-		json_u64(j, "need", (uint64_t)c->agree);
-		json_u64(j, "pending", st.agree_pending);
-		json_u64(j, "reached", st.agreements);
-		json_u64(j, "boot_conflicts", st.boot_conflicts);
-		json_obj_end(j);
-		json_obj_begin(j, "state");
-		json_str(j, "dir", c->statedir ? c->statedir : "");
-		json_str(j, "at_start", st.state ? st.state : "none");
-		json_u64(j, "writes", st.state_writes);
-		json_u64(j, "errors", st.state_errors);
-		json_obj_end(j);
-		json_obj_begin(j, "sequence");
-		json_u64(j, "in_order", st.seq.in_order);
-		json_u64(j, "gaps", st.seq.gaps);
-		json_u64(j, "lost", st.seq.lost);
-		json_u64(j, "reordered", st.seq.reordered);
-		json_u64(j, "duplicates", st.seq.duplicates);
-		json_u64(j, "replays", st.seq.replays);
-		json_u64(j, "restarts", st.seq.restarts);
-		json_obj_end(j);
-		json_u64(j, "samples", st.samples);
-		json_u64(j, "two_step", st.two_step);
-		json_u64(j, "one_step", st.one_step);
-		json_u64(j, "sender_unsync", st.sender_unsync);
-		json_bool(j, "silent", st.silent);
-		json_u64(j, "silent_alarms", st.silent_alarms);
-		json_bool(j, "loss_alarm", st.loss_alarm);
-		json_u64(j, "loss_alarms", st.loss_alarms);
-		json_double(j, "loss_percent", st.loss_percent);
-		json_double(j, "since_last", st.since_last);
-		json_double(j, "last_offset", st.last_offset);
-		json_double(j, "last_delay", st.last_delay);
-		json_double(j, "jitter", st.jitter);
-		snprintf(a, sizeof(a), "%016llx", (unsigned long long)st.boot_id);
-		json_str(j, "boot_id", a);
-		json_u64(j, "last_seq", st.last_seq);
-		json_u64(j, "sender_id", st.sender_id);
-		json_u64(j, "last_key", st.last_key);
-		json_u64(j, "sender_health", st.sender_health);
-		json_u64(j, "sender_flags", st.sender_flags);
-		json_i64(j, "sender_stratum", st.sender_stratum);
-		json_obj_end(j);
-	}
-	if (d->journal) {
-		struct journal_stats js;
-
-		journal_get_stats(d->journal, &js);
-		json_obj_begin(j, "journal");
-		json_u64(j, "written", js.written);
-		json_u64(j, "lost_queue_full", js.lost_queue_full);
-		json_u64(j, "lost_write_error", js.lost_write_error);
-		json_u64(j, "rotations", js.rotations);
-		json_u64(j, "archives_removed", js.archives_removed);
-		json_bool(j, "degraded", js.degraded);
-		json_obj_end(j);
-	}
-	return 0;
-}
-
-static int cmd_tracking(void *arg, int argc, char **argv, struct json_out *j)
-{
-	static const char *const leap_names[] = { "normal", "insert", "delete", "unsynchronised" };
-	struct daemon *d = arg;
-	struct clk_snapshot snap;
-	struct sync_state st;
-	char refid[20] = "";
-	gt_ns real = gt_now(CLOCK_REALTIME);
-
-	(void)argc;
-	(void)argv;
-	clk_read_snapshot(&d->published, &snap);
-	memset(&st, 0, sizeof(st));
-	if (d->sync)
-		sync_get_state(d->sync, &st);
-	refid_text(snap.q.refid, snap.q.stratum, refid, sizeof(refid));
-	if (d->sync && st.sys_peer >= 0 && st.sys_peer < SYNC_MAX_SOURCES) {
-		struct sync_src_info si;
-
-		if (!sync_get_source(d->sync, st.sys_peer, &si))
-			json_str(j, "reference", si.name);
-	}
-	json_str(j, "refid", refid);
-	json_u64(j, "stratum", snap.q.stratum);
-	json_str(j, "leap", leap_names[snap.q.leap & 3]);
-	json_bool(j, "synchronised", snap.q.leap != CLK_LEAP_UNSYNC);
-	json_double(j, "ref_time", gt_to_sec(snap.q.ref_time));
-	json_double(j, "root_delay", gt_to_sec(snap.q.root_delay));
-	json_double(j, "root_dispersion", gt_to_sec(snap.q.root_disp));
-	json_str(j, "clock", clk_name(d->clock));
-	/* What the clock shows minus CLOCK_REALTIME: the virtual clock's error
-	 * when the machine clock is the truth (tests, demonstrations). */
-	json_double(j, "clock_minus_system", gt_to_sec(clk_map_apply(&snap.map, real) - real));
-	if (d->sync) {
-		json_double(j, "last_offset", gt_to_sec(st.last_offset));
-		json_double(j, "rms_offset", gt_to_sec(st.rms_offset));
-		json_double(j, "frequency_ppm", st.freq_ppm);
-		json_double(j, "residual_freq_ppm", st.residual_freq_ppm);
-		json_double(j, "skew_ppm", st.skew_ppm);
-		json_u64(j, "steps", (uint64_t)st.n_steps);
-	}
-	return 0;
-}
-
 /* The refids another server would show if it were synchronised to us: our
  * explicit server addresses and, for wildcard binds, every non-loopback
  * interface address (loopback is left out: two daemons on one host may
@@ -694,7 +219,7 @@ static void collect_own_refids(struct daemon *d)
 		if (net_addr_is_any(&d->cfg.bind[i]))
 			wildcard = true;
 		else
-			d->own_refids[d->n_own_refids++] = ntp_client_refid_of(&d->cfg.bind[i]);
+			d->own_refids[d->n_own_refids++] = net_addr_refid(&d->cfg.bind[i]);
 	}
 	if (!wildcard || getifaddrs(&ifs) < 0)
 		return;
@@ -704,7 +229,7 @@ static void collect_own_refids(struct daemon *d)
 		if (!ifa->ifa_addr || (ifa->ifa_flags & IFF_LOOPBACK) ||
 		    net_addr_from_sockaddr(ifa->ifa_addr, &a, NULL))
 			continue;
-		d->own_refids[d->n_own_refids++] = ntp_client_refid_of(&a);
+		d->own_refids[d->n_own_refids++] = net_addr_refid(&a);
 	}
 	freeifaddrs(ifs);
 }
@@ -724,9 +249,7 @@ static int start_sources(struct daemon *d)
 		.holdover = 3600,
 		.driftfile = d->cfg.driftfile[0] ? d->cfg.driftfile : NULL,
 		.leapsecmode = d->cfg.leapsecmode,
-		/* The kernel takes at most 500 ppm through ADJ_FREQUENCY. */
-		.maxslewrate = d->cfg.clock == CLK_KIND_SYSTEM && d->cfg.maxslewrate > 500
-			       ? 500 : d->cfg.maxslewrate,
+		.maxslewrate = d->cfg.maxslewrate,
 	};
 	int i, rc = 0;
 
@@ -747,16 +270,17 @@ static int start_sources(struct daemon *d)
 	d->sync = sync_create(d->clock, &sc);
 	if (!d->sync)
 		return -ENOMEM;
+	sync_run_attach(d->run, d->sync, d->tracking);
 	if (d->gw_recv) {
-		rc = gw_receiver_start(d->gw_recv, d->loop, d->clock, d->sync, on_sample, d);
+		rc = gw_receiver_start(d->gw_recv, d->loop, d->clock, d->sync);
 		if (rc) {
 			LOG_ERR("gateway-receive: %s", strerror(-rc));
 			return rc;
 		}
 	}
 	if (d->bclient) {
-		rc = ntp_bcast_client_start(d->bclient, d->loop, d->clock, d->sync, d->measurements,
-					    on_sample, d);
+		rc = ntp_bcast_client_start(d->bclient, d->loop, d->clock, d->sync,
+					    d->measurements);
 		if (rc) {
 			LOG_ERR("broadcastclient: %s", strerror(-rc));
 			return rc;
@@ -764,15 +288,14 @@ static int start_sources(struct daemon *d)
 	}
 	for (i = 0; i < d->cfg.n_sources; i++) {
 		struct dconf_source *ds = &d->cfg.sources[i];
-		struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res, *ai;
-		int used = 0, limit = ds->pool ? ds->maxsources : 1;
+		struct net_addr addrs[SYNC_MAX_SOURCES];
+		int k, used = 0, limit = ds->pool ? ds->maxsources : 1;
+		const char *why;
+		int n = net_resolve(ds->host, addrs, SYNC_MAX_SOURCES, &why);
 
-		rc = getaddrinfo(ds->host, NULL, &hints, &res);
-		if (rc) {
-			LOG_ERR("source %s: %s", ds->host, gai_strerror(rc));
-			continue;
-		}
-		for (ai = res; ai && used < limit && d->n_clients < SYNC_MAX_SOURCES; ai = ai->ai_next) {
+		if (n < 0)
+			LOG_ERR("source %s: %s", ds->host, why);
+		for (k = 0; k < n && used < limit && d->n_clients < SYNC_MAX_SOURCES; k++) {
 			struct ntp_client_cfg cc = ds->opts;
 			char addr[NET_ADDR_STRLEN];
 			int err = 0;
@@ -781,13 +304,12 @@ static int start_sources(struct daemon *d)
 			cc.n_own_refids = d->n_own_refids;
 			cc.keys = d->cfg.keys;
 			cc.measurements = d->measurements;
-			if (net_addr_from_sockaddr(ai->ai_addr, &cc.addr, NULL))
-				continue;
+			cc.addr = addrs[k];
 			if (ds->pool)
 				snprintf(cc.name, sizeof(cc.name), "%s",
 					 net_addr_str(&cc.addr, addr, sizeof(addr)));
 			d->clients[d->n_clients] = ntp_client_create(&cc, d->loop, d->clock, d->sync,
-								     on_sample, d, &err);
+								     &err);
 			if (!d->clients[d->n_clients]) {
 				LOG_ERR("source %s: %s", cc.name, err == -ENOKEY ?
 					"its key is not in the keyfile" : strerror(-err));
@@ -796,7 +318,6 @@ static int start_sources(struct daemon *d)
 			d->n_clients++;
 			used++;
 		}
-		freeaddrinfo(res);
 	}
 	LOG_INFO("%d NTP source(s) started", d->n_clients);
 	return 0;
@@ -956,7 +477,8 @@ static int start_broadcast(struct daemon *d)
 	for (i = 0; i < d->cfg.n_bcast; i++) {
 		d->bsrv[i] = ntp_bcast_srv_create(&d->cfg.bcast[i], &par, &d->published, d->loop,
 						  &rc);
-		if (!d->bsrv[i]) {
+		if (!d->bsrv[i] || (rc = service_add(&d->services, &ntp_bcast_srv_service,
+						      d->bsrv[i]))) {
 			LOG_ERR("broadcast %s: %s", net_addr_str(&d->cfg.bcast[i].addr, a, sizeof(a)),
 				rc == -ENOKEY ? "its key is not in the keyfile" : strerror(-rc));
 			return rc;
@@ -975,11 +497,11 @@ static int start_broadcast(struct daemon *d)
 				rc == -ENOKEY ? "its key is not in the keyfile" : strerror(-rc));
 			return rc;
 		}
-		d->n_gw_send++;
-		gw_sender_register_metrics(d->gw_send[i], i, d->metrics);
-		rc = gw_sender_start(d->gw_send[i], d->loop);
+		rc = service_add(&d->services, &gw_sender_service, d->gw_send[i]);
 		if (rc)
 			return rc;
+		d->n_gw_send++;
+		gw_sender_register_metrics(d->gw_send[i], i, d->metrics);
 	}
 	if (d->cfg.gw_recv_on) {
 		d->cfg.gw_recv.statedir = d->cfg.statedir;
@@ -1018,82 +540,103 @@ static int start_broadcast(struct daemon *d)
 
 /* Secrets readable by others are no secrets: say so, as chronyd does. */
 
-static int start_services(struct daemon *d)
+/* The NTP server (port 0: none), its sockets bound as root. */
+static int make_ntp_server(struct daemon *d)
 {
 	struct ntp_srv_config sc;
 	int rc, i;
 
 	memset(&sc, 0, sizeof(sc));
-	if (d->cfg.port) {
-		sc.port = (uint16_t)d->cfg.port;
-		sc.n_bind = d->cfg.n_bind;
-		for (i = 0; i < d->cfg.n_bind; i++)
-			sc.bind[i] = d->cfg.bind[i];
-		if (!sc.n_bind) {
-			net_addr_parse("0.0.0.0", &sc.bind[0]);
-			net_addr_parse("::", &sc.bind[1]);
-			sc.n_bind = 2;
-		}
-		sc.acl = d->cfg.acl;
-		sc.reply.serve_offset = gt_from_sec(d->cfg.serve_offset);
-		sc.reply.kod = d->cfg.kod;
-		sc.reply.kod_poll = d->cfg.rl_interval;
-		sc.reply.keys = d->cfg.keys;
-		sc.reply.crypto_nak = d->cfg.crypto_nak;
-		sc.rl_enabled = d->cfg.rl_enabled;
-		sc.rl = (struct ntp_rl_config){
-			.table_bits = (unsigned)d->cfg.clientlog_bits,
-			.interval_log2 = d->cfg.rl_interval,
-			.burst = (unsigned)d->cfg.rl_burst,
-			.leak_log2 = (unsigned)d->cfg.rl_leak,
-			.v4_prefix = (unsigned)d->cfg.rl_v4_prefix,
-			.v6_prefix = (unsigned)d->cfg.rl_v6_prefix,
-		};
-		sc.workers = d->cfg.workers;
-		sc.coalesce_us = d->cfg.coalesce_us;
-		sc.reuseaddr = d->cfg.bclient;
-		d->srv = ntp_srv_create(&sc, &d->published, &rc);
-		if (!d->srv) {
-			LOG_ERR("cannot start the NTP server: %s", strerror(-rc));
-			return rc;
-		}
-		ntp_srv_register_metrics(d->srv, d->metrics);
-		if (!acl_count(d->cfg.acl))
-			LOG_WARN("no `allow` directive: the NTP server answers nobody");
+	if (!d->cfg.port)
+		return 0;
+	sc.port = (uint16_t)d->cfg.port;
+	sc.n_bind = d->cfg.n_bind;
+	for (i = 0; i < d->cfg.n_bind; i++)
+		sc.bind[i] = d->cfg.bind[i];
+	if (!sc.n_bind) {
+		net_addr_parse("0.0.0.0", &sc.bind[0]);
+		net_addr_parse("::", &sc.bind[1]);
+		sc.n_bind = 2;
 	}
-	if (d->cfg.journal_on) {
-		struct journal_cfg jc = {
-			.path = d->cfg.journal_file, .to_syslog = d->cfg.journal_syslog,
-			.max_size = d->cfg.journal_maxsize, .max_age = d->cfg.journal_maxage,
-			.keep_age = d->cfg.journal_keepage, .keep_total = d->cfg.journal_keepsize,
-			.no_compress = d->cfg.journal_nocompress,
-			/* The single-threaded path stays thread-free (DESIGN.md):
-			 * there the journal writes from the main loop. */
-			.sync = d->cfg.journal_thread < 0 ? d->cfg.workers == 0
-							  : !d->cfg.journal_thread,
-			/* Root opens it; the user writes and rotates it. */
-			.owner_uid = d->switch_user ? d->uid : 0,
-			.owner_gid = d->gid,
-		};
-
-		rc = check_root_file_dir(d, "journal", d->cfg.journal_file);
-		if (rc)
-			return rc;
-		d->journal = journal_open(&jc, &rc);
-		if (!d->journal) {
-			LOG_ERR("cannot open the journal %s: %s", d->cfg.journal_file, strerror(-rc));
-			return rc;
-		}
-		journal_event(d->journal, JOURNAL_NOTICE, "START", NULL, "gnomond %s started",
-			      GNOMON_VERSION);
-		register_journal_metrics(d);
+	sc.acl = d->cfg.acl;
+	sc.reply.serve_offset = gt_from_sec(d->cfg.serve_offset);
+	sc.reply.kod = d->cfg.kod;
+	sc.reply.kod_poll = d->cfg.rl_interval;
+	sc.reply.keys = d->cfg.keys;
+	sc.reply.crypto_nak = d->cfg.crypto_nak;
+	sc.rl_enabled = d->cfg.rl_enabled;
+	sc.rl = (struct ntp_rl_config){
+		.table_bits = (unsigned)d->cfg.clientlog_bits,
+		.interval_log2 = d->cfg.rl_interval,
+		.burst = (unsigned)d->cfg.rl_burst,
+		.leak_log2 = (unsigned)d->cfg.rl_leak,
+		.v4_prefix = (unsigned)d->cfg.rl_v4_prefix,
+		.v6_prefix = (unsigned)d->cfg.rl_v6_prefix,
+	};
+	sc.workers = d->cfg.workers;
+	sc.coalesce_us = d->cfg.coalesce_us;
+	sc.reuseaddr = d->cfg.bclient;
+	sc.clientlog = (unsigned)d->cfg.clientlog_entries;
+	d->srv = ntp_srv_create(&sc, &d->published, &rc);
+	if (!d->srv) {
+		LOG_ERR("cannot start the NTP server: %s", strerror(-rc));
+		return rc;
 	}
-	check_keyfile_mode(d);
-	collect_own_refids(d);
-	rc = start_broadcast(d);
+	rc = service_add(&d->services, &ntp_srv_service, d->srv);
 	if (rc)
 		return rc;
-	rc = prepare_control_dir(d);
+	ntp_srv_register_metrics(d->srv, d->metrics);
+	if (!acl_count(d->cfg.acl))
+		LOG_WARN("no `allow` directive: the NTP server answers nobody");
+	return 0;
+}
+
+static int open_journal(struct daemon *d)
+{
+	struct journal_cfg jc = {
+		.path = d->cfg.journal_file, .to_syslog = d->cfg.journal_syslog,
+		.max_size = d->cfg.journal_maxsize, .max_age = d->cfg.journal_maxage,
+		.keep_age = d->cfg.journal_keepage, .keep_total = d->cfg.journal_keepsize,
+		.no_compress = d->cfg.journal_nocompress,
+		/* The single-threaded path stays thread-free (DESIGN.md):
+		 * there the journal writes from the main loop. */
+		.sync = d->cfg.journal_thread < 0 ? d->cfg.workers == 0 : !d->cfg.journal_thread,
+		/* Root opens it; the user writes and rotates it. */
+		.owner_uid = d->switch_user ? d->uid : 0,
+		.owner_gid = d->gid,
+	};
+	int rc;
+
+	if (!d->cfg.journal_on)
+		return 0;
+	rc = check_root_file_dir(d, "journal", d->cfg.journal_file);
+	if (rc)
+		return rc;
+	d->journal = journal_open(&jc, &rc);
+	if (!d->journal) {
+		LOG_ERR("cannot open the journal %s: %s", d->cfg.journal_file, strerror(-rc));
+		return rc;
+	}
+	journal_event(d->journal, JOURNAL_NOTICE, "START", NULL, "gnomond %s started",
+		      GNOMON_VERSION);
+	register_journal_metrics(d);
+	return 0;
+}
+
+/* What names this host (refids, for loop detection) and whether the key
+ * file is kept secret. */
+static int know_ourselves(struct daemon *d)
+{
+	check_keyfile_mode(d);
+	collect_own_refids(d);
+	return 0;
+}
+
+/* The control socket and every module's commands on it. */
+static int make_control(struct daemon *d)
+{
+	int rc = prepare_control_dir(d);
+
 	if (rc)
 		return rc;
 	d->ctl = ctl_create(d->cfg.control, d->loop, &rc);
@@ -1104,12 +647,25 @@ static int start_services(struct daemon *d)
 			strerror(-rc));
 		return rc;
 	}
-	ctl_register(d->ctl, "serverstats", cmd_serverstats, d);
-	ctl_register(d->ctl, "metrics", cmd_metrics, d);
-	ctl_register(d->ctl, "sources", cmd_sources, d);
-	ctl_register(d->ctl, "tracking", cmd_tracking, d);
-	ctl_register(d->ctl, "gateway", cmd_gateway, d);
+	rc = service_add(&d->services, &ctl_service, d->ctl);
+	if (!rc)
+		rc = service_add(&d->services, &ntp_ctl_service,
+				 ntp_ctl_create(d->srv, d->bsrv, d->n_bsrv));
+	if (!rc)
+		rc = service_add(&d->services, &gw_ctl_service,
+				 gw_ctl_create(d->gw_send, d->n_gw_send, d->gw_recv, d->journal));
+	if (!rc) {
+		d->series = mon_series_create(d->hist, d->run, d->srv, d->gw_recv);
+		rc = service_add(&d->services, &mon_series_service, d->series);
+	}
+	if (rc)
+		return rc;
+	/* Each module owns its commands. */
+	service_register_ctl_all(&d->services, d->ctl);
+	ctl_register_metrics(d->ctl, d->metrics);
+	sync_ctl_register(d->ctl, d->run);
 	ctl_register(d->ctl, "reload", cmd_reload, d);
+	ctl_register_status(d->ctl);
 	return 0;
 }
 
@@ -1205,7 +761,7 @@ static int check_dir_writable(const struct daemon *d, const char *what, const ch
 	return -EACCES;
 }
 
-static int check_user_dirs(const struct daemon *d)
+static int check_user_dirs(struct daemon *d)
 {
 	int rc = 0;
 
@@ -1222,7 +778,7 @@ static int check_user_dirs(const struct daemon *d)
 
 /* The last step of start-up: from here on only the system calls this
  * configuration needs are allowed (sandbox.h). */
-static int start_sandbox(const struct daemon *d)
+static int start_sandbox(struct daemon *d)
 {
 	struct sandbox_needs n = {
 		.clock_adjust = needs_clock_adjust(d),
@@ -1253,11 +809,83 @@ static void print_demo_hint(const struct daemon *d)
 	printf("gnomond: serving NTP on 127.0.0.1 and ::1 port %d (local stratum 10, system clock)\n"
 	       "  query it:      build/gnomonctl query 127.0.0.1 -p %d\n"
 	       "  server stats:  build/gnomonctl -s %s serverstats\n"
+	       "  dashboard:     http://127.0.0.1:%u/  (metrics: /metrics, status: /status)\n"
 	       "  stop:          Ctrl-C\n",
 	       d->srv ? ntp_srv_port(d->srv) : 0, d->srv ? ntp_srv_port(d->srv) : 0,
-	       d->cfg.control);
+	       d->cfg.control, d->http_port);
 	fflush(stdout);
 }
+
+/* The HTTP exports (`http`): bound as root, served on the loop. */
+static int make_http(struct daemon *d)
+{
+	struct http_server *http;
+	struct exports *x;
+	int rc = 0;
+
+	if (!d->cfg.http.enabled)
+		return 0;
+	http = http_create(d->loop, &d->cfg.http, &rc);
+	if (!http) {
+		LOG_ERR("http: cannot listen: %s", strerror(-rc));
+		return rc;
+	}
+	x = exports_create(http, d->ctl, d->metrics, d->hist, &rc);
+	if (!x) {
+		http_destroy(http);
+		LOG_ERR("http: %s", strerror(-rc));
+		return rc;
+	}
+	d->http_port = http_port(http);
+	http_register_metrics(http, d->metrics);
+	return service_add(&d->services, &exports_service, x);
+}
+
+static double read_one(const void *ctx, uintptr_t key)
+{
+	(void)ctx;
+	(void)key;
+	return 1;
+}
+
+/* What every module publishes, and the build. */
+static int register_metrics(struct daemon *d)
+{
+	static const char *const build[] = { "version", GNOMON_VERSION, NULL };
+
+	met_register_labelled(d->metrics, "gnomon_build_info", "gnomond's version",
+			      MET_GAUGE, build, read_one, NULL, 0);
+	return sync_register_metrics(d->run, d->metrics);
+}
+
+static int daemonise(struct daemon *d)
+{
+	return !d->foreground && daemon(0, 0) < 0 ? -errno : 0;
+}
+
+static int start_services(struct daemon *d)
+{
+	return service_start_all(&d->services, d->loop);
+}
+
+/* Start-up, in order. Until drop_privileges the steps run as root: what
+ * needs root (ports below 1024, files in root's directories) is made
+ * there; each step logs what went wrong. */
+static int (*const startup[])(struct daemon *d) = {
+	make_ntp_server,	/* bound as root */
+	open_journal,
+	know_ourselves,		/* refids naming this host, key file mode */
+	start_broadcast,	/* broadcast servers, gateway sender and receiver, broadcast client */
+	make_control,		/* control socket and every module's commands */
+	make_http,		/* /metrics, /status, /history, the dashboard */
+	register_metrics,
+	daemonise,
+	drop_privileges,
+	start_services,		/* on the loop, as the daemon's user */
+	start_sources,		/* the sync core and its sources */
+	check_user_dirs,
+	start_sandbox,		/* seccomp, last */
+};
 
 int main(int argc, char **argv)
 {
@@ -1273,6 +901,7 @@ int main(int argc, char **argv)
 	char *extra[32];
 	int n_extra = 0, opt, rc;
 	bool foreground = false, check = false, debug = false, builtin;
+	size_t i;
 
 	while ((opt = getopt_long(argc, argv, "f:e:ndh", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -1350,22 +979,15 @@ int main(int argc, char **argv)
 
 	d.loop = loop_create();
 	d.metrics = met_create();
+	d.hist = hist_create();
 	d.clock = clk_create(d.cfg.clock, d.cfg.clock_offset, d.cfg.clock_freq);
 	d.precision = clk_measure_precision();
-	publish_clock(&d);
-	rc = start_services(&d);
-	if (!rc && !foreground && daemon(0, 0) < 0)
-		rc = -errno;
-	if (!rc)
-		rc = drop_privileges(&d);
-	if (!rc && d.srv)
-		rc = ntp_srv_start(d.srv, d.loop);
-	if (!rc)
-		rc = start_sources(&d);
-	if (!rc)
-		rc = check_user_dirs(&d);
-	if (!rc)
-		rc = start_sandbox(&d);
+	d.run = sync_run_create(d.loop, d.clock, &d.published, &(struct sync_run_config){
+		.local_stratum = d.cfg.local_stratum, .precision = d.precision });
+	sync_run_now(d.run);
+	d.foreground = foreground;
+	for (rc = 0, i = 0; !rc && i < ARRAY_LEN(startup); i++)
+		rc = startup[i](&d);
 	if (!rc) {
 		loop_on_signal(d.loop, SIGINT, on_terminate, &d);
 		loop_on_signal(d.loop, SIGTERM, on_terminate, &d);
@@ -1383,27 +1005,24 @@ int main(int argc, char **argv)
 		rc = loop_run(d.loop);
 	}
 
-	ntp_srv_destroy(d.srv);
+	service_destroy_all(&d.services);
 	qsbr_fini();
-	for (int i = 0; i < d.n_bsrv; i++)
-		ntp_bcast_srv_destroy(d.bsrv[i]);
 	ntp_bcast_client_destroy(d.bclient);
-	for (int i = 0; i < d.n_gw_send; i++)
-		gw_sender_destroy(d.gw_send[i]);
 	gw_receiver_destroy(d.gw_recv);
 	if (d.journal) {
 		journal_event(d.journal, JOURNAL_NOTICE, "STOP", NULL, "gnomond stopping");
 		journal_close(d.journal);
 	}
-	for (int i = 0; i < d.n_clients; i++)
+	for (i = 0; i < (size_t)d.n_clients; i++)
 		ntp_client_destroy(d.clients[i]);
+	sync_run_destroy(d.run);
 	sync_destroy(d.sync);
 	statlog_close(d.measurements);
 	statlog_close(d.tracking);
-	ctl_destroy(d.ctl);
 	if (d.tmpdir[0])
 		rmdir(d.tmpdir);
 	met_destroy(d.metrics);
+	hist_destroy(d.hist);
 	clk_destroy(d.clock);
 	loop_destroy(d.loop);
 	dconf_fini(&d.cfg);

@@ -43,6 +43,8 @@ struct pending {
 };
 
 struct source {
+	const struct sync_source_ops *ops;
+	void *arg;
 	char name[64];
 	uint32_t refid;
 	unsigned flags;
@@ -83,6 +85,13 @@ struct sync {
 	gt_ns leap_done_at;
 	bool kernel_leap;		/* armed in the driver (set_leap) */
 	gt_ns drift_saved;
+	sync_update_hook update_hook;
+	void *update_arg;
+	struct {
+		sync_summary_fn fn;
+		void *arg;
+	} summary[SYNC_MAX_SUMMARIES];
+	int n_summaries;
 	struct steady_cache {
 		double q, r, sd;
 	} steady[33];			/* poll exponents -8..24 */
@@ -110,6 +119,8 @@ struct sync *sync_create(struct clk *clock, const struct sync_config *cfg)
 		s->cfg.holdover = SYNC_DEFAULT_HOLDOVER;
 	if (s->cfg.maxslewrate <= 0)
 		s->cfg.maxslewrate = SYNC_DEFAULT_MAXSLEWRATE;
+	if (clock->ops->max_freq_ppm > 0 && s->cfg.maxslewrate > clock->ops->max_freq_ppm)
+		s->cfg.maxslewrate = clock->ops->max_freq_ppm;
 	if (cfg->driftfile) {
 		int rc;
 
@@ -165,7 +176,8 @@ void sync_destroy(struct sync *s)
 	free(s);
 }
 
-int sync_add_source(struct sync *s, const char *name, uint32_t refid, unsigned flags)
+int sync_add_source(struct sync *s, const struct sync_source_ops *ops, void *arg,
+		    const char *name, uint32_t refid, unsigned flags)
 {
 	struct source *src;
 
@@ -173,6 +185,8 @@ int sync_add_source(struct sync *s, const char *name, uint32_t refid, unsigned f
 		return -ENOSPC;
 	src = &s->src[s->n];
 	memset(src, 0, sizeof(*src));
+	src->ops = ops;
+	src->arg = arg;
 	kalman_bank_clear(&src->est);
 	strlcpy_checked(src->name, name ? name : "", sizeof(src->name));
 	src->refid = refid;
@@ -181,6 +195,60 @@ int sync_add_source(struct sync *s, const char *name, uint32_t refid, unsigned f
 	sync_filter_init(&src->filt);
 	sync_asym_init(&src->asym);
 	return s->n++;
+}
+
+const char *sync_source_kind(const struct sync *s, int id)
+{
+	if (id < 0 || id >= s->n || !s->src[id].ops || !s->src[id].ops->kind)
+		return "";
+	return s->src[id].ops->kind;
+}
+
+const struct sync_source_ops *sync_source_ops_of(const struct sync *s, int id, void **arg)
+{
+	if (id < 0 || id >= s->n)
+		return NULL;
+	if (arg)
+		*arg = s->src[id].arg;
+	return s->src[id].ops;
+}
+
+int sync_source_count(const struct sync *s)
+{
+	return s->n;
+}
+
+int sync_add_summary(struct sync *s, sync_summary_fn fn, void *arg)
+{
+	if (s->n_summaries >= SYNC_MAX_SUMMARIES)
+		return -ENOSPC;
+	s->summary[s->n_summaries].fn = fn;
+	s->summary[s->n_summaries++].arg = arg;
+	return 0;
+}
+
+void sync_write_summaries(const struct sync *s, struct json_out *j)
+{
+	int i;
+
+	for (i = 0; i < s->n_summaries; i++)
+		s->summary[i].fn(s->summary[i].arg, j);
+}
+
+void sync_set_update_hook(struct sync *s, sync_update_hook fn, void *arg)
+{
+	s->update_hook = fn;
+	s->update_arg = arg;
+}
+
+/* Tell every source of a step (see struct sync_source_ops). */
+static void notify_step(struct sync *s, double delta)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->src[i].ops && s->src[i].ops->clock_stepped)
+			s->src[i].ops->clock_stepped(s->src[i].arg, delta);
 }
 
 /* The per-source estimator: raw offsets like the discipline's, in a bank
@@ -222,7 +290,7 @@ static bool source_predict(const struct source *src, gt_ns mono, double *raw)
 	return true;
 }
 
-void sync_add_sample(struct sync *s, int id, const struct sync_sample *smp, gt_ns mono_now)
+static void add_sample(struct sync *s, int id, const struct sync_sample *smp, gt_ns mono_now)
 {
 	struct source *src;
 	struct sync_filter_stage st;
@@ -293,6 +361,13 @@ void sync_add_sample(struct sync *s, int id, const struct sync_sample *smp, gt_n
 		src->npend--;
 	}
 	src->pend[src->npend++] = (struct pending){ mono, st.offset - corr, var };
+}
+
+void sync_add_sample(struct sync *s, int id, const struct sync_sample *smp, gt_ns mono_now)
+{
+	add_sample(s, id, smp, mono_now);
+	if (s->update_hook)
+		s->update_hook(s->update_arg);
 }
 
 static bool source_reachable(const struct source *src, gt_ns mono_now)
@@ -508,6 +583,8 @@ static void handle_leap(struct sync *s, gt_ns mono_now, gt_ns clock_now)
 			rc = disc_leap(s->disc, mono_now, delta, false);
 		} else if (mode != SYNC_LEAP_IGNORE) {
 			rc = disc_leap(s->disc, mono_now, delta, true);
+			if (rc == 0)
+				notify_step(s, delta);
 		}
 		if (rc < 0)
 			LOG_WARN("leap second not applied: %s", strerror(-rc));
@@ -564,6 +641,7 @@ void sync_update(struct sync *s, gt_ns mono_now)
 	struct selection sel;
 	struct disc_status ds;
 	gt_ns clock_now = clk_now(s->clk);
+	bool stepped;
 
 	handle_leap(s, mono_now, clock_now);
 	disc_tick(s->disc, mono_now);
@@ -585,8 +663,10 @@ void sync_update(struct sync *s, gt_ns mono_now)
 			s->update_interval = s->last_correct ?
 				s->update_interval + (gap - s->update_interval) / 4 : gap;
 			s->last_correct = mono_now;
-			disc_correct(s->disc, mono_now, s->update_interval);
+			stepped = disc_correct(s->disc, mono_now, s->update_interval) == DISC_STEPPED;
 			disc_get_status(s->disc, mono_now, &ds);
+			if (stepped)
+				notify_step(s, ds.offset);
 			s->rms_acc += (ds.offset * ds.offset - s->rms_acc) /
 				(ds.n_updates < RMS_MEMORY ? ds.n_updates : RMS_MEMORY);
 			update_system(s, &sel, mono_now, clock_now, &ds);
@@ -713,6 +793,14 @@ int sync_poll_hint(struct sync *s, int id, int minpoll, int maxpoll)
 	src->hint = want;
 	src->hinted = true;
 	return want;
+}
+
+void sync_set_interval(struct sync *s, int id, int poll)
+{
+	if (id < 0 || id >= s->n)
+		return;
+	s->src[id].hint = poll;
+	s->src[id].hinted = true;
 }
 
 gt_ns sync_next_update(const struct sync *s)

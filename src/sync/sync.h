@@ -24,6 +24,7 @@
 #include "sync/sync_sample.h"
 
 #define SYNC_MAX_SOURCES 64
+#define SYNC_MAX_SUMMARIES 4
 
 enum sync_leapmode {
 	SYNC_LEAP_SYSTEM = 0,	/* the clock driver applies it (set_leap), else as step */
@@ -43,7 +44,8 @@ struct sync_config {
 	int minsources;			/* default 1 */
 	double holdover;		/* s without a selectable source before unsync (default 3600) */
 	const char *driftfile;		/* NULL: none */
-	double maxslewrate;		/* ppm beyond the drift correction (default 83333) */
+	double maxslewrate;		/* ppm beyond the drift correction (default 83333,
+					 * and no more than the driver takes) */
 	enum sync_leapmode leapsecmode;	/* default SYNC_LEAP_SYSTEM */
 };
 
@@ -97,6 +99,35 @@ struct sync_state {
 };
 
 struct sync;
+struct json_out;
+
+/* What every source (NTP client or peer, broadcast client, gateway
+ * receiver, PTP slave) is to the core: a kind for displays and what the
+ * core tells it. A source measures and hands samples to sync_add_sample();
+ * it never touches the clock, and it learns of a step from the core
+ * instead of watching a counter. Callbacks may be NULL. */
+struct sync_source_ops {
+	const char *kind;		/* "ntp", "broadcast", "gateway", "ptp" */
+	/* The clock was stepped by delta s (a leap second included): a
+	 * measurement that spans the step is meaningless. Called from within
+	 * sync_update(); the source must not call back into the core. */
+	void (*clock_stepped)(void *arg, double delta);
+	/* `gnomonctl sources`: the source's own members (address, port, mode,
+	 * poll, reach, its counters) into the open JSON object, after the
+	 * core's view si; clock_now: the clock's time. Returns false when
+	 * the source is gone (a broadcast sender whose slot was taken), which
+	 * is then not listed. */
+	bool (*describe)(void *arg, int src, const struct sync_src_info *si, gt_ns clock_now,
+			 struct json_out *j);
+};
+
+/* The counters of a whole module beyond its sources' (the broadcast
+ * client's): a member of the reply's top object after the list. */
+typedef void (*sync_summary_fn)(void *arg, struct json_out *j);
+
+/* Called by sync_add_sample() once the sample is in: whoever runs the
+ * core (sync_run on the event loop) updates it then. */
+typedef void (*sync_update_hook)(void *arg);
 
 /* Reads the drift file and sets the clock's frequency from it. The
  * clock must outlive the sync. NULL on allocation failure. */
@@ -104,17 +135,34 @@ struct sync *sync_create(struct clk *clock, const struct sync_config *cfg);
 /* Writes the drift file (when synchronised) and frees. */
 void sync_destroy(struct sync *s);
 /* Register a source; returns its id or -ENOSPC. refid: the id this source
- * has when it is the system peer (IPv4 address or hash of IPv6). */
-int sync_add_source(struct sync *s, const char *name, uint32_t refid, unsigned flags);
+ * has when it is the system peer (IPv4 address or hash of IPv6). ops and
+ * arg may be NULL (tests, the simulator). */
+int sync_add_source(struct sync *s, const struct sync_source_ops *ops, void *arg,
+		    const char *name, uint32_t refid, unsigned flags);
+/* The kind its ops name ("" without ops). */
+const char *sync_source_kind(const struct sync *s, int src);
+/* The ops and arg a source was registered with (NULL for an unknown id). */
+const struct sync_source_ops *sync_source_ops_of(const struct sync *s, int src, void **arg);
+/* How many sources have been registered (ids 0..n-1). */
+int sync_source_count(const struct sync *s);
+/* Register a module's summary for `gnomonctl sources` (at most
+ * SYNC_MAX_SUMMARIES); 0 or -ENOSPC. */
+int sync_add_summary(struct sync *s, sync_summary_fn fn, void *arg);
+void sync_write_summaries(const struct sync *s, struct json_out *j);
+/* The one function run after each sample (NULL: none). */
+void sync_set_update_hook(struct sync *s, sync_update_hook fn, void *arg);
 /* Feed a sample; mono_now: CLOCK_MONOTONIC ns at the time of the call. */
 void sync_add_sample(struct sync *s, int src, const struct sync_sample *smp, gt_ns mono_now);
 /* Select, combine and discipline; call after new samples and periodically. */
 void sync_update(struct sync *s, gt_ns mono_now);
 void sync_get_state(const struct sync *s, struct sync_state *out);
 int sync_get_source(const struct sync *s, int src, struct sync_src_info *out);
-/* Suggested poll exponent for a source within [minpoll, maxpoll]. Rises
- * by at most one per call. */
+/* Suggested poll exponent for a source that chooses its own rate (an NTP
+ * client), within [minpoll, maxpoll]. Rises by at most one per call. */
 int sync_poll_hint(struct sync *s, int src, int minpoll, int maxpoll);
+/* The interval of a source whose rate is set by its sender (broadcast,
+ * gateway, PTP): 2^poll s. */
+void sync_set_interval(struct sync *s, int src, int poll);
 /* Monotonic ns at which sync_update() must run next; INT64_MAX if none. */
 gt_ns sync_next_update(const struct sync *s);
 /* The state as the NTP server publishes it (precision left 0). */

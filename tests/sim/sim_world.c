@@ -357,7 +357,7 @@ static void gw_receive(struct world *w, const struct gw_fly *f, gt_ns t, struct 
 			      NULL, NULL, NULL))
 		return;
 	p = gw_poll_exponent(secs(g->cfg.interval));
-	sync_poll_hint(w->sync, g->id, p, p);
+	sync_set_interval(w->sync, g->id, p);
 	sync_add_sample(w->sync, g->id, &smp, mono_of(w, t));
 	res->samples++;
 	if (sim_trace)
@@ -404,7 +404,7 @@ static int gw_setup(struct world *w, uint64_t seed, struct sim_result *res)
 		return -1;
 	res->gw_corr = c + g->cfg.corr_error;
 	g->corr = secs(res->gw_corr);
-	g->id = sync_add_source(w->sync, "gateway", 0xc6120100u, 0);
+	g->id = sync_add_source(w->sync, NULL, NULL, "gateway", 0xc6120100u, 0);
 	if (g->id < 0)
 		return -1;
 	gw_window_reset(&g->win);
@@ -440,7 +440,7 @@ static int setup(struct world *w, const struct sim_scenario *sc, uint64_t seed)
 
 		snprintf(name, sizeof(name), "srv%d", i);
 		s->cfg = sc->srv[i];
-		s->id = sync_add_source(w->sync, name, 0xc6120001u + (uint32_t)i, 0);
+		s->id = sync_add_source(w->sync, NULL, NULL, name, 0xc6120001u + (uint32_t)i, 0);
 		if (s->id < 0)
 			return -1;
 		s->burst_left = sc->iburst ? IBURST_COUNT - 1 : 0;

@@ -1,5 +1,5 @@
-/* Unit tests for auth (auth_keys, auth_mac) and ntp/ntp_mac: the key file parser (every malformed line
- * named by file:line, never echoing a key), MAC known answers computed
+/* Unit tests for auth (auth_keys, auth_mac) and ntp/ntp_mac: the key file
+ * parser (every malformed line named by file:line, never echoing a key), MAC known answers computed
  * independently, verification, and the constant-time comparison.
  *
  * Known answers: MD5/SHA1 of "abc" (FIPS 180 / RFC 1321 test strings, as

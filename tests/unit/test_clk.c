@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,7 +268,7 @@ static void test_publish_read(void **state)
 
 struct seq_test {
 	struct clk_published pub;
-	atomic_bool done;
+	atomic_bool started, done;
 	long reads, torn, backwards;
 };
 
@@ -276,6 +277,10 @@ static void *writer(void *arg)
 	struct seq_test *t = arg;
 	uint32_t k;
 
+	/* On a loaded machine the reader may not have run yet: a race with
+	 * no reader proves nothing. */
+	while (!atomic_load(&t->started))
+		sched_yield();
 	for (k = 1; k <= PUBLISHES; k++) {
 		struct clk_snapshot s = snapshot_k(k);
 
@@ -290,7 +295,8 @@ static void *reader(void *arg)
 	struct seq_test *t = arg;
 	uint32_t last = 0;
 
-	while (!atomic_load(&t->done)) {
+	atomic_store(&t->started, true);
+	do {
 		struct clk_snapshot s;
 
 		clk_read_snapshot(&t->pub, &s);
@@ -300,7 +306,7 @@ static void *reader(void *arg)
 		if (s.q.refid < last)
 			t->backwards++;
 		last = s.q.refid;
-	}
+	} while (!atomic_load(&t->done));
 	return NULL;
 }
 

@@ -935,6 +935,77 @@ static void test_dconf_clock(void **state)
 	assert_true(c->clock_freq == 100000);
 }
 
+/* http ADDR:PORT [allow CIDR]... [connections N] [timeout SECONDS]
+ * (mon/http.c): off by default, IPv4 and IPv6, repeated allow. */
+static void test_dconf_http(void **state)
+{
+	struct dconf *c = *state;
+	char text[1200];
+	char addr[NET_ADDR_STRLEN];
+	int i;
+
+	assert_false(c->http.enabled);
+	assert_int_equal(c->http.n_allow, 0);
+	assert_int_equal(c->http.max_connections, 32);
+	assert_int_equal(c->http.timeout_s, 10);
+	assert_int_equal(dparse(c, "http 127.0.0.1:8123\n"), 0);
+	assert_true(c->http.enabled);
+	assert_int_equal(c->http.port, 8123);
+	assert_int_equal(c->http.addr.family, AF_INET);
+	assert_string_equal(net_addr_str(&c->http.addr, addr, sizeof(addr)), "127.0.0.1");
+	assert_int_equal(c->http.n_allow, 0);
+
+	dconf_fini(c);
+	dconf_init(c);
+	assert_int_equal(dparse(c, "http [::1]:9100 allow 198.18.0.0/15 allow ::1 "
+				"allow 127.0.0.1 connections 4 timeout 3\n"), 0);
+	assert_int_equal(c->http.addr.family, AF_INET6);
+	assert_string_equal(net_addr_str(&c->http.addr, addr, sizeof(addr)), "::1");
+	assert_int_equal(c->http.port, 9100);
+	assert_int_equal(c->http.n_allow, 3);
+	assert_string_equal(c->http.allow[0], "198.18.0.0/15");
+	assert_string_equal(c->http.allow[2], "127.0.0.1");
+	assert_int_equal(c->http.max_connections, 4);
+	assert_int_equal(c->http.max_per_ip, 4);	/* never above the total */
+	assert_int_equal(c->http.timeout_s, 3);
+
+	/* Errors name the line and the allowed form. */
+	dconf_fini(c);
+	dconf_init(c);
+	assert_int_equal(dparse(c, "http\n"), 1);
+	expect_derror(0, 1, "http: expected: http ADDR:PORT", "allow");
+	assert_int_equal(dparse(c, "\nhttp localhost:80\n"), 1);
+	expect_derror(0, 2, "'localhost:80' is not ADDRESS:PORT", "[v6]:N");
+	assert_int_equal(dparse(c, "http ::1:80\n"), 1);
+	expect_derror(0, 1, "is not ADDRESS:PORT", NULL);
+	assert_int_equal(dparse(c, "http 127.0.0.1:0\n"), 1);
+	expect_derror(0, 1, "http", "1..65535");
+	assert_int_equal(dparse(c, "http 127.0.0.1:70000\n"), 1);
+	assert_int_equal(dparse(c, "http 127.0.0.1:80 allow 10.0.0.0/33\n"), 1);
+	expect_derror(0, 1, "allow '10.0.0.0/33'", "ADDRESS/PREFIX");
+	assert_int_equal(dparse(c, "http 127.0.0.1:80 allow\n"), 1);
+	expect_derror(0, 1, "unknown or incomplete option 'allow'", "http ADDR:PORT");
+	assert_int_equal(dparse(c, "http 127.0.0.1:80 deny 1.2.3.4\n"), 1);
+	expect_derror(0, 1, "unknown or incomplete option 'deny'", NULL);
+	assert_int_equal(dparse(c, "http 127.0.0.1:80 connections 0\n"), 1);
+	expect_derror(0, 1, "http connections", NULL);
+	assert_int_equal(dparse(c, "http 127.0.0.1:80 timeout x\n"), 1);
+	expect_derror(0, 1, "http timeout", NULL);
+	assert_false(c->http.enabled);
+
+	/* At most HTTP_MAX_ALLOW entries. */
+	strcpy(text, "http 127.0.0.1:80");
+	for (i = 0; i <= HTTP_MAX_ALLOW; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), " allow 10.0.%d.0/24", i);
+	strcat(text, "\n");
+	assert_int_equal(dparse(c, text), 1);
+	expect_derror(0, 1, "at most 8 allow", NULL);
+
+	/* Not repeatable. */
+	assert_int_equal(dparse(c, "http 127.0.0.1:80\nhttp 127.0.0.1:81\n"), 1);
+	expect_derror(0, 2, "http", NULL);
+}
+
 static void test_dconf_strings(void **state)
 {
 	struct dconf *c = *state;
@@ -1190,6 +1261,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dconf_kod_workers_loglevel, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_leapsecmode_maxslewrate, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_clock, dsetup, dteardown),
+		cmocka_unit_test_setup_teardown(test_dconf_http, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_strings, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_error_lines, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_unknown_lists_all, dsetup, dteardown),

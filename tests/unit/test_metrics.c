@@ -161,6 +161,124 @@ static void test_destroy_null(void **state)
 	met_destroy(NULL);
 }
 
+/* ---- labelled families (met_register_labelled, met_register_family) ---- */
+
+struct collect {
+	struct met_emit em;
+	int n;
+	double v[8];
+	char lab[8][64];
+};
+
+static void collect_sample(struct met_emit *em, double v, const char *const *labels, size_t n)
+{
+	struct collect *c = (struct collect *)(void *)em;
+	size_t i;
+
+	if (c->n == 8)
+		return;
+	c->v[c->n] = v;
+	c->lab[c->n][0] = '\0';
+	for (i = 0; i < n; i++)
+		snprintf(c->lab[c->n] + strlen(c->lab[c->n]), 64 - strlen(c->lab[c->n]), "%s=%s;",
+			 labels[2 * i], labels[2 * i + 1]);
+	c->n++;
+}
+
+static void emit_two(const void *ctx, struct met_emit *em)
+{
+	(void)ctx;
+	met_emit(em, 1.5, "source", "a", "mode", "client", NULL);
+	met_emit(em, 2.5, "source", "b", NULL);
+	/* More than MET_MAX_LABELS pairs: dropped. */
+	met_emit(em, 9, "a", "1", "b", "1", "c", "1", "d", "1", "e", "1", "f", "1", "g", "1",
+		 "h", "1", "i", "1", NULL);
+}
+
+static void test_families(void **state)
+{
+	struct met_registry *r = *state;
+	static const char *const ok[] = { "result", "ok", NULL };
+	static const char *const ok2[] = { "result", "ok", NULL };
+	static const char *const drop[] = { "result", "drop", NULL };
+	static const char *const badl[] = { "__x", "1", NULL };
+	static const char *const dup[] = { "a", "1", "a", "2", NULL };
+	char value[8] = "ok";
+	const char *copied[] = { "result", value, NULL };
+	struct collect c = { { collect_sample }, 0, { 0 }, { { 0 } } };
+	const struct met_family *f;
+
+	assert_int_equal(met_register_labelled(r, "gnomon_req_total", "requests", MET_COUNTER, ok,
+					       read_key, NULL, 1), 0);
+	assert_int_equal(met_register_labelled(r, "gnomon_req_total", "requests", MET_COUNTER,
+					       ok2, read_key, NULL, 1), -EEXIST);
+	assert_int_equal(met_register_labelled(r, "gnomon_req_total", "requests", MET_GAUGE, drop,
+					       read_key, NULL, 2), -EINVAL);
+	assert_int_equal(met_register_labelled(r, "gnomon_req_total", "requests", MET_COUNTER,
+					       drop, read_key, NULL, 2), 0);
+	assert_int_equal(met_register_labelled(r, "gnomon_x", "x", MET_GAUGE, badl, read_key,
+					       NULL, 2), -EINVAL);
+	assert_int_equal(met_register_labelled(r, "gnomon_x", "x", MET_GAUGE, dup, read_key,
+					       NULL, 2), -EINVAL);
+	assert_int_equal(met_register_labelled(r, "bad name", "x", MET_GAUGE, ok, read_key,
+					       NULL, 2), -EINVAL);
+	/* Values are copied. */
+	assert_int_equal(met_register_labelled(r, "gnomon_copy", "c", MET_GAUGE, copied, read_key,
+					       NULL, 3), 0);
+	strcpy(value, "XX");
+	assert_int_equal(met_register_family(r, "gnomon_src", "per source", MET_GAUGE, emit_two,
+					     NULL), 0);
+	/* Names are shared between plain metrics and families. */
+	assert_int_equal(met_register_family(r, "gnomon_src", "again", MET_GAUGE, emit_two, NULL),
+			 -EEXIST);
+	assert_int_equal(met_register(r, "gnomon_src", "plain", MET_GAUGE, read_key, NULL, 0),
+			 -EEXIST);
+	assert_int_equal(met_register_labelled(r, "gnomon_src", "x", MET_GAUGE, ok, read_key,
+					       NULL, 0), -EEXIST);
+	assert_int_equal(met_register(r, "gnomon_plain", "plain", MET_GAUGE, read_key, NULL, 0), 0);
+	assert_int_equal(met_register_family(r, "gnomon_plain", "f", MET_GAUGE, emit_two, NULL),
+			 -EEXIST);
+	assert_int_equal(met_register_labelled(r, "gnomon_plain", "x", MET_GAUGE, ok, read_key,
+					       NULL, 0), -EEXIST);
+	/* The old interface lists only the plain metric. */
+	assert_int_equal(met_count(r), 1);
+	assert_int_equal(met_family_count(r), 3);
+	f = met_family_get(r, 0);
+	assert_string_equal(met_family_name(f), "gnomon_req_total");
+	assert_string_equal(met_family_help(f), "requests");
+	assert_int_equal(met_family_kind(f), MET_COUNTER);
+	met_family_read(f, &c.em);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.lab[0], "result=ok;");
+	assert_true(c.v[0] == 10);
+	assert_string_equal(c.lab[1], "result=drop;");
+	assert_true(c.v[1] == 20);
+	c.n = 0;
+	met_family_read(met_family_get(r, 1), &c.em);
+	assert_string_equal(c.lab[0], "result=ok;");
+	c.n = 0;
+	met_family_read(met_family_get(r, 2), &c.em);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.lab[0], "source=a;mode=client;");
+	assert_true(c.v[1] == 2.5);
+	assert_null(met_family_get(r, 3));
+}
+
+static void test_name_rules(void **state)
+{
+	(void)state;
+	assert_true(met_name_valid("gnomon_a:b_total"));
+	assert_true(met_name_valid("_x9"));
+	assert_false(met_name_valid("9x"));
+	assert_false(met_name_valid(""));
+	assert_false(met_name_valid("a-b"));
+	assert_false(met_name_valid("a b"));
+	assert_true(met_label_name_valid("source"));
+	assert_false(met_label_name_valid("__name__"));
+	assert_false(met_label_name_valid("a:b"));
+	assert_false(met_label_name_valid("1a"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +288,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_name_is_copied, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many, setup, teardown),
 		cmocka_unit_test(test_destroy_null),
+		cmocka_unit_test_setup_teardown(test_families, setup, teardown),
+		cmocka_unit_test(test_name_rules),
 	};
 
 	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);

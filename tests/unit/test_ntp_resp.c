@@ -16,6 +16,7 @@
 #include "ntp/ntp_mac.h"
 #include "ntp/ntp_bcast.h"
 #include "ntp/ntp_resp.h"
+#include "sync/sync_jitter2.h"
 
 #define S(x) ((gt_ns)(x) * GT_NS_PER_S)
 #define US(x) ((gt_ns)(x) * GT_NS_PER_US)
@@ -338,36 +339,36 @@ static void test_broadcast_checks(void **state)
  * noise of sigma gives about sigma; a prior until three offsets. */
 static void test_jitter2(void **state)
 {
-	struct ntp_jitter2 j;
+	struct sync_jitter2 j;
 	unsigned x = 12345;
 	double sum = 0;
 	int i;
 
 	(void)state;
 	memset(&j, 0, sizeof(j));
-	assert_true(ntp_jitter2_get(&j, 1e-3) == 1e-3);
-	ntp_jitter2_add(&j, 0.5);
-	ntp_jitter2_add(&j, 0.5 + 20e-6);
-	assert_true(ntp_jitter2_get(&j, 1e-3) == 1e-3);
+	assert_true(sync_jitter2_get(&j, 1e-3) == 1e-3);
+	sync_jitter2_add(&j, 0.5);
+	sync_jitter2_add(&j, 0.5 + 20e-6);
+	assert_true(sync_jitter2_get(&j, 1e-3) == 1e-3);
 	for (i = 2; i < 50; i++)
-		ntp_jitter2_add(&j, 0.5 + i * 20e-6);	/* 20 ppm drift at 1 s */
-	assert_true(ntp_jitter2_get(&j, 1e-3) < 1e-12);
-	ntp_jitter2_add(&j, NAN);			/* ignored */
-	assert_true(ntp_jitter2_get(&j, 1e-3) < 1e-12);
+		sync_jitter2_add(&j, 0.5 + i * 20e-6);	/* 20 ppm drift at 1 s */
+	assert_true(sync_jitter2_get(&j, 1e-3) < 1e-12);
+	sync_jitter2_add(&j, NAN);			/* ignored */
+	assert_true(sync_jitter2_get(&j, 1e-3) < 1e-12);
 	/* Uniform noise of +-100 us: sigma = 57.7 us. Averaged over runs. */
 	for (i = 0; i < 4000; i++) {
 		x = x * 1103515245u + 12345u;
-		ntp_jitter2_add(&j, 0.5 + i * 20e-6 + ((x >> 8) / 16777216.0 - 0.5) * 200e-6);
+		sync_jitter2_add(&j, 0.5 + i * 20e-6 + ((x >> 8) / 16777216.0 - 0.5) * 200e-6);
 		if (i >= 100)
-			sum += ntp_jitter2_get(&j, 0);
+			sum += sync_jitter2_get(&j, 0);
 	}
 	sum /= 3900;
 	if (sum < 45e-6 || sum > 70e-6)
 		fail_msg("jitter %.1f us, expected about 57.7", sum * 1e6);
 	/* After a reset the prior is back until three more offsets. */
-	ntp_jitter2_reset(&j);
-	ntp_jitter2_add(&j, 0.1);
-	assert_true(ntp_jitter2_get(&j, 1e-3) > 0);
+	sync_jitter2_reset(&j);
+	sync_jitter2_add(&j, 0.1);
+	assert_true(sync_jitter2_get(&j, 1e-3) > 0);
 }
 
 int main(void)

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -146,8 +147,13 @@ static void test_stress_readers_never_see_freed(void **state)
 	atomic_store(&current, new_table(0));
 	for (i = 0; i < 3; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, reader, NULL), 0);
-	for (i = 1; i <= 20000; i++) {
+	/* On a loaded machine the readers may not have run yet: the
+	 * replacements go on until they have read a good many times too. */
+	for (i = 1; i <= 20000 || atomic_load(&reads) < 3000; i++) {
 		struct table *old = atomic_exchange(&current, new_table((uint64_t)i));
+
+		if (i > 20000)
+			sched_yield();
 
 		qsbr_retire(old, poison_free);
 		if (i % 16 == 0)

@@ -170,7 +170,7 @@ static void test_sync_one_source(void **state)
 
 	(void)state;
 	world_init(&w, &cfg, 0.01);
-	id = sync_add_source(w.sync, "a", 0xc0000201u, 0);
+	id = sync_add_source(w.sync, NULL, NULL, "a", 0xc0000201u, 0);
 	assert_int_equal(id, 0);
 	run(&w, 1, NULL, 20, 4);
 	sync_get_state(w.sync, &st);
@@ -201,7 +201,7 @@ static void test_makestep(void **state)
 
 	(void)state;
 	world_init(&w, &cfg, -2.0);
-	sync_add_source(w.sync, "a", 1, 0);
+	sync_add_source(w.sync, NULL, NULL, "a", 1, 0);
 	run(&w, 1, NULL, 10, 2);
 	sync_get_state(w.sync, &st);
 	assert_int_equal(st.n_steps, 1);
@@ -218,7 +218,7 @@ static void test_minsources(void **state)
 
 	(void)state;
 	world_init(&w, &cfg, 0.01);
-	sync_add_source(w.sync, "a", 1, 0);
+	sync_add_source(w.sync, NULL, NULL, "a", 1, 0);
 	run(&w, 1, NULL, 10, 2);
 	sync_get_state(w.sync, &st);
 	assert_false(st.synced);
@@ -237,9 +237,9 @@ static void test_noselect_prefer(void **state)
 
 	(void)state;
 	world_init(&w, &cfg, 0.001);
-	sync_add_source(w.sync, "quiet", 1, SYNC_SRC_NOSELECT);
-	sync_add_source(w.sync, "plain", 2, 0);
-	sync_add_source(w.sync, "pref", 3, SYNC_SRC_PREFER);
+	sync_add_source(w.sync, NULL, NULL, "quiet", 1, SYNC_SRC_NOSELECT);
+	sync_add_source(w.sync, NULL, NULL, "plain", 2, 0);
+	sync_add_source(w.sync, NULL, NULL, "pref", 3, SYNC_SRC_PREFER);
 	run(&w, 3, NULL, 10, 2);
 	sync_get_state(w.sync, &st);
 	assert_int_equal(st.sys_peer, 2);
@@ -261,7 +261,7 @@ static void test_falseticker(void **state)
 	(void)state;
 	world_init(&w, &cfg, 0.001);
 	for (i = 0; i < 4; i++)
-		sync_add_source(w.sync, "s", (uint32_t)i, 0);
+		sync_add_source(w.sync, NULL, NULL, "s", (uint32_t)i, 0);
 	run(&w, 4, err, 10, 2);
 	sync_get_source(w.sync, 0, &info);
 	assert_int_equal(info.state, SYNC_SRC_FALSETICKER);
@@ -279,7 +279,7 @@ static void test_holdover(void **state)
 
 	(void)state;
 	world_init(&w, &cfg, 0.001);
-	sync_add_source(w.sync, "a", 1, 0);
+	sync_add_source(w.sync, NULL, NULL, "a", 1, 0);
 	run(&w, 1, NULL, 10, 2);
 	sync_get_state(w.sync, &st);
 	assert_true(st.synced);
@@ -318,7 +318,7 @@ static void test_driftfile(void **state)
 	/* The clock runs 30 ppm slow: the file ends up near +30 ppm. */
 	world_init(&w, &cfg, 0.001);
 	w.clock.freq_err = -30e-6;
-	sync_add_source(w.sync, "a", 1, 0);
+	sync_add_source(w.sync, NULL, NULL, "a", 1, 0);
 	run(&w, 1, NULL, 40, 16);
 	sync_destroy(w.sync);
 	assert_int_equal(drift_read(path, &f, &s), 0);
@@ -346,7 +346,7 @@ static void test_poll_hint(void **state)
 
 	(void)state;
 	world_init(&w, &cfg, 0.0001);
-	sync_add_source(w.sync, "a", 1, 0);
+	sync_add_source(w.sync, NULL, NULL, "a", 1, 0);
 	assert_int_equal(sync_poll_hint(w.sync, 0, 4, 10), 4);
 	assert_int_equal(sync_poll_hint(w.sync, 7, 4, 10), 4);
 	for (i = 0; i < 60; i++) {
@@ -372,7 +372,7 @@ static void test_leap_insert(void **state)
 
 	(void)state;
 	world_init(&w, &cfg, 0.0001);
-	sync_add_source(w.sync, "a", 1, 0);
+	sync_add_source(w.sync, NULL, NULL, "a", 1, 0);
 	for (i = 0; i < 10; i++) {
 		sample(&w, 0, 0, 1, CLK_LEAP_INS);
 		advance(&w, 2);
@@ -386,7 +386,7 @@ static void test_leap_insert(void **state)
 	assert_int_equal(st.leap, CLK_LEAP_NONE);
 	/* The clock now reads UTC: true time minus the inserted second. */
 	NEAR(clock_error(&w), -1.0, 1e-4);
-	assert_int_equal(sync_add_source(w.sync, "b", 2, 0), 1);
+	assert_int_equal(sync_add_source(w.sync, NULL, NULL, "b", 2, 0), 1);
 	sync_destroy(w.sync);
 }
 
@@ -399,8 +399,8 @@ static void test_too_many_sources(void **state)
 	(void)state;
 	world_init(&w, &cfg, 0);
 	for (i = 0; i < SYNC_MAX_SOURCES; i++)
-		assert_int_equal(sync_add_source(w.sync, "s", (uint32_t)i, 0), i);
-	assert_int_equal(sync_add_source(w.sync, "s", 99, 0), -ENOSPC);
+		assert_int_equal(sync_add_source(w.sync, NULL, NULL, "s", (uint32_t)i, 0), i);
+	assert_int_equal(sync_add_source(w.sync, NULL, NULL, "s", 99, 0), -ENOSPC);
 	/* Samples for unknown sources are ignored. */
 	sample(&w, -1, 0, 1, 0);
 	sample(&w, SYNC_MAX_SOURCES, 0, 1, 0);

@@ -1,0 +1,607 @@
+#include "mon/http.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "gw/gw_conf.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "mon/prom.h"
+#include "net/acl.h"
+
+/* ---- configuration ---- */
+
+void http_config_init(struct http_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	/* A scraper holds one connection; a dashboard a few. 32 slots, 8 per
+	 * address, so one client cannot take them all; 10 s of silence closes
+	 * a connection (Prometheus' default scrape timeout is 10 s, and it
+	 * sends its request at once). */
+	c->max_connections = 32;
+	c->max_per_ip = 8;
+	c->timeout_s = 10;
+	/* Request line and headers: Prometheus and browsers send under 1 KiB. */
+	c->request_limit = 16384;
+	/* /metrics with 500 sources is about 1 MiB. */
+	c->max_body = 16u << 20;
+}
+
+#define HTTP_SYNTAX "http ADDR:PORT [allow ADDRESS[/PREFIX]]... [connections N] [timeout SECONDS]"
+
+int http_config_parse(struct conf_ctx *ctx, int argc, char **argv, struct http_config *c)
+{
+	struct acl *scratch;
+	const char *why;
+	long v;
+	int i, rc = 0;
+
+	if (argc < 1)
+		return conf_error(ctx, "http: expected: %s", HTTP_SYNTAX);
+	if (gw_parse_addr_port(ctx, "http", argv[0], &c->addr, &c->port))
+		return -1;
+	c->n_allow = 0;
+	scratch = acl_create();
+	for (i = 1; i < argc && !rc; i++) {
+		const char *opt = argv[i];
+		bool has_arg = i + 1 < argc;
+
+		if (!strcmp(opt, "allow") && has_arg) {
+			const char *spec = argv[++i];
+
+			if (c->n_allow == HTTP_MAX_ALLOW)
+				rc = conf_error(ctx, "http: at most %d allow entries", HTTP_MAX_ALLOW);
+			else if (strlen(spec) >= HTTP_ALLOW_LEN || acl_add(scratch, spec, true, &why))
+				rc = conf_error(ctx, "http: allow '%s': %s (allowed: all, ADDRESS, "
+						"ADDRESS/PREFIX)", spec,
+						strlen(spec) >= HTTP_ALLOW_LEN ? "too long" : why);
+			else
+				snprintf(c->allow[c->n_allow++], HTTP_ALLOW_LEN, "%s", spec);
+		} else if (!strcmp(opt, "connections") && has_arg) {
+			if (conf_arg_int(ctx, "http connections", argv[++i], 1, 1024, &v))
+				rc = -1;
+			else
+				c->max_connections = (int)v;
+		} else if (!strcmp(opt, "timeout") && has_arg) {
+			if (conf_arg_int(ctx, "http timeout", argv[++i], 1, 3600, &v))
+				rc = -1;
+			else
+				c->timeout_s = (int)v;
+		} else {
+			rc = conf_error(ctx, "http: unknown or incomplete option '%s' (expected: %s)",
+					opt, HTTP_SYNTAX);
+		}
+	}
+	acl_destroy(scratch);
+	if (rc)
+		return -1;
+	if (c->max_per_ip > c->max_connections)
+		c->max_per_ip = c->max_connections;
+	c->enabled = true;
+	return 0;
+}
+
+/* ---- the server ---- */
+
+struct http_route_ent {
+	char *path;
+	http_handler fn;
+	void *arg;
+};
+
+/* Status codes we answer with, for the requests counter. */
+static const int counted_codes[] = { 200, 400, 404, 405, 414, 500 };
+#define N_CODES ARRAY_LEN(counted_codes)
+
+enum abort_reason { AB_TIMEOUT, AB_ERROR, AB_READ_ERROR, AB_CLIENT, AB_COUNT };
+static const char *const abort_names[AB_COUNT] = { "timeout", "error", "read_error",
+						  "client_abort" };
+
+struct http_server {
+	struct loop *loop;
+	struct MHD_Daemon *mhd;
+	int epfd;
+	struct loop_timer *timer;
+	struct acl *acl;
+	size_t max_body;
+	struct http_route_ent *routes;
+	size_t n_routes;
+	/* counters, main thread only */
+	uint64_t by_code[N_CODES + 1];	/* last: any other */
+	uint64_t refused, accepted, open, unanswered;
+	uint64_t closed;		/* connections closed, to detect a freed slot */
+	uint64_t aborted[AB_COUNT];
+};
+
+/* One request, from the URI log callback (raw target) to completion. */
+struct http_req_ctx {
+	char *raw;		/* the target as sent, before MHD's own decoding */
+	size_t raw_len;
+	bool started;		/* the handler was called once (headers read) */
+	bool answered;
+	struct http_target target;
+};
+
+static void http_count(struct http_server *s, int status)
+{
+	size_t i;
+
+	for (i = 0; i < N_CODES && counted_codes[i] != status; i++)
+		;
+	s->by_code[i]++;
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	struct http_server *s = cls;
+	struct net_addr a;
+
+	(void)len;
+	if (net_addr_from_sockaddr(sa, &a, NULL) || !acl_check(s->acl, &a)) {
+		s->refused++;
+		return MHD_NO;
+	}
+	s->accepted++;
+	return MHD_YES;
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct http_req_ctx *rq = xcalloc(1, sizeof(*rq));
+
+	(void)cls;
+	(void)c;
+	rq->raw_len = strlen(uri);
+	/* Over-long targets are answered 414 without being copied. */
+	if (rq->raw_len <= HTTP_TARGET_MAX)
+		rq->raw = xstrdup(uri);
+	return rq;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *s = cls;
+	struct http_req_ctx *rq = *con_cls;
+
+	(void)c;
+	switch (toe) {
+	case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED: s->aborted[AB_TIMEOUT]++; break;
+	case MHD_REQUEST_TERMINATED_WITH_ERROR: s->aborted[AB_ERROR]++; break;
+	case MHD_REQUEST_TERMINATED_READ_ERROR: s->aborted[AB_READ_ERROR]++; break;
+	case MHD_REQUEST_TERMINATED_CLIENT_ABORT: s->aborted[AB_CLIENT]++; break;
+	default: break;
+	}
+	/* MHD answered by itself (a malformed request, headers over the
+	 * limit) or the connection broke before our handler ran. */
+	if (rq && !rq->answered)
+		s->unanswered++;
+	if (rq) {
+		free(rq->raw);
+		free(rq);
+	}
+	*con_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *s = cls;
+
+	(void)c;
+	(void)socket_ctx;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		s->open++;
+	} else {
+		s->closed++;
+		if (s->open)
+			s->open--;
+	}
+}
+
+/* MHD's messages; the format comes from MHD (checked as one). */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[256];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	/* Mostly what a client did wrong: rate-limited. */
+	LOG_RL(LOG_LVL_INFO, "http: %s", msg);
+}
+
+static enum MHD_Result send_answer(struct MHD_Connection *c, struct http_response *resp,
+				   bool allow_hdr)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ok;
+	size_t len;
+	char *body = sbuf_steal(&resp->body, &len);
+
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+	/* Live values: never from a cache; never sniffed into another type. */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (allow_hdr)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ok = MHD_queue_response(c, (unsigned)resp->status, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+static void set_error(struct http_response *resp, int status, const char *text)
+{
+	sbuf_free(&resp->body);
+	resp->body.overflow = false;
+	resp->status = status;
+	resp->content_type = "text/plain; charset=utf-8";
+	sbuf_printf(&resp->body, "%d %s\n", status, text);
+}
+
+/* Whether the request announces a body (RFC 9112 §6.3). */
+static bool has_body(struct MHD_Connection *c)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return (cl && strcmp(cl, "0")) ||
+	       MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					   MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version,
+				  const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct http_server *s = cls;
+	struct http_req_ctx *rq = *con_cls;
+	struct http_response resp;
+	struct http_request req;
+	const union MHD_ConnectionInfo *ci;
+	enum MHD_Result ok;
+	bool is_405 = false, get_or_head;
+	size_t i;
+	int rc;
+
+	(void)url;
+	(void)version;
+	(void)upload;
+	if (!rq)		/* no URI callback: cannot happen with MHD >= 0.9 */
+		return MHD_NO;
+	get_or_head = !strcmp(method, MHD_HTTP_METHOD_GET) ||
+		      !strcmp(method, MHD_HTTP_METHOD_HEAD);
+
+	/* MHD calls once with the headers, then per piece of body, then once
+	 * more with nothing: an answer queued in the first call closes the
+	 * connection after it (MHD 0.9.75), so GET and HEAD are answered in
+	 * the last call and a scraper keeps its connection. A GET with a
+	 * body (which has no meaning, RFC 9110 §9.3.1) is answered 400 at
+	 * once: a client trickling an endless body would hold a slot. */
+	if (!rq->started && get_or_head && !has_body(c)) {
+		rq->started = true;
+		return MHD_YES;
+	}
+	if (rq->answered || *upload_size) {
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	memset(&resp, 0, sizeof(resp));
+	sbuf_init(&resp.body, s->max_body);
+	resp.status = 200;
+	resp.content_type = "text/plain; charset=utf-8";
+	if (get_or_head && !rq->started) {
+		set_error(&resp, 400, "Bad Request");
+	} else if (!get_or_head) {
+		/* Answered at once; the body is not read, the connection
+		 * closes after the answer. */
+		set_error(&resp, 405, "Method Not Allowed");
+		is_405 = true;
+	} else if (!rq->raw) {
+		set_error(&resp, 414, "URI Too Long");
+	} else if ((rc = http_target_parse(rq->raw, rq->raw_len, &rq->target)) != 0) {
+		if (rc == -E2BIG)
+			set_error(&resp, 414, "URI Too Long");
+		else
+			set_error(&resp, 400, "Bad Request");
+	} else {
+		for (i = 0; i < s->n_routes; i++)
+			if (!strcmp(s->routes[i].path, rq->target.path))
+				break;
+		if (i == s->n_routes) {
+			set_error(&resp, 404, "Not Found");
+		} else {
+			memset(&req, 0, sizeof(req));
+			req.method = method;
+			req.head = !strcmp(method, MHD_HTTP_METHOD_HEAD);
+			req.target = &rq->target;
+			ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+			if (ci && ci->client_addr)
+				net_addr_from_sockaddr(ci->client_addr, &req.peer, NULL);
+			s->routes[i].fn(&req, &resp, s->routes[i].arg);
+			if (resp.body.overflow) {
+				LOG_RL(LOG_LVL_WARN, "http: %s: the answer exceeds %zu bytes",
+				       rq->target.path, s->max_body);
+				set_error(&resp, 500, "Internal Server Error");
+			}
+			if (resp.status < 100 || resp.status > 599)
+				set_error(&resp, 500, "Internal Server Error");
+		}
+	}
+	rq->answered = true;
+	http_count(s, resp.status);
+	ok = send_answer(c, &resp, is_405);
+	sbuf_free(&resp.body);
+	return ok;
+}
+
+static void http_run(struct http_server *s);
+
+static void on_timer(struct loop_timer *t, void *arg)
+{
+	struct http_server *s = arg;
+
+	(void)t;
+	s->timer = NULL;	/* one-shot: the loop frees it after this call */
+	http_run(s);
+}
+
+/* Run MHD, then arm a timer for its next deadline (idle timeouts, data
+ * already read but not processed): MHD_get_timeout() must be honoured in
+ * external-event mode. No connection: no timer, the loop sleeps. */
+static void http_run(struct http_server *s)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+	uint64_t closed;
+	int i;
+
+	/* At the connection limit MHD takes the listening socket out of its
+	 * epoll set, and puts it back only at the start of a later MHD_run()
+	 * once a slot is free. MHD_get_timeout() does not ask for that run,
+	 * and nothing else would make the epoll descriptor readable: after a
+	 * run that closed a connection, run again, or a full server would
+	 * never accept again (found by test_http.py::test_connection_limit). */
+	for (i = 0; i < 3; i++) {
+		closed = s->closed;
+		MHD_run(s->mhd);
+		if (s->closed == closed)
+			break;
+	}
+	if (s->timer) {
+		loop_timer_cancel(s->loop, s->timer);
+		s->timer = NULL;
+	}
+	if (MHD_get_timeout(s->mhd, &ms) == MHD_YES) {
+		if (ms > 3600000)
+			ms = 3600000;
+		s->timer = loop_timer_add(s->loop, (gt_ns)ms * GT_NS_PER_MS, 0, on_timer, s);
+	}
+}
+
+static void on_epoll(int fd, short revents, void *arg)
+{
+	(void)fd;
+	(void)revents;
+	http_run(arg);
+}
+
+static struct acl *build_acl(const char (*allow)[HTTP_ALLOW_LEN], int n)
+{
+	struct acl *acl = acl_create();
+	const char *why;
+	int i;
+
+	if (n == 0) {
+		/* Without allow: this host only. */
+		acl_add(acl, "127.0.0.0/8", true, &why);
+		acl_add(acl, "::1", true, &why);
+		return acl;
+	}
+	for (i = 0; i < n; i++) {
+		if (acl_add(acl, allow[i], true, &why)) {
+			acl_destroy(acl);
+			return NULL;
+		}
+	}
+	return acl;
+}
+
+struct http_server *http_create(struct loop *l, const struct http_config *c, int *err)
+{
+	struct http_server *s = xcalloc(1, sizeof(*s));
+	const union MHD_DaemonInfo *di;
+	struct sockaddr_storage ss;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	int rc;
+
+	s->loop = l;
+	s->epfd = -1;
+	s->max_body = c->max_body;
+	s->acl = build_acl(c->allow, c->n_allow);
+	if (!s->acl) {
+		rc = -EINVAL;
+		goto fail;
+	}
+	net_addr_to_sockaddr(&c->addr, c->port, &ss);
+	if (c->addr.family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	/* No MHD_USE_INTERNAL_POLLING_THREAD and no thread pool: MHD creates
+	 * no thread; no MHD_USE_ITC: nothing to wake, we call it. */
+	s->mhd = MHD_start_daemon(flags, c->port, on_accept, s, on_request, s,
+		/* first, or MHD prints to stderr until it is seen */
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)c->max_per_ip,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout_s,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->request_limit,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, 16u,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+		MHD_OPTION_END);
+	if (!s->mhd) {
+		rc = errno ? -errno : -EADDRNOTAVAIL;
+		goto fail;
+	}
+	di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	if (!di || di->epoll_fd < 0) {
+		rc = -ENOTSUP;
+		goto fail;
+	}
+	s->epfd = di->epoll_fd;
+	rc = loop_add_fd(l, s->epfd, POLLIN, on_epoll, s);
+	if (rc)
+		goto fail;
+	*err = 0;
+	return s;
+fail:
+	if (s->mhd)
+		MHD_stop_daemon(s->mhd);
+	acl_destroy(s->acl);
+	free(s);
+	*err = rc;
+	return NULL;
+}
+
+void http_destroy(struct http_server *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	loop_del_fd(s->loop, s->epfd);
+	if (s->timer)
+		loop_timer_cancel(s->loop, s->timer);
+	MHD_stop_daemon(s->mhd);
+	for (i = 0; i < s->n_routes; i++)
+		free(s->routes[i].path);
+	free(s->routes);
+	acl_destroy(s->acl);
+	free(s);
+}
+
+int http_route(struct http_server *s, const char *path, http_handler fn, void *arg)
+{
+	size_t i;
+
+	if (!path || path[0] != '/' || !fn)
+		return -EINVAL;
+	for (i = 0; i < s->n_routes; i++)
+		if (!strcmp(s->routes[i].path, path))
+			return -EEXIST;
+	s->routes = xrealloc(s->routes, (s->n_routes + 1) * sizeof(*s->routes));
+	s->routes[s->n_routes++] = (struct http_route_ent){ xstrdup(path), fn, arg };
+	return 0;
+}
+
+int http_set_allow(struct http_server *s, const char (*allow)[HTTP_ALLOW_LEN], int n)
+{
+	struct acl *fresh = build_acl(allow, n);
+
+	if (!fresh)
+		return -EINVAL;
+	acl_replace(s->acl, fresh);
+	return 0;
+}
+
+uint16_t http_port(const struct http_server *s)
+{
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+
+	return di ? di->port : 0;
+}
+
+/* ---- metrics ---- */
+
+void http_serve_metrics(const struct http_request *req, struct http_response *resp, void *arg)
+{
+	struct prom_out p;
+
+	(void)req;
+	resp->content_type = PROM_CONTENT_TYPE;
+	prom_init(&p, &resp->body);
+	if (prom_render_registry(&p, arg) == 0 && p.errors)
+		LOG_RL(LOG_LVL_WARN, "http: /metrics: %u metrics or samples left out (bad "
+		       "names, counters not named *_total)", p.errors);
+	prom_fini(&p);
+}
+
+enum { M_REFUSED, M_ACCEPTED, M_OPEN, M_UNANSWERED };
+
+static double read_counter(const void *ctx, uintptr_t key)
+{
+	const struct http_server *s = ctx;
+
+	switch (key) {
+	case M_REFUSED: return (double)s->refused;
+	case M_ACCEPTED: return (double)s->accepted;
+	case M_OPEN: return (double)s->open;
+	default: return (double)s->unanswered;
+	}
+}
+
+static void emit_codes(const void *ctx, struct met_emit *em)
+{
+	const struct http_server *s = ctx;
+	char code[8];
+	size_t i;
+
+	/* Every code we answer with, also at 0: a rate() needs the series
+	 * before the first error. */
+	for (i = 0; i < N_CODES; i++) {
+		snprintf(code, sizeof(code), "%d", counted_codes[i]);
+		met_emit(em, (double)s->by_code[i], "code", code, NULL);
+	}
+	if (s->by_code[N_CODES])
+		met_emit(em, (double)s->by_code[N_CODES], "code", "other", NULL);
+}
+
+static void emit_aborted(const void *ctx, struct met_emit *em)
+{
+	const struct http_server *s = ctx;
+	size_t i;
+
+	for (i = 0; i < AB_COUNT; i++)
+		met_emit(em, (double)s->aborted[i], "reason", abort_names[i], NULL);
+}
+
+int http_register_metrics(struct http_server *s, struct met_registry *r)
+{
+	int rc = 0;
+
+	rc |= met_register_family(r, "gnomon_http_requests_total",
+				  "HTTP requests answered, by status code", MET_COUNTER, emit_codes, s);
+	rc |= met_register_family(r, "gnomon_http_requests_aborted_total",
+				  "HTTP requests ended without a complete answer, by reason",
+				  MET_COUNTER, emit_aborted, s);
+	rc |= met_register(r, "gnomon_http_connections_refused_total",
+			   "HTTP connections refused by the access list", MET_COUNTER,
+			   read_counter, s, M_REFUSED);
+	rc |= met_register(r, "gnomon_http_connections_accepted_total",
+			   "HTTP connections accepted", MET_COUNTER, read_counter, s, M_ACCEPTED);
+	rc |= met_register(r, "gnomon_http_connections", "HTTP connections open now",
+			   MET_GAUGE, read_counter, s, M_OPEN);
+	rc |= met_register(r, "gnomon_http_requests_unanswered_total",
+			   "HTTP requests not answered by a handler (refused by the HTTP "
+			   "library as malformed or too large, or the connection broke)",
+			   MET_COUNTER, read_counter, s, M_UNANSWERED);
+	return rc ? -EEXIST : 0;
+}
