@@ -196,18 +196,20 @@ void alarm_get_status(const struct alarm_engine *e, enum alarm_id id, struct ala
 /* Alarms raised now. */
 unsigned alarm_active_count(const struct alarm_engine *e);
 
-/* One (alarm, severity) pair of gnomon_alarm_active{alarm,severity}:
+/* One (alarm, severity) pair of gnomon_alarm_active{alarm,severity}
+ * (alarm_met_register() publishes them):
  * every level an enabled rule can raise, with 1 when that is its severity
  * now. A bounded label set: at most ALARM_COUNT * ALARM_LEVELS. */
 struct alarm_metric { const char *alarm; const char *severity; int active; };
 size_t alarm_metrics(const struct alarm_engine *e, struct alarm_metric *out, size_t max);
 
 struct met_registry;
-/* Unlabelled aggregates in the metrics registry (for the control socket's
- * metrics dump; the labelled series come from alarm_metrics()):
- * gnomon_alarms_active (gauge), gnomon_alarms_raised_total and
- * gnomon_alarms_cleared_total (counters). e must outlive the registry's
- * readers. 0 or the first error of met_register(). */
+/* Labelled families in the metrics registry, read at each scrape:
+ * gnomon_alarm_active{alarm,severity} (gauge, the alarm_metrics() list),
+ * gnomon_alarm_raises_total{alarm} (severity changes included) and
+ * gnomon_alarm_clears_total{alarm} (counters), for every enabled rule. e
+ * must outlive the registry. 0 or the first error of
+ * met_register_family(). */
 int alarm_met_register(const struct alarm_engine *e, struct met_registry *r);
 
 struct json_out;

@@ -118,36 +118,53 @@ void alarm_json(const struct alarm_engine *e, struct json_out *j, const char *ke
 	json_obj_end(j);
 }
 
-enum { MET_ACTIVE, MET_RAISED, MET_CLEARED };
-
-static double read_metric(const void *ctx, uintptr_t key)
+/* gnomon_alarm_active{alarm,severity}: every level of every enabled rule. */
+static void family_active(const void *ctx, struct met_emit *em)
 {
-	const struct alarm_engine *e = ctx;
+	struct alarm_metric m[ALARM_COUNT * ALARM_LEVELS];
+	size_t n = alarm_metrics(ctx, m, ALARM_COUNT * ALARM_LEVELS), i;
+
+	for (i = 0; i < n; i++)
+		met_emit(em, m[i].active, "alarm", m[i].alarm, "severity", m[i].severity, NULL);
+}
+
+static void family_counts(const void *ctx, struct met_emit *em, bool raises)
+{
+	const struct alarm_cfg *cfg = alarm_int_cfg(ctx);
 	struct alarm_status st;
-	double sum = 0;
 	unsigned i;
 
-	if (key == MET_ACTIVE)
-		return alarm_active_count(e);
 	for (i = 0; i < ALARM_COUNT; i++) {
-		alarm_get_status(e, (enum alarm_id)i, &st);
-		sum += (double)(key == MET_RAISED ? st.raises : st.clears);
+		if (!cfg->rule[i].enabled)
+			continue;
+		alarm_get_status(ctx, (enum alarm_id)i, &st);
+		met_emit(em, (double)(raises ? st.raises : st.clears), "alarm", st.name, NULL);
 	}
-	return sum;
+}
+
+static void family_raises(const void *ctx, struct met_emit *em)
+{
+	family_counts(ctx, em, true);
+}
+
+static void family_clears(const void *ctx, struct met_emit *em)
+{
+	family_counts(ctx, em, false);
 }
 
 int alarm_met_register(const struct alarm_engine *e, struct met_registry *r)
 {
 	int rc;
 
-	rc = met_register(r, "gnomon_alarms_active", "alarms raised now", MET_GAUGE, read_metric,
-			  e, MET_ACTIVE);
+	rc = met_register_family(r, "gnomon_alarm_active",
+				 "1 when the alarm is raised at this severity, else 0", MET_GAUGE,
+				 family_active, e);
 	if (!rc)
-		rc = met_register(r, "gnomon_alarms_raised_total",
-				  "alarm raises, severity changes included", MET_COUNTER,
-				  read_metric, e, MET_RAISED);
+		rc = met_register_family(r, "gnomon_alarm_raises_total",
+					 "alarm raises, severity changes included", MET_COUNTER,
+					 family_raises, e);
 	if (!rc)
-		rc = met_register(r, "gnomon_alarms_cleared_total", "alarm clears", MET_COUNTER,
-				  read_metric, e, MET_CLEARED);
+		rc = met_register_family(r, "gnomon_alarm_clears_total", "alarm clears",
+					 MET_COUNTER, family_clears, e);
 	return rc;
 }

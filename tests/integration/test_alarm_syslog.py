@@ -150,8 +150,36 @@ def test_minage_holds_back(syslog_socket):
 def test_off_sends_nothing(syslog_socket):
     sock, path = syslog_socket
     lines = run_demo(path, "-F", "off")
-    assert len(lines) == 2          # the engine still raised and cleared
+    assert lines == ["raised offset critical -", "cleared offset critical -"]
     assert_nothing_more(sock)
+
+
+def test_metrics_accepted_by_promtool(tmp_path):
+    """gnomon_alarm_active{alarm,severity} and the raise/clear counters as
+    the exporter renders them (mon/prom.c), checked by promtool. No syslog
+    (-F off), so no namespace is needed."""
+    promtool = shutil.which("promtool")
+    if not promtool:
+        pytest.fail("promtool not found (tools/deps.sh test installs prometheus)",
+                    pytrace=False)
+    out = tmp_path / "metrics.txt"
+    p = subprocess.run([DEMO, "-F", "off", "-P", str(out), "0.002", "0.02", "0.02"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    text = out.read_text()
+    check = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
+                           text=True, timeout=30)
+    assert check.returncode == 0 and not (check.stdout + check.stderr).strip(), \
+        check.stdout + check.stderr
+    samples = dict(line.rsplit(" ", 1) for line in text.splitlines()
+                   if line and not line.startswith("#"))
+    assert samples['gnomon_alarm_active{alarm="offset",severity="critical"}'] == "1"
+    assert samples['gnomon_alarm_active{alarm="offset",severity="warning"}'] == "0"
+    assert samples['gnomon_alarm_raises_total{alarm="offset"}'] == "2"   # warning, critical
+    assert samples['gnomon_alarm_clears_total{alarm="offset"}'] == "0"
+    active = [k for k in samples if k.startswith("gnomon_alarm_active{")]
+    assert len(active) == 19       # bounded: every level of every rule, defaults
+    assert sum(float(samples[k]) for k in active) == 1
 
 
 # rsyslogd inside the namespace: /dev is a tmpfs with null and urandom

@@ -2,7 +2,7 @@
  * system offsets and report through the real syslog sink, so that a test
  * can check what reaches a syslog daemon's socket (/dev/log):
  *
- *   alarm_demo [-F FACILITY] [-i IDENT] [-m MINAGE] [-p] [OFFSET...]
+ *   alarm_demo [-F FACILITY] [-i IDENT] [-m MINAGE] [-p] [-P FILE] [OFFSET...]
  *
  * One evaluation per OFFSET (seconds), one simulated second apart
  * (default: 0.02 then 0: raised critical, then cleared); the offset rule's
@@ -10,7 +10,9 @@
  * "raised|cleared NAME SEVERITY PRIORITY", PRIORITY being the RFC 3164
  * PRI the syslog line must carry (facility * 8 + severity). -p: first a
  * plain syslog(LOG_INFO, "plain message") naming no facility, as
- * lib/log.c writes, which must keep the process default (daemon). Exit 0,
+ * lib/log.c writes, which must keep the process default (daemon). -P:
+ * at the end, write the metrics registry with the alarm families to FILE
+ * in the Prometheus text format (for promtool). Exit 0, 1 on a failure,
  * or 2 on a usage error. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,10 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "lib/metrics.h"
+#include "lib/sbuf.h"
 #include "mon/alarm.h"
+#include "mon/prom.h"
 
 static int facility_from_name(const char *name)
 {
@@ -42,9 +47,35 @@ static void print_cb(void *ctx, const struct alarm_event *ev)
 		  ev->sev == ALARM_SEV_CRITICAL ? LOG_CRIT :
 		  ev->sev == ALARM_SEV_WARNING ? LOG_WARNING : LOG_NOTICE;
 
-	printf("%s %s %s %d\n", ev->kind == ALARM_EV_RAISED ? "raised" : "cleared", ev->name,
-	       alarm_sev_name(ev->sev), s->facility + sev);
+	char pri[16] = "-";	/* no syslog */
+
+	if (s->facility != ALARM_FACILITY_OFF)
+		snprintf(pri, sizeof(pri), "%d", s->facility + sev);
+	printf("%s %s %s %s\n", ev->kind == ALARM_EV_RAISED ? "raised" : "cleared", ev->name,
+	       alarm_sev_name(ev->sev), pri);
 	fflush(stdout);
+}
+
+static int write_prom(const struct alarm_engine *e, const char *path)
+{
+	struct met_registry *r = met_create();
+	struct prom_out p;
+	struct sbuf b;
+	FILE *f;
+	int rc;
+
+	sbuf_init(&b, 1 << 20);
+	prom_init(&p, &b);
+	rc = alarm_met_register(e, r) || prom_render_registry(&p, r) || p.errors;
+	f = fopen(path, "w");
+	if (!rc && (!f || fwrite(b.p, 1, b.len, f) != b.len))
+		rc = 1;
+	if (f && fclose(f))
+		rc = 1;
+	prom_fini(&p);
+	sbuf_free(&b);
+	met_destroy(r);
+	return rc;
 }
 
 static const struct alarm_sink_ops print_ops = { "print", print_cb, print_cb };
@@ -61,10 +92,11 @@ int main(int argc, char **argv)
 	int n_values = 2, facility, opt, i;
 	double minage = 0;
 	int plain = 0;
+	const char *prom_file = NULL;
 
 	alarm_cfg_defaults(&cfg);
 	facility = cfg.syslog_facility;
-	while ((opt = getopt(argc, argv, "F:i:m:p")) != -1) {
+	while ((opt = getopt(argc, argv, "F:i:m:pP:")) != -1) {
 		switch (opt) {
 		case 'F':
 			facility = facility_from_name(optarg);
@@ -82,9 +114,12 @@ int main(int argc, char **argv)
 		case 'p':
 			plain = 1;
 			break;
+		case 'P':
+			prom_file = optarg;
+			break;
 		default:
 			fprintf(stderr, "usage: alarm_demo [-F FACILITY] [-i IDENT] [-m MINAGE] "
-				"[-p] [OFFSET...]\n");
+				"[-p] [-P FILE] [OFFSET...]\n");
 			return 2;
 		}
 	}
@@ -107,6 +142,8 @@ int main(int argc, char **argv)
 		in.offset.v = atof(values[i]);
 		alarm_eval(e, (gt_ns)(i + 1) * GT_NS_PER_S, &in);
 	}
+	if (prom_file && write_prom(e, prom_file))
+		return 1;
 	alarm_destroy(e);
 	closelog();
 	return 0;
