@@ -218,5 +218,13 @@ struct json_out;
  * to give event times as Unix seconds. */
 void alarm_json(const struct alarm_engine *e, struct json_out *j, const char *key,
 		gt_ns now_mono, gt_ns now_real);
+/* The same members without the enclosing object (inside an open one). */
+void alarm_json_members(const struct alarm_engine *e, struct json_out *j, gt_ns now_mono,
+			gt_ns now_real);
+
+struct ctl;
+/* The control socket's `alarms` command (also part of `status`): the JSON
+ * above at the current CLOCK_MONOTONIC/CLOCK_REALTIME. e outlives c. */
+int alarm_ctl_register(struct ctl *c, struct alarm_engine *e);
 
 #endif

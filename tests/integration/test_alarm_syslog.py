@@ -20,17 +20,20 @@ default /opt/gnomon-test/rsyslog/usr/sbin/rsyslogd. Root (for the mount
 namespace); about 3 s.
 """
 
+import json
 import os
 import re
 import shutil
 import socket
 import subprocess
 import tempfile
+import time
 
 import pytest
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEMO = os.environ.get("ALARM_DEMO", os.path.join(REPO, "build", "tests", "tools", "alarm_demo"))
+GNOMONCTL = os.environ.get("GNOMONCTL", os.path.join(REPO, "build", "gnomonctl"))
 RSYSLOGD = os.environ.get("RSYSLOGD", "/opt/gnomon-test/rsyslog/usr/sbin/rsyslogd")
 
 # RFC 3164 §4.1: PRI, TIMESTAMP ("Mmm dd hh:mm:ss", day space-padded),
@@ -253,3 +256,42 @@ def test_real_rsyslogd():
             assert m.group(5).startswith(text), line
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_gnomonctl_alarms(tmp_path):
+    """The control socket's `alarms` command (and `status`) served by the
+    real ctl module, read by the real gnomonctl, human and JSON."""
+    sock = str(tmp_path / "ctl.sock")
+    demo = subprocess.Popen([DEMO, "-F", "off", "-S", sock, "0.002", "0.02", "0.004", "0.004"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        events = [demo.stdout.readline().strip() for _ in range(3)]
+        assert events == ["raised offset warning -", "raised offset critical -",
+                          "raised offset warning -"]
+        assert demo.stdout.readline().strip() == "ready"
+        human = subprocess.run([GNOMONCTL, "-s", sock, "alarms"], capture_output=True,
+                               text=True, timeout=30)
+        assert human.returncode == 0, human.stderr
+        lines = human.stdout.splitlines()
+        assert lines[0] == "1 active alarm(s); 12 rule(s), 0 off"
+        row = lines[2].split(None, 3)
+        assert row[:2] == ["warning", "offset"] and 0 <= float(row[2]) <= 30
+        assert row[3] == "system offset 4.000 ms under 5.000 ms for 0 s: back to warning"
+        assert "Recent events (newest first):" in lines
+        j = json.loads(subprocess.run([GNOMONCTL, "-s", sock, "--json", "alarms"],
+                                      capture_output=True, text=True, timeout=30).stdout)
+        st = json.loads(subprocess.run([GNOMONCTL, "-s", sock, "--json", "status"],
+                                       capture_output=True, text=True, timeout=30).stdout)
+        assert [e["event"] + " " + e["severity"] for e in j["recent"]] == \
+            ["raised warning", "raised critical", "raised warning"]
+        assert [e["prev"] for e in j["recent"]] == ["critical", "warning", "none"]
+        # /status carries the same alarms (times move on between the calls).
+        strip = lambda o: json.dumps(o, sort_keys=True) if not isinstance(o, dict) else \
+            {k: strip(v) for k, v in o.items() if k not in ("age", "since", "time",
+                                                            "last_raised", "last_raised_age")}
+        assert strip(st["alarms"]["active"][0]) == strip(j["active"][0])
+        assert len(st["alarms"]["rules"]) == len(j["rules"]) == 12
+        assert abs(j["active"][0]["since"] - (time.time() - j["active"][0]["age"])) < 5
+    finally:
+        demo.terminate()
+        assert demo.wait(timeout=10) == 0
