@@ -8,7 +8,8 @@ build_pkgs=(gcc pkg-config meson ninja-build libcap-dev libseccomp-dev libjansso
 	    zlib1g-dev libmicrohttpd-dev libsnmp-dev)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev chrony ntpsec-ntpdig sntp ntpsec-ntpdate
 	   python3 python3-ntplib python3-pytest iproute2 nftables faketime procps util-linux
-	   curl prometheus snmpd snmp snmptrapd smitools)
+	   curl prometheus snmpd snmp snmptrapd smitools
+	   libestr0 libfastjson4 liblognorm5)
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")
@@ -30,8 +31,24 @@ ensure_user() {
 		--shell /usr/sbin/nologin --user-group gnomon
 }
 
+# A real syslog daemon for tests/integration/test_alarm_syslog.py: rsyslog
+# unpacked, never installed (installing it would start a host daemon on
+# /dev/log); its libraries are in test_pkgs.
+RSYSLOG_DIR=/opt/gnomon-test/rsyslog
+ensure_rsyslog() {
+	[ "$1" = test ] || return 0
+	[ -x "$RSYSLOG_DIR/usr/sbin/rsyslogd" ] && return 0
+	local tmp
+	tmp=$(mktemp -d)
+	(cd "$tmp" && apt-get download -qq rsyslog)
+	$SUDO mkdir -p "$RSYSLOG_DIR"
+	$SUDO dpkg-deb -x "$tmp"/rsyslog_*.deb "$RSYSLOG_DIR"
+	rm -rf "$tmp"
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
 	ensure_user
+	ensure_rsyslog "${1:-build}"
 	exit 0
 fi
 
@@ -55,3 +72,4 @@ if pgrep -x chronyd >/dev/null 2>&1 && command -v systemctl >/dev/null; then
 	$SUDO systemctl stop chrony 2>/dev/null || true
 fi
 ensure_user
+ensure_rsyslog "${1:-build}"

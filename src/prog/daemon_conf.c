@@ -513,6 +513,20 @@ static int h_http(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 	return http_config_parse(ctx, argc, argv, &cfg->http) ? -1 : 0;
 }
 
+static int h_alarm(struct conf_ctx *ctx, const struct conf_item *it, void *p, int argc,
+		   char **argv)
+{
+	(void)it;
+	return alarm_conf_parse(ctx, argc, argv, &((struct dconf *)p)->alarm);
+}
+
+static int h_alarmsyslog(struct conf_ctx *ctx, const struct conf_item *it, void *p, int argc,
+			 char **argv)
+{
+	(void)it;
+	return alarm_conf_parse_syslog(ctx, argc, argv, &((struct dconf *)p)->alarm);
+}
+
 static int h_makestep(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 		      int argc, char **argv)
 {
@@ -675,6 +689,14 @@ static const struct conf_item table[] = {
 	  "serve /metrics (Prometheus), /status and the dashboard over HTTP on ADDR:PORT "
 	  "(a.b.c.d:N or [v6]:N; off by default); only loopback may connect unless allow "
 	  "entries are given, then only they (doc/http.md)", h_http, false },
+	{ DC_ALARM, "alarm", CONF_CUSTOM, 0, 0, 0, NULL,
+	  "NAME [info X|off] [warn X|off] [crit X|off] [clear X] [minage S] [window S] [off|on]",
+	  "tune an alarm rule (doc/alarms.md: offset, jitter, no_selectable_source, "
+	  "unsynchronised, stratum_change, leap_pending, gateway_silent, gateway_loss, "
+	  "auth_failures, replays, journal_loss, ratelimit_storm); repeatable", h_alarm, true },
+	{ DC_ALARMSYSLOG, "alarmsyslog", CONF_CUSTOM, 0, 0, 0, NULL, "FACILITY|off",
+	  "syslog facility of alarm raises and clears (default ntp, facility 12)", h_alarmsyslog,
+	  false },
 	{ DC_LEAPSECMODE, "leapsecmode", CONF_CUSTOM, 0, 0, 0, NULL, "system|step|slew|ignore",
 	  "how a leap second is applied to the clock", h_leapsecmode, false },
 	{ DC_MAXSLEWRATE, "maxslewrate", CONF_DOUBLE, FIELD(maxslewrate), 1, 100000, "83333",
@@ -696,6 +718,7 @@ void dconf_init(struct dconf *cfg)
 	cfg->log_level = LOG_LVL_INFO;
 	snprintf(cfg->statedir, sizeof(cfg->statedir), "%s", DCONF_DEFAULT_STATEDIR);
 	http_config_init(&cfg->http);
+	alarm_cfg_defaults(&cfg->alarm);
 	conf_apply_defaults(table, ARRAY_LEN(table), cfg);
 }
 

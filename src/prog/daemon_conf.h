@@ -11,6 +11,7 @@
 #include "net/acl.h"
 #include "gw/gw_conf.h"
 #include "mon/http.h"
+#include "mon/alarm.h"
 #include "ntp/ntp_bcast.h"
 #include "ntp/ntp_bcast_srv.h"
 #include "ntp/ntp_client.h"
@@ -24,6 +25,7 @@ enum dconf_key {
 	DC_DRIFTFILE, DC_LEAPSECMODE, DC_MAXSLEWRATE, DC_LOGDIR, DC_KEYFILE, DC_CRYPTO_NAK,
 	DC_BROADCAST, DC_BROADCASTCLIENT, DC_GATEWAY_SEND, DC_GATEWAY_RECEIVE, DC_JOURNAL, DC_STATEDIR,
 	DC_HTTP,
+	DC_ALARM, DC_ALARMSYSLOG,
 };
 
 #define DCONF_MAX_SOURCES 32
@@ -96,6 +98,7 @@ struct dconf {
 	bool journal_nocompress;
 	int journal_thread;		/* -1: default (a thread when workers > 0) */
 	struct http_config http;	/* the monitoring HTTP server (mon/http.h); off by default */
+	struct alarm_cfg alarm;		/* alarm rules and the syslog facility (mon/alarm.h) */
 };
 
 /* Defaults into cfg (allocates the ACL). */

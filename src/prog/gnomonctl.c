@@ -29,6 +29,7 @@ static void usage(FILE *f)
 		"  sourcestats                    per-source statistics\n"
 		"  tracking                       the clock and its reference\n"
 		"  gateway                        one-way gateway sender and receiver counters\n"
+		"  alarms                         active and recent alarms (doc/alarms.md)\n"
 		"  gateway calibrate --listen ADDR:PORT --out FILE [...]\n"
 		"                                 measure a gateway's delay (commissioning)\n"
 		"  query HOST [-p PORT] [-n N]    measure an NTP server (like ntpdate -q)\n"
@@ -241,6 +242,36 @@ static void print_clients(json_t *o)
 	       (long long)json_integer_value(json_object_get(o, "total")));
 }
 
+/* `alarms`: the active ones, then the recent events, newest first. */
+static void print_alarms(json_t *o)
+{
+	json_t *arr = json_object_get(o, "active"), *a;
+	size_t i, n_rules = json_array_size(json_object_get(o, "rules")), n_off = 0;
+
+	json_array_foreach(json_object_get(o, "rules"), i, a)
+		n_off += json_is_false(json_object_get(a, "enabled"));
+	printf("%zu active alarm(s); %zu rule(s), %zu off\n", json_array_size(arr), n_rules,
+	       n_off);
+	if (json_array_size(arr))
+		printf("%-9s %-21s %9s  %s\n", "Severity", "Alarm", "For(s)", "Message");
+	json_array_foreach(arr, i, a)
+		printf("%-9s %-21s %9.0f  %s\n", json_string_value(json_object_get(a, "severity")),
+		       json_string_value(json_object_get(a, "name")),
+		       json_number_value(json_object_get(a, "age")),
+		       json_string_value(json_object_get(a, "message")));
+	arr = json_object_get(o, "recent");
+	if (!json_array_size(arr))
+		return;
+	printf("\nRecent events (newest first):\n%9s  %-7s %-9s %-21s %s\n", "Ago(s)", "Event",
+	       "Severity", "Alarm", "Message");
+	json_array_foreach(arr, i, a)
+		printf("%9.0f  %-7s %-9s %-21s %s\n", json_number_value(json_object_get(a, "age")),
+		       json_string_value(json_object_get(a, "event")),
+		       json_string_value(json_object_get(a, "severity")),
+		       json_string_value(json_object_get(a, "name")),
+		       json_string_value(json_object_get(a, "message")));
+}
+
 static void print_tracking(json_t *o)
 {
 	char a[32];
@@ -347,6 +378,8 @@ int main(int argc, char **argv)
 		print_tracking(o);
 	else if (!strcmp(req, "gateway"))
 		print_gateway(o);
+	else if (!strcmp(req, "alarms"))
+		print_alarms(o);
 	else if (!strncmp(req, "clients", 7) && (!req[7] || req[7] == ' '))
 		print_clients(o);
 	else

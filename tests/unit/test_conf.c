@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1117,12 +1118,98 @@ static void test_dconf_coalesce(void **state)
 	assert_int_equal(c->coalesce_us, 1000);
 }
 
+/* alarm NAME ... and alarmsyslog (src/mon/alarm_conf.c). */
+static void test_dconf_alarm(void **state)
+{
+	struct dconf *c = *state;
+	const struct alarm_rule_cfg *off = &c->alarm.rule[ALARM_OFFSET];
+
+	/* Defaults (doc/alarms.md). */
+	assert_true(off->enabled);
+	assert_true(off->thr[1] == 1e-3 && off->thr[2] == 10e-3 && isnan(off->thr[0]));
+	assert_true(off->minage == 10);
+	assert_int_equal(c->alarm.syslog_facility, 12 << 3);
+
+	assert_int_equal(dparse(c, "alarm offset warn 0.002 crit 0.05 clear 0.001 minage 30\n"
+				   "alarm offset info 0.0015\n"
+				   "alarm jitter off\n"
+				   "alarm unsynchronised warn minage 120\n"
+				   "alarm auth_failures window 600 warn 20 crit off\n"
+				   "alarm stratum_change warn 2 info off\n"
+				   "alarmsyslog local3\n"), 0);
+	assert_true(off->thr[0] == 0.0015 && off->thr[1] == 0.002 && off->thr[2] == 0.05);
+	assert_true(off->clear == 0.001 && off->minage == 30);
+	assert_false(c->alarm.rule[ALARM_JITTER].enabled);
+	/* A yes/no alarm: the level word is its severity, without a value. */
+	assert_true(c->alarm.rule[ALARM_UNSYNC].thr[1] == 1);
+	assert_true(isnan(c->alarm.rule[ALARM_UNSYNC].thr[2]));
+	assert_true(c->alarm.rule[ALARM_UNSYNC].minage == 120);
+	assert_true(c->alarm.rule[ALARM_AUTH_FAILURES].window == 600);
+	assert_true(c->alarm.rule[ALARM_AUTH_FAILURES].thr[1] == 20);
+	assert_true(isnan(c->alarm.rule[ALARM_AUTH_FAILURES].thr[2]));
+	assert_true(isnan(c->alarm.rule[ALARM_STRATUM_CHANGE].thr[0]));
+	assert_true(c->alarm.rule[ALARM_STRATUM_CHANGE].thr[1] == 2);
+	assert_int_equal(c->alarm.syslog_facility, 19 << 3);	/* LOG_LOCAL3 */
+
+	assert_int_equal(dparse(c, "alarm jitter on\nalarmsyslog off\n"), 0);
+	assert_true(c->alarm.rule[ALARM_JITTER].enabled);
+	assert_int_equal(c->alarm.syslog_facility, ALARM_FACILITY_OFF);
+	assert_int_equal(dparse(c, "alarmsyslog ntp\n"), 0);
+	assert_int_equal(c->alarm.syslog_facility, 12 << 3);
+}
+
+static void test_dconf_alarm_errors(void **state)
+{
+	static const struct { const char *text; const char *f1, *f2; } bad[] = {
+		{ "alarm\n", "expected: alarm NAME", "offset, jitter, no_selectable_source" },
+		{ "alarm offset\n", "expected: alarm NAME", "ratelimit_storm" },
+		{ "alarm ofset warn 1\n", "'ofset' is not an alarm", "allowed: offset, jitter" },
+		{ "alarm offset warn\n", "offset warn: a threshold is needed", NULL },
+		{ "alarm offset warn x\n", "alarm offset warn", "not a number" },
+		{ "alarm offset warn 0\n", "must be above 0", NULL },
+		{ "alarm offset warn -1\n", "alarm offset warn", "allowed" },
+		{ "alarm offset warn 0.02\n", "thresholds must rise", "crit 0.01 is not above 0.02" },
+		{ "alarm offset warn off crit off\n", "every level is off", NULL },
+		{ "alarm offset clear 0.002\n", "clear 0.002 is above the lowest threshold 0.001",
+		  NULL },
+		{ "alarm offset minage -1\n", "alarm offset minage", "allowed" },
+		{ "alarm offset window 10\n", "window applies only", "auth_failures" },
+		{ "alarm offset frob 1\n", "unknown or incomplete option 'frob'",
+		  "allowed: info X|off" },
+		{ "alarm unsynchronised clear 0\n", "clear does not apply", "yes/no" },
+		{ "alarm stratum_change clear 1\n", "clear does not apply", "transient" },
+		{ "alarm stratum_change warn 16\n", "alarm stratum_change warn", "allowed" },
+		{ "alarm gateway_loss warn 1.5\n", "alarm gateway_loss warn", "allowed" },
+		{ "alarm replays window 0\n", "alarm replays window", "allowed" },
+		{ "alarmsyslog\n", "alarmsyslog: expected one of off", "local0..local7" },
+		{ "alarmsyslog kern\n", "alarmsyslog: expected one of off", "ntp" },
+		{ "alarmsyslog daemon ntp\n", "alarmsyslog: expected", NULL },
+	};
+	struct dconf *c = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (dparse(c, bad[i].text) != 1)
+			fail_msg("'%s': %d errors", bad[i].text, errs.count);
+		expect_derror(0, 1, bad[i].f1, bad[i].f2);
+	}
+	/* A refused line changes nothing, not even its valid first half. */
+	assert_true(c->alarm.rule[ALARM_OFFSET].thr[1] == 1e-3);
+	assert_int_equal(dparse(c, "alarm offset crit 0.5 warn 0.6\n"), 1);
+	assert_true(c->alarm.rule[ALARM_OFFSET].thr[2] == 10e-3);
+	/* The error line is right in a longer file; alarmsyslog once only. */
+	assert_int_equal(dparse(c, "port 1\n\nalarm offset warn 2\nalarmsyslog daemon\n"
+				   "alarmsyslog ntp\n"), 2);
+	expect_derror(0, 3, "thresholds must rise", NULL);
+	expect_derror(1, 5, "more than once", NULL);
+}
+
 static void test_dconf_help(void **state)
 {
 	static const char *const names[] = {
 		"port", "bindaddress", "allow", "deny", "local", "serve-offset", "ratelimit", "kod",
 		"workers", "control", "user", "clock", "log", "logfile", "loglevel", "clientlogbits",
-		"coalesce",
+		"coalesce", "alarm", "alarmsyslog",
 	};
 	char *buf = NULL;
 	size_t len = 0, i;
@@ -1179,6 +1266,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dconf_error_lines, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_unknown_lists_all, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_coalesce, dsetup, dteardown),
+		cmocka_unit_test_setup_teardown(test_dconf_alarm, dsetup, dteardown),
+		cmocka_unit_test_setup_teardown(test_dconf_alarm_errors, dsetup, dteardown),
 		cmocka_unit_test(test_dconf_help),
 	};
 
