@@ -23,6 +23,7 @@
 #include "lib/service.h"
 #include "lib/statlog.h"
 #include "lib/util.h"
+#include "mon/alarm_feed.h"
 #include "mon/ctl.h"
 #include "mon/exports.h"
 #include "mon/history.h"
@@ -84,6 +85,7 @@ struct daemon {
 	struct service_set services;
 	struct hist *hist;		/* what the dashboard plots */
 	struct mon_series *series;
+	struct alarm_feed *alarms;
 	uint16_t http_port;
 	struct met_registry *metrics;
 	int8_t precision;
@@ -121,6 +123,8 @@ static void on_tick(struct loop_timer *t, void *arg)
 	sync_run_now(d->run);
 	if (d->series)
 		mon_series_tick(d->series, gt_now(CLOCK_REALTIME));
+	if (d->alarms)
+		alarm_feed_tick(d->alarms, gt_now(CLOCK_MONOTONIC));
 }
 
 static void on_terminate(int sig, void *arg)
@@ -658,6 +662,12 @@ static int make_control(struct daemon *d)
 		d->series = mon_series_create(d->hist, d->run, d->srv, d->gw_recv);
 		rc = service_add(&d->services, &mon_series_service, d->series);
 	}
+	if (!rc) {
+		d->alarms = alarm_feed_create(&d->cfg.alarm, d->run, d->srv, d->gw_recv, d->journal);
+		rc = service_add(&d->services, &alarm_feed_service, d->alarms);
+		if (rc)
+			d->alarms = NULL;
+	}
 	if (rc)
 		return rc;
 	/* Each module owns its commands. */
@@ -855,6 +865,8 @@ static int register_metrics(struct daemon *d)
 
 	met_register_labelled(d->metrics, "gnomon_build_info", "gnomond's version",
 			      MET_GAUGE, build, read_one, NULL, 0);
+	if (d->alarms)
+		alarm_met_register(alarm_feed_engine(d->alarms), d->metrics);
 	return sync_register_metrics(d->run, d->metrics);
 }
 
