@@ -6,13 +6,17 @@ control socket's `alarms`, `status`, /metrics, the journal).
   not exist yet; raised after their minage; the upstream started, the
   clock synchronises and both clear.
 * auth_failures: requests signed with a key the server lacks.
-* gateway_silent: a receiver whose sender stops.
+* replays: a validly signed gateway message with a sequence number long
+  past; gateway_silent: a receiver whose sender stops, then comes back.
+* journal_loss: the journal on a full file system (a 256 KiB tmpfs),
+  then space again.
 Minimum ages are shortened in the configuration so the test takes
 seconds (the rules and their defaults are unit-tested: test_alarm.c).
 """
 
 import json
 import os
+import socket
 import struct
 import subprocess
 import time
@@ -20,6 +24,7 @@ import time
 import ntp_helpers as nh
 from conftest import GNOMONCTL, free_loopback4
 from test_client import FAST, tracking, wait_for
+from test_gateway import forge
 from test_http import free_tcp_port, get, metric, parse_metrics
 
 
@@ -95,12 +100,59 @@ def test_gateway_silent(gnomond, tmp_path):
     sender = gnomond(send_conf)
     recv = gnomond("clock virtual\nallow 127.0.0.0/8\nkeyfile %s\n"
                    "gateway-receive on 127.0.0.1:%d sender 1 key 5\n"
-                   "alarm gateway_silent minage 1\n" % (keys, port))
+                   "alarm gateway_silent minage 1\nalarm replays minage 1\n" % (keys, port))
     assert wait_for(lambda: ctl(recv, "gateway")["receiver"]["samples"] > 0 or None, 20)
     assert "gateway_silent" not in active(recv)
+    # A replay: a message of the sender's boot, validly signed, with a
+    # sequence number long past.
+    g = ctl(recv, "gateway")["receiver"]
+    old = forge(g["last_seq"] - 500, int(g["boot_id"], 16), time.time() - 120,
+                key=bytes.fromhex("ab" * 32), key_id=5)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.sendto(old, ("127.0.0.1", port))
+    a = wait_for(lambda: active(recv).get("replays"), 10)
+    assert a and a["severity"] == "warning", ctl(recv, "alarms")
     sender.stop()
     a = wait_for(lambda: active(recv).get("gateway_silent"), 15)
     assert a and a["severity"] == "critical", ctl(recv, "alarms")
     gnomond(send_conf)   # the sender back (a new boot): messages again
     assert wait_for(lambda: "gateway_silent" not in active(recv) or None, 30), \
         ctl(recv, "alarms")
+
+
+def test_journal_loss(gnomond, user_dir):
+    small = user_dir / "small"
+    small.mkdir()
+    assert subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0750", "tmpfs",
+                           str(small)]).returncode == 0
+    try:
+        os.chown(small, os.stat(user_dir).st_uid, os.stat(user_dir).st_gid)
+        d = gnomond("clock null\nlocal stratum 2\nallow 127.0.0.0/8\njournal file %s\n"
+                    "alarm journal_loss minage 1 window 5\n" % (small / "journal.log"))
+        assert wait_for(lambda: (small / "journal.log").exists() or None, 5)
+        # A counter's first reading is its baseline: losses before the
+        # first evaluation (a second after start) would not count.
+        time.sleep(2)
+        fd = os.open(small / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+        try:                                           # the disk fills
+            while os.write(fd, b"\0" * 4096) > 0:
+                pass
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        # Events the journal cannot keep (the first few still fit in the
+        # file's last page).
+        for _ in range(400):
+            subprocess.run([GNOMONCTL, "-s", d.ctl, "reload"], capture_output=True, timeout=10)
+            j = ctl(d, "gateway")["journal"]
+            if j["lost_write_error"] + j["lost_queue_full"] >= 20:
+                break
+        assert j["lost_write_error"] + j["lost_queue_full"] >= 20, j
+        a = wait_for(lambda: active(d).get("journal_loss"), 10)
+        assert a, (json.dumps([r for r in ctl(d, "alarms")["rules"] if r["name"] == "journal_loss"]),
+                   ctl(d, "gateway")["journal"])
+        os.unlink(small / "filler")                    # space again: no more losses
+        assert wait_for(lambda: "journal_loss" not in active(d) or None, 20), ctl(d, "alarms")
+    finally:
+        subprocess.run(["umount", "-l", str(small)])
