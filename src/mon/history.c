@@ -218,7 +218,9 @@ int hist_series_json(const struct hist *h, const char *name, double since, int m
 		if (t->last < 0)
 			continue;
 		oldest = (double)((t->last - t->n + 1) * hist_tiers[i].step);
-		if (oldest <= since) {
+		/* A coarse tier's first bucket starts before its data did:
+		 * it covers `since` only from a whole step earlier. */
+		if (oldest + (i ? hist_tiers[i].step : 0) <= since) {
 			best = i;
 			break;
 		}

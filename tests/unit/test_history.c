@@ -139,6 +139,12 @@ static void test_minutes_after_an_hour(void **state)
 	assert_int_equal(json_integer_value(json_object_get(o, "step")), 1);
 	assert_int_equal(count(o, "mean"), 100);
 	json_decref(o);
+	/* Asked from 11 s before the start: the closed minute's bucket began
+	 * 20 s before the start, yet it holds less than the seconds do. */
+	o = series(h, "freq", T0 - 11, 100000);
+	assert_int_equal(json_integer_value(json_object_get(o, "step")), 1);
+	assert_int_equal(count(o, "mean"), 100);
+	json_decref(o);
 	hist_destroy(h);
 }
 
