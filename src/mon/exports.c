@@ -18,6 +18,7 @@
 #define HISTORY_MAX_POINTS 5000
 
 struct exports {
+	const struct http_api *api;
 	struct http_server *http;
 	struct ctl *ctl;
 	const struct met_registry *reg;
@@ -95,28 +96,30 @@ static void h_file(const struct http_request *req, struct http_response *resp, v
 	sbuf_append(&resp->body, f->data, f->len);
 }
 
-struct exports *exports_create(struct http_server *http, struct ctl *ctl,
-			       const struct met_registry *reg, struct hist *h, int *err)
+struct exports *exports_create(const struct http_api *api, struct http_server *http,
+			       struct ctl *ctl, const struct met_registry *reg, struct hist *h,
+			       int *err)
 {
 	struct exports *x = xcalloc(1, sizeof(*x));
 	size_t i;
 	int rc;
 
+	x->api = api;
 	x->http = http;
 	x->ctl = ctl;
 	x->reg = reg;
 	x->h = h;
 	x->buf = xmalloc(JSON_MAX);
-	rc = http_route(http, "/metrics", http_serve_metrics, (void *)reg);
+	rc = api->route(http, "/metrics", api->serve_metrics, (void *)reg);
 	if (!rc)
-		rc = http_route(http, "/status", h_status, x);
+		rc = api->route(http, "/status", h_status, x);
 	if (!rc)
-		rc = http_route(http, "/history", h_history, x);
+		rc = api->route(http, "/history", h_history, x);
 	for (i = 0; !rc && i < www_n_files; i++) {
-		rc = http_route(http, www_files[i].path, h_file, (void *)&www_files[i]);
+		rc = api->route(http, www_files[i].path, h_file, (void *)&www_files[i]);
 		/* The page itself is also the root. */
 		if (!rc && !strcmp(www_files[i].path, "/index.html"))
-			rc = http_route(http, "/", h_file, (void *)&www_files[i]);
+			rc = api->route(http, "/", h_file, (void *)&www_files[i]);
 	}
 	if (rc) {
 		*err = rc;
@@ -131,7 +134,7 @@ static void exports_destroy(void *obj)
 {
 	struct exports *x = obj;
 
-	http_destroy(x->http);
+	x->api->destroy(x->http);
 	free(x->buf);
 	free(x);
 }

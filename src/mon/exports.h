@@ -12,13 +12,15 @@
 #include "mon/ctl.h"
 #include "mon/history.h"
 #include "mon/http.h"
+#include "mon/http_mod.h"
 
 struct exports;
 
 /* Routes on http (which the exports own from now on, destroyed with
  * them); ctl, reg and h outlive them. NULL and *err on failure. */
-struct exports *exports_create(struct http_server *http, struct ctl *ctl,
-			       const struct met_registry *reg, struct hist *h, int *err);
+struct exports *exports_create(const struct http_api *api, struct http_server *http,
+			       struct ctl *ctl, const struct met_registry *reg, struct hist *h,
+			       int *err);
 extern const struct service_ops exports_service;
 
 #endif

@@ -829,25 +829,32 @@ static void print_demo_hint(const struct daemon *d)
 /* The HTTP exports (`http`): bound as root, served on the loop. */
 static int make_http(struct daemon *d)
 {
+	const struct http_api *api;
 	struct http_server *http;
 	struct exports *x;
+	char why[256];
 	int rc = 0;
 
 	if (!d->cfg.http.enabled)
 		return 0;
-	http = http_create(d->loop, &d->cfg.http, &rc);
+	api = http_mod_load(why, sizeof(why));
+	if (!api) {
+		LOG_ERR("http: cannot load the HTTP module: %s", why);
+		return -ENOENT;
+	}
+	http = api->create(d->loop, &d->cfg.http, &rc);
 	if (!http) {
 		LOG_ERR("http: cannot listen: %s", strerror(-rc));
 		return rc;
 	}
-	x = exports_create(http, d->ctl, d->metrics, d->hist, &rc);
+	x = exports_create(api, http, d->ctl, d->metrics, d->hist, &rc);
 	if (!x) {
-		http_destroy(http);
+		api->destroy(http);
 		LOG_ERR("http: %s", strerror(-rc));
 		return rc;
 	}
-	d->http_port = http_port(http);
-	http_register_metrics(http, d->metrics);
+	d->http_port = api->port(http);
+	api->register_metrics(http, d->metrics);
 	return service_add(&d->services, &exports_service, x);
 }
 
