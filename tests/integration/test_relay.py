@@ -241,10 +241,13 @@ def test_fixed_delay_each_direction(spawn):
         us(fwd), us(rev), us(bf), us(br), relay.stderr())
     print(info.split("\nrelay:")[0])
     assert len(replies) == 600, info
-    assert abs(statistics.mean(trimmed(fwd)) - 1 * MS) <= 100 * US, info
-    assert abs(statistics.mean(trimmed(rev)) - 2.5 * MS) <= 100 * US, info
-    assert abs(statistics.median(fwd) - 1 * MS) <= 100 * US, info
-    assert abs(statistics.median(rev) - 2.5 * MS) <= 100 * US, info
+    # Against the truth measured here: the delay plus what the endpoints
+    # and the stacks add without the relay (tens of us, more under load:
+    # CI saw the reverse mean 112 us over 2.5 ms with a direct path of 84).
+    for got, base, delay in ((fwd, bf, 1 * MS), (rev, br, 2.5 * MS)):
+        assert abs(statistics.mean(trimmed(got)) - delay - statistics.mean(trimmed(base))) \
+            <= 100 * US, info
+        assert abs(statistics.median(got) - delay - statistics.median(base)) <= 100 * US, info
     assert min(fwd) >= 1 * MS - 2 * US and min(rev) >= 2.5 * MS - 2 * US, info
     check_stats_consistent(st, sent, echoed[200:], replies)
     for d in ("fwd", "rev"):
