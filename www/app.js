@@ -357,7 +357,10 @@
 				head.appendChild(th);
 			});
 			tbl.createTBody().insertRow();
-			fig.appendChild(tbl);
+			var wrap = document.createElement("div");
+			wrap.className = "pctwrap";
+			wrap.appendChild(tbl);
+			fig.appendChild(wrap);
 		}
 		var means = (h.mean || []).filter(function (v) { return v !== null; }).sort(function (a, b) { return a - b; });
 		var mins = (h.min || []).filter(function (v) { return v !== null; });
@@ -381,7 +384,8 @@
 			width: plotWidth(fig),
 			height: 180,
 			legend: { show: true, live: true },
-			cursor: { drag: { x: false, y: false } },
+			/* drag across a plot to zoom in time, double-click to go back */
+			cursor: { drag: { x: true, y: false } },
 			scales: { x: { time: true } },
 			series: [
 				{},
@@ -395,8 +399,7 @@
 			bands: [{ series: [3, 2], fill: "rgba(31,111,178,0.12)" }],
 			axes: [
 				{},
-				{ label: unit.label, size: 60,
-				  values: function (u, splits) { return splits.map(function (v) { return minus(sig(v)); }); } }
+				{ label: unit.label, size: 60 }
 			]
 		};
 		var holder = fig.querySelector(".uplot-holder");
@@ -464,7 +467,7 @@
 			holder.textContent = why;
 			fig.insertBefore(holder, fig.querySelector("figcaption").nextSibling);
 		}
-		var tbl = fig.querySelector("table.pct");
+		var tbl = fig.querySelector(".pctwrap");
 		if (tbl) tbl.remove();
 		fig.removeAttribute("data-shown");
 		fig.classList.add("nodata");
