@@ -77,6 +77,8 @@ class Browser:
         self.requests = []          # every URL the page asked for
         self.foreign = []           # those refused: not the allowed origin
         self.console = []           # console errors/warnings, exceptions, log errors
+        self.finished = []          # (requestId, url) of responses fully received
+        self.urls = {}              # requestId -> url
         self.session = None
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -152,6 +154,10 @@ class Browser:
             if not self.same_origin(url) and not url.startswith(("data:", "about:", "blob:")):
                 if url not in self.foreign:
                     self.foreign.append(url)
+            self.urls[p["requestId"]] = url
+        elif method == "Network.loadingFinished":
+            if p["requestId"] in self.urls:
+                self.finished.append((p["requestId"], self.urls[p["requestId"]]))
         elif method == "Runtime.consoleAPICalled":
             if p.get("type") in ("error", "warning", "assert"):
                 self.console.append("console.%s: %s" % (p["type"], " ".join(
@@ -180,6 +186,22 @@ class Browser:
             self.call(m)
         self.call("Fetch.enable", {"patterns": [{"urlPattern": "*"}]})
         self.call("Page.navigate", {"url": url})
+
+    def bodies(self, suffix, n):
+        """The bodies of the last n responses whose URL ends in suffix, as
+        the page received them, newest first."""
+        out = []
+        for rid, url in reversed(list(self.finished)):
+            if url.split("?")[0].endswith(suffix):
+                try:
+                    r = self.call("Network.getResponseBody", {"requestId": rid})
+                except CDPError:
+                    continue
+                out.append(base64.b64decode(r["body"]) if r.get("base64Encoded")
+                           else r["body"].encode())
+                if len(out) == n:
+                    break
+        return out
 
     def eval(self, expr, timeout=30):
         r = self.call("Runtime.evaluate", {"expression": expr, "returnByValue": True,

@@ -32,6 +32,7 @@ import urllib.request
 import pytest
 
 import cdp
+import ntp_helpers as nh
 from conftest import GNOMONCTL, REPO, free_loopback4
 from test_client import FAST, sources, tracking, wait_for
 
@@ -126,7 +127,9 @@ SHOWN_JS = """(() => { const raw = id => document.getElementById(id).dataset.raw
                                stratum: tr.cells[2].dataset.raw, reach: tr.cells[4].textContent,
                                selected: tr.classList.contains('selected')};
   }
-  return {stratum: raw('stratum'), reference: raw('reference'), offset: raw('offset'),
+  const clients = Array.from(document.querySelectorAll('#clients tbody tr')).map(
+    tr => [tr.cells[0].textContent, Number(tr.cells[1].dataset.raw)]);
+  return {clients: clients, stratum: raw('stratum'), reference: raw('reference'), offset: raw('offset'),
           offset_text: document.getElementById('offset').textContent,
           sync: document.getElementById('sync').textContent, rows: rows,
           source: window.gnomonDash.source}; })()"""
@@ -157,7 +160,13 @@ def test_dashboard_in_chromium(dash_daemons):
         return all(src.get(a, {}).get("samples", 0) > 1 and
                    "source.%s.jitter" % a in names for a in (up1, up2)) or None
     assert wait_for(ready, 40), sources(client)
-    time.sleep(5)       # some seconds of history for the plots
+    # Some seconds of history for the plots, and NTP clients of the client
+    # (real requests from five loopback addresses) for its request-rate
+    # plot and client table.
+    for i in range(16):
+        for k in range(1 + i % 5):
+            nh.burst(client.addr, client.port, 1 + k, src="127.0.0.%d" % (41 + k), wait=0.05)
+        time.sleep(0.7)
 
     url, stop = serve_dashboard(client, url)
     origin = re.match(r"(https?://[^/]+)", url).group(1)
@@ -185,35 +194,47 @@ def test_dashboard_in_chromium(dash_daemons):
             assert lo <= min(mid) and mid == sorted(mid) and max(mid) <= hi, (pid, p["pct"])
         assert plots["sys-offset"]["series"] == "system.offset"
 
-        # The figures shown are /status's, read at the same moment; the page
-        # refreshes every 3 s and a source's figures change at its polls
-        # (every 1-4 s), so allow a few tries for the two reads to meet.
-        mismatch = None
-        for _ in range(15):
-            shown = browser.eval(SHOWN_JS)
-            st = get_json(url + "status")
+        # The figures shown are those of the /status reply the page last
+        # received (exactly: the browser's own copy of the body) ...
+        def compare(shown, st, tol):
             tr = st["tracking"]
             srcs = {s["name"]: s for s in st["sources"]["sources"]}
-            mismatch = []
+            bad = []
             if int(shown["stratum"]) != tr["stratum"]:
-                mismatch.append(("stratum", shown["stratum"], tr["stratum"]))
+                bad.append(("stratum", shown["stratum"], tr["stratum"]))
             if shown["reference"] != tr["reference"]:
-                mismatch.append(("reference", shown["reference"], tr["reference"]))
-            if float(shown["offset"]) != tr["last_offset"]:
-                mismatch.append(("offset", shown["offset"], tr["last_offset"]))
+                bad.append(("reference", shown["reference"], tr["reference"]))
+            if abs(float(shown["offset"]) - tr["last_offset"]) > tol:
+                bad.append(("offset", shown["offset"], tr["last_offset"]))
+            cl = sorted([c["address"], c["requests"]] for c in st["clients"]["clients"])
+            if sorted(shown["clients"]) != cl:
+                bad.append(("clients", shown["clients"], cl))
             if set(shown["rows"]) != set(srcs):
-                mismatch.append(("sources", sorted(shown["rows"]), sorted(srcs)))
+                bad.append(("sources", sorted(shown["rows"]), sorted(srcs)))
             for name, row in shown["rows"].items():
                 s = srcs.get(name)
-                if s and (float(row["raw"]) != s["offset"] or int(row["stratum"]) != s["stratum"]
-                          or row["reach"] != format(s["reach"], "o")):
-                    mismatch.append((name, row, s["offset"], s["stratum"], s["reach"]))
-            if not mismatch:
-                break
-            time.sleep(0.7)
-        assert not mismatch, mismatch
+                if s and (abs(float(row["raw"]) - s["offset"]) > tol or
+                          int(row["stratum"]) != s["stratum"] or row["reach"] != format(s["reach"], "o")):
+                    bad.append((name, row, s["offset"], s["stratum"], s["reach"]))
+            return bad
+
+        shown = browser.eval(SHOWN_JS)
+        received = [json.loads(b) for b in browser.bodies("/status", 2)]
+        assert received, browser.finished[-5:]
+        # (a reply may have arrived between the two reads, hence two)
+        fails = [compare(shown, st, 0) for st in received]
+        assert any(not f for f in fails), fails
+        # ... and /status fetched now agrees within what a few seconds of
+        # polling change: the same stratum, reference and sources, offsets
+        # (microseconds on loopback) within 1 ms; the page refreshes every
+        # 3 s and a source's figures change at each of its 1-4 s polls.
+        st = get_json(url + "status")
+        tr = st["tracking"]
+        now = compare(browser.eval(SHOWN_JS), st, 1e-3)
+        assert not now, now
         assert shown["sync"] == ("synchronised" if tr["synchronised"] else "unsynchronised")
         assert {int(shown["rows"][a]["stratum"]) for a in (up1, up2)} == {2, 4}
+        assert len(shown["clients"]) == 5, shown["clients"]
         # What is written is the number, in a readable unit.
         for text, raw in [(shown["offset_text"], float(shown["offset"]))] + [
                 (r["text"], float(r["raw"])) for r in shown["rows"].values()]:
