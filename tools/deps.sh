@@ -7,7 +7,8 @@ set -euo pipefail
 build_pkgs=(gcc pkg-config meson ninja-build libcap-dev libseccomp-dev libjansson-dev libssl-dev
 	    zlib1g-dev)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev chrony ntpsec-ntpdig sntp ntpsec-ntpdate
-	   python3 python3-ntplib python3-pytest iproute2 nftables faketime procps util-linux)
+	   python3 python3-ntplib python3-pytest iproute2 nftables faketime procps util-linux
+	   chromium)  # chromium: the dashboard test (headless, DevTools protocol)
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")
