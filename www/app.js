@@ -495,6 +495,9 @@
 				/* a click may have changed the source meanwhile */
 				if (seriesFor(fig) !== name) return;
 				setPlot(fig, name, h);
+			}, function (e) {
+				/* one series refused must not stop the others */
+				if (seriesFor(fig) === name) noData(fig, "history unavailable: " + (e.message || e));
 			});
 		}));
 	}

@@ -316,3 +316,68 @@ def test_dash_proxy_passes_replies_through(gnomond):
         assert status == 200 and ctype.startswith("text/html") and b"app.js" in body
     finally:
         stop()
+
+
+GW_KEY = bytes(range(0x20, 0x40))
+
+
+def test_dashboard_gateway(gnomond, tmp_path):
+    """A one-way gateway sender and receiver on loopback: the receiver's
+    page shows the gateway section with its three plots drawn."""
+    from conftest import free_port
+    keys = tmp_path / "keys"
+    keys.write_text("5 SHA256 HEX:%s\n" % GW_KEY.hex())
+    keys.chmod(0o644)
+    r_addr = free_loopback4()
+    r_port = free_port(r_addr)
+    gnomond("clock null\nlocal stratum 1\nkeyfile %s\n"
+            "gateway-send to %s:%d interval 0.25 key 5 correction none\n" % (keys, r_addr, r_port),
+            addr=free_loopback4(avoid=[r_addr]))
+    recv = gnomond("clock virtual offset 0.002 freq 10\nkeyfile %s\n"
+                   "gateway-receive on %s:%d sender 1 key 5\n" % (keys, r_addr, r_port),
+                   addr=r_addr)
+
+    def ready():
+        cp = subprocess.run([GNOMONCTL, "-s", recv.ctl, "--json", "history"],
+                            capture_output=True, text=True, timeout=10)
+        return "gateway.loss_percent" in json.loads(cp.stdout)["series"] or None
+    assert wait_for(ready, 30)
+    time.sleep(6)
+
+    url, stop = serve_dashboard(recv, None)
+    origin = re.match(r"(https?://[^/]+)", url).group(1)
+    browser = cdp.Browser(origin)
+    try:
+        browser.open(url)
+        assert browser.wait_for("window.gnomonDash && window.gnomonDash.refreshes >= 1 && "
+                                "['gw-offset', 'gw-delay', 'gw-loss'].every("
+                                "k => window.gnomonDash.plots[k])", 30), browser.console
+        assert browser.eval("document.getElementById('gateway').hidden") is False
+        plots = browser.eval(PLOTS_JS)
+        for pid in ("gw-offset", "gw-delay", "gw-loss"):
+            p = plots[pid]
+            assert p["values"] >= 3 and p["inked"] > 50 and len(p["pct"]) == 7, (pid, p)
+        assert plots["gw-delay"]["series"] == "gateway.delay"
+        # the receiver is a source too, with a space in its name
+        assert browser.eval("window.gnomonDash.source").startswith("gateway ")
+        text = browser.eval("document.getElementById('gw-summary').textContent")
+        assert "receiving" in text and "Offset" in text, text
+        # Alarms are not in /status yet: the section stays hidden until they are.
+        st = get_json(url + "status")
+        assert browser.eval("document.getElementById('alarms').hidden") == ("alarms" not in st)
+        assert not browser.foreign, browser.foreign
+        # Known defect, not the page's: the control protocol splits a
+        # request at spaces (src/mon/ctl.c), so the gateway source's series
+        # "source.gateway ADDR.offset" cannot be asked for through gnomonctl
+        # and the harness answers 400. Everything else must be clean; once
+        # the names can be asked for, this test passes outright.
+        known = [c for c in browser.console if "series=source.gateway%20" in c and "400" in c]
+        assert browser.console == known, browser.console
+        if known:
+            text = browser.eval("document.querySelector('[data-plot=src-offset]').textContent")
+            assert "history unavailable" in text, text
+            pytest.xfail("series names with a space (source.gateway ADDR.*) cannot be "
+                         "asked for over the control socket: %d refused" % len(known))
+    finally:
+        browser.close()
+        stop()
