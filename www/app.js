@@ -397,6 +397,14 @@
 				  value: function (u, v) { return v === null ? "–" : sig(v) + " " + unit.label; } }
 			],
 			bands: [{ series: [3, 2], fill: "rgba(31,111,178,0.12)" }],
+			hooks: {
+				/* remember a zoom, so the next refresh keeps it */
+				setScale: [function (u, key) {
+					var xs = u.data[0];
+					if (key !== "x" || !xs.length) return;
+					u.gnomonZoomed = u.scales.x.min > xs[0] || u.scales.x.max < xs[xs.length - 1];
+				}]
+			},
 			axes: [
 				{},
 				{ label: unit.label, size: 60 }
@@ -446,7 +454,7 @@
 		fig.setAttribute("data-shown", name);
 		fig.classList.remove("nodata");
 		if (p && p.unit.label === unit.label && p.series === name) {
-			p.u.setData(data);
+			p.u.setData(data, !p.u.gnomonZoomed);
 		} else {
 			if (p) p.u.destroy();
 			p = state.plots[id] = { u: makePlot(id, fig, kind, unit, data, name), unit: unit, series: name, fig: fig };

@@ -235,6 +235,26 @@ class Browser:
                 p.update(button="left", clickCount=1)
             self.call("Input.dispatchMouseEvent", p)
 
+    def drag(self, selector, x0, x1, y=0.5):
+        """Press, move and release the mouse across an element, from x0 to
+        x1 (fractions of its width) at height y."""
+        box = self.eval("""(() => { const e = document.querySelector(%s);
+            if (!e) return null; e.scrollIntoView({block: 'center'});
+            const r = e.getBoundingClientRect();
+            return [r.left, r.top, r.width, r.height]; })()""" % json.dumps(selector))
+        if not box:
+            raise CDPError("nothing matches %s" % selector)
+        yy = box[1] + box[3] * y
+        a, b = box[0] + box[2] * x0, box[0] + box[2] * x1
+        self.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": a, "y": yy})
+        self.call("Input.dispatchMouseEvent", {"type": "mousePressed", "x": a, "y": yy,
+                                               "button": "left", "clickCount": 1})
+        for i in range(1, 6):
+            self.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": a + (b - a) * i / 5,
+                                                   "y": yy, "button": "left", "buttons": 1})
+        self.call("Input.dispatchMouseEvent", {"type": "mouseReleased", "x": b, "y": yy,
+                                               "button": "left", "clickCount": 1})
+
     def viewport(self, width, height):
         self.call("Emulation.setDeviceMetricsOverride", {
             "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})

@@ -260,6 +260,17 @@ def test_dashboard_in_chromium(dash_daemons):
         assert browser.wait_for("window.gnomonDash.refreshes >= %d" % (n + 1), 10)
         assert browser.eval("window.gnomonDash.plots['src-offset'].series") == want
 
+        # Dragging across a plot zooms in, and a refresh keeps the zoom.
+        browser.drag('[data-plot="sys-offset"] .u-over', 0.3, 0.7)
+        span = ("(() => { const u = window.gnomonDash.plots['sys-offset'].u, x = u.data[0];"
+                " return [u.scales.x.max - u.scales.x.min, x[x.length - 1] - x[0]]; })()")
+        zoomed, full = browser.eval(span)
+        assert zoomed < 0.6 * full, (zoomed, full)
+        n = browser.eval("window.gnomonDash.refreshes")
+        assert browser.wait_for("window.gnomonDash.refreshes >= %d" % (n + 1), 10)
+        zoomed2, full2 = browser.eval(span)
+        assert zoomed2 < 0.6 * full2, (zoomed2, full2)
+
         # A time range is asked of the history in seconds.
         browser.click('#range button[data-seconds="86400"]')
         assert browser.wait_for("window.gnomonDash.seconds === 86400", 5)
