@@ -235,6 +235,18 @@ class Browser:
                 p.update(button="left", clickCount=1)
             self.call("Input.dispatchMouseEvent", p)
 
+    def dblclick(self, selector):
+        """Two real clicks at the element's centre, the second a double-click."""
+        box = self.eval("""(() => { const e = document.querySelector(%s);
+            if (!e) return null; const r = e.getBoundingClientRect();
+            return [r.left + r.width / 2, r.top + r.height / 2]; })()""" % json.dumps(selector))
+        if not box:
+            raise CDPError("nothing matches %s" % selector)
+        for n in (1, 2):
+            for t in ("mousePressed", "mouseReleased"):
+                self.call("Input.dispatchMouseEvent", {"type": t, "x": box[0], "y": box[1],
+                                                       "button": "left", "clickCount": n})
+
     def drag(self, selector, x0, x1, y=0.5):
         """Press, move and release the mouse across an element, from x0 to
         x1 (fractions of its width) at height y."""

@@ -270,6 +270,9 @@ def test_dashboard_in_chromium(dash_daemons):
         assert browser.wait_for("window.gnomonDash.refreshes >= %d" % (n + 1), 10)
         zoomed2, full2 = browser.eval(span)
         assert zoomed2 < 0.6 * full2, (zoomed2, full2)
+        browser.dblclick('[data-plot="sys-offset"] .u-over')     # back to all of it
+        zoomed3, full3 = browser.eval(span)
+        assert zoomed3 >= full3, (zoomed3, full3)
 
         # A time range is asked of the history in seconds.
         browser.click('#range button[data-seconds="86400"]')
