@@ -9,7 +9,8 @@ build_pkgs=(gcc pkg-config meson ninja-build libcap-dev libseccomp-dev libjansso
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev chrony ntpsec-ntpdig sntp ntpsec-ntpdate
 	   python3 python3-ntplib python3-pytest iproute2 nftables faketime procps util-linux
 	   curl prometheus snmpd snmp snmptrapd smitools
-	   libestr0 libfastjson4 liblognorm5)
+	   libestr0 libfastjson4 liblognorm5
+	   chromium)  # chromium: the dashboard test (headless, DevTools protocol)
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")

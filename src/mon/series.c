@@ -109,7 +109,15 @@ void mon_series_tick(struct mon_series *m, gt_ns now_real)
 		if (sync_get_source(s, m->n_sources, &si))
 			continue;
 		for (k = 0; k < 3; k++) {
+			char *c;
+
 			snprintf(name, sizeof(name), "source.%.40s.%s", si.name, what[k]);
+			/* A name is one word of a control request and a URL
+			 * parameter: "gateway 127.0.0.1" becomes
+			 * "gateway-127.0.0.1". */
+			for (c = name; *c; c++)
+				if (*c <= ' ' || *c > '~')
+					*c = '-';
 			hist_track(m->h, name, read_sync, m,
 				   (uintptr_t)m->n_sources << 3 | (uintptr_t)(SRC_OFFSET + k));
 		}
