@@ -29,7 +29,7 @@ import time
 import pytest
 
 import ntp_helpers as nh
-from conftest import GNOMONCTL, REPO, free_port
+from conftest import GNOMONCTL, REPO, free_loopback4, free_port
 
 GNOMON_SNMP = os.environ.get("GNOMON_SNMP", os.path.join(REPO, "build", "gnomon-snmp"))
 
@@ -723,3 +723,133 @@ def test_leap_announced_and_heartbeat(gnomond, snmp):
         assert srv.answered > 0
     finally:
         srv.stop()
+
+
+ALARM = GN + ".1.5.1.1"         # gnomonAlarmEntry
+ALARM_RAISED = GN + ".0.7"
+ALARM_CLEARED = GN + ".0.8"
+SEV = {"none": 1, "info": 2, "warning": 3, "critical": 4}
+STATE = {"unset": 1, "raised": 2, "cleared": 3}
+
+
+def alarm_text(v):
+    """gnomonAlarmValue/Threshold: "%.9g" of the JSON number, "" for null."""
+    return "" if v is None else "%.9g" % v
+
+
+def trap_alarm(vb):
+    """(name, severity) of a gnomonAlarmRaised/Cleared trap."""
+    name = [v for o, (_, v) in vb.items() if o.startswith(ALARM + ".2.")]
+    sev = [v for o, (_, v) in vb.items() if o.startswith(ALARM + ".4.")]
+    return (name[0] if name else None, sev[0] if sev else None)
+
+
+def alarm_traps(snmp, notif, name, since):
+    out = []
+    for line in snmp.trap_lines()[since:]:
+        vb = parse_varbinds(line.split("\t"))
+        if vb.get(TRAP_OID, (None, None))[1] == notif and trap_alarm(vb)[0] == name:
+            out.append(vb)
+    return out
+
+
+def expected_alarm_row(al, rule):
+    """The gnomonAlarmTable row `gnomonctl --json alarms` calls for."""
+    active = {a["name"]: a for a in al["active"]}
+    if rule["name"] in active:
+        thr, msg = active[rule["name"]]["threshold"], active[rule["name"]]["message"]
+    else:
+        t = rule["thresholds"]
+        thr = next((t[k] for k in ("info", "warning", "critical") if k in t), None)
+        msg = next((e["message"] for e in al["recent"] if e["name"] == rule["name"]), "")
+    return {2: rule["name"], 3: STATE[rule["state"]], 4: SEV[rule["severity"]],
+            5: alarm_text(rule["value"]), 6: alarm_text(thr), 7: msg, 8: rule["raises"],
+            9: rule["clears"], 10: 1 if rule["enabled"] else 2}
+
+
+def assert_alarm_table(snmp, d, tries=3):
+    """The walked gnomonAlarmTable equals `gnomonctl --json alarms`: each
+    cell as gnomonctl showed it just before or just after the walk (the
+    subagent's poll lies between: the walk comes more than one cache
+    period after the first read)."""
+    last = None
+    for _ in range(tries):
+        before = ctl(d, "alarms")
+        time.sleep(1.2)
+        walk = snmp.walk(ALARM)
+        after = ctl(d, "alarms")
+        try:
+            assert_defined(walk)
+            rules = after["rules"]
+            rows = sorted({int(o.rsplit(".", 1)[1]) for o in walk})
+            assert rows == list(range(1, len(rules) + 1)), (rows, rules)
+            for row in rows:
+                want = [expected_alarm_row(al, al["rules"][row - 1]) for al in (before, after)]
+                for col in range(2, 11):
+                    got = walk[ALARM + ".%d.%d" % (col, row)][1]
+                    one_of(got, [w[col] for w in want], "gnomonAlarmEntry.%d.%d (%s)"
+                           % (col, row, want[1][2]))
+            return walk, after
+        except AssertionError as e:
+            last = e
+    raise AssertionError("gnomonAlarmTable never matched gnomonctl: %s" % last)
+
+
+def test_alarm_traps_and_table(gnomond, snmp):
+    """gnomond's alarms over SNMP: a client whose upstream does not exist
+    raises unsynchronised (critical) and no_selectable_source (warning);
+    gnomonAlarmRaised comes once for each, gnomonAlarmCleared once when the
+    upstream starts, and gnomonAlarmTable equals `gnomonctl alarms`."""
+    up_addr = free_loopback4()
+    cli = gnomond("clock virtual\nallow 127.0.0.0/8\nserver %s %s\n"
+                  "alarm unsynchronised minage 2\nalarm no_selectable_source minage 2\n"
+                  % (up_addr, FAST), addr=free_loopback4(avoid=[up_addr]))
+    active = lambda: {a["name"] for a in ctl(cli, "alarms")["active"]}
+    wait_for(lambda: {"unsynchronised", "no_selectable_source"} <= active(), 20,
+             "the alarms to be raised")
+    # gnomond ran before gnomon-snmp: the raises it lists are a baseline,
+    # not sent again (a previous gnomon-snmp may have sent them) ...
+    snmp.start_subagent(cli.ctl)
+    n0 = len(snmp.trap_lines())
+    assert_alarm_table(snmp, cli)
+    time.sleep(2)
+    assert not alarm_traps(snmp, ALARM_RAISED, "unsynchronised", 0), snmp.trap_lines()
+    assert snmp.get(ALARM + ".3.%d" % (
+        [r["name"] for r in ctl(cli, "alarms")["rules"]].index("unsynchronised") + 1)) \
+        == ("INTEGER", 2)
+
+    # ... a restarted gnomond is a new process: every event it lists is new.
+    cli.stop()
+    cli.start()
+    vb = snmp.wait_trap(ALARM_RAISED, lambda v: trap_alarm(v)[0] == "unsynchronised",
+                        timeout=30, since=n0)
+    assert trap_alarm(vb) == ("unsynchronised", 4), vb
+    al = ctl(cli, "alarms")
+    ev = next(e for e in al["recent"] if e["name"] == "unsynchronised")
+    row = [r["name"] for r in al["rules"]].index("unsynchronised") + 1
+    assert vb[ALARM + ".5.%d" % row][1] == alarm_text(ev["value"]) == "1"
+    assert vb[ALARM + ".6.%d" % row][1] == alarm_text(ev["threshold"])
+    assert vb[ALARM + ".7.%d" % row][1] == ev["message"]
+    vb = snmp.wait_trap(ALARM_RAISED, lambda v: trap_alarm(v)[0] == "no_selectable_source",
+                        timeout=30, since=n0)
+    assert trap_alarm(vb) == ("no_selectable_source", 3), vb
+    assert_alarm_table(snmp, cli)
+
+    # The upstream starts: the clock synchronises and both alarms clear.
+    n1 = len(snmp.trap_lines())
+    gnomond("clock null\nlocal stratum 3\nallow 127.0.0.0/8\n", addr=up_addr)
+    vb = snmp.wait_trap(ALARM_CLEARED, lambda v: trap_alarm(v)[0] == "unsynchronised",
+                        timeout=60, since=n1)
+    assert trap_alarm(vb) == ("unsynchronised", 4), vb       # the severity it had
+    vb = snmp.wait_trap(ALARM_CLEARED, lambda v: trap_alarm(v)[0] == "no_selectable_source",
+                        timeout=30, since=n1)
+    assert trap_alarm(vb) == ("no_selectable_source", 3), vb
+    walk, al = assert_alarm_table(snmp, cli)
+    assert walk[ALARM + ".3.%d" % row][1] == STATE["cleared"]
+    # one trap per event of the new process, none twice
+    time.sleep(2)
+    for name in ("unsynchronised", "no_selectable_source"):
+        events = [e["event"] for e in al["recent"] if e["name"] == name]
+        assert len(alarm_traps(snmp, ALARM_RAISED, name, n0)) == events.count("raised"), name
+        assert len(alarm_traps(snmp, ALARM_CLEARED, name, n0)) == events.count("cleared"), name
+        assert events.count("raised") == events.count("cleared") == 1, al["recent"]
