@@ -29,7 +29,7 @@ import time
 import pytest
 
 import ntp_helpers as nh
-from conftest import GNOMONCTL, REPO, free_loopback4, free_port
+from conftest import GNOMONCTL, REPO, free_port
 
 GNOMON_SNMP = os.environ.get("GNOMON_SNMP", os.path.join(REPO, "build", "gnomon-snmp"))
 
@@ -767,29 +767,48 @@ def expected_alarm_row(al, rule):
             9: rule["clears"], 10: 1 if rule["enabled"] else 2}
 
 
+class AlarmRecorder(threading.Thread):
+    """`gnomonctl --json alarms` read in a loop: every state gnomond showed
+    (values such as the offset change at every evaluation, once a second)."""
+
+    def __init__(self, d):
+        super().__init__(daemon=True)
+        self.d = d
+        self.done = threading.Event()
+        self.seen = []
+
+    def run(self):
+        while not self.done.is_set():
+            self.seen.append(ctl(self.d, "alarms"))
+
+    def stop(self):
+        self.done.set()
+        self.join(30)
+
+
 def assert_alarm_table(snmp, d, tries=3):
     """The walked gnomonAlarmTable equals `gnomonctl --json alarms`: each
-    cell as gnomonctl showed it just before or just after the walk (the
-    subagent's poll lies between: the walk comes more than one cache
-    period after the first read)."""
+    cell as gnomonctl showed it at some moment between one cache period
+    (1 s) before the walk and its end, where the subagent's poll lies."""
     last = None
     for _ in range(tries):
-        before = ctl(d, "alarms")
-        time.sleep(1.2)
+        rec = AlarmRecorder(d)
+        rec.start()
+        time.sleep(1.3)
         walk = snmp.walk(ALARM)
-        after = ctl(d, "alarms")
+        rec.stop()
         try:
             assert_defined(walk)
-            rules = after["rules"]
+            rules = rec.seen[-1]["rules"]
             rows = sorted({int(o.rsplit(".", 1)[1]) for o in walk})
             assert rows == list(range(1, len(rules) + 1)), (rows, rules)
             for row in rows:
-                want = [expected_alarm_row(al, al["rules"][row - 1]) for al in (before, after)]
+                want = [expected_alarm_row(al, al["rules"][row - 1]) for al in rec.seen]
                 for col in range(2, 11):
                     got = walk[ALARM + ".%d.%d" % (col, row)][1]
                     one_of(got, [w[col] for w in want], "gnomonAlarmEntry.%d.%d (%s)"
-                           % (col, row, want[1][2]))
-            return walk, after
+                           % (col, row, want[-1][2]))
+            return walk, rec.seen[-1]
         except AssertionError as e:
             last = e
     raise AssertionError("gnomonAlarmTable never matched gnomonctl: %s" % last)
@@ -800,10 +819,22 @@ def test_alarm_traps_and_table(gnomond, snmp):
     raises unsynchronised (critical) and no_selectable_source (warning);
     gnomonAlarmRaised comes once for each, gnomonAlarmCleared once when the
     upstream starts, and gnomonAlarmTable equals `gnomonctl alarms`."""
-    up_addr = free_loopback4()
-    cli = gnomond("clock virtual\nallow 127.0.0.0/8\nserver %s %s\n"
+    # The upstream's port is held by a socket that answers nothing until
+    # the upstream starts: no other process on this shared machine can
+    # answer there in the meantime (a free 127.0.0.X:123 can be taken).
+    hold = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    hold.bind(("127.0.0.1", 0))
+    up_port = hold.getsockname()[1]
+    try:
+        _alarm_traps_and_table(gnomond, snmp, hold, up_port)
+    finally:
+        hold.close()
+
+
+def _alarm_traps_and_table(gnomond, snmp, hold, up_port):
+    cli = gnomond("clock virtual\nallow 127.0.0.0/8\nserver 127.0.0.1 port %d %s\n"
                   "alarm unsynchronised minage 2\nalarm no_selectable_source minage 2\n"
-                  % (up_addr, FAST), addr=free_loopback4(avoid=[up_addr]))
+                  % (up_port, FAST), addr="127.0.0.1", port=free_port("127.0.0.1"))
     active = lambda: {a["name"] for a in ctl(cli, "alarms")["active"]}
     wait_for(lambda: {"unsynchronised", "no_selectable_source"} <= active(), 20,
              "the alarms to be raised")
@@ -837,7 +868,8 @@ def test_alarm_traps_and_table(gnomond, snmp):
 
     # The upstream starts: the clock synchronises and both alarms clear.
     n1 = len(snmp.trap_lines())
-    gnomond("clock null\nlocal stratum 3\nallow 127.0.0.0/8\n", addr=up_addr)
+    hold.close()
+    gnomond("clock null\nlocal stratum 3\nallow 127.0.0.0/8\n", addr="127.0.0.1", port=up_port)
     vb = snmp.wait_trap(ALARM_CLEARED, lambda v: trap_alarm(v)[0] == "unsynchronised",
                         timeout=60, since=n1)
     assert trap_alarm(vb) == ("unsynchronised", 4), vb       # the severity it had
