@@ -505,7 +505,8 @@ int snmp_parse_alarms(struct snmp_state *st, const char *text, double now_mono)
 			snprintf(r->msg, sizeof(r->msg), "%s", a->events[i].msg);
 	}
 	json_array_foreach(json_object_get(o, "active"), i, x) {
-		struct snmp_alarm_rule *r = find_rule(a, json_string_value(json_object_get(x, "name")));
+		const char *name = json_string_value(json_object_get(x, "name"));
+		struct snmp_alarm_rule *r = find_rule(a, name);
 		double thr = get_real(x, "threshold");
 
 		if (!r)

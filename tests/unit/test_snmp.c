@@ -530,8 +530,9 @@ static const char ALARMS[] =
 	"{\"time\":1796396648.1124003,\"age\":0.998244624,\"name\":\"no_selectable_source\","
 	"\"event\":\"raised\",\"severity\":\"warning\",\"prev\":\"none\",\"value\":1,"
 	"\"threshold\":1,\"message\":\"no source is selectable\"}],"
-	"\"rules\":[{\"name\":\"offset\",\"enabled\":true,\"state\":\"unset\",\"severity\":\"none\","
-	"\"known\":false,\"value\":null,\"thresholds\":{\"warning\":0.001,\"critical\":0.01},"
+	"\"rules\":[{\"name\":\"offset\",\"enabled\":true,\"state\":\"unset\","
+	"\"severity\":\"none\",\"known\":false,\"value\":null,"
+	"\"thresholds\":{\"warning\":0.001,\"critical\":0.01},"
 	"\"clear\":0.0005,\"minage\":10,\"raises\":0,\"clears\":0},"
 	"{\"name\":\"no_selectable_source\",\"enabled\":true,\"state\":\"raised\","
 	"\"severity\":\"warning\",\"known\":true,\"value\":1,\"thresholds\":{\"warning\":1},"
@@ -764,8 +765,8 @@ static void test_alarms_malformed(void **unused)
 	o = (size_t)snprintf(big, sizeof(big), "{\"rules\":[");
 	for (i = 0; i < 20; i++)
 		o += (size_t)snprintf(big + o, sizeof(big) - o, "%s{\"name\":\"r%02zu%s\"}",
-				      i ? "," : "", i, i == 0 ? "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-				      : "");
+				      i ? "," : "", i,
+				      i == 0 ? "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" : "");
 	o += (size_t)snprintf(big + o, sizeof(big) - o, "],\"recent\":[");
 	for (i = 0; i < 40; i++)
 		o += (size_t)snprintf(big + o, sizeof(big) - o, "%s{\"name\":\"r01\","
