@@ -39,6 +39,8 @@ struct agent {
 	gt_ns ok_at;
 	uint64_t poll_failures, notifications;
 	struct snmp_idmap ids;
+	struct snmp_alarm_track alarm_track;
+	int64_t started;		/* Unix s */
 
 	struct snmp_vbl vbl;
 	gt_ns heartbeat_at;
@@ -124,6 +126,10 @@ static void poll_daemon(void)
 			snmp_parse_serverstats(st, A.reply);
 		if (ask("gateway", NULL) == 0)
 			snmp_parse_gateway(st, A.reply);
+		/* A gnomond without the alarm engine answers with an error:
+		 * no table and no alarm notifications. */
+		if (ask("alarms", NULL) == 0)
+			snmp_parse_alarms(st, A.reply, gt_to_sec(gt_now(CLOCK_MONOTONIC)));
 		st->start_time = st->pid == A.last_ok->pid && A.have_ok ? A.last_ok->start_time :
 				 process_start(st->pid);
 		snmp_ids_assign(&A.ids, st);
@@ -217,6 +223,34 @@ static void trap_add_str(netsnmp_variable_list **vars, const uint32_t *o, size_t
 	snmp_varlist_add_variable(vars, name, len, ASN_OCTET_STR, s, strlen(s));
 }
 
+static void trap_add_int(netsnmp_variable_list **vars, const uint32_t *o, size_t len, long v)
+{
+	oid name[SNMP_OID_MAX];
+
+	oid_to_net(o, len, name);
+	snmp_varlist_add_variable(vars, name, len, ASN_INTEGER, &v, sizeof(v));
+}
+
+/* The OBJECTS of gnomonAlarmRaised/Cleared: instances of the rule's row,
+ * with the values of the event (the row has moved on since). */
+static void trap_add_alarm(netsnmp_variable_list **vars, const struct snmp_event *e)
+{
+	uint32_t o[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 5, 1, 1, 0, e->alarm_index };
+	size_t len = sizeof(o) / sizeof(o[0]);
+	char buf[32];
+
+	o[len - 2] = 2;
+	trap_add_str(vars, o, len, e->alarm_name);
+	o[len - 2] = 4;
+	trap_add_int(vars, o, len, e->alarm_sev);
+	o[len - 2] = 5;
+	trap_add_str(vars, o, len, snmp_fmt_alarm(e->alarm_value, buf, sizeof(buf)));
+	o[len - 2] = 6;
+	trap_add_str(vars, o, len, snmp_fmt_alarm(e->alarm_threshold, buf, sizeof(buf)));
+	o[len - 2] = 7;
+	trap_add_str(vars, o, len, e->msg);
+}
+
 #define O(...) ((const uint32_t[]){ __VA_ARGS__ }), \
 	(sizeof((const uint32_t[]){ __VA_ARGS__ }) / sizeof(uint32_t))
 #define NTP_DATETIME O(1, 3, 6, 1, 2, 1, 197, 1, 2, 9, 0)
@@ -251,7 +285,10 @@ static void send_event(const struct snmp_event *e)
 	notif[nlen++] = (oid)e->n;
 	snmp_varlist_add_variable(&vars, trap_oid, OID_LENGTH(trap_oid), ASN_OBJECT_ID,
 				  notif, nlen * sizeof(oid));
-	if (e->gnomon) {
+	if (e->gnomon && (e->n == SNMP_GN_NOTIF_ALARM_RAISED ||
+			  e->n == SNMP_GN_NOTIF_ALARM_CLEARED)) {
+		trap_add_alarm(&vars, e);
+	} else if (e->gnomon) {
 		switch (e->n) {
 		case SNMP_GN_NOTIF_UNREACHABLE: trap_add(&vars, GN_LAST_ERROR); break;
 		case SNMP_GN_NOTIF_REACHABLE: trap_add(&vars, GN_REACHABLE); break;
@@ -329,6 +366,7 @@ static void refresh(bool force)
 	build_list();
 	n = snmp_events_diff(A.have_prev ? A.prev : NULL, A.have_ok ? A.last_ok : NULL, A.cur,
 			     ev, SNMP_MAX_EVENTS);
+	n += snmp_alarm_events(&A.alarm_track, A.cur, A.started, ev + n, SNMP_MAX_EVENTS - n);
 	for (i = 0; i < n; i++)
 		send_event(&ev[i]);
 	if (n)
@@ -473,6 +511,8 @@ int snmp_agent_run(const struct snmp_agent_cfg *cfg)
 	snmp_state_init(A.prev);
 	snmp_state_init(A.last_ok);
 	snmp_ids_init(&A.ids);
+	snmp_alarm_track_init(&A.alarm_track);
+	A.started = (int64_t)time(NULL);
 	snmp_vbl_init(&A.vbl);
 	describe_system();
 

@@ -1,5 +1,6 @@
 #include "snmp/snmp_events.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -165,5 +166,78 @@ int snmp_events_diff(const struct snmp_state *prev, const struct snmp_state *las
 		snprintf(e->msg, sizeof(e->msg), "leap second announced (%s)",
 			 cur->leap == 1 ? "insert" : "delete");
 	diff_gateway(last_ok, cur, &k);
+	return k.n;
+}
+
+void snmp_alarm_track_init(struct snmp_alarm_track *tr)
+{
+	memset(tr, 0, sizeof(*tr));
+	tr->newest = -INFINITY;
+}
+
+static int rule_index(const struct snmp_alarms *a, const char *name)
+{
+	int i;
+
+	for (i = 0; i < a->n_rules; i++)
+		if (!strcmp(a->rules[i].name, name))
+			return i + 1;
+	return 0;
+}
+
+int snmp_alarm_events(struct snmp_alarm_track *tr, const struct snmp_state *cur,
+		      int64_t agent_start, struct snmp_event *ev, int max)
+{
+	const struct snmp_alarms *a = &cur->alarms;
+	struct sink k = { ev, 0, max };
+	double newest = -INFINITY, seen;
+	int i;
+
+	if (!cur->reachable || !a->present)
+		return 0;
+	if (!tr->init || (cur->pid && tr->pid && cur->pid != tr->pid)) {
+		bool fresh = tr->init ||
+			     (cur->start_time >= 0 && agent_start >= 0 &&
+			      cur->start_time >= agent_start);
+
+		tr->init = true;
+		tr->pid = cur->pid;
+		/* A new process's monotonic times are of the same clock, but
+		 * none of its events has been seen. */
+		tr->newest = fresh ? -INFINITY : INFINITY;
+	}
+	seen = tr->newest;
+	for (i = 0; i < a->n_events; i++)
+		if (a->events[i].t > newest)
+			newest = a->events[i].t;
+	for (i = a->n_events - 1; i >= 0; i--) {
+		const struct snmp_alarm_event *x = &a->events[i];
+		struct snmp_event *e;
+		int row;
+
+		if (!(x->t > seen + SNMP_ALARM_SLACK))
+			continue;
+		/* An event of a rule the table does not list has no row to
+		 * point at: a reply that does not hold together. */
+		row = rule_index(a, x->name);
+		if (!row)
+			continue;
+		e = push(&k, true, x->cleared ? SNMP_GN_NOTIF_ALARM_CLEARED :
+						 SNMP_GN_NOTIF_ALARM_RAISED);
+		if (!e)
+			break;
+		e->alarm_index = (uint32_t)row;
+		snprintf(e->alarm_name, sizeof(e->alarm_name), "%s", x->name);
+		e->alarm_sev = x->sev;
+		e->alarm_value = x->value;
+		e->alarm_threshold = x->threshold;
+		snprintf(e->msg, sizeof(e->msg), "%s", x->msg);
+	}
+	/* The baseline of a process seen first (seen = +inf) becomes its
+	 * newest event; an empty list keeps -inf, so its first event is new. */
+	if (isinf(seen) && seen > 0)
+		tr->newest = newest;
+	else if (newest > tr->newest)
+		tr->newest = newest;
 	return k.n;
 }

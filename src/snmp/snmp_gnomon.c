@@ -9,6 +9,7 @@ static const uint32_t agent[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 1
 static const uint32_t recv[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 2 };
 static const uint32_t result_entry[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 2, 17, 1 };
 static const uint32_t sender_entry[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 3, 1, 1 };
+static const uint32_t alarm_entry[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 5, 1, 1 };
 static const uint32_t journal[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 4 };
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -101,6 +102,31 @@ static void build_sender(const struct snmp_sender *s, uint32_t row, struct snmp_
 				 (uint64_t)s->tx_timestamps);
 }
 
+static void build_alarm(const struct snmp_alarm_rule *r, uint32_t row, struct snmp_vbl *l)
+{
+	const uint32_t *e = alarm_entry;
+	size_t el = LEN(alarm_entry);
+	char buf[32];
+
+	snmp_vbl_add_str(l, e, el, CELL(2, row), r->name, strlen(r->name));
+	if (r->state > 0)
+		snmp_vbl_add_int(l, e, el, CELL(3, row), r->state);
+	if (r->sev > 0)
+		snmp_vbl_add_int(l, e, el, CELL(4, row), r->sev);
+	snmp_fmt_alarm(r->value, buf, sizeof(buf));
+	snmp_vbl_add_str(l, e, el, CELL(5, row), buf, strlen(buf));
+	snmp_fmt_alarm(r->threshold, buf, sizeof(buf));
+	snmp_vbl_add_str(l, e, el, CELL(6, row), buf, strlen(buf));
+	/* DisplayString (SIZE (0..255)) */
+	snmp_vbl_add_str(l, e, el, CELL(7, row), r->msg, strlen(r->msg));
+	if (r->raises >= 0)
+		snmp_vbl_add_uns(l, e, el, CELL(8, row), SNMP_VT_COUNTER64, (uint64_t)r->raises);
+	if (r->clears >= 0)
+		snmp_vbl_add_uns(l, e, el, CELL(9, row), SNMP_VT_COUNTER64, (uint64_t)r->clears);
+	if (r->enabled >= 0)
+		snmp_vbl_add_int(l, e, el, CELL(10, row), r->enabled ? 1 : 2);
+}
+
 void snmp_gnomon_build(const struct snmp_state *st, const struct snmp_gnomon_ctx *ctx,
 		       struct snmp_vbl *out)
 {
@@ -112,6 +138,8 @@ void snmp_gnomon_build(const struct snmp_state *st, const struct snmp_gnomon_ctx
 	if (!st->reachable)
 		return;
 	snmp_vbl_add_uns(out, agent, LEN(agent), SCALAR(4), SNMP_VT_GAUGE, ctx->data_age_ms);
+	for (i = 0; st->alarms.present && i < st->alarms.n_rules; i++)
+		build_alarm(&st->alarms.rules[i], (uint32_t)i + 1, out);
 	if (!st->has_gateway)
 		return;
 	if (st->recv.present)

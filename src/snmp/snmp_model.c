@@ -398,3 +398,134 @@ const char *snmp_fmt_ms(double s, bool unit, char *buf, size_t len)
 		snprintf(buf, len, "%.6f%s", s * 1e3, unit ? " ms" : "");
 	return buf;
 }
+
+static int alarm_sev(const char *s)
+{
+	static const char *const names[] = { "none", "info", "warning", "critical" };
+	int i;
+
+	for (i = 0; s && i < 4; i++)
+		if (!strcmp(s, names[i]))
+			return SNMP_AL_NONE + i;
+	return -1;
+}
+
+static int alarm_state(const char *s)
+{
+	static const char *const names[] = { "unset", "raised", "cleared" };
+	int i;
+
+	for (i = 0; s && i < 3; i++)
+		if (!strcmp(s, names[i]))
+			return SNMP_AL_UNSET + i;
+	return -1;
+}
+
+static struct snmp_alarm_rule *find_rule(struct snmp_alarms *a, const char *name)
+{
+	int i;
+
+	for (i = 0; name && i < a->n_rules; i++)
+		if (!strcmp(a->rules[i].name, name))
+			return &a->rules[i];
+	return NULL;
+}
+
+static void parse_rule(json_t *r, struct snmp_alarm_rule *out)
+{
+	static const char *const levels[] = { "info", "warning", "critical" };
+	json_t *thr = json_object_get(r, "thresholds");
+	int l;
+
+	get_str(r, "name", out->name, sizeof(out->name));
+	out->enabled = get_bool(r, "enabled");
+	out->state = alarm_state(json_string_value(json_object_get(r, "state")));
+	out->sev = alarm_sev(json_string_value(json_object_get(r, "severity")));
+	out->value = get_real(r, "value");
+	/* Not raised: the threshold it would be raised at (the lowest level
+	 * in use); raised, the active list gives the current level's. */
+	out->threshold = NAN;
+	for (l = 0; l < 3 && isnan(out->threshold); l++)
+		out->threshold = get_real(thr, levels[l]);
+	out->raises = get_count(r, "raises");
+	out->clears = get_count(r, "clears");
+	out->msg[0] = '\0';
+}
+
+int snmp_parse_alarms(struct snmp_state *st, const char *text, double now_mono)
+{
+	struct snmp_alarms *a = &st->alarms;
+	json_t *o, *arr, *x;
+	size_t i;
+
+	memset(a, 0, sizeof(*a));
+	o = load(st, text, "alarms");
+	if (!o)
+		return -EINVAL;
+	arr = json_object_get(o, "rules");
+	if (!json_is_array(arr)) {
+		snprintf(st->error, sizeof(st->error), "alarms: no \"rules\" array");
+		json_decref(o);
+		return -EINVAL;
+	}
+	json_array_foreach(arr, i, x) {
+		if (a->n_rules == SNMP_MAX_ALARMS)
+			break;
+		/* A row without a name would be a row nobody can read. */
+		if (!json_is_object(x) || !json_is_string(json_object_get(x, "name")))
+			continue;
+		parse_rule(x, &a->rules[a->n_rules++]);
+	}
+	json_array_foreach(json_object_get(o, "recent"), i, x) {
+		struct snmp_alarm_event *e;
+		const char *name = json_string_value(json_object_get(x, "name"));
+		const char *kind = json_string_value(json_object_get(x, "event"));
+		double age = get_real(x, "age");
+		int sev = alarm_sev(json_string_value(json_object_get(x, "severity")));
+
+		if (a->n_events == SNMP_MAX_ALARM_EVENTS)
+			break;
+		if (!name || !kind || (strcmp(kind, "raised") && strcmp(kind, "cleared")) ||
+		    sev < 0 || isnan(age) || isinf(age) || age < 0)
+			continue;
+		e = &a->events[a->n_events++];
+		e->t = now_mono - age;
+		snprintf(e->name, sizeof(e->name), "%s", name);
+		e->cleared = !strcmp(kind, "cleared");
+		e->sev = sev;
+		e->value = get_real(x, "value");
+		e->threshold = get_real(x, "threshold");
+		get_str(x, "message", e->msg, sizeof(e->msg));
+	}
+	/* gnomonAlarmMessage: the active alarm's, else the newest event's. */
+	for (i = (size_t)a->n_events; i-- > 0;) {
+		struct snmp_alarm_rule *r = find_rule(a, a->events[i].name);
+
+		if (r)
+			snprintf(r->msg, sizeof(r->msg), "%s", a->events[i].msg);
+	}
+	json_array_foreach(json_object_get(o, "active"), i, x) {
+		const char *name = json_string_value(json_object_get(x, "name"));
+		struct snmp_alarm_rule *r = find_rule(a, name);
+		double thr = get_real(x, "threshold");
+
+		if (!r)
+			continue;
+		if (!isnan(thr))
+			r->threshold = thr;
+		if (json_is_string(json_object_get(x, "message")))
+			get_str(x, "message", r->msg, sizeof(r->msg));
+	}
+	a->present = true;
+	json_decref(o);
+	return 0;
+}
+
+const char *snmp_fmt_alarm(double v, char *buf, size_t len)
+{
+	if (isnan(v) || isinf(v))
+		snprintf(buf, len, "%s", "");
+	else
+		snprintf(buf, len, "%.9g", v);
+	return buf;
+}

@@ -65,6 +65,44 @@ struct snmp_gw_recv {
 	struct snmp_result results[SNMP_MAX_RESULTS];
 };
 
+/* The alarm engine (`alarms`, doc/alarms.md "Views"). */
+#define SNMP_MAX_ALARMS 16		/* rules; gnomond has 12 */
+#define SNMP_MAX_ALARM_EVENTS 32	/* its "recent" list keeps the last 32 */
+#define SNMP_ALARM_MSG 192		/* gnomond's messages are < 160 bytes */
+
+/* gnomonAlarmState and gnomonAlarmSeverity values (GNOMON-MIB). */
+enum snmp_alarm_state { SNMP_AL_UNSET = 1, SNMP_AL_RAISED = 2, SNMP_AL_CLEARED = 3 };
+enum snmp_alarm_sev { SNMP_AL_NONE = 1, SNMP_AL_INFO = 2, SNMP_AL_WARNING = 3,
+		      SNMP_AL_CRITICAL = 4 };
+
+struct snmp_alarm_rule {		/* one row of gnomonAlarmTable */
+	char name[32];
+	int enabled;			/* 0/1, -1 absent */
+	int state;			/* enum snmp_alarm_state, -1 absent */
+	int sev;			/* enum snmp_alarm_sev, -1 absent */
+	double value;			/* NaN: unknown */
+	double threshold;		/* of the current severity, else of the lowest level */
+	int64_t raises, clears;		/* -1 absent */
+	char msg[SNMP_ALARM_MSG];	/* of the active alarm, else its newest event */
+};
+
+struct snmp_alarm_event {		/* one entry of "recent" */
+	double t;			/* CLOCK_MONOTONIC s: the poll's time minus "age" */
+	char name[32];
+	bool cleared;
+	int sev;			/* raised: the new severity; cleared: the one it had */
+	double value, threshold;
+	char msg[SNMP_ALARM_MSG];
+};
+
+struct snmp_alarms {
+	bool present;			/* `alarms` answered with a usable object */
+	int n_rules;
+	struct snmp_alarm_rule rules[SNMP_MAX_ALARMS];
+	int n_events;			/* newest first, as gnomond lists them */
+	struct snmp_alarm_event events[SNMP_MAX_ALARM_EVENTS];
+};
+
 struct snmp_state {
 	bool reachable;			/* tracking and sources both answered */
 	char error[SNMP_STR];		/* why not, for logs and the private MIB */
@@ -95,6 +133,9 @@ struct snmp_state {
 	struct snmp_sender senders[SNMP_MAX_SENDERS];
 	struct snmp_gw_recv recv;
 	int64_t journal_written, journal_lost;
+
+	/* alarms */
+	struct snmp_alarms alarms;
 };
 
 /* Start from "nothing known": every value absent, not reachable. */
@@ -108,6 +149,13 @@ int snmp_parse_tracking(struct snmp_state *st, const char *json);
 int snmp_parse_sources(struct snmp_state *st, const char *json);
 int snmp_parse_serverstats(struct snmp_state *st, const char *json);
 int snmp_parse_gateway(struct snmp_state *st, const char *json);
+/* `alarms`; now_mono is the CLOCK_MONOTONIC reading (s) taken when the reply
+ * arrived: each event's "age" is turned into a monotonic time with it, so a
+ * step of the real-time clock between polls cannot make an old event look
+ * new ("time" is the real-time clock's, recomputed at every reply). Rules
+ * without a string name and events without a name, a known "event", a
+ * known severity or a numeric "age" are left out. */
+int snmp_parse_alarms(struct snmp_state *st, const char *json, double now_mono);
 
 /* ntpEntStatusCurrentMode for st (notRunning when not reachable). */
 enum snmp_mode snmp_state_mode(const struct snmp_state *st);
@@ -135,5 +183,10 @@ void snmp_ids_assign(struct snmp_idmap *m, struct snmp_state *st);
  * unit "0.032000 ms"), the form RFC 5907 gives its DisplayString examples
  * in. NaN gives "". Returns buf. */
 const char *snmp_fmt_ms(double s, bool unit, char *buf, size_t len);
+
+/* An alarm's value or threshold in the rule's base unit (seconds, a ratio,
+ * events per window), as `gnomonctl --json alarms` gives it: "%.9g" text;
+ * NaN (unknown) gives "". Returns buf. */
+const char *snmp_fmt_alarm(double v, char *buf, size_t len);
 
 #endif

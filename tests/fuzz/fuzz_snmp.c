@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct snmp_state st, prev;
 	static struct snmp_idmap ids;
 	static struct snmp_event ev[SNMP_MAX_EVENTS];
+	struct snmp_alarm_track tr;
 	struct snmp_ntp_ctx nc = { .version = "v", .system_type = "s", .heartbeat = 60,
 				   .notif_bits = 0x1fe, .now = 1.8e9 };
 	struct snmp_gnomon_ctx gc = { 0 };
@@ -37,7 +38,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snmp_parse_sources(&st, text);
 	snmp_parse_serverstats(&st, text);
 	snmp_parse_gateway(&st, text);
+	snmp_parse_alarms(&st, text, 1000.0);
 	st.reachable = true;
+	st.pid = 42;
+	st.start_time = 700;
 	snmp_ids_assign(&ids, &st);
 	snmp_vbl_init(&l);
 	snmp_ntp_build(&st, &nc, &l);
@@ -53,6 +57,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	prev = st;
 	prev.reachable = true;
 	snmp_events_diff(&prev, &prev, &st, ev, SNMP_MAX_EVENTS);
+	/* A gnomond started after the subagent: every event is sent; then
+	 * the same reply a poll later: none again. */
+	snmp_alarm_track_init(&tr);
+	if (snmp_alarm_events(&tr, &st, 600, ev, SNMP_MAX_EVENTS) > SNMP_MAX_ALARM_EVENTS)
+		__builtin_trap();
+	if (snmp_alarm_events(&tr, &st, 600, ev, SNMP_MAX_EVENTS) != 0)
+		__builtin_trap();
 	free(text);
 	return 0;
 }

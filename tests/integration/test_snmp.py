@@ -723,3 +723,165 @@ def test_leap_announced_and_heartbeat(gnomond, snmp):
         assert srv.answered > 0
     finally:
         srv.stop()
+
+
+ALARM = GN + ".1.5.1.1"         # gnomonAlarmEntry
+ALARM_RAISED = GN + ".0.7"
+ALARM_CLEARED = GN + ".0.8"
+SEV = {"none": 1, "info": 2, "warning": 3, "critical": 4}
+STATE = {"unset": 1, "raised": 2, "cleared": 3}
+
+
+def alarm_text(v):
+    """gnomonAlarmValue/Threshold: "%.9g" of the JSON number, "" for null."""
+    return "" if v is None else "%.9g" % v
+
+
+def trap_alarm(vb):
+    """(name, severity) of a gnomonAlarmRaised/Cleared trap."""
+    name = [v for o, (_, v) in vb.items() if o.startswith(ALARM + ".2.")]
+    sev = [v for o, (_, v) in vb.items() if o.startswith(ALARM + ".4.")]
+    return (name[0] if name else None, sev[0] if sev else None)
+
+
+def alarm_traps(snmp, notif, name, since):
+    out = []
+    for line in snmp.trap_lines()[since:]:
+        vb = parse_varbinds(line.split("\t"))
+        if vb.get(TRAP_OID, (None, None))[1] == notif and trap_alarm(vb)[0] == name:
+            out.append(vb)
+    return out
+
+
+def expected_alarm_row(al, rule):
+    """The gnomonAlarmTable row `gnomonctl --json alarms` calls for."""
+    active = {a["name"]: a for a in al["active"]}
+    if rule["name"] in active:
+        thr, msg = active[rule["name"]]["threshold"], active[rule["name"]]["message"]
+    else:
+        t = rule["thresholds"]
+        thr = next((t[k] for k in ("info", "warning", "critical") if k in t), None)
+        msg = next((e["message"] for e in al["recent"] if e["name"] == rule["name"]), "")
+    return {2: rule["name"], 3: STATE[rule["state"]], 4: SEV[rule["severity"]],
+            5: alarm_text(rule["value"]), 6: alarm_text(thr), 7: msg, 8: rule["raises"],
+            9: rule["clears"], 10: 1 if rule["enabled"] else 2}
+
+
+class AlarmRecorder(threading.Thread):
+    """`gnomonctl --json alarms` read in a loop: every state gnomond showed
+    (values such as the offset change at every evaluation, once a second)."""
+
+    def __init__(self, d):
+        super().__init__(daemon=True)
+        self.d = d
+        self.done = threading.Event()
+        self.seen = []
+
+    def run(self):
+        while not self.done.is_set():
+            self.seen.append(ctl(self.d, "alarms"))
+
+    def stop(self):
+        self.done.set()
+        self.join(30)
+
+
+def assert_alarm_table(snmp, d, tries=3):
+    """The walked gnomonAlarmTable equals `gnomonctl --json alarms`: each
+    cell as gnomonctl showed it at some moment between one cache period
+    (1 s) before the walk and its end, where the subagent's poll lies."""
+    last = None
+    for _ in range(tries):
+        rec = AlarmRecorder(d)
+        rec.start()
+        time.sleep(1.3)
+        walk = snmp.walk(ALARM)
+        rec.stop()
+        try:
+            assert_defined(walk)
+            rules = rec.seen[-1]["rules"]
+            rows = sorted({int(o.rsplit(".", 1)[1]) for o in walk})
+            assert rows == list(range(1, len(rules) + 1)), (rows, rules)
+            for row in rows:
+                want = [expected_alarm_row(al, al["rules"][row - 1]) for al in rec.seen]
+                for col in range(2, 11):
+                    got = walk[ALARM + ".%d.%d" % (col, row)][1]
+                    one_of(got, [w[col] for w in want], "gnomonAlarmEntry.%d.%d (%s)"
+                           % (col, row, want[-1][2]))
+            return walk, rec.seen[-1]
+        except AssertionError as e:
+            last = e
+    raise AssertionError("gnomonAlarmTable never matched gnomonctl: %s" % last)
+
+
+def test_alarm_traps_and_table(gnomond, snmp):
+    """gnomond's alarms over SNMP: a client whose upstream does not exist
+    raises unsynchronised (critical) and no_selectable_source (warning);
+    gnomonAlarmRaised comes once for each, gnomonAlarmCleared once when the
+    upstream starts, and gnomonAlarmTable equals `gnomonctl alarms`."""
+    # The upstream's port is held by a socket that answers nothing until
+    # the upstream starts: no other process on this shared machine can
+    # answer there in the meantime (a free 127.0.0.X:123 can be taken).
+    hold = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    hold.bind(("127.0.0.1", 0))
+    up_port = hold.getsockname()[1]
+    try:
+        _alarm_traps_and_table(gnomond, snmp, hold, up_port)
+    finally:
+        hold.close()
+
+
+def _alarm_traps_and_table(gnomond, snmp, hold, up_port):
+    cli = gnomond("clock virtual\nallow 127.0.0.0/8\nserver 127.0.0.1 port %d %s\n"
+                  "alarm unsynchronised minage 2\nalarm no_selectable_source minage 2\n"
+                  % (up_port, FAST), addr="127.0.0.1", port=free_port("127.0.0.1"))
+    active = lambda: {a["name"] for a in ctl(cli, "alarms")["active"]}
+    wait_for(lambda: {"unsynchronised", "no_selectable_source"} <= active(), 20,
+             "the alarms to be raised")
+    # gnomond ran before gnomon-snmp: the raises it lists are a baseline,
+    # not sent again (a previous gnomon-snmp may have sent them) ...
+    snmp.start_subagent(cli.ctl)
+    n0 = len(snmp.trap_lines())
+    assert_alarm_table(snmp, cli)
+    time.sleep(2)
+    assert not alarm_traps(snmp, ALARM_RAISED, "unsynchronised", 0), snmp.trap_lines()
+    assert snmp.get(ALARM + ".3.%d" % (
+        [r["name"] for r in ctl(cli, "alarms")["rules"]].index("unsynchronised") + 1)) \
+        == ("INTEGER", 2)
+
+    # ... a restarted gnomond is a new process: every event it lists is new.
+    cli.stop()
+    cli.start()
+    vb = snmp.wait_trap(ALARM_RAISED, lambda v: trap_alarm(v)[0] == "unsynchronised",
+                        timeout=30, since=n0)
+    assert trap_alarm(vb) == ("unsynchronised", 4), vb
+    al = ctl(cli, "alarms")
+    ev = next(e for e in al["recent"] if e["name"] == "unsynchronised")
+    row = [r["name"] for r in al["rules"]].index("unsynchronised") + 1
+    assert vb[ALARM + ".5.%d" % row][1] == alarm_text(ev["value"]) == "1"
+    assert vb[ALARM + ".6.%d" % row][1] == alarm_text(ev["threshold"])
+    assert vb[ALARM + ".7.%d" % row][1] == ev["message"]
+    vb = snmp.wait_trap(ALARM_RAISED, lambda v: trap_alarm(v)[0] == "no_selectable_source",
+                        timeout=30, since=n0)
+    assert trap_alarm(vb) == ("no_selectable_source", 3), vb
+    assert_alarm_table(snmp, cli)
+
+    # The upstream starts: the clock synchronises and both alarms clear.
+    n1 = len(snmp.trap_lines())
+    hold.close()
+    gnomond("clock null\nlocal stratum 3\nallow 127.0.0.0/8\n", addr="127.0.0.1", port=up_port)
+    vb = snmp.wait_trap(ALARM_CLEARED, lambda v: trap_alarm(v)[0] == "unsynchronised",
+                        timeout=60, since=n1)
+    assert trap_alarm(vb) == ("unsynchronised", 4), vb       # the severity it had
+    vb = snmp.wait_trap(ALARM_CLEARED, lambda v: trap_alarm(v)[0] == "no_selectable_source",
+                        timeout=30, since=n1)
+    assert trap_alarm(vb) == ("no_selectable_source", 3), vb
+    walk, al = assert_alarm_table(snmp, cli)
+    assert walk[ALARM + ".3.%d" % row][1] == STATE["cleared"]
+    # one trap per event of the new process, none twice
+    time.sleep(2)
+    for name in ("unsynchronised", "no_selectable_source"):
+        events = [e["event"] for e in al["recent"] if e["name"] == name]
+        assert len(alarm_traps(snmp, ALARM_RAISED, name, n0)) == events.count("raised"), name
+        assert len(alarm_traps(snmp, ALARM_CLEARED, name, n0)) == events.count("cleared"), name
+        assert events.count("raised") == events.count("cleared") == 1, al["recent"]

@@ -516,6 +516,278 @@ static void test_conversions(void **unused)
 	snmp_vbl_free(&l);
 }
 
+/* `gnomonctl --json alarms` of a client whose upstream does not exist (a real
+ * reply, cut to four rules). */
+static const char ALARMS[] =
+	"{\"active\":[{\"name\":\"no_selectable_source\",\"severity\":\"warning\",\"value\":1,"
+	"\"threshold\":1,\"since\":1796396648.1124003,\"age\":0.998244624,"
+	"\"message\":\"no source is selectable\"},{\"name\":\"unsynchronised\","
+	"\"severity\":\"critical\",\"value\":1,\"threshold\":1,\"since\":1796396648.1124003,"
+	"\"age\":0.998244624,\"message\":\"the clock is not synchronised\"}],"
+	"\"recent\":[{\"time\":1796396648.1124003,\"age\":0.998244624,\"name\":\"unsynchronised\","
+	"\"event\":\"raised\",\"severity\":\"critical\",\"prev\":\"none\",\"value\":1,"
+	"\"threshold\":1,\"message\":\"the clock is not synchronised\"},"
+	"{\"time\":1796396648.1124003,\"age\":0.998244624,\"name\":\"no_selectable_source\","
+	"\"event\":\"raised\",\"severity\":\"warning\",\"prev\":\"none\",\"value\":1,"
+	"\"threshold\":1,\"message\":\"no source is selectable\"}],"
+	"\"rules\":[{\"name\":\"offset\",\"enabled\":true,\"state\":\"unset\","
+	"\"severity\":\"none\",\"known\":false,\"value\":null,"
+	"\"thresholds\":{\"warning\":0.001,\"critical\":0.01},"
+	"\"clear\":0.0005,\"minage\":10,\"raises\":0,\"clears\":0},"
+	"{\"name\":\"no_selectable_source\",\"enabled\":true,\"state\":\"raised\","
+	"\"severity\":\"warning\",\"known\":true,\"value\":1,\"thresholds\":{\"warning\":1},"
+	"\"clear\":0.5,\"minage\":1,\"raises\":1,\"clears\":0,\"last_raised\":1796396648.1124003,"
+	"\"last_raised_age\":0.998244624},{\"name\":\"unsynchronised\",\"enabled\":true,"
+	"\"state\":\"raised\",\"severity\":\"critical\",\"known\":true,\"value\":1,"
+	"\"thresholds\":{\"critical\":1},\"clear\":0.5,\"minage\":1,\"raises\":1,\"clears\":0},"
+	"{\"name\":\"auth_failures\",\"enabled\":false,\"state\":\"unset\",\"severity\":\"none\","
+	"\"known\":true,\"value\":0,\"thresholds\":{\"warning\":5,\"critical\":100},\"clear\":2.5,"
+	"\"minage\":10,\"window\":60,\"raises\":0,\"clears\":0}]}";
+
+static const uint32_t GN_ALARM[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 4664, 1, 5, 1, 1 };
+
+/* An `alarms` reply with the given "recent" members and the four rules. */
+static const char *alarms_with(const char *recent)
+{
+	static char buf[8192];
+	const char *rules = strstr(ALARMS, "\"rules\"");
+
+	snprintf(buf, sizeof(buf), "{\"active\":[],\"recent\":[%s],%s", recent, rules);
+	return buf;
+}
+
+static void alarm_state(struct snmp_state *st, pid_t pid, int64_t start, const char *text,
+			double now)
+{
+	snmp_state_init(st);
+	st->reachable = true;
+	st->pid = pid;
+	st->start_time = start;
+	snmp_parse_alarms(st, text, now);
+}
+
+static void test_alarm_table(void **unused)
+{
+	static struct snmp_state st;
+	static struct snmp_idmap ids;
+	struct snmp_vbl l;
+
+	(void)unused;
+	snmp_ids_init(&ids);
+	full_state(&st, &ids);
+	assert_int_equal(snmp_parse_alarms(&st, ALARMS, 1000.0), 0);
+	assert_true(st.alarms.present);
+	assert_int_equal(st.alarms.n_rules, 4);
+	assert_int_equal(st.alarms.n_events, 2);
+	assert_true(fabs(st.alarms.events[0].t - (1000.0 - 0.998244624)) < 1e-9);
+	build(&st, &l);
+	/* offset: never raised, unknown value, would raise at 1 ms */
+	assert_str(at(&l, GN_ALARM, LEN(GN_ALARM), 2, 1), "offset");
+	assert_int_equal(at(&l, GN_ALARM, LEN(GN_ALARM), 3, 1)->i, SNMP_AL_UNSET);
+	assert_int_equal(at(&l, GN_ALARM, LEN(GN_ALARM), 4, 1)->i, SNMP_AL_NONE);
+	assert_str(at(&l, GN_ALARM, LEN(GN_ALARM), 5, 1), "");
+	assert_str(at(&l, GN_ALARM, LEN(GN_ALARM), 6, 1), "0.001");
+	assert_str(at(&l, GN_ALARM, LEN(GN_ALARM), 7, 1), "");
+	assert_int_equal(at(&l, GN_ALARM, LEN(GN_ALARM), 10, 1)->i, 1);
+	/* unsynchronised: raised, critical, with its message */
+	assert_str(at(&l, GN_ALARM, LEN(GN_ALARM), 2, 3), "unsynchronised");
+	assert_int_equal(at(&l, GN_ALARM, LEN(GN_ALARM), 3, 3)->i, SNMP_AL_RAISED);
+	assert_int_equal(at(&l, GN_ALARM, LEN(GN_ALARM), 4, 3)->i, SNMP_AL_CRITICAL);
+	assert_str(at(&l, GN_ALARM, LEN(GN_ALARM), 5, 3), "1");
+	assert_str(at(&l, GN_ALARM, LEN(GN_ALARM), 7, 3), "the clock is not synchronised");
+	assert_int_equal(at(&l, GN_ALARM, LEN(GN_ALARM), 8, 3)->type, SNMP_VT_COUNTER64);
+	assert_int_equal(at(&l, GN_ALARM, LEN(GN_ALARM), 8, 3)->u, 1);
+	assert_int_equal(at(&l, GN_ALARM, LEN(GN_ALARM), 9, 3)->u, 0);
+	assert_int_equal(at(&l, GN_ALARM, LEN(GN_ALARM), 4, 2)->i, SNMP_AL_WARNING);
+	/* switched off: false(2) */
+	assert_int_equal(at(&l, GN_ALARM, LEN(GN_ALARM), 10, 4)->i, 2);
+	assert_null(at(&l, GN_ALARM, LEN(GN_ALARM), 2, 5));
+	snmp_vbl_free(&l);
+
+	/* not reachable: no table (nothing stale) */
+	st.reachable = false;
+	build(&st, &l);
+	assert_null(at(&l, GN_ALARM, LEN(GN_ALARM), 2, 1));
+	snmp_vbl_free(&l);
+}
+
+static int count_notif(const struct snmp_event *ev, int n, int notif, const char *name)
+{
+	int i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += ev[i].gnomon && ev[i].n == notif && !strcmp(ev[i].alarm_name, name);
+	return c;
+}
+
+#define RAISED_UNSYNC(age) \
+	"{\"time\":0,\"age\":" #age ",\"name\":\"unsynchronised\",\"event\":\"raised\"," \
+	"\"severity\":\"critical\",\"prev\":\"none\",\"value\":1,\"threshold\":1," \
+	"\"message\":\"the clock is not synchronised\"}"
+#define CLEARED_UNSYNC(age) \
+	"{\"time\":0,\"age\":" #age ",\"name\":\"unsynchronised\",\"event\":\"cleared\"," \
+	"\"severity\":\"critical\",\"value\":0,\"threshold\":0.5," \
+	"\"message\":\"the clock is synchronised again\"}"
+
+static void test_alarm_events(void **unused)
+{
+	static struct snmp_state st;
+	static struct snmp_event ev[SNMP_MAX_EVENTS];
+	struct snmp_alarm_track tr;
+	int n;
+
+	(void)unused;
+	/* gnomond ran before the subagent (started 500, agent 600): what it
+	 * lists at the first poll is not sent again */
+	snmp_alarm_track_init(&tr);
+	alarm_state(&st, 42, 500, ALARMS, 1000.0);
+	assert_int_equal(snmp_alarm_events(&tr, &st, 600, ev, SNMP_MAX_EVENTS), 0);
+	/* one poll later, the same events a second older: nothing */
+	alarm_state(&st, 42, 500, alarms_with(RAISED_UNSYNC(1.999)), 1001.0);
+	assert_int_equal(snmp_alarm_events(&tr, &st, 600, ev, SNMP_MAX_EVENTS), 0);
+	/* raised again and cleared between two polls: both, oldest first */
+	alarm_state(&st, 42, 500, alarms_with(CLEARED_UNSYNC(0.2) "," RAISED_UNSYNC(1.2) ","
+					      RAISED_UNSYNC(12.0)), 1011.0);
+	n = snmp_alarm_events(&tr, &st, 600, ev, SNMP_MAX_EVENTS);
+	assert_int_equal(n, 2);
+	assert_int_equal(ev[0].n, SNMP_GN_NOTIF_ALARM_RAISED);
+	assert_int_equal(ev[1].n, SNMP_GN_NOTIF_ALARM_CLEARED);
+	assert_true(ev[1].gnomon);
+	assert_int_equal(ev[1].alarm_index, 3);
+	assert_string_equal(ev[1].alarm_name, "unsynchronised");
+	assert_int_equal(ev[1].alarm_sev, SNMP_AL_CRITICAL);
+	assert_true(ev[1].alarm_value == 0 && ev[1].alarm_threshold == 0.5);
+	assert_string_equal(ev[1].msg, "the clock is synchronised again");
+	/* the next poll, ages grown by a little less than the time between
+	 * the polls (the reply was read a little later): nothing new */
+	alarm_state(&st, 42, 500, alarms_with(CLEARED_UNSYNC(1.1) "," RAISED_UNSYNC(2.1)),
+		    1011.95);
+	assert_int_equal(snmp_alarm_events(&tr, &st, 600, ev, SNMP_MAX_EVENTS), 0);
+	/* a poll without the alarms (unreachable, or `alarms` failed) changes
+	 * nothing; the next one sends what came in between */
+	alarm_state(&st, 42, 500, "{\"error\":\"busy\"}", 1013.0);
+	assert_int_equal(snmp_alarm_events(&tr, &st, 600, ev, SNMP_MAX_EVENTS), 0);
+	st.reachable = false;
+	assert_int_equal(snmp_alarm_events(&tr, &st, 600, ev, SNMP_MAX_EVENTS), 0);
+	alarm_state(&st, 42, 500, alarms_with(RAISED_UNSYNC(0.5) "," CLEARED_UNSYNC(4.0)),
+		    1015.0);
+	n = snmp_alarm_events(&tr, &st, 600, ev, SNMP_MAX_EVENTS);
+	assert_int_equal(n, 1);
+	assert_int_equal(count_notif(ev, n, SNMP_GN_NOTIF_ALARM_RAISED, "unsynchronised"), 1);
+	/* gnomond restarted (a new pid): all of its events are new, even
+	 * older ones than the last seen of the old process */
+	alarm_state(&st, 43, 1014, alarms_with(RAISED_UNSYNC(0.1) "," CLEARED_UNSYNC(3.0) ","
+					       RAISED_UNSYNC(4.0)), 1018.0);
+	n = snmp_alarm_events(&tr, &st, 600, ev, SNMP_MAX_EVENTS);
+	assert_int_equal(n, 3);
+	assert_int_equal(count_notif(ev, n, SNMP_GN_NOTIF_ALARM_RAISED, "unsynchronised"), 2);
+	assert_int_equal(ev[1].n, SNMP_GN_NOTIF_ALARM_CLEARED);
+	alarm_state(&st, 43, 1014, alarms_with(RAISED_UNSYNC(1.1) "," CLEARED_UNSYNC(4.0) ","
+					       RAISED_UNSYNC(5.0)), 1019.0);
+	assert_int_equal(snmp_alarm_events(&tr, &st, 600, ev, SNMP_MAX_EVENTS), 0);
+	/* a gnomond started after the subagent: everything it lists is new */
+	snmp_alarm_track_init(&tr);
+	alarm_state(&st, 44, 700, ALARMS, 1000.0);
+	n = snmp_alarm_events(&tr, &st, 600, ev, SNMP_MAX_EVENTS);
+	assert_int_equal(n, 2);
+	/* the same second, in the order gnomond emitted them (oldest first
+	 * is the reverse of its list) */
+	assert_string_equal(ev[0].alarm_name, "no_selectable_source");
+	assert_int_equal(ev[0].alarm_sev, SNMP_AL_WARNING);
+	assert_string_equal(ev[1].alarm_name, "unsynchronised");
+	/* an unknown start time counts as "ran before" */
+	snmp_alarm_track_init(&tr);
+	alarm_state(&st, 44, -1, ALARMS, 1000.0);
+	assert_int_equal(snmp_alarm_events(&tr, &st, 600, ev, SNMP_MAX_EVENTS), 0);
+	/* no room: at most max, and no overflow */
+	snmp_alarm_track_init(&tr);
+	alarm_state(&st, 44, 700, ALARMS, 1000.0);
+	assert_int_equal(snmp_alarm_events(&tr, &st, 600, ev, 1), 1);
+}
+
+static void test_alarms_malformed(void **unused)
+{
+	static const char *const bad[] = {
+		"", "null", "[]", "{", "{\"error\":\"unknown command alarms\"}", "{\"rules\":5}",
+		"{\"active\":[],\"recent\":[]}", "{\"rules\":{},\"recent\":[]}",
+		"{\"rules\":[1,\"x\",null,{},{\"name\":7}],\"recent\":[{\"name\":\"x\"}]}",
+		"{\"rules\":[{\"name\":\"a\"}],\"recent\":{\"name\":\"a\",\"event\":\"raised\"}}",
+		"{\"rules\":[{\"name\":\"a\"}],\"recent\":[{\"name\":\"a\",\"event\":\"raised\","
+		"\"severity\":\"critical\"}]}",
+		"{\"rules\":[{\"name\":\"a\"}],\"recent\":[{\"name\":\"a\",\"event\":\"raised\","
+		"\"severity\":\"critical\",\"age\":-1}]}",
+		"{\"rules\":[{\"name\":\"a\"}],\"recent\":[{\"name\":\"a\",\"event\":\"raised\","
+		"\"severity\":\"critical\",\"age\":\"1\"}]}",
+		"{\"rules\":[{\"name\":\"a\"}],\"recent\":[{\"name\":\"a\",\"event\":\"flapped\","
+		"\"severity\":\"critical\",\"age\":1}]}",
+		"{\"rules\":[{\"name\":\"a\"}],\"recent\":[{\"name\":\"a\",\"event\":\"raised\","
+		"\"severity\":\"dire\",\"age\":1}]}",
+		"{\"rules\":[{\"name\":\"a\"}],\"recent\":[{\"name\":\"b\",\"event\":\"raised\","
+		"\"severity\":\"info\",\"age\":1}]}",
+		"{\"rules\":[{\"name\":\"a\"}],\"recent\":[{\"name\":[],\"event\":\"raised\","
+		"\"severity\":\"info\",\"age\":1}]}",
+		"{\"rules\":[{\"name\":\"a\"}],\"recent\":[{\"name\":\"a\",\"event\":\"raised\","
+		"\"severity\":\"info\",\"age\":1e400}]}",
+	};
+	static struct snmp_state st;
+	static struct snmp_event ev[SNMP_MAX_EVENTS];
+	struct snmp_alarm_track tr;
+	struct snmp_vbl l;
+	char big[16384];
+	size_t i, o;
+
+	(void)unused;
+	for (i = 0; i < LEN(bad); i++) {
+		/* a gnomond started after the subagent: any event would be sent */
+		snmp_alarm_track_init(&tr);
+		alarm_state(&st, 42, 700, bad[i], 1000.0);
+		assert_int_equal(snmp_alarm_events(&tr, &st, 600, ev, SNMP_MAX_EVENTS), 0);
+		build(&st, &l);
+		snmp_vbl_free(&l);
+	}
+	snmp_state_init(&st);
+	assert_int_equal(snmp_parse_alarms(&st, NULL, 0), -EINVAL);
+	assert_false(st.alarms.present);
+	assert_int_equal(snmp_parse_alarms(&st, "{\"error\":\"x\"}", 0), -EINVAL);
+	assert_string_equal(st.error, "alarms: x");
+	/* mistyped members are absent, not 0 */
+	alarm_state(&st, 42, 700, "{\"rules\":[{\"name\":\"a\",\"state\":\"odd\",\"severity\":1,"
+		    "\"value\":\"1\",\"raises\":-4,\"enabled\":\"yes\"}],\"recent\":[]}", 1000.0);
+	assert_int_equal(st.alarms.n_rules, 1);
+	build(&st, &l);
+	assert_null(at(&l, GN_ALARM, LEN(GN_ALARM), 3, 1));
+	assert_null(at(&l, GN_ALARM, LEN(GN_ALARM), 4, 1));
+	assert_str(at(&l, GN_ALARM, LEN(GN_ALARM), 5, 1), "");
+	assert_null(at(&l, GN_ALARM, LEN(GN_ALARM), 8, 1));
+	assert_null(at(&l, GN_ALARM, LEN(GN_ALARM), 10, 1));
+	snmp_vbl_free(&l);
+	/* too many rules and events, overlong strings: bounded and cut */
+	o = (size_t)snprintf(big, sizeof(big), "{\"rules\":[");
+	for (i = 0; i < 20; i++)
+		o += (size_t)snprintf(big + o, sizeof(big) - o, "%s{\"name\":\"r%02zu%s\"}",
+				      i ? "," : "", i,
+				      i == 0 ? "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" : "");
+	o += (size_t)snprintf(big + o, sizeof(big) - o, "],\"recent\":[");
+	for (i = 0; i < 40; i++)
+		o += (size_t)snprintf(big + o, sizeof(big) - o, "%s{\"name\":\"r01\","
+				      "\"event\":\"raised\",\"severity\":\"info\",\"age\":%zu,"
+				      "\"message\":\"%0300d\"}", i ? "," : "", i, 0);
+	snprintf(big + o, sizeof(big) - o, "]}");
+	assert_true(strlen(big) < sizeof(big) - 1);
+	snmp_alarm_track_init(&tr);
+	alarm_state(&st, 42, 700, big, 1000.0);
+	assert_int_equal(st.alarms.n_rules, SNMP_MAX_ALARMS);
+	assert_int_equal(st.alarms.n_events, SNMP_MAX_ALARM_EVENTS);
+	assert_int_equal(strlen(st.alarms.rules[0].name), 31);
+	assert_int_equal(strlen(st.alarms.events[0].msg), SNMP_ALARM_MSG - 1);
+	assert_int_equal(snmp_alarm_events(&tr, &st, 600, ev, SNMP_MAX_EVENTS),
+			 SNMP_MAX_ALARM_EVENTS);
+	build(&st, &l);
+	for (i = 0; i < l.n; i++)
+		assert_true(l.v[i].slen <= 255);
+	snmp_vbl_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -529,6 +801,9 @@ int main(void)
 		cmocka_unit_test(test_ids_stable),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_conversions),
+		cmocka_unit_test(test_alarm_table),
+		cmocka_unit_test(test_alarm_events),
+		cmocka_unit_test(test_alarms_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
