@@ -222,20 +222,26 @@ EOF
     fi
 }
 
-# A scraper like Prometheus at SCRAPE per second: one curl per scrape
-# (a new connection each time, the costlier case); its CPU counts as other
-# processes' in the background figure.
+# A scraper like Prometheus at SCRAPE per second: one process holding one
+# keep-alive connection, as Prometheus does (a process started per scrape
+# would measure its own start-up, on the cores the benchmark saturates).
 start_scraper() {
     [ "$SCRAPE" != 0 ] || return 0
-    command -v curl >/dev/null || die "--scrape needs curl"
-    local period
-    period=$(calc "1 / $SCRAPE" 3)
-    (
-        while :; do
-            curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$HTTP_PORT/metrics" || true
-            sleep "$period"
-        done
-    ) &
+    python3 - "$HTTP_PORT" "$SCRAPE" <<'PY' &
+import http.client, sys, time
+port, rate = int(sys.argv[1]), float(sys.argv[2])
+c = None
+while True:
+    t = time.monotonic()
+    try:
+        if c is None:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        c.request("GET", "/metrics")
+        c.getresponse().read()
+    except (OSError, http.client.HTTPException):
+        c = None
+    time.sleep(max(0.0, 1 / rate - (time.monotonic() - t)))
+PY
     SCRAPE_PID=$!
 }
 
