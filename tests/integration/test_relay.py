@@ -432,8 +432,11 @@ def test_one_way_stream_ipv6(spawn):
     assert sorted(s for s, _ in got) == list(range(1000)), len(got)
     delays = [t - sent[s] for s, t in got]
     assert abs(statistics.mean(trimmed(delays)) - 1 * MS) <= 100 * US, us(delays)
-    # normal, sd 50 us: 46 us over the central 98 %, plus Python's own noise
-    assert 35 * US <= statistics.pstdev(trimmed(delays)) <= 90 * US, us(delays)
+    # normal, sd 50 us: an interquartile range of 67 us, plus Python's own
+    # noise. Robust to the load's tails, which took the standard deviation
+    # of the central 98 % to 92 us in CI.
+    q = sorted(delays)
+    assert 45 * US <= quantile(q, 0.75) - quantile(q, 0.25) <= 110 * US, us(delays)
     assert st["fwd"]["forwarded"] == 1000 and st["rev"]["received"] == 0, st
     assert st["rev"]["forwarded"] == 0, st
 
