@@ -107,17 +107,6 @@ static int parse_type(struct conf_ctx *ctx, uint32_t id, const char *s,
 			  "allowed: %s)", id, ALLOWED_TYPES);
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Key text to bytes. Errors name the key id and the problem, never the
  * key itself. */
 static int parse_key(struct conf_ctx *ctx, struct auth_key *k, const char *s)
@@ -134,7 +123,7 @@ static int parse_key(struct conf_ctx *ctx, struct auth_key *k, const char *s)
 			return conf_error(ctx, "key %u: key of %zu bytes is too long (allowed: "
 					  "1..%d bytes)", k->id, n / 2, AUTH_MAX_KEY);
 		for (i = 0; i < n; i += 2) {
-			int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
+			int hi = hex_digit_value(s[i]), lo = hex_digit_value(s[i + 1]);
 
 			if (hi < 0 || lo < 0)
 				return conf_error(ctx, "key %u: HEX: character %zu is not a "

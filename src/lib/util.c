@@ -33,3 +33,14 @@ int strlcpy_checked(char *dst, const char *src, size_t n)
 	memcpy(dst, src, len + 1);
 	return 0;
 }
+
+int hex_digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

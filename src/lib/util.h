@@ -18,5 +18,7 @@ char *xstrdup(const char *s);
 
 /* Copy src to dst of size n, always NUL-terminated; returns 0 or -ENAMETOOLONG. */
 int strlcpy_checked(char *dst, const char *src, size_t n);
+/* The value of hexadecimal digit c (either case), or -1. */
+int hex_digit_value(char c);
 
 #endif

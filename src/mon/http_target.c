@@ -4,16 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "lib/util.h"
 
 /* Bytes a client may send unescaped in a target: visible ASCII. RFC 3986
  * allows fewer (no '"', '<', '>', '\\', '^', '`', '{', '|', '}'), but
@@ -40,8 +31,8 @@ static int decode(const char *raw, size_t n, bool plus, char **out)
 
 			if (i + 2 >= n)
 				return -EINVAL;
-			hi = hexval(raw[i + 1]);
-			lo = hexval(raw[i + 2]);
+			hi = hex_digit_value(raw[i + 1]);
+			lo = hex_digit_value(raw[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return -EINVAL;
 			c = (char)(hi << 4 | lo);
