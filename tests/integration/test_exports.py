@@ -10,15 +10,13 @@ here scrapes /metrics and its query API returns the daemon's values.
 
 import json
 import os
-import signal
 import subprocess
-import tempfile
 import time
 
 import ntp_helpers as nh
 from conftest import GNOMONCTL, free_loopback4
 from test_client import FAST, sources, tracking, wait_for
-from test_http import free_tcp_port, get, metric, need, parse_metrics, _prom_query
+from test_http import free_tcp_port, get, metric, need, parse_metrics, prometheus, _prom_query
 
 
 def ctl(d, *args):
@@ -90,19 +88,7 @@ def test_metrics_status_history(gnomond):
 def test_prometheus_scrapes_gnomond(gnomond):
     need("prometheus", "prometheus")
     up, up_addr, cli, port = pair(gnomond)
-    work = tempfile.mkdtemp(prefix="gn-prom-")
-    prom_port = free_tcp_port()
-    conf = os.path.join(work, "prometheus.yml")
-    with open(conf, "w") as f:
-        f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                "scrape_configs:\n  - job_name: gnomond\n    static_configs:\n"
-                "      - targets: ['127.0.0.1:%d']\n" % port)
-    log = open(os.path.join(work, "prometheus.log"), "wb")
-    proc = subprocess.Popen(nh.NO_SYS_TIME + [
-        "prometheus", "--config.file=" + conf, "--storage.tsdb.path=" + os.path.join(work, "db"),
-        "--web.listen-address=127.0.0.1:%d" % prom_port, "--log.level=warn"],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    try:
+    with prometheus("gnomond", port) as (proc, prom_port):
         res = []
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not res:
@@ -121,15 +107,6 @@ def test_prometheus_scrapes_gnomond(gnomond):
         # grows like the one gnomonctl shows.
         (rx,) = _prom_query(prom_port, "gnomon_ntp_server_received_total")
         assert float(rx["value"][1]) <= ctl(cli, "serverstats")["received"]
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-        log.close()
 
 
 def test_every_metric_documented(gnomond, tmp_path, user_dir):

@@ -24,6 +24,7 @@ failure. Binary: $HTTP_DEMO, default build/tests/tools/http_demo. Needs
 root for the namespaces. About 25 s.
 """
 
+import contextlib
 import http.client
 import json
 import math
@@ -532,17 +533,18 @@ def _prom_query(port, q):
     return r["data"]["result"]
 
 
-def test_prometheus_scrapes(demos):
-    need("prometheus", "prometheus")
-    port = free_tcp_port()
-    demos(["127.0.0.1:%d" % port])
+@contextlib.contextmanager
+def prometheus(job, port):
+    """A real Prometheus (package prometheus) scraping 127.0.0.1:port every
+    second, with its own config and storage; yields (process, its port)
+    and stops it at the end, also on failure."""
     work = tempfile.mkdtemp(prefix="gn-prom-")
     prom_port = free_tcp_port()
     conf = os.path.join(work, "prometheus.yml")
     with open(conf, "w") as f:
         f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                "scrape_configs:\n  - job_name: gnomon\n    static_configs:\n"
-                "      - targets: ['127.0.0.1:%d']\n" % port)
+                "scrape_configs:\n  - job_name: %s\n    static_configs:\n"
+                "      - targets: ['127.0.0.1:%d']\n" % (job, port))
     log = open(os.path.join(work, "prometheus.log"), "wb")
     proc = subprocess.Popen(nh.NO_SYS_TIME + [
         "prometheus", "--config.file=" + conf, "--storage.tsdb.path=" + os.path.join(work, "db"),
@@ -550,6 +552,24 @@ def test_prometheus_scrapes(demos):
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         start_new_session=True)
     try:
+        yield proc, prom_port
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        log.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_prometheus_scrapes(demos):
+    need("prometheus", "prometheus")
+    port = free_tcp_port()
+    demos(["127.0.0.1:%d" % port])
+    with prometheus("gnomon", port) as (proc, prom_port):
         deadline = time.monotonic() + 60
         res = []
         while time.monotonic() < deadline:
@@ -589,13 +609,3 @@ def test_prometheus_scrapes(demos):
         assert float(t2["value"][1]) > float(t1["value"][1])
         (sc,) = _prom_query(prom_port, 'gnomon_http_requests_total{code="200"}')
         assert float(sc["value"][1]) >= 2
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-        log.close()
-        shutil.rmtree(work, ignore_errors=True)
