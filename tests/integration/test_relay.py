@@ -301,8 +301,14 @@ def test_jitter_distribution(spawn, dist):
         us(rev), relay.stderr())
     print(info.split("\nrelay:")[0])
     assert len(replies) == 1500, info
+    # The measured one-way time is the relay's delay plus what the path
+    # adds by itself (relay and Python endpoints waking up), which on a
+    # loaded VM reached 80 us median.  The unimpaired reverse direction
+    # crosses the same relay and endpoints: its median is that path's own
+    # latency, measured in the same run, and is taken off before comparing.
     g, w = figures["trimmed mean"]
-    assert abs(g - w) <= 100 * US, info
+    path = statistics.median(rev)
+    assert abs(g - path - w) <= 100 * US, "path latency %.1f us\n%s" % (path / US, info)
     for k in ("trimmed sd", "q25..q75", "q05..q95", "q50-q05", "q95-q50"):
         g, w = figures[k]
         assert 0.8 * w <= g <= 1.25 * w, "%s\n%s" % (k, info)
