@@ -15,6 +15,7 @@
 #include "lib/util.h"
 
 static void tcp_cb(int fd, short revents, void *arg);
+static void conn_done(struct audit_probe *p, struct ap_conn *c);
 
 void ap_tcp_init(struct audit_probe *p)
 {
@@ -98,8 +99,16 @@ void ap_tcp_send(struct audit_probe *p, uint32_t i)
 
 void ap_tcp_timeout(struct audit_probe *p, uint32_t i)
 {
-	if (p->d[i].conn >= 0)
-		conn_close(p, &p->conns[p->d[i].conn]);
+	struct ap_conn *c = p->d[i].conn >= 0 ? &p->conns[p->d[i].conn] : NULL;
+
+	/* A TIME server that sent its four bytes but keeps the connection
+	 * open has still answered (RFC 868 says it closes; not all do). */
+	if (c && p->d[i].method == AUDIT_TIME && c->len == 4) {
+		conn_done(p, c);
+		return;
+	}
+	if (c)
+		conn_close(p, c);
 	ap_failed(p, i, AP_FAIL_TIMEOUT, 0);
 }
 
