@@ -120,8 +120,13 @@ static size_t http_request(const struct audit_probe *p, uint32_t i, char *buf, s
 	const struct ap_dev *d = &p->d[i];
 	bool v6lit = strchr(dv->address, ':') != NULL;
 	char port[8] = "";
+	const char *c;
 	int n;
 
+	/* The name goes into a header line: no spaces or controls in it. */
+	for (c = dv->address; *c; c++)
+		if ((unsigned char)*c <= 0x20 || *c == 0x7f)
+			return 0;
 	if (d->port != 80)
 		snprintf(port, sizeof(port), ":%u", d->port);
 	n = snprintf(buf, cap,
@@ -222,8 +227,9 @@ static void conn_connected(struct audit_probe *p, struct ap_conn *c)
 		len = http_request(p, i, req, sizeof(req));
 		/* The exchange that brackets the Date starts with the request. */
 		d->t1_real = gt_now(CLOCK_REALTIME);
+		errno = 0;
 		if (!len || write(c->fd, req, len) != (ssize_t)len) {
-			err = errno ? errno : EMSGSIZE;
+			err = !len ? EINVAL : errno ? errno : EMSGSIZE;
 			conn_close(p, c);
 			ap_failed(p, i, AP_FAIL_NET, err);
 			return;
