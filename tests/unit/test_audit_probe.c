@@ -18,7 +18,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -481,6 +483,44 @@ static void test_icmp(void **state)
 	assert_true(r[0].resolution == 0.001);
 }
 
+/* Without CAP_NET_RAW the engine cannot open its raw socket: every ICMP
+ * device is unreachable, saying why. Run in a child that drops the
+ * capability, so the test means the same as root and as a user. */
+static void test_icmp_unprivileged(void **state)
+{
+	pid_t pid;
+	int status;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct audit_device d[1];
+		struct audit_result r[1];
+		struct audit_probe_opts o;
+		cap_t caps = cap_get_proc();
+		cap_value_t raw = CAP_NET_RAW;
+
+		if (!caps || cap_set_flag(caps, CAP_EFFECTIVE, 1, &raw, CAP_CLEAR) ||
+		    cap_set_flag(caps, CAP_PERMITTED, 1, &raw, CAP_CLEAR) || cap_set_proc(caps))
+			_exit(2);
+		cap_free(caps);
+		if (socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) >= 0)
+			_exit(3);	/* the drop did not hold: the test would mean nothing */
+		dev(&d[0], "127.0.0.1", 0, AUDIT_ICMP, 0.1);
+		fast_opts(&o);
+		if (audit_probe_run(d, r, 1, &o) != 0)
+			_exit(4);
+		if (r[0].status != AUDIT_UNREACHABLE || !isnan(r[0].offset) ||
+		    strcmp(r[0].error, "ICMP timestamp needs CAP_NET_RAW") != 0)
+			_exit(5);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_empty_and_defaults(void **state)
 {
 	struct audit_probe_opts o;
@@ -505,6 +545,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_spoof, teardown),
 		cmocka_unit_test_teardown(test_pacing, teardown),
 		cmocka_unit_test_teardown(test_icmp, teardown),
+		cmocka_unit_test_teardown(test_icmp_unprivileged, teardown),
 		cmocka_unit_test_teardown(test_empty_and_defaults, teardown),
 	};
 
