@@ -166,14 +166,12 @@ static void ntp_reply(struct audit_probe *p, const uint8_t *buf, size_t len,
 		  ((double)(t4 - t1) - (double)(r.t3 - r.t2)) / 1e9);
 }
 
-static void ntp_rx(int fd, short revents, void *arg)
+static void ntp_drain(struct audit_probe *p, int fd, int max)
 {
-	struct audit_probe *p = arg;
 	uint8_t buf[512];
 	int k;
 
-	(void)revents;
-	for (k = 0; k < NTP_DRAIN_MAX; k++) {
+	for (k = 0; k < max; k++) {
 		uint8_t ctl[SOCK_CMSG_SPACE];
 		struct sockaddr_storage ss;
 		struct iovec iov = { buf, sizeof(buf) };
@@ -197,5 +195,23 @@ static void ntp_rx(int fd, short revents, void *arg)
 		ntp_reply(p, buf, (h.msg_flags & MSG_TRUNC) ? 0 : (size_t)len, &from, port,
 			  rx.rx_real);
 	}
+}
+
+static void ntp_rx(int fd, short revents, void *arg)
+{
+	struct audit_probe *p = arg;
+
+	(void)revents;
+	ntp_drain(p, fd, NTP_DRAIN_MAX);
 	ap_arm(p);
+}
+
+void ap_ntp_pending(struct audit_probe *p)
+{
+	int k;
+
+	/* Everything queued: the receive buffer bounds it. */
+	for (k = 0; k < 2; k++)
+		if (p->udp_fd[k] >= 0)
+			ntp_drain(p, p->udp_fd[k], INT32_MAX);
 }

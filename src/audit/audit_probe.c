@@ -488,6 +488,15 @@ static void service(struct audit_probe *p)
 
 	p->in_service = true;
 	refill(p, now);
+	/* The loop runs due timers before it polls: after a stall (a slow
+	 * caller on the same loop, a descheduled process) replies that came
+	 * in time may still be queued. Read them first, so that a request is
+	 * timed out only when its reply really is missing; their kernel
+	 * receive timestamps keep the measurement exact. */
+	if (p->timeouts.n && p->timeouts.v[0].due <= now) {
+		ap_ntp_pending(p);
+		ap_icmp_pending(p);
+	}
 	run_timeouts(p, now);
 	run_sends(p, now);
 	p->in_service = false;

@@ -427,6 +427,53 @@ static void test_spoof(void **state)
 	close(spoof);
 }
 
+/* A loop held up past a request's timeout (its owner busy elsewhere) does
+ * not lose a reply that came in time: queued replies are read before the
+ * timeouts are judged. */
+static void test_stall(void **state)
+{
+	struct audit_device d[1];
+	struct audit_result r[1];
+	struct audit_probe_opts o;
+	struct audit_probe_stats st = { 0 };
+	struct loop *l = loop_create();
+	struct audit_probe *p;
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	uint8_t b[64];
+	int err = 0;
+
+	(void)state;
+	/* This thread plays the server, so the order of events is exact. */
+	dev(&d[0], "127.0.0.1", add_server(B_NTP_SILENT, 0), AUDIT_NTP, 0.1);
+	fast_opts(&o);
+	o.samples = 1;
+	o.timeout = 0.2;
+	p = audit_probe_start(l, d, r, 1, &o, &err);
+	assert_non_null(p);
+	while (st.requests == 0) {
+		loop_run_once(l, 0);
+		audit_probe_stats(p, &st);
+	}
+	/* Answer at once, +30 ms; the engine reads it only after 0.4 s. */
+	assert_int_equal(recvfrom(servers[0].fd, b, sizeof(b), 0, (struct sockaddr *)&from, &fl), 48);
+	memcpy(b + 24, b + 40, 8);
+	b[0] = 4 << 3 | 4;
+	b[1] = 2;
+	put_be64(b + 32, ntp_ts_from_ns(gt_now(CLOCK_REALTIME) + 30 * GT_NS_PER_MS));
+	put_be64(b + 40, ntp_ts_from_ns(gt_now(CLOCK_REALTIME) + 30 * GT_NS_PER_MS));
+	assert_int_equal(sendto(servers[0].fd, b, 48, 0, (struct sockaddr *)&from, fl), 48);
+	usleep(400000);
+	while (audit_probe_done(p) < 1)
+		loop_run_once(l, 10 * GT_NS_PER_MS);
+	assert_int_equal(r[0].status, AUDIT_OK);
+	/* The kernel's receive timestamp, not the late read, is T4. */
+	assert_true(fabs(r[0].offset - 0.030) <= r[0].delay / 2 + 0.002);
+	assert_true(r[0].delay < 0.2);
+	audit_probe_destroy(p);
+	loop_destroy(l);
+}
+
 /* Spacing and the rate cap hold: n devices x samples at rate R take at
  * least (n*samples - burst)/R, and a device's samples are spacing apart. */
 static void test_pacing(void **state)
@@ -544,6 +591,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_tcp, teardown),
 		cmocka_unit_test_teardown(test_spoof, teardown),
 		cmocka_unit_test_teardown(test_pacing, teardown),
+		cmocka_unit_test_teardown(test_stall, teardown),
 		cmocka_unit_test_teardown(test_icmp, teardown),
 		cmocka_unit_test_teardown(test_icmp_unprivileged, teardown),
 		cmocka_unit_test_teardown(test_empty_and_defaults, teardown),
