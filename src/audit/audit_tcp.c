@@ -16,6 +16,7 @@
 
 static void tcp_cb(int fd, short revents, void *arg);
 static void conn_done(struct audit_probe *p, struct ap_conn *c);
+static void conn_read(struct audit_probe *p, struct ap_conn *c);
 
 void ap_tcp_init(struct audit_probe *p)
 {
@@ -100,7 +101,15 @@ void ap_tcp_send(struct audit_probe *p, uint32_t i)
 void ap_tcp_timeout(struct audit_probe *p, uint32_t i)
 {
 	struct ap_conn *c = p->d[i].conn >= 0 ? &p->conns[p->d[i].conn] : NULL;
+	uint32_t gen = p->d[i].gen;
 
+	/* An answer may be waiting unread after a stall of the loop: read it
+	 * first (its late T4 only widens the exchange, and so the margin). */
+	if (c && c->connected) {
+		conn_read(p, c);
+		if (p->d[i].gen != gen)
+			return;
+	}
 	/* A TIME server that sent its four bytes but keeps the connection
 	 * open has still answered (RFC 868 says it closes; not all do). */
 	if (c && p->d[i].method == AUDIT_TIME && c->len == 4) {
