@@ -121,10 +121,12 @@ static void ntp_reply(struct audit_probe *p, const uint8_t *buf, size_t len,
 
 	/* Not our cookie, or our cookie from somewhere else: not taken. A
 	 * non-reply from a probed device's address is blamed on it, so the
-	 * report can say "malformed" rather than "timeout". */
+	 * report can say "malformed" rather than "timeout"; a well-formed
+	 * reply with an unknown cookie is only late (its request timed out)
+	 * or forged, and says nothing about the device. */
 	if (!cookie || !ap_keymap_take(&p->ntp_keys, cookie, &i)) {
 		i = ap_ntp_first_at(p, from, port);
-		if (i == UINT32_MAX) {
+		if (i == UINT32_MAX || audit_parse_ntp(buf, len, cookie, &r) == 0) {
 			p->st.unmatched++;
 			return;
 		}

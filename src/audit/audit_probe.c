@@ -271,7 +271,8 @@ static void classify(struct audit_probe *p, uint32_t i)
 		break;
 	case AP_FAIL_TIMEOUT:
 	case AP_FAIL_NONE:
-		snprintf(r->error, sizeof(r->error), "timeout (%d requests)", d->sent);
+		snprintf(r->error, sizeof(r->error), "timeout (%d request%s)", d->sent,
+			 d->sent == 1 ? "" : "s");
 		break;
 	}
 }
