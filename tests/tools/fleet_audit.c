@@ -45,6 +45,16 @@ static long peak_rss_kb(void)
 	return kb;
 }
 
+static gt_ns last_result;
+
+static void on_result(void *arg, size_t index, const struct audit_result *r)
+{
+	(void)arg;
+	(void)index;
+	(void)r;
+	last_result = gt_now(CLOCK_MONOTONIC);
+}
+
 static void on_done(void *arg)
 {
 	loop_stop(arg);
@@ -173,6 +183,7 @@ int main(int argc, char **argv)
 	}
 	l = loop_create();
 	o.on_done = on_done;
+	o.on_result = on_result;
 	o.arg = l;
 	t0 = gt_now(CLOCK_MONOTONIC);
 	p = audit_probe_start(l, run.devs, run.res, run.n, &o, &rc);
@@ -226,7 +237,8 @@ int main(int argc, char **argv)
 	} else {
 		printf("devices             %zu (samples %d, spacing %g s, timeout %g s, rate %u/s)\n",
 		       run.n, o.samples, o.spacing, o.timeout, o.rate);
-		printf("wall time           %.3f s (cpu %.3f s)\n", secs, cpu);
+		printf("wall time           %.3f s (cpu %.3f s; last result at %.3f s)\n", secs, cpu,
+		       (double)(last_result - t0) / 1e9);
 		printf("requests            %llu (%.0f/s), replies taken %llu, timeouts %llu, "
 		       "malformed %llu, unmatched %llu, KoD %llu, unsync %llu\n",
 		       (unsigned long long)st.requests, (double)st.requests / secs,
