@@ -25,7 +25,7 @@ struct audit_probe_opts {
 	double spacing;		/* seconds between a device's samples (default 2) */
 	double timeout;		/* seconds a request waits (default 1) */
 	unsigned rate;		/* requests per second over the run (default 5000) */
-	unsigned inflight;	/* TCP connections at once (default 256) */
+	unsigned inflight;	/* TCP connections at once (default 256; 1..4096) */
 	int icmp_fd;		/* a raw ICMP socket opened while privileged, or -1 */
 	/* Called on the loop as each device is done (may be NULL). */
 	void (*on_result)(void *arg, size_t index, const struct audit_result *r);
@@ -47,7 +47,22 @@ struct audit_probe *audit_probe_start(struct loop *l, const struct audit_device 
 /* Devices done so far (for a progress bar). */
 size_t audit_probe_done(const struct audit_probe *p);
 
-/* Stop (if still running) and free; results already written stay. */
+/* What the engine saw on the wire so far (added for the benchmark and
+ * the metrics): every reply that was not taken is counted somewhere. */
+struct audit_probe_stats {
+	uint64_t requests;	/* NTP datagrams, TCP connections, ICMP requests sent */
+	uint64_t replies;	/* valid replies taken as samples */
+	uint64_t unmatched;	/* datagrams matching no outstanding request: dropped */
+	uint64_t malformed;	/* replies from a probed device that did not parse */
+	uint64_t kod;		/* NTP kiss-o'-death replies */
+	uint64_t unsync;	/* NTP replies from an unsynchronised server */
+	uint64_t timeouts;	/* requests that got no valid reply in time */
+	uint64_t errors;	/* send/connect errors (refused included) */
+};
+void audit_probe_stats(const struct audit_probe *p, struct audit_probe_stats *s);
+
+/* Stop (if still running) and free; results already written stay.
+ * Not from within on_result (on_done may destroy). */
 void audit_probe_destroy(struct audit_probe *p);
 
 /* Convenience for command-line use: a private loop run to the end.
