@@ -167,7 +167,7 @@ static void print_results(const struct audit_device *d, const struct audit_resul
 		printf(" %3s  %s\n", st, x->error);
 	}
 	if (fmt == OUT_JSON) {
-		char *s = json_dumps(arr, JSON_INDENT(1));
+		char *s = json_dumps(arr, JSON_INDENT(1) | JSON_REAL_PRECISION(15));
 
 		printf("%s\n", s ? s : "[]");
 		free(s);

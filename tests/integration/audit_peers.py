@@ -14,6 +14,7 @@ Everything listens on its own 127.0.0.X address (loopback only)."""
 import http.server
 import os
 import shutil
+import signal
 import socket
 import socketserver
 import struct
@@ -201,13 +202,18 @@ class Peers:
         for s in self.socks:
             s.close()
         for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
+            # The whole session: faketime runs its command as a child.
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(p.pid, sig)
+                except ProcessLookupError:
+                    break
                 try:
                     p.wait(5)
+                    if sig == signal.SIGTERM:
+                        time.sleep(0.2)     # the child's own exit
                 except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(5)
+                    pass
         for d in self.dirs:
             shutil.rmtree(d, ignore_errors=True)
 
