@@ -37,6 +37,8 @@ static void usage(FILE *f)
 		"                           [--keep DAYS]\n"
 		"       gnomonctl audit report --db DB [--nonstandard] [--json|--csv] [--run ID]\n"
 		"DB is an SQLite file (created on first use) or a postgresql:// URL.\n"
+		"Without --db, `gnomonctl audit` and `gnomonctl audit run` ask gnomond's\n"
+		"audit service (its state; a run now).\n"
 		"Exit status of run and report: 0 every device ok, 1 some device off or\n"
 		"unreachable, 2 an error of the audit itself (database, file, usage).\n");
 }
@@ -238,7 +240,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, const char *allowed
 	int opt;
 
 	memset(o, 0, sizeof(*o));
-	o->keep_days = 90;
+	o->keep_days = 30;
 	audit_probe_opts_default(&o->probe);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+d:jch", longopts, NULL)) != -1) {
@@ -708,6 +710,20 @@ out:
 	free(res);
 	audit_db_close(db);
 	return rc;
+}
+
+bool audit_cmd_is_local(int argc, char **argv)
+{
+	int i;
+
+	if (argc >= 2 && (!strcmp(argv[1], "import") || !strcmp(argv[1], "export") ||
+			  !strcmp(argv[1], "report") || !strcmp(argv[1], "--help") ||
+			  !strcmp(argv[1], "-h")))
+		return true;
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--db") || !strncmp(argv[i], "--db=", 5))
+			return true;
+	return false;
 }
 
 int audit_main(int argc, char **argv)

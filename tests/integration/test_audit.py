@@ -166,3 +166,39 @@ def test_unreachable_database(tmp_path):
     assert cp.returncode == 2 and "--db DB is needed" in cp.stderr, describe(cp)
     cp = ctl("import", "--db", db, "--json", "x.csv")
     assert cp.returncode == 2 and "does not apply" in cp.stderr, describe(cp)
+
+
+def test_progress_bar_on_terminal(peers, tmp_path):
+    """A progress bar on stderr when it is a terminal, erased at the end;
+    the results on stdout all the same."""
+    import pty
+    db = str(tmp_path / "audit.db")
+    f = tmp_path / "few.csv"
+    f.write_text("name,address\n" + "".join(
+        "%s,%s\n" % (d[0], d[1]) for d in peers.devices if d[0].startswith("gn-")))
+    assert ctl("import", "--db", db, str(f)).returncode == 0
+    master, slave = pty.openpty()
+    try:
+        cp = subprocess.run([GNOMONCTL, "audit", "run", "--db", db, "--csv", "--samples", "3",
+                             "--spacing", "0.3"], stdout=subprocess.PIPE, stderr=slave,
+                            text=True, timeout=60)
+        os.close(slave)
+        slave = None
+        err = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            err += chunk
+    finally:
+        if slave is not None:
+            os.close(slave)
+        os.close(master)
+    assert cp.returncode == 1, (cp.returncode, cp.stdout, err)
+    text = err.decode()
+    assert "audit [" in text and "/4" in text and text.endswith("\r\x1b[K"), repr(text)
+    rows = list(csv.DictReader(io.StringIO(cp.stdout)))
+    assert len(rows) == 4, cp.stdout
