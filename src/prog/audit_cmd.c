@@ -7,10 +7,12 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +20,7 @@
 #include "audit/audit_db.h"
 #include "audit/audit_probe.h"
 #include "lib/loop.h"
+#include "prog/audit_writer.h"
 
 #define EXIT_ALL_OK 0
 #define EXIT_NONSTANDARD 1
@@ -461,6 +464,7 @@ struct run_ctx {
 	struct loop *loop;
 	struct audit_db *db;
 	struct audit_probe *probe;
+	struct audit_writer *writer;
 	const struct audit_device *devs;
 	struct audit_result *res;
 	bool *done;
@@ -471,9 +475,10 @@ struct run_ctx {
 	struct loop_timer *bar;
 };
 
-/* Each result is stored (and committed) as it comes, so that a database
- * lost in the middle keeps everything measured before; on the first
- * failure the run stops, as later results would be lost. */
+/* Each result goes to the writer thread as it comes and is committed
+ * there, so that a database lost in the middle keeps everything measured
+ * before; on the first failure the run stops, as later results would be
+ * lost. */
 static void on_result(void *arg, size_t i, const struct audit_result *r)
 {
 	struct run_ctx *c = arg;
@@ -484,15 +489,19 @@ static void on_result(void *arg, size_t i, const struct audit_result *r)
 		c->res[i] = *r;
 	c->done[i] = true;
 	c->measured++;
-	if (c->db_failed)
-		return;
-	if (audit_db_add_result(c->db, c->run_id, &c->devs[i], &c->res[i])) {
-		snprintf(c->db_error, sizeof(c->db_error), "%s", audit_db_error(c->db));
-		c->db_failed = true;
-		loop_stop(c->loop);
-		return;
-	}
-	c->stored++;
+	audit_writer_push(c->writer, i);
+}
+
+static void on_store_failed(int fd, short revents, void *arg)
+{
+	struct run_ctx *c = arg;
+	uint64_t v;
+
+	(void)revents;
+	if (read(fd, &v, sizeof(v)) < 0)
+		v = 0;
+	c->db_failed = true;
+	loop_stop(c->loop);
 }
 
 static void on_done(void *arg)
@@ -536,35 +545,51 @@ static void on_bar(struct loop_timer *t, void *arg)
 static int probe_all(struct run_ctx *c, const struct opts *o)
 {
 	struct audit_probe_opts po = o->probe;
-	int err = 0;
+	int err = 0, efd, wrc;
 
 	po.on_result = on_result;
 	po.on_done = on_done;
 	po.arg = c;
 	po.icmp_fd = -1;
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (efd < 0)
+		return -errno;
 	c->loop = loop_create();
-	if (!c->loop)
+	if (!c->loop) {
+		close(efd);
 		return -ENOMEM;
+	}
+	c->writer = audit_writer_start(c->db, c->run_id, c->devs, c->res, c->n, efd, &err);
+	if (!c->writer)
+		goto out;
+	loop_add_fd(c->loop, efd, POLLIN, on_store_failed, c);
 	loop_on_signal(c->loop, SIGINT, on_signal, c);
 	loop_on_signal(c->loop, SIGTERM, on_signal, c);
 	c->probe = audit_probe_start(c->loop, c->devs, c->res, c->n, &po, &err);
-	if (!c->probe) {
-		loop_destroy(c->loop);
-		c->loop = NULL;
-		return err ? err : -EIO;
+	if (c->probe) {
+		if (isatty(STDERR_FILENO))
+			c->bar = loop_timer_add(c->loop, 0, 200 * GT_NS_PER_MS, on_bar, c);
+		if (!c->finished)
+			err = loop_run(c->loop);
+		if (c->bar) {
+			loop_timer_cancel(c->loop, c->bar);
+			draw_bar(c, true);
+		}
+		audit_probe_destroy(c->probe);
+		c->probe = NULL;
+	} else if (!err) {
+		err = -EIO;
 	}
-	if (isatty(STDERR_FILENO))
-		c->bar = loop_timer_add(c->loop, 0, 200 * GT_NS_PER_MS, on_bar, c);
-	if (!c->finished)
-		err = loop_run(c->loop);
-	if (c->bar) {
-		loop_timer_cancel(c->loop, c->bar);
-		draw_bar(c, true);
-	}
-	audit_probe_destroy(c->probe);
-	c->probe = NULL;
+	/* What was measured is stored before the run is finished. */
+	wrc = audit_writer_finish(c->writer, &c->stored, c->db_error, sizeof(c->db_error));
+	c->writer = NULL;
+	if (wrc)
+		c->db_failed = true;
+	loop_del_fd(c->loop, efd);
+out:
 	loop_destroy(c->loop);
 	c->loop = NULL;
+	close(efd);
 	return err;
 }
 
@@ -622,10 +647,10 @@ static int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	err = probe_all(&c, &o);
-	if (err)
-		snprintf(why, sizeof(why), "probing failed: %s", strerror(-err));
-	else if (c.db_failed)
+	if (c.db_failed)
 		snprintf(why, sizeof(why), "%s", c.db_error);
+	else if (err)
+		snprintf(why, sizeof(why), "probing failed: %s", strerror(-err));
 	else if (c.interrupted)
 		snprintf(why, sizeof(why), "interrupted");
 	print_results(devs, c.res, c.done, c.n, o.fmt, false);

@@ -162,8 +162,10 @@ def test_unreachable_database(tmp_path):
     cp = ctl("run", "--db", db)
     assert cp.returncode == 2 and "no enabled device" in cp.stderr, describe(cp)
     # Usage errors are errors of the audit too.
-    cp = ctl("run", str(tmp_path / "x.db"))
+    cp = ctl("import", str(tmp_path / "x.csv"))
     assert cp.returncode == 2 and "--db DB is needed" in cp.stderr, describe(cp)
+    cp = ctl("report", "--db", db, "--samples", "3")
+    assert cp.returncode == 2 and "does not apply" in cp.stderr, describe(cp)
     cp = ctl("import", "--db", db, "--json", "x.csv")
     assert cp.returncode == 2 and "does not apply" in cp.stderr, describe(cp)
 

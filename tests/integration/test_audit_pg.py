@@ -191,14 +191,14 @@ def test_database_lost_mid_run(pg, gnomond, tmp_path):
     printed = json.loads(out)
     assert all(r["status"] == "off" and abs(r["offset"] - 0.3) < 0.005 for r in printed), out
     assert "gnomonctl: audit run 1 stopped: DB postgresql://gnomon@127.0.0.1:%d/audit_lost: " \
-        "storing the result of dev" % pg.port in err, err
-    # What was stored before the loss is there; every one of it was
-    # printed, with the one whose storing failed, and nothing after it.
+        "storing" % pg.port in err, err
+    # What was stored before the loss is there, and was printed with what
+    # was measured but could not be stored; the run stopped there.
     in_db = pg.psql("audit_lost", "SELECT name FROM results WHERE run_id = 1 ORDER BY name")
     in_db = in_db.split()
     names = sorted(r["name"] for r in printed)
     assert len(in_db) >= 3 and set(in_db) < set(names), (in_db, names)
-    assert len(names) == len(in_db) + 1 and len(names) < n, (in_db, names)
+    assert len(names) < n, (in_db, names)
     assert "%d of %d device(s) measured (printed above), %d stored" % (
         len(names), n, len(in_db)) in err, err
     # The run was never finished: report shows none.

@@ -154,6 +154,22 @@ static void test_runs(void **state)
 	free(rd);
 	free(rr);
 
+	/* A batch in one transaction reads back like single results. */
+	{
+		size_t idx[2] = { 2, 0 };
+		int64_t idb;
+
+		assert_int_equal(audit_db_begin_run(db, INT64_C(1200) * 1000000000, &idb), 0);
+		assert_int_equal(audit_db_add_results(db, idb, devs, r, idx, 2), 0);
+		assert_int_equal(audit_db_finish_run(db, idb, INT64_C(1201) * 1000000000, NULL), 0);
+		assert_int_equal(audit_db_last_results(db, idb, &rd, &rr, &n), 0);
+		assert_int_equal(n, 2);
+		assert_string_equal(rd[0].name, devs[0].name);
+		assert_true(rr[1].offset == r[2].offset);
+		free(rd);
+		free(rr);
+	}
+
 	/* A second, later run with an error; prune the first by age. */
 	assert_int_equal(audit_db_begin_run(db, INT64_C(2000) * 1000000000, &id2), 0);
 	assert_int_equal(audit_db_add_result(db, id2, &devs[0], &r[0]), 0);
