@@ -19,9 +19,16 @@ from conftest import GNOMONCTL
 RUN_OPTS = ["--samples", "3", "--spacing", "0.3", "--timeout", "1"]
 
 
+def no_sanitizer_report(err):
+    """An ASan/UBSan build reports leaks and undefined behaviour on stderr."""
+    assert "Sanitizer" not in err and "runtime error:" not in err, err
+
+
 def ctl(*args, stdin=None, timeout=60):
-    return subprocess.run([GNOMONCTL, "audit"] + list(args), capture_output=True, text=True,
-                          input=stdin, timeout=timeout)
+    cp = subprocess.run([GNOMONCTL, "audit"] + list(args), capture_output=True, text=True,
+                        input=stdin, timeout=timeout)
+    no_sanitizer_report(cp.stderr)
+    return cp
 
 
 def describe(cp):

@@ -21,7 +21,7 @@ import pytest
 
 import audit_peers as ap
 from conftest import GNOMONCTL
-from test_audit import RUN_OPTS, ctl, describe
+from test_audit import RUN_OPTS, ctl, describe, no_sanitizer_report
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 PG_USER = "postgres"        # PostgreSQL refuses to run as root
@@ -187,6 +187,7 @@ def test_database_lost_mid_run(pg, gnomond, tmp_path):
             run.wait()
         if not pg.running:
             pg.start()
+    no_sanitizer_report(err)
     assert run.returncode == 2, (run.returncode, out, err)
     printed = json.loads(out)
     assert all(r["status"] == "off" and abs(r["offset"] - 0.3) < 0.005 for r in printed), out
