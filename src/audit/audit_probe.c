@@ -609,6 +609,10 @@ struct audit_probe *audit_probe_start(struct loop *l, const struct audit_device 
 		p->o.rate = 1;
 	if (p->o.inflight < 1)
 		p->o.inflight = 1;
+	/* Each slot holds a 2 KiB reply buffer; more than 4096 connections
+	 * at once would only queue in the kernel and the poll set. */
+	if (p->o.inflight > 4096)
+		p->o.inflight = 4096;
 	p->spacing = gt_from_sec(p->o.spacing);
 	p->timeout = gt_from_sec(p->o.timeout);
 	/* A burst of 10 ms worth of tokens: smooth, yet a loop wake-up late

@@ -5,6 +5,7 @@
  *
  *     fleet_audit [-n N] [-p PORT] [-s SAMPLES] [-S SPACING] [-t TIMEOUT]
  *                 [-r RATE] [-j]
+ *     fleet_audit -T [-n N]     print the truth: address, status, offset, kind
  *
  * Exit status 0 when every device is classified exactly (status and, for
  * an unreachable one, the reason; measured offsets within delay/2 + 1 ms
@@ -26,6 +27,23 @@ struct run {
 	struct audit_result *res;
 	gt_ns last_progress;
 };
+
+/* Peak resident memory of this program (VmHWM): ru_maxrss would also
+ * count the `ip netns exec` that exec'd us. kB, or -1. */
+static long peak_rss_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
 
 static void on_done(void *arg)
 {
@@ -82,7 +100,7 @@ int main(int argc, char **argv)
 	struct audit_probe *p;
 	struct loop *l;
 	double cpu;
-	bool json = false;
+	bool json = false, truth = false;
 	size_t i, good = 0, off_bad = 0, shown = 0;
 	size_t by_status[AUDIT_STATUS_COUNT] = { 0 };
 	gt_ns t0, wall;
@@ -91,7 +109,7 @@ int main(int argc, char **argv)
 	double secs;
 
 	audit_probe_opts_default(&o);
-	while ((opt = getopt(argc, argv, "n:p:s:S:t:r:j")) != -1) {
+	while ((opt = getopt(argc, argv, "n:p:s:S:t:r:jT")) != -1) {
 		switch (opt) {
 		case 'n':
 			run.n = strtoul(optarg, NULL, 10);
@@ -114,15 +132,28 @@ int main(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'T':
+			truth = true;
+			break;
 		default:
 			fprintf(stderr, "usage: fleet_audit [-n N] [-p PORT] [-s SAMPLES] "
-					"[-S SPACING] [-t TIMEOUT] [-r RATE] [-j]\n");
+					"[-S SPACING] [-t TIMEOUT] [-r RATE] [-j] [-T]\n");
 			return 2;
 		}
 	}
 	if (run.n < 1 || run.n > FLEET_MAX) {
 		fprintf(stderr, "fleet_audit: -n must be 1..%u\n", FLEET_MAX);
 		return 2;
+	}
+	if (truth) {
+		for (i = 1; i <= run.n; i++) {
+			uint32_t a = FLEET_BASE + (uint32_t)i;
+
+			printf("%u.%u.%u.%u %s %+.4f %s\n", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
+			       a & 255, audit_status_name(expected_status((uint32_t)i)),
+			       fleet_offset((uint32_t)i), fleet_kind_name(fleet_kind((uint32_t)i)));
+		}
+		return 0;
 	}
 	run.devs = calloc(run.n, sizeof(*run.devs));
 	run.res = calloc(run.n, sizeof(*run.res));
@@ -191,7 +222,7 @@ int main(int argc, char **argv)
 		       by_status[AUDIT_OK], by_status[AUDIT_OFF], by_status[AUDIT_UNREACHABLE],
 		       (unsigned long long)st.unmatched, (unsigned long long)st.malformed,
 		       (unsigned long long)st.kod, (unsigned long long)st.unsync,
-		       (unsigned long long)st.timeouts, ru.ru_maxrss, o.samples, o.spacing, o.rate);
+		       (unsigned long long)st.timeouts, peak_rss_kb(), o.samples, o.spacing, o.rate);
 	} else {
 		printf("devices             %zu (samples %d, spacing %g s, timeout %g s, rate %u/s)\n",
 		       run.n, o.samples, o.spacing, o.timeout, o.rate);
@@ -205,7 +236,7 @@ int main(int argc, char **argv)
 		printf("exact               %zu / %zu (ok %zu, off %zu, unreachable %zu)\n", good,
 		       run.n, by_status[AUDIT_OK], by_status[AUDIT_OFF],
 		       by_status[AUDIT_UNREACHABLE]);
-		printf("peak RSS            %ld kB\n", ru.ru_maxrss);
+		printf("peak RSS            %ld kB\n", peak_rss_kb());
 	}
 	free(run.devs);
 	free(run.res);
