@@ -75,18 +75,18 @@ static const char *const schema[] = {
 static struct adb_param p_int(int64_t v) { return (struct adb_param){ .type = ADB_INT, .i = v }; }
 static struct adb_param p_text(const char *s)
 {
-	return s ? (struct adb_param){ .type = ADB_TEXT, .s = s } : (struct adb_param){ ADB_NULL };
+	return s ? (struct adb_param){ .type = ADB_TEXT, .s = s } : (struct adb_param){ .type = ADB_NULL };
 }
 /* NAN (unreachable) is stored as NULL. */
 static struct adb_param p_real(double d)
 {
 	return isfinite(d) ? (struct adb_param){ .type = ADB_REAL, .d = d }
-			   : (struct adb_param){ ADB_NULL };
+			   : (struct adb_param){ .type = ADB_NULL };
 }
 /* -1 (not an NTP figure) is stored as NULL. */
 static struct adb_param p_opt_int(int v)
 {
-	return v >= 0 ? p_int(v) : (struct adb_param){ ADB_NULL };
+	return v >= 0 ? p_int(v) : (struct adb_param){ .type = ADB_NULL };
 }
 
 static void set_err(struct audit_db *db, const char *what, const char *msg)
@@ -433,7 +433,7 @@ int audit_db_add_result(struct audit_db *db, int64_t run_id, const struct audit_
 			const struct audit_result *r)
 {
 	struct adb_param p[] = {
-		p_int(run_id), d->id ? p_int(d->id) : (struct adb_param){ ADB_NULL },
+		p_int(run_id), d->id ? p_int(d->id) : (struct adb_param){ .type = ADB_NULL },
 		p_text(d->name), p_text(d->address), p_int(d->port), p_text(d->group),
 		p_real(d->tolerance), p_text(audit_status_name(r->status)),
 		p_real(r->status == AUDIT_UNREACHABLE ? NAN : r->offset),
