@@ -204,3 +204,18 @@ def test_database_lost_mid_run(pg, gnomond, tmp_path):
         len(names), n, len(in_db)) in err, err
     # The run was never finished: report shows none.
     assert pg.psql("audit_lost", "SELECT finished IS NULL FROM runs WHERE id = 1") == "t"
+
+
+def test_store_unit_tests_on_postgresql(pg):
+    """The store's unit tests (tests/unit/test_audit_db.c: devices, runs,
+    exact read-back, batches, prune), on this server instead of SQLite."""
+    exe = os.path.join(os.path.dirname(GNOMONCTL), "tests", "unit", "test_audit_db")
+    if not os.access(exe, os.X_OK):
+        pytest.fail("%s not built (ninja -C build)" % exe, pytrace=False)
+    url = pg.create_db("audit_unit")
+    cp = subprocess.run([exe], capture_output=True, text=True, timeout=60,
+                        env=dict(os.environ, AUDIT_TEST_DB=url))
+    assert cp.returncode == 0, cp.stdout + cp.stderr
+    # cmocka prints its summary on stderr
+    assert "[  PASSED  ] 3 test(s)." in cp.stdout + cp.stderr, cp.stdout + cp.stderr
+    assert pg.psql("audit_unit", "SELECT value FROM audit_meta") == "1"
