@@ -718,6 +718,11 @@ static int cmd_report(int argc, char **argv)
 		fprintf(stderr, "gnomonctl: %s\n", audit_db_error(db));
 		goto out;
 	}
+	if (o.run_id && !n) {
+		fprintf(stderr, "gnomonctl: DB %s: run %lld has no results (pruned, or no such "
+			"run)\n", audit_db_name(db), (long long)o.run_id);
+		goto out;
+	}
 	print_results(devs, res, NULL, n, o.fmt, o.nonstandard);
 	if (o.fmt == OUT_TEXT && run.id) {
 		fmt_time(run.started, when, sizeof(when));

@@ -99,6 +99,10 @@ def test_audit_sqlite(peers, tmp_path):
     assert {r["status"] for r in rows} == {"off", "unreachable"}
     unreach = [r for r in rows if r["status"] == "unreachable"]
     assert all(r["offset"] == "" and r["error"] for r in unreach), rows
+    cp = ctl("report", "--db", db, "--run", str(runs[0][0]), "--json")
+    assert cp.returncode == 1 and json.loads(cp.stdout) == list(by.values()), describe(cp)
+    cp = ctl("report", "--db", db, "--run", "99")
+    assert cp.returncode == 2 and "run 99 has no results" in cp.stderr, describe(cp)
     # Every device of the last run, as text.
     cp = ctl("report", "--db", db)
     assert cp.returncode == 1, describe(cp)
