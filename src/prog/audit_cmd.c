@@ -362,10 +362,20 @@ static int read_file(const char *path, char **buf, size_t *len)
 	return 0;
 }
 
+static int count_devices(struct audit_db *db, size_t *n)
+{
+	struct audit_device *d;
+	int rc = audit_db_devices(db, false, &d, n);
+
+	if (!rc)
+		free(d);
+	return rc;
+}
+
 static int cmd_import(int argc, char **argv)
 {
 	struct conf_errors *errs = malloc(sizeof(*errs));
-	struct audit_device *devs = NULL, *before = NULL;
+	struct audit_device *devs = NULL;
 	struct opts o;
 	struct audit_db *db = NULL;
 	size_t n = 0, nb = 0, na = 0;
@@ -398,10 +408,13 @@ static int cmd_import(int argc, char **argv)
 	db = open_db(o.db);
 	if (!db)
 		goto out;
-	if (audit_db_devices(db, false, &before, &nb) ||
-	    audit_db_put_devices(db, devs, n) ||
-	    (free(before), before = NULL, audit_db_devices(db, false, &before, &na))) {
+	if (count_devices(db, &nb) || audit_db_put_devices(db, devs, n)) {
 		fprintf(stderr, "gnomonctl: %s; nothing imported\n", audit_db_error(db));
+		goto out;
+	}
+	if (count_devices(db, &na)) {
+		fprintf(stderr, "gnomonctl: imported %zu device(s), then: %s\n", n,
+			audit_db_error(db));
 		goto out;
 	}
 	printf("imported %zu device(s) from %s into %s: %zu new, %zu updated; %zu in all\n", n,
@@ -411,7 +424,6 @@ out:
 	free(errs);
 	free(buf);
 	free(devs);
-	free(before);
 	audit_db_close(db);
 	return rc < 0 ? 0 : rc;
 }
