@@ -220,6 +220,13 @@ static void test_errors(void **state)
 	assert_non_null(strstr(err, "cannot open DB postgresql://u:***@127.0.0.1:1/db"));
 	assert_null(strstr(err, "secret"));
 	assert_null(strchr(err, '\n'));
+	assert_null(audit_db_open("postgres://127.0.0.1:1/db?password=hunter2&connect_timeout=2",
+				  err, sizeof(err)));
+	assert_non_null(strstr(err, "cannot open DB postgres://127.0.0.1:1/db?password=***&"
+				"connect_timeout=2: "));
+	assert_null(strstr(err, "hunter2"));
+	assert_null(audit_db_open("", err, sizeof(err)));
+	assert_non_null(strstr(err, "cannot open DB: no database given"));
 }
 
 int main(void)
