@@ -47,7 +47,22 @@ struct audit_probe *audit_probe_start(struct loop *l, const struct audit_device 
 /* Devices done so far (for a progress bar). */
 size_t audit_probe_done(const struct audit_probe *p);
 
-/* Stop (if still running) and free; results already written stay. */
+/* What the engine saw on the wire so far (added for the benchmark and
+ * the metrics): every reply that was not taken is counted somewhere. */
+struct audit_probe_stats {
+	uint64_t requests;	/* NTP datagrams, TCP connections, ICMP requests sent */
+	uint64_t replies;	/* valid replies taken as samples */
+	uint64_t unmatched;	/* datagrams matching no outstanding request: dropped */
+	uint64_t malformed;	/* replies from a probed device that did not parse */
+	uint64_t kod;		/* NTP kiss-o'-death replies */
+	uint64_t unsync;	/* NTP replies from an unsynchronised server */
+	uint64_t timeouts;	/* requests that got no valid reply in time */
+	uint64_t errors;	/* send/connect errors (refused included) */
+};
+void audit_probe_stats(const struct audit_probe *p, struct audit_probe_stats *s);
+
+/* Stop (if still running) and free; results already written stay.
+ * Not from within on_result (on_done may destroy). */
 void audit_probe_destroy(struct audit_probe *p);
 
 /* Convenience for command-line use: a private loop run to the end.
