@@ -5,12 +5,14 @@
 set -euo pipefail
 
 build_pkgs=(gcc pkg-config meson ninja-build libcap-dev libseccomp-dev libjansson-dev libssl-dev
-	    zlib1g-dev libmicrohttpd-dev libsnmp-dev)
+	    zlib1g-dev libmicrohttpd-dev libsnmp-dev
+	    libsqlite3-dev libpq-dev)  # the device audit's store (src/audit/audit_db*.c)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev chrony ntpsec-ntpdig sntp ntpsec-ntpdate
 	   python3 python3-ntplib python3-pytest iproute2 nftables faketime procps util-linux
 	   curl prometheus snmpd snmp snmptrapd smitools
 	   libestr0 libfastjson4 liblognorm5
-	   chromium)  # chromium: the dashboard test (headless, DevTools protocol)
+	   chromium  # chromium: the dashboard test (headless, DevTools protocol)
+	   postgresql sqlite3)  # the audit tests' own PostgreSQL server; sqlite3 to inspect
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")

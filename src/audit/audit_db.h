@@ -26,6 +26,8 @@ const char *audit_db_error(const struct audit_db *db);
 
 /* Insert or update by name (import). */
 int audit_db_put_device(struct audit_db *db, const struct audit_device *d);
+/* The same for n devices in one transaction: all stored or none. */
+int audit_db_put_devices(struct audit_db *db, const struct audit_device *d, size_t n);
 /* All devices (enabled_only: only those enabled), ordered by name;
  * *out malloc'd, caller frees. */
 int audit_db_devices(struct audit_db *db, bool enabled_only, struct audit_device **out,
@@ -42,6 +44,20 @@ int audit_db_finish_run(struct audit_db *db, int64_t run_id, gt_ns finished,
  * devs/res malloc'd, caller frees. */
 int audit_db_last_results(struct audit_db *db, int64_t run_id, struct audit_device **devs,
 			  struct audit_result **res, size_t *n);
+
+/* A run's summary (counts indexed by enum audit_status). */
+struct audit_run {
+	int64_t id;
+	gt_ns started, finished;
+	int devices;
+	int count[AUDIT_STATUS_COUNT];
+	char error[AUDIT_ERROR_MAX];
+};
+/* The last finished run; -ENOENT when there is none. */
+int audit_db_last_run(struct audit_db *db, struct audit_run *run);
+
+/* The database as named in messages (a URL without its password). */
+const char *audit_db_name(const struct audit_db *db);
 
 /* Delete runs (and their results) started before `before`. */
 int audit_db_prune(struct audit_db *db, gt_ns before);
