@@ -1,7 +1,6 @@
 #include "audit/audit_svc.h"
 
 #include <errno.h>
-#include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -73,7 +72,7 @@ struct probe_job {
 };
 
 /* The run in progress (audit thread only). */
-struct audit_run {
+struct svc_run {
 	struct audit_db *db;
 	struct audit_device *devs;
 	struct audit_result *res;
@@ -107,7 +106,7 @@ struct audit_svc {
 	char *json_buf;
 
 	/* audit thread only */
-	struct audit_run run;
+	struct svc_run run;
 	bool run_active;
 	struct loop_timer *next_timer, *finish_timer;
 	gt_ns next_due;				/* CLOCK_MONOTONIC */
@@ -187,7 +186,7 @@ static void summary_set_next(struct audit_svc *s)
 }
 
 /* The finished run into the summary; the list is built outside the lock. */
-static void summary_finish(struct audit_svc *s, struct audit_run *r, bool measured, gt_ns end)
+static void summary_finish(struct audit_svc *s, struct svc_run *r, bool measured, gt_ns end)
 {
 	struct audit_entry *list = NULL;
 	size_t counts[AUDIT_STATUS_COUNT] = { 0 }, n_list = 0, n_bad = 0, i;
@@ -247,7 +246,7 @@ static void schedule_next(struct audit_svc *s);
 
 static void run_cleanup(struct audit_svc *s)
 {
-	struct audit_run *r = &s->run;
+	struct svc_run *r = &s->run;
 
 	if (r->probe)
 		s->api->probe_destroy(r->probe);
@@ -262,7 +261,7 @@ static void run_cleanup(struct audit_svc *s)
 /* The end of a run, measured or not: stored, pruned, summarised. */
 static void run_end(struct audit_svc *s, bool measured)
 {
-	struct audit_run *r = &s->run;
+	struct svc_run *r = &s->run;
 	gt_ns end = gt_now(CLOCK_REALTIME);
 
 	if (r->probe) {
@@ -286,6 +285,8 @@ static void run_end(struct audit_svc *s, bool measured)
 			 (double)(gt_now(CLOCK_MONOTONIC) - r->started_mono) / 1e9);
 	summary_finish(s, r, measured, end);
 	run_cleanup(s);
+	/* A run that fell due meanwhile starts now. */
+	schedule_next(s);
 }
 
 static void on_finish_timer(struct loop_timer *t, void *arg)
@@ -301,7 +302,7 @@ static void on_finish_timer(struct loop_timer *t, void *arg)
 static void on_run_result(void *arg, size_t index, const struct audit_result *res)
 {
 	struct audit_svc *s = arg;
-	struct audit_run *r = &s->run;
+	struct svc_run *r = &s->run;
 
 	r->done++;
 	/* Stored as each comes: a database lost mid-run keeps what came
@@ -329,7 +330,7 @@ static void on_run_done(void *arg)
 
 static void run_begin(struct audit_svc *s)
 {
-	struct audit_run *r = &s->run;
+	struct svc_run *r = &s->run;
 	struct audit_probe_opts o;
 	char err[256] = "";
 	int rc;
@@ -383,7 +384,7 @@ static void on_next_timer(struct loop_timer *t, void *arg)
 
 	(void)t;
 	s->next_timer = NULL;
-	if (!s->run_active)
+	if (!s->run_active)	/* else run_end() schedules it again */
 		run_begin(s);
 }
 
@@ -417,6 +418,7 @@ static void probe_post(struct audit_svc *s, struct probe_job *j)
 		j->probe = NULL;
 	}
 	j->duration = (double)(gt_now(CLOCK_MONOTONIC) - j->started) / 1e9;
+	LOG_DEBUG("audit: probe of %s done in %.3f s", j->dev.address, j->duration);
 	pthread_mutex_lock(&s->lock);
 	j->next = s->probes_out;
 	s->probes_out = j;
@@ -456,6 +458,7 @@ static void probe_begin(struct audit_svc *s, struct probe_job *j)
 	j->next = s->probes_active;
 	s->probes_active = j;
 	j->probe = s->api->probe_start(s->tloop, &j->dev, &j->res, 1, &o, &j->err);
+	LOG_DEBUG("audit: probe of %s started: %s", j->dev.address, j->probe ? "ok" : strerror(-j->err));
 	if (!j->probe)
 		probe_post(s, j);
 }
@@ -562,6 +565,7 @@ static void on_to_main(int fd, short revents, void *arg)
 	pthread_mutex_unlock(&s->lock);
 	for (; out; out = next) {
 		next = out->next;
+		LOG_DEBUG("audit: answering the probe of %s", out->dev.address);
 		memset(&resp, 0, sizeof(resp));
 		sbuf_init(&resp.body, 0);
 		write_probe_answer(s, out, &resp);
@@ -637,14 +641,6 @@ static void h_probe(const struct http_request *req, struct http_response *resp, 
 	wake(s->to_thread);
 }
 
-static void json_num_or_null(struct json_out *j, const char *key, double v)
-{
-	if (isfinite(v))
-		json_double(j, key, v);
-	else
-		json_str(j, key, NULL);
-}
-
 /* The state (`audit`, /status's audit member); with list, the last run's
  * non-standard devices too (/audit). Under the lock, briefly. */
 static void audit_json(struct audit_svc *s, struct json_out *j, bool list)
@@ -695,8 +691,8 @@ static void audit_json(struct audit_svc *s, struct json_out *j, bool list)
 				json_u64(j, "port", e->port);
 			json_str(j, "status", s->api->status_name(e->status));
 			json_str(j, "method", s->api->method_name(e->method));
-			json_num_or_null(j, "offset", e->offset);
-			json_num_or_null(j, "delay", e->delay);
+			json_double(j, "offset", e->offset);	/* null when unreachable */
+			json_double(j, "delay", e->delay);
 			if (e->error[0])
 				json_str(j, "error", e->error);
 			json_obj_end(j);

@@ -325,6 +325,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 static void http_run(struct http_server *s);
+static void on_timer(struct loop_timer *t, void *arg);
 
 struct http_defer *http_defer(const struct http_request *req)
 {
@@ -352,10 +353,16 @@ void http_defer_answer(struct http_defer *d, struct http_response *resp)
 	if (!rq->answer.content_type)
 		rq->answer.content_type = "text/plain; charset=utf-8";
 	rq->ready = true;
-	/* MHD's inter-thread channel makes its epoll descriptor readable:
-	 * the loop runs MHD, which calls on_request again. */
-	if (suspended)
-		MHD_resume_connection(rq->conn);
+	if (!suspended)
+		return;
+	MHD_resume_connection(rq->conn);
+	/* MHD's inter-thread channel does not wake the epoll descriptor we
+	 * watch (found by test_audit_svc.py: the answer waited for the next
+	 * idle timeout): run MHD from the loop at once, never from here,
+	 * which may be inside MHD. */
+	if (s->timer)
+		loop_timer_cancel(s->loop, s->timer);
+	s->timer = loop_timer_add(s->loop, 0, 0, on_timer, s);
 }
 
 /* Answer every request still deferred (503) so that MHD can close their
