@@ -3,7 +3,7 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
-FUZZ_SECONDS ?= 15
+FUZZ_SECONDS ?= 8
 PYTEST ?= /usr/bin/python3 -m pytest
 
 .PHONY: all deps test-deps run test unit asan integration fuzz bench clean

@@ -75,18 +75,18 @@ static const char *const schema[] = {
 static struct adb_param p_int(int64_t v) { return (struct adb_param){ .type = ADB_INT, .i = v }; }
 static struct adb_param p_text(const char *s)
 {
-	return s ? (struct adb_param){ .type = ADB_TEXT, .s = s } : (struct adb_param){ ADB_NULL };
+	return s ? (struct adb_param){ .type = ADB_TEXT, .s = s } : (struct adb_param){ .type = ADB_NULL };
 }
 /* NAN (unreachable) is stored as NULL. */
 static struct adb_param p_real(double d)
 {
 	return isfinite(d) ? (struct adb_param){ .type = ADB_REAL, .d = d }
-			   : (struct adb_param){ ADB_NULL };
+			   : (struct adb_param){ .type = ADB_NULL };
 }
 /* -1 (not an NTP figure) is stored as NULL. */
 static struct adb_param p_opt_int(int v)
 {
-	return v >= 0 ? p_int(v) : (struct adb_param){ ADB_NULL };
+	return v >= 0 ? p_int(v) : (struct adb_param){ .type = ADB_NULL };
 }
 
 static void set_err(struct audit_db *db, const char *what, const char *msg)
@@ -320,6 +320,17 @@ int audit_db_put_device(struct audit_db *db, const struct audit_device *d)
 	return run_sql(db, "storing a device", sql_put_device, p, 7, NULL);
 }
 
+/* Roll back after rc, keeping the first error as the one reported. */
+static int rollback(struct audit_db *db, int rc)
+{
+	char keep[sizeof(db->err)];
+
+	memcpy(keep, db->err, sizeof(keep));
+	run_sql(db, "rolling back", "ROLLBACK", NULL, 0, NULL);
+	memcpy(db->err, keep, sizeof(keep));
+	return rc;
+}
+
 int audit_db_put_devices(struct audit_db *db, const struct audit_device *d, size_t n)
 {
 	size_t i;
@@ -330,15 +341,8 @@ int audit_db_put_devices(struct audit_db *db, const struct audit_device *d, size
 		return rc;
 	for (i = 0; i < n; i++) {
 		rc = audit_db_put_device(db, &d[i]);
-		if (rc) {
-			char keep[sizeof(db->err)];
-
-			/* The first error is the one to report. */
-			memcpy(keep, db->err, sizeof(keep));
-			run_sql(db, "rolling back", "ROLLBACK", NULL, 0, NULL);
-			memcpy(db->err, keep, sizeof(keep));
-			return rc;
-		}
+		if (rc)
+			return rollback(db, rc);
 	}
 	return run_sql(db, "committing the import", "COMMIT", NULL, 0, NULL);
 }
@@ -429,7 +433,7 @@ int audit_db_add_result(struct audit_db *db, int64_t run_id, const struct audit_
 			const struct audit_result *r)
 {
 	struct adb_param p[] = {
-		p_int(run_id), d->id ? p_int(d->id) : (struct adb_param){ ADB_NULL },
+		p_int(run_id), d->id ? p_int(d->id) : (struct adb_param){ .type = ADB_NULL },
 		p_text(d->name), p_text(d->address), p_int(d->port), p_text(d->group),
 		p_real(d->tolerance), p_text(audit_status_name(r->status)),
 		p_real(r->status == AUDIT_UNREACHABLE ? NAN : r->offset),
@@ -441,6 +445,25 @@ int audit_db_add_result(struct audit_db *db, int64_t run_id, const struct audit_
 
 	snprintf(what, sizeof(what), "storing the result of %s", d->name);
 	return run_sql(db, what, sql_add_result, p, 17, NULL);
+}
+
+int audit_db_add_results(struct audit_db *db, int64_t run_id, const struct audit_device *devs,
+			 const struct audit_result *res, const size_t *idx, size_t k)
+{
+	size_t j;
+	int rc;
+
+	if (k == 1)
+		return audit_db_add_result(db, run_id, &devs[idx[0]], &res[idx[0]]);
+	rc = run_sql(db, "storing results", "BEGIN", NULL, 0, NULL);
+	if (rc)
+		return rc;
+	for (j = 0; j < k; j++) {
+		rc = audit_db_add_result(db, run_id, &devs[idx[j]], &res[idx[j]]);
+		if (rc)
+			return rollback(db, rc);
+	}
+	return run_sql(db, "committing results", "COMMIT", NULL, 0, NULL);
 }
 
 int audit_db_finish_run(struct audit_db *db, int64_t run_id, gt_ns finished, const char *error)
@@ -607,13 +630,7 @@ int audit_db_prune(struct audit_db *db, gt_ns before)
 	if (!rc)
 		rc = run_sql(db, "pruning old runs", "DELETE FROM runs WHERE started < $1", p, 1,
 			     NULL);
-	if (rc) {
-		char keep[sizeof(db->err)];
-
-		memcpy(keep, db->err, sizeof(keep));
-		run_sql(db, "rolling back", "ROLLBACK", NULL, 0, NULL);
-		memcpy(db->err, keep, sizeof(keep));
-		return rc;
-	}
+	if (rc)
+		return rollback(db, rc);
 	return run_sql(db, "committing the prune", "COMMIT", NULL, 0, NULL);
 }

@@ -37,6 +37,11 @@ int audit_db_devices(struct audit_db *db, bool enabled_only, struct audit_device
 int audit_db_begin_run(struct audit_db *db, gt_ns started, int64_t *run_id);
 int audit_db_add_result(struct audit_db *db, int64_t run_id, const struct audit_device *d,
 			const struct audit_result *r);
+/* The results of devs[idx[j]], res[idx[j]] for j < k in one transaction:
+ * all stored or none (a writer that fell behind catches up with one commit
+ * for what queued while it waited, instead of one commit per result). */
+int audit_db_add_results(struct audit_db *db, int64_t run_id, const struct audit_device *devs,
+			 const struct audit_result *res, const size_t *idx, size_t k);
 int audit_db_finish_run(struct audit_db *db, int64_t run_id, gt_ns finished,
 			const char *error);
 

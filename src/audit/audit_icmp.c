@@ -191,14 +191,12 @@ static void icmp_reply(struct audit_probe *p, const uint8_t *pkt, size_t len,
 		  ((double)(t4 - t1) - (double)(x_ns - r_ns)) / 1e9);
 }
 
-static void icmp_rx(int fd, short revents, void *arg)
+static void icmp_drain(struct audit_probe *p, int fd, int max)
 {
-	struct audit_probe *p = arg;
 	uint8_t buf[1500];
 	int k;
 
-	(void)revents;
-	for (k = 0; k < 256; k++) {
+	for (k = 0; k < max; k++) {
 		uint8_t ctl[SOCK_CMSG_SPACE];
 		struct sockaddr_storage ss;
 		struct iovec iov = { buf, sizeof(buf) };
@@ -218,5 +216,19 @@ static void icmp_rx(int fd, short revents, void *arg)
 			continue;
 		icmp_reply(p, buf, (size_t)len, &from, rx.rx_real);
 	}
+}
+
+static void icmp_rx(int fd, short revents, void *arg)
+{
+	struct audit_probe *p = arg;
+
+	(void)revents;
+	icmp_drain(p, fd, 256);
 	ap_arm(p);
+}
+
+void ap_icmp_pending(struct audit_probe *p)
+{
+	if (p->icmp_fd >= 0)
+		icmp_drain(p, p->icmp_fd, INT32_MAX);
 }

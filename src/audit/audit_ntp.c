@@ -121,10 +121,12 @@ static void ntp_reply(struct audit_probe *p, const uint8_t *buf, size_t len,
 
 	/* Not our cookie, or our cookie from somewhere else: not taken. A
 	 * non-reply from a probed device's address is blamed on it, so the
-	 * report can say "malformed" rather than "timeout". */
+	 * report can say "malformed" rather than "timeout"; a well-formed
+	 * reply with an unknown cookie is only late (its request timed out)
+	 * or forged, and says nothing about the device. */
 	if (!cookie || !ap_keymap_take(&p->ntp_keys, cookie, &i)) {
 		i = ap_ntp_first_at(p, from, port);
-		if (i == UINT32_MAX) {
+		if (i == UINT32_MAX || audit_parse_ntp(buf, len, cookie, &r) == 0) {
 			p->st.unmatched++;
 			return;
 		}
@@ -166,14 +168,12 @@ static void ntp_reply(struct audit_probe *p, const uint8_t *buf, size_t len,
 		  ((double)(t4 - t1) - (double)(r.t3 - r.t2)) / 1e9);
 }
 
-static void ntp_rx(int fd, short revents, void *arg)
+static void ntp_drain(struct audit_probe *p, int fd, int max)
 {
-	struct audit_probe *p = arg;
 	uint8_t buf[512];
 	int k;
 
-	(void)revents;
-	for (k = 0; k < NTP_DRAIN_MAX; k++) {
+	for (k = 0; k < max; k++) {
 		uint8_t ctl[SOCK_CMSG_SPACE];
 		struct sockaddr_storage ss;
 		struct iovec iov = { buf, sizeof(buf) };
@@ -197,5 +197,23 @@ static void ntp_rx(int fd, short revents, void *arg)
 		ntp_reply(p, buf, (h.msg_flags & MSG_TRUNC) ? 0 : (size_t)len, &from, port,
 			  rx.rx_real);
 	}
+}
+
+static void ntp_rx(int fd, short revents, void *arg)
+{
+	struct audit_probe *p = arg;
+
+	(void)revents;
+	ntp_drain(p, fd, NTP_DRAIN_MAX);
 	ap_arm(p);
+}
+
+void ap_ntp_pending(struct audit_probe *p)
+{
+	int k;
+
+	/* Everything queued: the receive buffer bounds it. */
+	for (k = 0; k < 2; k++)
+		if (p->udp_fd[k] >= 0)
+			ntp_drain(p, p->udp_fd[k], INT32_MAX);
 }

@@ -271,9 +271,16 @@ static void classify(struct audit_probe *p, uint32_t i)
 		break;
 	case AP_FAIL_TIMEOUT:
 	case AP_FAIL_NONE:
-		snprintf(r->error, sizeof(r->error), "timeout (%d requests)", d->sent);
+		snprintf(r->error, sizeof(r->error), "timeout (%d request%s)", d->sent,
+			 d->sent == 1 ? "" : "s");
 		break;
 	}
+}
+
+static void wake_cb(struct loop_timer *t, void *arg)
+{
+	(void)t;
+	(void)arg;
 }
 
 static void done_cb(struct loop_timer *t, void *arg)
@@ -282,6 +289,11 @@ static void done_cb(struct loop_timer *t, void *arg)
 
 	(void)t;
 	p->done_timer = NULL;
+	/* lib/loop runs due timers, then polls, and only then looks at
+	 * loop_stop(): an on_done that stops the loop would wait out the
+	 * poll (up to 1 s, measured on every run). A timer due now makes
+	 * that poll return at once. */
+	loop_timer_add(p->loop, 0, 0, wake_cb, NULL);
 	/* Last thing touched: on_done may destroy p. */
 	if (p->o.on_done)
 		p->o.on_done(p->o.arg);
@@ -488,6 +500,15 @@ static void service(struct audit_probe *p)
 
 	p->in_service = true;
 	refill(p, now);
+	/* The loop runs due timers before it polls: after a stall (a slow
+	 * caller on the same loop, a descheduled process) replies that came
+	 * in time may still be queued. Read them first, so that a request is
+	 * timed out only when its reply really is missing; their kernel
+	 * receive timestamps keep the measurement exact. */
+	if (p->timeouts.n && p->timeouts.v[0].due <= now) {
+		ap_ntp_pending(p);
+		ap_icmp_pending(p);
+	}
 	run_timeouts(p, now);
 	run_sends(p, now);
 	p->in_service = false;
@@ -609,11 +630,15 @@ struct audit_probe *audit_probe_start(struct loop *l, const struct audit_device 
 		p->o.rate = 1;
 	if (p->o.inflight < 1)
 		p->o.inflight = 1;
+	/* Each slot holds a 2 KiB reply buffer; more than 4096 connections
+	 * at once would only queue in the kernel and the poll set. */
+	if (p->o.inflight > 4096)
+		p->o.inflight = 4096;
 	p->spacing = gt_from_sec(p->o.spacing);
 	p->timeout = gt_from_sec(p->o.timeout);
-	/* A burst of 10 ms worth of tokens: smooth, yet a loop wake-up late
-	 * by a few ms does not lose its share. */
-	p->burst = p->o.rate / 100.0 > 1 ? p->o.rate / 100.0 : 1;
+	/* A burst of 50 ms worth of tokens: smooth, yet a loop woken late on
+	 * a loaded machine (tens of ms) does not lose its share of the rate. */
+	p->burst = p->o.rate / 20.0 > 1 ? p->o.rate / 20.0 : 1;
 	p->tokens = 1;
 	p->udp_fd[0] = p->udp_fd[1] = -1;
 	p->icmp_fd = -1;

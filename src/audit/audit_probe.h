@@ -25,7 +25,7 @@ struct audit_probe_opts {
 	double spacing;		/* seconds between a device's samples (default 2) */
 	double timeout;		/* seconds a request waits (default 1) */
 	unsigned rate;		/* requests per second over the run (default 5000) */
-	unsigned inflight;	/* TCP connections at once (default 256) */
+	unsigned inflight;	/* TCP connections at once (default 256; 1..4096) */
 	int icmp_fd;		/* a raw ICMP socket opened while privileged, or -1 */
 	/* Called on the loop as each device is done (may be NULL). */
 	void (*on_result)(void *arg, size_t index, const struct audit_result *r);

@@ -149,6 +149,8 @@ int ap_ntp_open(struct audit_probe *p);
 void ap_ntp_close(struct audit_probe *p);
 void ap_ntp_send(struct audit_probe *p, uint32_t i);
 void ap_ntp_timeout(struct audit_probe *p, uint32_t i);
+/* Take every reply already queued (before timeouts are judged). */
+void ap_ntp_pending(struct audit_probe *p);
 
 void ap_tcp_init(struct audit_probe *p);
 void ap_tcp_close(struct audit_probe *p);
@@ -159,5 +161,6 @@ int ap_icmp_open(struct audit_probe *p);
 void ap_icmp_close(struct audit_probe *p);
 void ap_icmp_send(struct audit_probe *p, uint32_t i);
 void ap_icmp_timeout(struct audit_probe *p, uint32_t i);
+void ap_icmp_pending(struct audit_probe *p);
 
 #endif

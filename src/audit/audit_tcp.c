@@ -15,6 +15,8 @@
 #include "lib/util.h"
 
 static void tcp_cb(int fd, short revents, void *arg);
+static void conn_done(struct audit_probe *p, struct ap_conn *c);
+static void conn_read(struct audit_probe *p, struct ap_conn *c);
 
 void ap_tcp_init(struct audit_probe *p)
 {
@@ -98,8 +100,24 @@ void ap_tcp_send(struct audit_probe *p, uint32_t i)
 
 void ap_tcp_timeout(struct audit_probe *p, uint32_t i)
 {
-	if (p->d[i].conn >= 0)
-		conn_close(p, &p->conns[p->d[i].conn]);
+	struct ap_conn *c = p->d[i].conn >= 0 ? &p->conns[p->d[i].conn] : NULL;
+	uint32_t gen = p->d[i].gen;
+
+	/* An answer may be waiting unread after a stall of the loop: read it
+	 * first (its late T4 only widens the exchange, and so the margin). */
+	if (c && c->connected) {
+		conn_read(p, c);
+		if (p->d[i].gen != gen)
+			return;
+	}
+	/* A TIME server that sent its four bytes but keeps the connection
+	 * open has still answered (RFC 868 says it closes; not all do). */
+	if (c && p->d[i].method == AUDIT_TIME && c->len == 4) {
+		conn_done(p, c);
+		return;
+	}
+	if (c)
+		conn_close(p, c);
 	ap_failed(p, i, AP_FAIL_TIMEOUT, 0);
 }
 
@@ -111,8 +129,13 @@ static size_t http_request(const struct audit_probe *p, uint32_t i, char *buf, s
 	const struct ap_dev *d = &p->d[i];
 	bool v6lit = strchr(dv->address, ':') != NULL;
 	char port[8] = "";
+	const char *c;
 	int n;
 
+	/* The name goes into a header line: no spaces or controls in it. */
+	for (c = dv->address; *c; c++)
+		if ((unsigned char)*c <= 0x20 || *c == 0x7f)
+			return 0;
 	if (d->port != 80)
 		snprintf(port, sizeof(port), ":%u", d->port);
 	n = snprintf(buf, cap,
@@ -213,8 +236,9 @@ static void conn_connected(struct audit_probe *p, struct ap_conn *c)
 		len = http_request(p, i, req, sizeof(req));
 		/* The exchange that brackets the Date starts with the request. */
 		d->t1_real = gt_now(CLOCK_REALTIME);
+		errno = 0;
 		if (!len || write(c->fd, req, len) != (ssize_t)len) {
-			err = errno ? errno : EMSGSIZE;
+			err = !len ? EINVAL : errno ? errno : EMSGSIZE;
 			conn_close(p, c);
 			ap_failed(p, i, AP_FAIL_NET, err);
 			return;

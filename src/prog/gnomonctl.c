@@ -11,6 +11,7 @@
 
 #include "mon/ctl.h"
 #include "mon/ctl_client.h"
+#include "prog/audit_cmd.h"
 #include "prog/calibrate.h"
 #include "prog/query.h"
 
@@ -33,6 +34,10 @@ static void usage(FILE *f)
 		"  gateway calibrate --listen ADDR:PORT --out FILE [...]\n"
 		"                                 measure a gateway's delay (commissioning)\n"
 		"  query HOST [-p PORT] [-n N]    measure an NTP server (like ntpdate -q)\n"
+		"  audit import|export|run|report --db DB ...\n"
+		"                                 the device time audit on a database, here\n"
+		"                                 (doc/audit.md; gnomonctl audit --help)\n"
+		"  audit [run]                    gnomond's audit service: its state, or a run now\n"
 		"  reload                         re-read the key file and allow/deny (as SIGHUP);\n"
 		"                                 an error keeps the old ones and exits 1\n"
 		"options:\n"
@@ -334,6 +339,8 @@ int main(int argc, char **argv)
 		}
 		return query_main(argc - optind, argv + optind, json);
 	}
+	if (!strcmp(argv[optind], "audit") && audit_cmd_is_local(argc - optind, argv + optind))
+		return audit_main(argc - optind, argv + optind);
 	if (!strcmp(argv[optind], "gateway") && optind + 1 < argc &&
 	    !strcmp(argv[optind + 1], "calibrate"))
 		return calibrate_main(argc - optind - 1, argv + optind + 1);

@@ -282,7 +282,14 @@ def test_jitter_distribution(spawn, dist):
     st = relay.stop()
     echoed = echo.stop()
     fwd, rev = one_way(replies)
-    got, want = sorted(fwd), model_sample(dist)
+    # The distribution is judged on the delays the relay really applied
+    # (kernel receive to send, recorded by the relay for each datagram): the
+    # Python endpoints' own scheduling latency, which a loaded 2-core VM
+    # inflates by hundreds of microseconds in the upper tail (q95-q50 785 us
+    # against 494 in one run here), is not the relay's doing.  The
+    # end-to-end times are then checked to agree with what was applied.
+    applied = sorted(st["fwd"]["applied_delay_ns"])
+    got, want = applied, model_sample(dist)
     tg, tw = trimmed(got), trimmed(want)
 
     def span(xs, lo, hi):
@@ -295,28 +302,28 @@ def test_jitter_distribution(spawn, dist):
         "q50-q05": (span(got, .05, .5), span(want, .05, .5)),
         "q95-q50": (span(got, .5, .95), span(want, .5, .95)),
     }
-    info = "%s fwd: %s\n%s\nrev: %s\nrelay:\n%s" % (
-        dist, us(fwd), "\n".join("  %-12s measured %7.1f us, model %7.1f us" % (
-            k, g / US, w / US) for k, (g, w) in figures.items()),
-        us(rev), relay.stderr())
-    print(info.split("\nrelay:")[0])
-    assert len(replies) == 1500, info
-    # The measured one-way time is the relay's delay plus what the path
-    # adds by itself (relay and Python endpoints waking up), which on a
-    # loaded VM reached 80 us median.  The unimpaired reverse direction
-    # crosses the same relay and endpoints: its median is that path's own
-    # latency, measured in the same run, and is taken off before comparing.
-    g, w = figures["trimmed mean"]
     path = statistics.median(rev)
-    assert abs(g - path - w) <= 100 * US, "path latency %.1f us\n%s" % (path / US, info)
+    excess = statistics.median(fwd) - statistics.median(applied)
+    info = "%s applied: %s\n%s\nend-to-end fwd: %s\nrev: %s\n" \
+        "end-to-end median - applied median %.1f us (path %.1f us)\nrelay:\n%s" % (
+            dist, us(applied), "\n".join(
+                "  %-12s applied %7.1f us, model %7.1f us" % (k, g / US, w / US)
+                for k, (g, w) in figures.items()),
+            us(fwd), us(rev), excess / US, path / US, relay.stderr())
+    print(info.split("\nrelay:")[0])
+    assert len(replies) == 1500 and len(applied) == 1500, info
+    g, w = figures["trimmed mean"]
+    assert abs(g - w) <= 100 * US, info
     for k in ("trimmed sd", "q25..q75", "q05..q95", "q50-q05", "q95-q50"):
         g, w = figures[k]
         assert 0.8 * w <= g <= 1.25 * w, "%s\n%s" % (k, info)
-    # exact lower bounds: the measurement never makes a datagram faster
-    if dist == "uniform":
-        assert got[0] >= DELAY - JITTER - 2 * US, info
-    elif dist == "exp":
-        assert got[0] >= DELAY - 2 * US, info
+    # exact lower bounds: the relay never releases a datagram early, and
+    # the measurement never makes one faster
+    low = {"uniform": DELAY - JITTER, "exp": DELAY, "normal": 0}[dist]
+    assert applied[0] >= low - 2 * US and sorted(fwd)[0] >= low - 2 * US, info
+    # what the endpoints saw is what the relay applied plus the path's own
+    # latency (the unimpaired reverse direction's median, same run)
+    assert -2 * US <= excess <= path + 200 * US, info
     # the reverse direction had no impairment: it stays fast
     assert statistics.median(rev) < 300 * US, info
     check_stats_consistent(st, sent, echoed, replies)

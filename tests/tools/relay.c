@@ -62,6 +62,7 @@ struct flow {
 
 struct pkt {
 	int64_t release_ns;     /* CLOCK_MONOTONIC */
+	int64_t rx_ns;          /* kernel receive time, CLOCK_MONOTONIC */
 	uint64_t order;         /* FIFO among equal release times */
 	struct flow *flow;
 	enum dir dir;
@@ -308,6 +309,8 @@ static void send_pkt(struct relay *r, struct pkt *p)
 	} else {
 		st->forwarded++;
 		relay_hist_add(&st->err, now - p->release_ns);
+		if (st->n_applied < RELAY_APPLIED_MAX)
+			st->applied[st->n_applied++] = now - p->rx_ns;
 	}
 	free(p);
 }
@@ -365,7 +368,7 @@ static void *sender_main(void *arg)
 /* receive side */
 
 static void queue_copy(struct relay *r, struct flow *f, enum dir d,
-		       size_t len, int64_t release)
+		       size_t len, int64_t rx_ns, int64_t release)
 {
 	struct dir_stats *st = &r->st[d];
 	struct pkt *p;
@@ -375,6 +378,7 @@ static void queue_copy(struct relay *r, struct flow *f, enum dir d,
 		return;
 	}
 	p->release_ns = release;
+	p->rx_ns = rx_ns;
 	p->flow = f;
 	p->dir = d;
 	p->len = len;
@@ -432,7 +436,7 @@ static void impair(struct relay *r, struct flow *f, enum dir d, size_t len,
 		double delay = (double)s->delay_ns + (s->jitter_ns ? jit[c] : 0.0);
 		if (delay < 0)
 			delay = 0;
-		queue_copy(r, f, d, len, rx_ns + (int64_t)llround(delay) + hold);
+		queue_copy(r, f, d, len, rx_ns, rx_ns + (int64_t)llround(delay) + hold);
 	}
 }
 

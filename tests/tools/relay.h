@@ -44,6 +44,8 @@ struct err_hist {
 	uint64_t bins[HIST_BINS];
 };
 
+#define RELAY_APPLIED_MAX 8192
+
 struct dir_stats {
 	/* written by the receive thread */
 	uint64_t received, dropped, duplicated, reordered;
@@ -53,6 +55,12 @@ struct dir_stats {
 	/* written by the sender thread */
 	uint64_t forwarded, send_errors;
 	struct err_hist err;        /* send time - scheduled release time */
+	/* send time - kernel receive time of the first RELAY_APPLIED_MAX
+	 * datagrams, exactly: the delay the relay really applied, so a test
+	 * can compare its distribution with the spec without the endpoints'
+	 * own scheduling latency (which a loaded machine inflates). */
+	int64_t applied[RELAY_APPLIED_MAX];
+	size_t n_applied;
 	/* written at exit */
 	uint64_t pending_at_exit;
 };

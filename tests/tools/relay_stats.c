@@ -143,7 +143,10 @@ void relay_print_summary(const struct relay_summary *s, FILE *out, bool json)
 			print_hist(out, "release_error_ns", &st->err, true);
 			fprintf(out, ",\n    ");
 			print_hist(out, "rx_latency_ns", &st->rx_lat, true);
-			fprintf(out, "\n  }");
+			fprintf(out, ",\n    \"applied_delay_ns\": [");
+			for (size_t i = 0; i < st->n_applied; i++)
+				fprintf(out, "%s%" PRId64, i ? ", " : "", st->applied[i]);
+			fprintf(out, "]\n  }");
 			continue;
 		}
 		fprintf(out, "relay: %s: ", name);
