@@ -188,11 +188,14 @@ def test_audit_run_now_and_ntp_during_runs(fleet):
         time.sleep(0.05)
     assert len(during) >= 5, during
     for dt, r in during:
-        assert r.stratum == 10 and abs(r.offset) < 0.01, r
+        # clock null serves the machine's time: the offset is within the
+        # round trip's half (the Python client's own delays included).
+        assert r.stratum == 10 and abs(r.offset) <= r.delay / 2 + 0.001, (r.offset, r.delay)
     worst = max(dt for dt, _ in during)
-    # A stalled loop would show as the run's seconds; allow the machine's
-    # load a generous margin over the idle figure.
-    assert worst < max(20 * idle[len(idle) // 2], 0.05), (worst, idle)
+    # A loop stalled by the run would show as its seconds (a run here
+    # takes 3 s); a loaded 2-core machine delays the Python client by tens
+    # of ms (seen: 18 ms), hence the margin over the idle figure.
+    assert worst < max(20 * idle[len(idle) // 2], 0.25), (worst, idle)
     done = wait_for(lambda: last_run_done(aud, after=t_req - 0.5), 10, 0.1)
     assert done and done["ok"] == 1 and done["off"] == 1, done
     print("NTP round trip to the auditing daemon: idle median %.0f us, worst during "
@@ -281,9 +284,10 @@ def test_slow_database(fleet):
             n += 1
             time.sleep(0.1)
         assert n >= 10
-        # gnomonctl is a process start (tens of ms on a loaded machine);
-        # a stall would be the lock's seconds.
-        assert worst_ntp < 0.05 and worst_http < 0.5 and worst_ctl < 1.0, (
+        # gnomonctl is a process start (tens of ms on a loaded machine),
+        # the Python client is delayed by load too; a stall would be the
+        # lock's seconds.
+        assert worst_ntp < 0.25 and worst_http < 0.5 and worst_ctl < 1.0, (
             worst_ntp, worst_ctl, worst_http)
         print("database held 4 s: NTP worst %.1f ms, gnomonctl audit worst %.0f ms, "
               "/metrics worst %.1f ms over %d rounds" % (worst_ntp * 1e3, worst_ctl * 1e3,
