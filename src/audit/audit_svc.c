@@ -615,6 +615,11 @@ static void h_probe(const struct http_request *req, struct http_response *resp, 
 			    method);
 		return;
 	}
+	if (j->dev.method == AUDIT_ICMP && j->dev.port) {
+		free(j);
+		bad_request(resp, "method icmp takes no port");
+		return;
+	}
 	if (j->dev.method == AUDIT_ICMP && s->icmp_fd < 0) {
 		free(j);
 		bad_request(resp, "method icmp needs `audit ... icmp on`");

@@ -10,7 +10,7 @@ the metrics' counts are exact (1 ok, 1 off, 1 unreachable) and /audit
 lists the off device with its offset and the silent one with none;
 `audit run` starts a run at once and refuses a second while it runs;
 /probe answers Prometheus text for a good, an off and a silent target and
-400 for a malformed one; NTP requests to the auditing daemon are answered
+400 for a malformed one, ICMP timestamps with `icmp on`; NTP requests to the auditing daemon are answered
 as fast during a run as when idle; every result is in the database. The
 dashboard's audit section shows the counts and the list (headless
 Chromium, as tests/integration/test_dashboard.py).
@@ -75,7 +75,7 @@ def fleet(gnomond_module):
                             "silent1,%s,123,ntp,," % silent])
     port = free_tcp_port()
     aud = gnomond_module("clock null\nlocal stratum 10\nallow 127.0.0.0/8\n"
-                         "http 127.0.0.1:%d\naudit db %s interval 5 samples 2\n" % (port, db),
+                         "http 127.0.0.1:%d\naudit db %s interval 5 samples 2 icmp on\n" % (port, db),
                          addr=free_loopback4(avoid=[off.addr, good.addr, silent]))
     assert "seccomp filter installed" in aud.log(), aud.log()
     return {"aud": aud, "port": port, "db": db, "off": off.addr, "good": good.addr,
@@ -222,9 +222,16 @@ def test_probe(fleet):
                    ("target=[::1", "']'"),
                    ("", "needs target"),
                    ("target=%s&method=sntp" % fleet["good"], "allowed: ntp, time, http, icmp"),
-                   ("target=%s&method=icmp" % fleet["good"], "icmp on")):
+                   ("target=%s:123&method=icmp" % fleet["good"], "no port")):
         st, _, text, _ = probe(port, q)
         assert st == 400 and why in text, (q, st, text)
+    # ICMP timestamps (RFC 792), answered by the peer's kernel: the raw
+    # socket was opened as root at start; the daemon has no capability.
+    st, _, text, v = probe(port, "target=%s&method=icmp" % fleet["good"])
+    assert v["gnomon_probe_success"] == 1 and abs(v["gnomon_probe_offset_seconds"]) < 0.01, text
+    assert "gnomon_probe_stratum" not in v
+    with open("/proc/%d/status" % fleet["aud"].proc.pid) as f:
+        assert "CapEff:\t0000000000000000" in f.read()
     # Eight at once are measured; the answers come together (one thread,
     # one loop), not one after another.
     import concurrent.futures as cf
@@ -348,6 +355,8 @@ def test_dashboard_audit(gnomond):
                   "audit db %s interval 3600 samples 1\n" % (port, db),
                   addr=free_loopback4(avoid=[off.addr, silent]))
     assert wait_for(lambda: ctl(aud, "audit").get("last_run"), 15, 0.2)
+    st, _, body = get("127.0.0.1", port, "/probe?target=%s&method=icmp" % off.addr)
+    assert st == 400 and b"icmp on" in body, body
     url = "http://127.0.0.1:%d/" % port
     browser = cdp.Browser(re.match(r"(https?://[^/]+)", url).group(1))
     try:
