@@ -8,7 +8,7 @@ build_pkgs=(gcc pkg-config meson ninja-build libcap-dev libseccomp-dev libjansso
 	    zlib1g-dev libmicrohttpd-dev libsnmp-dev
 	    libsqlite3-dev libpq-dev)  # the device audit's store (src/audit/audit_db*.c)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev chrony ntpsec-ntpdig sntp ntpsec-ntpdate
-	   python3 python3-ntplib python3-pytest iproute2 nftables faketime procps util-linux
+	   python3 python3-ntplib python3-pytest python3-pytest-xdist iproute2 nftables faketime procps util-linux
 	   curl prometheus snmpd snmp snmptrapd smitools
 	   libestr0 libfastjson4 liblognorm5
 	   chromium  # chromium: the dashboard test (headless, DevTools protocol)

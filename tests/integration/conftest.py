@@ -85,14 +85,29 @@ def free_port(addr):
         s.close()
 
 
+def _worker_range():
+    """The 127.0.0.X this pytest process may take: with pytest-xdist
+    (`make integration` runs two workers) each worker has its own quarter
+    of 64..255, so two tests never race for one address; alone, 2..254.
+    The fixed addresses some tests send from (127.0.0.21, .31, .41, .201,
+    .202) take ephemeral ports, so a daemon's port 123 there is no clash."""
+    w = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not w.startswith("gw"):
+        return range(2, 255)
+    k = int(w[2:]) % 4
+    return range(64 + 48 * k, 64 + 48 * (k + 1))
+
+
 def free_loopback4(port=123, avoid=()):
-    """First 127.0.0.X (X >= 2) whose UDP `port` can be bound right now."""
+    """First 127.0.0.X of this worker's range whose UDP `port` can be bound
+    right now."""
     used = {d.addr for d in _running} | set(avoid)
-    for x in range(2, 255):
+    r = _worker_range()
+    for x in r:
         addr = "127.0.0.%d" % x
         if addr not in used and _port_free(addr, port):
             return addr
-    pytest.fail("no loopback address 127.0.0.2-254 has UDP port %d free" % port)
+    pytest.fail("no loopback address 127.0.0.%d-%d has UDP port %d free" % (r[0], r[-1], port))
 
 
 # --------------------------------------------------------------------------
