@@ -13,7 +13,10 @@ lists the off device with its offset and the silent one with none;
 400 for a malformed one, ICMP timestamps with `icmp on`; NTP requests to the auditing daemon are answered
 as fast during a run as when idle; every result is in the database. The
 dashboard's audit section shows the counts and the list (headless
-Chromium, as tests/integration/test_dashboard.py).
+Chromium, as tests/integration/test_dashboard.py). On a PostgreSQL server
+the test starts itself (test_audit_pg.PgServer), over TCP and its Unix
+socket, the counts are the same, and a server stopped makes the next run
+an error while NTP is still served.
 """
 
 import json
@@ -386,3 +389,63 @@ def test_dashboard_audit(gnomond):
     finally:
         browser.close()
         shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def pg():
+    from test_audit_pg import PgServer
+    server = PgServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.cleanup()
+
+
+def test_postgresql_tcp_and_unix_socket_then_lost(pg, gnomond):
+    """The service on PostgreSQL (libpq in the audit thread, seccomp on):
+    over TCP and over the server's Unix socket the counts are exact; the
+    server stopped, the next run ends as an error naming the database, and
+    NTP is still served."""
+    off = gnomond(PEER + "serve-offset 0.5\n")
+    good = gnomond(PEER, addr=free_loopback4(avoid=[off.addr]))
+    silent = free_loopback4(avoid=[off.addr, good.addr])
+    url = pg.create_db("svc")
+    d = user_db_dir()
+    try:
+        csv = d / "devices.csv"
+        csv.write_text("name,address,port,method,tolerance,group\n"
+                       "off1,%s,,,,\ngood1,%s,,,,\nsilent1,%s,,,,\n" % (off.addr, good.addr,
+                                                                    silent))
+        cp = subprocess.run([GNOMONCTL, "audit", "import", "--db", url, str(csv)],
+                            capture_output=True, text=True, timeout=30)
+        assert cp.returncode == 0, nh.describe(cp)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    # The socket's directory is the server's (0700): let the daemon's user
+    # through to the socket, not into the data directory (0700 itself).
+    os.chmod(pg.dir, 0o711)
+    unix_url = "postgresql:///svc?host=%s&port=%d&user=gnomon" % (pg.dir, pg.port)
+    avoid = [off.addr, good.addr, silent]
+    for u in (url, unix_url):
+        port = free_tcp_port()
+        aud = gnomond("clock null\nlocal stratum 10\nallow 127.0.0.0/8\nhttp 127.0.0.1:%d\n"
+                      "audit db %s interval 2 samples 1\n" % (port, u),
+                      addr=free_loopback4(avoid=avoid))
+        avoid.append(aud.addr)
+        a = wait_for(lambda: last_run_done(aud), 15, 0.1)
+        assert a and (a["ok"], a["off"], a["unreachable"]) == (1, 1, 1), (u, ctl(aud, "audit"))
+        assert a["last_run"]["result"] == "ok", a
+        assert "seccomp filter installed" in aud.log()
+    runs = int(pg.psql("svc", "SELECT count(*) FROM runs WHERE finished IS NOT NULL"))
+    assert runs >= 2, runs
+    pg.stop("fast")
+    a = wait_for(lambda: (lambda x: x if x.get("last_run", {}).get("result") == "error"
+                          else None)(ctl(aud, "audit")), 10, 0.1)
+    assert a, ctl(aud, "audit")
+    assert "cannot open DB postgresql:///svc" in a["last_run"]["error"], a
+    # The last measured counts stay; the failed run is counted.
+    assert (a["ok"], a["off"], a["unreachable"]) == (1, 1, 1), a
+    assert metric(metrics(port), "gnomon_audit_runs_total", result="error") >= 1
+    r = ntplib.NTPClient().request(aud.addr, port=123, version=4, timeout=1)
+    assert r.stratum == 10
