@@ -244,6 +244,17 @@ def test_probe(fleet):
     assert all(r[0] == 200 and r[3]["gnomon_probe_success"] == 0 for r in res)
     assert time.monotonic() - t0 < 4, "8 silent probes of ~1 s each took %.1f s" % (
         time.monotonic() - t0)
+    # Twelve at once (from two source addresses: the server lets one
+    # address hold 8 connections): 8 are measured, 4 refused with 503.
+    def one(i):
+        st, _, body = get("127.0.0.1", port, "/probe?target=%s" % fleet["silent"],
+                          source="127.0.0.1" if i % 2 else "127.0.0.2", timeout=10)
+        return st, body
+    with cf.ThreadPoolExecutor(12) as ex:
+        res = list(ex.map(one, range(12)))
+    codes = sorted(st for st, _ in res)
+    assert codes == [200] * 8 + [503] * 4, res
+    assert all(b"8 probes are running" in body for st, body in res if st == 503)
 
 
 LOCKER = """
