@@ -1,9 +1,11 @@
-#include "audit/audit_svc.h"
+/* The audit service's audit-thread half (audit_svc.h): runs, /probe
+ * measurements, the thread's loop, and the service's life. The main
+ * thread's half is audit_svc_out.c. */
+#include "audit/audit_svc_int.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,110 +14,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "audit/audit_mod.h"
-#include "audit/audit_target.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "mon/ctl.h"
-#include "mon/json.h"
-#include "mon/prom.h"
 
 /* /probe: a scrape should not wait for the audit's polite spacing. At
  * most this many samples 0.25 s apart, each waiting 1 s: under 2 s. */
 #define PROBE_SAMPLES_MAX 4
 #define PROBE_SPACING 0.25
 #define PROBE_TIMEOUT 1.0
-#define AUDIT_JSON_MAX (1 << 20)
-
-enum run_result { RUN_OK, RUN_ERROR, RUN_RESULT_COUNT };
-static const char *const run_result_names[RUN_RESULT_COUNT] = { "ok", "error" };
-
-/* A device of the last run that is not standard (/audit). */
-struct audit_entry {
-	char name[AUDIT_NAME_MAX];
-	char address[AUDIT_ADDR_MAX];
-	uint16_t port;
-	enum audit_status status;
-	enum audit_method method;
-	double offset, delay;
-	char error[AUDIT_ERROR_MAX];
-};
-
-/* What the main thread reads; written by the audit thread; under lock. */
-struct audit_summary {
-	bool running;
-	size_t progress, progress_of;	/* the run in progress */
-	bool have_run;			/* a run has finished */
-	gt_ns last_start, last_end;	/* CLOCK_REALTIME */
-	double last_duration;		/* seconds */
-	bool have_counts;		/* a run has measured */
-	size_t devices, counts[AUDIT_STATUS_COUNT];
-	int64_t run_id;
-	char last_error[256];		/* of the last run; empty: none */
-	gt_ns next_run;			/* CLOCK_REALTIME; 0: none planned */
-	uint64_t runs[RUN_RESULT_COUNT];
-	struct audit_entry *list;	/* the last measured run's non-standard devices */
-	size_t n_list, n_nonstandard;	/* kept, and in all */
-};
-
-/* One /probe request, from the main thread to the audit thread and back. */
-struct probe_job {
-	struct audit_svc *svc;
-	struct http_defer *defer;
-	struct audit_device dev;
-	struct audit_result res;
-	struct audit_probe *probe;	/* audit thread */
-	gt_ns started;			/* CLOCK_MONOTONIC */
-	double duration;
-	int err;			/* the engine refused to start: -errno */
-	struct probe_job *next;
-};
-
-/* The run in progress (audit thread only). */
-struct svc_run {
-	struct audit_db *db;
-	struct audit_device *devs;
-	struct audit_result *res;
-	size_t n, done;
-	struct audit_probe *probe;
-	int64_t run_id;
-	gt_ns started, started_mono;
-	bool db_failed;
-	char error[256];
-};
-
-struct audit_svc {
-	struct audit_svc_config cfg;
-	char db_shown[AUDIT_SVC_URL_MAX];	/* redacted */
-	const struct audit_api *api;
-	const struct http_api *http;
-	int icmp_fd;
-	struct loop *mloop, *tloop;		/* main's, the thread's */
-	int to_thread, to_main;			/* eventfds */
-	pthread_t thread;
-	bool thread_started;
-
-	pthread_mutex_t lock;
-	/* under lock */
-	bool stop, run_requested;
-	struct probe_job *probes_in, *probes_out;
-	struct audit_summary sum;
-
-	/* main thread only */
-	unsigned probes_inflight;
-	char *json_buf;
-
-	/* audit thread only */
-	struct svc_run run;
-	bool run_active;
-	struct loop_timer *next_timer, *finish_timer;
-	gt_ns next_due;				/* CLOCK_MONOTONIC */
-	struct probe_job *probes_active;
-};
 
 /* ---- small helpers ---- */
 
-static void wake(int fd)
+void audit_svc_wake(int fd)
 {
 	uint64_t one = 1;
 
@@ -124,17 +35,12 @@ static void wake(int fd)
 		LOG_RL(LOG_LVL_WARN, "audit: cannot wake a thread: %s", strerror(errno));
 }
 
-static void drain(int fd)
+void audit_svc_drain(int fd)
 {
 	uint64_t v;
 
 	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		LOG_RL(LOG_LVL_WARN, "audit: eventfd read: %s", strerror(errno));
-}
-
-static double unix_sec(gt_ns t)
-{
-	return (double)t / (double)GT_NS_PER_S;
 }
 
 void audit_svc_redact_url(const char *url, char *out, size_t len)
@@ -165,7 +71,7 @@ void audit_svc_redact_url(const char *url, char *out, size_t len)
 	}
 }
 
-/* ---- the summary ---- */
+/* ---- the summary (written here, read by audit_svc_out.c) ---- */
 
 static void summary_set_running(struct audit_svc *s, bool running, size_t of)
 {
@@ -423,7 +329,7 @@ static void probe_post(struct audit_svc *s, struct probe_job *j)
 	j->next = s->probes_out;
 	s->probes_out = j;
 	pthread_mutex_unlock(&s->lock);
-	wake(s->to_main);
+	audit_svc_wake(s->to_main);
 }
 
 static void on_probe_finish(struct loop_timer *t, void *arg)
@@ -472,7 +378,7 @@ static void on_to_thread(int fd, short revents, void *arg)
 	bool stop, run;
 
 	(void)revents;
-	drain(fd);
+	audit_svc_drain(fd);
 	pthread_mutex_lock(&s->lock);
 	stop = s->stop;
 	run = s->run_requested;
@@ -512,328 +418,6 @@ static void *audit_thread(void *arg)
 		free(j);
 	}
 	return NULL;
-}
-
-/* ---- the main thread ---- */
-
-static void write_probe_answer(struct audit_svc *s, struct probe_job *j,
-			       struct http_response *resp)
-{
-	const struct audit_result *r = &j->res;
-	bool ok = !j->err && r->status != AUDIT_UNREACHABLE;
-	struct prom_out p;
-
-	(void)s;
-	resp->status = 200;
-	resp->content_type = PROM_CONTENT_TYPE;
-	prom_init(&p, &resp->body);
-	prom_family(&p, "gnomon_probe_success", "1 when the device answered validly",
-		    PROM_GAUGE);
-	prom_sample(&p, ok ? 1 : 0, NULL, 0);
-	if (ok) {
-		prom_family(&p, "gnomon_probe_offset_seconds",
-			    "device clock minus ours (positive: the device is ahead)", PROM_GAUGE);
-		prom_sample(&p, r->offset, NULL, 0);
-		prom_family(&p, "gnomon_probe_delay_seconds", "round-trip delay of the sample used",
-			    PROM_GAUGE);
-		prom_sample(&p, r->delay, NULL, 0);
-		if (r->stratum >= 0) {
-			prom_family(&p, "gnomon_probe_stratum", "the device's NTP stratum",
-				    PROM_GAUGE);
-			prom_sample(&p, r->stratum, NULL, 0);
-		}
-	}
-	prom_family(&p, "gnomon_probe_duration_seconds", "how long the probe took", PROM_GAUGE);
-	prom_sample(&p, j->duration, NULL, 0);
-	prom_fini(&p);
-	if (!ok)
-		sbuf_printf(&resp->body, "# %s\n", j->err ? strerror(-j->err) :
-			    r->error[0] ? r->error : "no valid reply");
-}
-
-static void on_to_main(int fd, short revents, void *arg)
-{
-	struct audit_svc *s = arg;
-	struct probe_job *out, *next;
-	struct http_response resp;
-
-	(void)revents;
-	drain(fd);
-	pthread_mutex_lock(&s->lock);
-	out = s->probes_out;
-	s->probes_out = NULL;
-	pthread_mutex_unlock(&s->lock);
-	for (; out; out = next) {
-		next = out->next;
-		LOG_DEBUG("audit: answering the probe of %s", out->dev.address);
-		memset(&resp, 0, sizeof(resp));
-		sbuf_init(&resp.body, 0);
-		write_probe_answer(s, out, &resp);
-		s->http->defer_answer(out->defer, &resp);
-		sbuf_free(&resp.body);
-		s->probes_inflight--;
-		free(out);
-	}
-}
-
-static void bad_request(struct http_response *resp, const char *msg)
-{
-	resp->status = 400;
-	resp->content_type = "text/plain; charset=utf-8";
-	sbuf_printf(&resp->body, "400 %s\n", msg);
-}
-
-/* GET /probe?target=ADDR[:PORT][&method=ntp|time|http|icmp] */
-static void h_probe(const struct http_request *req, struct http_response *resp, void *arg)
-{
-	struct audit_svc *s = arg;
-	const char *target = http_target_param(req->target, "target", 0);
-	const char *method = http_target_param(req->target, "method", 0);
-	struct probe_job *j;
-	const char *why;
-	int rc;
-
-	if (!target) {
-		bad_request(resp, "/probe needs target=ADDR[:PORT] (and method=ntp|time|http|icmp, "
-			    "default ntp)");
-		return;
-	}
-	j = xcalloc(1, sizeof(*j));
-	j->svc = s;
-	rc = audit_target_parse(target, j->dev.address, sizeof(j->dev.address), &j->dev.port,
-				&why);
-	if (rc) {
-		free(j);
-		resp->status = 400;
-		sbuf_printf(&resp->body, "400 bad target '%.64s': %s\n", target, why);
-		return;
-	}
-	if (method && s->api->method_parse(method, &j->dev.method)) {
-		free(j);
-		resp->status = 400;
-		sbuf_printf(&resp->body, "400 bad method '%.16s' (allowed: ntp, time, http, icmp)\n",
-			    method);
-		return;
-	}
-	if (j->dev.method == AUDIT_ICMP && j->dev.port) {
-		free(j);
-		bad_request(resp, "method icmp takes no port");
-		return;
-	}
-	if (j->dev.method == AUDIT_ICMP && s->icmp_fd < 0) {
-		free(j);
-		bad_request(resp, "method icmp needs `audit ... icmp on`");
-		return;
-	}
-	if (s->probes_inflight >= AUDIT_SVC_PROBES_MAX) {
-		free(j);
-		resp->status = 503;
-		sbuf_printf(&resp->body, "503 %d probes are running: try again\n",
-			    AUDIT_SVC_PROBES_MAX);
-		return;
-	}
-	snprintf(j->dev.name, sizeof(j->dev.name), "%s", target);
-	j->dev.tolerance = AUDIT_DEFAULT_TOLERANCE;
-	j->dev.enabled = true;
-	j->res.status = AUDIT_UNREACHABLE;
-	j->res.stratum = -1;
-	j->defer = s->http->defer(req);
-	s->probes_inflight++;
-	pthread_mutex_lock(&s->lock);
-	j->next = s->probes_in;
-	s->probes_in = j;
-	pthread_mutex_unlock(&s->lock);
-	wake(s->to_thread);
-}
-
-/* The state (`audit`, /status's audit member); with list, the last run's
- * non-standard devices too (/audit). Under the lock, briefly. */
-static void audit_json(struct audit_svc *s, struct json_out *j, bool list)
-{
-	struct audit_summary *m = &s->sum;
-	size_t i;
-
-	pthread_mutex_lock(&s->lock);
-	json_str(j, "db", s->db_shown);
-	json_u64(j, "interval", (uint64_t)s->cfg.interval);
-	json_str(j, "state", m->running ? "running" : "idle");
-	if (m->running) {
-		json_u64(j, "progress", m->progress);
-		json_u64(j, "progress_of", m->progress_of);
-	}
-	if (m->have_run) {
-		json_obj_begin(j, "last_run");
-		json_double(j, "start", unix_sec(m->last_start));
-		json_double(j, "end", unix_sec(m->last_end));
-		json_double(j, "duration", m->last_duration);
-		json_str(j, "result", m->last_error[0] ? "error" : "ok");
-		if (m->last_error[0])
-			json_str(j, "error", m->last_error);
-		json_obj_end(j);
-	}
-	if (m->have_counts) {
-		json_i64(j, "run_id", m->run_id);
-		json_u64(j, "devices", m->devices);
-		for (i = 0; i < AUDIT_STATUS_COUNT; i++)
-			json_u64(j, s->api->status_name((enum audit_status)i), m->counts[i]);
-		json_u64(j, "nonstandard", m->n_nonstandard);
-	}
-	if (m->next_run)
-		json_double(j, "next_run", unix_sec(m->next_run));
-	json_obj_begin(j, "runs");
-	for (i = 0; i < RUN_RESULT_COUNT; i++)
-		json_u64(j, run_result_names[i], m->runs[i]);
-	json_obj_end(j);
-	if (list) {
-		json_arr_begin(j, "devices_nonstandard");
-		for (i = 0; i < m->n_list; i++) {
-			const struct audit_entry *e = &m->list[i];
-
-			json_obj_begin(j, NULL);
-			json_str(j, "name", e->name);
-			json_str(j, "address", e->address);
-			if (e->port)
-				json_u64(j, "port", e->port);
-			json_str(j, "status", s->api->status_name(e->status));
-			json_str(j, "method", s->api->method_name(e->method));
-			json_double(j, "offset", e->offset);	/* null when unreachable */
-			json_double(j, "delay", e->delay);
-			if (e->error[0])
-				json_str(j, "error", e->error);
-			json_obj_end(j);
-		}
-		json_arr_end(j);
-		json_bool(j, "truncated", m->n_list < m->n_nonstandard);
-	}
-	pthread_mutex_unlock(&s->lock);
-}
-
-static void h_audit(const struct http_request *req, struct http_response *resp, void *arg)
-{
-	struct audit_svc *s = arg;
-	struct json_out j;
-	const char *res;
-
-	(void)req;
-	json_init(&j, s->json_buf, AUDIT_JSON_MAX);
-	json_obj_begin(&j, NULL);
-	audit_json(s, &j, true);
-	json_obj_end(&j);
-	res = json_result(&j);
-	resp->content_type = "application/json";
-	if (!res) {
-		resp->status = 500;
-		sbuf_puts(&resp->body, "{\"error\":\"reply too large\"}\n");
-		return;
-	}
-	sbuf_puts(&resp->body, res);
-	sbuf_putc(&resp->body, '\n');
-}
-
-/* `audit` (the state) and `audit run` (start a run now; returns at once). */
-static int cmd_audit(void *arg, int argc, char **argv, struct json_out *j)
-{
-	struct audit_svc *s = arg;
-	bool running;
-
-	if (argc == 1) {
-		audit_json(s, j, false);
-		return 0;
-	}
-	if (argc != 2 || strcmp(argv[1], "run")) {
-		json_str(j, "error", "usage: audit [run]");
-		return -EINVAL;
-	}
-	pthread_mutex_lock(&s->lock);
-	running = s->sum.running;
-	if (!running)
-		s->run_requested = true;
-	pthread_mutex_unlock(&s->lock);
-	if (running) {
-		json_str(j, "error", "an audit run is in progress (`audit` shows it)");
-		return -EBUSY;
-	}
-	wake(s->to_thread);
-	json_str(j, "started", "an audit run starts now (`audit` shows it)");
-	return 0;
-}
-
-/* ---- metrics ---- */
-
-enum { M_DURATION, M_LAST, M_RUNNING };
-
-static double read_metric(const void *ctx, uintptr_t key)
-{
-	struct audit_svc *s = (struct audit_svc *)(uintptr_t)ctx;
-	double v;
-
-	pthread_mutex_lock(&s->lock);
-	switch (key) {
-	case M_DURATION: v = s->sum.have_run ? s->sum.last_duration : 0; break;
-	case M_LAST: v = s->sum.have_run ? unix_sec(s->sum.last_end) : 0; break;
-	default: v = s->sum.running; break;
-	}
-	pthread_mutex_unlock(&s->lock);
-	return v;
-}
-
-static void emit_devices(const void *ctx, struct met_emit *em)
-{
-	struct audit_svc *s = (struct audit_svc *)(uintptr_t)ctx;
-	size_t counts[AUDIT_STATUS_COUNT], i;
-
-	pthread_mutex_lock(&s->lock);
-	memcpy(counts, s->sum.counts, sizeof(counts));
-	pthread_mutex_unlock(&s->lock);
-	for (i = 0; i < AUDIT_STATUS_COUNT; i++)
-		met_emit(em, (double)counts[i], "status",
-			 s->api->status_name((enum audit_status)i), NULL);
-}
-
-static void emit_runs(const void *ctx, struct met_emit *em)
-{
-	struct audit_svc *s = (struct audit_svc *)(uintptr_t)ctx;
-	uint64_t runs[RUN_RESULT_COUNT];
-	size_t i;
-
-	pthread_mutex_lock(&s->lock);
-	memcpy(runs, s->sum.runs, sizeof(runs));
-	pthread_mutex_unlock(&s->lock);
-	for (i = 0; i < RUN_RESULT_COUNT; i++)
-		met_emit(em, (double)runs[i], "result", run_result_names[i], NULL);
-}
-
-int audit_svc_register_metrics(struct audit_svc *s, struct met_registry *r)
-{
-	int rc = 0;
-
-	rc |= met_register_family(r, "gnomon_audit_devices",
-				  "devices of the last audit run, by status (ok, off, unreachable)",
-				  MET_GAUGE, emit_devices, s);
-	rc |= met_register(r, "gnomon_audit_run_duration_seconds",
-			   "how long the last audit run took", MET_GAUGE, read_metric, s,
-			   M_DURATION);
-	rc |= met_register(r, "gnomon_audit_last_run_timestamp_seconds",
-			   "when the last audit run ended (UNIX time; 0: none yet)", MET_GAUGE,
-			   read_metric, s, M_LAST);
-	rc |= met_register_family(r, "gnomon_audit_runs_total",
-				  "audit runs ended, by result (ok; error: the database or the "
-				  "engine failed)", MET_COUNTER, emit_runs, s);
-	rc |= met_register(r, "gnomon_audit_running", "1 while an audit run is in progress",
-			   MET_GAUGE, read_metric, s, M_RUNNING);
-	return rc ? -EEXIST : 0;
-}
-
-int audit_svc_add_routes(struct audit_svc *s, const struct http_api *api,
-			 struct http_server *http)
-{
-	int rc;
-
-	s->http = api;
-	rc = api->route(http, "/audit", h_audit, s);
-	if (!rc)
-		rc = api->route(http, "/probe", h_probe, s);
-	return rc;
 }
 
 /* ---- life ---- */
@@ -891,7 +475,7 @@ static int audit_svc_start(void *obj, struct loop *loop)
 
 	s->mloop = loop;
 	s->tloop = loop_create();
-	rc = loop_add_fd(loop, s->to_main, POLLIN, on_to_main, s);
+	rc = loop_add_fd(loop, s->to_main, POLLIN, audit_svc_on_to_main, s);
 	if (!rc)
 		rc = loop_add_fd(s->tloop, s->to_thread, POLLIN, on_to_thread, s);
 	if (rc)
@@ -917,7 +501,7 @@ static void audit_svc_register_ctl(void *obj, struct ctl *ctl)
 {
 	struct audit_svc *s = obj;
 
-	ctl_register(ctl, "audit", cmd_audit, s);
+	ctl_register(ctl, "audit", audit_svc_cmd, s);
 }
 
 static void free_jobs(struct probe_job *j)
@@ -938,7 +522,7 @@ static void audit_svc_destroy(void *obj)
 		pthread_mutex_lock(&s->lock);
 		s->stop = true;
 		pthread_mutex_unlock(&s->lock);
-		wake(s->to_thread);
+		audit_svc_wake(s->to_thread);
 		pthread_join(s->thread, NULL);
 	}
 	if (s->mloop)
