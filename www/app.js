@@ -255,6 +255,68 @@
 		$("gw-plots").hidden = !r;
 	}
 
+	/* ---- the device audit (only with `audit`) -------------------- */
+
+	function fmtDate(sec) {
+		if (!sec) return "–";
+		return new Date(sec * 1000).toLocaleString();
+	}
+
+	/* The summary from status; the list of the last run's off and
+	 * unreachable devices from `audit` (the daemon's memory, not the
+	 * database), fetched only when the daemon audits. */
+	function renderAudit(st) {
+		var a = st.audit;
+		var sec = $("audit");
+		sec.hidden = !a;
+		if (!a) return Promise.resolve();
+		var dl = $("audit-summary");
+		dl.textContent = "";
+		var run = dlItem(dl, "State", a.state === "running" ?
+			"running (" + (a.progress || 0) + " of " + (a.progress_of || 0) + ")" : "idle");
+		run.id = "audit-state";
+		var lr = a.last_run;
+		if (lr) {
+			var d = dlItem(dl, "Last run", fmtDate(lr.start) + ", " + sig(lr.duration) + "\u00a0s" +
+				(lr.error ? ", " + lr.error : ""));
+			d.className = lr.error ? "bad" : "";
+		} else {
+			dlItem(dl, "Last run", "none yet");
+		}
+		[["ok", "OK", "ok"], ["off", "Off", "bad"], ["unreachable", "Unreachable", "warn"]].forEach(function (k) {
+			if (a[k[0]] === undefined) return;
+			var dd = dlItem(dl, k[1], String(a[k[0]]));
+			dd.id = "audit-" + k[0];
+			dd.setAttribute("data-raw", String(a[k[0]]));
+			dd.className = a[k[0]] > 0 && k[0] !== "ok" ? k[2] : "";
+		});
+		if (a.next_run) dlItem(dl, "Next run", fmtDate(a.next_run));
+		return getJSON("audit").then(function (full) {
+			var tbody = $("audit-devices").querySelector("tbody");
+			var list = full.devices_nonstandard || [];
+			tbody.textContent = "";
+			list.forEach(function (dev) {
+				var tr = document.createElement("tr");
+				tr.className = dev.status === "off" ? "sev-critical" : "sev-warning";
+				[dev.name, dev.address + (dev.port ? ":" + dev.port : ""), dev.status, dev.method,
+				 dev.offset === null ? "–" : fmtTime(dev.offset),
+				 dev.delay === null ? "–" : fmtTime(dev.delay), dev.error || ""].forEach(function (v, i) {
+					var td = document.createElement("td");
+					td.textContent = v;
+					if (i === 4 || i === 5) td.className = "num";
+					tr.appendChild(td);
+				});
+				tbody.appendChild(tr);
+			});
+			$("audit-empty").hidden = list.length > 0 || !lr;
+			var tr = $("audit-truncated");
+			tr.hidden = !full.truncated;
+			if (full.truncated)
+				tr.textContent = "The first " + list.length + " of " + full.nonstandard +
+					" shown: `gnomonctl audit report --db DB --nonstandard` lists them all.";
+		});
+	}
+
 	/* ---- alarms (absent until the daemon has them) ---------------- */
 
 	function alarmList(x) {
@@ -536,7 +598,7 @@
 			renderServer(st);
 			renderGateway(st);
 			renderAlarms(st);
-			return refreshPlots();
+			return Promise.all([renderAudit(st), refreshPlots()]);
 		}).then(function () {
 			state.refreshes++;
 			var now = new Date();

@@ -181,11 +181,13 @@ static void run_signals(struct loop *l)
 {
 	int sig;
 
+	/* The flags are the process's: a loop takes only the signals it
+	 * handles, so that a second loop on another thread (the audit's)
+	 * never eats the main loop's SIGTERM. */
 	for (sig = 1; sig < MAX_SIGNALS; sig++) {
-		if (sig_pending[sig]) {
+		if (l->sigs[sig].cb && sig_pending[sig]) {
 			sig_pending[sig] = 0;
-			if (l->sigs[sig].cb)
-				l->sigs[sig].cb(sig, l->sigs[sig].arg);
+			l->sigs[sig].cb(sig, l->sigs[sig].arg);
 		}
 	}
 }

@@ -35,7 +35,7 @@ int ctl_fd(const struct ctl *c);
  * exports (HTTP /status) answer with the same data this way. */
 int ctl_call(struct ctl *c, int argc, char **argv, struct json_out *j);
 /* The `status` command: tracking, sources, serverstats, clients (20),
- * gateway and alarms, each under its name, those registered. */
+ * gateway, alarms and audit, each under its name, those registered. */
 int ctl_register_status(struct ctl *c);
 /* The socket as a service (lib/service.h): made by ctl_create(). */
 extern const struct service_ops ctl_service;

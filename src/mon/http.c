@@ -24,7 +24,7 @@ struct http_route_ent {
 };
 
 /* Status codes we answer with, for the requests counter. */
-static const int counted_codes[] = { 200, 400, 404, 405, 414, 500 };
+static const int counted_codes[] = { 200, 400, 404, 405, 414, 500, 503 };
 #define N_CODES ARRAY_LEN(counted_codes)
 
 enum abort_reason { AB_TIMEOUT, AB_ERROR, AB_READ_ERROR, AB_CLIENT, AB_COUNT };
@@ -45,6 +45,7 @@ struct http_server {
 	uint64_t refused, accepted, open, unanswered;
 	uint64_t closed;		/* connections closed, to detect a freed slot */
 	uint64_t aborted[AB_COUNT];
+	struct http_req_ctx *pending;	/* deferred requests not yet answered */
 };
 
 /* One request, from the URI log callback (raw target) to completion. */
@@ -54,6 +55,13 @@ struct http_req_ctx {
 	bool started;		/* the handler was called once (headers read) */
 	bool answered;
 	struct http_target target;
+	/* A deferred answer (http_defer): the connection is suspended from
+	 * the handler's return to http_defer_answer(). */
+	struct http_server *server;
+	struct MHD_Connection *conn;
+	bool deferred, ready;
+	struct http_response answer;
+	struct http_req_ctx *next_pending;
 };
 
 static void http_count(struct http_server *s, int status)
@@ -83,8 +91,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
 	struct http_req_ctx *rq = xcalloc(1, sizeof(*rq));
 
-	(void)cls;
-	(void)c;
+	rq->server = cls;
+	rq->conn = c;
 	rq->raw_len = strlen(uri);
 	/* Over-long targets are answered 414 without being copied. */
 	if (rq->raw_len <= HTTP_TARGET_MAX)
@@ -111,6 +119,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (rq && !rq->answered)
 		s->unanswered++;
 	if (rq) {
+		sbuf_free(&rq->answer.body);
 		free(rq->raw);
 		free(rq);
 	}
@@ -195,6 +204,25 @@ static bool has_body(struct MHD_Connection *c)
 					   MHD_HTTP_HEADER_TRANSFER_ENCODING);
 }
 
+/* Queue a deferred request's answer (from on_request: MHD accepts a
+ * response only from its access handler). */
+static enum MHD_Result answer_deferred(struct http_server *s, struct MHD_Connection *c,
+				       struct http_req_ctx *rq)
+{
+	struct http_response *resp = &rq->answer;
+
+	if (resp->body.overflow) {
+		LOG_RL(LOG_LVL_WARN, "http: %s: the answer exceeds %zu bytes", rq->target.path,
+		       s->max_body);
+		set_error(resp, 500, "Internal Server Error");
+	}
+	if (resp->status < 100 || resp->status > 599)
+		set_error(resp, 500, "Internal Server Error");
+	rq->answered = true;
+	http_count(s, resp->status);
+	return send_answer(c, resp, false);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version,
 				  const char *upload, size_t *upload_size, void **con_cls)
@@ -214,6 +242,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)upload;
 	if (!rq)		/* no URI callback: cannot happen with MHD >= 0.9 */
 		return MHD_NO;
+	/* Resumed (http_defer_answer): MHD calls again, and only a call of
+	 * ours may queue the answer. */
+	if (rq->deferred) {
+		*upload_size = 0;
+		return rq->ready && !rq->answered ? answer_deferred(s, c, rq) : MHD_YES;
+	}
 	get_or_head = !strcmp(method, MHD_HTTP_METHOD_GET) ||
 		      !strcmp(method, MHD_HTTP_METHOD_HEAD);
 
@@ -263,7 +297,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 			if (ci && ci->client_addr)
 				net_addr_from_sockaddr(ci->client_addr, &req.peer, NULL);
+			req.priv = rq;
 			s->routes[i].fn(&req, &resp, s->routes[i].arg);
+			if (rq->deferred) {
+				sbuf_free(&resp.body);
+				if (rq->ready)	/* answered from inside the handler */
+					return answer_deferred(s, c, rq);
+				MHD_suspend_connection(c);
+				rq->next_pending = s->pending;
+				s->pending = rq;
+				return MHD_YES;
+			}
 			if (resp.body.overflow) {
 				LOG_RL(LOG_LVL_WARN, "http: %s: the answer exceeds %zu bytes",
 				       rq->target.path, s->max_body);
@@ -281,6 +325,59 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 static void http_run(struct http_server *s);
+static void on_timer(struct loop_timer *t, void *arg);
+
+struct http_defer *http_defer(const struct http_request *req)
+{
+	struct http_req_ctx *rq = req->priv;
+
+	rq->deferred = true;
+	return (struct http_defer *)rq;
+}
+
+void http_defer_answer(struct http_defer *d, struct http_response *resp)
+{
+	struct http_req_ctx *rq = (struct http_req_ctx *)d, **pp;
+	struct http_server *s = rq->server;
+	bool suspended = false;
+
+	for (pp = &s->pending; *pp; pp = &(*pp)->next_pending) {
+		if (*pp == rq) {
+			*pp = rq->next_pending;
+			suspended = true;
+			break;
+		}
+	}
+	rq->answer = *resp;
+	sbuf_init(&resp->body, 0);	/* taken over */
+	if (!rq->answer.content_type)
+		rq->answer.content_type = "text/plain; charset=utf-8";
+	rq->ready = true;
+	if (!suspended)
+		return;
+	MHD_resume_connection(rq->conn);
+	/* MHD's inter-thread channel does not wake the epoll descriptor we
+	 * watch (found by test_audit_svc.py: the answer waited for the next
+	 * idle timeout): run MHD from the loop at once, never from here,
+	 * which may be inside MHD. */
+	if (s->timer)
+		loop_timer_cancel(s->loop, s->timer);
+	s->timer = loop_timer_add(s->loop, 0, 0, on_timer, s);
+}
+
+/* Answer every request still deferred (503) so that MHD can close their
+ * connections: it must not be stopped with a connection suspended. */
+static void answer_all_pending(struct http_server *s)
+{
+	struct http_response resp;
+
+	while (s->pending) {
+		memset(&resp, 0, sizeof(resp));
+		sbuf_init(&resp.body, s->max_body);
+		set_error(&resp, 503, "Service Unavailable");
+		http_defer_answer((struct http_defer *)s->pending, &resp);
+	}
+}
 
 static void on_timer(struct loop_timer *t, void *arg)
 {
@@ -356,7 +453,10 @@ struct http_server *http_create(struct loop *l, const struct http_config *c, int
 	struct http_server *s = xcalloc(1, sizeof(*s));
 	const union MHD_DaemonInfo *di;
 	struct sockaddr_storage ss;
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	/* Suspend/resume (deferred answers) brings MHD's inter-thread
+	 * channel, an eventfd in its epoll set: resuming makes the epoll
+	 * descriptor readable, and the loop runs MHD. */
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	int rc;
 
 	s->loop = l;
@@ -371,7 +471,7 @@ struct http_server *http_create(struct loop *l, const struct http_config *c, int
 	if (c->addr.family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/* No MHD_USE_INTERNAL_POLLING_THREAD and no thread pool: MHD creates
-	 * no thread; no MHD_USE_ITC: nothing to wake, we call it. */
+	 * no thread. */
 	s->mhd = MHD_start_daemon(flags, c->port, on_accept, s, on_request, s,
 		/* first, or MHD prints to stderr until it is seen */
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
@@ -415,6 +515,7 @@ void http_destroy(struct http_server *s)
 
 	if (!s)
 		return;
+	answer_all_pending(s);
 	loop_del_fd(s->loop, s->epfd);
 	if (s->timer)
 		loop_timer_cancel(s->loop, s->timer);
@@ -544,6 +645,8 @@ const struct http_api *gnomon_http_api(void)
 		.port = http_port,
 		.serve_metrics = http_serve_metrics,
 		.register_metrics = http_register_metrics,
+		.defer = http_defer,
+		.defer_answer = http_defer_answer,
 	};
 
 	return &api;

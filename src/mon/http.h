@@ -58,6 +58,7 @@ struct http_request {
 	bool head;
 	const struct http_target *target;	/* decoded path, query parameters */
 	struct net_addr peer;
+	void *priv;			/* the server's: for http_defer() */
 };
 
 /* What a handler fills: status 200 and text/plain unless changed; append
@@ -84,6 +85,19 @@ void http_destroy(struct http_server *s);
 /* Serve path (exact match, decoded, e.g. "/metrics") with fn. 0, -EEXIST,
  * -EINVAL (no leading '/'). */
 int http_route(struct http_server *s, const char *path, http_handler fn, void *arg);
+
+/* An answer given later, for a handler that waits on something slow (a
+ * probe of a remote device, mon/audit): the handler calls http_defer(req)
+ * and returns, leaving resp untouched; the connection is suspended
+ * (libmicrohttpd's suspend/resume: no slot of the loop is held, no
+ * timeout runs) until http_defer_answer() gives the answer, on the
+ * loop's thread. Every deferred request must be answered exactly once;
+ * one still pending when the server is destroyed is answered 503 then,
+ * and its handle must not be used after http_destroy(). */
+struct http_defer;
+struct http_defer *http_defer(const struct http_request *req);
+/* Answer a deferred request with resp (its body is taken over). */
+void http_defer_answer(struct http_defer *d, struct http_response *resp);
 
 /* Replace the access list (reload): spec as in struct http_config. 0 or
  * -EINVAL with the offending entry untouched. */

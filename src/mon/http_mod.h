@@ -23,6 +23,8 @@ struct http_api {
 	void (*serve_metrics)(const struct http_request *req, struct http_response *resp,
 			      void *arg);
 	int (*register_metrics)(struct http_server *s, struct met_registry *r);
+	struct http_defer *(*defer)(const struct http_request *req);
+	void (*defer_answer)(struct http_defer *d, struct http_response *resp);
 };
 
 /* The module's entry point: its function table. */

@@ -527,6 +527,58 @@ static int h_alarmsyslog(struct conf_ctx *ctx, const struct conf_item *it, void 
 	return alarm_conf_parse_syslog(ctx, argc, argv, &((struct dconf *)p)->alarm);
 }
 
+/* audit db URL [interval S] [samples N] [rate R] [keep DAYS] [icmp on|off] */
+static int h_audit(struct conf_ctx *ctx, const struct conf_item *it, void *p, int argc,
+		   char **argv)
+{
+	struct audit_svc_config *a = &((struct dconf *)p)->audit;
+	long v;
+	int i;
+
+	if (a->enabled)
+		return conf_error(ctx, "audit: given twice");
+	if (argc < 2 || strcmp(argv[0], "db"))
+		return conf_error(ctx, "audit: expected: audit %s", it->syntax);
+	if (!argv[1][0] || strlen(argv[1]) >= sizeof(a->db))
+		return conf_error(ctx, "audit db: a path or postgresql:// URL of 1 to %zu characters",
+				  sizeof(a->db) - 1);
+	snprintf(a->db, sizeof(a->db), "%s", argv[1]);
+	for (i = 2; i < argc; i += 2) {
+		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		char what[32];
+
+		snprintf(what, sizeof(what), "audit %s", opt);
+		if (!val)
+			return conf_error(ctx, "audit: option '%s' needs a value (allowed: interval "
+					  "SECONDS, samples N, rate R, keep DAYS, icmp on|off)", opt);
+		if (!strcmp(opt, "interval")) {
+			if (conf_arg_int(ctx, what, val, 1, 7 * 86400, &v))
+				return -1;
+			a->interval = (int)v;
+		} else if (!strcmp(opt, "samples")) {
+			if (conf_arg_int(ctx, what, val, 1, 16, &v))
+				return -1;
+			a->samples = (int)v;
+		} else if (!strcmp(opt, "rate")) {
+			if (conf_arg_int(ctx, what, val, 1, 1000000, &v))
+				return -1;
+			a->rate = (int)v;
+		} else if (!strcmp(opt, "keep")) {
+			if (conf_arg_int(ctx, what, val, 0, 36500, &v))
+				return -1;
+			a->keep_days = (int)v;
+		} else if (!strcmp(opt, "icmp")) {
+			if (conf_arg_onoff(ctx, what, val, &a->icmp))
+				return -1;
+		} else {
+			return conf_error(ctx, "audit: unknown option '%s' (allowed: interval SECONDS, "
+					  "samples N, rate R, keep DAYS, icmp on|off)", opt);
+		}
+	}
+	a->enabled = true;
+	return 0;
+}
+
 static int h_makestep(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 		      int argc, char **argv)
 {
@@ -697,6 +749,13 @@ static const struct conf_item table[] = {
 	{ DC_ALARMSYSLOG, "alarmsyslog", CONF_CUSTOM, 0, 0, 0, NULL, "FACILITY|off",
 	  "syslog facility of alarm raises and clears (default ntp, facility 12)", h_alarmsyslog,
 	  false },
+	{ DC_AUDIT, "audit", CONF_CUSTOM, 0, 0, 0, NULL,
+	  "db URL [interval SECONDS] [samples N] [rate R] [keep DAYS] [icmp on|off]",
+	  "audit the devices of a database (an SQLite file, created on first use, or a "
+	  "postgresql:// URL) every interval (default 3600 s), keeping runs for `keep` days "
+	  "(default 30; 0: forever); samples per device and requests a second as the engine's "
+	  "defaults (4, 5000); icmp on opens a raw socket at start for method icmp "
+	  "(doc/audit.md)", h_audit, false },
 	{ DC_LEAPSECMODE, "leapsecmode", CONF_CUSTOM, 0, 0, 0, NULL, "system|step|slew|ignore",
 	  "how a leap second is applied to the clock", h_leapsecmode, false },
 	{ DC_MAXSLEWRATE, "maxslewrate", CONF_DOUBLE, FIELD(maxslewrate), 1, 100000, "83333",
@@ -719,6 +778,8 @@ void dconf_init(struct dconf *cfg)
 	snprintf(cfg->statedir, sizeof(cfg->statedir), "%s", DCONF_DEFAULT_STATEDIR);
 	http_config_init(&cfg->http);
 	alarm_cfg_defaults(&cfg->alarm);
+	cfg->audit.interval = 3600;
+	cfg->audit.keep_days = 30;
 	conf_apply_defaults(table, ARRAY_LEN(table), cfg);
 }
 

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "audit/audit_svc.h"
 #include "clock/clk.h"
 #include "lib/conf.h"
 #include "lib/log.h"
@@ -26,6 +27,7 @@ enum dconf_key {
 	DC_BROADCAST, DC_BROADCASTCLIENT, DC_GATEWAY_SEND, DC_GATEWAY_RECEIVE, DC_JOURNAL, DC_STATEDIR,
 	DC_HTTP,
 	DC_ALARM, DC_ALARMSYSLOG,
+	DC_AUDIT,
 };
 
 #define DCONF_MAX_SOURCES 32
@@ -99,6 +101,7 @@ struct dconf {
 	int journal_thread;		/* -1: default (a thread when workers > 0) */
 	struct http_config http;	/* the monitoring HTTP server (mon/http.h); off by default */
 	struct alarm_cfg alarm;		/* alarm rules and the syslog facility (mon/alarm.h) */
+	struct audit_svc_config audit;	/* the periodic device audit (audit/audit_svc.h); off */
 };
 
 /* Defaults into cfg (allocates the ACL). */

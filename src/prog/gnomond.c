@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit/audit_svc.h"
 #include "clock/clk.h"
 #include "lib/fsutil.h"
 #include "lib/journal.h"
@@ -86,6 +87,7 @@ struct daemon {
 	struct hist *hist;		/* what the dashboard plots */
 	struct mon_series *series;
 	struct alarm_feed *alarms;
+	struct audit_svc *audit;	/* the device audit (`audit`), or NULL */
 	uint16_t http_port;
 	struct met_registry *metrics;
 	int8_t precision;
@@ -795,7 +797,9 @@ static int start_sandbox(struct daemon *d)
 		.file_writes = (d->cfg.journal_on && d->cfg.journal_file[0]) ||
 			       d->cfg.driftfile[0] || d->cfg.log_measurements ||
 			       d->cfg.log_tracking || d->cfg.log_dest == LOG_DEST_FILE ||
-			       d->cfg.n_gw_send || d->cfg.gw_recv_on,	/* statedir */
+			       d->cfg.n_gw_send || d->cfg.gw_recv_on ||	/* statedir */
+			       d->cfg.audit.enabled,	/* SQLite */
+		.audit = d->cfg.audit.enabled,
 	};
 	int rc;
 
@@ -824,6 +828,25 @@ static void print_demo_hint(const struct daemon *d)
 	       d->srv ? ntp_srv_port(d->srv) : 0, d->srv ? ntp_srv_port(d->srv) : 0,
 	       d->cfg.control, d->http_port);
 	fflush(stdout);
+}
+
+/* The device audit (`audit`): its module loaded and the ICMP socket
+ * opened as root; its thread starts with the services. */
+static int make_audit(struct daemon *d)
+{
+	int rc;
+
+	if (!d->cfg.audit.enabled)
+		return 0;
+	d->audit = audit_svc_create(&d->cfg.audit, &rc);
+	if (!d->audit)
+		return rc;
+	rc = service_add(&d->services, &audit_svc_service, d->audit);
+	if (rc) {
+		d->audit = NULL;
+		return rc;
+	}
+	return audit_svc_register_metrics(d->audit, d->metrics);
 }
 
 /* The HTTP exports (`http`): bound as root, served on the loop. */
@@ -855,7 +878,10 @@ static int make_http(struct daemon *d)
 	}
 	d->http_port = api->port(http);
 	api->register_metrics(http, d->metrics);
-	return service_add(&d->services, &exports_service, x);
+	rc = service_add(&d->services, &exports_service, x);
+	if (!rc && d->audit)
+		rc = audit_svc_add_routes(d->audit, api, http);
+	return rc;
 }
 
 static double read_one(const void *ctx, uintptr_t key)
@@ -895,8 +921,9 @@ static int (*const startup[])(struct daemon *d) = {
 	open_journal,
 	know_ourselves,		/* refids naming this host, key file mode */
 	start_broadcast,	/* broadcast servers, gateway sender and receiver, broadcast client */
+	make_audit,		/* module loaded and ICMP socket opened as root */
 	make_control,		/* control socket and every module's commands */
-	make_http,		/* /metrics, /status, /history, the dashboard */
+	make_http,		/* /metrics, /status, /history, the dashboard, /audit, /probe */
 	register_metrics,
 	daemonise,
 	drop_privileges,

@@ -54,6 +54,12 @@ static const char *const file_calls[] = {
 	"ftruncate", "getdents64", "fchmod", "fadvise64",
 };
 
+/* The audit thread (audit/audit_svc.c) beyond the file calls: SQLite
+ * makes a relative path absolute (getcwd), hands a new journal file to
+ * the database's owner when root (fchown) and may preallocate
+ * (fallocate); libpq asks the host's name (uname is in the base). */
+static const char *const audit_calls[] = { "getcwd", "fchown", "fallocate" };
+
 /* The only calls that change the machine's clock (clk.c). */
 static const char *const clock_calls[] = { "clock_adjtime", "adjtimex" };
 
@@ -148,18 +154,20 @@ static int allow(scmp_filter_ctx ctx, const char *const *names, size_t n)
 }
 
 /* socket(2) only for the families a running daemon may still open:
- * AF_UNIX (syslog reconnecting), AF_INET and AF_INET6. ioctl(2) only
- * for what libc and the socket code ask: bytes pending, terminal test. */
-static int allow_restricted(scmp_filter_ctx ctx)
+ * AF_UNIX (syslog reconnecting; libpq's local socket), AF_INET and
+ * AF_INET6, and with the audit AF_NETLINK (glibc's getaddrinfo asks the
+ * kernel for the host's addresses for AI_ADDRCONFIG). ioctl(2) only for
+ * what libc and the socket code ask: bytes pending, terminal test. */
+static int allow_restricted(scmp_filter_ctx ctx, bool audit)
 {
-	static const int families[] = { AF_UNIX, AF_INET, AF_INET6 };
+	static const int families[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
 	static const unsigned long ioctls[] = { FIONREAD, TCGETS, FIONBIO };
 	size_t i;
 	int rc = 0;
 
 	/* Spelt out rather than SCMP_A0(): the macro leaves datum_b unset,
 	 * which clang's -Wmissing-field-initializers reports. */
-	for (i = 0; i < ARRAY_LEN(families) && !rc; i++) {
+	for (i = 0; i < ARRAY_LEN(families) - !audit && !rc; i++) {
 		struct scmp_arg_cmp c = { .arg = 0, .op = SCMP_CMP_EQ,
 					  .datum_a = (scmp_datum_t)families[i], .datum_b = 0 };
 
@@ -201,9 +209,11 @@ int sandbox_install(const struct sandbox_needs *n, int log_fd)
 	if (!rc)
 		rc = allow(ctx, base_calls, ARRAY_LEN(base_calls));
 	if (!rc)
-		rc = allow_restricted(ctx);
+		rc = allow_restricted(ctx, n->audit);
 	if (!rc && n->file_writes)
 		rc = allow(ctx, file_calls, ARRAY_LEN(file_calls));
+	if (!rc && n->audit)
+		rc = allow(ctx, audit_calls, ARRAY_LEN(audit_calls));
 	if (!rc && n->clock_adjust)
 		rc = allow(ctx, clock_calls, ARRAY_LEN(clock_calls));
 #ifdef GNOMON_SANITIZED

@@ -16,6 +16,7 @@
 struct sandbox_needs {
 	bool clock_adjust;	/* clock system disciplined: clock_adjtime */
 	bool file_writes;	/* journal, logs, driftfile, state: create, rename, fsync */
+	bool audit;		/* the audit thread: SQLite, libpq, name resolution */
 };
 
 /* Install the filter on every thread of the process (TSYNC) and set

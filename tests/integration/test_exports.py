@@ -111,7 +111,7 @@ def test_prometheus_scrapes_gnomond(gnomond):
 
 def test_every_metric_documented(gnomond, tmp_path, user_dir):
     """A daemon with every part that registers metrics (server, a source,
-    gateway sender and receiver on loopback, journal, HTTP): each family
+    gateway sender and receiver on loopback, journal, HTTP, audit): each family
     on /metrics is listed in doc/metrics.md."""
     keys = tmp_path / "keys"
     keys.write_text("5 SHA256 HEX:%s\n" % ("ab" * 32))
@@ -122,8 +122,9 @@ def test_every_metric_documented(gnomond, tmp_path, user_dir):
     d = gnomond("clock virtual\nallow 127.0.0.0/8\nserver %s %s\nkeyfile %s\n"
                 "gateway-send to 127.0.0.1:%d interval 1 key 5\n"
                 "gateway-receive on 127.0.0.1:%d sender 1 key 5\n"
-                "journal file %s\nhttp 127.0.0.1:%d\n"
-                % (up_addr, FAST, keys, gw, gw, user_dir / "journal.log", port),
+                "journal file %s\nhttp 127.0.0.1:%d\naudit db %s interval 3600\n"
+                % (up_addr, FAST, keys, gw, gw, user_dir / "journal.log", port,
+                   user_dir / "audit.db"),
                 addr=free_loopback4(avoid=[up_addr]))
     body = get("127.0.0.1", port, "/metrics")[2].decode()
     names = {l.split()[2] for l in body.splitlines() if l.startswith("# TYPE ")}

@@ -226,7 +226,7 @@ int main(int argc, char **argv)
 	loop_on_signal(d.loop, SIGINT, on_signal, d.loop);
 	signal(SIGPIPE, SIG_IGN);
 	if (sandbox) {
-		struct sandbox_needs needs = { false, false };
+		struct sandbox_needs needs = { false, false, false };
 
 		rc = sandbox_install(&needs, -1);
 		if (rc) {

@@ -935,6 +935,60 @@ static void test_dconf_clock(void **state)
 	assert_true(c->clock_freq == 100000);
 }
 
+/* audit db URL [interval S] [samples N] [rate R] [keep DAYS] [icmp on|off]
+ * (audit/audit_svc.h): off by default, 3600 s and 30 days. */
+static void test_dconf_audit(void **state)
+{
+	struct dconf *c = *state;
+
+	assert_false(c->audit.enabled);
+	assert_int_equal(c->audit.interval, 3600);
+	assert_int_equal(c->audit.keep_days, 30);
+	assert_int_equal(c->audit.samples, 0);
+	assert_int_equal(c->audit.rate, 0);
+	assert_false(c->audit.icmp);
+	assert_int_equal(dparse(c, "audit db /var/lib/gnomon/audit.db\n"), 0);
+	assert_true(c->audit.enabled);
+	assert_string_equal(c->audit.db, "/var/lib/gnomon/audit.db");
+	assert_int_equal(c->audit.interval, 3600);
+
+	dconf_fini(c);
+	dconf_init(c);
+	assert_int_equal(dparse(c, "audit db postgresql://gnomon@127.0.0.1:5433/audit interval 600 "
+				"samples 2 rate 100 keep 0 icmp on\n"), 0);
+	assert_string_equal(c->audit.db, "postgresql://gnomon@127.0.0.1:5433/audit");
+	assert_int_equal(c->audit.interval, 600);
+	assert_int_equal(c->audit.samples, 2);
+	assert_int_equal(c->audit.rate, 100);
+	assert_int_equal(c->audit.keep_days, 0);
+	assert_true(c->audit.icmp);
+
+	/* Errors name the line, the option and what is allowed. */
+	dconf_fini(c);
+	dconf_init(c);
+	assert_int_equal(dparse(c, "audit\n"), 1);
+	expect_derror(0, 1, "audit: expected: audit db URL", "icmp on|off");
+	assert_int_equal(dparse(c, "\naudit file x.db\n"), 1);
+	expect_derror(0, 2, "audit: expected", NULL);
+	assert_int_equal(dparse(c, "audit db x.db interval 0\n"), 1);
+	expect_derror(0, 1, "audit interval", "1..604800");
+	assert_int_equal(dparse(c, "audit db x.db samples 17\n"), 1);
+	expect_derror(0, 1, "audit samples", "1..16");
+	assert_int_equal(dparse(c, "audit db x.db rate -1\n"), 1);
+	expect_derror(0, 1, "audit rate", NULL);
+	assert_int_equal(dparse(c, "audit db x.db keep forever\n"), 1);
+	expect_derror(0, 1, "audit keep", NULL);
+	assert_int_equal(dparse(c, "audit db x.db icmp maybe\n"), 1);
+	expect_derror(0, 1, "audit icmp", NULL);
+	assert_int_equal(dparse(c, "audit db x.db interval\n"), 1);
+	expect_derror(0, 1, "'interval' needs a value", "keep DAYS");
+	assert_int_equal(dparse(c, "audit db x.db every 5\n"), 1);
+	expect_derror(0, 1, "unknown option 'every'", "interval SECONDS");
+	assert_false(c->audit.enabled);
+	assert_int_equal(dparse(c, "audit db x.db\naudit db y.db\n"), 1);
+	expect_derror(0, 2, "audit", NULL);
+}
+
 /* http ADDR:PORT [allow CIDR]... [connections N] [timeout SECONDS]
  * (mon/http.c): off by default, IPv4 and IPv6, repeated allow. */
 static void test_dconf_http(void **state)
@@ -1262,6 +1316,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dconf_leapsecmode_maxslewrate, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_clock, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_http, dsetup, dteardown),
+		cmocka_unit_test_setup_teardown(test_dconf_audit, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_strings, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_error_lines, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_unknown_lists_all, dsetup, dteardown),

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/gtime.h"
 #include "lib/loop.h"
 #include "lib/metrics.h"
 #include "mon/http.h"
@@ -307,6 +308,125 @@ static void test_server_routes(void **state)
 	srv_down(&s);
 }
 
+/* Deferred answers (http_defer): the handler returns without one, the
+ * loop goes on serving others, and the answer given later from a timer
+ * reaches the client; a request still deferred when the server is
+ * destroyed is answered by the server (no leak, no crash: ASan). */
+struct later {
+	struct srv *srv;
+	struct http_defer *d;
+	int answered;
+};
+
+static void on_later(struct loop_timer *t, void *arg)
+{
+	struct later *l = arg;
+	struct http_response resp;
+
+	(void)t;
+	memset(&resp, 0, sizeof(resp));
+	resp.status = 200;
+	resp.content_type = "text/plain";
+	sbuf_init(&resp.body, 0);
+	sbuf_printf(&resp.body, "later %d\n", ++l->answered);
+	http_defer_answer(l->d, &resp);
+	sbuf_free(&resp.body);	/* taken over: empty */
+}
+
+static void h_later(const struct http_request *req, struct http_response *resp, void *arg)
+{
+	struct later *l = arg;
+
+	(void)resp;
+	l->d = http_defer(req);
+	loop_timer_add(l->srv->loop, 200 * 1000000LL, 0, on_later, l);
+}
+
+static void h_never(const struct http_request *req, struct http_response *resp, void *arg)
+{
+	(void)resp;
+	(void)arg;
+	http_defer(req);
+}
+
+static bool send_str(int fd, const char *req)
+{
+	return send(fd, req, strlen(req), MSG_NOSIGNAL) == (ssize_t)strlen(req);
+}
+
+static void test_server_deferred(void **state)
+{
+	struct later l = { 0 };
+	struct srv s;
+	char buf[4096], buf2[4096];
+	size_t got = 0, got2 = 0;
+	int fd, fd2, i;
+	gt_ns t0, answered_at = 0;
+
+	(void)state;
+	assert_int_equal(srv_up(&s, NULL), 0);
+	l.srv = &s;
+	assert_int_equal(http_route(s.http, "/later", h_later, &l), 0);
+	assert_int_equal(http_route(s.http, "/never", h_never, &l), 0);
+	fd = connect_local(s.port);
+	fd2 = connect_local(s.port);
+	for (i = 0; i < 10; i++)
+		loop_run_once(s.loop, 10 * 1000000LL);
+	t0 = gt_now(CLOCK_MONOTONIC);
+	/* Keep-alive: the deferred answer, then a second request. */
+	assert_true(send_str(fd, "GET /later HTTP/1.1\r\nHost: x\r\n\r\n"));
+	for (i = 0; i < 300 && !answered_at; i++) {
+		ssize_t n;
+
+		loop_run_once(s.loop, 10 * 1000000LL);
+		/* Served meanwhile: the loop is not held by the deferred one. */
+		if (i == 5) {
+			assert_true(send_str(fd2, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
+		}
+		n = recv(fd2, buf2 + got2, sizeof(buf2) - 1 - got2, 0);
+		if (n > 0)
+			got2 += (size_t)n;
+		n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0);
+		if (n > 0) {
+			got += (size_t)n;
+			buf[got] = '\0';
+			if (strstr(buf, "later 1\n"))
+				answered_at = gt_now(CLOCK_MONOTONIC);
+		}
+		if (!answered_at && got2)
+			buf2[got2] = '\0';
+	}
+	assert_true(answered_at);
+	assert_true(answered_at - t0 >= 190 * 1000000LL);
+	/* At once, not at MHD's next idle timeout (1 s here). */
+	assert_true(answered_at - t0 < 700 * 1000000LL);
+	assert_non_null(strstr(buf, "HTTP/1.1 200"));
+	buf2[got2] = '\0';
+	assert_non_null(strstr(buf2, "hello world\n"));	/* before the deferred answer */
+	assert_true(send_str(fd, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+	for (i = 0; i < 100; i++) {
+		ssize_t n;
+
+		loop_run_once(s.loop, 10 * 1000000LL);
+		n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0);
+		if (n > 0)
+			got += (size_t)n;
+		else if (n == 0)
+			break;
+	}
+	buf[got] = '\0';
+	assert_non_null(strstr(buf, "hello world\n"));
+	assert_int_equal(l.answered, 1);
+	assert_true(family_value(s.reg, "gnomon_http_requests_total", "200") == 3);
+	close(fd);
+	/* One left deferred: the server answers it when destroyed. */
+	assert_true(send_str(fd2, "GET /never HTTP/1.1\r\nHost: x\r\n\r\n"));
+	for (i = 0; i < 20; i++)
+		loop_run_once(s.loop, 10 * 1000000LL);
+	srv_down(&s);
+	close(fd2);
+}
+
 static void test_server_acl(void **state)
 {
 	struct srv s;
@@ -412,6 +532,7 @@ int main(void)
 		cmocka_unit_test(test_server_acl),
 		cmocka_unit_test(test_server_limits),
 		cmocka_unit_test(test_server_slow_client),
+		cmocka_unit_test(test_server_deferred),
 	};
 
 	return cmocka_run_group_tests_name("http", tests, NULL, NULL);

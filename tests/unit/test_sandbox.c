@@ -20,7 +20,8 @@
 
 #include "prog/sandbox.h"
 
-enum action { DO_NOTHING, DO_PERSONALITY, DO_ADJTIME_READ, DO_RENAME, DO_SOCKET_PACKET };
+enum action { DO_NOTHING, DO_PERSONALITY, DO_ADJTIME_READ, DO_RENAME, DO_SOCKET_PACKET,
+	      DO_SOCKET_NETLINK, DO_GETCWD };
 
 /* Run action under the filter for needs in a child; its exit status and
  * what it wrote on stderr. */
@@ -48,6 +49,13 @@ static int run_child(const struct sandbox_needs *n, enum action a, char *err, si
 		case DO_ADJTIME_READ: rc = clock_adjtime(CLOCK_REALTIME, &tx); break;
 		case DO_RENAME: rc = rename("/nonexistent/a", "/nonexistent/b"); break;
 		case DO_SOCKET_PACKET: rc = syscall(SYS_socket, 17 /* AF_PACKET */, 3, 0); break;
+		case DO_SOCKET_NETLINK: rc = syscall(SYS_socket, 16 /* AF_NETLINK */, 3, 0); break;
+		case DO_GETCWD: {
+			char cwd[256];
+
+			rc = syscall(SYS_getcwd, cwd, sizeof(cwd));
+			break;
+		}
 		}
 		(void)rc;
 		_exit(0);
@@ -116,6 +124,24 @@ static void test_socket_families(void **state)
 	assert_non_null(strstr(err, "socket"));
 }
 
+/* The audit thread (audit/audit_svc.c): getaddrinfo's netlink socket and
+ * SQLite's getcwd, only with the audit; AF_PACKET never. */
+static void test_audit_only_when_configured(void **state)
+{
+	struct sandbox_needs n = { .file_writes = true };
+	char err[512];
+
+	(void)state;
+	assert_int_equal(run_child(&n, DO_SOCKET_NETLINK, err, sizeof(err)), SANDBOX_EXIT_STATUS);
+	assert_non_null(strstr(err, "socket"));
+	assert_int_equal(run_child(&n, DO_GETCWD, err, sizeof(err)), SANDBOX_EXIT_STATUS);
+	assert_non_null(strstr(err, "getcwd"));
+	n.audit = true;
+	assert_int_equal(run_child(&n, DO_SOCKET_NETLINK, err, sizeof(err)), 0);
+	assert_int_equal(run_child(&n, DO_GETCWD, err, sizeof(err)), 0);
+	assert_int_equal(run_child(&n, DO_SOCKET_PACKET, err, sizeof(err)), SANDBOX_EXIT_STATUS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +150,7 @@ int main(void)
 		cmocka_unit_test(test_clock_only_when_disciplined),
 		cmocka_unit_test(test_file_writes_only_when_needed),
 		cmocka_unit_test(test_socket_families),
+		cmocka_unit_test(test_audit_only_when_configured),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
