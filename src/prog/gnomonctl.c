@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -247,6 +248,68 @@ static void print_clients(json_t *o)
 	       (long long)json_integer_value(json_object_get(o, "total")));
 }
 
+/* A UNIX time in seconds as UTC "YYYY-MM-DD HH:MM:SS", or "-". */
+static const char *utc(json_t *v, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t t;
+
+	if (!json_is_number(v)) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	t = (time_t)json_number_value(v);
+	if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+/* `audit`: the daemon's audit service (gnomonctl audit without --db). */
+static void print_audit(json_t *o)
+{
+	json_t *last = json_object_get(o, "last_run"), *runs = json_object_get(o, "runs");
+	char a[40], b[40];
+
+	printf("Database        : %s\n", json_string_value(json_object_get(o, "db")));
+	printf("Interval        : %lld s\n",
+	       (long long)json_integer_value(json_object_get(o, "interval")));
+	printf("State           : %s", json_string_value(json_object_get(o, "state")));
+	if (json_object_get(o, "progress"))
+		printf(" (%lld of %lld devices)",
+		       (long long)json_integer_value(json_object_get(o, "progress")),
+		       (long long)json_integer_value(json_object_get(o, "progress_of")));
+	printf("\n");
+	if (last) {
+		printf("Last run        : %s, %.1f s, %s%s%s\n",
+		       utc(json_object_get(last, "start"), a, sizeof(a)),
+		       json_number_value(json_object_get(last, "duration")),
+		       json_string_value(json_object_get(last, "result")),
+		       json_object_get(last, "error") ? ": " : "",
+		       json_object_get(last, "error") ?
+		       json_string_value(json_object_get(last, "error")) : "");
+	}
+	if (json_object_get(o, "devices"))
+		printf("Devices         : %lld (ok %lld, off %lld, unreachable %lld) in run %lld\n",
+		       (long long)json_integer_value(json_object_get(o, "devices")),
+		       (long long)json_integer_value(json_object_get(o, "ok")),
+		       (long long)json_integer_value(json_object_get(o, "off")),
+		       (long long)json_integer_value(json_object_get(o, "unreachable")),
+		       (long long)json_integer_value(json_object_get(o, "run_id")));
+	printf("Next run        : %s\n", utc(json_object_get(o, "next_run"), b, sizeof(b)));
+	if (json_is_object(runs)) {
+		const char *k;
+		json_t *v;
+		bool first = true;
+
+		printf("Runs            :");
+		json_object_foreach(runs, k, v) {
+			printf("%s %s %lld", first ? "" : ",", k, (long long)json_integer_value(v));
+			first = false;
+		}
+		printf("\n");
+	}
+}
+
 /* `alarms`: the active ones, then the recent events, newest first. */
 static void print_alarms(json_t *o)
 {
@@ -387,6 +450,8 @@ int main(int argc, char **argv)
 		print_gateway(o);
 	else if (!strcmp(req, "alarms"))
 		print_alarms(o);
+	else if (!strcmp(req, "audit"))
+		print_audit(o);
 	else if (!strncmp(req, "clients", 7) && (!req[7] || req[7] == ' '))
 		print_clients(o);
 	else

@@ -123,6 +123,13 @@ def test_audit_service(fleet):
     assert a["last_run"]["result"] == "ok", a
     assert (a["ok"], a["off"], a["unreachable"], a["nonstandard"]) == (1, 1, 1, 2), a
     assert a["interval"] == 5 and a["db"] == str(fleet["db"])
+    # the same state as a person reads it
+    text = subprocess.run([GNOMONCTL, "-s", aud.ctl, "audit"], capture_output=True,
+                          text=True, timeout=10)
+    assert text.returncode == 0, text.stderr
+    assert "Devices         : 3 (ok 1, off 1, unreachable 1)" in text.stdout, text.stdout
+    assert re.search(r"Last run        : \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, [\d.]+ s, ok",
+                     text.stdout), text.stdout
 
     m = metrics(port)
     for status, n in (("ok", 1), ("off", 1), ("unreachable", 1)):
