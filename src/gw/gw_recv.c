@@ -169,10 +169,12 @@ static void reset_sender_state(struct gw_receiver *r)
  * arrives (make_sample): a step needs nothing undone here. */
 static bool describe(void *arg, int src, const struct sync_src_info *si, gt_ns now,
 		     struct json_out *j);
+static bool poll_reach(void *arg, int src, int *poll, unsigned *reach);
 
 static const struct sync_source_ops receiver_ops = {
 	.kind = "gateway",
 	.describe = describe,
+	.poll_reach = poll_reach,
 };
 
 /* One sample from the delay window, on the clock as it is now. */
@@ -733,6 +735,20 @@ int gw_receiver_register_metrics(const struct gw_receiver *r, struct met_registr
 				   read_metric, r, KEY(verdict, M_U64) + ((uintptr_t)v * 8 << 2));
 	}
 	return rc;
+}
+
+/* No polls to count: the register is all ones while messages come. */
+static bool poll_reach(void *arg, int src, int *poll, unsigned *reach)
+{
+	struct gw_receiver *r = arg;
+	struct gw_recv_stats gs;
+
+	gw_receiver_get_stats(r, &gs);
+	if (gs.src != src)
+		return false;
+	*poll = gw_poll_exponent(gt_from_sec(gs.interval));
+	*reach = gs.silent ? 0 : 0377;
+	return true;
 }
 
 static bool describe(void *arg, int src, const struct sync_src_info *si, gt_ns now,

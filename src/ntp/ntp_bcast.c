@@ -214,12 +214,14 @@ static void clock_stepped(void *arg, double delta)
 
 static bool describe(void *arg, int src, const struct sync_src_info *si, gt_ns now,
 		     struct json_out *j);
+static bool poll_reach(void *arg, int src, int *poll, unsigned *reach);
 static void summary(void *arg, struct json_out *j);
 
 static const struct sync_source_ops sender_ops = {
 	.kind = "broadcast",
 	.clock_stepped = clock_stepped,
 	.describe = describe,
+	.poll_reach = poll_reach,
 };
 
 static const char *const cal_names[] = {
@@ -636,6 +638,22 @@ bool ntp_bcast_client_sender(const struct ntp_bcast_client *c, int i,
 	out->cal = s->cal;
 	out->cal_replies = s->cal_replies;
 	out->trusted = s->trusted;
+	return true;
+}
+
+/* A sender's poll and reach, while it is in the table. */
+static bool poll_reach(void *arg, int src, int *poll, unsigned *reach)
+{
+	struct ntp_bcast_client *c = arg;
+	struct ntp_bcast_sender_info bi;
+	int i;
+
+	for (i = 0; ntp_bcast_client_sender(c, i, &bi) && bi.src != src; i++)
+		;
+	if (i >= c->n_snd)
+		return false;
+	*poll = bi.poll;
+	*reach = bi.reach;
 	return true;
 }
 

@@ -85,10 +85,21 @@ static bool describe(void *arg, int src, const struct sync_src_info *si, gt_ns n
 	return true;
 }
 
+static bool poll_reach(void *arg, int src, int *poll, unsigned *reach)
+{
+	const struct ntp_client *c = arg;
+
+	(void)src;
+	*poll = c->poll;
+	*reach = c->reach;
+	return true;
+}
+
 static const struct sync_source_ops client_ops = {
 	.kind = "ntp",
 	.clock_stepped = clock_stepped,
 	.describe = describe,
+	.poll_reach = poll_reach,
 };
 
 static void send_request(struct ntp_client *c)

@@ -119,6 +119,11 @@ struct sync_source_ops {
 	 * is then not listed. */
 	bool (*describe)(void *arg, int src, const struct sync_src_info *si, gt_ns clock_now,
 			 struct json_out *j);
+	/* Its poll exponent (2^poll s between requests or messages) and its
+	 * reachability register (RFC 5905 §13: one bit per poll, newest
+	 * lowest), for the metrics; false when the source is gone, as above.
+	 * NULL: a source without polls. */
+	bool (*poll_reach)(void *arg, int src, int *poll, unsigned *reach);
 };
 
 /* The counters of a whole module beyond its sources' (the broadcast

@@ -199,6 +199,18 @@ static void source_family(const void *ctx, struct met_emit *em, int what)
 		case 2: v = si.n_samples ? gt_to_sec(si.jitter) : NAN; break;
 		case 3: v = si.last_time ? gt_to_sec(now - si.last_time) : NAN; break;
 		case 4: v = (double)si.n_samples; break;
+		case 6: case 7: {
+			const struct sync_source_ops *ops;
+			void *sarg = NULL;
+			unsigned reach;
+			int poll;
+
+			ops = sync_source_ops_of(sync, i, &sarg);
+			if (!ops || !ops->poll_reach || !ops->poll_reach(sarg, i, &poll, &reach))
+				continue;
+			v = what == 6 ? __builtin_popcount(reach & 0xff) / 8.0 : ldexp(1.0, poll);
+			break;
+		}
 		default:
 			met_emit(em, 1, "source", si.name, "mode", kind, "state",
 				 state_mark(si.state), NULL);
@@ -214,6 +226,8 @@ static void fam_jitter(const void *ctx, struct met_emit *em) { source_family(ctx
 static void fam_age(const void *ctx, struct met_emit *em) { source_family(ctx, em, 3); }
 static void fam_samples(const void *ctx, struct met_emit *em) { source_family(ctx, em, 4); }
 static void fam_info(const void *ctx, struct met_emit *em) { source_family(ctx, em, 5); }
+static void fam_reach(const void *ctx, struct met_emit *em) { source_family(ctx, em, 6); }
+static void fam_poll(const void *ctx, struct met_emit *em) { source_family(ctx, em, 7); }
 
 int sync_register_metrics(struct sync_run *r, struct met_registry *reg)
 {
@@ -262,6 +276,11 @@ int sync_register_metrics(struct sync_run *r, struct met_registry *reg)
 				  "the source's last sample", MET_GAUGE, fam_age, r);
 	rc |= met_register_family(reg, "gnomon_source_samples_total", "samples the source "
 				  "gave", MET_COUNTER, fam_samples, r);
+	rc |= met_register_family(reg, "gnomon_source_reachability_ratio", "answered share of "
+				  "the last 8 polls (the reach register's bits / 8)", MET_GAUGE,
+				  fam_reach, r);
+	rc |= met_register_family(reg, "gnomon_source_poll_interval_seconds", "time between "
+				  "the source's requests or messages (2^poll)", MET_GAUGE, fam_poll, r);
 	return rc ? -EINVAL : 0;
 }
 

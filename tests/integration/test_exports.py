@@ -54,6 +54,17 @@ def test_metrics_status_history(gnomond):
     src = [s for s in sources(cli) if s["name"] == up_addr][0]
     assert abs(metric(m, "gnomon_source_offset_seconds", source=up_addr, mode="ntp") -
                src["offset"]) < 1e-3, src
+    # reach and poll as `sources` shows them, read just before and after
+    # (a poll may shift the register between the reads)
+    bits = lambda: bin(sources(cli)[0]["reach"] & 0xff).count("1")
+    assert wait_for(lambda: bits() or None, 20)
+    b0, s0 = bits(), sources(cli)[0]
+    m2 = parse_metrics(get("127.0.0.1", port, "/metrics")[2].decode())
+    b1, s1 = bits(), sources(cli)[0]
+    reach = metric(m2, "gnomon_source_reachability_ratio", source=up_addr, mode="ntp")
+    assert min(b0, b1) <= reach * 8 <= max(b0, b1) and reach > 0, (reach, b0, b1)
+    assert metric(m2, "gnomon_source_poll_interval_seconds", source=up_addr, mode="ntp") in (
+        2.0 ** s0["poll"], 2.0 ** s1["poll"]), (s0, s1)
     # Counters as the control socket shows them (no traffic between).
     served = ctl(cli, "metrics")["metrics"]
     for name in ("gnomon_ntp_server_received_total", "gnomon_clock_steps_total"):
