@@ -233,11 +233,12 @@ static int parse_date_value(const char *p, const char *end, gt_ns *out)
 
 int audit_parse_http_date(const char *buf, size_t len, gt_ns *out)
 {
-	const char *p = buf, *end = buf + len, *eol, *line_end;
+	const char *p = buf, *end, *eol, *line_end;
 	int digit;
 
 	if (!buf || len == 0)
 		return -EINVAL;
+	end = buf + len;	/* not before: NULL + len is undefined */
 	if (memchr(buf, '\0', len))
 		return -EINVAL;
 	/* RFC 9112 §4: "HTTP/1.x SP 3DIGIT SP reason". Any status will do:
