@@ -191,31 +191,19 @@ static void icmp_reply(struct audit_probe *p, const uint8_t *pkt, size_t len,
 		  ((double)(t4 - t1) - (double)(x_ns - r_ns)) / 1e9);
 }
 
+static void icmp_datagram(void *arg, const uint8_t *buf, size_t len, bool truncated,
+			  const struct net_addr *from, const struct sock_rx_info *rx)
+{
+	/* No timestamp reply fills 1500 bytes: a truncated one is not ours. */
+	if (!truncated)
+		icmp_reply(arg, buf, len, from, rx->rx_real);
+}
+
 static void icmp_drain(struct audit_probe *p, int fd, int max)
 {
 	uint8_t buf[1500];
-	int k;
 
-	for (k = 0; k < max; k++) {
-		uint8_t ctl[SOCK_CMSG_SPACE];
-		struct sockaddr_storage ss;
-		struct iovec iov = { buf, sizeof(buf) };
-		struct msghdr h = { .msg_name = &ss, .msg_namelen = sizeof(ss),
-				    .msg_iov = &iov, .msg_iovlen = 1,
-				    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
-		struct sock_rx_info rx;
-		struct net_addr from;
-		ssize_t len = recvmsg(fd, &h, MSG_DONTWAIT);
-
-		if (len < 0)
-			break;
-		sock_parse_cmsg(&h, &rx);
-		if (!rx.rx_real)
-			rx.rx_real = gt_now(CLOCK_REALTIME);
-		if (net_addr_from_sockaddr((struct sockaddr *)&ss, &from, NULL))
-			continue;
-		icmp_reply(p, buf, (size_t)len, &from, rx.rx_real);
-	}
+	sock_drain(fd, buf, sizeof(buf), max, icmp_datagram, p);
 }
 
 static void icmp_rx(int fd, short revents, void *arg)

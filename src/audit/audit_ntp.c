@@ -168,35 +168,18 @@ static void ntp_reply(struct audit_probe *p, const uint8_t *buf, size_t len,
 		  ((double)(t4 - t1) - (double)(r.t3 - r.t2)) / 1e9);
 }
 
+static void ntp_datagram(void *arg, const uint8_t *buf, size_t len, bool truncated,
+			 const struct net_addr *from, const struct sock_rx_info *rx)
+{
+	/* A truncated datagram is no NTP reply: malformed (length 0). */
+	ntp_reply(arg, buf, truncated ? 0 : len, from, rx->src_port, rx->rx_real);
+}
+
 static void ntp_drain(struct audit_probe *p, int fd, int max)
 {
 	uint8_t buf[512];
-	int k;
 
-	for (k = 0; k < max; k++) {
-		uint8_t ctl[SOCK_CMSG_SPACE];
-		struct sockaddr_storage ss;
-		struct iovec iov = { buf, sizeof(buf) };
-		struct msghdr h = { .msg_name = &ss, .msg_namelen = sizeof(ss),
-				    .msg_iov = &iov, .msg_iovlen = 1,
-				    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
-		struct sock_rx_info rx;
-		struct net_addr from;
-		uint16_t port;
-		ssize_t len = recvmsg(fd, &h, MSG_DONTWAIT);
-
-		if (len < 0)
-			break;
-		sock_parse_cmsg(&h, &rx);
-		if (!rx.rx_real)
-			rx.rx_real = gt_now(CLOCK_REALTIME);
-		if (net_addr_from_sockaddr((struct sockaddr *)&ss, &from, &port)) {
-			p->st.unmatched++;
-			continue;
-		}
-		ntp_reply(p, buf, (h.msg_flags & MSG_TRUNC) ? 0 : (size_t)len, &from, port,
-			  rx.rx_real);
-	}
+	sock_drain(fd, buf, sizeof(buf), max, ntp_datagram, p);
 }
 
 static void ntp_rx(int fd, short revents, void *arg)

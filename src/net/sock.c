@@ -117,7 +117,7 @@ ssize_t sock_recv_one(int fd, void *buf, size_t len, struct net_addr *from,
 	sock_parse_cmsg(&h, rx);
 	if (!rx->rx_real)
 		rx->rx_real = gt_now(CLOCK_REALTIME);
-	if (net_addr_from_sockaddr((struct sockaddr *)&ss, from, NULL))
+	if (net_addr_from_sockaddr((struct sockaddr *)&ss, from, &rx->src_port))
 		return -2;
 	if (h.msg_flags & MSG_TRUNC) {
 		*trunc = true;

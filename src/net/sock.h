@@ -33,6 +33,7 @@ int sock_bound_port(int fd);
 
 struct sock_rx_info {
 	gt_ns rx_real;		/* kernel receive time on CLOCK_REALTIME, 0 if none */
+	uint16_t src_port;	/* the sender's port (sock_recv_one, sock_drain) */
 	bool have_dst;
 	struct net_addr dst;	/* local address the packet was sent to */
 	int ifindex;
