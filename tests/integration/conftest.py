@@ -364,3 +364,16 @@ def pytest_runtest_makereport(item, call):
             rep.sections.append((
                 "gnomond %s:%d (%s), config %s" % (d.addr, d.port, alive, d.conf),
                 "--- config ---\n%s--- stderr ---\n%s" % (d.config_text(), d.log())))
+
+
+@pytest.fixture(scope="module")
+def pg():
+    """A PostgreSQL server of the module's own (test_audit_pg.PgServer:
+    its data directory, port and socket), stopped and removed at the end."""
+    from test_audit_pg import PgServer
+    server = PgServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.cleanup()

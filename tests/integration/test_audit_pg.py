@@ -97,16 +97,6 @@ class PgServer:
 
 
 @pytest.fixture(scope="module")
-def pg():
-    server = PgServer()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.cleanup()
-
-
-@pytest.fixture(scope="module")
 def peers(gnomond_module):
     p = ap.Peers()
     try:

@@ -409,17 +409,6 @@ def test_dashboard_audit(gnomond):
         shutil.rmtree(d, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def pg():
-    from test_audit_pg import PgServer
-    server = PgServer()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.cleanup()
-
-
 def test_postgresql_tcp_and_unix_socket_then_lost(pg, gnomond):
     """The service on PostgreSQL (libpq in the audit thread, seccomp on):
     over TCP and over the server's Unix socket the counts are exact; the
