@@ -15,6 +15,7 @@ set -euo pipefail
 export LC_ALL=C
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$ROOT/bench/fleet.sh"
 FLEET=${FLEET:-$ROOT/build/tests/tools/fleet}
 FLEET_AUDIT=${FLEET_AUDIT:-$ROOT/build/tests/tools/fleet_audit}
 NTPDIG=${NTPDIG:-ntpdig}
@@ -39,23 +40,13 @@ NS=ab$$
 TMP=$(mktemp -d)
 FLEET_PID=
 cleanup() {
-    [ -n "$FLEET_PID" ] && kill "$FLEET_PID" 2>/dev/null && wait "$FLEET_PID" 2>/dev/null
-    ip netns del "$NS" 2>/dev/null || true
+    fleet_down
     rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-ip -n "$NS" route add local 198.18.0.0/16 dev lo
-ip netns exec "$NS" "$FLEET" >"$TMP/fleet.out" 2>"$TMP/fleet.err" &
-FLEET_PID=$!
-for _ in $(seq 50); do
-    grep -q ready "$TMP/fleet.out" 2>/dev/null && break
-    sleep 0.1
-done
-grep -q ready "$TMP/fleet.out" || { echo "audit-bench: fleet did not start" >&2; cat "$TMP/fleet.err" >&2; exit 1; }
+fleet_up "$FLEET" "$TMP"
 
 echo "== gnomon audit engine: $N devices, 4 samples 2 s apart, rate cap 5000/s, timeout 1 s"
 rc=0

@@ -17,6 +17,7 @@ set -euo pipefail
 export LC_ALL=C
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$ROOT/bench/fleet.sh"
 BUILD=${BUILD:-$ROOT/build}
 N=10000
 while getopts "n:h" opt; do
@@ -36,20 +37,13 @@ FLEET_PID=
 GN_PID=
 cleanup() {
     [ -n "$GN_PID" ] && kill "$GN_PID" 2>/dev/null && wait "$GN_PID" 2>/dev/null
-    [ -n "$FLEET_PID" ] && kill "$FLEET_PID" 2>/dev/null && wait "$FLEET_PID" 2>/dev/null
-    ip netns del "$NS" 2>/dev/null || true
+    fleet_down
     rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-ip -n "$NS" route add local 198.18.0.0/16 dev lo
-ip netns exec "$NS" "$BUILD/tests/tools/fleet" >"$TMP/fleet.out" 2>"$TMP/fleet.err" &
-FLEET_PID=$!
-for _ in $(seq 50); do grep -q ready "$TMP/fleet.out" 2>/dev/null && break; sleep 0.1; done
-grep -q ready "$TMP/fleet.out" || { echo "fleet did not start" >&2; cat "$TMP/fleet.err" >&2; exit 1; }
+fleet_up "$BUILD/tests/tools/fleet" "$TMP"
 
 # The device list, and the truth to compare with.
 "$BUILD/tests/tools/fleet_audit" -T -n "$N" >"$TMP/truth"
