@@ -49,6 +49,12 @@ const struct alarm_rule_def alarm_rules[ALARM_COUNT] = {
 				 60, 1e12, "journal records lost", NULL, NULL },
 	[ALARM_RATELIMIT_STORM] = { "ratelimit_storm", AK_COUNTER, AU_COUNT, { NAN, 6000, 600000 },
 				    0.5, 10, 60, 1e12, "rate-limited requests", NULL, NULL },
+	[ALARM_PARTNER_LOST] = { "partner_lost", AK_FLAG, AU_NONE, { NAN, 1, NAN }, 0.5, 5, 0, 1,
+				 "standby partner lost", "the hot-standby partner is not heard",
+				 "the hot-standby partner is heard again" },
+	[ALARM_PARTNER_DISAGREE] = { "partner_disagree", AK_LEVEL, AU_SECONDS, { NAN, 1e-3, 10e-3 },
+				     0.5, 10, 0, 1e6, "offset from the standby partner", NULL,
+				     NULL },
 };
 
 const char *alarm_name(enum alarm_id id)
@@ -483,6 +489,12 @@ static bool input_of(struct alarm_engine *e, enum alarm_id id, gt_ns now,
 		return counter_value(e, id, now, &in->journal_lost, v);
 	case ALARM_RATELIMIT_STORM:
 		return counter_value(e, id, now, &in->ratelimit_drops, v);
+	case ALARM_PARTNER_LOST:
+		*v = in->partner_lost.on;
+		return in->partner_lost.known;
+	case ALARM_PARTNER_DISAGREE:
+		*v = fabs(in->partner_offset.v);
+		return in->partner_offset.known;
 	default:
 		return false;
 	}

@@ -42,6 +42,8 @@ enum alarm_id {
 	ALARM_REPLAYS,		/* replayed messages in the window */
 	ALARM_JOURNAL_LOSS,	/* journal records lost in the window */
 	ALARM_RATELIMIT_STORM,	/* rate-limited (dropped) requests in the window */
+	ALARM_PARTNER_LOST,	/* the hot-standby partner's heartbeats stopped */
+	ALARM_PARTNER_DISAGREE,	/* |mutual offset| with the hot-standby partner, seconds */
 	ALARM_COUNT
 };
 
@@ -72,6 +74,8 @@ struct alarm_inputs {
 	struct alarm_ctr replays;
 	struct alarm_ctr journal_lost;
 	struct alarm_ctr ratelimit_drops;
+	struct alarm_flag partner_lost;	/* hot standby (standby/standby.h) */
+	struct alarm_val partner_offset;	/* s, signed; |offset| is compared */
 };
 
 /* ---- configuration ---- */

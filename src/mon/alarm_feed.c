@@ -1,5 +1,6 @@
 #include "mon/alarm_feed.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,11 @@ struct alarm_feed {
 	const struct ntp_srv *srv;
 	struct gw_receiver *recv;
 	struct journal *journal;
+	struct feed_input {
+		void (*fill)(void *arg, struct alarm_inputs *in);
+		void *arg;
+	} extra[4];			/* other modules' inputs */
+	int n_extra;
 };
 
 struct alarm_feed *alarm_feed_create(const struct alarm_cfg *cfg, struct sync_run *run,
@@ -90,7 +96,18 @@ void alarm_feed_tick(struct alarm_feed *f, gt_ns now_mono)
 		in.journal_lost = (struct alarm_ctr){ true, js.lost_queue_full +
 							    js.lost_write_error };
 	}
+	for (int i = 0; i < f->n_extra; i++)
+		f->extra[i].fill(f->extra[i].arg, &in);
 	alarm_eval(f->e, now_mono, &in);
+}
+
+int alarm_feed_add_input(struct alarm_feed *f, void (*fill)(void *arg, struct alarm_inputs *in),
+			 void *arg)
+{
+	if (f->n_extra == (int)ARRAY_LEN(f->extra))
+		return -ENOSPC;
+	f->extra[f->n_extra++] = (struct feed_input){ fill, arg };
+	return 0;
 }
 
 struct alarm_engine *alarm_feed_engine(const struct alarm_feed *f)

@@ -25,6 +25,11 @@ struct alarm_feed *alarm_feed_create(const struct alarm_cfg *cfg, struct sync_ru
 				     const struct ntp_srv *srv, struct gw_receiver *recv,
 				     struct journal *journal);
 struct alarm_engine *alarm_feed_engine(const struct alarm_feed *f);
+/* Another module's inputs (the hot-standby partner's): fill(arg, in) is
+ * called at every tick after the feed's own inputs are gathered; arg
+ * outlives the feed. 0, or -ENOSPC past a few. */
+int alarm_feed_add_input(struct alarm_feed *f, void (*fill)(void *arg, struct alarm_inputs *in),
+			 void *arg);
 /* Gather the inputs and evaluate (once a second). */
 void alarm_feed_tick(struct alarm_feed *f, gt_ns now_mono);
 extern const struct service_ops alarm_feed_service;

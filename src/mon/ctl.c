@@ -82,6 +82,7 @@ static int cmd_status(void *arg, int argc, char **argv, struct json_out *j)
 	static const char *const parts[][2] = {
 		{ "tracking", NULL }, { "sources", NULL }, { "serverstats", NULL },
 		{ "clients", "20" }, { "gateway", NULL }, { "alarms", NULL }, { "audit", NULL },
+		{ "health", NULL }, { "standby", NULL },
 	};
 	struct ctl *c = arg;
 	char *av[2];

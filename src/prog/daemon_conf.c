@@ -579,6 +579,20 @@ static int h_audit(struct conf_ctx *ctx, const struct conf_item *it, void *p, in
 	return 0;
 }
 
+static int h_health(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+		    int argc, char **argv)
+{
+	(void)it;
+	return health_conf_parse(ctx, argc, argv, &((struct dconf *)p)->health) ? -1 : 0;
+}
+
+static int h_standby(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+		     int argc, char **argv)
+{
+	(void)it;
+	return sb_conf_parse(ctx, argc, argv, &((struct dconf *)p)->standby) ? -1 : 0;
+}
+
 static int h_makestep(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 		      int argc, char **argv)
 {
@@ -756,6 +770,19 @@ static const struct conf_item table[] = {
 	  "(default 30; 0: forever); samples per device and requests a second as the engine's "
 	  "defaults (4, 5000); icmp on opens a raw socket at start for method icmp "
 	  "(doc/audit.md)", h_audit, false },
+	{ DC_HEALTH, "health", CONF_CUSTOM, 0, 0, 0, NULL,
+	  "[maxdistance S] [degraded S] [maxage S] [degradedage S] [alarms "
+	  "critical|warning|info|off]",
+	  "what `gnomonctl health` (keepalived's track_script) calls synchronised, degraded "
+	  "or unsynchronised: root distance limits (default 1 s and 0.1 s), seconds without "
+	  "a correction (default off), the alarm severity that degrades (default critical) "
+	  "(doc/standby.md)", h_health, false },
+	{ DC_STANDBY, "standby", CONF_CUSTOM, 0, 0, 0, NULL,
+	  "partner ADDR key ID [port N] [priority P] [interval S] [bind ADDR]",
+	  "hot-standby pair: an authenticated heartbeat (SHA256 key of the keyfile) to and from "
+	  "the partner server on UDP port N (default 12123) every S s (default 1), reporting "
+	  "each other's state; keepalived moves the address (doc/standby.md)", h_standby,
+	  false },
 	{ DC_LEAPSECMODE, "leapsecmode", CONF_CUSTOM, 0, 0, 0, NULL, "system|step|slew|ignore",
 	  "how a leap second is applied to the clock", h_leapsecmode, false },
 	{ DC_MAXSLEWRATE, "maxslewrate", CONF_DOUBLE, FIELD(maxslewrate), 1, 100000, "83333",
@@ -780,6 +807,7 @@ void dconf_init(struct dconf *cfg)
 	alarm_cfg_defaults(&cfg->alarm);
 	cfg->audit.interval = 3600;
 	cfg->audit.keep_days = 30;
+	health_cfg_defaults(&cfg->health);
 	conf_apply_defaults(table, ARRAY_LEN(table), cfg);
 }
 

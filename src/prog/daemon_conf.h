@@ -17,6 +17,8 @@
 #include "ntp/ntp_bcast_srv.h"
 #include "ntp/ntp_client.h"
 #include "ntp/ntp_srv.h"
+#include "standby/health.h"
+#include "standby/standby.h"
 
 enum dconf_key {
 	DC_PORT, DC_BINDADDRESS, DC_ALLOW, DC_DENY, DC_LOCAL, DC_SERVE_OFFSET,
@@ -28,6 +30,7 @@ enum dconf_key {
 	DC_HTTP,
 	DC_ALARM, DC_ALARMSYSLOG,
 	DC_AUDIT,
+	DC_HEALTH, DC_STANDBY,
 };
 
 #define DCONF_MAX_SOURCES 32
@@ -102,6 +105,8 @@ struct dconf {
 	struct http_config http;	/* the monitoring HTTP server (mon/http.h); off by default */
 	struct alarm_cfg alarm;		/* alarm rules and the syslog facility (mon/alarm.h) */
 	struct audit_svc_config audit;	/* the periodic device audit (audit/audit_svc.h); off */
+	struct health_cfg health;	/* `gnomonctl health`'s thresholds (standby/health.h) */
+	struct sb_cfg standby;		/* the hot-standby heartbeat (standby/standby.h); off */
 };
 
 /* Defaults into cfg (allocates the ACL). */

@@ -39,6 +39,12 @@ static void usage(FILE *f)
 		"                                 the device time audit on a database, here\n"
 		"                                 (doc/audit.md; gnomonctl audit --help)\n"
 		"  audit [run]                    gnomond's audit service: its state, or a run now\n"
+		"  health [--degraded-ok]         is this server fit to serve: exit 0 synchronised,\n"
+		"                                 1 degraded (0 with --degraded-ok), 2 unsynchronised,\n"
+		"                                 3 no answer (keepalived's track_script)\n"
+		"  standby                        the hot-standby pair: our side and the partner's\n"
+		"  standby notify master|backup|fault\n"
+		"                                 tell gnomond its VRRP role (keepalived's notify)\n"
 		"  reload                         re-read the key file and allow/deny (as SIGHUP);\n"
 		"                                 an error keeps the old ones and exits 1\n"
 		"options:\n"
@@ -340,6 +346,43 @@ static void print_alarms(json_t *o)
 		       json_string_value(json_object_get(a, "message")));
 }
 
+/* `standby`: this server's side, the partner's, the heartbeats. */
+static void print_standby(json_t *o)
+{
+	json_t *p = json_object_get(o, "partner"), *hb = json_object_get(o, "heartbeats");
+	const char *k;
+	json_t *v;
+	char a[32];
+
+	printf("This server     : %s, role %s (%lld change(s)), priority %lld, node %s\n",
+	       json_object_get(o, "health") ? JSTR(o, "health") : "?", JSTR(o, "role"),
+	       JINT(o, "role_changes"), JINT(o, "priority"), JSTR(o, "node_id"));
+	printf("Partner         : %s port %lld, %s\n", JSTR(p, "address"), JINT(p, "port"),
+	       json_is_true(json_object_get(p, "up")) ? "up" :
+	       json_is_true(json_object_get(p, "heard")) ? "LOST" : "never heard");
+	if (json_is_true(json_object_get(p, "heard"))) {
+		printf("  last heard    : %.1f s ago (interval %.1f s), node %s, %lld restart(s)\n",
+		       JNUM(p, "last_heard"), JNUM(p, "interval"), JSTR(p, "node_id"),
+		       JINT(p, "restarts"));
+		printf("  health        : %s, role %s, priority %lld\n", JSTR(p, "health"),
+		       JSTR(p, "role"), JINT(p, "priority"));
+		printf("  stratum       : %lld, leap %lld, root distance %s\n", JINT(p, "stratum"),
+		       JINT(p, "leap"), human(JNUM(p, "root_distance"), a, sizeof(a)));
+	}
+	if (json_object_get(p, "offset")) {
+		char b[32];
+
+		printf("  offset        : %s (partner minus us), round trip %s, %lld exchange(s)\n",
+		       human(JNUM(p, "offset"), a, sizeof(a)), human(JNUM(p, "delay"), b, sizeof(b)),
+		       JINT(p, "exchanges"));
+	}
+	printf("Heartbeats      :");
+	json_object_foreach(hb, k, v)
+		if (json_integer_value(v) || !strcmp(k, "sent") || !strcmp(k, "ok"))
+			printf(" %s %lld", k, (long long)json_integer_value(v));
+	printf("\n");
+}
+
 static void print_tracking(json_t *o)
 {
 	char a[32];
@@ -361,6 +404,49 @@ static void print_tracking(json_t *o)
 	printf("Root delay      : %.9f seconds\n", JNUM(o, "root_delay"));
 	printf("Root dispersion : %.9f seconds\n", JNUM(o, "root_dispersion"));
 	printf("Leap status     : %s\n", JSTR(o, "leap"));
+}
+
+/* `health`: one line, and the exit status keepalived's track_script
+ * reads; 3 when gnomond does not answer (within 2 s: keepalived's script
+ * timeout should be longer). */
+static int health_main(const char *sock, int argc, char **argv, bool json)
+{
+	static char reply[CTL_MAX_REPLY + 1];
+	bool degraded_ok = false;
+	json_t *o;
+	long long code;
+	int i, rc;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--degraded-ok")) {
+			degraded_ok = true;
+		} else if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
+			json = true;
+		} else {
+			fprintf(stderr, "usage: gnomonctl health [--degraded-ok] [--json]\n");
+			return 3;
+		}
+	}
+	rc = ctl_client_request(sock, "health", reply, sizeof(reply), 2000, NULL);
+	if (rc) {
+		fprintf(stderr, "gnomonctl: %s: %s\n", sock, strerror(-rc));
+		return 3;
+	}
+	o = json_loads(reply, 0, NULL);
+	if (!o || !json_is_integer(json_object_get(o, "code"))) {
+		fprintf(stderr, "gnomonctl: malformed reply from gnomond\n");
+		json_decref(o);
+		return 3;
+	}
+	code = JINT(o, "code");
+	if (json)
+		printf("%s\n", reply);
+	else
+		printf("%s: %s\n", JSTR(o, "state"), JSTR(o, "reason"));
+	json_decref(o);
+	if (code < 0 || code > 2)
+		return 3;
+	return degraded_ok && code == 1 ? 0 : (int)code;
 }
 
 int main(int argc, char **argv)
@@ -404,6 +490,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[optind], "audit") && audit_cmd_is_local(argc - optind, argv + optind))
 		return audit_main(argc - optind, argv + optind);
+	if (!strcmp(argv[optind], "health"))
+		return health_main(sock, argc - optind, argv + optind, json);
 	if (!strcmp(argv[optind], "gateway") && optind + 1 < argc &&
 	    !strcmp(argv[optind + 1], "calibrate"))
 		return calibrate_main(argc - optind - 1, argv + optind + 1);
@@ -452,6 +540,8 @@ int main(int argc, char **argv)
 		print_alarms(o);
 	else if (!strcmp(req, "audit"))
 		print_audit(o);
+	else if (!strcmp(req, "standby"))
+		print_standby(o);
 	else if (!strncmp(req, "clients", 7) && (!req[7] || req[7] == ' '))
 		print_clients(o);
 	else

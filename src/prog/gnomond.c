@@ -41,6 +41,8 @@
 #include "prog/privs.h"
 #include "prog/reload.h"
 #include "prog/sandbox.h"
+#include "standby/health.h"
+#include "standby/standby.h"
 #include "sync/sync.h"
 #include "sync/sync_ctl.h"
 #include "sync/sync_run.h"
@@ -88,6 +90,8 @@ struct daemon {
 	struct mon_series *series;
 	struct alarm_feed *alarms;
 	struct audit_svc *audit;	/* the device audit (`audit`), or NULL */
+	struct health *health;		/* `gnomonctl health`: always */
+	struct standby *standby;	/* the hot-standby heartbeat (`standby`), or NULL */
 	uint16_t http_port;
 	struct met_registry *metrics;
 	int8_t precision;
@@ -638,6 +642,35 @@ static int know_ourselves(struct daemon *d)
 	return 0;
 }
 
+/* The health verdict (`gnomonctl health`, always) and the hot-standby
+ * heartbeat (`standby`), which sends it to the partner. */
+static int make_health(struct daemon *d)
+{
+	char a[NET_ADDR_STRLEN];
+	int rc;
+
+	d->health = health_create(&d->cfg.health, d->run, d->alarms);
+	rc = service_add(&d->services, &health_service, d->health);
+	if (rc)
+		return rc;
+	health_register_metrics(d->health, d->metrics);
+	if (!d->cfg.standby.enabled)
+		return 0;
+	d->standby = standby_create(&d->cfg.standby, d->cfg.keys, &d->published, d->health,
+				    d->journal, &rc);
+	if (!d->standby) {
+		LOG_ERR("standby partner %s: %s",
+			net_addr_str(&d->cfg.standby.partner, a, sizeof(a)),
+			rc == -ENOKEY ? "its key is not a SHA256 key of the keyfile" : strerror(-rc));
+		return rc;
+	}
+	rc = service_add(&d->services, &standby_service, d->standby);
+	if (rc)
+		return rc;
+	standby_register(d->standby, d->metrics, d->alarms);
+	return 0;
+}
+
 /* The control socket and every module's commands on it. */
 static int make_control(struct daemon *d)
 {
@@ -670,6 +703,8 @@ static int make_control(struct daemon *d)
 		if (rc)
 			d->alarms = NULL;
 	}
+	if (!rc)
+		rc = make_health(d);
 	if (rc)
 		return rc;
 	/* Each module owns its commands. */

@@ -137,6 +137,9 @@ static int check_keys_in_use(const struct dconf *live, const struct auth_keys *k
 			return snprintf(why, len, "%s: gateway-receive would have no SHA256 key to "
 					"accept in the new key file", path), -ENOKEY;
 	}
+	if (live->standby.enabled && !has_key(keys, live->standby.key, true))
+		return snprintf(why, len, "%s: key %u, used by standby, is not a SHA256 key of "
+				"the new key file", path, live->standby.key), -ENOKEY;
 	return 0;
 }
 

@@ -632,9 +632,9 @@ static void test_metrics(void **state)
 	set_offset(f, 5e-3);
 	run(f, 11);
 	n = alarm_metrics(f->e, m, ALARM_COUNT * 3);
-	/* Two levels each for offset, jitter, gateway_loss and the four
-	 * counters; one for the four flags and the transient. */
-	assert_int_equal(n, 7 * 2 + 5);
+	/* Two levels each for offset, jitter, gateway_loss, partner_disagree
+	 * and the four counters; one for the five flags and the transient. */
+	assert_int_equal(n, 8 * 2 + 6);
 	for (i = 0; i < n; i++) {
 		if (!strcmp(m[i].alarm, "offset")) {
 			found++;
