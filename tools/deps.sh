@@ -12,6 +12,7 @@ test_pkgs=(libcmocka-dev clang libclang-rt-14-dev chrony ntpsec-ntpdig sntp ntps
 	   curl prometheus snmpd snmp snmptrapd smitools
 	   libestr0 libfastjson4 liblognorm5
 	   chromium  # chromium: the dashboard test (headless, DevTools protocol)
+	   keepalived  # the hot-standby test (VRRP), never started as a service
 	   postgresql sqlite3)  # the audit tests' own PostgreSQL server; sqlite3 to inspect
 
 want=("${build_pkgs[@]}")
