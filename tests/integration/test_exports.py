@@ -14,7 +14,7 @@ import subprocess
 import time
 
 import ntp_helpers as nh
-from conftest import GNOMONCTL, free_loopback4
+from conftest import GNOMONCTL, free_loopback4, free_port
 from test_client import FAST, sources, tracking, wait_for
 from test_http import free_tcp_port, get, metric, need, parse_metrics, prometheus, _prom_query
 
@@ -122,7 +122,7 @@ def test_prometheus_scrapes_gnomond(gnomond):
 
 def test_every_metric_documented(gnomond, tmp_path, user_dir):
     """A daemon with every part that registers metrics (server, a source,
-    gateway sender and receiver on loopback, journal, HTTP, audit): each family
+    gateway sender and receiver on loopback, journal, HTTP, audit, hot standby): each family
     on /metrics is listed in doc/metrics.md."""
     keys = tmp_path / "keys"
     keys.write_text("5 SHA256 HEX:%s\n" % ("ab" * 32))
@@ -130,13 +130,15 @@ def test_every_metric_documented(gnomond, tmp_path, user_dir):
     up_addr = free_loopback4()
     gnomond("clock null\nlocal stratum 3\nallow 127.0.0.0/8\n", addr=up_addr)
     port, gw = free_tcp_port(), free_tcp_port()
+    addr = free_loopback4(avoid=[up_addr])
     d = gnomond("clock virtual\nallow 127.0.0.0/8\nserver %s %s\nkeyfile %s\n"
                 "gateway-send to 127.0.0.1:%d interval 1 key 5\n"
                 "gateway-receive on 127.0.0.1:%d sender 1 key 5\n"
                 "journal file %s\nhttp 127.0.0.1:%d\naudit db %s interval 3600\n"
+                "standby partner %s key 5 port %d bind %s\n"
                 % (up_addr, FAST, keys, gw, gw, user_dir / "journal.log", port,
-                   user_dir / "audit.db"),
-                addr=free_loopback4(avoid=[up_addr]))
+                   user_dir / "audit.db", up_addr, free_port(addr), addr),
+                addr=addr)
     body = get("127.0.0.1", port, "/metrics")[2].decode()
     names = {l.split()[2] for l in body.splitlines() if l.startswith("# TYPE ")}
     doc = open(os.path.join(os.path.dirname(__file__), "..", "..", "doc", "metrics.md")).read()
