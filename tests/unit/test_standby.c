@@ -771,6 +771,34 @@ static void test_peer_negative_delay(void **state)
 	assert_true(p.exchanges == 2);
 }
 
+/* A partner (it has the key) whose timestamps are absurd: the sums of
+ * RFC 5905 §8 overflow 64 bits. No exchange, and no wrapped figure in the
+ * filter (found by this test: the sums were unchecked). */
+static void test_peer_exchange_overflow(void **state)
+{
+	struct sb_peer p;
+	struct sb_sample s;
+	struct sb_msg m;
+
+	(void)state;
+	sb_peer_init(&p);
+	sb_peer_sent(&p, T0);
+	m = hb(A, 1, INT64_MAX, T0, INT64_MAX);
+	assert_false(sb_peer_exchange(&p, &m, T0 + MS, MS, &s));
+	/* t3 - t2 near -2^63 makes the round trip overflow. */
+	m = hb(A, 1, 1, T0, INT64_MAX);
+	assert_false(sb_peer_exchange(&p, &m, T0 + MS, INT64_MAX, &s));
+	/* Our receive time far back (a served clock in disorder). */
+	m = hb(A, 1, INT64_MAX, T0, T0);
+	assert_false(sb_peer_exchange(&p, &m, INT64_MIN + 1, MS, &s));
+	assert_true(p.exchanges == 0);
+	assert_false(sb_peer_offset(&p, &s));
+	/* Large but representable: exact. */
+	m = hb(A, 1, INT64_MAX / 2 + T0, T0, INT64_MAX / 2 + T0);
+	assert_true(sb_peer_exchange(&p, &m, T0, MS, &s));
+	assert_true(s.offset == INT64_MAX / 2 && s.delay == 0);
+}
+
 static void test_peer_filter(void **state)
 {
 	/* Round trips in ms; each sample's offset is its index + 1 in µs. */
@@ -1231,6 +1259,7 @@ int main(void)
 		cmocka_unit_test(test_peer_old_run_after_partner_restart),
 		cmocka_unit_test(test_peer_exchange_formula),
 		cmocka_unit_test(test_peer_negative_delay),
+		cmocka_unit_test(test_peer_exchange_overflow),
 		cmocka_unit_test(test_peer_filter),
 		cmocka_unit_test(test_peer_lost),
 		cmocka_unit_test(test_health_defaults_and_names),
