@@ -64,14 +64,22 @@ enum sb_accept sb_peer_accept(struct sb_peer *p, const struct sb_msg *m, uint64_
 bool sb_peer_exchange(struct sb_peer *p, const struct sb_msg *m, gt_ns t4, gt_ns max_neg,
 		      struct sb_sample *out)
 {
-	gt_ns t1 = m->org, t2 = m->rec, t3 = m->xmt;
+	gt_ns t1 = m->org, t2 = m->rec, t3 = m->xmt, out_leg, back_leg, held, trip, sum;
 
 	if (!(m->flags & SB_FLAG_ECHO) || !was_sent(p, t1))
 		return false;
 	/* RFC 5905 §8, symmetric mode: the partner held our heartbeat from t2
-	 * to t3; that time is not part of the path. */
-	out->offset = ((t2 - t1) + (t3 - t4)) / 2;
-	out->delay = (t4 - t1) - (t3 - t2);
+	 * to t3; that time is not part of the path. The partner has the key
+	 * but its timestamps may still be absurd: a sum beyond 64 bits is an
+	 * inconsistent exchange, not a wrapped figure in the filter. */
+	if (__builtin_sub_overflow(t2, t1, &out_leg) ||
+	    __builtin_sub_overflow(t3, t4, &back_leg) ||
+	    __builtin_add_overflow(out_leg, back_leg, &sum) ||
+	    __builtin_sub_overflow(t4, t1, &trip) ||
+	    __builtin_sub_overflow(t3, t2, &held) ||
+	    __builtin_sub_overflow(trip, held, &out->delay))
+		return false;
+	out->offset = sum / 2;
 	if (out->delay < -max_neg)
 		return false;
 	p->latest = *out;

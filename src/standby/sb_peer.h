@@ -72,7 +72,8 @@ enum sb_accept sb_peer_accept(struct sb_peer *p, const struct sb_msg *m, uint64_
  * it echoes one of our recent heartbeats: the partner's clock minus ours
  * (RFC 5905 §8: ((t2 - t1) + (t3 - t4)) / 2) and the round trip
  * ((t4 - t1) - (t3 - t2)). false when m echoes nothing we know or the
- * timestamps are inconsistent (a negative round trip beyond max_neg). */
+ * timestamps are inconsistent (a negative round trip beyond max_neg, or
+ * sums beyond 64 bits). */
 bool sb_peer_exchange(struct sb_peer *p, const struct sb_msg *m, gt_ns t4, gt_ns max_neg,
 		      struct sb_sample *out);
 /* The filtered figure: the sample of least round trip among the last
