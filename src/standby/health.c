@@ -91,6 +91,8 @@ int health_conf_parse(struct conf_ctx *ctx, int argc, char **argv, struct health
 {
 	static const char *const sevs[] = { "off", "info", "warning", "critical" };
 	struct health_cfg c = *cfg;
+	bool have_degraded = false;
+	char name[32];
 	int i;
 
 	for (i = 0; i < argc; i++) {
@@ -111,8 +113,10 @@ int health_conf_parse(struct conf_ctx *ctx, int argc, char **argv, struct health
 		else if (!strcmp(opt, "degradedage"))
 			d = &c.degradedage;
 		if (d) {
-			if (conf_arg_double(ctx, opt, argv[++i], 0, 1e6, d))
+			snprintf(name, sizeof(name), "health %s", opt);
+			if (conf_arg_double(ctx, name, argv[++i], 0, 1e6, d))
 				return -EINVAL;
+			have_degraded |= d == &c.degraded;
 			continue;
 		}
 		if (strcmp(opt, "alarms"))
@@ -126,6 +130,10 @@ int health_conf_parse(struct conf_ctx *ctx, int argc, char **argv, struct health
 					  "info, off)", argv[i]);
 		c.alarm_sev = (int)k;
 	}
+	/* A maxdistance alone, below the default degraded limit, keeps the
+	 * defaults' ratio rather than refusing the line. */
+	if (!have_degraded && c.degraded > c.maxdistance)
+		c.degraded = c.maxdistance / 10;
 	if (c.degraded > c.maxdistance)
 		return conf_error(ctx, "health: degraded %g s is over maxdistance %g s",
 				  c.degraded, c.maxdistance);

@@ -1134,8 +1134,17 @@ static void test_conf_health(void **state)
 	expect_conf_error(c, "health alarms CRITICAL\n", "'CRITICAL'", "allowed: critical");
 	expect_conf_error(c, "health maxdistance 1 degraded 2\n",
 			  "degraded 2 s is over maxdistance 1 s", NULL);
-	/* Against the value in force, not only the line's. */
-	expect_conf_error(c, "health maxdistance 0.05\n", "degraded", "over maxdistance 0.05 s");
+	/* A maxdistance alone below the default degraded limit keeps the
+	 * defaults' ratio. */
+	{
+		struct dconf d;
+
+		dconf_init(&d);
+		assert_int_equal(dparse(&d, "health maxdistance 0.05\n"), 0);
+		assert_true(d.health.maxdistance == 0.05);
+		assert_true(fabs(d.health.degraded - 0.005) < 1e-12);
+		dconf_fini(&d);
+	}
 	/* A refused line changes nothing, even its valid options. */
 	expect_conf_error(c, "health maxdistance 7 alarms loud\n", "loud", NULL);
 	assert_memory_equal(&c->health, &before, sizeof(before));
