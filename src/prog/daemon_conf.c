@@ -759,7 +759,8 @@ static const struct conf_item table[] = {
 	  "NAME [info X|off] [warn X|off] [crit X|off] [clear X] [minage S] [window S] [off|on]",
 	  "tune an alarm rule (doc/alarms.md: offset, jitter, no_selectable_source, "
 	  "unsynchronised, stratum_change, leap_pending, gateway_silent, gateway_loss, "
-	  "auth_failures, replays, journal_loss, ratelimit_storm); repeatable", h_alarm, true },
+	  "auth_failures, replays, journal_loss, ratelimit_storm, partner_lost, "
+	  "partner_disagree); repeatable", h_alarm, true },
 	{ DC_ALARMSYSLOG, "alarmsyslog", CONF_CUSTOM, 0, 0, 0, NULL, "FACILITY|off",
 	  "syslog facility of alarm raises and clears (default ntp, facility 12)", h_alarmsyslog,
 	  false },
