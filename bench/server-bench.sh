@@ -29,9 +29,10 @@ PACED_DURATION=${BENCH_PACED_DURATION:-10}
 SOCKETS=${BENCH_SOCKETS:-8}
 WINDOW=${BENCH_WINDOW:-8}
 THREADS=${BENCH_THREADS:-1}
-# One worker: on a 2-core machine the load generator needs the other core;
-# two workers then compete with it and lose throughput (measured: see README).
-WORKERS=${BENCH_WORKERS:-1}
+# gnomond's default (no `workers` line: `workers auto`, one worker per
+# usable CPU less one, so one on this 2-core machine), which is what an
+# operator gets; --workers N sets the directive (0: the main loop's path).
+WORKERS=${BENCH_WORKERS:-default}
 ADDR=${BENCH_ADDR:-127.0.0.1}
 GNOMOND_PORT=${BENCH_GNOMOND_PORT:-11124}
 CHRONYD_PORT=${BENCH_CHRONYD_PORT:-11123}
@@ -55,7 +56,8 @@ usage: bench/server-bench.sh [options]
   --sockets N           loadgen sockets (default 8; BENCH_SOCKETS)
   --window N            saturation in-flight window per socket (default 8; BENCH_WINDOW)
   --threads N           loadgen threads (default 1; BENCH_THREADS)
-  --workers N           gnomond 'workers' directive (default 1; BENCH_WORKERS)
+  --workers N|auto      gnomond 'workers' directive (default: none, gnomond's default,
+                        workers auto; BENCH_WORKERS)
   --addr ADDR           loopback address both servers bind (default 127.0.0.1; BENCH_ADDR)
   --scrape N            scrape gnomond's /metrics N times a second during its runs
                         (gnomond serves http on 127.0.0.1:BENCH_HTTP_PORT, 11180; BENCH_SCRAPE)
@@ -214,9 +216,11 @@ allow 127.0.0.0/8
 allow ::1
 local stratum 10
 clock null
-workers $WORKERS
 control $TMP/gnomond.sock
 EOF
+    if [ "$WORKERS" != default ]; then
+        echo "workers $WORKERS" >>"$TMP/gnomond.conf"
+    fi
     if [ "$SCRAPE" != 0 ]; then
         echo "http 127.0.0.1:$HTTP_PORT" >>"$TMP/gnomond.conf"
     fi

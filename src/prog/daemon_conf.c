@@ -1,5 +1,7 @@
 #include "prog/daemon_conf.h"
 
+#include <errno.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,43 @@ static int h_keyfile(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 	}
 	free(kerr);
 	return n ? -1 : 0;
+}
+
+static int h_workers(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+		     int argc, char **argv)
+{
+	struct dconf *cfg = p;
+	char *end;
+	long v;
+
+	if (argc != 1)
+		return conf_error(ctx, "workers: expected: workers %s", it->syntax);
+	if (!strcmp(argv[0], "auto")) {
+		cfg->workers = DCONF_WORKERS_AUTO;
+		return 0;
+	}
+	errno = 0;
+	v = strtol(argv[0], &end, 10);
+	if (errno || end == argv[0] || *end || v < 0 || v > NTP_SRV_MAX_WORKERS)
+		return conf_error(ctx, "workers: '%s' (allowed: auto, 0..%d)", argv[0],
+				  NTP_SRV_MAX_WORKERS);
+	cfg->workers = (int)v;
+	return 0;
+}
+
+int dconf_workers_auto(void)
+{
+	cpu_set_t set;
+	int n;
+
+	/* The CPUs this process may run on (taskset, cgroup cpusets), one
+	 * left to the main loop and the kernel's receive processing: on 2
+	 * CPUs one worker is the fastest (README, Performance); one CPU
+	 * alone gets the main loop's path. */
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return 1;
+	n = CPU_COUNT(&set) - 1;
+	return n < 0 ? 0 : n > NTP_SRV_MAX_WORKERS ? NTP_SRV_MAX_WORKERS : n;
 }
 
 static int h_bindaddress(struct conf_ctx *ctx, const struct conf_item *it, void *p,
@@ -665,8 +704,10 @@ static const struct conf_item table[] = {
 	{ DC_KOD, "kod", CONF_ONOFF, FIELD(kod), 0, 0, "on", "on|off",
 	  "of the rate-limited requests that leak, answer half with KoD RATE (on) or all "
 	  "normally (off)", NULL, false },
-	{ DC_WORKERS, "workers", CONF_INT, FIELD(workers), 0, NTP_SRV_MAX_WORKERS, "0", "N",
-	  "server worker threads (0: the main loop answers)", NULL, false },
+	{ DC_WORKERS, "workers", CONF_CUSTOM, 0, 0, 0, NULL, "auto|N",
+	  "server worker threads (auto, the default: one per CPU this process may use, "
+	  "less one; 0: the main loop answers, the reference and simulator path)", h_workers,
+	  false },
 	{ DC_CONTROL, "control", CONF_STRING, FIELD(control), 0, 108, "/run/gnomond/gnomond.sock",
 	  "PATH", "control socket for gnomonctl", NULL, false },
 	{ DC_USER, "user", CONF_STRING, FIELD(user), 0, 64, "gnomon", "NAME",
@@ -803,6 +844,7 @@ void dconf_init(struct dconf *cfg)
 	cfg->clock = CLK_KIND_SYSTEM;
 	cfg->log_dest = LOG_DEST_STDERR;
 	cfg->log_level = LOG_LVL_INFO;
+	cfg->workers = DCONF_WORKERS_AUTO;
 	snprintf(cfg->statedir, sizeof(cfg->statedir), "%s", DCONF_DEFAULT_STATEDIR);
 	http_config_init(&cfg->http);
 	alarm_cfg_defaults(&cfg->alarm);

@@ -45,6 +45,7 @@ struct dconf_source {
 };
 
 #define DCONF_MAX_BROADCAST 8
+#define DCONF_WORKERS_AUTO -1	/* `workers auto`, the default: dconf_workers_auto() at start */
 
 struct dconf {
 	int port;
@@ -59,7 +60,7 @@ struct dconf {
 	int rl_leak;			/* over the limit, answer 1 in 2^rl_leak */
 	int rl_v4_prefix, rl_v6_prefix;	/* a client is this prefix of its address */
 	bool kod;
-	int workers;
+	int workers;			/* DCONF_WORKERS_AUTO until resolved at start */
 	char control[108];
 	char user[64];
 	bool seccomp;		/* the system-call filter (sandbox.h) */
@@ -117,6 +118,8 @@ void dconf_fini(struct dconf *cfg);
 int dconf_parse_file(struct dconf *cfg, const char *path, struct conf_errors *errs);
 int dconf_parse_buffer(struct dconf *cfg, const char *name, const char *buf, size_t len,
 		       struct conf_errors *errs);
+/* What `workers auto` means on this machine: CPUs usable - 1 (0 on one). */
+int dconf_workers_auto(void);
 /* Print the directive table (name, syntax, help) to f. */
 void dconf_print_help(void *f);
 

@@ -981,7 +981,7 @@ int main(int argc, char **argv)
 	const char *path = NULL;
 	char *extra[32];
 	int n_extra = 0, opt, rc;
-	bool foreground = false, check = false, debug = false, builtin;
+	bool foreground = false, check = false, debug = false, builtin, workers_auto;
 	size_t i;
 
 	while ((opt = getopt_long(argc, argv, "f:e:ndh", longopts, NULL)) != -1) {
@@ -1018,6 +1018,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	reload_init(&d.reload, builtin ? NULL : path, extra, n_extra);
+	workers_auto = d.cfg.workers == DCONF_WORKERS_AUTO;
+	if (workers_auto)
+		d.cfg.workers = dconf_workers_auto();
 	if (check) {
 		printf("%s: configuration valid\n", path);
 		dconf_fini(&d.cfg);
@@ -1074,9 +1077,9 @@ int main(int argc, char **argv)
 		loop_on_signal(d.loop, SIGTERM, on_terminate, &d);
 		loop_on_signal(d.loop, SIGHUP, on_hangup, &d);
 		loop_timer_add(d.loop, GT_NS_PER_S, GT_NS_PER_S, on_tick, &d);
-		LOG_INFO("gnomond started: clock %s, precision 2^%d s, NTP port %d, %d worker(s), control %s",
-			 clk_name(d.clock), d.precision, d.srv ? ntp_srv_port(d.srv) : 0,
-			 d.cfg.workers, d.cfg.control);
+		LOG_INFO("gnomond started: clock %s, precision 2^%d s, NTP port %d, %d worker(s)%s, "
+			 "control %s", clk_name(d.clock), d.precision, d.srv ? ntp_srv_port(d.srv) : 0,
+			 d.cfg.workers, workers_auto ? " (auto)" : "", d.cfg.control);
 		if (builtin)
 			print_demo_hint(&d);
 		/* Test hook (README "Privileges"): prove that the filter stops a

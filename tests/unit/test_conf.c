@@ -571,7 +571,7 @@ static void test_dconf_defaults(void **state)
 	assert_int_equal(c->rl_interval, 3);
 	assert_int_equal(c->rl_burst, 8);
 	assert_true(c->kod);
-	assert_int_equal(c->workers, 0);
+	assert_int_equal(c->workers, DCONF_WORKERS_AUTO);
 	assert_string_equal(c->control, "/run/gnomond/gnomond.sock");
 	/* Least privilege by default (issue 8 §3). */
 	assert_string_equal(c->user, "gnomon");
@@ -877,7 +877,13 @@ static void test_dconf_kod_workers_loglevel(void **state)
 	assert_int_equal(dparse(c, "workers 64\n"), 0);
 	assert_int_equal(c->workers, 64);
 	assert_int_equal(dparse(c, "workers 65\n"), 1);
-	expect_derror(0, 1, "workers", "allowed: 0..64");
+	expect_derror(0, 1, "workers", "allowed: auto, 0..64");
+	assert_int_equal(dparse(c, "workers many\n"), 1);
+	expect_derror(0, 1, "'many'", "allowed: auto, 0..64");
+	assert_int_equal(dparse(c, "workers 2x\n"), 1);
+	assert_int_equal(dparse(c, "workers auto\n"), 0);
+	assert_int_equal(c->workers, DCONF_WORKERS_AUTO);
+	assert_int_equal(dparse(c, "workers 64\n"), 0);
 	assert_int_equal(dparse(c, "workers -1\n"), 1);
 	assert_int_equal(c->workers, 64);
 	assert_int_equal(dparse(c, "loglevel error\n"), 0);
@@ -1113,7 +1119,7 @@ static void test_dconf_error_lines(void **state)
 	expect_derror(0, 4, "unknown directive 'frobnicate'", "known: port, bindaddress");
 	expect_derror(1, 5, "local stratum", "allowed: 1..15");
 	expect_derror(2, 6, "burst", "allowed: 1..256");
-	expect_derror(3, 8, "workers", "allowed: 0..64");
+	expect_derror(3, 8, "workers", "allowed: auto, 0..64");
 	assert_true(dallowed(c, "127.0.0.1"));
 }
 
