@@ -181,7 +181,7 @@ def test_metrics_accepted_by_promtool(tmp_path):
     assert samples['gnomon_alarm_raises_total{alarm="offset"}'] == "2"   # warning, critical
     assert samples['gnomon_alarm_clears_total{alarm="offset"}'] == "0"
     active = [k for k in samples if k.startswith("gnomon_alarm_active{")]
-    assert len(active) == 19       # bounded: every level of every rule, defaults
+    assert len(active) == 22       # bounded: every level of every rule, defaults
     assert sum(float(samples[k]) for k in active) == 1
 
 
@@ -273,7 +273,7 @@ def test_gnomonctl_alarms(tmp_path):
                                text=True, timeout=30)
         assert human.returncode == 0, human.stderr
         lines = human.stdout.splitlines()
-        assert lines[0] == "1 active alarm(s); 12 rule(s), 0 off"
+        assert lines[0] == "1 active alarm(s); 14 rule(s), 0 off"
         row = lines[2].split(None, 3)
         assert row[:2] == ["warning", "offset"] and 0 <= float(row[2]) <= 30
         assert row[3] == "system offset 4.000 ms under 5.000 ms for 0 s: back to warning"
