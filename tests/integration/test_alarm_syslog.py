@@ -290,7 +290,7 @@ def test_gnomonctl_alarms(tmp_path):
             {k: strip(v) for k, v in o.items() if k not in ("age", "since", "time",
                                                             "last_raised", "last_raised_age")}
         assert strip(st["alarms"]["active"][0]) == strip(j["active"][0])
-        assert len(st["alarms"]["rules"]) == len(j["rules"]) == 12
+        assert len(st["alarms"]["rules"]) == len(j["rules"]) == 14
         assert abs(j["active"][0]["since"] - (time.time() - j["active"][0]["age"])) < 5
     finally:
         demo.terminate()
