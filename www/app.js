@@ -317,6 +317,135 @@
 		});
 	}
 
+	/* ---- health (every daemon) and the hot standby (with `standby`) - */
+
+	/* gnomonctl health's three states, as the page's colours. */
+	var HEALTH_CLASS = { synchronised: "ok", degraded: "warn", unsynchronised: "bad" };
+
+	function healthClass(h) { return HEALTH_CLASS[h] || "warn"; }
+
+	/* `health` is in every /status of a daemon that has it; an older
+	 * daemon (or harness) without it leaves the item hidden. */
+	function renderHealth(st) {
+		var h = st.health;
+		var item = $("health-item");
+		item.hidden = !h;
+		if (!h) return;
+		var dd = $("health");
+		dd.textContent = h.state || "?";
+		dd.className = healthClass(h.state);
+		dd.setAttribute("data-raw", h.state || "");
+		dd.title = h.reason || "";
+		/* the reason is worth reading at once when something is wrong */
+		if (h.state !== "synchronised" && h.reason) {
+			var r = document.createElement("span");
+			r.className = "reason";
+			r.textContent = h.reason;
+			dd.appendChild(r);
+		}
+	}
+
+	/* seconds ago, with a decimal while it is short: heartbeats come
+	 * every fraction of a second */
+	function fmtAgoFine(s) {
+		if (s === null || s === undefined || !isFinite(s)) return "–";
+		if (s < 10) return s.toFixed(1) + "\u00a0s";
+		return fmtAgo(s);
+	}
+
+	function sbItem(dl, id, name, value, raw, cls, title) {
+		var dd = dlItem(dl, name, value);
+		dd.id = id;
+		if (raw !== undefined && raw !== null) dd.setAttribute("data-raw", String(raw));
+		dd.className = cls || "";
+		if (title) dd.title = title;
+		return dd;
+	}
+
+	/* Red: the partner is lost or was never heard, or one of the two is
+	 * unsynchronised (it must not serve; doc/standby.md). Yellow: one is
+	 * degraded, or the clocks are more than 1 ms apart (partner_disagree's
+	 * warning; red past its critical 10 ms). */
+	var SB_WARN_OFFSET = 1e-3, SB_BAD_OFFSET = 1e-2;
+
+	function renderStandby(st) {
+		var sb = st.standby;
+		var sec = $("standby");
+		sec.hidden = !sb;
+		if (!sb) return;
+		var p = sb.partner || {};
+		var bad = [], warn = [];
+		var selfHealth = (st.health && st.health.state) || sb.health;
+		var reason = st.health && st.health.reason;
+
+		var dl = $("sb-self");
+		dl.textContent = "";
+		sbItem(dl, "sb-health", "This server", (selfHealth || "?") + (reason ? ": " + reason : ""),
+			selfHealth, healthClass(selfHealth));
+		var since = sb.role_since ? " since " + fmtDate(sb.role_since) : "";
+		sbItem(dl, "sb-role", "VRRP role", (sb.role || "unknown") + (sb.role_changes ? since : ""), sb.role,
+			sb.role === "fault" ? "bad" : "", "as keepalived last notified (gnomonctl standby notify)");
+		sbItem(dl, "sb-priority", "Priority", String(sb.priority), sb.priority);
+		var hb = sb.heartbeats || {};
+		var refused = [];
+		Object.keys(hb).forEach(function (k) {
+			if (k !== "sent" && k !== "ok" && k !== "send_error" && hb[k] > 0) refused.push(k + " " + hb[k]);
+		});
+		var nref = refused.reduce(function (n, r) { return n + parseInt(r.split(" ")[1], 10); }, 0);
+		sbItem(dl, "sb-heartbeats", "Heartbeats", (hb.sent || 0) + " sent, " + (hb.ok || 0) + " accepted, " +
+			nref + " refused" + (hb.send_error ? ", " + hb.send_error + " send errors" : ""), hb.ok,
+			hb.send_error ? "warn" : "", refused.join(", "));
+		if (selfHealth === "unsynchronised") bad.push("this server is unsynchronised");
+		else if (selfHealth === "degraded") warn.push("this server is degraded");
+
+		$("sb-partner-h").textContent = "Partner " + (p.address || "") + (p.port ? " port " + p.port : "");
+		dl = $("sb-partner");
+		dl.textContent = "";
+		var stale = !p.up && p.heard;
+		dl.className = "summary small" + (stale ? " stale" : "");
+		var state = p.up ? "up" : p.heard ? "LOST" : "never heard";
+		sbItem(dl, "sb-partner-state", "State", state, p.up ? "up" : p.heard ? "lost" : "never", p.up ? "ok" : "bad",
+			p.up ? "" : "no authentic heartbeat for three of its intervals");
+		if (!p.up) bad.push(p.heard ? "partner LOST: nothing heard for " + fmtAgoFine(p.last_heard) :
+			"partner never heard (is it running, with the same key?)");
+		sbItem(dl, "sb-partner-address", "Address", p.address || "–", p.address);
+		var known = p.heard;
+		sbItem(dl, "sb-partner-health", "Health", known ? p.health : "–", p.health,
+			known ? healthClass(p.health) : "");
+		if (known && p.up) {
+			if (p.health === "unsynchronised") bad.push("partner is unsynchronised");
+			else if (p.health === "degraded") warn.push("partner is degraded");
+		}
+		sbItem(dl, "sb-partner-role", "Role", known ? p.role : "–", p.role, known && p.role === "fault" ? "bad" : "");
+		sbItem(dl, "sb-partner-stratum", "Stratum", known ? String(p.stratum) : "–", p.stratum);
+		sbItem(dl, "sb-partner-rootdist", "Root distance", known ? fmtTime(p.root_distance) : "–", p.root_distance);
+		sbItem(dl, "sb-partner-priority", "Priority", known ? String(p.priority) : "–", p.priority);
+		sbItem(dl, "sb-partner-heard", "Last heard", known ? fmtAgoFine(p.last_heard) + " ago" : "never",
+			p.last_heard);
+		var has = typeof p.offset === "number" && p.exchanges > 0;
+		var off = has ? Math.abs(p.offset) : 0;
+		var offCls = !has ? "" : off > SB_BAD_OFFSET ? "bad" : off > SB_WARN_OFFSET ? "warn" : "";
+		sbItem(dl, "sb-offset", "Offset", has ? fmtTime(p.offset) : "–", has ? p.offset : null, offCls,
+			"the partner's served clock minus ours, of the least round trip among the last 8 exchanges");
+		sbItem(dl, "sb-delay", "Round trip", has ? fmtTime(p.delay) : "–", has ? p.delay : null);
+		sbItem(dl, "sb-exchanges", "Exchanges", String(p.exchanges || 0) +
+			(p.restarts ? ", " + p.restarts + " restarts" : ""), p.exchanges);
+		if (has && p.up) {
+			var apart = "clocks " + fmtTime(off) + " apart";
+			if (off > SB_BAD_OFFSET) bad.push(apart);
+			else if (off > SB_WARN_OFFSET) warn.push(apart);
+		}
+
+		var level = bad.length ? "bad" : warn.length ? "warn" : "ok";
+		var v = $("sb-verdict");
+		v.className = "sb-verdict " + level;
+		v.setAttribute("data-level", level);
+		var say = level === "ok" ? "pair healthy: partner up" +
+			(has ? ", clocks " + fmtTime(off) + " apart" : "") : bad.concat(warn).join("; ");
+		v.textContent = say.charAt(0).toUpperCase() + say.slice(1);
+		sec.className = "sb-" + level;
+	}
+
 	/* ---- alarms (absent until the daemon has them) ---------------- */
 
 	function alarmList(x) {
@@ -594,6 +723,8 @@
 			state.status = st;
 			state.series = (r[1] && r[1].series) || [];
 			renderTracking(st.tracking);
+			renderHealth(st);
+			renderStandby(st);
 			renderSources(st);
 			renderServer(st);
 			renderGateway(st);

@@ -24,6 +24,7 @@ doc/dashboard.png.
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -234,6 +235,9 @@ def test_dashboard_in_chromium(dash_daemons):
         now = compare(browser.eval(SHOWN_JS), st, 1e-3)
         assert not now, now
         assert shown["sync"] == ("synchronised" if tr["synchronised"] else "unsynchronised")
+        # This server's health is in the header; no standby panel without `standby`.
+        assert browser.eval("document.getElementById('health').dataset.raw") == st["health"]["state"]
+        assert "standby" not in st and browser.eval("document.getElementById('standby').hidden") is True
         assert {int(shown["rows"][a]["stratum"]) for a in (up1, up2)} == {2, 4}
         assert len(shown["clients"]) == 5, shown["clients"]
         # What is written is the number, in a readable unit.
@@ -389,3 +393,120 @@ def test_dashboard_gateway(gnomond, tmp_path):
     finally:
         browser.close()
         stop()
+
+
+SB_KEYS = "7 SHA256 HEX:" + "a7" * 32 + "\n"
+SB_PORT = 12123             # the heartbeat's default port, the same on both
+RED, YELLOW, GREEN = "rgb(164, 14, 38)", "rgb(125, 78, 0)", "rgb(17, 99, 41)"   # style.css
+
+SB_JS = """(() => { const g = id => { const e = document.getElementById(id);
+    return e ? {text: e.textContent, raw: e.dataset.raw, cls: e.className,
+                color: getComputedStyle(e).color} : null; };
+  const sec = document.getElementById('standby');
+  return {hidden: sec.hidden, section: sec.className,
+          heading_color: getComputedStyle(sec.querySelector('h2')).color,
+          level: document.getElementById('sb-verdict').dataset.level,
+          verdict: document.getElementById('sb-verdict').textContent,
+          partner_h: document.getElementById('sb-partner-h').textContent,
+          state: g('sb-partner-state'), address: g('sb-partner-address'),
+          health: g('sb-partner-health'), stratum: g('sb-partner-stratum'),
+          heard: g('sb-partner-heard'), offset: g('sb-offset'), delay: g('sb-delay'),
+          self: g('sb-health'), header: g('health'),
+          refreshes: window.gnomonDash.refreshes}; })()"""
+
+
+def test_dashboard_standby(gnomond, tmp_path):
+    """Two gnomond on loopback as a hot-standby pair, B's clock 4 ms ahead;
+    A serves the page. The panel first shows B never heard (red), then up
+    with its address and the 4 ms offset gnomond measured (yellow: over
+    1 ms); B is killed and the panel turns to LOST in red within the
+    partner's loss time (3 intervals, at least 2 s) plus a refresh (3 s)."""
+    keys = tmp_path / "keys"
+    keys.write_text(SB_KEYS)
+    a_ip = free_loopback4(SB_PORT)
+    b_ip = free_loopback4(SB_PORT, avoid=(a_ip,))
+    http_conf, url = client_http_conf()
+
+    def conf(partner, me, clock):
+        return ("%s\nlocal stratum 3\nkeyfile %s\n"
+                "standby partner %s key 7 interval 0.25 bind %s\n" % (clock, keys, partner, me))
+    a = gnomond(conf(b_ip, a_ip, "clock virtual") + http_conf, addr=a_ip)
+
+    def sb_status(d):
+        cp = subprocess.run([GNOMONCTL, "-s", d.ctl, "--json", "standby"],
+                            capture_output=True, text=True, timeout=10)
+        assert cp.returncode == 0, (cp.stdout, cp.stderr)
+        return json.loads(cp.stdout)
+
+    url, stop = serve_dashboard(a, url)
+    origin = re.match(r"(https?://[^/]+)", url).group(1)
+    browser = cdp.Browser(origin)
+    b = None
+    try:
+        # A alone: the partner has never been heard, in red.
+        browser.open(url)
+        assert browser.wait_for("window.gnomonDash && window.gnomonDash.refreshes >= 1 && "
+                                "!document.getElementById('standby').hidden", 30), browser.console
+        shown = browser.eval(SB_JS)
+        assert not sb_status(a)["partner"]["heard"]
+        assert shown["state"]["text"] == "never heard" and shown["state"]["color"] == RED, shown
+        assert shown["level"] == "bad" and shown["heading_color"] == RED, shown
+        assert b_ip in shown["partner_h"] and shown["address"]["text"] == b_ip, shown
+        # This server's health: in the header (every daemon) and the panel.
+        st = get_json(url + "status")
+        assert shown["header"]["raw"] == st["health"]["state"] == "synchronised", (shown, st["health"])
+        assert shown["header"]["color"] == GREEN, shown
+        assert shown["self"]["text"].startswith("synchronised: stratum 3"), shown
+
+        b = gnomond(conf(a_ip, b_ip, "clock virtual offset 0.004"), addr=b_ip)
+        assert wait_for(lambda: sb_status(a)["partner"].get("exchanges", 0) >= 8 or None, 15), \
+            sb_status(a)
+        n = browser.eval("window.gnomonDash.refreshes")
+        assert browser.wait_for("window.gnomonDash.refreshes >= %d && "
+                                "document.getElementById('sb-partner-state').textContent === 'up'"
+                                % (n + 1), 15), browser.eval(SB_JS)
+        shown = browser.eval(SB_JS)
+        # Exactly what the /status reply the page last received says (a
+        # reply may arrive between the two reads, hence two) ...
+        received = [json.loads(x)["standby"]["partner"] for x in browser.bodies("/status", 2)]
+        match = [p for p in received if p["up"] and float(shown["offset"]["raw"]) == p["offset"]]
+        assert match, (shown, received)
+        p = match[0]
+        # ... which is the truth within the exchange's half round trip: B is 4 ms ahead.
+        off = float(shown["offset"]["raw"])
+        assert abs(off - 0.004) <= p["delay"] / 2 + 50e-6, (off, p)
+        assert abs(parse_shown_time(shown["offset"]["text"]) - off) <= abs(off) * 0.01, shown
+        assert shown["offset"]["text"].endswith("\u00a0ms"), shown
+        assert abs(parse_shown_time(shown["delay"]["text"]) - float(shown["delay"]["raw"])) <= \
+            float(shown["delay"]["raw"]) * 0.01, shown
+        assert shown["address"]["text"] == b_ip and shown["state"]["color"] == GREEN, shown
+        assert shown["health"]["text"] == "synchronised" and shown["stratum"]["text"] == "3", shown
+        # 4 ms apart is over 1 ms: yellow, the offset and the whole panel.
+        assert shown["offset"]["color"] == YELLOW and shown["level"] == "warn", shown
+        assert "apart" in shown["verdict"] and shown["heading_color"] == YELLOW, shown
+
+        # B dies: LOST, in red, within its loss time and a refresh.
+        os.kill(b.proc.pid, signal.SIGKILL)
+        b.proc.wait(5)
+        t0 = time.monotonic()
+        lost = browser.wait_for("document.getElementById('sb-partner-state').textContent === 'LOST'",
+                                15, interval=0.1)
+        took = time.monotonic() - t0
+        shown = browser.eval(SB_JS)
+        assert lost, (shown, sb_status(a))
+        print("dashboard shows the partner LOST %.1f s after SIGKILL" % took)
+        assert took <= 2 + 3 + 3, took     # 2 s loss, a 3 s refresh, 3 s of load
+        assert shown["state"]["color"] == RED and shown["level"] == "bad", shown
+        assert shown["heading_color"] == RED and "LOST" in shown["verdict"], shown
+        assert not sb_status(a)["partner"]["up"]
+        # the last figures stay, muted: what the partner said before it died
+        assert shown["address"]["text"] == b_ip and shown["offset"]["raw"], shown
+
+        assert not browser.foreign, browser.foreign
+        assert not browser.console, browser.console
+    finally:
+        browser.close()
+        stop()
+        if b is not None and b.proc is not None and b.proc.poll() is not None:
+            b.died_early = None     # killed on purpose, not a crash
+            b.proc = None
