@@ -99,15 +99,17 @@ def _worker_range():
 
 
 def free_loopback4(port=123, avoid=()):
-    """First 127.0.0.X of this worker's range whose UDP `port` can be bound
-    right now."""
+    """First 127.0.0.X of this worker's range whose UDP `port` (a number,
+    or a tuple of them) can be bound right now."""
     used = {d.addr for d in _running} | set(avoid)
+    ports = port if isinstance(port, tuple) else (port,)
     r = _worker_range()
     for x in r:
         addr = "127.0.0.%d" % x
-        if addr not in used and _port_free(addr, port):
+        if addr not in used and all(_port_free(addr, p) for p in ports):
             return addr
-    pytest.fail("no loopback address 127.0.0.%d-%d has UDP port %d free" % (r[0], r[-1], port))
+    pytest.fail("no loopback address 127.0.0.%d-%d has UDP port(s) %s free"
+                % (r[0], r[-1], ports))
 
 
 # --------------------------------------------------------------------------

@@ -423,8 +423,8 @@ def test_dashboard_standby(gnomond, tmp_path):
     partner's loss time (3 intervals, at least 2 s) plus a refresh (3 s)."""
     keys = tmp_path / "keys"
     keys.write_text(SB_KEYS)
-    a_ip = free_loopback4(SB_PORT)
-    b_ip = free_loopback4(SB_PORT, avoid=(a_ip,))
+    a_ip = free_loopback4((123, SB_PORT))
+    b_ip = free_loopback4((123, SB_PORT), avoid=(a_ip,))
     http_conf, url = client_http_conf()
 
     def conf(partner, me, clock):

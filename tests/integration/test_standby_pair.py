@@ -68,8 +68,8 @@ def conf(keys, partner, me, prio=100, clock="clock virtual\nlocal stratum 3"):
 
 
 def addrs():
-    a = free_loopback4(PORT)
-    b = free_loopback4(PORT, avoid=(a,))
+    a = free_loopback4((123, PORT))
+    b = free_loopback4((123, PORT), avoid=(a,))
     return a, b
 
 
