@@ -1,6 +1,7 @@
 """`workers 2`: two threads with SO_REUSEPORT sockets answer as the main loop
 does; counters and the rate limit are shared between them."""
 
+import os
 import time
 
 import pytest
@@ -81,3 +82,24 @@ def test_ratelimit_shared_between_workers(gnomond):
     assert dl["kod_sent"] == len(kods), dl
     assert len(normal) + len(kods) == 4 + dl["ratelimit_leaked"], (len(normal), len(kods), dl)
     assert dl["ratelimit_leaked"] + dl["dropped.ratelimited"] == 26, dl
+
+
+@pytest.mark.parametrize("cpus", [1, 2])
+def test_workers_auto_is_the_default(gnomond, cpus):
+    """No `workers` line is `workers auto`: one worker per CPU gnomond may
+    use, less one (taskset-style affinity, inherited from this process):
+    none on one CPU (the main loop's path), one on two."""
+    usable = sorted(os.sched_getaffinity(0))
+    if len(usable) < cpus:
+        pytest.skip("needs %d CPUs" % cpus)
+    old = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, set(usable[:cpus]))
+    try:
+        d = gnomond(BASE)
+    finally:
+        os.sched_setaffinity(0, old)
+    assert "%d worker(s) (auto)" % (cpus - 1) in d.log(), d.log()
+    socks = nh.udp_sockets_of(d.proc.pid, d.addr, d.port)
+    assert len(socks) == max(1, cpus - 1), socks
+    rep = nh.query(d.addr, d.port)
+    assert rep is not None and rep.stratum != 0, rep
