@@ -141,6 +141,7 @@ class Gnomond:
         self.logpath = os.path.join(self.dir, "stderr.log")
         self.proc = None
         self.died_early = None
+        self.killed = False         # kill(): on purpose
 
     def config_text(self):
         # State (the gateway's replay state) in the daemon's own directory,
@@ -217,6 +218,20 @@ class Gnomond:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def kill(self):
+        """SIGKILL, on purpose: the test's failure to provoke, so that the
+        fixture does not report it as a crash."""
+        self.proc.kill()
+        self.proc.wait(5)
+        self.killed = True
+        if self in _running:
+            _running.remove(self)
+        self.died_early = None
+        try:
+            self._log.close()
+        except Exception:
+            pass
+
     def log(self, tail=300):
         try:
             with open(self.logpath, "rb") as f:
@@ -274,7 +289,8 @@ def _factory():
             log = d.log()
             if d.died_early is not None:
                 crashed.append((d, log))
-            elif d.proc is not None and (d.proc.returncode != 0 or _sanitizer_report(log)):
+            elif d.proc is not None and not d.killed and (d.proc.returncode != 0 or
+                                                          _sanitizer_report(log)):
                 # A clean SIGTERM exit is status 0; under ASan/UBSan a leak or
                 # undefined behaviour shows up here as a report and status.
                 unclean.append((d, log))
@@ -362,7 +378,8 @@ def pytest_runtest_makereport(item, call):
     rep = outcome.get_result()
     if rep.failed and call.when in ("setup", "call"):
         for d in list(_running):
-            alive = "running" if d.alive() else "EXITED %s" % d.proc.returncode
+            alive = "running" if d.alive() else "EXITED %s" % (
+                d.proc.returncode if d.proc is not None else "?")
             rep.sections.append((
                 "gnomond %s:%d (%s), config %s" % (d.addr, d.port, alive, d.conf),
                 "--- config ---\n%s--- stderr ---\n%s" % (d.config_text(), d.log())))

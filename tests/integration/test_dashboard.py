@@ -24,7 +24,6 @@ doc/dashboard.png.
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -486,7 +485,7 @@ def test_dashboard_standby(gnomond, tmp_path):
         assert "apart" in shown["verdict"] and shown["heading_color"] == YELLOW, shown
 
         # B dies: LOST, in red, within its loss time and a refresh.
-        os.kill(b.proc.pid, signal.SIGKILL)
+        b.kill()
         b.proc.wait(5)
         t0 = time.monotonic()
         lost = browser.wait_for("document.getElementById('sb-partner-state').textContent === 'LOST'",
@@ -507,6 +506,3 @@ def test_dashboard_standby(gnomond, tmp_path):
     finally:
         browser.close()
         stop()
-        if b is not None and b.proc is not None and b.proc.poll() is not None:
-            b.died_early = None     # killed on purpose, not a crash
-            b.proc = None
