@@ -172,7 +172,7 @@ daemon_argv() {
 
 # run_one SCENARIO SEED CLIENT -> "rms max mean conv requests" on stdout
 run_one() {
-	local scen=$1 seed=$2 client=$3 dir p1 p2 rc stats conv
+	local scen=$1 seed=$2 client=$3 dir p1 p2 rc stats conv n
 	conv=${CONV:-$(awk '{print $7}' <<<"${SCEN[$scen]}")}
 	dir=$TMP/$scen.$seed.$client
 	mkdir -p "$dir"
@@ -215,8 +215,17 @@ run_one() {
 			}
 			printf "%s %s %s %d", rms, max, mean, last + 1
 		}' "$dir/log.offset"
-	# requests: NTP packets from the client (node 2) to the server's port
-	awk '$2 == 2 && $3 == 1 && $6 == 123 { n++ } END { printf " %d\n", n }' "$dir/log.packets"
+	# requests: NTP packets from the client (node 2) to the server's port;
+	# none means the client never got its socket working in the simulator
+	# (a gnomond calling fcntl64 logged EBADF and ran without a source).
+	n=$(awk '$2 == 2 && $3 == 1 && $6 == 123 { n++ } END { print n + 0 }' "$dir/log.packets")
+	if [ "$n" -eq 0 ]; then
+		echo >&2
+		echo "$scen seed $seed: $client sent no request:" >&2
+		tail -n 5 "$dir/log.2" >&2
+		return 1
+	fi
+	echo " $n"
 }
 
 echo "clknetsim $CS_COMMIT ($CS); gnomond $GNOMOND; $($CHRONYD -v 2>&1 | head -1 | cut -d' ' -f1-4)"
