@@ -102,10 +102,15 @@ NOSYS=(setpriv --bounding-set -sys_time --inh-caps -sys_time --ambient-caps -sys
 CS_COMMIT=$(git -C "$CS" rev-parse --short HEAD 2>/dev/null || echo "unknown (not a git tree)")
 
 TMP=$(mktemp -d /tmp/gnomon-csbench-XXXXXX)
+# The simulation and daemons of the current run, stopped by process id on
+# any exit (the simulation runs in the background and the script waits for
+# it, so an interrupt is handled at once).
 PIDS=""
 cleanup() {
 	local p
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	[ -n "$PIDS" ] && sleep 0.2
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
 	[ $KEEP = 1 ] && echo "logs kept in $TMP" >&2 || rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -170,9 +175,9 @@ daemon_argv() {
 	fi
 }
 
-# run_one SCENARIO SEED CLIENT -> "rms max mean conv requests" on stdout
+# run_one SCENARIO SEED CLIENT -> "rms max mean conv requests" in $dir/result
 run_one() {
-	local scen=$1 seed=$2 client=$3 dir p1 p2 rc stats conv n
+	local scen=$1 seed=$2 client=$3 dir p1 p2 sim rc stats conv n
 	conv=${CONV:-$(awk '{print $7}' <<<"${SCEN[$scen]}")}
 	dir=$TMP/$scen.$seed.$client
 	mkdir -p "$dir"
@@ -188,7 +193,10 @@ run_one() {
 	p2=$!
 	PIDS="$p1 $p2"
 	timeout 600 "$CS/clknetsim" -s "$dir/sock" -o "$dir/log.offset" -p "$dir/log.packets" \
-		-l "$LIMIT" -r "$RESET" "$dir/net.conf" 2 >"$dir/stats" 2>"$dir/log"
+		-l "$LIMIT" -r "$RESET" "$dir/net.conf" 2 >"$dir/stats" 2>"$dir/log" &
+	sim=$!
+	PIDS="$sim $p1 $p2"
+	wait $sim
 	rc=$?
 	kill $p1 $p2 2>/dev/null
 	wait $p1 $p2 2>/dev/null
@@ -201,10 +209,19 @@ run_one() {
 		tail -n 5 "$dir/log" "$dir/log.1" "$dir/log.2" >&2
 		return 1
 	fi
+	# requests: NTP packets from the client (node 2) to the server's port;
+	# none means the client never got its socket working in the simulator
+	# (a gnomond calling fcntl64 logged EBADF and ran without a source).
+	n=$(awk '$2 == 2 && $3 == 1 && $6 == 123 { n++ } END { print n + 0 }' "$dir/log.packets")
+	if [ "$n" -eq 0 ]; then
+		echo "$scen seed $seed: $client sent no request:" >&2
+		tail -n 5 "$dir/log.2" >&2
+		return 1
+	fi
 	stats=$(sed -n '/Node 2/,$p' "$dir/stats")
-	awk -v conv="$conv" -v stats="$stats" '
-		BEGIN { last = -1; n = 0 }
-		{ o = $2 < 0 ? -$2 : $2; if (o >= conv) last = n; n++ }
+	awk -v conv="$conv" -v stats="$stats" -v n="$n" '
+		BEGIN { last = -1; t = 0 }
+		{ o = $2 < 0 ? -$2 : $2; if (o >= conv) last = t; t++ }
 		END {
 			split(stats, l, "\n")
 			for (i in l) {
@@ -213,19 +230,8 @@ run_one() {
 				if (f[1] ~ /^Maximum absolute offset/) max = f[2]
 				if (f[1] ~ /^Mean offset/) mean = f[2]
 			}
-			printf "%s %s %s %d", rms, max, mean, last + 1
-		}' "$dir/log.offset"
-	# requests: NTP packets from the client (node 2) to the server's port;
-	# none means the client never got its socket working in the simulator
-	# (a gnomond calling fcntl64 logged EBADF and ran without a source).
-	n=$(awk '$2 == 2 && $3 == 1 && $6 == 123 { n++ } END { print n + 0 }' "$dir/log.packets")
-	if [ "$n" -eq 0 ]; then
-		echo >&2
-		echo "$scen seed $seed: $client sent no request:" >&2
-		tail -n 5 "$dir/log.2" >&2
-		return 1
-	fi
-	echo " $n"
+			printf "%s %s %s %d %d\n", rms, max, mean, last + 1, n
+		}' "$dir/log.offset" >"$dir/result"
 }
 
 echo "clknetsim $CS_COMMIT ($CS); gnomond $GNOMOND; $($CHRONYD -v 2>&1 | head -1 | cut -d' ' -f1-4)"
@@ -241,7 +247,8 @@ for scen in $SCEN_ORDER; do
 	rows=""
 	for seed in $(seq 1 "$SEEDS"); do
 		for client in gnomond chronyd; do
-			r=$(run_one "$scen" "$seed" "$client") || exit 1
+			run_one "$scen" "$seed" "$client" || exit 1
+			r=$(cat "$TMP/$scen.$seed.$client/result")
 			rows+="$client $r"$'\n'
 			awk -v s="$scen" -v seed="$seed" -v c="$client" '{
 				printf "%-8s %4d %-8s %10.2f %10.2f %10.2f %8d %8d\n",
