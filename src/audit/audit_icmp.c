@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 
 #include "lib/bytes.h"
 #include "lib/loop.h"
+#include "lib/util.h"
 #include "net/sock.h"
 
 #define ICMP_TS_REQ 13
@@ -40,10 +40,7 @@ int ap_icmp_open(struct audit_probe *p)
 		p->icmp_own = true;
 		(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
 	} else {
-		int fl = fcntl(fd, F_GETFL);
-
-		if (fl >= 0)
-			(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+		(void)fd_set_nonblock(fd, true);
 	}
 	rc = loop_add_fd(p->loop, fd, POLLIN, icmp_rx, p);
 	if (rc) {

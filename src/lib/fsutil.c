@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/util.h"
+
 int fs_check_dir(const char *path, uid_t uid, char *why, size_t why_len)
 {
 	struct stat st;
@@ -70,7 +72,7 @@ int fs_give_fd(int fd, uid_t uid, gid_t gid)
 int fs_open_nofollow(const char *path, int flags, mode_t mode, uid_t uid, gid_t gid)
 {
 	struct stat st;
-	int fd, rc, fl;
+	int fd, rc;
 
 	fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, mode);
 	if (fd < 0)
@@ -82,9 +84,9 @@ int fs_open_nofollow(const char *path, int flags, mode_t mode, uid_t uid, gid_t 
 		goto fail;
 	}
 	if (!(flags & O_NONBLOCK)) {
-		fl = fcntl(fd, F_GETFL);
-		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
-			goto fail_errno;
+		rc = fd_set_nonblock(fd, false);
+		if (rc)
+			goto fail;
 	}
 	/* Devices stay as they are: only a file we write is handed over. */
 	if (S_ISREG(st.st_mode)) {

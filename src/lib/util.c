@@ -1,6 +1,15 @@
+/* Plain fcntl(), not fcntl64: with _FILE_OFFSET_BITS=64 (meson's default)
+ * glibc's <fcntl.h> renames fcntl to fcntl64, which LD_PRELOAD clock and
+ * network simulators (clknetsim) do not interpose, so they never see the
+ * flags of the sockets they emulate (EBADF from the real kernel). The
+ * helpers below pass only int flags, so the 64-bit offset variant buys
+ * nothing here; nothing else in this file uses off_t. */
+#undef _FILE_OFFSET_BITS
+
 #include "lib/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,4 +52,19 @@ int hex_digit_value(char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+int fd_set_nonblock(int fd, bool on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -errno;
+	fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
+	return fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
+}
+
+int fd_set_cloexec(int fd)
+{
+	return fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? -errno : 0;
 }

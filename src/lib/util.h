@@ -3,6 +3,7 @@
 #ifndef GNOMON_UTIL_H
 #define GNOMON_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -20,5 +21,10 @@ char *xstrdup(const char *s);
 int strlcpy_checked(char *dst, const char *src, size_t n);
 /* The value of hexadecimal digit c (either case), or -1. */
 int hex_digit_value(char c);
+
+/* Set or clear O_NONBLOCK, and set FD_CLOEXEC, on fd: 0 or -errno. Every
+ * fcntl() of the daemon goes through these (see util.c for why). */
+int fd_set_nonblock(int fd, bool on);
+int fd_set_cloexec(int fd);
 
 #endif

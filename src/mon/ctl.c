@@ -1,8 +1,8 @@
 #include "mon/ctl.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,7 +185,7 @@ static void listener_readable(int fd, short revents, void *arg)
 	cfd = accept(fd, NULL, NULL);
 	if (cfd < 0)
 		return;
-	if (fcntl(cfd, F_SETFL, O_NONBLOCK) < 0 || fcntl(cfd, F_SETFD, FD_CLOEXEC) < 0) {
+	if (fd_set_nonblock(cfd, true) || fd_set_cloexec(cfd)) {
 		close(cfd);
 		return;
 	}
@@ -193,6 +193,13 @@ static void listener_readable(int fd, short revents, void *arg)
 		close_conn(c, 0);	/* oldest-ish: a stuck client loses */
 	c->conns[c->n_conns++] = cfd;
 	loop_add_fd(c->loop, cfd, POLLIN, conn_readable, c);
+}
+
+/* socket(2) errors that mean "this kind of socket does not exist here". */
+static bool unsupported_socket(int e)
+{
+	return e == EINVAL || e == EAFNOSUPPORT || e == EPROTONOSUPPORT ||
+	       e == ESOCKTNOSUPPORT || e == EPROTOTYPE;
 }
 
 struct ctl *ctl_create(const char *path, struct loop *loop, int *err)
@@ -211,11 +218,27 @@ struct ctl *ctl_create(const char *path, struct loop *loop, int *err)
 	c->loop = loop;
 	strcpy(c->path, path);
 	strcpy(sa.sun_path, path);
+	c->reply = xmalloc(CTL_MAX_REPLY);
 	c->fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	if (c->fd < 0 && unsupported_socket(errno)) {
+		/* Linux always has Unix SOCK_SEQPACKET; an LD_PRELOAD clock and
+		 * network simulator (clknetsim) emulates only SOCK_DGRAM and
+		 * SOCK_STREAM. Like chronyd without its command socket, the
+		 * daemon then runs without one: the commands stay registered
+		 * for the other exports (HTTP /status). Any other failure
+		 * (a path, a permission) is the operator's to fix. */
+		LOG_WARN("control socket %s: Unix SOCK_SEQPACKET sockets are not available "
+			 "(%s); running without a control socket (gnomonctl cannot connect)",
+			 path, strerror(errno));
+		return c;
+	}
 	if (c->fd < 0)
 		goto fail_errno;
-	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) < 0 || fcntl(c->fd, F_SETFD, FD_CLOEXEC) < 0)
-		goto fail_errno;
+	rc = fd_set_nonblock(c->fd, true);
+	if (!rc)
+		rc = fd_set_cloexec(c->fd);
+	if (rc)
+		goto fail;
 	/* A stale socket from an earlier run is replaced; anything else in its
 	 * place (a link planted by whoever can write the directory, a file)
 	 * is refused rather than removed or followed. */
@@ -246,13 +269,13 @@ struct ctl *ctl_create(const char *path, struct loop *loop, int *err)
 	rc = loop_add_fd(loop, c->fd, POLLIN, listener_readable, c);
 	if (rc)
 		goto fail;
-	c->reply = xmalloc(CTL_MAX_REPLY);
 	return c;
 fail_errno:
 	rc = -errno;
 fail:
 	if (c->fd >= 0)
 		close(c->fd);
+	free(c->reply);
 	free(c);
 	*err = rc;
 	return NULL;
@@ -264,9 +287,11 @@ void ctl_destroy(struct ctl *c)
 		return;
 	while (c->n_conns)
 		close_conn(c, c->n_conns - 1);
-	loop_del_fd(c->loop, c->fd);
-	close(c->fd);
-	unlink(c->path);
+	if (c->fd >= 0) {
+		loop_del_fd(c->loop, c->fd);
+		close(c->fd);
+		unlink(c->path);
+	}
 	free(c->reply);
 	free(c);
 }

@@ -25,10 +25,13 @@ struct ctl;
  * Return 0, or a negative errno with an "error" member written. */
 typedef int (*ctl_cmd_fn)(void *arg, int argc, char **argv, struct json_out *out);
 
-/* Create the socket at path (replacing a stale one) and watch it. */
+/* Create the socket at path (replacing a stale one) and watch it. Where
+ * Unix SOCK_SEQPACKET sockets do not exist (under an LD_PRELOAD simulator),
+ * a ctl without a socket is returned, with a warning: ctl_fd() is then -1. */
 struct ctl *ctl_create(const char *path, struct loop *loop, int *err);
 void ctl_destroy(struct ctl *c);
 int ctl_register(struct ctl *c, const char *name, ctl_cmd_fn fn, void *arg);
+/* The listening socket, or -1 when running without one. */
 int ctl_fd(const struct ctl *c);
 /* Run a registered command into j (inside an open object) as the socket
  * would: the handler's result, or -ENOENT for an unknown command. Other

@@ -1,21 +1,18 @@
 #include "net/sock.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/util.h"
+
 static int set_nonblock_cloexec(int fd)
 {
-	int fl = fcntl(fd, F_GETFL);
+	int rc = fd_set_nonblock(fd, true);
 
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return -errno;
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-		return -errno;
-	return 0;
+	return rc ? rc : fd_set_cloexec(fd);
 }
 
 static int enable_rx_timestamps(int fd)

@@ -1,7 +1,6 @@
 #include "ntp/ntp_srv.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -258,12 +257,13 @@ static void coalesce(struct worker *w, int n, gt_ns *last_wake)
 static void worker_single_socket(struct ntp_srv *s, struct worker *w, struct batch *b)
 {
 	struct timeval tv = { 0, 200000 };
-	int fd = w->fds[0], fl = fcntl(fd, F_GETFL);
+	int fd = w->fds[0], rc = fd_set_nonblock(fd, false);
 	gt_ns last_wake = 0;
 
-	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
-		LOG_ERR("ntp server worker: cannot make the socket blocking: %s", strerror(errno));
+	if (!rc && setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		rc = -errno;
+	if (rc) {
+		LOG_ERR("ntp server worker: cannot make the socket blocking: %s", strerror(-rc));
 		return;
 	}
 	while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {

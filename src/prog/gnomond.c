@@ -762,8 +762,9 @@ static int drop_privileges(struct daemon *d)
 			return -errno;
 		return 0;
 	}
-	/* The socket entry itself, never what a link there points to. */
-	rc = fs_chown_entry(d->cfg.control, d->uid, d->gid);
+	/* The socket entry itself, never what a link there points to (none
+	 * when running without a control socket). */
+	rc = ctl_fd(d->ctl) < 0 ? 0 : fs_chown_entry(d->cfg.control, d->uid, d->gid);
 	if (rc)
 		LOG_WARN("cannot hand the control socket to %s: %s", d->cfg.user, strerror(-rc));
 	keep = needs_clock_adjust(d);

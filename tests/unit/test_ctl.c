@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,22 @@
 #include <unistd.h>
 
 #include "mon/ctl.h"
+
+/* socket() is wrapped (-Wl,--wrap=socket in meson.build): with
+ * refuse_errno set, Unix SOCK_SEQPACKET sockets fail with it, as they do
+ * under an LD_PRELOAD simulator (clknetsim: EINVAL). */
+int __real_socket(int domain, int type, int protocol);
+int __wrap_socket(int domain, int type, int protocol);
+static int refuse_errno;
+
+int __wrap_socket(int domain, int type, int protocol)
+{
+	if (refuse_errno && domain == AF_UNIX && (type & 0xf) == SOCK_SEQPACKET) {
+		errno = refuse_errno;
+		return -1;
+	}
+	return __real_socket(domain, type, protocol);
+}
 
 static char dst[CTL_MAX_REQUEST + 1];
 static char *argv_[CTL_MAX_ARGS];
@@ -195,6 +212,8 @@ static void test_socket_round_trip(void **state)
 	c = ctl_create(path, l, &err);
 	assert_non_null(c);
 	assert_true(ctl_fd(c) >= 0);
+	assert_true(fcntl(ctl_fd(c), F_GETFL) & O_NONBLOCK);
+	assert_true(fcntl(ctl_fd(c), F_GETFD) & FD_CLOEXEC);
 	assert_int_equal(access(path, F_OK), 0);
 	assert_int_equal(ctl_register(c, "echo", cmd_echo, &echo_calls), 0);
 	assert_int_equal(ctl_register(c, "fail", cmd_fail, NULL), 0);
@@ -238,6 +257,42 @@ static void test_socket_path_too_long(void **state)
 	loop_destroy(l);
 }
 
+/* Without Unix SOCK_SEQPACKET (a simulator) the daemon goes on without a
+ * socket, its commands still callable; other failures stay failures. */
+static void test_socket_type_unsupported(void **state)
+{
+	char dir[] = "/tmp/gnomon-test-ctl-XXXXXX", path[128];
+	char w0[] = "echo", w1[] = "x", *argv[] = { w0, w1 };
+	struct loop *l = loop_create();
+	struct json_out j;
+	char buf[256];
+	struct ctl *c;
+	int err = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/ctl.sock", dir);
+	refuse_errno = EINVAL;
+	c = ctl_create(path, l, &err);
+	assert_non_null(c);
+	assert_int_equal(ctl_fd(c), -1);
+	assert_int_equal(access(path, F_OK), -1);	/* nothing bound */
+	assert_int_equal(ctl_register(c, "echo", cmd_echo, &echo_calls), 0);
+	json_init(&j, buf, sizeof(buf));
+	json_obj_begin(&j, NULL);
+	assert_int_equal(ctl_call(c, 2, argv, &j), 0);
+	json_obj_end(&j);
+	assert_non_null(strstr(buf, "\"argc\":2"));
+	ctl_destroy(c);
+
+	refuse_errno = EACCES;	/* not "no such socket type": an error */
+	assert_null(ctl_create(path, l, &err));
+	assert_int_equal(err, -EACCES);
+	refuse_errno = 0;
+	loop_destroy(l);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_non_printable),
 		cmocka_unit_test(test_socket_round_trip),
 		cmocka_unit_test(test_socket_path_too_long),
+		cmocka_unit_test(test_socket_type_unsupported),
 	};
 
 	return cmocka_run_group_tests_name("ctl", tests, NULL, NULL);
