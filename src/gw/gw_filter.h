@@ -63,6 +63,8 @@ struct gw_delay_entry {
 struct gw_delay_window {
 	struct gw_delay_entry e[GW_FILTER_MAX_WINDOW];
 	int n, next;
+	int fresh;		/* delays pushed since the last sample */
+	double jit_avg;		/* s: the windows' usual spread (0: none yet) */
 };
 
 void gw_window_reset(struct gw_delay_window *w);
@@ -73,6 +75,9 @@ void gw_window_push(struct gw_delay_window *w, gt_ns rx_real, gt_ns send, gt_ns 
  * *stat the statistic (either may be NULL). false when empty. */
 bool gw_window_offset(const struct gw_delay_window *w, const struct gw_filter_spec *spec,
 		      const struct clk_map *map, double *offset, double *stat, double *jitter);
+/* Whether a sample is due: spec->window delays have entered since the
+ * last one (gw_window_sample), so that consecutive samples share none. */
+bool gw_window_due(const struct gw_delay_window *w, const struct gw_filter_spec *spec);
 /* The newest entry (NULL when empty). */
 const struct gw_delay_entry *gw_window_newest(const struct gw_delay_window *w);
 /* The discipline sample the window gives after message m (whose entry, or
@@ -84,7 +89,7 @@ const struct gw_delay_entry *gw_window_newest(const struct gw_delay_window *w);
  * root delay and dispersion from m; refid as given. *offset, *stat and
  * *jitter (any may be NULL) as gw_window_offset. false when empty. What
  * gw_recv hands to sync_add_sample(), and the simulator (tests/sim) too. */
-bool gw_window_sample(const struct gw_delay_window *w, const struct gw_filter_spec *spec,
+bool gw_window_sample(struct gw_delay_window *w, const struct gw_filter_spec *spec,
 		      const struct clk_map *map, const struct gw_msg *m, uint32_t refid,
 		      struct sync_sample *smp, double *offset, double *stat, double *jitter);
 /* The poll exponent a send interval (ns) stands for in the discipline:
