@@ -357,6 +357,115 @@ static void test_delay_window(void **state)
 	assert_near(jit, 0, 1e-12);
 }
 
+/* One sample per window of new delays (gw_window_due), and the
+ * statistic's message dates the sample. */
+static void test_window_decimate(void **state)
+{
+	struct gw_delay_window w;
+	struct gw_filter_spec f;
+	struct clk_map map = { 0 };
+	struct gw_msg m = { .stratum = 1, .precision = -30 };
+	struct sync_sample smp;
+	gt_ns t0 = INT64_C(1700000000) * GT_NS_PER_S;
+	int i, samples = 0;
+
+	(void)state;
+	gw_filter_default(&f);
+	gw_window_reset(&w);
+	assert_false(gw_window_due(&w, &f));
+	/* 40 messages: a sample after the 8th, 16th, ... only, and each
+	 * window's delays new (none shared with the sample before). */
+	for (i = 0; i < 40; i++) {
+		gw_window_push(&w, t0 + i * GT_NS_PER_S + 500000 + (i % 5) * 10000,
+			       t0 + i * GT_NS_PER_S, 500000);
+		if (!gw_window_due(&w, &f))
+			continue;
+		assert_int_equal(i % 8, 7);
+		assert_true(gw_window_sample(&w, &f, &map, &m, 1, &smp, NULL, NULL, NULL));
+		assert_false(gw_window_due(&w, &f));
+		samples++;
+	}
+	assert_int_equal(samples, 5);
+	/* The least delayed message (3) dates the sample, not the newest. */
+	gw_window_reset(&w);
+	for (i = 0; i < 8; i++)
+		gw_window_push(&w, t0 + i * GT_NS_PER_S + (i == 3 ? 400000 : 600000),
+			       t0 + i * GT_NS_PER_S, 500000);
+	assert_true(gw_window_due(&w, &f));
+	assert_true(gw_window_sample(&w, &f, &map, &m, 1, &smp, NULL, NULL, NULL));
+	assert_int_equal(smp.time, t0 + 3 * GT_NS_PER_S + 400000);
+	assert_int_equal(smp.offset, 100000);
+	/* A clock mapped 10 ppm fast: the offset is on the clock as mapped
+	 * now, and the age the core reads (clock now - time) is the real
+	 * time since message 11 (4.0002 s), not the clock's (40 us more). */
+	map.rate = 10e-6;
+	map.base_real = t0 + 7 * GT_NS_PER_S + 600000;
+	for (i = 8; i < 16; i++)
+		gw_window_push(&w, t0 + i * GT_NS_PER_S + (i == 11 ? 400000 : 600000),
+			       t0 + i * GT_NS_PER_S, 500000);
+	assert_true(gw_window_sample(&w, &f, &map, &m, 1, &smp, NULL, NULL, NULL));
+	assert_int_equal(clk_map_apply(&map, t0 + 15 * GT_NS_PER_S + 600000) - smp.time,
+			 4 * GT_NS_PER_S + 200000);
+	/* A percentile between two ranks dates the sample between them. */
+	gw_window_reset(&w);
+	f.kind = GW_FILTER_MEDIAN;
+	f.window = 2;
+	map = (struct clk_map){ 0 };
+	gw_window_push(&w, t0 + 500000, t0, 500000);
+	gw_window_push(&w, t0 + GT_NS_PER_S + 700000, t0 + GT_NS_PER_S, 500000);
+	assert_true(gw_window_sample(&w, &f, &map, &m, 1, &smp, NULL, NULL, NULL));
+	assert_int_equal(smp.time, t0 + GT_NS_PER_S / 2 + 600000);
+}
+
+/* The sample's weight is the windows' usual spread: a tight window does
+ * not weigh more; an outlying one (wild labels) weighs by its own. */
+static void test_window_weight(void **state)
+{
+	struct gw_delay_window w;
+	struct gw_filter_spec f;
+	struct clk_map map = { 0 };
+	struct gw_msg m = { .stratum = 1, .precision = -30 };
+	struct sync_sample smp;
+	gt_ns t0 = INT64_C(1700000000) * GT_NS_PER_S, first;
+	double jit;
+	int i, k;
+
+	(void)state;
+	gw_filter_default(&f);
+	gw_window_reset(&w);
+	/* Windows of spread ~100 us. */
+	for (k = 0; k < 4; k++)
+		for (i = 0; i < 8; i++) {
+			gt_ns t = t0 + (k * 8 + i) * GT_NS_PER_S;
+
+			gw_window_push(&w, t + 500000 + (i % 2) * 200000, t, 500000);
+			if (gw_window_due(&w, &f))
+				assert_true(gw_window_sample(&w, &f, &map, &m, 1, &smp, NULL, NULL,
+							     &jit));
+		}
+	first = smp.disp;
+	assert_true(first > 90000 && first < 120000);
+	/* A tight window: its dispersion stays near the usual. */
+	for (i = 0; i < 8; i++) {
+		gt_ns t = t0 + (32 + i) * GT_NS_PER_S;
+
+		gw_window_push(&w, t + 600000 + (i % 2) * 2000, t, 500000);
+	}
+	assert_true(gw_window_sample(&w, &f, &map, &m, 1, &smp, NULL, NULL, &jit));
+	assert_true(jit < 2e-6);
+	assert_true(smp.disp > first * 9 / 10);
+	/* One label a second off: the window's own spread, far above. */
+	for (i = 0; i < 8; i++) {
+		gt_ns t = t0 + (40 + i) * GT_NS_PER_S;
+
+		gw_window_push(&w, t + 500000 + (i % 2) * 200000 + (i == 4 ? GT_NS_PER_S : 0), t,
+			       500000);
+	}
+	assert_true(gw_window_sample(&w, &f, &map, &m, 1, &smp, NULL, NULL, &jit));
+	assert_true(jit > 0.3);
+	assert_int_equal(smp.disp, gt_from_sec(ldexp(1, -30) + jit));
+}
+
 /* The sample the receiver hands to the discipline (gw_window_sample). */
 static void test_window_sample(void **state)
 {
@@ -382,10 +491,12 @@ static void test_window_sample(void **state)
 	assert_near(off, 480e-6 - 500e-6 + 2e-3, 1e-9);
 	assert_int_equal(smp.offset, gt_from_sec(off));
 	assert_near(stat, 500e-6 - 2e-3, 1e-9);
-	/* At the newest arrival, on the receiver's clock. */
-	assert_int_equal(smp.time, t0 + 19 * GT_NS_PER_S + 530000 - 2000000);
+	/* At the arrival of the least delayed message of the newest 8 (i =
+	 * 16, 500 us), on the receiver's clock. */
+	assert_int_equal(smp.time, t0 + 16 * GT_NS_PER_S + 500000 - 2000000);
 	assert_int_equal(smp.delay, 2 * 480000);
-	assert_int_equal(smp.disp, gt_from_sec(ldexp(1, -20) + 2 * jit));
+	/* The first sample: its own spread is the usual one. */
+	assert_int_equal(smp.disp, gt_from_sec(ldexp(1, -20) + jit));
 	assert_int_equal(smp.stratum, 1);
 	assert_int_equal(smp.leap, 1);
 	assert_int_equal(smp.root_delay, 3000);
@@ -414,6 +525,8 @@ int main(void)
 		cmocka_unit_test(test_gateway_directives),
 		cmocka_unit_test(test_delay_window),
 		cmocka_unit_test(test_window_sample),
+		cmocka_unit_test(test_window_decimate),
+		cmocka_unit_test(test_window_weight),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
