@@ -11,6 +11,13 @@
 #define SPREAD_OUTLIER 3.0
 /* Samples over which the usual spread is averaged. */
 #define SPREAD_MEMORY 16.0
+/* Full windows whose least spread starts the average: the first ones
+ * may span the start or the end of a slew, or a frequency error not yet
+ * learnt, all of which tilt their delays (80 ppm over 8 s is 640 us); an
+ * average started there weighs later samples as nothing for hundreds of
+ * them (in the simulation, learnt from the first one or two windows:
+ * some 300 s instead of 50 to come within 50 us). */
+#define SPREAD_LEARN 8
 
 void gw_filter_default(struct gw_filter_spec *f)
 {
@@ -148,7 +155,7 @@ double gw_filter_apply(const struct gw_filter_spec *f, const double *v, size_t n
 
 void gw_window_reset(struct gw_delay_window *w)
 {
-	w->n = w->next = w->fresh = 0;
+	w->n = w->next = w->fresh = w->taken = w->nspread = 0;
 	w->jit_avg = 0;
 }
 
@@ -167,9 +174,20 @@ const struct gw_delay_entry *gw_window_newest(const struct gw_delay_window *w)
 	return w->n ? &w->e[(w->next - 1 + GW_FILTER_MAX_WINDOW) % GW_FILTER_MAX_WINDOW] : NULL;
 }
 
-bool gw_window_due(const struct gw_delay_window *w, const struct gw_filter_spec *spec)
+bool gw_window_due(const struct gw_delay_window *w, const struct gw_filter_spec *spec,
+		   gt_ns interval)
 {
-	return w->fresh >= spec->window;
+	const struct gw_delay_entry *e = gw_window_newest(w);
+
+	if (w->fresh <= 0 || !e)
+		return false;
+	/* The first delay makes a sample at once: it starts the slew. Then
+	 * a window of new delays, or a window of intervals since the last
+	 * sample when messages were lost: every lost message costs two
+	 * delays (two-step), and 33 % loss would space samples 18 s apart. */
+	return w->taken == 0 || w->fresh >= spec->window ||
+	       (interval > 0 &&
+		e->rx_real - w->last_rx >= (gt_ns)spec->window * interval - interval / 2);
 }
 
 /* gw_window_offset, and in *rx_at the raw receive time the statistic
@@ -218,25 +236,36 @@ bool gw_window_sample(struct gw_delay_window *w, const struct gw_filter_spec *sp
 {
 	const struct gw_delay_entry *newest = gw_window_newest(w);
 	double off, st, jit, spread;
+	bool full;
 	gt_ns at;
 
 	if (!window_stat(w, spec, map, &off, &st, &jit, &at))
 		return false;
 	w->fresh = 0;
+	w->last_rx = newest->rx_real;
 	/* The weight: the usual spread of the windows, not this window's
 	 * own. A window whose delays happen to lie close has a high minimum:
-	 * weighing it more (as its own spread did) leant the clock 5 us
-	 * behind. Only an outlying spread is the sample's own. The
+	 * weighing it more (as its own spread once did) leant the clock 5 us
+	 * behind. Only an outlying spread (wild labels, a slew across the
+	 * window) is the sample's own, and so is a window not yet full. The
 	 * synchronisation core takes half the dispersion as the offset's
-	 * standard deviation: the usual spread itself counts, about what
-	 * the statistic of a window of it varies by (min of 8 uniform
-	 * delays: 0.35 of their spread; median: 0.44). */
-	if (w->jit_avg <= 0)
-		w->jit_avg = jit;
-	else
-		w->jit_avg += (fmin(jit, SPREAD_OUTLIER * w->jit_avg) - w->jit_avg) /
-			      SPREAD_MEMORY;
-	spread = jit > SPREAD_OUTLIER * w->jit_avg ? jit : w->jit_avg;
+	 * standard deviation: half the usual spread, about what the
+	 * statistic of a window varies by (min of 8 uniform delays: 0.35 of
+	 * their spread; median of 8 exponential ones: 0.35). */
+	full = w->n >= spec->window;
+	if (w->taken < GW_FILTER_MAX_WINDOW)
+		w->taken++;
+	if (!full) {
+		spread = jit;
+	} else {
+		if (w->nspread < SPREAD_LEARN)
+			w->jit_avg = w->nspread ? fmin(w->jit_avg, jit) : jit;
+		else
+			w->jit_avg += (fmin(jit, SPREAD_OUTLIER * w->jit_avg) - w->jit_avg) /
+				      SPREAD_MEMORY;
+		w->nspread++;
+		spread = jit > SPREAD_OUTLIER * w->jit_avg ? jit : w->jit_avg;
+	}
 	memset(smp, 0, sizeof(*smp));
 	/* Every entry is on the clock as mapped now, so the offset is the
 	 * clock's error when the messages the statistic took arrived (the

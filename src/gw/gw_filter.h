@@ -64,7 +64,10 @@ struct gw_delay_window {
 	struct gw_delay_entry e[GW_FILTER_MAX_WINDOW];
 	int n, next;
 	int fresh;		/* delays pushed since the last sample */
-	double jit_avg;		/* s: the windows' usual spread (0: none yet) */
+	double jit_avg;		/* s: the windows' usual spread */
+	int nspread;		/* full windows it was learnt from */
+	int taken;		/* samples taken since the reset */
+	gt_ns last_rx;		/* the newest arrival at the last sample */
 };
 
 void gw_window_reset(struct gw_delay_window *w);
@@ -75,9 +78,15 @@ void gw_window_push(struct gw_delay_window *w, gt_ns rx_real, gt_ns send, gt_ns 
  * *stat the statistic (either may be NULL). false when empty. */
 bool gw_window_offset(const struct gw_delay_window *w, const struct gw_filter_spec *spec,
 		      const struct clk_map *map, double *offset, double *stat, double *jitter);
-/* Whether a sample is due: spec->window delays have entered since the
- * last one (gw_window_sample), so that consecutive samples share none. */
-bool gw_window_due(const struct gw_delay_window *w, const struct gw_filter_spec *spec);
+/* Whether a sample is due after a push: one per window, so that
+ * consecutive samples share no delay (a window sharing all but one with
+ * the one before repeats its error, which the discipline takes for
+ * wander). Due at the first delay after a reset, then when spec->window
+ * new delays have entered since the last sample (gw_window_sample), or
+ * when spec->window send intervals have passed since it (loss: a lost
+ * message costs two delays). interval: the sender's, ns (0: unknown). */
+bool gw_window_due(const struct gw_delay_window *w, const struct gw_filter_spec *spec,
+		   gt_ns interval);
 /* The newest entry (NULL when empty). */
 const struct gw_delay_entry *gw_window_newest(const struct gw_delay_window *w);
 /* The discipline sample the window gives after message m (whose entry, or

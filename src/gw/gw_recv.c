@@ -515,7 +515,7 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 	/* One sample per window of new delays: consecutive windows would
 	 * share all but one delay, and the discipline would take their
 	 * common error for wander (doc/gateway.md). */
-	if (pushed && gw_window_due(&r->win, &r->cfg.filter))
+	if (pushed && gw_window_due(&r->win, &r->cfg.filter, r->interval))
 		make_sample(r, &m, from);
 }
 

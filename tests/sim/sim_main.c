@@ -381,78 +381,84 @@ static void judge_gw_common(const struct stats *st, double max_conv, double bias
  * seeds' mean errors spread by the commissioning's own error: each seed
  * calibrates on 600 s of its path. */
 
-/* 500 +- 100 us uniform, min over 8, 1 s, one sample per 8 messages:
- * median RMS 6.4 us, worst max 78 us (in the approach, before 100 s),
- * 36 us from 180 s on, within 50 us by 58 s at worst, within 500 us for
- * good by 35 s; the seeds' means -5..+5 us. (A sample per message, each
- * window sharing seven delays with the one before: 15.9 us RMS, 142 us
- * worst max, 4.5 ppm, within 50 us by 30 s.) The issue's targets: RMS
- * <= 8 us, |error| <= 40 us once converged. */
+/* The receiver takes one sample per window (gw_window_due): 8 new
+ * delays, or 8 intervals when messages were lost. Figures in parentheses
+ * are those of a sample per message, each window sharing seven delays
+ * with the one before (before issue 12).
+ *
+ * 500 +- 100 us uniform, min over 8, 1 s: median RMS 6.4 us (15.9), worst
+ * max 70 us (142), 37 us from 180 s on, 0.41 ppm (4.5); within 50 us by
+ * 32 / 52 s median / worst (24 / 30), within 500 us for good by 28 s
+ * (22); the seeds' means -5..+5 us (-9..0: a lean of -5 us, when the
+ * window's own spread weighed each sample). The issue's targets: RMS <=
+ * 8 us, |error| <= 40 us once converged. */
 static int judge_gw_uniform_1s(const struct stats *st, const struct sim_result *r,
 			       struct check *c, int *n)
 {
 	(void)r;
-	add_check(c, n, "within 50 us", st->max_settle <= 70,
-		  "worst time to within 50 us %.0f s (bound 70 s)", st->max_settle);
+	add_check(c, n, "within 50 us", st->max_settle <= 65,
+		  "worst time to within 50 us %.0f s (bound 65 s)", st->max_settle);
 	add_check(c, n, "converged max", st->max_late <= 40e-6,
 		  "worst max |error| from 180 s %.1f us (bound 40 us)", US(st->max_late));
-	judge_gw_common(st, 60, 0, 12e-6, 8e-6, 100e-6, c, n);
+	judge_gw_common(st, 60, 0, 12e-6, 8e-6, 90e-6, c, n);
 	return 0;
 }
 
-/* Four messages a second: median RMS 3.3 us, worst max 33 us (12.7 and
- * 114 us with a sample per message). */
+/* Four messages a second: median RMS 4.6 us (12.7), worst max 46 us
+ * (114), within 50 us by 55 s at worst (29). */
 static int judge_gw_uniform_quarter(const struct stats *st, const struct sim_result *r,
 				    struct check *c, int *n)
 {
 	(void)r;
-	add_check(c, n, "within 50 us", st->max_settle <= 60,
-		  "worst time to within 50 us %.0f s (bound 60 s)", st->max_settle);
-	judge_gw_common(st, 60, 0, 12e-6, 5e-6, 50e-6, c, n);
+	add_check(c, n, "within 50 us", st->max_settle <= 70,
+		  "worst time to within 50 us %.0f s (bound 70 s)", st->max_settle);
+	judge_gw_common(st, 60, 0, 12e-6, 6e-6, 60e-6, c, n);
 	return 0;
 }
 
-/* 10 % loss: median RMS 7.4 us, worst max 79 us, within 50 us by 66 s
- * at worst (16.5 us, 217 us and 45 s with a sample per message; 19.8 and
- * 234 us when a lost predecessor repeated the last sample). */
+/* 10 % loss: median RMS 7.6 us (16.5), worst max 105 us (217), within
+ * 50 us by 53 s at worst (45). (19.8 us and 234 us when a lost
+ * predecessor repeated the last sample.) */
 static int judge_gw_loss10(const struct stats *st, const struct sim_result *r, struct check *c,
 			   int *n)
 {
 	(void)r;
-	add_check(c, n, "within 50 us", st->max_settle <= 80,
-		  "worst time to within 50 us %.0f s (bound 80 s)", st->max_settle);
-	judge_gw_common(st, 60, 0, 12e-6, 10e-6, 100e-6, c, n);
+	add_check(c, n, "within 50 us", st->max_settle <= 70,
+		  "worst time to within 50 us %.0f s (bound 70 s)", st->max_settle);
+	judge_gw_common(st, 60, 0, 12e-6, 10e-6, 135e-6, c, n);
 	return 0;
 }
 
 /* 33 % loss: a message's delay enters the window only when the next one
  * arrives too (two-step), 45 % of them, and only a new delay makes a
- * sample: median RMS 24.8 us, worst max 399 us. With fewer samples the
- * first approach takes longer: within 50 us by 75 s at worst, within 1 ms
- * for good by 44 s. (When a lost predecessor repeated the last sample
+ * sample; a sample every 8 intervals then shares some delays with the one
+ * before (8 new ones would take 18 s on average, and the first approach
+ * far longer). Median RMS 9.9 us (24.8), worst RMS 19 us (38), 89 us from
+ * 180 s on; but the worst max is 556 us (399), at the end of one seed's
+ * first approach, within 50 us by 82 s at worst (75), within 1 ms for
+ * good by 56 s (44). (When a lost predecessor repeated the last sample
  * instead, as gw_recv once did: 39.6 us RMS, 638 us worst max.) */
 static int judge_gw_loss33(const struct stats *st, const struct sim_result *r, struct check *c,
 			   int *n)
 {
 	(void)r;
-	add_check(c, n, "within 50 us", st->max_settle <= 95,
-		  "worst time to within 50 us %.0f s (bound 95 s)", st->max_settle);
-	judge_gw_common(st, 60, 0, 14e-6, 32e-6, 500e-6, c, n);
+	add_check(c, n, "within 50 us", st->max_settle <= 105,
+		  "worst time to within 50 us %.0f s (bound 105 s)", st->max_settle);
+	judge_gw_common(st, 70, 0, 14e-6, 13e-6, 700e-6, c, n);
 	return 0;
 }
 
 /* Exponential queueing of mean 100 us, each filter with its own
- * calibration, one sample per 8 messages: min 5.1 us RMS (worst max
- * 62 us), percentile 10 5.9 us (68 us), band 10 40 7.1 us (83 us), median
- * 10.1 us (110 us). With a sample per message: min 5.4 us (72 us),
- * percentile 10 6.9 us (105 us), band 10 40 10.0 us (127 us), median
- * 23.9 us (174 us, a lean of +8 us: the window's own spread, correlated
- * with its median, weighed each sample). */
+ * calibration: min 5.4 us RMS (5.4), worst max 62 us (72), 0.19 ppm
+ * (0.79); percentile 10 6.1 us (6.9), 70 us (105); band 10 40 7.4 us
+ * (10.0), 82 us (127); median 11.1 us (23.9), 177 us (174), its lean of
+ * +8 us gone (it came from the window's own spread, correlated with its
+ * median, weighing each sample). */
 static int judge_gw_exp_min(const struct stats *st, const struct sim_result *r,
 			    struct check *c, int *n)
 {
 	(void)r;
-	judge_gw_common(st, 60, 0, 6e-6, 6.5e-6, 80e-6, c, n);
+	judge_gw_common(st, 60, 0, 6e-6, 6.8e-6, 80e-6, c, n);
 	return 0;
 }
 
@@ -460,7 +466,7 @@ static int judge_gw_exp_median(const struct stats *st, const struct sim_result *
 			       struct check *c, int *n)
 {
 	(void)r;
-	judge_gw_common(st, 60, 0, 12e-6, 13e-6, 140e-6, c, n);
+	judge_gw_common(st, 60, 0, 12e-6, 14e-6, 220e-6, c, n);
 	return 0;
 }
 
@@ -468,7 +474,7 @@ static int judge_gw_exp_p10(const struct stats *st, const struct sim_result *r,
 			    struct check *c, int *n)
 {
 	(void)r;
-	judge_gw_common(st, 60, 0, 7e-6, 7.5e-6, 90e-6, c, n);
+	judge_gw_common(st, 60, 0, 7e-6, 7.7e-6, 90e-6, c, n);
 	return 0;
 }
 
@@ -476,7 +482,7 @@ static int judge_gw_exp_band(const struct stats *st, const struct sim_result *r,
 			     struct check *c, int *n)
 {
 	(void)r;
-	judge_gw_common(st, 60, 0, 11e-6, 9e-6, 105e-6, c, n);
+	judge_gw_common(st, 60, 0, 11e-6, 9.2e-6, 105e-6, c, n);
 	return 0;
 }
 
@@ -484,25 +490,27 @@ static int judge_gw_exp_band(const struct stats *st, const struct sim_result *r,
  * 200 us longer than they did and sets its clock 200 us ahead (error =
  * clock - truth = +200 us; the offset it measures, truth - clock, is
  * -200 us). No one-way method can see this: only calibration can. The
- * mean error is +195 us, the right correction's lean of -5 us included. */
+ * mean error is +200.0 us (+195 us while the right correction leant -5 us). */
 static int judge_gw_wrong(const struct stats *st, const struct sim_result *r, struct check *c,
 			  int *n)
 {
 	(void)r;
-	judge_gw_common(st, 60, 200e-6, 12e-6, 210e-6, 300e-6, c, n);
+	judge_gw_common(st, 60, 200e-6, 12e-6, 210e-6, 340e-6, c, n);
 	return 0;
 }
 
-/* Five authentic labels 1 s ahead: with min over 8 they own the window's
- * statistic for 12 samples, each +1 s; but the window's spread (some
- * 0.4 s) is in each one's dispersion, so they weigh nothing, and the
- * clock holds: its error in the 60 s from the burst on is no worse than
- * before it (worst 60 us here; 142 us over the run as without burst). */
+/* Five authentic labels 1 s ahead: with min over 8 they own the
+ * statistic of the one or two windows they fall in (a sample each per
+ * window of 8 messages; 12 samples when each message made one), +1 s;
+ * but such a window's spread (some 0.4 s) is that sample's dispersion,
+ * so it weighs nothing, and the clock holds: its error in the 60 s from
+ * the burst on is no worse than elsewhere (worst 15 us here; 37 us from
+ * 180 s on, as without burst). */
 static int judge_gw_wild(const struct stats *st, const struct sim_result *r, struct check *c,
 			 int *n)
 {
 	(void)r;
-	judge_gw_common(st, 60, 0, 12e-6, 8e-6, 100e-6, c, n);
+	judge_gw_common(st, 60, 0, 12e-6, 8e-6, 90e-6, c, n);
 	add_check(c, n, "burst", st->max_near_wild <= 100e-6,
 		  "worst |error| in the 60 s from the burst %.1f us (bound 100 us)",
 		  US(st->max_near_wild));
@@ -572,13 +580,13 @@ static int build_gw_scenarios(struct scenario_def *d, int n)
 		double p, lo, hi;
 		int (*judge)(const struct stats *, const struct sim_result *, struct check *, int *);
 	} filt[] = {
-		{ "gw 500 us + exp 100 us, min 8, 1 s", "RMS <= 6.5 us", GW_FILTER_MIN, 0, 0, 0,
+		{ "gw 500 us + exp 100 us, min 8, 1 s", "RMS <= 6.8 us", GW_FILTER_MIN, 0, 0, 0,
 		  judge_gw_exp_min },
-		{ "gw 500 us + exp 100 us, median 8, 1 s", "RMS <= 13 us", GW_FILTER_MEDIAN, 0, 0, 0,
+		{ "gw 500 us + exp 100 us, median 8, 1 s", "RMS <= 14 us", GW_FILTER_MEDIAN, 0, 0, 0,
 		  judge_gw_exp_median },
-		{ "gw 500 us + exp 100 us, percentile 10, 1 s", "RMS <= 7.5 us", GW_FILTER_PERCENTILE,
+		{ "gw 500 us + exp 100 us, percentile 10, 1 s", "RMS <= 7.7 us", GW_FILTER_PERCENTILE,
 		  10, 0, 0, judge_gw_exp_p10 },
-		{ "gw 500 us + exp 100 us, band 10 40, 1 s", "RMS <= 9 us", GW_FILTER_BAND, 0, 10,
+		{ "gw 500 us + exp 100 us, band 10 40, 1 s", "RMS <= 9.2 us", GW_FILTER_BAND, 0, 10,
 		  40, judge_gw_exp_band },
 	};
 	size_t i;
@@ -587,14 +595,14 @@ static int build_gw_scenarios(struct scenario_def *d, int n)
 				      "RMS <= 8 us, max <= 40 us from 180 s", judge_gw_uniform_1s };
 	n++;
 	d[n] = (struct scenario_def){ gateway("gw 500+-100 us, min 8, 0.25 s", 0.25), 20,
-				      "50 us in 60 s, RMS <= 5 us", judge_gw_uniform_quarter };
+				      "50 us in 70 s, RMS <= 6 us", judge_gw_uniform_quarter };
 	n++;
 	d[n] = (struct scenario_def){ gateway("gw 500+-100 us, min 8, 1 s, 10% loss", 1), 20,
-				      "50 us in 80 s, RMS <= 10 us", judge_gw_loss10 };
+				      "50 us in 70 s, RMS <= 10 us", judge_gw_loss10 };
 	d[n].sc.gw.loss = 0.10;
 	n++;
 	d[n] = (struct scenario_def){ gateway("gw 500+-100 us, min 8, 1 s, 33% loss", 1), 20,
-				      "50 us in 95 s, RMS <= 32 us", judge_gw_loss33 };
+				      "50 us in 105 s, RMS <= 13 us", judge_gw_loss33 };
 	d[n].sc.gw.loss = 0.33;
 	d[n].sc.conv_threshold = 1e-3;
 	n++;

@@ -350,7 +350,7 @@ static void gw_receive(struct world *w, const struct gw_fly *f, gt_ns t, struct 
 	g->held_used = false;
 	/* make_sample(): the sender is synchronised; only a new delay makes
 	 * a sample. */
-	if (!pushed || !gw_window_due(&g->win, &g->cfg.filter))
+	if (!pushed || !gw_window_due(&g->win, &g->cfg.filter, secs(g->cfg.interval)))
 		return;
 	w->clock.base.ops->get_map(&w->clock.base, &map);
 	if (!gw_window_sample(&g->win, &g->cfg.filter, &map, &g->quality, 0xc6120100u, &smp,
@@ -361,8 +361,9 @@ static void gw_receive(struct world *w, const struct gw_fly *f, gt_ns t, struct 
 	sync_add_sample(w->sync, g->id, &smp, mono_of(w, t));
 	res->samples++;
 	if (sim_trace)
-		printf("%9.3f sample gw offset %+.3f us disp %.3f us\n", (double)(t - w->t0) * 1e-9,
-		       (double)smp.offset * 1e-3, (double)smp.disp * 1e-3);
+		printf("%9.3f sample gw offset %+.3f us disp %.3f us age %.3f s n %d\n", (double)(t - w->t0) * 1e-9,
+		       (double)smp.offset * 1e-3, (double)smp.disp * 1e-3,
+		       (double)(sim_clock_read(&w->clock) - smp.time) * 1e-9, g->win.n);
 	update(w, t, res, "sample");
 }
 
