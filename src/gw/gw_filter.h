@@ -90,14 +90,19 @@ bool gw_window_due(const struct gw_delay_window *w, const struct gw_filter_spec 
 /* The newest entry (NULL when empty). */
 const struct gw_delay_entry *gw_window_newest(const struct gw_delay_window *w);
 /* The discipline sample the window gives after message m (whose entry, or
- * its two-step predecessor's, is the newest), on the clock mapped by map:
- * gw_window_offset's offset, taken at the newest entry's receive time; as
- * delay twice the newest correction (the round trip the one-way delay
- * would make, for the root distance); as dispersion the sender's
- * precision plus twice the window's jitter; the sender's stratum, leap,
- * root delay and dispersion from m; refid as given. *offset, *stat and
- * *jitter (any may be NULL) as gw_window_offset. false when empty. What
- * gw_recv hands to sync_add_sample(), and the simulator (tests/sim) too. */
+ * its two-step predecessor's, is the newest, just pushed), on the clock
+ * mapped by map: gw_window_offset's offset, dated when the messages the
+ * statistic took arrived (the least delayed one for min; between two for
+ * an interpolated percentile; their mean for band), as an age in real
+ * time before the newest arrival; as delay twice the newest correction
+ * (the round trip the one-way delay would make, for the root distance);
+ * as dispersion the sender's precision plus the windows' usual spread
+ * (learnt from full windows; an outlying window's, or one not yet full,
+ * its own); the sender's stratum, leap, root delay and dispersion from m;
+ * refid as given. *offset, *stat and *jitter (any may be NULL) as
+ * gw_window_offset. Starts the next window (gw_window_due). false when
+ * empty. What gw_recv hands to sync_add_sample(), and the simulator
+ * (tests/sim) too. */
 bool gw_window_sample(struct gw_delay_window *w, const struct gw_filter_spec *spec,
 		      const struct clk_map *map, const struct gw_msg *m, uint32_t refid,
 		      struct sync_sample *smp, double *offset, double *stat, double *jitter);

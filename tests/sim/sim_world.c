@@ -361,9 +361,10 @@ static void gw_receive(struct world *w, const struct gw_fly *f, gt_ns t, struct 
 	sync_add_sample(w->sync, g->id, &smp, mono_of(w, t));
 	res->samples++;
 	if (sim_trace)
-		printf("%9.3f sample gw offset %+.3f us disp %.3f us age %.3f s n %d\n", (double)(t - w->t0) * 1e-9,
-		       (double)smp.offset * 1e-3, (double)smp.disp * 1e-3,
-		       (double)(sim_clock_read(&w->clock) - smp.time) * 1e-9, g->win.n);
+		printf("%9.3f sample gw offset %+.3f us disp %.3f us age %.3f s\n",
+		       (double)(t - w->t0) * 1e-9, (double)smp.offset * 1e-3,
+		       (double)smp.disp * 1e-3,
+		       (double)(sim_clock_read(&w->clock) - smp.time) * 1e-9);
 	update(w, t, res, "sample");
 }
 
