@@ -63,6 +63,11 @@ struct gw_delay_entry {
 struct gw_delay_window {
 	struct gw_delay_entry e[GW_FILTER_MAX_WINDOW];
 	int n, next;
+	int fresh;		/* delays pushed since the last sample */
+	double jit_avg;		/* s: the windows' usual spread */
+	int nspread;		/* full windows it was learnt from */
+	int taken;		/* samples taken since the reset */
+	gt_ns last_rx;		/* the newest arrival at the last sample */
 };
 
 void gw_window_reset(struct gw_delay_window *w);
@@ -73,18 +78,32 @@ void gw_window_push(struct gw_delay_window *w, gt_ns rx_real, gt_ns send, gt_ns 
  * *stat the statistic (either may be NULL). false when empty. */
 bool gw_window_offset(const struct gw_delay_window *w, const struct gw_filter_spec *spec,
 		      const struct clk_map *map, double *offset, double *stat, double *jitter);
+/* Whether a sample is due after a push: one per window, so that
+ * consecutive samples share no delay (a window sharing all but one with
+ * the one before repeats its error, which the discipline takes for
+ * wander). Due at the first delay after a reset, then when spec->window
+ * new delays have entered since the last sample (gw_window_sample), or
+ * when spec->window send intervals have passed since it (loss: a lost
+ * message costs two delays). interval: the sender's, ns (0: unknown). */
+bool gw_window_due(const struct gw_delay_window *w, const struct gw_filter_spec *spec,
+		   gt_ns interval);
 /* The newest entry (NULL when empty). */
 const struct gw_delay_entry *gw_window_newest(const struct gw_delay_window *w);
 /* The discipline sample the window gives after message m (whose entry, or
- * its two-step predecessor's, is the newest), on the clock mapped by map:
- * gw_window_offset's offset, taken at the newest entry's receive time; as
- * delay twice the newest correction (the round trip the one-way delay
- * would make, for the root distance); as dispersion the sender's
- * precision plus twice the window's jitter; the sender's stratum, leap,
- * root delay and dispersion from m; refid as given. *offset, *stat and
- * *jitter (any may be NULL) as gw_window_offset. false when empty. What
- * gw_recv hands to sync_add_sample(), and the simulator (tests/sim) too. */
-bool gw_window_sample(const struct gw_delay_window *w, const struct gw_filter_spec *spec,
+ * its two-step predecessor's, is the newest, just pushed), on the clock
+ * mapped by map: gw_window_offset's offset, dated when the messages the
+ * statistic took arrived (the least delayed one for min; between two for
+ * an interpolated percentile; their mean for band), as an age in real
+ * time before the newest arrival; as delay twice the newest correction
+ * (the round trip the one-way delay would make, for the root distance);
+ * as dispersion the sender's precision plus the windows' usual spread
+ * (learnt from full windows; an outlying window's, or one not yet full,
+ * its own); the sender's stratum, leap, root delay and dispersion from m;
+ * refid as given. *offset, *stat and *jitter (any may be NULL) as
+ * gw_window_offset. Starts the next window (gw_window_due). false when
+ * empty. What gw_recv hands to sync_add_sample(), and the simulator
+ * (tests/sim) too. */
+bool gw_window_sample(struct gw_delay_window *w, const struct gw_filter_spec *spec,
 		      const struct clk_map *map, const struct gw_msg *m, uint32_t refid,
 		      struct sync_sample *smp, double *offset, double *stat, double *jitter);
 /* The poll exponent a send interval (ns) stands for in the discipline:

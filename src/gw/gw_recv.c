@@ -200,7 +200,8 @@ static void make_sample(struct gw_receiver *r, const struct gw_msg *m, const str
 	r->st.samples++;
 	r->st.last_offset = offset;
 	r->st.last_delay = stat;
-	p = gw_poll_exponent(r->interval);
+	/* A sample every window of messages. */
+	p = gw_poll_exponent(r->interval * r->cfg.filter.window);
 	sync_set_interval(r->sync, r->st.src, p);
 	sync_add_sample(r->sync, r->st.src, &smp, gt_now(CLOCK_MONOTONIC));
 }
@@ -511,7 +512,10 @@ static void handle(struct gw_receiver *r, const uint8_t *buf, size_t len,
 		r->st.sender_unsync++;
 		return;
 	}
-	if (pushed)
+	/* One sample per window of new delays: consecutive windows would
+	 * share all but one delay, and the discipline would take their
+	 * common error for wander (doc/gateway.md). */
+	if (pushed && gw_window_due(&r->win, &r->cfg.filter, r->interval))
 		make_sample(r, &m, from);
 }
 

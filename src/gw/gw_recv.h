@@ -6,7 +6,9 @@
  * (kernel receive time minus the sender's precise transmit time, from the
  * two-step timestamp of the next message when the sender has one), takes
  * the configured filter's statistic of them on its current clock, and
- * hands correction - statistic to the discipline as the offset. Messages
+ * hands correction - statistic to the discipline as the offset, once per
+ * window of new delays (gw_window_due: consecutive samples share none, or
+ * the discipline would take their common error for wander). Messages
  * from an unsynchronised sender only prove the gateway alive.
  *
  * A message is first checked against everything (sequence, age, agreement)

@@ -396,6 +396,21 @@ def test_gateway_through_a_diode(gnomond, diode, truth, tmp_path, user_dir):
                    addr=R_IP, netns=diode.ns_r)
     hist = settled_on_truth(recv, truth, sender, 60)
     print("receiver on the truth; (error, expected) history (us): %s" % hist[-10:])
+    # After commissioning, the clock's error against the truth (the
+    # machine clock): 20 reads half a second apart, once settled, printed
+    # for doc/gateway.md (issue 12 asks a median <= 20 us; it carries the
+    # 12 s calibration's own error, `expected`, and moves with the
+    # machine's load, so it is not asserted); the clock is held as
+    # on_truth() holds it.
+    errs, offs = [], []
+    for _ in range(20):
+        ok, _, h = on_truth(recv, truth, sender)
+        assert ok, off_truth("clock not held after commissioning", recv, [h])
+        errs.append(abs(h[0]))
+        offs.append(abs(h[0] - h[1]))
+        time.sleep(0.5)
+    print("after commissioning: median |error| %.1f us (max %.1f), median |error - expected| "
+          "%.1f us" % (median(errs), max(errs), median(offs)))
     tr = tracking(recv)
     assert tr["stratum"] == 2 and tr["synchronised"], tr
     g = gateway(recv)["receiver"]

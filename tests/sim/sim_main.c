@@ -29,7 +29,7 @@ struct stats {
 	double med_rms, max_rms, med_max, max_max, med_freq, med_conv, max_conv;
 	double med_mean, med_poll, max_near_leap;
 	double min_mean, max_mean, med_corr;	/* gateway runs */
-	double med_settle, max_settle, max_near_wild;
+	double med_settle, max_settle, max_near_wild, max_late;
 	unsigned max_resets, aged;
 	int max_steps, min_steps, max_steps_after;
 	unsigned liar_selected;
@@ -89,6 +89,7 @@ static void summarise(const struct sim_result *r, int n, struct stats *st)
 		corr[i] = r[i].gw_corr;
 		settle[i] = r[i].t_settle;
 		st->max_near_wild = fmax(st->max_near_wild, r[i].max_near_wild);
+		st->max_late = fmax(st->max_late, r[i].max_late);
 		st->min_mean = fmin(st->min_mean, r[i].mean);
 		st->max_mean = fmax(st->max_mean, r[i].mean);
 		if (r[i].gw_resets > st->max_resets)
@@ -361,6 +362,8 @@ static int judge_jitter_asym_default(const struct stats *st, const struct sim_re
 static void judge_gw_common(const struct stats *st, double max_conv, double bias, double tol,
 			    double rms, double max, struct check *c, int *n)
 {
+	add_check(c, n, "max from 180 s", true, "worst max |error| from 180 s %.1f us",
+		  US(st->max_late));
 	add_check(c, n, "converged", st->max_conv <= max_conv,
 		  "worst time to converge %.0f s (bound %.0f s)", st->max_conv, max_conv);
 	add_check(c, n, "no step", st->max_steps == 0, "steps: %d", st->max_steps);
@@ -378,70 +381,84 @@ static void judge_gw_common(const struct stats *st, double max_conv, double bias
  * seeds' mean errors spread by the commissioning's own error: each seed
  * calibrates on 600 s of its path. */
 
-/* 500 +- 100 us uniform, min over 8, 1 s: median RMS 15.9 us, worst max
- * 142 us, within 50 us by 30 s at worst, within 500 us for good by 22 s;
- * the seeds' means -9..0 us: the clock leans some 5 us behind (probably
- * because samples of a tight window, whose minimum is high, weigh more:
- * their dispersion, twice the window's spread, is smaller). */
+/* The receiver takes one sample per window (gw_window_due): 8 new
+ * delays, or 8 intervals when messages were lost. Figures in parentheses
+ * are those of a sample per message, each window sharing seven delays
+ * with the one before (before issue 12).
+ *
+ * 500 +- 100 us uniform, min over 8, 1 s: median RMS 6.4 us (15.9), worst
+ * max 70 us (142), 37 us from 180 s on, 0.41 ppm (4.5); within 50 us by
+ * 32 / 52 s median / worst (24 / 30), within 500 us for good by 28 s
+ * (22); the seeds' means -5..+5 us (-9..0: a lean of -5 us, when the
+ * window's own spread weighed each sample). The issue's targets: RMS <=
+ * 8 us, |error| <= 40 us once converged. */
 static int judge_gw_uniform_1s(const struct stats *st, const struct sim_result *r,
 			       struct check *c, int *n)
 {
 	(void)r;
-	add_check(c, n, "within 50 us", st->max_settle <= 60,
-		  "worst time to within 50 us %.0f s (bound 60 s)", st->max_settle);
-	judge_gw_common(st, 60, 0, 12e-6, 20e-6, 180e-6, c, n);
+	add_check(c, n, "within 50 us", st->max_settle <= 65,
+		  "worst time to within 50 us %.0f s (bound 65 s)", st->max_settle);
+	add_check(c, n, "converged max", st->max_late <= 40e-6,
+		  "worst max |error| from 180 s %.1f us (bound 40 us)", US(st->max_late));
+	judge_gw_common(st, 60, 0, 12e-6, 8e-6, 90e-6, c, n);
 	return 0;
 }
 
-/* Four messages a second: median RMS 12.7 us, worst max 114 us. */
+/* Four messages a second: median RMS 4.6 us (12.7), worst max 46 us
+ * (114), within 50 us by 55 s at worst (29). */
 static int judge_gw_uniform_quarter(const struct stats *st, const struct sim_result *r,
 				    struct check *c, int *n)
 {
 	(void)r;
-	add_check(c, n, "within 50 us", st->max_settle <= 60,
-		  "worst time to within 50 us %.0f s (bound 60 s)", st->max_settle);
-	judge_gw_common(st, 60, 0, 12e-6, 16e-6, 150e-6, c, n);
+	add_check(c, n, "within 50 us", st->max_settle <= 70,
+		  "worst time to within 50 us %.0f s (bound 70 s)", st->max_settle);
+	judge_gw_common(st, 60, 0, 12e-6, 6e-6, 60e-6, c, n);
 	return 0;
 }
 
-/* 10 % loss: median RMS 16.5 us, worst max 217 us (19.8 and 234 when a
- * lost predecessor repeated the last sample). */
+/* 10 % loss: median RMS 7.6 us (16.5), worst max 105 us (217), within
+ * 50 us by 53 s at worst (45). (19.8 us and 234 us when a lost
+ * predecessor repeated the last sample.) */
 static int judge_gw_loss10(const struct stats *st, const struct sim_result *r, struct check *c,
 			   int *n)
 {
 	(void)r;
-	add_check(c, n, "within 50 us", st->max_settle <= 60,
-		  "worst time to within 50 us %.0f s (bound 60 s)", st->max_settle);
-	judge_gw_common(st, 60, 0, 12e-6, 21e-6, 280e-6, c, n);
+	add_check(c, n, "within 50 us", st->max_settle <= 70,
+		  "worst time to within 50 us %.0f s (bound 70 s)", st->max_settle);
+	judge_gw_common(st, 60, 0, 12e-6, 10e-6, 135e-6, c, n);
 	return 0;
 }
 
 /* 33 % loss: a message's delay enters the window only when the next one
  * arrives too (two-step), 45 % of them, and only a new delay makes a
- * sample: median RMS 24.8 us, worst max 399 us. With fewer samples the
- * first approach takes longer: within 50 us by 75 s at worst, within 1 ms
- * for good by 44 s. (When a lost predecessor repeated the last sample
+ * sample; a sample every 8 intervals then shares some delays with the one
+ * before (8 new ones would take 18 s on average, and the first approach
+ * far longer). Median RMS 9.9 us (24.8), worst RMS 19 us (38), 89 us from
+ * 180 s on; but the worst max is 556 us (399), at the end of one seed's
+ * first approach, within 50 us by 82 s at worst (75), within 1 ms for
+ * good by 56 s (44). (When a lost predecessor repeated the last sample
  * instead, as gw_recv once did: 39.6 us RMS, 638 us worst max.) */
 static int judge_gw_loss33(const struct stats *st, const struct sim_result *r, struct check *c,
 			   int *n)
 {
 	(void)r;
-	add_check(c, n, "within 50 us", st->max_settle <= 95,
-		  "worst time to within 50 us %.0f s (bound 95 s)", st->max_settle);
-	judge_gw_common(st, 60, 0, 14e-6, 32e-6, 500e-6, c, n);
+	add_check(c, n, "within 50 us", st->max_settle <= 105,
+		  "worst time to within 50 us %.0f s (bound 105 s)", st->max_settle);
+	judge_gw_common(st, 70, 0, 14e-6, 13e-6, 700e-6, c, n);
 	return 0;
 }
 
 /* Exponential queueing of mean 100 us, each filter with its own
- * calibration: min 5.4 us RMS (worst max 72 us, seeds' means -4..+3 us),
- * percentile 10 6.9 us (105 us, -3..+5), band 10 40 10.0 us (127 us,
- * -3..+9), median 23.9 us (174 us, -2..+17: a lean of +8 us, the
- * window's spread correlating with its median). */
+ * calibration: min 5.4 us RMS (5.4), worst max 62 us (72), 0.19 ppm
+ * (0.79); percentile 10 6.1 us (6.9), 70 us (105); band 10 40 7.4 us
+ * (10.0), 82 us (127); median 11.1 us (23.9), 177 us (174), its lean of
+ * +8 us gone (it came from the window's own spread, correlated with its
+ * median, weighing each sample). */
 static int judge_gw_exp_min(const struct stats *st, const struct sim_result *r,
 			    struct check *c, int *n)
 {
 	(void)r;
-	judge_gw_common(st, 60, 0, 6e-6, 7e-6, 90e-6, c, n);
+	judge_gw_common(st, 60, 0, 6e-6, 6.8e-6, 80e-6, c, n);
 	return 0;
 }
 
@@ -449,7 +466,7 @@ static int judge_gw_exp_median(const struct stats *st, const struct sim_result *
 			       struct check *c, int *n)
 {
 	(void)r;
-	judge_gw_common(st, 60, 0, 22e-6, 30e-6, 220e-6, c, n);
+	judge_gw_common(st, 60, 0, 12e-6, 14e-6, 220e-6, c, n);
 	return 0;
 }
 
@@ -457,7 +474,7 @@ static int judge_gw_exp_p10(const struct stats *st, const struct sim_result *r,
 			    struct check *c, int *n)
 {
 	(void)r;
-	judge_gw_common(st, 60, 0, 7e-6, 9e-6, 130e-6, c, n);
+	judge_gw_common(st, 60, 0, 7e-6, 7.7e-6, 90e-6, c, n);
 	return 0;
 }
 
@@ -465,7 +482,7 @@ static int judge_gw_exp_band(const struct stats *st, const struct sim_result *r,
 			     struct check *c, int *n)
 {
 	(void)r;
-	judge_gw_common(st, 60, 0, 11e-6, 13e-6, 160e-6, c, n);
+	judge_gw_common(st, 60, 0, 11e-6, 9.2e-6, 105e-6, c, n);
 	return 0;
 }
 
@@ -473,25 +490,27 @@ static int judge_gw_exp_band(const struct stats *st, const struct sim_result *r,
  * 200 us longer than they did and sets its clock 200 us ahead (error =
  * clock - truth = +200 us; the offset it measures, truth - clock, is
  * -200 us). No one-way method can see this: only calibration can. The
- * mean error is +195 us, the right correction's lean of -5 us included. */
+ * mean error is +200.0 us (+195 us while the right correction leant -5 us). */
 static int judge_gw_wrong(const struct stats *st, const struct sim_result *r, struct check *c,
 			  int *n)
 {
 	(void)r;
-	judge_gw_common(st, 60, 200e-6, 12e-6, 210e-6, 350e-6, c, n);
+	judge_gw_common(st, 60, 200e-6, 12e-6, 210e-6, 340e-6, c, n);
 	return 0;
 }
 
-/* Five authentic labels 1 s ahead: with min over 8 they own the window's
- * statistic for 12 samples, each +1 s; but the window's spread (some
- * 0.4 s) is in each one's dispersion, so they weigh nothing, and the
- * clock holds: its error in the 60 s from the burst on is no worse than
- * before it (worst 60 us here; 142 us over the run as without burst). */
+/* Five authentic labels 1 s ahead: with min over 8 they own the
+ * statistic of the one or two windows they fall in (a sample each per
+ * window of 8 messages; 12 samples when each message made one), +1 s;
+ * but such a window's spread (some 0.4 s) is that sample's dispersion,
+ * so it weighs nothing, and the clock holds: its error in the 60 s from
+ * the burst on is no worse than elsewhere (worst 15 us here; 37 us from
+ * 180 s on, as without burst). */
 static int judge_gw_wild(const struct stats *st, const struct sim_result *r, struct check *c,
 			 int *n)
 {
 	(void)r;
-	judge_gw_common(st, 60, 0, 12e-6, 20e-6, 180e-6, c, n);
+	judge_gw_common(st, 60, 0, 12e-6, 8e-6, 90e-6, c, n);
 	add_check(c, n, "burst", st->max_near_wild <= 100e-6,
 		  "worst |error| in the 60 s from the burst %.1f us (bound 100 us)",
 		  US(st->max_near_wild));
@@ -537,6 +556,7 @@ static struct sim_scenario gateway(const char *name, double interval)
 	sc.name = name;
 	sc.duration = 3600;
 	sc.stats_from = 60;
+	sc.late_from = 180;
 	sc.time_offset = 1.7;
 	sc.freq_offset = 80e-6;
 	sc.wander = 1e-9;
@@ -560,29 +580,29 @@ static int build_gw_scenarios(struct scenario_def *d, int n)
 		double p, lo, hi;
 		int (*judge)(const struct stats *, const struct sim_result *, struct check *, int *);
 	} filt[] = {
-		{ "gw 500 us + exp 100 us, min 8, 1 s", "RMS <= 7 us", GW_FILTER_MIN, 0, 0, 0,
+		{ "gw 500 us + exp 100 us, min 8, 1 s", "RMS <= 6.8 us", GW_FILTER_MIN, 0, 0, 0,
 		  judge_gw_exp_min },
-		{ "gw 500 us + exp 100 us, median 8, 1 s", "RMS <= 30 us", GW_FILTER_MEDIAN, 0, 0, 0,
+		{ "gw 500 us + exp 100 us, median 8, 1 s", "RMS <= 14 us", GW_FILTER_MEDIAN, 0, 0, 0,
 		  judge_gw_exp_median },
-		{ "gw 500 us + exp 100 us, percentile 10, 1 s", "RMS <= 9 us", GW_FILTER_PERCENTILE,
+		{ "gw 500 us + exp 100 us, percentile 10, 1 s", "RMS <= 7.7 us", GW_FILTER_PERCENTILE,
 		  10, 0, 0, judge_gw_exp_p10 },
-		{ "gw 500 us + exp 100 us, band 10 40, 1 s", "RMS <= 13 us", GW_FILTER_BAND, 0, 10,
+		{ "gw 500 us + exp 100 us, band 10 40, 1 s", "RMS <= 9.2 us", GW_FILTER_BAND, 0, 10,
 		  40, judge_gw_exp_band },
 	};
 	size_t i;
 
 	d[n] = (struct scenario_def){ gateway("gw 500+-100 us, min 8, 1 s", 1), 20,
-				      "50 us in 60 s, RMS <= 20 us", judge_gw_uniform_1s };
+				      "RMS <= 8 us, max <= 40 us from 180 s", judge_gw_uniform_1s };
 	n++;
 	d[n] = (struct scenario_def){ gateway("gw 500+-100 us, min 8, 0.25 s", 0.25), 20,
-				      "50 us in 60 s, RMS <= 16 us", judge_gw_uniform_quarter };
+				      "50 us in 70 s, RMS <= 6 us", judge_gw_uniform_quarter };
 	n++;
 	d[n] = (struct scenario_def){ gateway("gw 500+-100 us, min 8, 1 s, 10% loss", 1), 20,
-				      "50 us in 60 s, RMS <= 21 us", judge_gw_loss10 };
+				      "50 us in 70 s, RMS <= 10 us", judge_gw_loss10 };
 	d[n].sc.gw.loss = 0.10;
 	n++;
 	d[n] = (struct scenario_def){ gateway("gw 500+-100 us, min 8, 1 s, 33% loss", 1), 20,
-				      "50 us in 95 s, RMS <= 32 us", judge_gw_loss33 };
+				      "50 us in 105 s, RMS <= 13 us", judge_gw_loss33 };
 	d[n].sc.gw.loss = 0.33;
 	d[n].sc.conv_threshold = 1e-3;
 	n++;
@@ -745,8 +765,8 @@ static void print_seed(const struct sim_scenario *sc, uint64_t seed, const struc
 	"|---|---|---|---|---|---|---|---|---|---|---|\n"
 #define GW_HEADER "\n| gateway scenario | seeds | correction | median mean | median RMS " \
 	"| worst RMS | median max | worst max | median RMS freq | within 50 us, median / worst " \
-	"| converged, median / worst | steps | target | result |\n" \
-	"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+	"| converged, median / worst | worst max from 180 s | steps | target | result |\n" \
+	"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
 
 int main(int argc, char **argv)
 {
@@ -804,10 +824,11 @@ int main(int argc, char **argv)
 		}
 		if (d->sc.gw.on)
 			printf("| %s | %d | %.1f us | %+.1f us | %.2f us | %.2f us | %.1f us | %.1f us "
-			       "| %.3f ppm | %.0f / %.0f s | %.0f / %.0f s | %d | %s | %s |\n",
+			       "| %.3f ppm | %.0f / %.0f s | %.0f / %.0f s | %.1f us | %d | %s | %s |\n",
 			       d->sc.name, seeds, US(st.med_corr), US(st.med_mean), US(st.med_rms),
 			       US(st.max_rms), US(st.med_max), US(st.max_max), US(st.med_freq),
-			       st.med_settle, st.max_settle, st.med_conv, st.max_conv, st.max_steps,
+			       st.med_settle, st.max_settle, st.med_conv, st.max_conv, US(st.max_late),
+			       st.max_steps,
 			       d->target, bad ? "FAIL" : "pass");
 		else
 			printf("| %s | %d | %.2f us | %.2f us | %.1f us | %.1f us | %.4f ppm "

@@ -350,19 +350,21 @@ static void gw_receive(struct world *w, const struct gw_fly *f, gt_ns t, struct 
 	g->held_used = false;
 	/* make_sample(): the sender is synchronised; only a new delay makes
 	 * a sample. */
-	if (!pushed)
+	if (!pushed || !gw_window_due(&g->win, &g->cfg.filter, secs(g->cfg.interval)))
 		return;
 	w->clock.base.ops->get_map(&w->clock.base, &map);
 	if (!gw_window_sample(&g->win, &g->cfg.filter, &map, &g->quality, 0xc6120100u, &smp,
 			      NULL, NULL, NULL))
 		return;
-	p = gw_poll_exponent(secs(g->cfg.interval));
+	p = gw_poll_exponent(secs(g->cfg.interval * g->cfg.filter.window));
 	sync_set_interval(w->sync, g->id, p);
 	sync_add_sample(w->sync, g->id, &smp, mono_of(w, t));
 	res->samples++;
 	if (sim_trace)
-		printf("%9.3f sample gw offset %+.3f us disp %.3f us\n", (double)(t - w->t0) * 1e-9,
-		       (double)smp.offset * 1e-3, (double)smp.disp * 1e-3);
+		printf("%9.3f sample gw offset %+.3f us disp %.3f us age %.3f s\n",
+		       (double)(t - w->t0) * 1e-9, (double)smp.offset * 1e-3,
+		       (double)smp.disp * 1e-3,
+		       (double)(sim_clock_read(&w->clock) - smp.time) * 1e-9);
 	update(w, t, res, "sample");
 }
 
@@ -473,6 +475,8 @@ static void measure(struct world *w, gt_ns t, struct sim_result *res, double *su
 		res->max_near_wild = fmax(res->max_near_wild, fabs(err));
 	if (w->leap_t && t >= w->leap_t && t < w->leap_t + 3 * GT_NS_PER_S)
 		res->max_near_leap = fmax(res->max_near_leap, fabs(err));
+	if (w->sc->late_from > 0 && at >= w->sc->late_from)
+		res->max_late = fmax(res->max_late, fabs(err));
 	if (at < w->sc->stats_from)
 		return;
 	/* The second of a leap itself is judged apart (max_near_leap). */

@@ -41,6 +41,7 @@ struct sim_scenario {
 	bool iburst;
 	double duration;	/* s */
 	double stats_from;	/* s: error statistics start here */
+	double late_from;	/* s: max_late starts here (0: not measured) */
 	double time_offset;	/* s: initial error of the local clock */
 	double freq_offset;	/* s/s: initial frequency error */
 	double wander;		/* 1/sqrt(s): frequency random walk per second */
@@ -71,6 +72,7 @@ struct sim_result {
 	unsigned gw_aged, gw_resets;
 	double t_settle;	/* s: first time |error| <= settle_threshold */
 	double max_near_wild;	/* s: largest |error| from the wild labels on, 60 s */
+	double max_late;	/* s: largest |error| from late_from on (converged) */
 };
 
 /* Print a line per clock update and per second of true error (debugging). */

@@ -357,6 +357,134 @@ static void test_delay_window(void **state)
 	assert_near(jit, 0, 1e-12);
 }
 
+/* One sample per window of new delays (gw_window_due), and the
+ * statistic's message dates the sample. */
+static void test_window_decimate(void **state)
+{
+	struct gw_delay_window w;
+	struct gw_filter_spec f;
+	struct clk_map map = { 0 };
+	struct gw_msg m = { .stratum = 1, .precision = -30 };
+	struct sync_sample smp;
+	gt_ns t0 = INT64_C(1700000000) * GT_NS_PER_S, iv = GT_NS_PER_S;
+	int i, samples = 0;
+
+	(void)state;
+	gw_filter_default(&f);
+	gw_window_reset(&w);
+	assert_false(gw_window_due(&w, &f, iv));
+	/* 41 messages: a sample at the first (it starts the clock's
+	 * correction), then after the 8th new delay each time, so that no
+	 * two samples share a delay. */
+	for (i = 0; i < 41; i++) {
+		gw_window_push(&w, t0 + i * GT_NS_PER_S + 500000 + (i % 5) * 10000,
+			       t0 + i * GT_NS_PER_S, 500000);
+		if (!gw_window_due(&w, &f, iv))
+			continue;
+		assert_int_equal(i % 8, 0);
+		assert_true(gw_window_sample(&w, &f, &map, &m, 1, &smp, NULL, NULL, NULL));
+		assert_false(gw_window_due(&w, &f, iv));
+		samples++;
+	}
+	assert_int_equal(samples, 6);
+	/* Loss: a delay every third interval. After 8 intervals a sample is
+	 * due with 3 new delays; with the interval unknown, only after 8. */
+	for (i = 43; i < 52; i += 3) {
+		gw_window_push(&w, t0 + i * GT_NS_PER_S + 500000, t0 + i * GT_NS_PER_S, 500000);
+		assert_int_equal(gw_window_due(&w, &f, iv), i == 49);
+		assert_false(gw_window_due(&w, &f, 0));
+	}
+	/* The least delayed message (3) dates the sample, not the newest. */
+	gw_window_reset(&w);
+	for (i = 0; i < 8; i++)
+		gw_window_push(&w, t0 + i * GT_NS_PER_S + (i == 3 ? 400000 : 600000),
+			       t0 + i * GT_NS_PER_S, 500000);
+	assert_true(gw_window_due(&w, &f, iv));
+	assert_true(gw_window_sample(&w, &f, &map, &m, 1, &smp, NULL, NULL, NULL));
+	assert_int_equal(smp.time, t0 + 3 * GT_NS_PER_S + 400000);
+	assert_int_equal(smp.offset, 100000);
+	/* A clock mapped 10 ppm fast: the offset is on the clock as mapped
+	 * now, and the age the core reads (clock now - time) is the real
+	 * time since message 11 (4.0002 s), not the clock's (40 us more). */
+	map.rate = 10e-6;
+	map.base_real = t0 + 7 * GT_NS_PER_S + 600000;
+	for (i = 8; i < 16; i++)
+		gw_window_push(&w, t0 + i * GT_NS_PER_S + (i == 11 ? 400000 : 600000),
+			       t0 + i * GT_NS_PER_S, 500000);
+	assert_true(gw_window_due(&w, &f, iv));
+	assert_true(gw_window_sample(&w, &f, &map, &m, 1, &smp, NULL, NULL, NULL));
+	assert_int_equal(clk_map_apply(&map, t0 + 15 * GT_NS_PER_S + 600000) - smp.time,
+			 4 * GT_NS_PER_S + 200000);
+	/* A percentile between two ranks dates the sample between them. */
+	gw_window_reset(&w);
+	f.kind = GW_FILTER_MEDIAN;
+	f.window = 2;
+	map = (struct clk_map){ 0 };
+	gw_window_push(&w, t0 + 500000, t0, 500000);
+	gw_window_push(&w, t0 + GT_NS_PER_S + 700000, t0 + GT_NS_PER_S, 500000);
+	assert_true(gw_window_sample(&w, &f, &map, &m, 1, &smp, NULL, NULL, NULL));
+	assert_int_equal(smp.time, t0 + GT_NS_PER_S / 2 + 600000);
+	/* A band: the mean time of the values in it. */
+	f.kind = GW_FILTER_BAND;
+	f.lo = 0;
+	f.hi = 100;
+	assert_true(gw_window_sample(&w, &f, &map, &m, 1, &smp, NULL, NULL, NULL));
+	assert_int_equal(smp.time, t0 + GT_NS_PER_S / 2 + 600000);
+}
+
+/* Push window k (8 messages from t0 + 8k s), delays alternating 500 and
+ * 500 + alt us, plus extra on message 4; take its sample. */
+static void push_window(struct gw_delay_window *w, const struct gw_filter_spec *f, gt_ns t0,
+			int k, gt_ns alt, gt_ns extra, struct sync_sample *smp, double *jit)
+{
+	const struct clk_map map = { 0 };
+	const struct gw_msg m = { .stratum = 1, .precision = -30 };
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		gt_ns t = t0 + (k * 8 + i) * GT_NS_PER_S;
+
+		gw_window_push(w, t + 500000 + (i % 2) * alt + (i == 4 ? extra : 0), t, 500000);
+	}
+	assert_true(gw_window_sample(w, f, &map, &m, 1, smp, NULL, NULL, jit));
+}
+
+/* The sample's weight is the windows' usual spread: a tight window does
+ * not weigh more; an outlying one (wild labels) weighs by its own; the
+ * first windows (a slew, a frequency not yet learnt) do not set it. */
+static void test_window_weight(void **state)
+{
+	struct gw_delay_window w;
+	struct gw_filter_spec f;
+	struct sync_sample smp;
+	gt_ns t0 = INT64_C(1700000000) * GT_NS_PER_S, usual;
+	double jit;
+	int k;
+
+	(void)state;
+	gw_filter_default(&f);
+	gw_window_reset(&w);
+	/* A first window spread by 2 ms, then windows spread ~107 us. */
+	push_window(&w, &f, t0, 0, 4000000, 0, &smp, &jit);
+	assert_true(jit > 1e-3);
+	assert_int_equal(smp.disp, gt_from_sec(ldexp(1, -30) + jit));
+	for (k = 1; k < 12; k++)
+		push_window(&w, &f, t0, k, 200000, 0, &smp, &jit);
+	usual = smp.disp;
+	assert_true(usual > 100000 && usual < 115000);
+	/* A tight window: its dispersion stays near the usual. */
+	push_window(&w, &f, t0, 12, 2000, 0, &smp, &jit);
+	assert_true(jit < 2e-6);
+	assert_true(smp.disp > usual * 9 / 10 && smp.disp <= usual);
+	/* One label a second off: the window's own spread, far above. */
+	push_window(&w, &f, t0, 13, 200000, GT_NS_PER_S, &smp, &jit);
+	assert_true(jit > 0.3);
+	assert_int_equal(smp.disp, gt_from_sec(ldexp(1, -30) + jit));
+	/* ... and it hardly moves the usual spread. */
+	push_window(&w, &f, t0, 14, 200000, 0, &smp, &jit);
+	assert_true(smp.disp < usual * 12 / 10);
+}
+
 /* The sample the receiver hands to the discipline (gw_window_sample). */
 static void test_window_sample(void **state)
 {
@@ -382,10 +510,12 @@ static void test_window_sample(void **state)
 	assert_near(off, 480e-6 - 500e-6 + 2e-3, 1e-9);
 	assert_int_equal(smp.offset, gt_from_sec(off));
 	assert_near(stat, 500e-6 - 2e-3, 1e-9);
-	/* At the newest arrival, on the receiver's clock. */
-	assert_int_equal(smp.time, t0 + 19 * GT_NS_PER_S + 530000 - 2000000);
+	/* At the arrival of the least delayed message of the newest 8 (i =
+	 * 16, 500 us), on the receiver's clock. */
+	assert_int_equal(smp.time, t0 + 16 * GT_NS_PER_S + 500000 - 2000000);
 	assert_int_equal(smp.delay, 2 * 480000);
-	assert_int_equal(smp.disp, gt_from_sec(ldexp(1, -20) + 2 * jit));
+	/* The first sample: its own spread is the usual one. */
+	assert_int_equal(smp.disp, gt_from_sec(ldexp(1, -20) + jit));
 	assert_int_equal(smp.stratum, 1);
 	assert_int_equal(smp.leap, 1);
 	assert_int_equal(smp.root_delay, 3000);
@@ -414,6 +544,8 @@ int main(void)
 		cmocka_unit_test(test_gateway_directives),
 		cmocka_unit_test(test_delay_window),
 		cmocka_unit_test(test_window_sample),
+		cmocka_unit_test(test_window_decimate),
+		cmocka_unit_test(test_window_weight),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
