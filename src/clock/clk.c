@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/timex.h>
+#include <unistd.h>
 
 #include "lib/util.h"
 
@@ -36,8 +37,51 @@ void clk_read_snapshot(const struct clk_published *p, struct clk_snapshot *out)
 /* system: CLOCK_REALTIME itself, adjusted through clock_adjtime(2). This
  * is the only place in gnomon that changes the machine's clock. The kernel
  * applies the frequency to CLOCK_REALTIME itself, so the map stays the
- * identity. Without CAP_SYS_TIME every adjustment fails with EPERM. */
-#define SYSTEM_MAX_PPM 500.0	/* the kernel's ADJ_FREQUENCY limit */
+ * identity. Without CAP_SYS_TIME every adjustment fails with EPERM.
+ *
+ * Frequencies beyond ADJ_FREQUENCY's 500 ppm go through the kernel's tick
+ * as well (ADJ_TICK, as chronyd's Linux driver does): a 0.1 s offset is
+ * then slewed out in about a second instead of 200 s. */
+struct clk_system {
+	struct clk base;
+	long hz;		/* USER_HZ: the unit of struct timex tick */
+};
+
+static long nominal_tick(long hz)
+{
+	return (1000000 + hz / 2) / hz;
+}
+
+int clk_tick_split(double ppm, long hz, long *tick, long *freq_scaled)
+{
+	long nom, t;
+	double rest;
+
+	if (hz < 1 || hz > 1000000 || !isfinite(ppm))
+		return -EINVAL;
+	nom = nominal_tick(hz);
+	t = nom;
+	if (fabs(ppm) > CLK_KERNEL_MAX_FREQ_PPM) {
+		if (fabs(ppm) > 0.2e6)
+			return -ERANGE;
+		t = nom + lround(ppm / (double)hz);
+	}
+	rest = ppm - (double)(t - nom) * (double)hz;
+	/* The kernel refuses a tick beyond 10 % of 1e6 / USER_HZ
+	 * (kernel/time/timekeeping.c, timekeeping_validate_timex). */
+	if (t < 900000 / hz || t > 1100000 / hz || fabs(rest) > CLK_KERNEL_MAX_FREQ_PPM)
+		return -ERANGE;
+	*tick = t;
+	*freq_scaled = lround(rest * 65536.0);	/* ADJ_FREQUENCY: ppm * 2^16 */
+	return 0;
+}
+
+double clk_tick_join(long tick, long freq_scaled, long hz)
+{
+	if (hz < 1)
+		return (double)freq_scaled / 65536.0;
+	return (double)(tick - nominal_tick(hz)) * (double)hz + (double)freq_scaled / 65536.0;
+}
 
 static int system_step(struct clk *c, gt_ns delta)
 {
@@ -52,24 +96,27 @@ static int system_step(struct clk *c, gt_ns delta)
 
 static int system_set_freq(struct clk *c, double ppm)
 {
-	struct timex tx = { .modes = ADJ_FREQUENCY };
+	struct clk_system *s = container_of(c, struct clk_system, base);
+	struct timex tx = { .modes = ADJ_FREQUENCY | ADJ_TICK };
+	int rc;
 
-	(void)c;
-	if (!isfinite(ppm) || fabs(ppm) > SYSTEM_MAX_PPM)
+	if (!isfinite(ppm) || fabs(ppm) > CLK_SYSTEM_MAX_PPM * (1 + 1e-9))
 		return -ERANGE;
-	/* ADJ_FREQUENCY takes ppm scaled by 2^16. */
-	tx.freq = lround(ppm * 65536.0);
+	rc = clk_tick_split(ppm, s->hz, &tx.tick, &tx.freq);
+	if (rc < 0)
+		return rc;
+	/* Both in one call: the kernel applies them together. */
 	return clock_adjtime(CLOCK_REALTIME, &tx) < 0 ? -errno : 0;
 }
 
 static int system_get_freq(struct clk *c, double *ppm)
 {
+	struct clk_system *s = container_of(c, struct clk_system, base);
 	struct timex tx = { .modes = 0 };
 
-	(void)c;
 	if (clock_adjtime(CLOCK_REALTIME, &tx) < 0)
 		return -errno;
-	*ppm = (double)tx.freq / 65536.0;
+	*ppm = clk_tick_join(tx.tick, tx.freq, s->hz);
 	return 0;
 }
 
@@ -114,10 +161,15 @@ static gt_ns map_now(struct clk *c)
 	return clk_map_apply(&m, gt_now(CLOCK_REALTIME));
 }
 
+static void system_destroy(struct clk *c)
+{
+	free(container_of(c, struct clk_system, base));
+}
+
 static const struct clk_ops system_ops = {
 	.name = "system", .get_map = identity_map, .step = system_step,
-	.set_freq = system_set_freq, .get_freq = system_get_freq, .destroy = free_clk,
-	.now = map_now, .set_leap = system_set_leap, .max_freq_ppm = 500,
+	.set_freq = system_set_freq, .get_freq = system_get_freq, .destroy = system_destroy,
+	.now = map_now, .set_leap = system_set_leap, .max_freq_ppm = CLK_SYSTEM_MAX_PPM,
 };
 
 /* null: measure only; reads CLOCK_REALTIME and never adjusts anything. */
@@ -186,13 +238,21 @@ static const struct clk_ops virtual_ops = {
 struct clk *clk_create(enum clk_kind kind, double offset_s, double freq_ppm)
 {
 	struct clk_virtual *v;
+	struct clk_system *sys;
 	struct clk *c;
 
 	switch (kind) {
 	case CLK_KIND_SYSTEM:
+		sys = xcalloc(1, sizeof(*sys));
+		sys->base.ops = &system_ops;
+		/* USER_HZ, the unit of struct timex tick; 100 on Linux. */
+		sys->hz = sysconf(_SC_CLK_TCK);
+		if (sys->hz < 1)
+			sys->hz = 100;
+		return &sys->base;
 	case CLK_KIND_NULL:
 		c = xcalloc(1, sizeof(*c));
-		c->ops = kind == CLK_KIND_SYSTEM ? &system_ops : &null_ops;
+		c->ops = &null_ops;
 		return c;
 	case CLK_KIND_VIRTUAL:
 		v = xcalloc(1, sizeof(*v));

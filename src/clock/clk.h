@@ -81,15 +81,35 @@ struct clk_ops {
 	 * (kernel STA_INS/STA_DEL). NULL: the discipline steps the clock at
 	 * the leap instead (leapsecmode step). */
 	int (*set_leap)(struct clk *c, int leap);
-	/* The largest frequency correction set_freq takes, ppm (the kernel's
-	 * ADJ_FREQUENCY stops at 500); 0: no limit. The discipline slews no
-	 * faster than this. */
+	/* The largest frequency correction set_freq takes, ppm (the system
+	 * driver: CLK_SYSTEM_MAX_PPM, through the kernel's tick); 0: no
+	 * limit. The discipline slews no faster than this. */
 	double max_freq_ppm;
 };
 
 struct clk {
 	const struct clk_ops *ops;
 };
+
+/* The system driver's frequency range, ppm: chrony's default maxslewrate
+ * (1e6 / 12), inside what the kernel's tick allows (+-10 %). */
+#define CLK_SYSTEM_MAX_PPM (1e6 / 12)
+/* ADJ_FREQUENCY's own limit, ppm (the kernel's MAXFREQ). */
+#define CLK_KERNEL_MAX_FREQ_PPM 500.0
+
+/* A frequency as the Linux kernel takes it in struct timex: tick, the
+ * microseconds added per USER_HZ tick (nominal (1e6 + hz/2) / hz, valid
+ * within +-10 % of 1e6 / hz), and freq, ppm scaled by 2^16 (|freq| <= 500
+ * ppm). The kernel's second is tick * hz us + freq (kernel/time/ntp.c,
+ * ntp_update_frequency), so one us of tick is hz ppm (100 ppm at the
+ * usual USER_HZ of 100); the result is relative to the nominal tick.
+ * clk_tick_split() keeps the tick nominal while freq alone suffices and
+ * otherwise puts the nearest whole tick there and the rest in freq.
+ * 0, -EINVAL (hz < 1, ppm not finite) or -ERANGE (beyond the tick's
+ * range). Pure: no system call. */
+int clk_tick_split(double ppm, long hz, long *tick, long *freq_scaled);
+/* The frequency (ppm, relative to the nominal tick) of a tick and freq. */
+double clk_tick_join(long tick, long freq_scaled, long hz);
 
 /* Create a driver. offset_s/freq_ppm start the virtual clock with that
  * error; ignored by the others. NULL on failure. */

@@ -192,7 +192,11 @@ static void test_system_without_cap_sys_time(void **state)
 	gap_before = gt_now(CLOCK_REALTIME) - gt_now(CLOCK_MONOTONIC);
 	assert_int_equal(c->ops->step(c, S(1)), -EPERM);
 	assert_int_equal(c->ops->set_freq(c, 1.0), -EPERM);
-	assert_int_equal(c->ops->set_freq(c, 600.0), -ERANGE);	/* kernel limit 500 ppm */
+	/* Beyond the driver's range (chrony's maxslewrate): refused before
+	 * any system call. */
+	assert_int_equal(c->ops->set_freq(c, 90000.0), -ERANGE);
+	assert_int_equal(c->ops->set_freq(c, -1e6), -ERANGE);
+	assert_true(fabs(c->ops->max_freq_ppm - 83333.333) < 1e-3);
 	assert_int_equal(c->ops->set_freq(c, NAN), -ERANGE);
 	/* leapsecmode system: the kernel's STA_INS/STA_DEL, refused here. */
 	assert_non_null(c->ops->set_leap);
@@ -200,10 +204,59 @@ static void test_system_without_cap_sys_time(void **state)
 	assert_int_equal(c->ops->set_leap(c, CLK_LEAP_NONE), -EPERM);
 	assert_int_equal(c->ops->set_leap(c, 7), -EINVAL);
 	assert_int_equal(c->ops->get_freq(c, &ppm), 0);	/* reading needs no privilege */
-	assert_true(ppm > -600 && ppm < 600);
+	/* tick and freq together: at most the tick's +-10 % and 500 ppm. */
+	assert_true(ppm > -100500 && ppm < 100500);
 	gap_after = gt_now(CLOCK_REALTIME) - gt_now(CLOCK_MONOTONIC);
 	assert_true(gap_after - gap_before < MS(10) && gap_before - gap_after < MS(10));
 	clk_destroy(c);
+}
+
+/* The split of a frequency into the kernel's tick and freq (pure; no
+ * clock is touched). USER_HZ 100: tick 10000 us nominal, 1 us = 100 ppm. */
+static void test_tick_split(void **state)
+{
+	static const double cases[] = { 0, 1.5, -499.9, 500, -500, 500.5, 550, -551, 12345.678,
+					-12345.678, 83333.333, -83333.333, 99999, -99999 };
+	long tick = 0, freq = 0;
+	size_t i;
+
+	(void)state;
+	/* Within ADJ_FREQUENCY's range the tick stays nominal. */
+	assert_int_equal(clk_tick_split(123.5, 100, &tick, &freq), 0);
+	assert_int_equal(tick, 10000);
+	assert_int_equal(freq, lround(123.5 * 65536));
+	assert_int_equal(clk_tick_split(-500, 100, &tick, &freq), 0);
+	assert_int_equal(tick, 10000);
+	/* Beyond it: the nearest whole tick, the rest in freq. */
+	assert_int_equal(clk_tick_split(83333.333, 100, &tick, &freq), 0);
+	assert_int_equal(tick, 10833);
+	assert_true(fabs((double)freq / 65536 - 33.333) < 1e-4);
+	assert_int_equal(clk_tick_split(-650, 100, &tick, &freq), 0);
+	assert_int_equal(tick, 9993);	/* round(-6.5) = -7 */
+	assert_true(fabs((double)freq / 65536 - 50) < 1e-4);
+	/* Every case joins back to itself within the 2^-16 ppm of freq, and
+	 * stays in the kernel's ranges. */
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(clk_tick_split(cases[i], 100, &tick, &freq), 0);
+		assert_true(tick >= 9000 && tick <= 11000);
+		assert_true(labs(freq) <= 500 * 65536);
+		assert_true(fabs(clk_tick_join(tick, freq, 100) - cases[i]) <= 1.0 / 65536);
+	}
+	/* Another USER_HZ: 1024 ticks of 977 us; 1 us of tick is 1024 ppm. */
+	assert_int_equal(clk_tick_split(5000, 1024, &tick, &freq), 0);
+	assert_int_equal(tick, 977 + 5);
+	assert_true(fabs(clk_tick_join(tick, freq, 1024) - 5000) <= 1.0 / 65536);
+	/* Out of range or nonsense. */
+	assert_int_equal(clk_tick_split(100600, 100, &tick, &freq), -ERANGE);
+	assert_int_equal(clk_tick_split(-150000, 100, &tick, &freq), -ERANGE);
+	assert_int_equal(clk_tick_split(1e9, 100, &tick, &freq), -ERANGE);
+	assert_int_equal(clk_tick_split(NAN, 100, &tick, &freq), -EINVAL);
+	assert_int_equal(clk_tick_split(INFINITY, 100, &tick, &freq), -EINVAL);
+	assert_int_equal(clk_tick_split(10, 0, &tick, &freq), -EINVAL);
+	/* Reading back what a kernel holds. */
+	assert_true(clk_tick_join(10000, 0, 100) == 0);
+	assert_true(clk_tick_join(10001, -65536 * 20, 100) == 80);
+	assert_true(clk_tick_join(9000, 0, 100) == -100000);
 }
 
 static void test_measure_precision(void **state)
@@ -343,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_virtual_set_freq_continuous),
 		cmocka_unit_test(test_null_refuses),
 		cmocka_unit_test(test_system_without_cap_sys_time),
+		cmocka_unit_test(test_tick_split),
 		cmocka_unit_test(test_measure_precision),
 		cmocka_unit_test(test_publish_read),
 		cmocka_unit_test(test_seqlock_concurrent),
