@@ -18,6 +18,7 @@ struct disc {
 	bool anchored;			/* t_phase set by the first event */
 	bool slewing;
 	gt_ns slew_end;
+	double slew_interval;		/* the update interval it was planned for */
 	gt_ns no_step_until;		/* a leap being slewed must not be stepped */
 	double last_offset;
 	unsigned n_updates, n_steps, n_ignored, n_rejected;
@@ -91,6 +92,12 @@ struct disc *disc_create(struct clk *clock, const struct disc_config *cfg,
 
 void disc_destroy(struct disc *d)
 {
+	if (!d)
+		return;
+	/* A slew left running would carry the clock away at up to 83333 ppm
+	 * (5 s a minute) after we are gone. */
+	if (d->slewing)
+		set_correction(d, d->t_phase, disc_rate(d), d->u);
 	free(d);
 }
 
@@ -157,14 +164,54 @@ static int do_step(struct disc *d, gt_ns mono, double delta)
 	return 0;
 }
 
+/* How long to take over removing theta (s) estimated with standard
+ * deviation sd, the next update due in about interval s: the interval, or
+ * shorter in proportion as theta stands out of its noise (DISC_FAST_SIGMAS),
+ * never under DISC_MIN_SLEW_TIME nor faster than max_rate (s/s). */
+static double slew_time(double theta, double sd, double interval, double max_rate)
+{
+	double dur = interval * DISC_CORR_RATIO;
+
+	if (fabs(theta) > DISC_FAST_SIGMAS * sd)
+		dur *= DISC_FAST_SIGMAS * sd / fabs(theta);
+	dur = fmax(dur, DISC_MIN_SLEW_TIME);
+	if (fabs(theta) / dur > max_rate)
+		dur = fabs(theta) / max_rate;
+	return dur;
+}
+
+/* Slew theta (s) out over slew_time() on top of the drift correction rate. */
+static void start_slew(struct disc *d, gt_ns mono, double theta, double rate, double sd,
+		       double interval)
+{
+	double max_rate = d->cfg.maxslew, max_freq = d->clk->ops->max_freq_ppm * 1e-6;
+	double dur, slew, u;
+
+	/* The driver takes drift + slew together: the slew gets what its
+	 * range leaves beyond the drift, so that no request is refused (and
+	 * halved) for being a drift's worth too large. */
+	if (max_freq > 0)
+		max_rate = fmin(max_rate, fmax(max_freq - fabs(rate), 1e-6));
+	dur = slew_time(theta, sd, interval, max_rate);
+	u = rate + theta / dur;
+	if (max_freq > 0)
+		u = fmax(-max_freq, fmin(max_freq, u));	/* rounding */
+	slew = set_correction(d, mono, u, rate) - rate;
+	/* A driver that took less than asked slews longer. */
+	if (slew * theta > 0 && fabs(theta / slew) > dur)
+		dur = theta / slew;
+	d->slewing = true;
+	d->slew_end = mono + (gt_ns)(dur * 1e9);
+	d->slew_interval = interval;
+}
+
 enum disc_result disc_correct(struct disc *d, gt_ns mono_now, double interval)
 {
-	double theta, rate, dur, slew;
-
+	double theta, rate, var;
 
 	if (!d->bank.init)
 		return DISC_NONE;
-	theta = offset_now(d, mono_now, &rate, NULL);
+	theta = offset_now(d, mono_now, &rate, &var);
 	d->n_updates++;
 	d->last_offset = theta;
 
@@ -192,24 +239,28 @@ enum disc_result disc_correct(struct disc *d, gt_ns mono_now, double interval)
 		set_correction(d, mono_now, rate, d->u);
 		return DISC_IGNORED;
 	}
-	dur = fmax(interval * DISC_CORR_RATIO, DISC_MIN_SLEW_TIME);
-	if (fabs(theta) / dur > d->cfg.maxslew)
-		dur = fabs(theta) / d->cfg.maxslew;
-	slew = set_correction(d, mono_now, rate + theta / dur, rate) - rate;
-	/* A driver that took less than asked slews longer. */
-	if (slew * theta > 0 && fabs(theta / slew) > dur)
-		dur = theta / slew;
-	d->slewing = true;
-	d->slew_end = mono_now + (gt_ns)(dur * 1e9);
+	start_slew(d, mono_now, theta, rate, sqrt(var), interval);
 	return DISC_SLEWED;
 }
 
 void disc_tick(struct disc *d, gt_ns mono_now)
 {
-	if (d->slewing && mono_now >= d->slew_end) {
-		d->slewing = false;
+	double rate, var, rest, sd;
+
+	if (!d->slewing || mono_now < d->slew_end)
+		return;
+	d->slewing = false;
+	if (!d->bank.init) {
 		set_correction(d, mono_now, disc_rate(d), d->u);
+		return;
 	}
+	/* What the slew did not remove, or removed twice: it ran from its
+	 * start to now, not to slew_end, and U knows it. */
+	rest = offset_now(d, mono_now, &rate, &var);
+	set_correction(d, mono_now, rate, d->u);
+	sd = sqrt(var);
+	if (fabs(rest) > DISC_RESIDUAL)
+		start_slew(d, mono_now, rest, rate, sd, d->slew_interval);
 }
 
 gt_ns disc_next_event(const struct disc *d)

@@ -32,10 +32,20 @@ struct disc_config {
 /* Drift of a clock nobody told us about: the prior's standard deviation.
  * 500 ppm is the tolerance the kernel allows for a system clock. */
 #define DISC_UNKNOWN_DRIFT 500e-6
-/* A slew removes an offset over this many update intervals. */
+/* A slew removes an offset over this many update intervals ... */
 #define DISC_CORR_RATIO 1.0
+/* ... unless the offset exceeds this many standard deviations of its
+ * estimate: then over a time shorter in proportion (a real error is
+ * removed fast, noise slowly; chronyd's correction time is inversely
+ * proportional to the offset as well), down to DISC_MIN_SLEW_TIME, and
+ * never faster than maxslew allows. */
+#define DISC_FAST_SIGMAS 3.0
 /* Never slew faster than over this time (s). */
 #define DISC_MIN_SLEW_TIME 1.0
+/* A slew that ended late (the main loop wakes in whole milliseconds; at
+ * 83333 ppm one ms is 83 us) leaves a residual: beyond this (s) it is
+ * slewed out at once rather than at the next update. */
+#define DISC_RESIDUAL 1e-6
 /* Innovation gate (standard deviations) and the rejections in a row after
  * which the reference is taken to have moved. */
 #define DISC_GATE 5.0
@@ -63,6 +73,8 @@ struct disc;
  * the clock at once. NULL on allocation failure. */
 struct disc *disc_create(struct clk *clock, const struct disc_config *cfg,
 			 const double *drift_ppm, double drift_skew_ppm);
+/* Ends any slew in progress first: the clock is left at the drift
+ * correction, never racing at a slew rate. */
 void disc_destroy(struct disc *d);
 
 /* The phase U at mono (s), see above. */
@@ -79,7 +91,8 @@ enum kalman_verdict disc_measure(struct disc *d, gt_ns mono, double offset, doub
 /* Correct the clock from the estimate; interval: the expected time to the
  * next update (s), over which the offset is slewed out. */
 enum disc_result disc_correct(struct disc *d, gt_ns mono_now, double interval);
-/* Housekeeping between updates: end a slew whose time is up. */
+/* Housekeeping between updates: end a slew whose time is up (and slew
+ * out what it over- or undershot). */
 void disc_tick(struct disc *d, gt_ns mono_now);
 /* When disc_tick() must run next (end of the slew); INT64_MAX if never. */
 gt_ns disc_next_event(const struct disc *d);

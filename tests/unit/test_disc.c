@@ -257,7 +257,9 @@ static void test_slew(void **state)
 	fake_init(&fc, 20);	/* the clock is set 20 ppm fast already */
 	cfg.makestep_limit = 0;
 	d = disc_create(&fc.base, &cfg, NULL, 0);
-	feed(d, 100, 0.004);
+	/* An offset of two standard deviations: an ordinary correction,
+	 * over the update interval. */
+	disc_measure(d, S(100), 0.004, 4e-6);
 	assert_int_equal(disc_correct(d, S(100), 8), DISC_SLEWED);
 	/* Prior drift: the clock's own setting, 20 ppm; slew 4 ms over 8 s. */
 	NEAR(fc.freq_ppm, 20 + 500, 1e-6);
@@ -276,6 +278,72 @@ static void test_slew(void **state)
 	NEAR(st.offset, 0.004, 1e-9);
 	NEAR(st.freq_ppm, 20, 1e-6);
 	assert_int_equal(st.n_updates, 1);
+	disc_destroy(d);
+}
+
+/* An offset far beyond its uncertainty is slewed out faster than over the
+ * interval (in proportion, down to DISC_MIN_SLEW_TIME); a slew that ends
+ * late leaves a residual that is slewed out at once, and destroying the
+ * discipline ends a slew. */
+static void test_fast_slew(void **state)
+{
+	struct fake_clock fc;
+	struct disc_config cfg = config();
+	struct disc *d;
+	double rate;
+	gt_ns end;
+
+	(void)state;
+	fake_init(&fc, 20);
+	cfg.makestep_limit = 0;
+	d = disc_create(&fc.base, &cfg, NULL, 0);
+	feed(d, 100, 0.004);	/* sd 10 us: 400 sigmas */
+	assert_int_equal(disc_correct(d, S(100), 8), DISC_SLEWED);
+	/* 8 s * 3 sigmas / 400 sigmas is under a second: 4 ms in 1 s. */
+	NEAR(fc.freq_ppm, 20 + 4000, 1e-6);
+	end = disc_next_event(d);
+	assert_true(end == S(101));
+	/* The main loop wakes 1 ms late: 4 us too much was slewed. */
+	disc_tick(d, end + S(0.001));
+	NEAR(fc.freq_ppm, 20 - 4e-6 / 8 * 1e6, 1e-3);
+	assert_true(disc_next_event(d) == end + S(0.001) + S(8));
+	NEAR(disc_phase(d, S(101.001)), (20e-6 * 1.001 + 0.004 + 4e-6), 1e-12);
+	/* That small residual ends on time; nothing is left. */
+	disc_tick(d, disc_next_event(d));
+	NEAR(fc.freq_ppm, 20, 1e-6);
+	assert_true(disc_next_event(d) == INT64_MAX);
+	/* A slew in progress is ended by destroy: the clock is left at the
+	 * drift correction. */
+	feed(d, 200, 0.05);
+	disc_correct(d, S(200), 8);
+	rate = disc_rate(d) * 1e6;
+	assert_true(fc.freq_ppm - rate > 1000);
+	disc_destroy(d);
+	NEAR(fc.freq_ppm, rate, 1e-6);
+}
+
+/* The driver's range bounds drift + slew together: the slew gets what the
+ * drift leaves, not a request the driver refuses and the discipline halves. */
+static void test_driver_range(void **state)
+{
+	static const struct clk_ops ranged_ops = {
+		.name = "ranged", .get_map = fk_get_map, .step = fk_step, .set_freq = fk_set_freq,
+		.get_freq = fk_get_freq, .destroy = fk_destroy, .max_freq_ppm = 1000,
+	};
+	struct fake_clock fc;
+	struct disc_config cfg = config();
+	struct disc *d;
+
+	(void)state;
+	fake_init(&fc, -300);
+	fc.base.ops = &ranged_ops;
+	fc.max_ppm = 1000;
+	cfg.makestep_limit = 0;
+	d = disc_create(&fc.base, &cfg, NULL, 0);
+	feed(d, 1, -0.1);
+	disc_correct(d, S(1), 2);
+	NEAR(fc.freq_ppm, -1000, 1e-6);
+	NEAR((double)(disc_next_event(d) - S(1)) * 1e-9, 0.1 / 700e-6, 1e-6);
 	disc_destroy(d);
 }
 
@@ -490,6 +558,8 @@ int main(void)
 		cmocka_unit_test(test_bank_gate_and_reset),
 		cmocka_unit_test(test_makestep),
 		cmocka_unit_test(test_slew),
+		cmocka_unit_test(test_fast_slew),
+		cmocka_unit_test(test_driver_range),
 		cmocka_unit_test(test_maxslew),
 		cmocka_unit_test(test_refusing_driver),
 		cmocka_unit_test(test_maxchange),
