@@ -55,8 +55,9 @@ static int sc_step(struct clk *c, gt_ns delta)
 
 static int sc_set_freq(struct clk *c, double ppm)
 {
-	if (!isfinite(ppm) || fabs(ppm) > 500000)
-		return -EINVAL;
+	/* The system driver's range (through the kernel's tick). */
+	if (!isfinite(ppm) || fabs(ppm) > CLK_SYSTEM_MAX_PPM * (1 + 1e-9))
+		return -ERANGE;
 	of(c)->corr = ppm * 1e-6;
 	return 0;
 }
@@ -80,6 +81,7 @@ static gt_ns sc_now(struct clk *c)
 static const struct clk_ops sim_clock_ops = {
 	.name = "sim", .get_map = sc_get_map, .step = sc_step, .set_freq = sc_set_freq,
 	.get_freq = sc_get_freq, .destroy = sc_destroy, .now = sc_now,
+	.max_freq_ppm = CLK_SYSTEM_MAX_PPM,
 };
 
 void sim_clock_init(struct sim_clock *c, gt_ns t0, double offset_s, double freq_err,

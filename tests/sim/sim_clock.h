@@ -4,7 +4,8 @@
  *
  * The clock reads true time + phase; the phase grows at the clock's own
  * frequency error (an initial error plus a random walk: wander) plus the
- * correction the discipline sets with set_freq, and jumps with step.
+ * correction the discipline sets with set_freq (within the system
+ * driver's range, CLK_SYSTEM_MAX_PPM), and jumps with step.
  * True time is the simulator's (int64 ns); the clock never looks at
  * CLOCK_REALTIME. */
 #ifndef GNOMON_SIM_CLOCK_H
