@@ -26,7 +26,7 @@ set -u
 usage() {
 	cat <<EOF
 usage: $0 CLKNETSIM_DIR [--seeds N] [--limit S] [--reset S] [--poll N]
-          [--server chronyd|gnomond] [--scenario NAME]... [--conv S] [--keep]
+          [--server chronyd|gnomond] [--scenario NAME]... [--conv S] [--no-iburst] [--keep]
   --seeds N      seeds 1..N per scenario (default 5)
   --limit S      simulated seconds per run (default 40000)
   --reset S      statistics start at S, after convergence (default 4000)
@@ -35,6 +35,7 @@ usage: $0 CLKNETSIM_DIR [--seeds N] [--limit S] [--reset S] [--poll N]
   --scenario X   only these scenarios (repeatable): $(echo "${!SCEN[@]}" | tr ' ' '\n' | sort | tr '\n' ' ')
   --conv S       convergence: |error| below S for the rest of the run
                  (default: the scenario's, 1 ms; 2 ms asym; 5 ms jitter)
+  --no-iburst    both clients without iburst (first update at the poll's pace)
   --keep         keep the temporary directory (logs of every run)
 environment: GNOMOND (default build/gnomond), CHRONYD (default /usr/sbin/chronyd)
 EOF
@@ -57,7 +58,7 @@ SCEN_ORDER="lan jitter asym wander"
 [ $# -ge 1 ] || usage
 CS=$1
 shift
-SEEDS=5 LIMIT=40000 RESET=4000 POLL="" SERVER=chronyd ONLY="" CONV="" KEEP=0
+SEEDS=5 LIMIT=40000 RESET=4000 POLL="" SERVER=chronyd ONLY="" CONV="" KEEP=0 IBURST=iburst
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seeds) SEEDS=$2; shift ;;
@@ -67,6 +68,7 @@ while [ $# -gt 0 ]; do
 	--server) SERVER=$2; shift ;;
 	--scenario) ONLY="$ONLY $2"; shift ;;
 	--conv) CONV=$2; shift ;;
+	--no-iburst) IBURST="" ;;
 	--keep) KEEP=1 ;;
 	*) usage ;;
 	esac
@@ -144,7 +146,7 @@ daemon_argv() {
 				echo "allow"
 			else
 				echo "port 0"
-				echo "server 192.168.123.1 iburst $opts"
+				echo "server 192.168.123.1 $IBURST $opts"
 			fi
 		} >"$dir/chrony.$node.conf"
 		echo "$CHRONYD -d -f $dir/chrony.$node.conf"
@@ -168,7 +170,7 @@ daemon_argv() {
 			else
 				echo "clock system"
 				echo "port 0"
-				echo "server 192.168.123.1 iburst $opts"
+				echo "server 192.168.123.1 $IBURST $opts"
 			fi
 		} >"$dir/gnomond.$node.conf"
 		echo "$GNOMOND -n -f $dir/gnomond.$node.conf"
@@ -238,7 +240,7 @@ echo "clknetsim $CS_COMMIT ($CS); gnomond $GNOMOND; $($CHRONYD -v 2>&1 | head -1
 if [ -n "$CONV" ]; then convd="$CONV s"; else convd="each scenario's bound"; fi
 if [ -n "$POLL" ]; then polling="minpoll = maxpoll = $POLL"; else polling="each client's default"; fi
 echo "server: $SERVER local stratum 1; $LIMIT s per run, statistics from $RESET s; seeds 1..$SEEDS;" \
-	"polling: $polling; converged: |error| below $convd to the end"
+	"polling: $polling${IBURST:+, iburst}${IBURST:-, no iburst}; converged: |error| below $convd to the end"
 echo
 printf "%-8s %4s %-8s %10s %10s %10s %8s %8s\n" scenario seed client "rms_us" "max_us" "mean_us" "conv_s" requests
 FAILED=0
