@@ -170,6 +170,7 @@ static const struct clk_ops system_ops = {
 	.name = "system", .get_map = identity_map, .step = system_step,
 	.set_freq = system_set_freq, .get_freq = system_get_freq, .destroy = system_destroy,
 	.now = map_now, .set_leap = system_set_leap, .max_freq_ppm = CLK_SYSTEM_MAX_PPM,
+	.mono_slewed = true,
 };
 
 /* null: measure only; reads CLOCK_REALTIME and never adjusts anything. */

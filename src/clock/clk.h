@@ -85,6 +85,11 @@ struct clk_ops {
 	 * driver: CLK_SYSTEM_MAX_PPM, through the kernel's tick); 0: no
 	 * limit. The discipline slews no faster than this. */
 	double max_freq_ppm;
+	/* The frequency set also moves CLOCK_MONOTONIC, the discipline's time
+	 * base: Linux slews CLOCK_MONOTONIC with CLOCK_REALTIME (tick and freq
+	 * alike). During a slew at s (s/s) a monotonic second is then 1 + s
+	 * true seconds, which at 83333 ppm is 8 % and cannot be neglected. */
+	bool mono_slewed;
 };
 
 struct clk {

@@ -13,9 +13,12 @@ struct disc {
 	struct kalman_bank bank;
 	double prior_rate, prior_var;	/* drift prior for the first measurement */
 	double u;			/* correction set on the clock, s/s */
+	double u_mono;			/* U's growth per monotonic second */
 	double phase0;			/* U at t_phase */
 	gt_ns t_phase;
 	bool anchored;			/* t_phase set by the first event */
+	gt_ns free0;			/* free-running time at t_phase */
+	double free_per_mono;		/* its seconds per monotonic second */
 	bool slewing;
 	gt_ns slew_end;
 	double slew_interval;		/* the update interval it was planned for */
@@ -29,16 +32,40 @@ double disc_phase(const struct disc *d, gt_ns mono)
 {
 	if (!d->anchored)
 		return d->phase0;
-	return d->phase0 + d->u * (double)(mono - d->t_phase) * 1e-9;
+	return d->phase0 + d->u_mono * (double)(mono - d->t_phase) * 1e-9;
+}
+
+gt_ns disc_free_time(const struct disc *d, gt_ns mono)
+{
+	if (!d->anchored)
+		return mono;
+	return d->free0 + (gt_ns)llround((double)(mono - d->t_phase) * d->free_per_mono);
 }
 
 /* U is anchored at the first measurement or correction, so the
  * discipline needs no "now" before its first event. */
 static void fold_phase(struct disc *d, gt_ns mono)
 {
+	d->free0 = disc_free_time(d, mono);
 	d->phase0 = disc_phase(d, mono);
 	d->t_phase = mono;
 	d->anchored = true;
+}
+
+/* The correction in force is u. U grows at u per true second; when the
+ * driver's frequency moves the monotonic clock as well (clk_ops
+ * mono_slewed), a monotonic second lasts 1 / (1 + f + u) true seconds, f
+ * the clock's own error, which the drift estimate cancels: 1 / (1 + slew).
+ * The filters count time in those seconds too (disc_free_time()): the
+ * drift accrues per second of the oscillator, not of a slewed clock (a
+ * 0.1 s slew would otherwise misplace 100 ppm of drift by 10 us). */
+static void set_u(struct disc *d, double u)
+{
+	double k = d->clk->ops->mono_slewed ? 1 / (1 + u - disc_rate(d)) : 1;
+
+	d->u = u;
+	d->u_mono = u * k;
+	d->free_per_mono = k;
 }
 
 /* Set the clock's frequency correction to u. A driver may refuse a large
@@ -58,7 +85,7 @@ static double set_correction(struct disc *d, gt_ns mono, double u, double fallba
 		rc = d->clk->ops->set_freq(d->clk, u * 1e6);
 	}
 	if (rc == 0)
-		d->u = u;
+		set_u(d, u);
 	else if (rc != -ENOTSUP)
 		LOG_RL(LOG_LVL_WARN, "clock %s refused a frequency of %.3f ppm: %d",
 		       clk_name(d->clk), u * 1e6, rc);
@@ -76,7 +103,8 @@ struct disc *disc_create(struct clk *clock, const struct disc_config *cfg,
 	d->no_step_until = INT64_MIN;
 	kalman_bank_clear(&d->bank);
 	clock->ops->get_freq(clock, &ppm);
-	d->u = ppm * 1e-6;
+	d->u = d->u_mono = ppm * 1e-6;
+	d->free_per_mono = 1;
 	if (drift_ppm) {
 		d->prior_rate = *drift_ppm * 1e-6;
 		/* A drift file is hours old at best: never trust it below
@@ -124,7 +152,8 @@ enum kalman_verdict disc_measure(struct disc *d, gt_ns mono, double offset, doub
 		fold_phase(d, mono);
 	/* Raw offset: what the source would show against the free-running
 	 * clock. Its filter then needs no knowledge of our corrections. */
-	v = kalman_bank_measure(&d->bank, mono, 0, offset + disc_phase(d, mono), var, DISC_GATE,
+	v = kalman_bank_measure(&d->bank, disc_free_time(d, mono), 0, offset + disc_phase(d, mono),
+				var, DISC_GATE,
 				DISC_RESET_AFTER, d->prior_rate, d->prior_var);
 	if (v == KALMAN_REJECTED)
 		d->n_rejected++;
@@ -136,7 +165,7 @@ static double offset_now(const struct disc *d, gt_ns mono, double *rate, double 
 {
 	struct kalman k = *kalman_bank_best(&d->bank);
 
-	kalman_predict(&k, mono, 0);
+	kalman_predict(&k, disc_free_time(d, mono), 0);
 	if (rate)
 		*rate = k.rate;
 	if (var)
@@ -201,6 +230,9 @@ static void start_slew(struct disc *d, gt_ns mono, double theta, double rate, do
 	if (slew * theta > 0 && fabs(theta / slew) > dur)
 		dur = theta / slew;
 	d->slewing = true;
+	/* dur true seconds, as the monotonic clock counts them. */
+	if (d->clk->ops->mono_slewed)
+		dur *= 1 + slew;
 	d->slew_end = mono + (gt_ns)(dur * 1e9);
 	d->slew_interval = interval;
 }
@@ -322,7 +354,7 @@ double disc_predict_sd(const struct disc *d, gt_ns mono_now, double dt)
 	if (!d->bank.init)
 		return INFINITY;
 	k = *kalman_bank_best(&d->bank);
-	kalman_predict(&k, mono_now + (gt_ns)(dt * 1e9), 0);
+	kalman_predict(&k, disc_free_time(d, mono_now) + (gt_ns)(dt * 1e9), 0);
 	return sqrt(k.p00);
 }
 

@@ -79,6 +79,11 @@ void disc_destroy(struct disc *d);
 
 /* The phase U at mono (s), see above. */
 double disc_phase(const struct disc *d, gt_ns mono);
+/* mono on the discipline's time base: monotonic time with what the
+ * discipline's slews added to it taken out (the clock driver's mono_slewed),
+ * i.e. seconds of the free-running oscillator. Estimators of the clock's
+ * drift count time in these. */
+gt_ns disc_free_time(const struct disc *d, gt_ns mono);
 /* The drift correction estimate (s/s): the prior before any measurement. */
 double disc_rate(const struct disc *d);
 /* Its variance ((s/s)^2). */

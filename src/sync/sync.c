@@ -268,7 +268,8 @@ static enum kalman_verdict source_estimate(struct sync *s, struct source *src, g
 	 * frequency error, would otherwise widen its interval until it
 	 * met the truth). */
 	src->est.restart_with_prior = true;
-	v = kalman_bank_measure(&src->est, mono, 0, raw, var, DISC_GATE, DISC_RESET_AFTER,
+	v = kalman_bank_measure(&src->est, disc_free_time(s->disc, mono), 0, raw, var, DISC_GATE,
+				DISC_RESET_AFTER,
 				disc_rate(s->disc), disc_rate_var(s->disc));
 
 	if (v == KALMAN_RESET)
@@ -276,16 +277,16 @@ static enum kalman_verdict source_estimate(struct sync *s, struct source *src, g
 	return v;
 }
 
-/* The source estimator's prediction of the raw offset at mono; false
- * before it has one. */
-static bool source_predict(const struct source *src, gt_ns mono, double *raw)
+/* The source estimator's prediction of the raw offset at free (the
+ * discipline's time base, disc_free_time()); false before it has one. */
+static bool source_predict(const struct source *src, gt_ns free, double *raw)
 {
 	struct kalman k;
 
 	if (!src->est.init)
 		return false;
 	k = *kalman_bank_best(&src->est);
-	kalman_predict(&k, mono, 0);
+	kalman_predict(&k, free, 0);
 	*raw = k.theta;
 	return true;
 }
@@ -349,7 +350,7 @@ static void add_sample(struct sync *s, int id, const struct sync_sample *smp, gt
 	 * that restarts it, says nothing about the path's queueing. */
 	excess = fmax(0, delay - sync_filter_min_delay(&src->filt));
 	corr = sync_asym_correction(&src->asym, excess);
-	have_pred = source_predict(src, mono, &pred);
+	have_pred = source_predict(src, disc_free_time(s->disc, mono), &pred);
 	v = source_estimate(s, src, mono, st.offset + st.phase - corr, var);
 	if (v == KALMAN_REJECTED)
 		return;
@@ -384,7 +385,7 @@ static double source_offset(const struct sync *s, const struct source *src, gt_n
 {
 	struct kalman k = *kalman_bank_best(&src->est);
 
-	kalman_predict(&k, mono_now, 0);
+	kalman_predict(&k, disc_free_time(s->disc, mono_now), 0);
 	*sd = sqrt(k.p00);
 	return k.theta - disc_phase(s->disc, mono_now);
 }

@@ -25,6 +25,11 @@ gt_ns sim_clock_read(const struct sim_clock *c)
 	return c->t + (gt_ns)llround(c->phase);
 }
 
+gt_ns sim_clock_mono(const struct sim_clock *c, gt_ns mono0)
+{
+	return mono0 + (c->t - c->t0) + (gt_ns)llround(c->phase - c->stepped - c->phase0);
+}
+
 double sim_clock_freq_error(const struct sim_clock *c)
 {
 	return c->freq_err + c->corr;
@@ -49,6 +54,7 @@ static int sc_get_map(struct clk *c, struct clk_map *m)
 static int sc_step(struct clk *c, gt_ns delta)
 {
 	of(c)->phase += (double)delta;
+	of(c)->stepped += (double)delta;
 	of(c)->steps++;
 	return 0;
 }
@@ -84,13 +90,25 @@ static const struct clk_ops sim_clock_ops = {
 	.max_freq_ppm = CLK_SYSTEM_MAX_PPM,
 };
 
+/* The same, its corrections moving the host's monotonic clock as well. */
+static const struct clk_ops sim_clock_slewed_ops = {
+	.name = "sim", .get_map = sc_get_map, .step = sc_step, .set_freq = sc_set_freq,
+	.get_freq = sc_get_freq, .destroy = sc_destroy, .now = sc_now,
+	.max_freq_ppm = CLK_SYSTEM_MAX_PPM, .mono_slewed = true,
+};
+
+void sim_clock_slew_mono(struct sim_clock *c)
+{
+	c->base.ops = &sim_clock_slewed_ops;
+}
+
 void sim_clock_init(struct sim_clock *c, gt_ns t0, double offset_s, double freq_err,
 		    double wander, uint64_t seed)
 {
 	memset(c, 0, sizeof(*c));
 	c->base.ops = &sim_clock_ops;
-	c->t = t0;
-	c->phase = offset_s * 1e9;
+	c->t = c->t0 = t0;
+	c->phase = c->phase0 = offset_s * 1e9;
 	c->freq_err = freq_err;
 	c->wander = wander;
 	c->next_wander = t0 + GT_NS_PER_S;

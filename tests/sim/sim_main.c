@@ -775,12 +775,14 @@ static int build_scenarios(struct scenario_def *d)
 	d[n].sc.minpoll = d[n].sc.maxpoll = 4;
 	d[n].sc.iburst = false;
 	d[n].sc.settle_threshold = 1e-3;
+	d[n].sc.mono_slewed = true;
 	n++;
 	d[n] = (struct scenario_def){ reference("0.1 s off, no makestep, poll 10, no iburst"), 10,
 				      "1 ms in 4 s, converged in 1250 s", judge_conv_p10 };
 	d[n].sc.minpoll = d[n].sc.maxpoll = 10;
 	d[n].sc.iburst = false;
 	d[n].sc.settle_threshold = 1e-3;
+	d[n].sc.mono_slewed = true;
 	d[n].sc.duration = 20000;
 	d[n].sc.stats_from = 5000;
 	n++;

@@ -97,9 +97,25 @@ static gt_ns secs(double s)
 	return (gt_ns)llround(s * 1e9);
 }
 
+/* The host's monotonic clock at true time t (the clock's state must be
+ * at t): true time, or with mono_slewed the clock's rate, as in Linux. */
 static gt_ns mono_of(const struct world *w, gt_ns t)
 {
+	if (w->sc->mono_slewed)
+		return sim_clock_mono(&w->clock, MONO0);
 	return t - w->t0 + MONO0;
+}
+
+/* The true time at which the monotonic clock reads mono, from the state
+ * at t on (the rate holds until the next event; the wander's steps of
+ * 1e-9 move it by nanoseconds). */
+static gt_ns true_of_mono(const struct world *w, gt_ns t, gt_ns mono)
+{
+	double rate = 1 + sim_clock_freq_error(&w->clock);
+
+	if (!w->sc->mono_slewed)
+		return mono - MONO0 + w->t0;
+	return t + (gt_ns)ceil((double)(mono - mono_of(w, t)) / rate);
 }
 
 /* UTC as the servers keep it: the true scale minus the leap. */
@@ -428,6 +444,8 @@ static int setup(struct world *w, const struct sim_scenario *sc, uint64_t seed)
 	sim_rng_seed(&w->rng, seed, 0);
 	sim_clock_init(&w->clock, w->t0, sc->time_offset, sc->freq_offset, sc->wander,
 		       sim_rng_next(&w->rng));
+	if (sc->mono_slewed)
+		sim_clock_slew_mono(&w->clock);
 	if (sc->leap) {
 		w->leap_t = leap_month_end(w->t0);
 		if (sc->leap == CLK_LEAP_DEL)
@@ -513,7 +531,7 @@ int sim_run(const struct sim_scenario *sc, uint64_t seed, struct sim_result *res
 		gt_ns next = tick, due = sync_next_update(w.sync);
 
 		if (due != INT64_MAX) {
-			due = due - MONO0 + w.t0;
+			due = true_of_mono(&w, t, due);
 			if (due <= t)
 				due = t + 1;
 			if (due < next)

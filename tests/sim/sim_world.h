@@ -49,6 +49,10 @@ struct sim_scenario {
 	int leap;		/* CLK_LEAP_INS or CLK_LEAP_DEL at the next month end */
 	double conv_threshold;	/* s: |error| below which the clock counts as converged */
 	double settle_threshold;	/* s: for t_settle (0: not measured) */
+	/* The host's monotonic clock runs at the clock's rate, its
+	 * corrections included, as Linux's does with the system driver
+	 * (clk_ops mono_slewed); otherwise it is true time. */
+	bool mono_slewed;
 	struct sync_config cfg;
 	struct sim_gw_cfg gw;	/* a one-way gateway source (then n_servers is 0) */
 };
