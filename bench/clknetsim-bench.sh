@@ -240,7 +240,7 @@ echo "clknetsim $CS_COMMIT ($CS); gnomond $GNOMOND; $($CHRONYD -v 2>&1 | head -1
 if [ -n "$CONV" ]; then convd="$CONV s"; else convd="each scenario's bound"; fi
 if [ -n "$POLL" ]; then polling="minpoll = maxpoll = $POLL"; else polling="each client's default"; fi
 echo "server: $SERVER local stratum 1; $LIMIT s per run, statistics from $RESET s; seeds 1..$SEEDS;" \
-	"polling: $polling${IBURST:+, iburst}${IBURST:-, no iburst}; converged: |error| below $convd to the end"
+	"polling: $polling, ${IBURST:-no iburst}; converged: |error| below $convd to the end"
 echo
 printf "%-8s %4s %-8s %10s %10s %10s %8s %8s\n" scenario seed client "rms_us" "max_us" "mean_us" "conv_s" requests
 FAILED=0
