@@ -347,6 +347,47 @@ static void test_driver_range(void **state)
 	disc_destroy(d);
 }
 
+/* A driver whose frequency moves the monotonic clock too (Linux's
+ * system clock): a monotonic second of a slew at s lasts 1 / (1 + s) true
+ * seconds, so U grows by u / (1 + s) per monotonic second, the slew's end
+ * is 1 + s times further in monotonic time, and the estimators' time base
+ * (disc_free_time) leaves the slew's stretch out. */
+static void test_mono_slewed(void **state)
+{
+	static const struct clk_ops slewed_ops = {
+		.name = "slewed", .get_map = fk_get_map, .step = fk_step, .set_freq = fk_set_freq,
+		.get_freq = fk_get_freq, .destroy = fk_destroy, .mono_slewed = true,
+	};
+	struct fake_clock fc;
+	struct disc_config cfg = config();
+	struct disc *d;
+	double s = -0.08, dur;
+	gt_ns end;
+
+	(void)state;
+	fake_init(&fc, 0);
+	fc.base.ops = &slewed_ops;
+	cfg.makestep_limit = 0;
+	d = disc_create(&fc.base, &cfg, NULL, 0);
+	feed(d, 1, -0.08);	/* slew -80000 ppm for 1 true second */
+	disc_correct(d, S(1), 2);
+	NEAR(fc.freq_ppm, -80000, 1e-6);
+	dur = 0.08 / 0.08;
+	end = disc_next_event(d);
+	/* 1 true second at 0.92: 0.92 monotonic seconds. */
+	NEAR((double)(end - S(1)) * 1e-9, dur * (1 + s), 1e-9);
+	/* U at the end: the whole -0.08 s, not -0.08 * 0.92. */
+	NEAR(disc_phase(d, end) - disc_phase(d, S(1)), -0.08, 1e-9);
+	/* The free-running time base: 1 s passed, not 0.92 s. */
+	NEAR((double)(disc_free_time(d, end) - disc_free_time(d, S(1))) * 1e-9, 1.0, 1e-9);
+	disc_tick(d, end);
+	NEAR(fc.freq_ppm, 0, 1e-6);
+	assert_true(disc_next_event(d) == INT64_MAX);
+	/* Without a slew a monotonic second is a true one again. */
+	NEAR((double)(disc_free_time(d, end + S(10)) - disc_free_time(d, end)) * 1e-9, 10, 1e-9);
+	disc_destroy(d);
+}
+
 /* maxslew bounds the rate: 0.1 s at 83333 ppm takes 1.2 s at least. */
 static void test_maxslew(void **state)
 {
@@ -560,6 +601,7 @@ int main(void)
 		cmocka_unit_test(test_slew),
 		cmocka_unit_test(test_fast_slew),
 		cmocka_unit_test(test_driver_range),
+		cmocka_unit_test(test_mono_slewed),
 		cmocka_unit_test(test_maxslew),
 		cmocka_unit_test(test_refusing_driver),
 		cmocka_unit_test(test_maxchange),
