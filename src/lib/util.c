@@ -64,7 +64,11 @@ int fd_set_nonblock(int fd, bool on)
 	return fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
 }
 
-int fd_set_cloexec(int fd)
+int fd_nonblock_cloexec(int fd)
 {
+	int rc = fd_set_nonblock(fd, true);
+
+	if (rc)
+		return rc;
 	return fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? -errno : 0;
 }

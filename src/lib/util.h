@@ -22,9 +22,10 @@ int strlcpy_checked(char *dst, const char *src, size_t n);
 /* The value of hexadecimal digit c (either case), or -1. */
 int hex_digit_value(char c);
 
-/* Set or clear O_NONBLOCK, and set FD_CLOEXEC, on fd: 0 or -errno. Every
- * fcntl() of the daemon goes through these (see util.c for why). */
+/* Set or clear O_NONBLOCK; set both O_NONBLOCK and FD_CLOEXEC (what a
+ * socket the daemon watches needs): 0 or -errno. Every fcntl() of the
+ * daemon goes through these (see util.c for why). */
 int fd_set_nonblock(int fd, bool on);
-int fd_set_cloexec(int fd);
+int fd_nonblock_cloexec(int fd);
 
 #endif

@@ -185,7 +185,7 @@ static void listener_readable(int fd, short revents, void *arg)
 	cfd = accept(fd, NULL, NULL);
 	if (cfd < 0)
 		return;
-	if (fd_set_nonblock(cfd, true) || fd_set_cloexec(cfd)) {
+	if (fd_nonblock_cloexec(cfd)) {
 		close(cfd);
 		return;
 	}
@@ -234,9 +234,7 @@ struct ctl *ctl_create(const char *path, struct loop *loop, int *err)
 	}
 	if (c->fd < 0)
 		goto fail_errno;
-	rc = fd_set_nonblock(c->fd, true);
-	if (!rc)
-		rc = fd_set_cloexec(c->fd);
+	rc = fd_nonblock_cloexec(c->fd);
 	if (rc)
 		goto fail;
 	/* A stale socket from an earlier run is replaced; anything else in its

@@ -8,13 +8,6 @@
 
 #include "lib/util.h"
 
-static int set_nonblock_cloexec(int fd)
-{
-	int rc = fd_set_nonblock(fd, true);
-
-	return rc ? rc : fd_set_cloexec(fd);
-}
-
 static int enable_rx_timestamps(int fd)
 {
 	int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
@@ -37,7 +30,7 @@ int sock_udp_open(const struct net_addr *a, uint16_t port, unsigned flags)
 	fd = socket(a->family, SOCK_DGRAM, 0);
 	if (fd < 0)
 		return -errno;
-	rc = set_nonblock_cloexec(fd);
+	rc = fd_nonblock_cloexec(fd);
 	if (rc)
 		goto fail;
 	if (a->family == AF_INET6 &&
