@@ -41,6 +41,15 @@ struct clk_quality {
 /* RFC 5905 §7.3 PHI: frequency tolerance, 15 ppm. */
 #define CLK_PHI 15e-6
 
+/* The root dispersion as served at clock time now: q's, grown at PHI since
+ * its reference time (RFC 5905 §7.3); q's alone when never synchronised. */
+static inline gt_ns clk_root_disp_at(const struct clk_quality *q, gt_ns now)
+{
+	if (q->ref_time <= 0 || now <= q->ref_time)
+		return q->root_disp;
+	return q->root_disp + (gt_ns)((double)(now - q->ref_time) * CLK_PHI);
+}
+
 struct clk_snapshot {
 	struct clk_map map;
 	struct clk_quality q;

@@ -75,7 +75,6 @@ enum ntp_verdict ntp_reply_build(const struct ntp_reply_params *par,
 	struct ntp_pkt r;
 	int version = (req[0] >> 3) & 7;
 	ntp_ts req_xmt = get_be64(req + 40);
-	gt_ns disp;
 
 	memset(&r, 0, sizeof(r));
 	r.version = (uint8_t)version;
@@ -117,11 +116,7 @@ enum ntp_verdict ntp_reply_build(const struct ntp_reply_params *par,
 		r.stratum = q->stratum;
 		r.refid = q->refid;
 		r.root_delay = ntp_short_from_ns(q->root_delay);
-		/* RFC 5905 §7.3: dispersion grows at PHI since the last update. */
-		disp = q->root_disp;
-		if (rx_clock > q->ref_time)
-			disp += (gt_ns)((double)(rx_clock - q->ref_time) * CLK_PHI);
-		r.root_disp = ntp_short_from_ns(disp);
+		r.root_disp = ntp_short_from_ns(clk_root_disp_at(q, rx_clock));
 		r.ref = ntp_ts_from_ns(q->ref_time + par->serve_offset);
 	}
 	r.rec = ntp_ts_from_ns(rx_clock + par->serve_offset);

@@ -179,9 +179,7 @@ void health_now(struct health *h, struct health_result *out)
 	now = clk_map_apply(&snap.map, real);
 	in.stratum = q->stratum;
 	in.unsynced = q->leap == CLK_LEAP_UNSYNC || q->stratum >= 16 || q->stratum == 0;
-	in.root_distance = gt_to_sec(q->root_delay) / 2 + gt_to_sec(q->root_disp);
-	if (q->ref_time > 0 && now > q->ref_time)
-		in.root_distance += gt_to_sec(now - q->ref_time) * CLK_PHI;
+	in.root_distance = gt_to_sec(q->root_delay) / 2 + gt_to_sec(clk_root_disp_at(q, now));
 	/* `local stratum` is its own reference: it never grows old. */
 	in.age = q->refid == CLK_REFID_LOCAL || q->ref_time <= 0 ? -1 :
 		 gt_to_sec(now - q->ref_time);

@@ -174,9 +174,9 @@ static void send_heartbeat(struct standby *s)
 		m.stratum = 16;
 	m.leap = snap.q.leap & 3;
 	m.root_delay = snap.q.root_delay > 0 ? snap.q.root_delay : 0;
-	m.root_disp = snap.q.root_disp > 0 ? snap.q.root_disp : 0;
-	if (snap.q.ref_time > 0 && m.xmt > snap.q.ref_time)
-		m.root_disp += (gt_ns)((double)(m.xmt - snap.q.ref_time) * CLK_PHI);
+	m.root_disp = clk_root_disp_at(&snap.q, m.xmt);
+	if (m.root_disp < 0)
+		m.root_disp = 0;
 	len = sb_msg_encode(&m, s->keys, s->cfg.key, buf, sizeof(buf));
 	if (len < 0) {
 		LOG_RL(LOG_LVL_WARN, "standby: cannot encode a heartbeat: %s", strerror(-len));
