@@ -406,6 +406,33 @@ static void print_tracking(json_t *o)
 	printf("Leap status     : %s\n", JSTR(o, "leap"));
 }
 
+/* Ask gnomond for req within timeout_ms: its reply object (reply holds
+ * the text), or NULL after saying why on stderr (no answer, a malformed
+ * reply, or the error gnomond gave). */
+static json_t *request(const char *sock, const char *req, int timeout_ms, char *reply,
+		       size_t cap)
+{
+	json_t *o;
+	int rc = ctl_client_request(sock, req, reply, cap, timeout_ms, NULL);
+
+	if (rc) {
+		fprintf(stderr, "gnomonctl: %s: %s\n", sock, strerror(-rc));
+		return NULL;
+	}
+	o = json_loads(reply, 0, NULL);
+	if (!o || !json_is_object(o)) {
+		fprintf(stderr, "gnomonctl: malformed reply from gnomond\n");
+		json_decref(o);
+		return NULL;
+	}
+	if (json_object_get(o, "error")) {
+		fprintf(stderr, "gnomonctl: %s\n", json_string_value(json_object_get(o, "error")));
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* `health`: one line, and the exit status keepalived's track_script
  * reads; 3 when gnomond does not answer (within 2 s: keepalived's script
  * timeout should be longer). */
@@ -415,7 +442,7 @@ static int health_main(const char *sock, int argc, char **argv, bool json)
 	bool degraded_ok = false;
 	json_t *o;
 	long long code;
-	int i, rc;
+	int i;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--degraded-ok")) {
@@ -427,13 +454,10 @@ static int health_main(const char *sock, int argc, char **argv, bool json)
 			return 3;
 		}
 	}
-	rc = ctl_client_request(sock, "health", reply, sizeof(reply), 2000, NULL);
-	if (rc) {
-		fprintf(stderr, "gnomonctl: %s: %s\n", sock, strerror(-rc));
+	o = request(sock, "health", 2000, reply, sizeof(reply));
+	if (!o)
 		return 3;
-	}
-	o = json_loads(reply, 0, NULL);
-	if (!o || !json_is_integer(json_object_get(o, "code"))) {
+	if (!json_is_integer(json_object_get(o, "code"))) {
 		fprintf(stderr, "gnomonctl: malformed reply from gnomond\n");
 		json_decref(o);
 		return 3;
@@ -461,7 +485,7 @@ int main(int argc, char **argv)
 	char req[CTL_MAX_REQUEST + 1] = "";
 	bool json = false;
 	json_t *o;
-	int opt, i, rc;
+	int opt, i;
 
 	/* '+': stop at the command so its own options are left to it. */
 	while ((opt = getopt_long(argc, argv, "+s:jh", longopts, NULL)) != -1) {
@@ -508,22 +532,9 @@ int main(int argc, char **argv)
 			strcat(req, " ");
 		strcat(req, argv[i]);
 	}
-	rc = ctl_client_request(sock, strcmp(req, "sourcestats") ? req : "sources", reply,
-				sizeof(reply), 5000, NULL);
-	if (rc) {
-		fprintf(stderr, "gnomonctl: %s: %s\n", sock, strerror(-rc));
+	o = request(sock, strcmp(req, "sourcestats") ? req : "sources", 5000, reply, sizeof(reply));
+	if (!o)
 		return 1;
-	}
-	o = json_loads(reply, 0, NULL);
-	if (!o || !json_is_object(o)) {
-		fprintf(stderr, "gnomonctl: malformed reply from gnomond\n");
-		return 1;
-	}
-	if (json_object_get(o, "error")) {
-		fprintf(stderr, "gnomonctl: %s\n", json_string_value(json_object_get(o, "error")));
-		json_decref(o);
-		return 1;
-	}
 	if (json)
 		printf("%s\n", reply);
 	else if (!strcmp(req, "serverstats"))
