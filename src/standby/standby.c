@@ -140,6 +140,12 @@ static gt_ns clock_at(const struct standby *s, gt_ns real, struct clk_snapshot *
 	return clk_map_apply(&snap->map, real);
 }
 
+/* Whether the partner counts as lost at monotonic time mono. */
+static bool partner_lost(const struct standby *s, gt_ns mono)
+{
+	return sb_peer_lost(&s->peer, mono, SB_LOST_MISSES, SB_MIN_LOST);
+}
+
 /* ---- sending ---- */
 
 static void send_heartbeat(struct standby *s)
@@ -217,7 +223,7 @@ static void on_timer(struct loop_timer *t, void *arg)
 
 	(void)t;
 	send_heartbeat(s);
-	lost = sb_peer_lost(&s->peer, gt_now(CLOCK_MONOTONIC), SB_LOST_MISSES, SB_MIN_LOST);
+	lost = partner_lost(s, gt_now(CLOCK_MONOTONIC));
 	if (lost != s->was_lost && (s->peer.heard || lost))
 		journal_partner(s, lost);
 	s->was_lost = lost;
@@ -256,7 +262,7 @@ static void on_datagram(void *arg, const uint8_t *buf, size_t len, bool truncate
 	}
 	mono = gt_now(CLOCK_MONOTONIC);
 	acc = sb_peer_accept(&s->peer, &m, s->node_id, t4, mono,
-			     sb_peer_lost(&s->peer, mono, SB_LOST_MISSES, SB_MIN_LOST));
+			     partner_lost(s, mono));
 	switch (acc) {
 	case SB_ACC_OK: break;
 	case SB_ACC_OWN: s->results[RES_OWN]++; return;
@@ -355,7 +361,7 @@ static void json_partner(struct standby *s, struct json_out *j)
 	json_obj_begin(j, "partner");
 	json_str(j, "address", net_addr_str(&s->cfg.partner, a, sizeof(a)));
 	json_u64(j, "port", s->cfg.port);
-	json_bool(j, "up", !sb_peer_lost(p, mono, SB_LOST_MISSES, SB_MIN_LOST));
+	json_bool(j, "up", !partner_lost(s, mono));
 	json_bool(j, "heard", p->heard);
 	if (p->heard) {
 		char id[20];
@@ -482,7 +488,7 @@ static double read_metric(const void *ctx, uintptr_t key)
 	bool have = sb_peer_offset(p, &smp);
 
 	switch (key) {
-	case M_UP: return !sb_peer_lost(p, mono, SB_LOST_MISSES, SB_MIN_LOST);
+	case M_UP: return !partner_lost(s, mono);
 	case M_STRATUM: return p->heard ? p->last.stratum : NAN;
 	case M_RDIST: return p->heard ? gt_to_sec(p->last.root_delay) / 2 +
 					 gt_to_sec(p->last.root_disp) : NAN;
@@ -521,7 +527,7 @@ static void fill_alarms(void *arg, struct alarm_inputs *in)
 {
 	struct standby *s = arg;
 	struct sb_sample smp;
-	bool lost = sb_peer_lost(&s->peer, gt_now(CLOCK_MONOTONIC), SB_LOST_MISSES, SB_MIN_LOST);
+	bool lost = partner_lost(s, gt_now(CLOCK_MONOTONIC));
 
 	in->partner_lost = (struct alarm_flag){ true, lost };
 	/* Only a partner heard now, and synchronised, can disagree. */
