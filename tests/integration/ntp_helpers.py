@@ -363,6 +363,18 @@ CLIENTS = {
 }
 
 
+def wait_until(cond, timeout, what, step=0.1):
+    """cond()'s first true value within timeout s, polled every step s; the
+    test fails naming `what` if there is none."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(step)
+    pytest.fail("%s: not within %.0f s" % (what, timeout), pytrace=False)
+
+
 def measure_within(fn, expected, tol=OFFSET_TOL, attempts=3):
     """Run a measuring client up to `attempts` times; return the list of
     offsets seen, stopping at the first within tol of expected.

@@ -55,14 +55,7 @@ def sh(*argv):
     return cp.stdout
 
 
-def wait_for(cond, timeout, what, step=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    pytest.fail("%s: not within %.0f s" % (what, timeout), pytrace=False)
+wait_for = nh.wait_until
 
 
 @pytest.fixture

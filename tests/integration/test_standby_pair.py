@@ -23,7 +23,6 @@ import subprocess
 import threading
 import time
 
-import pytest
 
 import ntp_helpers as nh
 from conftest import GNOMOND, GNOMONCTL, free_loopback4
@@ -49,14 +48,7 @@ def metric(d, name):
     return json.loads(cp.stdout)["metrics"][name]
 
 
-def wait_for(cond, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.1)
-    pytest.fail("%s: not within %.0f s" % (what, timeout), pytrace=False)
+wait_for = nh.wait_until
 
 
 def conf(keys, partner, me, prio=100, clock="clock virtual\nlocal stratum 3"):
