@@ -632,6 +632,31 @@ static int h_standby(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 	return sb_conf_parse(ctx, argc, argv, &((struct dconf *)p)->standby) ? -1 : 0;
 }
 
+static int h_ptp_port(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+		      int argc, char **argv)
+{
+	(void)it;
+	return ptp_conf_parse_port(ctx, argc, argv, &((struct dconf *)p)->ptp) ? -1 : 0;
+}
+
+static int h_ptp_uds(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+		     int argc, char **argv)
+{
+	struct dconf *cfg = p;
+
+	if (argc != 1)
+		return conf_error(ctx, "ptp-uds: expected: ptp-uds %s", it->syntax);
+	if (!strcmp(argv[0], "off")) {
+		snprintf(cfg->ptp.uds, sizeof(cfg->ptp.uds), "off");
+		return 0;
+	}
+	if (argv[0][0] != '/' || strlen(argv[0]) >= sizeof(cfg->ptp.uds))
+		return conf_error(ctx, "ptp-uds: '%s' is not an absolute path of at most %zu "
+				  "characters (or off)", argv[0], sizeof(cfg->ptp.uds) - 1);
+	snprintf(cfg->ptp.uds, sizeof(cfg->ptp.uds), "%s", argv[0]);
+	return 0;
+}
+
 static int h_makestep(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 		      int argc, char **argv)
 {
@@ -825,6 +850,18 @@ static const struct conf_item table[] = {
 	  "the partner server on UDP port N (default 12123) every S s (default 1), reporting "
 	  "each other's state; keepalived moves the address (doc/standby.md)", h_standby,
 	  false },
+	{ DC_PTP_PORT, "ptp-port", CONF_CUSTOM, 0, 0, 0, NULL,
+	  "IFACE [transport udp4|udp6|l2] [delay e2e|p2p] [domain N] [role auto|master|slave] "
+	  "[priority1 N] [priority2 N] [sync-interval LOG] [announce-interval LOG] "
+	  "[delayreq-interval LOG] [pdelayreq-interval LOG] [announce-timeout N] "
+	  "[timestamping software|hardware]",
+	  "a PTP (IEEE 1588) port on IFACE: slave (a source of the clock), master (serving "
+	  "it) or, with role auto, what the best master clock algorithm decides; defaults "
+	  "udp4, e2e, domain 0, priorities 128, intervals 2^0, 2^1, 2^0 s; repeatable, the "
+	  "domain and priorities are the clock's (doc/ptp.md)", h_ptp_port, true },
+	{ DC_PTP_UDS, "ptp-uds", CONF_CUSTOM, 0, 0, 0, NULL, "PATH|off",
+	  "the PTP management socket pmc talks to (pmc -u -s PATH); default: `ptp` next to "
+	  "the control socket", h_ptp_uds, false },
 	{ DC_LEAPSECMODE, "leapsecmode", CONF_CUSTOM, 0, 0, 0, NULL, "system|step|slew|ignore",
 	  "how a leap second is applied to the clock", h_leapsecmode, false },
 	{ DC_MAXSLEWRATE, "maxslewrate", CONF_DOUBLE, FIELD(maxslewrate), 1, 100000, "83333",

@@ -19,6 +19,7 @@
 #include "ntp/ntp_srv.h"
 #include "standby/health.h"
 #include "standby/standby.h"
+#include "ptp/ptp_conf.h"
 
 enum dconf_key {
 	DC_PORT, DC_BINDADDRESS, DC_ALLOW, DC_DENY, DC_LOCAL, DC_SERVE_OFFSET,
@@ -31,6 +32,7 @@ enum dconf_key {
 	DC_ALARM, DC_ALARMSYSLOG,
 	DC_AUDIT,
 	DC_HEALTH, DC_STANDBY,
+	DC_PTP_PORT, DC_PTP_UDS,
 };
 
 #define DCONF_MAX_SOURCES 32
@@ -108,6 +110,7 @@ struct dconf {
 	struct audit_svc_config audit;	/* the periodic device audit (audit/audit_svc.h); off */
 	struct health_cfg health;	/* `gnomonctl health`'s thresholds (standby/health.h) */
 	struct sb_cfg standby;		/* the hot-standby heartbeat (standby/standby.h); off */
+	struct ptp_cfg ptp;		/* PTP ports (ptp/ptp_conf.h); none */
 };
 
 /* Defaults into cfg (allocates the ACL). */

@@ -41,6 +41,7 @@
 #include "prog/privs.h"
 #include "prog/reload.h"
 #include "prog/sandbox.h"
+#include "ptp/ptp.h"
 #include "standby/health.h"
 #include "standby/standby.h"
 #include "sync/sync.h"
@@ -92,6 +93,7 @@ struct daemon {
 	struct audit_svc *audit;	/* the device audit (`audit`), or NULL */
 	struct health *health;		/* `gnomonctl health`: always */
 	struct standby *standby;	/* the hot-standby heartbeat (`standby`), or NULL */
+	struct ptp *ptp;		/* the PTP clock (`ptp-port`), or NULL */
 	uint16_t http_port;
 	struct met_registry *metrics;
 	int8_t precision;
@@ -263,7 +265,7 @@ static int start_sources(struct daemon *d)
 	};
 	int i, rc = 0;
 
-	if (!d->cfg.n_sources && !d->bclient && !d->gw_recv)
+	if (!d->cfg.n_sources && !d->bclient && !d->gw_recv && !(d->ptp && ptp_cfg_has_slave(&d->cfg.ptp)))
 		return 0;
 	if (d->cfg.log_measurements)
 		d->measurements = statlog_open(d->cfg.logdir, "measurements",
@@ -285,6 +287,13 @@ static int start_sources(struct daemon *d)
 		rc = gw_receiver_start(d->gw_recv, d->loop, d->clock, d->sync);
 		if (rc) {
 			LOG_ERR("gateway-receive: %s", strerror(-rc));
+			return rc;
+		}
+	}
+	if (d->ptp) {
+		rc = ptp_attach_sync(d->ptp, d->sync);
+		if (rc) {
+			LOG_ERR("ptp: %s", strerror(-rc));
 			return rc;
 		}
 	}
@@ -671,6 +680,36 @@ static int make_health(struct daemon *d)
 	return 0;
 }
 
+/* The PTP clock and its ports (`ptp-port`): sockets opened as root, the
+ * management socket pmc uses next to the control socket unless
+ * `ptp-uds` says otherwise. */
+static int make_ptp(struct daemon *d)
+{
+	char uds[108] = "";
+	int rc = 0;
+
+	if (!d->cfg.ptp.n_ports)
+		return 0;
+	if (!strcmp(d->cfg.ptp.uds, "off"))
+		uds[0] = 0;
+	else if (d->cfg.ptp.uds[0])
+		snprintf(uds, sizeof(uds), "%s", d->cfg.ptp.uds);
+	else if (fs_dirname(d->cfg.control, uds, sizeof(uds) - 4) == 0) {
+		strcat(uds, "/ptp");
+		rc = prepare_control_dir(d);	/* made before the control socket's */
+		if (rc)
+			return rc;
+	}
+	d->ptp = ptp_create(&d->cfg.ptp, uds, d->clock, &d->published, d->journal, &rc);
+	if (!d->ptp)
+		return rc;
+	rc = service_add(&d->services, &ptp_service, d->ptp);
+	if (rc)
+		return rc;
+	ptp_register_metrics(d->ptp, d->metrics);
+	return 0;
+}
+
 /* The control socket and every module's commands on it. */
 static int make_control(struct daemon *d)
 {
@@ -958,6 +997,7 @@ static int (*const startup[])(struct daemon *d) = {
 	know_ourselves,		/* refids naming this host, key file mode */
 	start_broadcast,	/* broadcast servers, gateway sender and receiver, broadcast client */
 	make_audit,		/* module loaded and ICMP socket opened as root */
+	make_ptp,		/* PTP ports and the management socket, as root */
 	make_control,		/* control socket and every module's commands */
 	make_http,		/* /metrics, /status, /history, the dashboard, /audit, /probe */
 	register_metrics,
