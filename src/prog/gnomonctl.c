@@ -44,6 +44,7 @@ static void usage(FILE *f)
 		"                                 3 no answer (keepalived's track_script)\n"
 		"  standby                        the hot-standby pair: our side and the partner's\n"
 		"  standby notify master|backup|fault\n"
+		"  ptp                            PTP clock and ports: states, master, offset, delay\n"
 		"                                 tell gnomond its VRRP role (keepalived's notify)\n"
 		"  reload                         re-read the key file and allow/deny (as SIGHUP);\n"
 		"                                 an error keeps the old ones and exits 1\n"
@@ -383,6 +384,46 @@ static void print_standby(json_t *o)
 	printf("\n");
 }
 
+/* `ptp`: the clock, its grandmaster, and each port as pmc would show it. */
+static void print_ptp(json_t *o)
+{
+	json_t *c = json_object_get(o, "clock"), *p = json_object_get(o, "parent");
+	json_t *tp = json_object_get(o, "time_properties"), *pt;
+	size_t i;
+	char a[32], b[32];
+
+	printf("Clock           : %s, domain %lld, priority1 %lld, priority2 %lld, class %lld%s\n",
+	       JSTR(c, "identity"), JINT(c, "domain"), JINT(c, "priority1"), JINT(c, "priority2"),
+	       JINT(c, "clock_class"), json_is_true(json_object_get(c, "slave_only")) ?
+	       " (slave only)" : "");
+	printf("Grandmaster     : %s, priority1 %lld, class %lld, %lld step(s) away\n",
+	       JSTR(p, "grandmaster"), JINT(p, "gm_priority1"), JINT(p, "gm_clock_class"),
+	       JINT(c, "steps_removed"));
+	printf("Parent port     : %s\n", JSTR(p, "port"));
+	printf("Time properties : UTC offset %lld%s, %s timescale%s\n",
+	       JINT(tp, "current_utc_offset"),
+	       json_is_true(json_object_get(tp, "current_utc_offset_valid")) ? " (valid)" : "",
+	       json_is_true(json_object_get(tp, "ptp_timescale")) ? "PTP" : "ARB",
+	       json_is_true(json_object_get(tp, "time_traceable")) ? ", traceable" : "");
+	printf("Servo           : %s (the clock's own estimator)\n", JSTR(c, "servo"));
+	json_array_foreach(json_object_get(o, "ports"), i, pt) {
+		printf("Port %lld %-10s: %s, %s %s, %s timestamps", JINT(pt, "number"),
+		       JSTR(pt, "interface"), JSTR(pt, "state"), JSTR(pt, "transport"),
+		       JSTR(pt, "delay_mechanism"), JSTR(pt, "timestamping"));
+		if (json_object_get(pt, "master"))
+			printf(", master %s", JSTR(pt, "master"));
+		printf("\n");
+		if (json_object_get(pt, "offset_from_master"))
+			printf("  offset        : %s from master, mean path delay %s, %lld sample(s)\n",
+			       human(JNUM(pt, "offset_from_master"), a, sizeof(a)),
+			       human(JNUM(pt, "mean_path_delay"), b, sizeof(b)),
+			       JINT(pt, "samples"));
+		if (json_object_get(pt, "peer_mean_path_delay"))
+			printf("  peer delay    : %s\n",
+			       human(JNUM(pt, "peer_mean_path_delay"), a, sizeof(a)));
+	}
+}
+
 static void print_tracking(json_t *o)
 {
 	char a[32];
@@ -553,6 +594,8 @@ int main(int argc, char **argv)
 		print_audit(o);
 	else if (!strcmp(req, "standby"))
 		print_standby(o);
+	else if (!strcmp(req, "ptp"))
+		print_ptp(o);
 	else if (!strncmp(req, "clients", 7) && (!req[7] || req[7] == ' '))
 		print_clients(o);
 	else

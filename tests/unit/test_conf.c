@@ -1264,6 +1264,83 @@ static void test_dconf_alarm_errors(void **state)
 	expect_derror(1, 5, "more than once", NULL);
 }
 
+/* `ptp-port` and `ptp-uds` (src/ptp/ptp_conf.c). */
+static void test_dconf_ptp(void **state)
+{
+	struct dconf *c = *state;
+	const struct ptp_port_cfg *p;
+
+	assert_int_equal(dparse(c, "ptp-port eth0\n"
+				   "ptp-port eth1 transport l2 delay p2p role slave sync-interval -3 "
+				   "announce-interval 0 delayreq-interval 2 pdelayreq-interval 1 "
+				   "announce-timeout 4 timestamping hardware priority1 128\n"
+				   "ptp-uds /run/gnomon/ptp4l\n"), 0);
+	assert_int_equal(c->ptp.n_ports, 2);
+	p = &c->ptp.port[0];
+	assert_string_equal(p->ifname, "eth0");
+	assert_int_equal(p->transport, PTP_TR_UDP4);
+	assert_int_equal(p->delay, PTP_DELAY_E2E);
+	assert_int_equal(p->role, PTP_ROLE_AUTO);
+	assert_int_equal(p->tsmode, PTP_TSM_SOFTWARE);
+	assert_int_equal(p->log_sync, 0);
+	assert_int_equal(p->log_announce, 1);
+	assert_int_equal(p->announce_timeout, 3);
+	assert_int_equal(p->event_port, 319);
+	assert_int_equal(p->general_port, 320);
+	p = &c->ptp.port[1];
+	assert_int_equal(p->transport, PTP_TR_L2);
+	assert_int_equal(p->delay, PTP_DELAY_P2P);
+	assert_int_equal(p->role, PTP_ROLE_SLAVE);
+	assert_int_equal(p->tsmode, PTP_TSM_HARDWARE);
+	assert_int_equal(p->log_sync, -3);
+	assert_int_equal(p->log_announce, 0);
+	assert_int_equal(p->log_delayreq, 2);
+	assert_int_equal(p->log_pdelay, 1);
+	assert_int_equal(p->announce_timeout, 4);
+	assert_int_equal(c->ptp.domain, 0);
+	assert_int_equal(c->ptp.priority1, 128);
+	assert_int_equal(c->ptp.priority2, 128);
+	assert_string_equal(c->ptp.uds, "/run/gnomon/ptp4l");
+}
+
+static void test_dconf_ptp_errors(void **state)
+{
+	struct dconf *c = *state;
+
+	assert_int_equal(dparse(c, "ptp-port eth0 domain 4 priority1 100\n"
+				   "ptp-port eth1 domain 5\n"
+				   "ptp-port eth0\n"
+				   "ptp-port eth2 transport tcp\n"
+				   "ptp-port eth2 delay e2e2\n"
+				   "ptp-port eth2 role boss\n"
+				   "ptp-port eth2 sync-interval 9\n"
+				   "ptp-port eth2 announce-timeout 1\n"
+				   "ptp-port eth2 domain 128\n"
+				   "ptp-port eth2 bogus 1\n"
+				   "ptp-port eth2 sync-interval\n"
+				   "ptp-port 0123456789abcdefXYZ\n"
+				   "ptp-port\n"
+				   "ptp-uds relative/path\n"
+				   "ptp-port eth2 transport l2 event-port 1319\n"
+				   "ptp-port eth2 event-port 400 general-port 400\n"), 15);
+	expect_derror(0, 2, "must be those of the first ptp-port line", "(4, 100, 128)");
+	expect_derror(1, 3, "eth0 is already a port", NULL);
+	expect_derror(2, 4, "'tcp' is not allowed", "udp4, udp6, l2");
+	expect_derror(3, 5, "'e2e2'", "e2e, p2p");
+	expect_derror(4, 6, "'boss'", "auto, master, slave");
+	expect_derror(5, 7, "sync-interval", "-7");
+	expect_derror(6, 8, "announce-timeout", NULL);
+	expect_derror(7, 9, "domain", "127");
+	expect_derror(8, 10, "unknown option 'bogus'", "transport udp4|udp6|l2");
+	expect_derror(9, 11, "'sync-interval' needs a value", NULL);
+	expect_derror(10, 12, "not an interface name", NULL);
+	expect_derror(11, 13, "expected: ptp-port IFACE", NULL);
+	expect_derror(12, 14, "not an absolute path", "or off");
+	expect_derror(13, 15, "apply to udp4 and udp6 only", NULL);
+	expect_derror(14, 16, "must differ", NULL);
+	assert_int_equal(c->ptp.n_ports, 1);
+}
+
 static void test_dconf_help(void **state)
 {
 	static const char *const names[] = {
@@ -1329,6 +1406,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dconf_coalesce, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_alarm, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_dconf_alarm_errors, dsetup, dteardown),
+		cmocka_unit_test_setup_teardown(test_dconf_ptp, dsetup, dteardown),
+		cmocka_unit_test_setup_teardown(test_dconf_ptp_errors, dsetup, dteardown),
 		cmocka_unit_test(test_dconf_help),
 	};
 
