@@ -46,6 +46,7 @@ struct ptp_port {
 	uint16_t seq_announce, seq_sync, seq_dreq, seq_pdelay;
 	gt_ns entered;			/* mono ns the state was entered */
 	gt_ns last_parent_announce;	/* mono ns of the parent's last Announce */
+	gt_ns last_announce;		/* mono ns of any foreign master's last Announce */
 	gt_ns pre_master_until;		/* mono ns the qualification timeout ends */
 	bool decision_due;		/* run the state decision at the next tick */
 	unsigned ticks;			/* of the housekeeping timer */

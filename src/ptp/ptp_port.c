@@ -448,6 +448,7 @@ static void handle(struct ptp_port *pt, const uint8_t *buf, size_t len,
 	}
 	switch (m.h.type) {
 	case PTP_ANNOUNCE:
+		pt->last_announce = mono;
 		if (ptp_foreign_add(&pt->foreign, &m, mono, ptp_interval_ns(pt->cfg.log_announce)))
 			pt->decision_due = true;
 		if (pt->have_parent && ptp_port_id_eq(&m.h.source, &pt->parent)) {
@@ -609,8 +610,12 @@ static void on_house_timer(struct loop_timer *t, void *arg)
 	if (ptp_foreign_expire(&pt->foreign, mono, iv))
 		pt->decision_due = true;
 	if (pt->state == PTP_PS_LISTENING || is_slave(pt->state) || pt->state == PTP_PS_PASSIVE) {
-		gt_ns ref = pt->state == PTP_PS_LISTENING ? pt->entered :
-			(pt->last_parent_announce > pt->entered ? pt->last_parent_announce : pt->entered);
+		/* The receipt timer restarts with each Announce of the master
+		 * (SLAVE, UNCALIBRATED) or of the better one that keeps the
+		 * port PASSIVE (§9.2.6.12); in LISTENING it runs from entry. */
+		gt_ns heard = pt->state == PTP_PS_PASSIVE ? pt->last_announce :
+			pt->last_parent_announce;
+		gt_ns ref = pt->state == PTP_PS_LISTENING || heard < pt->entered ? pt->entered : heard;
 
 		if (mono - ref > (gt_ns)pt->cfg.announce_timeout * iv) {
 			/* §9.2.6.12: the master is gone; its records with it,
