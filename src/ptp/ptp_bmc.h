@@ -98,6 +98,7 @@ struct ptp_foreign {
 	bool used;
 	struct ptp_port_id sender;
 	struct ptp_announce announce;	/* the newest one */
+	uint16_t seq;			/* its sequenceId: a duplicate is not counted */
 	uint16_t flags;			/* its header's flagField (time properties) */
 	int8_t log_interval;		/* its header's logMessageInterval */
 	gt_ns heard[PTP_FOREIGN_THRESHOLD];	/* mono ns of the newest Announces */
@@ -116,8 +117,11 @@ void ptp_foreign_init(struct ptp_foreign_table *t);
  * became qualified: the caller then runs the state decision. */
 bool ptp_foreign_add(struct ptp_foreign_table *t, const struct ptp_msg *m, gt_ns mono_now,
 		     gt_ns interval_ns);
-/* Drop records not qualified any more at mono_now (fewer than THRESHOLD
- * Announces within WINDOW intervals); true if one was dropped. */
+/* Forget the Announces that left the window (WINDOW intervals before
+ * mono_now) and drop the records left with none; true if a record lost
+ * its qualification (it held THRESHOLD Announces, now fewer). A record
+ * heard once is kept until its Announce ages out, so that the second can
+ * qualify it. */
 bool ptp_foreign_expire(struct ptp_foreign_table *t, gt_ns mono_now, gt_ns interval_ns);
 /* The best qualified record at mono_now, as Erbest (receiver: port_id),
  * into *out; NULL when none. The record is returned for its Announce. */
