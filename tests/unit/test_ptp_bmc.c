@@ -824,7 +824,7 @@ static void test_foreign_changes(void **state)
 	m.h.seq = ++seq;
 	now += IV;
 	assert_true(ptp_foreign_add(&t, &m, now, IV));
-	for (i = 0; i < 11; i++) {
+	for (i = 0; i < 12; i++) {
 		struct ptp_msg c = m;
 		bool want = true;
 
@@ -840,6 +840,7 @@ static void test_foreign_changes(void **state)
 		case 8: c.h.flags |= PTP_FLAG_LEAP61; break;
 		case 9: c.h.log_interval = 2; want = false; break;
 		case 10: c.h.flags |= PTP_FLAG_TWO_STEP; want = false; break;
+		case 11: c.u.announce.time_source = PTP_TS_GNSS; break;
 		}
 		c.h.seq = ++seq;
 		now += IV;

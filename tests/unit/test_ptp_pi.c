@@ -92,11 +92,32 @@ static void test_estimate_wait(void **state)
 	/* 100 ns per second: the clock is 100 ppb fast, slow it down. */
 	assert_int_equal(ptp_pi_sample(&s, 1000 + 1600, 16 * GT_NS_PER_S, 1.0, &o), PTP_PI_LOCKED);
 	NEAR(o.freq_ppb, -100, 1e-6);
+	/* The span gets a margin of 0.1 %: 15.99 s is long enough. */
+	s = make(true, 1.0);
+	ptp_pi_sample(&s, 0, 0, 1.0, &o);
+	assert_int_equal(ptp_pi_sample(&s, 0, 15990 * GT_NS_PER_MS, 1.0, &o), PTP_PI_LOCKED);
 	/* Hardware timestamps wait 0.016 / 0.3 s: the second sample. */
 	s = make(false, 1.0);
 	assert_int_equal(ptp_pi_sample(&s, 0, 0, 1.0, &o), PTP_PI_UNLOCKED);
 	assert_int_equal(ptp_pi_sample(&s, 100, GT_NS_PER_S, 1.0, &o), PTP_PI_LOCKED);
 	NEAR(o.freq_ppb, -100, 1e-6);
+}
+
+/* The estimate adds to the adjustment the clock already has: the phase
+ * ran at the error left over, scaled by (1 + the adjustment). */
+static void test_estimate_on_adjusted_clock(void **state)
+{
+	struct ptp_pi_config c;
+	struct ptp_pi s;
+	struct ptp_pi_out o;
+
+	(void)state;
+	ptp_pi_config_default(&c, false);
+	ptp_pi_init(&s, &c, -50000);
+	ptp_pi_sample(&s, 0, 0, 1.0, &o);
+	NEAR(o.freq_ppb, -50000, 1e-9);
+	assert_int_equal(ptp_pi_sample(&s, 100, GT_NS_PER_S, 1.0, &o), PTP_PI_LOCKED);
+	NEAR(o.freq_ppb, -(50000 + (1e9 - 50000) * 100e-9), 1e-6);
 }
 
 /* A first offset over first_step_threshold (20 us): JUMP with the step
@@ -345,6 +366,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gains),
 		cmocka_unit_test(test_estimate_wait),
+		cmocka_unit_test(test_estimate_on_adjusted_clock),
 		cmocka_unit_test(test_first_step),
 		cmocka_unit_test(test_first_step_only_once),
 		cmocka_unit_test(test_step_threshold),
