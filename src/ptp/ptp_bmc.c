@@ -278,9 +278,10 @@ static enum ptp_port_state full_next(enum ptp_port_state st, enum ptp_fsm_event 
 		return st == PTP_PS_MASTER || st == PTP_PS_PRE_MASTER ? st : PTP_PS_PRE_MASTER;
 	case PTP_EV_RS_GRAND_MASTER:
 		/* M1, M2: this clock is the grandmaster, nothing to qualify:
-		 * straight to MASTER, also from PRE_MASTER (linuxptp's
-		 * PRE_MASTER waits for its qualification timeout). */
-		return PTP_PS_MASTER;
+		 * straight to MASTER. A port already in PRE_MASTER still
+		 * waits for its qualification timeout, as linuxptp reads
+		 * Figure 30 (the port sets that timeout, §9.2.6.11). */
+		return st == PTP_PS_PRE_MASTER ? st : PTP_PS_MASTER;
 	case PTP_EV_RS_SLAVE:
 		return on_rs_slave(st, new_master);
 	case PTP_EV_RS_PASSIVE:
