@@ -378,15 +378,19 @@ static bool announce_changed(const struct ptp_foreign *f, const struct ptp_msg *
 }
 
 /* The record of m's sender, or a free one, or the one heard longest ago
- * (the table is bounded; §9.3.2.4.4 asks for at least 5 records). */
+ * (the table is bounded; §9.3.2.4.4 asks for at least 5 records).
+ * Unqualified records go first: a burst of senders heard once (or forged
+ * ones) must not push out the qualified master the port follows. */
 static struct ptp_foreign *slot_for(struct ptp_foreign_table *t, const struct ptp_port_id *src,
-				    bool *fresh)
+				    gt_ns now, gt_ns interval_ns, bool *fresh)
 {
 	struct ptp_foreign *free_rec = NULL, *oldest = NULL;
+	bool oldest_q = true;
 	int i;
 
 	for (i = 0; i < PTP_FOREIGN_MAX; i++) {
 		struct ptp_foreign *f = &t->r[i];
+		bool q;
 
 		if (!f->used) {
 			if (!free_rec)
@@ -397,8 +401,12 @@ static struct ptp_foreign *slot_for(struct ptp_foreign_table *t, const struct pt
 			*fresh = false;
 			return f;
 		}
-		if (!oldest || f->heard[0] < oldest->heard[0])
+		q = qualified(f, now, interval_ns);
+		if (!oldest || (!q && oldest_q) ||
+		    (q == oldest_q && f->heard[0] < oldest->heard[0])) {
 			oldest = f;
+			oldest_q = q;
+		}
 	}
 	*fresh = true;
 	return free_rec ? free_rec : oldest;
@@ -415,7 +423,7 @@ bool ptp_foreign_add(struct ptp_foreign_table *t, const struct ptp_msg *m, gt_ns
 	 * is not qualified, and must not make a record either. */
 	if (m->u.announce.steps_removed >= 255)
 		return false;
-	f = slot_for(t, &m->h.source, &fresh);
+	f = slot_for(t, &m->h.source, mono_now, interval_ns, &fresh);
 	if (fresh) {
 		memset(f, 0, sizeof(*f));
 		f->used = true;

@@ -87,7 +87,8 @@ enum ptp_port_state ptp_fsm_next(enum ptp_port_state st, enum ptp_fsm_event ev, 
 				 bool slave_only);
 
 /* Foreign master records of one port, §9.3.2.4.4: a record per sender
- * port identity, at most PTP_FOREIGN_MAX (the oldest-heard is replaced),
+ * port identity, at most PTP_FOREIGN_MAX (a new sender replaces the
+ * record heard longest ago, an unqualified one before a qualified one),
  * qualified once PTP_FOREIGN_THRESHOLD Announces arrived within
  * PTP_FOREIGN_WINDOW announce intervals (§9.3.2.4.5: 2 within 4). */
 #define PTP_FOREIGN_MAX 8

@@ -807,6 +807,45 @@ static void test_foreign_table_full(void **state)
 		assert_true(found[k]);
 }
 
+/* Senders heard once (a burst, or forged identities) replace each other
+ * and leave a qualified master alone, even the one heard longest ago;
+ * with every record qualified the oldest goes. */
+static void test_foreign_table_keeps_qualified(void **state)
+{
+	struct ptp_foreign_table t;
+	struct ptp_msg m = announce(5, 1, 128);
+	struct ptp_bmc_ds d;
+	const struct ptp_foreign *f;
+	int i;
+
+	(void)state;
+	ptp_foreign_init(&t);
+	ptp_foreign_add(&t, &m, S(0), IV);
+	m.h.seq = 2;
+	assert_true(ptp_foreign_add(&t, &m, S(0.5), IV));
+	for (i = 0; i < 50; i++) {
+		struct ptp_msg x = announce((uint8_t)(100 + i), 1, 1);
+
+		ptp_foreign_add(&t, &x, S(0.6) + i * GT_NS_PER_MS, IV);
+	}
+	assert_int_equal(used(&t), PTP_FOREIGN_MAX);
+	f = best_at(&t, S(1), &d);
+	assert_non_null(f);
+	assert_int_equal(f->sender.clock.id[7], 5);
+	/* All qualified: the one heard longest ago is replaced. */
+	ptp_foreign_init(&t);
+	for (i = 0; i < PTP_FOREIGN_MAX; i++) {
+		m = announce((uint8_t)(10 + i), 1, 128);
+		ptp_foreign_add(&t, &m, S(i) / 10, IV);
+		m.h.seq = 2;
+		ptp_foreign_add(&t, &m, S(1) + S(i) / 10, IV);
+	}
+	m = announce(50, 1, 128);
+	ptp_foreign_add(&t, &m, S(2), IV);
+	for (i = 0; i < PTP_FOREIGN_MAX; i++)
+		assert_int_not_equal(t.r[i].sender.clock.id[7], 10);
+}
+
 /* What changes the decision's input: the comparison fields and the time
  * properties; the sequence or the interval alone do not. */
 static void test_foreign_changes(void **state)
@@ -1117,6 +1156,7 @@ int main(void)
 		cmocka_unit_test(test_foreign_expire),
 		cmocka_unit_test(test_foreign_steps_255),
 		cmocka_unit_test(test_foreign_table_full),
+		cmocka_unit_test(test_foreign_table_keeps_qualified),
 		cmocka_unit_test(test_foreign_changes),
 		cmocka_unit_test(test_foreign_best_of_several),
 		cmocka_unit_test(test_three_clocks_elect),
