@@ -280,10 +280,11 @@ struct run_result {
 	double freq_err;	/* ppb, the adjustment against the right one */
 };
 
-static struct run_result run(bool sw, double start_err, double sigma, int n)
+/* n samples every `interval` seconds. */
+static struct run_result run_at(bool sw, double interval, double start_err, double sigma, int n)
 {
 	/* 100 ppm fast: 100 us more error every second. */
-	struct ptp_pi s = make(sw, 1.0);
+	struct ptp_pi s = make(sw, interval);
 	struct ptp_pi_out o;
 	struct sim m = { start_err, 0, 100e-6, 42 };
 	struct run_result r = { -1, 0, 0, 0, 0 };
@@ -291,7 +292,7 @@ static struct run_result run(bool sw, double start_err, double sigma, int n)
 	int i;
 
 	for (i = 0; i < n; i++) {
-		double t = i;	/* true seconds */
+		double t = i * interval;	/* true seconds */
 		gt_ns local = (gt_ns)(t * 1e9 + m.err);
 		gt_ns offset = (gt_ns)llround(m.err + noise(&m, sigma));
 
@@ -304,8 +305,8 @@ static struct run_result run(bool sw, double start_err, double sigma, int n)
 		    r.first_locked < 0)
 			r.first_locked = i;
 		m.adj_ppb = o.freq_ppb;
-		/* One second of the clock at its new frequency. */
-		m.err += ((1 + m.skew) * (1 + m.adj_ppb * 1e-9) - 1) * 1e9;
+		/* One interval of the clock at its new frequency. */
+		m.err += ((1 + m.skew) * (1 + m.adj_ppb * 1e-9) - 1) * 1e9 * interval;
 		if (i >= n - 100) {
 			sum2 += m.err * m.err;
 			if (fabs(m.err) > r.max_last)
@@ -315,6 +316,11 @@ static struct run_result run(bool sw, double start_err, double sigma, int n)
 	r.rms_last = sqrt(sum2 / 100);
 	r.freq_err = m.adj_ppb - truth;
 	return r;
+}
+
+static struct run_result run(bool sw, double start_err, double sigma, int n)
+{
+	return run_at(sw, 1.0, start_err, sigma, n);
 }
 
 /* Started 0.1 s and 100 ppm off, samples every second: the servo steps
@@ -361,6 +367,28 @@ static void test_slews_small_offset(void **state)
 	assert_true(r.max_last < 100);
 }
 
+/* The gains follow the sync interval: at 8 Sync/s (log -3) and one per
+ * 4 s (log 2, both gains at their norm_max) the loop still locks and
+ * holds the clock. */
+static void test_converges_other_intervals(void **state)
+{
+	struct run_result r;
+
+	(void)state;
+	r = run_at(true, 0.125, 1e8, 20, 8 * 600);
+	printf("# sw 1/8 s: locked at %d, jumps %d, rms %.1f ns, max %.1f ns, freq err %.2f ppb\n",
+	       r.first_locked, r.jumps, r.rms_last, r.max_last, r.freq_err);
+	assert_int_equal(r.jumps, 1);
+	assert_true(r.max_last < 100);
+	assert_true(fabs(r.freq_err) < 100);
+	r = run_at(false, 4.0, 1e8, 20, 300);
+	printf("# hw 4 s: locked at %d, jumps %d, rms %.1f ns, max %.1f ns, freq err %.2f ppb\n",
+	       r.first_locked, r.jumps, r.rms_last, r.max_last, r.freq_err);
+	assert_int_equal(r.jumps, 1);
+	assert_true(r.max_last < 100);
+	assert_true(fabs(r.freq_err) < 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_clamp),
 		cmocka_unit_test(test_locked_stable),
 		cmocka_unit_test(test_converges),
+		cmocka_unit_test(test_converges_other_intervals),
 		cmocka_unit_test(test_slews_small_offset),
 	};
 
