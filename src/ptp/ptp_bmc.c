@@ -130,11 +130,12 @@ enum ptp_rs ptp_bmc_decide(const struct ptp_bmc_ds *d0, const struct ptp_bmc_ds 
 	 * announce receipt timeout says otherwise. */
 	if (!erbest && listening)
 		return PTP_RS_LISTENING;
-	/* A slave-only clock's D0 must never win: the standard makes it the
-	 * worst data set (priority1 255 and clockClass 255, §8.2.1.3.1,
-	 * §7.6.2.5); the comparison with D0 is skipped, which gives that
-	 * result whatever priority1 is configured. Figure 31 turns the
-	 * master decisions that remain into LISTENING. */
+	/* A slave-only clock's D0 must never win. The standard gives it
+	 * clockClass 255 (§7.6.2), the worst, but Figure 34 looks at
+	 * priority1 before the class, so a configured priority1 could
+	 * still make D0 better than a master: the comparison with D0 is
+	 * skipped instead. Figure 31 turns the master decisions that
+	 * remain into LISTENING. */
 	if (!slave_only && d0->quality.clock_class <= 127) {
 		/* Classes 1..127 (0 is reserved) never follow another
 		 * clock: M1 against this port's best, else P1. */
@@ -263,7 +264,7 @@ static enum ptp_port_state full_next(enum ptp_port_state st, enum ptp_fsm_event 
 		return st;	/* INITIALIZING, FAULTY, DISABLED: no decision applies */
 	switch (ev) {
 	case PTP_EV_ANNOUNCE_RECEIPT_TIMEOUT:
-		/* §9.2.6.12: no master heard; the port becomes master.
+		/* §9.2.6: no master heard; the port becomes master.
 		 * Only in the states that listen for one. */
 		return receiving ? PTP_PS_MASTER : st;
 	case PTP_EV_QUALIFICATION_TIMEOUT:
@@ -274,13 +275,13 @@ static enum ptp_port_state full_next(enum ptp_port_state st, enum ptp_fsm_event 
 		return st == PTP_PS_SLAVE ? PTP_PS_UNCALIBRATED : st;
 	case PTP_EV_RS_MASTER:
 		/* M3: through PRE_MASTER (the qualification timeout,
-		 * §9.2.6.11); a master already stays master. */
+		 * §9.2.6); a master already stays master. */
 		return st == PTP_PS_MASTER || st == PTP_PS_PRE_MASTER ? st : PTP_PS_PRE_MASTER;
 	case PTP_EV_RS_GRAND_MASTER:
 		/* M1, M2: this clock is the grandmaster, nothing to qualify:
 		 * straight to MASTER. A port already in PRE_MASTER still
 		 * waits for its qualification timeout, as linuxptp reads
-		 * Figure 30 (the port sets that timeout, §9.2.6.11). */
+		 * Figure 30 (the port sets that timeout, §9.2.6). */
 		return st == PTP_PS_PRE_MASTER ? st : PTP_PS_MASTER;
 	case PTP_EV_RS_SLAVE:
 		return on_rs_slave(st, new_master);
