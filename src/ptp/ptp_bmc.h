@@ -87,7 +87,8 @@ enum ptp_port_state ptp_fsm_next(enum ptp_port_state st, enum ptp_fsm_event ev, 
 				 bool slave_only);
 
 /* Foreign master records of one port, §9.3.2.4.4: a record per sender
- * port identity, at most PTP_FOREIGN_MAX (the oldest-heard is replaced),
+ * port identity, at most PTP_FOREIGN_MAX (a new sender replaces the
+ * record heard longest ago, an unqualified one before a qualified one),
  * qualified once PTP_FOREIGN_THRESHOLD Announces arrived within
  * PTP_FOREIGN_WINDOW announce intervals (§9.3.2.4.5: 2 within 4). */
 #define PTP_FOREIGN_MAX 8
@@ -98,6 +99,7 @@ struct ptp_foreign {
 	bool used;
 	struct ptp_port_id sender;
 	struct ptp_announce announce;	/* the newest one */
+	uint16_t seq;			/* its sequenceId: a duplicate is not counted */
 	uint16_t flags;			/* its header's flagField (time properties) */
 	int8_t log_interval;		/* its header's logMessageInterval */
 	gt_ns heard[PTP_FOREIGN_THRESHOLD];	/* mono ns of the newest Announces */
@@ -116,8 +118,11 @@ void ptp_foreign_init(struct ptp_foreign_table *t);
  * became qualified: the caller then runs the state decision. */
 bool ptp_foreign_add(struct ptp_foreign_table *t, const struct ptp_msg *m, gt_ns mono_now,
 		     gt_ns interval_ns);
-/* Drop records not qualified any more at mono_now (fewer than THRESHOLD
- * Announces within WINDOW intervals); true if one was dropped. */
+/* Forget the Announces that left the window (WINDOW intervals before
+ * mono_now) and drop the records left with none; true if a record lost
+ * its qualification (it held THRESHOLD Announces, now fewer). A record
+ * heard once is kept until its Announce ages out, so that the second can
+ * qualify it. */
 bool ptp_foreign_expire(struct ptp_foreign_table *t, gt_ns mono_now, gt_ns interval_ns);
 /* The best qualified record at mono_now, as Erbest (receiver: port_id),
  * into *out; NULL when none. The record is returned for its Announce. */
