@@ -17,14 +17,12 @@
 #include "mon/ctl.h"
 #include "mon/json.h"
 #include "ptp/ptp_int.h"
+#include "ptp/ptp_sample.h"
 #include "sync/sync.h"
 
 /* TAI - UTC when nothing better is known (since 2017-01-01; IERS Bulletin
  * C has announced no leap second since): what ptp4l assumes too. */
 #define PTP_DEFAULT_UTC_OFFSET 37
-/* The reference id of a PTP source as the NTP server shows it (RFC 5905
- * §7.3: four ASCII characters for a reference clock). */
-#define PTP_REFID 0x50545000u	/* "PTP" */
 
 static const char *const drop_names[PTP_DROP_COUNT] = {
 	"malformed", "domain", "own", "not_parent", "state", "sequence", "no_timestamp",
@@ -56,21 +54,6 @@ gt_ns ptp_clock_ptp_time(const struct ptp *p, gt_ns ts, bool hw)
 	return t + (gt_ns)PTP_DEFAULT_UTC_OFFSET * GT_NS_PER_S;
 }
 
-/* clockAccuracy (§7.6.2.6 Table 5) for a root distance. */
-static uint8_t accuracy_of(gt_ns dist)
-{
-	static const gt_ns limits[] = {
-		25, 100, 250, 1000, 2500, 10000, 25000, 100000, 250000, 1000000, 2500000,
-		10000000, 25000000, 100000000, 250000000, 1000000000, 10000000000,
-	};
-	size_t i;
-
-	for (i = 0; i < ARRAY_LEN(limits); i++)
-		if (dist <= limits[i])
-			return (uint8_t)(0x20 + i);
-	return 0x31;
-}
-
 /* Whether the clock is synchronised to something other than a PTP port
  * of ours. A clock whose time came from its PTP master must not offer
  * itself as a better grandmaster than that master: the two would take
@@ -100,7 +83,7 @@ void ptp_clock_refresh(struct ptp *p)
 	/* §7.6.2.5 Table 4: 6 synchronised to a primary reference; 248
 	 * default (free running, `local stratum`); 255 slave-only. */
 	p->dds.quality.clock_class = p->dds.slave_only ? 255 : synced ? 6 : 248;
-	p->dds.quality.accuracy = synced ? accuracy_of(snap.q.root_delay / 2 +
+	p->dds.quality.accuracy = synced ? ptp_accuracy_of(snap.q.root_delay / 2 +
 						       clk_root_disp_at(&snap.q, now)) : 0xFE;
 	p->dds.quality.variance = 0xFFFF;
 	if (p->slave_port >= 0)
@@ -237,40 +220,19 @@ void ptp_clock_port_state(struct ptp *p, struct ptp_port *pt, enum ptp_port_stat
 
 /* ---- samples ---- */
 
-/* clockAccuracy back to a bound in ns (0xFE unknown: none claimed). */
-static gt_ns accuracy_ns(uint8_t acc)
-{
-	static const gt_ns v[] = {
-		25, 100, 250, 1000, 2500, 10000, 25000, 100000, 250000, 1000000, 2500000,
-		10000000, 25000000, 100000000, 250000000, 1000000000, 10000000000,
-	};
-
-	if (acc >= 0x20 && acc < 0x20 + ARRAY_LEN(v))
-		return v[acc - 0x20];
-	return 0;
-}
-
 void ptp_clock_sample(struct ptp *p, struct ptp_port *pt, gt_ns t1, gt_ns t2, gt_ns t3, gt_ns t4)
 {
 	struct sync_sample s;
 	struct sync_src_info si;
 	gt_ns mono = gt_now(CLOCK_MONOTONIC);
 	const struct ptp_time_props_ds *tp = &p->tprops;
+	struct ptp_gm_info gm = {
+		.clock_class = p->parent.gm_quality.clock_class,
+		.accuracy = p->parent.gm_quality.accuracy,
+		.leap = tp->leap61 ? CLK_LEAP_INS : tp->leap59 ? CLK_LEAP_DEL : CLK_LEAP_NONE,
+	};
 
-	/* The four timestamps as an NTP exchange (RFC 5905 §8): the master
-	 * is the server, t1/t4 on its clock, t2/t3 on ours. */
-	memset(&s, 0, sizeof(s));
-	s.offset = ((t1 - t2) + (t4 - t3)) / 2;
-	s.delay = (t2 - t1) + (t4 - t3);
-	s.time = t3 > t2 ? t3 : t2;
-	s.disp = GT_NS_PER_US + (gt_ns)((double)(t4 - t1 > 0 ? t4 - t1 : 0) * CLK_PHI);
-	s.root_disp = accuracy_ns(p->parent.gm_quality.accuracy);
-	/* PTP has no strata: a grandmaster locked to a primary reference
-	 * (classes 6, 7) counts as one; any other as a secondary server. */
-	s.stratum = p->parent.gm_quality.clock_class == 6 || p->parent.gm_quality.clock_class == 7 ?
-		1 : 2;
-	s.leap = tp->leap61 ? CLK_LEAP_INS : tp->leap59 ? CLK_LEAP_DEL : CLK_LEAP_NONE;
-	s.refid = PTP_REFID;
+	ptp_sample_make(t1, t2, t3, t4, &gm, &s);
 	pt->last_offset = -s.offset;
 	pt->last_delay = s.delay / 2;
 	pt->have_measure = true;
