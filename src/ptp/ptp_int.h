@@ -33,6 +33,9 @@ enum ptp_drop {
 const char *ptp_drop_name(enum ptp_drop d);
 
 #define PTP_TYPES 16
+/* Peer delay measurements the link delay is the median of (ptp4l's
+ * delay_filter_length is 10). */
+#define PTP_PD_FILTER 9
 
 struct ptp_port {
 	struct ptp *clk;
@@ -83,7 +86,9 @@ struct ptp_port {
 		struct ptp_port_id responder;
 	} pd;
 	bool have_peer_delay;
-	gt_ns peer_delay;
+	gt_ns peer_delay;		/* the median of the last PTP_PD_FILTER measurements */
+	gt_ns pd_hist[PTP_PD_FILTER];
+	int pd_n, pd_at;
 
 	/* Counters. */
 	uint64_t rx[PTP_TYPES], tx[PTP_TYPES], drop[PTP_DROP_COUNT];

@@ -359,10 +359,31 @@ static void pdelay_done(struct ptp_port *pt)
 	 * counts. */
 	gt_ns d = ((pt->pd.t4 - pt->pd.t1) - (pt->pd.t3 - pt->pd.t2) - pt->pd.corr) / 2;
 
+	gt_ns sorted[PTP_PD_FILTER];
+	int i, k;
+
 	pt->pd.pending = false;
+	LOG_DEBUG("ptp-port %s: peer delay %lld ns (t4-t1 %lld, t3-t2 %lld, corrections %lld)",
+		  pt->cfg.ifname, (long long)d, (long long)(pt->pd.t4 - pt->pd.t1),
+		  (long long)(pt->pd.t3 - pt->pd.t2), (long long)pt->pd.corr);
 	if (d < 0)
 		d = 0;
-	pt->peer_delay = d;
+	/* Each Sync's offset takes the link delay as it is: a single noisy
+	 * measurement would pass its noise to every Sync until the next. A
+	 * moving median, as ptp4l's delay filter, keeps an outlier out. */
+	pt->pd_hist[pt->pd_at] = d;
+	pt->pd_at = (pt->pd_at + 1) % PTP_PD_FILTER;
+	if (pt->pd_n < PTP_PD_FILTER)
+		pt->pd_n++;
+	for (i = 0; i < pt->pd_n; i++) {
+		gt_ns v = pt->pd_hist[i];
+
+		for (k = i; k > 0 && sorted[k - 1] > v; k--)
+			sorted[k] = sorted[k - 1];
+		sorted[k] = v;
+	}
+	pt->peer_delay = pt->pd_n % 2 ? sorted[pt->pd_n / 2] :
+		(sorted[pt->pd_n / 2 - 1] + sorted[pt->pd_n / 2]) / 2;
 	pt->have_peer_delay = true;
 }
 

