@@ -37,10 +37,14 @@ static void send_reply(struct ptp *p, struct ptp_port *pt, struct ptp_msg *r,
 	r->h.domain = p->cfg.domain;
 	len = ptp_msg_encode(buf, sizeof(buf), r);
 	if (len && to && sendto(p->uds_fd, buf, len, MSG_DONTWAIT, (const struct sockaddr *)&to->ss,
-				to->len) == (ssize_t)len)
+				to->len) == (ssize_t)len) {
 		p->mgmt_tx++;
-	else
-		p->mgmt_err++;
+		return;
+	}
+	p->mgmt_err++;
+	/* EACCES: pmc's socket is not writable by our user (doc/ptp.md). */
+	LOG_RL(LOG_LVL_WARN, "ptp: cannot answer a management request over %s: %s",
+	       p->uds_path, len ? strerror(errno) : "encoding failed");
 }
 
 /* The reply's header and management fields (§15.4.1: the target is the
