@@ -9,10 +9,9 @@
 
 #include "lib/util.h"
 
-static int enable_rx_timestamps(int fd, unsigned sflags)
+static int ts_flags(unsigned sflags)
 {
 	int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
-	int on = 1;
 
 	/* OPT_ID numbers the transmit timestamps so that each can be matched
 	 * with its send; OPT_TSONLY returns them without the packet (no copy
@@ -21,6 +20,14 @@ static int enable_rx_timestamps(int fd, unsigned sflags)
 		flags |= SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
 	if (sflags & SOCK_TX_TIMESTAMP)
 		flags |= SOF_TIMESTAMPING_TX_SOFTWARE;
+	return flags;
+}
+
+static int enable_rx_timestamps(int fd, unsigned sflags)
+{
+	int flags = ts_flags(sflags);
+	int on = 1;
+
 	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) == 0)
 		return 0;
 	/* Older kernels or restricted sandboxes: nanosecond timestamps. */
@@ -265,12 +272,12 @@ int sock_read_txts(int fd, uint32_t *key, gt_ns *ts)
 	return have_key && *ts ? 1 : 0;
 }
 
-void sock_txts_restart(int fd)
+void sock_txts_restart(int fd, unsigned sflags)
 {
-	int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+	int off = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+	int on = ts_flags(sflags);
 
 	/* The kernel zeroes the count when OPT_ID is turned on. */
-	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags));
-	flags |= SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
-	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags));
+	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &off, sizeof(off));
+	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &on, sizeof(on));
 }

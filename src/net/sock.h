@@ -79,8 +79,9 @@ size_t sock_build_txts(void *buf, size_t used, size_t cap);
  * CLOCK_REALTIME time. Returns 1, 0 for an error-queue message that is
  * not a timestamp, -1 when the queue is empty. */
 int sock_read_txts(int fd, uint32_t *key, gt_ns *ts);
-/* Restart a SOCK_TX_TIMESTAMP_ON_REQUEST socket's OPT_ID count at 0 (after
- * a failed send, which the kernel may or may not have counted). */
-void sock_txts_restart(int fd);
+/* Restart the OPT_ID count of a socket opened with flags (the
+ * SOCK_TX_TIMESTAMP ones) at 0: after a failed send, which the kernel may
+ * or may not have counted. */
+void sock_txts_restart(int fd, unsigned flags);
 
 #endif

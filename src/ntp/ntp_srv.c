@@ -211,7 +211,7 @@ static void txts_resync(struct worker *w, int fdi)
 {
 	int i;
 
-	sock_txts_restart(w->fds[fdi]);
+	sock_txts_restart(w->fds[fdi], SOCK_TX_TIMESTAMP_ON_REQUEST);
 	for (i = 0; i < TXPEND; i++)
 		w->tx_outstanding -= w->txp[fdi][i].used;
 	memset(w->txp[fdi], 0, sizeof(w->txp[fdi]));
