@@ -86,6 +86,7 @@ static bool describe(void *arg, int src, const struct sync_src_info *si, gt_ns n
 	json_bool(j, "xleave", c->cfg.xleave);
 	json_bool(j, "interleaved", c->interleaved);
 	json_u64(j, "interleaved_replies", c->stats.interleaved);
+	json_u64(j, "tx_timestamps", c->stats.txts);
 	json_i64(j, "poll", c->poll);
 	json_u64(j, "reach", c->reach);
 	json_bool(j, "kod_stopped", c->stopped);
