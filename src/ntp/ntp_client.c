@@ -282,6 +282,8 @@ static void handle_reply(struct ntp_client *c, const uint8_t *buf, size_t len, g
 		c->stats.interleaved++;
 		xleave_update(c, &pkt, t4, false);
 		c->rctx.last_rx_xmt = pkt.xmt;
+		if (c->burst_left > 0)
+			schedule(c, IBURST_INTERVAL);
 		return;
 	case NTP_RESP_KOD_DENY:
 		c->rctx.waiting = false;
