@@ -120,6 +120,11 @@ static void xleave_check(struct ntp_srv *s, struct worker *w, const uint8_t *req
 		ntp_reply_make_interleaved(out, req, prev_tx);
 		p->interleaved = true;
 		STAT_ADD(w->stats.interleaved, 1);
+		/* Used: the client's next request names this reply. An entry
+		 * in another thread's table (the client's port changed) is
+		 * left to age out there: only its owner writes it. */
+		if (&s->w[t] == w)
+			ntp_xtab_drop(w->xtab, org);
 	}
 	p->xsave = true;
 	p->rx = rx;

@@ -66,12 +66,10 @@ static uint64_t mix(uint64_t h, uint64_t v)
 	return h ^ (h >> 29);
 }
 
-static struct entry *bucket(const struct ntp_xtab *t, const struct net_addr *a)
+static struct entry *bucket(const struct ntp_xtab *t, ntp_ts rx)
 {
-	uint64_t w[2], h;
+	uint64_t h = mix(mix(t->key, rx), t->key >> 7) * t->key;
 
-	memcpy(w, a->a, sizeof(w));
-	h = mix(mix(t->key ^ (uint64_t)a->family, w[0]), w[1]) * t->key;
 	return &t->e[((h >> 32) & (t->n_buckets - 1)) * NTP_XTAB_WAYS];
 }
 
@@ -80,12 +78,12 @@ static bool same(const struct net_addr *x, const struct net_addr *y)
 	return x->family == y->family && !memcmp(x->a, y->a, sizeof(x->a));
 }
 
-static struct entry *find(struct entry *b, const struct net_addr *a)
+static struct entry *find(struct entry *b, ntp_ts rx)
 {
 	int i;
 
 	for (i = 0; i < NTP_XTAB_WAYS; i++)
-		if (b[i].addr.family && same(&b[i].addr, a))
+		if (b[i].addr.family && b[i].rx == rx)
 			return &b[i];
 	return NULL;
 }
@@ -100,7 +98,7 @@ static void write_begin(struct entry *e, unsigned *s)
 void ntp_xtab_save(struct ntp_xtab *t, const struct net_addr *a, ntp_ts rx, ntp_ts tx,
 		   gt_ns mono)
 {
-	struct entry *b = bucket(t, a), *e = find(b, a);
+	struct entry *b = bucket(t, rx), *e = find(b, rx);
 	unsigned s;
 	int i;
 
@@ -121,10 +119,10 @@ void ntp_xtab_save(struct ntp_xtab *t, const struct net_addr *a, ntp_ts rx, ntp_
 
 bool ntp_xtab_set_tx(struct ntp_xtab *t, const struct net_addr *a, ntp_ts rx, ntp_ts tx)
 {
-	struct entry *e = find(bucket(t, a), a);
+	struct entry *e = find(bucket(t, rx), rx);
 	unsigned s;
 
-	if (!e || e->rx != rx)
+	if (!e || !same(&e->addr, a))
 		return false;
 	write_begin(e, &s);
 	e->tx = tx;
@@ -132,10 +130,24 @@ bool ntp_xtab_set_tx(struct ntp_xtab *t, const struct net_addr *a, ntp_ts rx, nt
 	return true;
 }
 
+void ntp_xtab_drop(struct ntp_xtab *t, ntp_ts rx)
+{
+	struct entry *e = find(bucket(t, rx), rx);
+	unsigned s;
+
+	if (!e)
+		return;
+	write_begin(e, &s);
+	memset(&e->addr, 0, sizeof(e->addr));
+	e->rx = e->tx = 0;
+	e->saved = 0;
+	atomic_store_explicit(&e->seq, s + 2, memory_order_release);
+}
+
 bool ntp_xtab_lookup(const struct ntp_xtab *t, const struct net_addr *a, ntp_ts rx,
 		     ntp_ts *tx)
 {
-	struct entry *b = bucket(t, a);
+	struct entry *b = bucket(t, rx);
 	struct net_addr ea;
 	ntp_ts erx, etx;
 	unsigned s0, s1;
@@ -154,9 +166,10 @@ bool ntp_xtab_lookup(const struct ntp_xtab *t, const struct net_addr *a, ntp_ts 
 			if (s0 == s1)
 				break;
 		}
-		if (tries == 4 || !ea.family || !same(&ea, a))
+		if (tries == 4 || !ea.family || erx != rx)
 			continue;
-		if (erx != rx || !etx)
+		/* Another client naming this one's exchange learns nothing. */
+		if (!same(&ea, a) || !etx)
 			return false;
 		*tx = etx;
 		return true;

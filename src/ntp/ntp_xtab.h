@@ -1,15 +1,20 @@
-/* ntp_xtab: the server's memory for interleaved mode (RFC 9769 §2): per
- * client address, the receive timestamp of the last response as it was
- * sent, and that response's transmit timestamp (the daemon's estimate
- * written in it, replaced by the kernel's when the error queue gives it).
- * A request whose origin is that receive timestamp asks for the transmit
- * timestamp.
+/* ntp_xtab: the server's memory for interleaved mode (RFC 9769 §2): for
+ * each recent response to an interleaved request, its receive timestamp
+ * as it was sent, the client's address, and the response's transmit
+ * timestamp (the daemon's estimate written in it, replaced by the
+ * kernel's when the error queue gives it). A request whose origin is that
+ * receive timestamp, from that address, asks for the transmit timestamp.
+ *
+ * Keyed by the receive timestamp (as chrony keys its own), not by the
+ * address alone: clients behind one NAT address (or one relay) each keep
+ * their own exchange. The entry a request used is dropped, so a client
+ * that keeps polling holds one entry.
  *
  * Memory is bounded: a table of NTP_XTAB_WAYS-way buckets indexed by a
- * keyed hash of the address (no one outside can aim at a bucket); a new
- * client takes a free way or the least recently saved one. Each server
- * thread owns one table and is its only writer; entries carry a sequence
- * count so that another thread (a client whose next request a
+ * keyed hash of the receive timestamp (no one outside can aim at a
+ * bucket); a new entry takes a free way or the one saved longest ago.
+ * Each server thread owns one table and is its only writer; entries carry
+ * a sequence count so that another thread (a client whose next request a
  * SO_REUSEPORT socket gives to another worker) reads them whole. */
 #ifndef GNOMON_NTP_XTAB_H
 #define GNOMON_NTP_XTAB_H
@@ -39,16 +44,20 @@ size_t ntp_xtab_count(const struct ntp_xtab *t);
 size_t ntp_xtab_bytes(const struct ntp_xtab *t);
 
 /* Owner thread: remember the response to a sent at mono with receive
- * timestamp rx and transmit timestamp tx (both as sent). */
+ * timestamp rx (unique: it is marked with the thread) and transmit
+ * timestamp tx (both as sent). */
 void ntp_xtab_save(struct ntp_xtab *t, const struct net_addr *a, ntp_ts rx, ntp_ts tx,
 		   gt_ns mono);
-/* Owner thread: the precise transmit timestamp of the response whose
- * receive timestamp was rx; false when a's entry has moved on. */
+/* Owner thread: the precise transmit timestamp of the response to a whose
+ * receive timestamp was rx; false when its entry is gone. */
 bool ntp_xtab_set_tx(struct ntp_xtab *t, const struct net_addr *a, ntp_ts rx, ntp_ts tx);
 /* Any thread: the transmit timestamp of the response to a whose receive
- * timestamp was rx; false when there is none (evicted, never saved, or a
- * later response replaced it). */
+ * timestamp was rx; false when there is none (evicted, dropped, never
+ * saved, or saved for another address). */
 bool ntp_xtab_lookup(const struct ntp_xtab *t, const struct net_addr *a, ntp_ts rx,
 		     ntp_ts *tx);
+/* Owner thread: forget the response whose receive timestamp was rx (its
+ * interleaved answer was sent). */
+void ntp_xtab_drop(struct ntp_xtab *t, ntp_ts rx);
 
 #endif

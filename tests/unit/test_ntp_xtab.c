@@ -1,9 +1,9 @@
 /* Unit tests for ntp/ntp_xtab, the server's interleaved-mode table: a
- * lookup succeeds only for the client's last receive timestamp, the
+ * lookup succeeds only for a saved receive timestamp from its own client, the
  * kernel's transmit timestamp replaces the daemon's only for the response
- * it belongs to, the memory stays within the stated bound whatever the
- * number of clients, and a new client evicts the one saved longest ago in
- * its bucket. */
+ * it belongs to, clients sharing an address keep their own exchanges, the
+ * memory stays within the stated bound whatever the number of clients,
+ * and a new entry evicts the one saved longest ago in its bucket. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,20 +43,40 @@ static void test_lookup_and_tx_update(void **state)
 	ntp_xtab_save(t, &b, 0x3001, 0x4000, 2);
 	assert_true(ntp_xtab_lookup(t, &a, 0x1001, &tx));
 	assert_true(tx == 0x2000);
-	/* Another receive timestamp, or the same one from another client. */
+	/* Another receive timestamp, or the same one from another client
+	 * (which learns nothing of a's exchange). */
 	assert_false(ntp_xtab_lookup(t, &a, 0x3001, &tx));
 	assert_false(ntp_xtab_lookup(t, &b, 0x1001, &tx));
-	/* The kernel's timestamp replaces the daemon's... */
+	/* The kernel's timestamp replaces the daemon's, for a's entry only. */
+	assert_false(ntp_xtab_set_tx(t, &b, 0x1001, 0x2222));
 	assert_true(ntp_xtab_set_tx(t, &a, 0x1001, 0x2222));
 	assert_true(ntp_xtab_lookup(t, &a, 0x1001, &tx));
 	assert_true(tx == 0x2222);
-	/* ...but not once a later response was saved (a late timestamp). */
-	ntp_xtab_save(t, &a, 0x5001, 0x6000, 3);
-	assert_false(ntp_xtab_set_tx(t, &a, 0x1001, 0x7777));
+	/* Dropped once used: a late timestamp finds nothing. */
+	ntp_xtab_drop(t, 0x1001);
 	assert_false(ntp_xtab_lookup(t, &a, 0x1001, &tx));
-	assert_true(ntp_xtab_lookup(t, &a, 0x5001, &tx));
-	assert_true(tx == 0x6000);
-	assert_int_equal(ntp_xtab_count(t), 2);
+	assert_false(ntp_xtab_set_tx(t, &a, 0x1001, 0x7777));
+	assert_int_equal(ntp_xtab_count(t), 1);
+	ntp_xtab_drop(t, 0x9999);	/* nothing there: no effect */
+	assert_int_equal(ntp_xtab_count(t), 1);
+	ntp_xtab_destroy(t);
+}
+
+/* Clients behind one address (a NAT, a relay) each keep their exchange. */
+static void test_shared_address(void **state)
+{
+	struct ntp_xtab *t = ntp_xtab_create(256, 7);
+	struct net_addr nat = addr("198.51.100.7");
+	ntp_ts tx = 0;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 6; i++)
+		ntp_xtab_save(t, &nat, 0x10001 + 2 * i, 0x20000 + 2 * i, i);
+	for (i = 0; i < 6; i++) {
+		assert_true(ntp_xtab_lookup(t, &nat, 0x10001 + 2 * i, &tx));
+		assert_true(tx == 0x20000 + 2 * i);
+	}
 	ntp_xtab_destroy(t);
 }
 
@@ -89,24 +109,29 @@ static void test_eviction_order(void **state)
 {
 	struct ntp_xtab *t = ntp_xtab_create(NTP_XTAB_MIN_ENTRIES, 99);
 	struct net_addr keep = nth(0);
-	ntp_ts tx;
-	unsigned i, lost = 0;
+	ntp_ts tx, rx = 1;
+	unsigned i, lost = 0, n = 20 * NTP_XTAB_MIN_ENTRIES;
 
 	(void)state;
-	ntp_xtab_save(t, &keep, 1, 2, 0);
-	/* A client saved again keeps its place: the others, saved once each
-	 * and longer ago, give way first. */
-	for (i = 1; i < 20 * NTP_XTAB_MIN_ENTRIES; i++) {
-		ntp_xtab_save(t, (const struct net_addr[]){ nth(i) }, 2 * i + 1, 2 * i, i);
-		ntp_xtab_save(t, &keep, 2 * i + 1, 2 * i, i);
-		assert_true(ntp_xtab_lookup(t, &keep, 2 * i + 1, &tx));
+	/* One client polling all along (its used entry dropped, a new one
+	 * saved) amid many one-shot clients: the one-shot entries saved
+	 * longest ago give way first; the polling client always finds its
+	 * last exchange, which was saved most recently in its bucket. */
+	ntp_xtab_save(t, &keep, rx, 2, 0);
+	for (i = 1; i < n; i++) {
+		ntp_xtab_save(t, (const struct net_addr[]){ nth(i) }, 4 * i + 3, 4 * i, i);
+		assert_true(ntp_xtab_lookup(t, &keep, rx, &tx));
+		ntp_xtab_drop(t, rx);
+		rx = 4 * i + 1;
+		ntp_xtab_save(t, &keep, rx, 4 * i, i);
 	}
-	/* The oldest of the others are gone, the newest are there. */
+	assert_true(ntp_xtab_count(t) <= ntp_xtab_capacity(t));
+	/* The oldest one-shot entries are gone, the newest is there. */
 	for (i = 1; i < 64; i++)
-		lost += !ntp_xtab_lookup(t, (const struct net_addr[]){ nth(i) }, 2 * i + 1, &tx);
+		lost += !ntp_xtab_lookup(t, (const struct net_addr[]){ nth(i) }, 4 * i + 3, &tx);
 	assert_int_equal(lost, 63);
-	i = 20 * NTP_XTAB_MIN_ENTRIES - 1;
-	assert_true(ntp_xtab_lookup(t, (const struct net_addr[]){ nth(i) }, 2 * i + 1, &tx));
+	i = n - 1;
+	assert_true(ntp_xtab_lookup(t, (const struct net_addr[]){ nth(i) }, 4 * i + 3, &tx));
 	ntp_xtab_destroy(t);
 }
 
@@ -114,6 +139,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup_and_tx_update),
+		cmocka_unit_test(test_shared_address),
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_eviction_order),
 	};
