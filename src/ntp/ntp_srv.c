@@ -776,6 +776,12 @@ int ntp_srv_register_metrics(const struct ntp_srv *s, struct met_registry *r)
 	rc |= met_register(r, "gnomon_ntp_server_auth_fail_total",
 			   "NTP requests with a MAC not verified (unknown key or wrong digest)",
 			   MET_COUNTER, read_stat, s, offsetof(struct ntp_srv_stats, auth_fail));
+	rc |= met_register(r, "gnomon_ntp_server_interleaved_total",
+			   "NTP replies sent in interleaved mode (RFC 9769)", MET_COUNTER, read_stat, s,
+			   offsetof(struct ntp_srv_stats, interleaved));
+	rc |= met_register(r, "gnomon_ntp_server_tx_timestamps_total",
+			   "Kernel transmit timestamps of replies kept for the next interleaved one",
+			   MET_COUNTER, read_stat, s, offsetof(struct ntp_srv_stats, txts));
 	rc |= met_register(r, "gnomon_ntp_server_send_errors_total", "NTP replies not sent",
 			   MET_COUNTER, read_stat, s, offsetof(struct ntp_srv_stats, send_errors));
 	for (v = 0; v < NTP_V_COUNT; v++) {
