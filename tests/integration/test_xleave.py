@@ -107,8 +107,10 @@ def test_chronyd_xleave_client_of_gnomond(gnomond):
         assert nd["Interleaved"] == "Yes", (nd, chronyd_log(d))
         # From the third reply on every one is interleaved (the first
         # request names nothing, the second's origin was not saved yet),
-        # whichever worker thread the request reached.
-        assert got >= answered - 3 and got >= 15, (got, answered, after)
+        # whichever worker thread the request reached; a lost packet on a
+        # loaded machine costs one more basic exchange. Were the other
+        # thread's table not read, about half would be basic.
+        assert got >= 0.8 * answered - 3 and got >= 15, (got, answered, after)
         assert after["tx_timestamps"] - before["tx_timestamps"] >= got - 1, after
         # Loopback: the offset chronyd measures is that of two readings of
         # one clock; the kernel timestamps make it tiny.
