@@ -8,6 +8,13 @@
  * replies to requests without trusting anything else in the reply.
  * Cookie layout: [63..48] per-run tag, [47..40] socket index, [39..0] seq.
  *
+ * With --xleave each socket is an interleaved client (RFC 9769) from its own
+ * loopback address (127.77.X.Y): once it has a reply, its requests carry
+ * origin = the server's receive timestamp of its last reply, the cookie
+ * in the receive field and the cookie's complement in the transmit field,
+ * so an interleaved reply echoes the cookie and a basic one its
+ * complement. Use window 1: a server keeps one exchange per client.
+ *
  * Two modes:
  *   saturation (default): each socket keeps at most --window requests in
  *     flight and refills as soon as replies arrive;
@@ -69,6 +76,7 @@ struct options {
     unsigned batch;
     unsigned version;
     bool quiet;
+    bool xleave;
 };
 
 struct stats {
@@ -80,6 +88,7 @@ struct stats {
     uint64_t invalid;           /* every datagram that is not a valid reply/KoD */
     uint64_t bad_len, bad_mode, bad_version, bad_stratum, bad_ts;
     uint64_t unmatched;         /* unknown, stale or duplicate cookie */
+    uint64_t interleaved;       /* --xleave: replies in interleaved mode */
     uint64_t expired;           /* gave up waiting (window accounting only) */
     uint64_t send_err, send_again, recv_err, refused;
     uint64_t client_drops;      /* replies our own full socket buffers dropped */
@@ -105,6 +114,7 @@ struct sock_state {
     uint32_t rxq_drops;         /* last SO_RXQ_OVFL count seen (cumulative) */
     double pace_phase_ns;       /* paced mode: offset spreading the sockets */
     double pace_rate;           /* paced mode: requests/s on this socket */
+    uint64_t last_rx;           /* --xleave: receive timestamp of the last reply */
     struct slot *ring;
 };
 
@@ -166,13 +176,20 @@ static uint64_t make_cookie(unsigned sock_index, uint64_t seq)
 /* A client request: LI 0, the configured version, mode 3; only the transmit
  * timestamp is set, so the server has to answer in basic (not interleaved)
  * mode and copy it to the origin field. */
-static void build_request(unsigned char *pkt, unsigned version, uint64_t cookie)
+static void build_request(unsigned char *pkt, unsigned version, uint64_t cookie,
+                          uint64_t xleave_org)
 {
     memset(pkt, 0, NTP_LEN);
     pkt[0] = (unsigned char)((version << 3) | 3);
     pkt[2] = 6;                 /* poll: 64 s, a plausible client value */
     pkt[3] = (unsigned char)-20; /* precision ~1 us */
-    put_be64(pkt + 40, cookie);
+    if (xleave_org) {
+        put_be64(pkt + 24, xleave_org);
+        put_be64(pkt + 32, cookie);
+        put_be64(pkt + 40, ~cookie);
+    } else {
+        put_be64(pkt + 40, cookie);
+    }
 }
 
 static void hist_add(struct stats *st, uint64_t rtt_ns)
@@ -317,6 +334,10 @@ static void handle_datagram(struct sock_state *s, struct stats *st,
         return;
     }
     sl = match_cookie(s, get_be64(p + 24));
+    if (sl && opt->xleave && s->last_rx)
+        st->interleaved++;
+    if (!sl && opt->xleave)
+        sl = match_cookie(s, ~get_be64(p + 24));
     if (!sl) {
         st->unmatched++;
         st->invalid++;
@@ -337,6 +358,8 @@ static void handle_datagram(struct sock_state *s, struct stats *st,
         return;
     }
     st->replies++;
+    if (opt->xleave)
+        s->last_rx = get_be64(p + 32);
     if (in_window)
         st->replies_in_window++;
     if (rx_real > sl->sent_ns)
@@ -363,7 +386,8 @@ static unsigned send_batch(struct sock_state *s, struct stats *st,
         return 0;
     memset(msgs, 0, sizeof(msgs[0]) * n);
     for (unsigned i = 0; i < n; i++) {
-        build_request(pkts[i], opt->version, make_cookie(s->index, s->next_seq + i));
+        build_request(pkts[i], opt->version, make_cookie(s->index, s->next_seq + i),
+                      opt->xleave ? s->last_rx : 0);
         iov[i].iov_base = pkts[i];
         iov[i].iov_len = NTP_LEN;
         msgs[i].msg_hdr.msg_iov = &iov[i];
@@ -609,6 +633,8 @@ static void usage(FILE *f)
 "                         (default 1); a later reply still counts\n"
 "  -V, --ntp-version N    version field of requests, 1..4 (default 4)\n"
 "  -q, --quiet            only print the RESULT line\n"
+"  -X, --xleave           interleaved clients (RFC 9769), socket i from 127.77.i/254.i%%254+1\n"
+"                         (IPv4 loopback servers; use -w 1)\n"
 "Prints a human summary and a final line:\n"
 "  RESULT mode=.. sent=.. replies=.. invalid=.. kod=.. lost=.. rate=.. ...\n"
 "Exit status: 0 if any valid reply or KoD arrived, 1 if none, 2 on usage error.\n",
@@ -653,6 +679,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         { "timeout", required_argument, NULL, 'T' },
         { "ntp-version", required_argument, NULL, 'V' },
         { "quiet", no_argument, NULL, 'q' },
+        { "xleave", no_argument, NULL, 'X' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -662,7 +689,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     *o = (struct options){ .host = "127.0.0.1", .port = "123", .family = AF_UNSPEC,
                            .sockets = 8, .threads = 2, .duration = 10, .drain = 1,
                            .timeout = 1, .window = 32, .batch = 32, .version = 4 };
-    while ((c = getopt_long(argc, argv, "H:p:46s:t:d:w:r:b:D:T:V:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "H:p:46s:t:d:w:r:b:D:T:V:qXh", longopts, NULL)) != -1) {
         switch (c) {
         case 'H': o->host = optarg; break;
         case 'p': o->port = optarg; break;
@@ -678,6 +705,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'T': ok = parse_num(optarg, 0.001, 60, &o->timeout); break;
         case 'V': ok = parse_uint(optarg, 1, 4, &o->version); break;
         case 'q': o->quiet = true; break;
+        case 'X': o->xleave = true; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }
@@ -709,12 +737,24 @@ static void grow_buffers(int fd)
 
 /* Each socket is connect()ed, so the kernel picks a distinct ephemeral
  * source port and filters out datagrams from anyone but the server. */
-static int open_socket(const struct addrinfo *ai)
+static int open_socket(const struct addrinfo *ai, int xleave_index)
 {
     int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
     if (fd < 0)
         return -1;
+    /* One client address per socket: servers keep interleaved state
+     * per client address. */
+    if (xleave_index >= 0 && ai->ai_family == AF_INET) {
+        struct sockaddr_in sa = { .sin_family = AF_INET };
+
+        sa.sin_addr.s_addr = htonl(0x7f4d0000u | (uint32_t)(xleave_index / 254) << 8 |
+                                   (uint32_t)(xleave_index % 254 + 1));
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+            close(fd);
+            return -1;
+        }
+    }
     grow_buffers(fd);
     /* Kernel receive timestamps make RTTs independent of when we read. */
     setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &(int){ 1 }, sizeof(int));
@@ -738,7 +778,7 @@ static int open_sockets(const struct options *o, struct sock_state *socks)
         return -1;
     }
     for (unsigned i = 0; i < o->sockets; i++) {
-        socks[i].fd = open_socket(res);
+        socks[i].fd = open_socket(res, o->xleave ? (int)i : -1);
         if (socks[i].fd < 0) {
             perror("loadgen: socket/connect");
             freeaddrinfo(res);
@@ -814,13 +854,14 @@ static void report(const struct options *o, const struct stats *st, double elaps
            " replies=%" PRIu64 " invalid=%" PRIu64 " kod=%" PRIu64 " lost=%" PRIu64
            " rate=%.0f send_rate=%.0f rtt_avg_us=%.1f rtt_p50_us=%" PRIu64
            " rtt_p99_us=%" PRIu64 " unmatched=%" PRIu64 " send_again=%" PRIu64
-           " errors=%" PRIu64 " client_drops=%" PRIu64 " client_cpu_s=%.2f\n",
+           " errors=%" PRIu64 " client_drops=%" PRIu64 " client_cpu_s=%.2f"
+           " interleaved=%" PRIu64 "\n",
            o->rate > 0 ? "paced" : "saturation", o->rate, o->duration, o->sockets,
            st->sent, st->replies, st->invalid, st->kod, lost, rate,
            (double)st->sent / o->duration, avg_us, hist_quantile(st, 0.5),
            hist_quantile(st, 0.99), st->unmatched, st->send_again,
            st->send_err + st->recv_err + st->refused, st->client_drops,
-           self_cpu_seconds());
+           self_cpu_seconds(), st->interleaved);
     fflush(stdout);
 }
 

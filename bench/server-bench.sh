@@ -41,6 +41,9 @@ ONLY=${BENCH_ONLY:-both}
 # no HTTP server); issue 9 asks that this leaves the ratio unchanged.
 SCRAPE=${BENCH_SCRAPE:-0}
 HTTP_PORT=${BENCH_HTTP_PORT:-11180}
+XLEAVE=${BENCH_XLEAVE:-0}
+SOCKETS_SET=${BENCH_SOCKETS:+1}
+WINDOW_SET=${BENCH_WINDOW:+1}
 SCRAPE_PID=
 
 NOCLOCK=(setpriv --bounding-set -sys_time --inh-caps -sys_time --ambient-caps -sys_time --)
@@ -61,6 +64,9 @@ usage: bench/server-bench.sh [options]
   --addr ADDR           loopback address both servers bind (default 127.0.0.1; BENCH_ADDR)
   --scrape N            scrape gnomond's /metrics N times a second during its runs
                         (gnomond serves http on 127.0.0.1:BENCH_HTTP_PORT, 11180; BENCH_SCRAPE)
+  --xleave              interleaved clients (RFC 9769): loadgen --xleave, each socket its
+                        own client address 127.77.X.Y, with 64 sockets and window 1
+                        unless --sockets/--window say otherwise (BENCH_XLEAVE=1)
   --quick               2 s runs, 1 round: a smoke test
 Binaries: GNOMOND (build/gnomond), GNOMONCTL (build/gnomonctl), CHRONYD
 (/usr/sbin/chronyd), LOADGEN (default build/bench/loadgen, compiled with cc
@@ -77,18 +83,27 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS=$2; shift ;;
     --rate) RATE=$2; shift ;;
     --paced-duration) PACED_DURATION=$2; shift ;;
-    --sockets) SOCKETS=$2; shift ;;
-    --window) WINDOW=$2; shift ;;
+    --sockets) SOCKETS=$2; SOCKETS_SET=1; shift ;;
+    --window) WINDOW=$2; WINDOW_SET=1; shift ;;
     --threads) THREADS=$2; shift ;;
     --workers) WORKERS=$2; shift ;;
     --addr) ADDR=$2; shift ;;
     --scrape) SCRAPE=$2; shift ;;
     --quick) SAT_DURATION=2; ROUNDS=1; PACED_DURATION=2 ;;
+    --xleave) XLEAVE=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "server-bench: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
     shift
 done
+
+XLEAVE_ARGS=()
+if [ "$XLEAVE" = 1 ]; then
+    # A server keeps one exchange per client: one request in flight each.
+    [ -n "$SOCKETS_SET" ] || SOCKETS=64
+    [ -n "$WINDOW_SET" ] || WINDOW=1
+    XLEAVE_ARGS=(-X)
+fi
 
 case $ONLY in
 both) SERVERS=(gnomond chronyd) ;;
@@ -334,8 +349,8 @@ run_load() {
     cpu_snapshot >"$TMP/cpu.before"
     # In the background so a signal's trap runs at once, not after loadgen.
     if [ "$name" = gnomond ]; then start_scraper; fi
-    "$LOADGEN" -H "$ADDR" -p "$(port_of "$name")" -s "$SOCKETS" -t "$THREADS" "$@" \
-        >"$TMP/loadgen.out" &
+    "$LOADGEN" -H "$ADDR" -p "$(port_of "$name")" -s "$SOCKETS" -t "$THREADS" \
+        "${XLEAVE_ARGS[@]}" "$@" >"$TMP/loadgen.out" &
     LG_PID=$!
     wait "$LG_PID" || true
     LG_PID=
@@ -355,6 +370,10 @@ run_load() {
     log "  $name: client CPU $(field "$LAST_RESULT" client_cpu_s) s, other processes $LAST_OTHER s," \
         "UDP receive-buffer drops: server $LAST_SDROPS, client $LAST_CDROPS"
     note_background "$name" "$LAST_WALL"
+    if [ "$XLEAVE" = 1 ]; then
+        log "  $name: interleaved replies $(field "$LAST_RESULT" interleaved) of" \
+            "$(field "$LAST_RESULT" replies)"
+    fi
     if [ "$(field "$LAST_RESULT" invalid)" != 0 ]; then
         log "WARNING: $name sent $(field "$LAST_RESULT" invalid) invalid replies"
         FAILED=1

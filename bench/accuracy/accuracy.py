@@ -460,7 +460,8 @@ def run_phase(args, procs, tmp, phase, pair_addrs, upstream, rng, csvf):
     bias, bias_mean = biases(fwd, rev)
     if args.bias_us is not None and phase != "sym":
         bias = args.bias_us * 1e-6
-    poll = "iburst minpoll %d maxpoll %d" % (args.minpoll, args.maxpoll)
+    poll = "iburst minpoll %d maxpoll %d%s" % (args.minpoll, args.maxpoll,
+                                               " xleave" if args.xleave else "")
     log("phase %s: fwd %s, rev %s, %d pair(s), relay seeds %d..%d" % (
         phase, fwd, rev, args.pairs, args.seed, args.seed + args.pairs - 1))
 
@@ -557,6 +558,11 @@ def report_phase(args, r):
               args.minpoll, args.maxpoll, r["load"][0], r["load"][1]))
     print("  bias (half the asymmetry): %s us from the fixed delays (removed below), "
           "%s us from the mean delays" % (fmt_us(r["bias"]), fmt_us(r["bias_mean"])))
+    if args.xleave:
+        srcs = [x for d in r["g_sources"] if d for x in d.get("sources", [])]
+        print("  xleave: gnomond clients' interleaved replies %d of %d received" % (
+            sum(x.get("interleaved_replies", 0) for x in srcs),
+            sum(x.get("received", 0) for x in srcs)))
     row("all pairs pooled", "gnomond", "chronyd", "ratio g/c")
     row("RMS error vs truth, us", fmt_us(g["rms"], 2), fmt_us(c["rms"], 2),
         fmt_ratio(ratio(g["rms"], c["rms"])))
@@ -665,6 +671,10 @@ def parse_args():
     ap.add_argument("--samples", metavar="CSV", help="write every sample to this CSV file")
     ap.add_argument("--quick", action="store_true",
                     help="smoke test: 40 s phases, 20 s skipped")
+    ap.add_argument("--xleave", action="store_true",
+                    default=os.environ.get("ACC_XLEAVE", "") not in ("", "0"),
+                    help="both clients in interleaved mode (RFC 9769; `xleave` on their "
+                         "server lines; ACC_XLEAVE=1)")
     ap.add_argument("-v", "--verbose", action="store_true", help="log every sample")
     args = ap.parse_args()
     if args.quick:

@@ -1,6 +1,7 @@
 #include "net/sock.h"
 
 #include <errno.h>
+#include <linux/errqueue.h>
 #include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -8,9 +9,23 @@
 
 #include "lib/util.h"
 
-static int enable_rx_timestamps(int fd)
+static int ts_flags(unsigned sflags)
 {
 	int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+
+	/* OPT_ID numbers the transmit timestamps so that each can be matched
+	 * with its send; OPT_TSONLY returns them without the packet (no copy
+	 * of our own data, and allowed without privileges). */
+	if (sflags & (SOCK_TX_TIMESTAMP | SOCK_TX_TIMESTAMP_ON_REQUEST))
+		flags |= SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+	if (sflags & SOCK_TX_TIMESTAMP)
+		flags |= SOF_TIMESTAMPING_TX_SOFTWARE;
+	return flags;
+}
+
+static int enable_rx_timestamps(int fd, unsigned sflags)
+{
+	int flags = ts_flags(sflags);
 	int on = 1;
 
 	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) == 0)
@@ -51,8 +66,8 @@ int sock_udp_open(const struct net_addr *a, uint16_t port, unsigned flags)
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	}
-	if (flags & SOCK_RX_TIMESTAMP) {
-		rc = enable_rx_timestamps(fd);
+	if (flags & (SOCK_RX_TIMESTAMP | SOCK_TX_TIMESTAMP | SOCK_TX_TIMESTAMP_ON_REQUEST)) {
+		rc = enable_rx_timestamps(fd, flags);
 		if (rc)
 			goto fail;
 	}
@@ -205,4 +220,64 @@ int sock_drain(int fd, uint8_t *buf, size_t cap, int max, sock_datagram_fn fn, v
 		got++;
 	}
 	return got;
+}
+
+size_t sock_build_txts(void *buf, size_t used, size_t cap)
+{
+	struct cmsghdr *c = (struct cmsghdr *)(void *)((uint8_t *)buf + used);
+	uint32_t flags = SOF_TIMESTAMPING_TX_SOFTWARE;
+
+	/* Linux >= 4.13 takes the recording flags per send (SO_TIMESTAMPING
+	 * control message); the socket's OPT_ID/OPT_TSONLY apply to it. */
+	if (cap - used < CMSG_SPACE(sizeof(flags)))
+		return used;
+	memset(c, 0, CMSG_SPACE(sizeof(flags)));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SO_TIMESTAMPING;
+	c->cmsg_len = CMSG_LEN(sizeof(flags));
+	memcpy(CMSG_DATA(c), &flags, sizeof(flags));
+	return used + CMSG_SPACE(sizeof(flags));
+}
+
+int sock_read_txts(int fd, uint32_t *key, gt_ns *ts)
+{
+	uint8_t ctl[256], data[16];
+	struct iovec iov = { data, sizeof(data) };
+	struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c;
+	bool have_key = false;
+
+	*ts = 0;
+	if (recvmsg(fd, &h, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+		return -1;
+	for (c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING) {
+			struct timespec t[3];
+
+			memcpy(t, CMSG_DATA(c), sizeof(t));
+			if (t[0].tv_sec || t[0].tv_nsec)
+				*ts = gt_from_timespec(&t[0]);
+		} else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+			   (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+			struct sock_extended_err ee;
+
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			if (ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING) {
+				*key = ee.ee_data;
+				have_key = true;
+			}
+		}
+	}
+	return have_key && *ts ? 1 : 0;
+}
+
+void sock_txts_restart(int fd, unsigned sflags)
+{
+	int off = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+	int on = ts_flags(sflags);
+
+	/* The kernel zeroes the count when OPT_ID is turned on. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &off, sizeof(off));
+	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &on, sizeof(on));
 }

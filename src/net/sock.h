@@ -22,6 +22,12 @@
 /* SO_REUSEADDR: lets a broadcast client bind a broadcast or group address
  * on the NTP port next to a server's wildcard socket (both must set it). */
 #define SOCK_REUSEADDR 8u
+/* Transmit timestamps through the error queue (interleaved NTP, RFC 9769):
+ * SOCK_TX_TIMESTAMP_ON_REQUEST numbers them (OPT_ID) but only a send
+ * carrying sock_build_txts() control data makes one, so the sends that do
+ * not need one cost nothing; SOCK_TX_TIMESTAMP stamps every send. */
+#define SOCK_TX_TIMESTAMP_ON_REQUEST 16u
+#define SOCK_TX_TIMESTAMP 32u
 
 /* Open, configure and bind a UDP socket. Returns fd or -errno. */
 int sock_udp_open(const struct net_addr *a, uint16_t port, unsigned flags);
@@ -63,5 +69,19 @@ void sock_parse_cmsg(const struct msghdr *msg, struct sock_rx_info *info);
 /* Write a packet-info cmsg making a reply leave from info->dst; returns the
  * control length used (0 when none is needed). */
 size_t sock_build_pktinfo(const struct sock_rx_info *info, void *buf, size_t len);
+
+/* Append to a send's control data (buf, whose first used bytes are
+ * already filled) a request for a software transmit timestamp; returns
+ * the new control length, used unchanged when there is no room. */
+size_t sock_build_txts(void *buf, size_t used, size_t cap);
+/* One transmit timestamp from fd's error queue without blocking: its
+ * OPT_ID key (the count of timestamped sends before it) and the kernel's
+ * CLOCK_REALTIME time. Returns 1, 0 for an error-queue message that is
+ * not a timestamp, -1 when the queue is empty. */
+int sock_read_txts(int fd, uint32_t *key, gt_ns *ts);
+/* Restart the OPT_ID count of a socket opened with flags (the
+ * SOCK_TX_TIMESTAMP ones) at 0: after a failed send, which the kernel may
+ * or may not have counted. */
+void sock_txts_restart(int fd, unsigned flags);
 
 #endif

@@ -21,6 +21,13 @@
 #define IBURST_INTERVAL (2 * GT_NS_PER_S)
 /* How long to wait for a reply before the poll counts as lost. */
 #define REPLY_TIMEOUT (2 * GT_NS_PER_S)
+/* Interleaved requests name the previous exchange only while fewer than
+ * this many requests in a row went unanswered: a later reply would bring
+ * a transmit time from long ago (chrony has the same limit). */
+#define XLEAVE_MAX_UNANSWERED 4
+/* A kernel transmit timestamp belongs to our request only if it follows
+ * the time read before sending by at most this much. */
+#define TXTS_MAX_LAG (50 * GT_NS_PER_MS)
 
 struct ntp_client {
 	struct ntp_client_cfg cfg;
@@ -38,6 +45,12 @@ struct ntp_client {
 	unsigned steps;		/* clock steps the core told of */
 	unsigned steps_at_send;
 	struct ntp_resp_ctx rctx;
+	/* Interleaved mode: the OPT_ID of the next and of the last send, the
+	 * CLOCK_REALTIME read before it, requests unanswered in a row. */
+	uint32_t txkey_next, txkey_cur;
+	gt_ns t1_raw;
+	int unanswered;
+	bool interleaved;
 	struct loop_timer *timer;
 	struct ntp_client_stats stats;
 };
@@ -55,6 +68,8 @@ static void clock_stepped(void *arg, double delta)
 
 	(void)delta;
 	c->steps++;
+	/* Its local times are on the scale before the step. */
+	c->rctx.prev.valid = false;
 }
 
 static bool describe(void *arg, int src, const struct sync_src_info *si, gt_ns now,
@@ -68,6 +83,10 @@ static bool describe(void *arg, int src, const struct sync_src_info *si, gt_ns n
 	json_str(j, "address", net_addr_str(&c->cfg.addr, addr, sizeof(addr)));
 	json_u64(j, "port", c->cfg.port);
 	json_str(j, "mode", c->cfg.peer ? "peer" : "server");
+	json_bool(j, "xleave", c->cfg.xleave);
+	json_bool(j, "interleaved", c->interleaved);
+	json_u64(j, "interleaved_replies", c->stats.interleaved);
+	json_u64(j, "tx_timestamps", c->stats.txts);
 	json_i64(j, "poll", c->poll);
 	json_u64(j, "reach", c->reach);
 	json_bool(j, "kod_stopped", c->stopped);
@@ -119,6 +138,25 @@ static void send_request(struct ntp_client *c)
 	if (getrandom(&cookie, sizeof(cookie), 0) != sizeof(cookie))
 		cookie = (ntp_ts)gt_now(CLOCK_MONOTONIC) * UINT64_C(0x9e3779b97f4a7c15);
 	p.xmt = cookie;
+	c->rctx.sent_rec = 0;
+	if (c->cfg.xleave && c->unanswered >= XLEAVE_MAX_UNANSWERED)
+		c->rctx.prev.valid = false;
+	if (c->cfg.xleave && c->rctx.prev.valid) {
+		ntp_ts nonce = 0;
+
+		/* RFC 9769 §2: the origin names the server's receive time of
+		 * the last reply; the receive field, which the interleaved
+		 * reply echoes as its origin, is a random nonce (RFC 9109: no
+		 * clock reading leaves; test 2 keeps its full strength). It
+		 * must differ from the transmit field for the server to see an
+		 * interleaved request. */
+		while (!nonce || nonce == cookie || nonce == c->rctx.prev.t2)
+			if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
+				nonce = cookie * UINT64_C(0x9e3779b97f4a7c15) + 1;
+		p.org = c->rctx.prev.t2;
+		p.rec = nonce;
+		c->rctx.sent_rec = nonce;
+	}
 	ntp_pkt_encode(&p, req);
 	/* RFC 5905 §7.3: key id and MAC after the header. The cookie is not
 	 * a time, so the MAC can be made before T1 is read. */
@@ -134,13 +172,21 @@ static void send_request(struct ntp_client *c)
 
 	c->steps_at_send = c->steps;
 	c->rctx.sent_xmt = cookie;
-	c->rctx.t1 = clk_from_real(c->clock, gt_now(CLOCK_REALTIME));
+	c->t1_raw = gt_now(CLOCK_REALTIME);
+	c->rctx.t1 = clk_from_real(c->clock, c->t1_raw);
 	if (send(c->fd, req, len, 0) < 0) {
 		c->stats.send_errors++;
 		c->rctx.waiting = false;
 		LOG_RL(LOG_LVL_WARN, "source %s: send failed: %s", c->cfg.name, strerror(errno));
+		if (c->cfg.xleave) {
+			/* Counted by the kernel or not: restart the count. */
+			sock_txts_restart(c->fd, SOCK_RX_TIMESTAMP | SOCK_TX_TIMESTAMP);
+			c->txkey_next = 0;
+		}
 		return;
 	}
+	c->txkey_cur = c->txkey_next++;
+	c->unanswered++;
 	c->stats.sent++;
 	c->rctx.waiting = true;
 }
@@ -166,6 +212,38 @@ static bool reply_authentic(const struct ntp_client *c, const uint8_t *buf, size
 		return false;
 	return auth_verify(c->cfg.keys, c->cfg.key, buf, off, buf + off + 4,
 			       len - off - 4) == AUTH_OK;
+}
+
+/* The exchange just answered becomes the one the next interleaved reply
+ * completes. basic_sample: it gave a sample already. */
+static void xleave_update(struct ntp_client *c, const struct ntp_pkt *pkt, gt_ns t4,
+			  bool basic_sample)
+{
+	c->rctx.prev = (struct ntp_resp_prev){
+		.valid = c->steps == c->steps_at_send,
+		.used = basic_sample,
+		.t1 = c->rctx.t1,
+		.t4 = t4,
+		.t2 = pkt->rec,
+	};
+}
+
+/* The kernel's transmit times of our requests: the one of the request in
+ * flight replaces the time read before sending it. */
+static void read_txts(struct ntp_client *c)
+{
+	uint32_t key;
+	gt_ns ts;
+	int k, r;
+
+	for (k = 0; k < 16 && (r = sock_read_txts(c->fd, &key, &ts)) >= 0; k++) {
+		if (r != 1 || key != c->txkey_cur || !c->rctx.waiting)
+			continue;
+		if (ts < c->t1_raw || ts - c->t1_raw > TXTS_MAX_LAG)
+			continue;
+		c->rctx.t1 = clk_from_real(c->clock, ts);
+		c->stats.txts++;
+	}
 }
 
 static void handle_reply(struct ntp_client *c, const uint8_t *buf, size_t len, gt_ns rx_real)
@@ -195,6 +273,18 @@ static void handle_reply(struct ntp_client *c, const uint8_t *buf, size_t len, g
 		LOG_RL(LOG_LVL_WARN, "source %s: KoD RATE, poll raised to %d", c->cfg.name,
 		       c->kod_min_poll);
 		return;
+	case NTP_RESP_XLEAVE_UNPAIRED:
+		/* Valid: it starts the chain of interleaved samples. */
+		c->rctx.waiting = false;
+		c->got_reply_this_poll = true;
+		c->unanswered = 0;
+		c->interleaved = true;
+		c->stats.interleaved++;
+		xleave_update(c, &pkt, t4, false);
+		c->rctx.last_rx_xmt = pkt.xmt;
+		if (c->burst_left > 0)
+			schedule(c, IBURST_INTERVAL);
+		return;
 	case NTP_RESP_KOD_DENY:
 		c->rctx.waiting = false;
 		c->stopped = true;
@@ -211,6 +301,12 @@ static void handle_reply(struct ntp_client *c, const uint8_t *buf, size_t len, g
 	c->rctx.waiting = false;
 	c->rctx.last_rx_xmt = pkt.xmt;
 	c->got_reply_this_poll = true;
+	c->unanswered = 0;
+	c->interleaved = ntp_resp_is_interleaved(&c->rctx, &pkt);
+	if (c->interleaved)
+		c->stats.interleaved++;
+	if (c->cfg.xleave)
+		xleave_update(c, &pkt, t4, !c->interleaved);
 	/* RFC 5905 §11.2 loop test: a server whose reference is one of our
 	 * own addresses takes its time from us. Reachable, but not a sample. */
 	if (smp.stratum > 1 && is_own_refid(&c->cfg, smp.refid)) {
@@ -249,8 +345,12 @@ static void on_datagram(void *arg, const uint8_t *buf, size_t len, bool truncate
 
 static void on_readable(int fd, short revents, void *arg)
 {
+	struct ntp_client *c = arg;
 	uint8_t buf[NTP_MAX_LEN + 4];
 
+	/* The transmit timestamp first: a reply may come with it (POLLERR). */
+	if (c->cfg.xleave)
+		read_txts(c);
 	(void)revents;
 	sock_drain(fd, buf, sizeof(buf), 16, on_datagram, arg);
 }
@@ -323,7 +423,7 @@ struct ntp_client *ntp_client_create(const struct ntp_client_cfg *cfg, struct lo
 		goto fail;
 	}
 	net_addr_parse(cfg->addr.family == AF_INET ? "0.0.0.0" : "::", &any);
-	c->fd = sock_udp_open(&any, 0, SOCK_RX_TIMESTAMP);
+	c->fd = sock_udp_open(&any, 0, SOCK_RX_TIMESTAMP | (cfg->xleave ? SOCK_TX_TIMESTAMP : 0));
 	if (c->fd < 0) {
 		rc = c->fd;
 		goto fail;
@@ -373,5 +473,6 @@ void ntp_client_get_info(const struct ntp_client *c, struct ntp_client_info *out
 	out->poll = c->poll;
 	out->reach = c->reach;
 	out->stopped = c->stopped;
+	out->interleaved = c->interleaved;
 	out->stats = c->stats;
 }

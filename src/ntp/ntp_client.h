@@ -31,6 +31,10 @@ struct ntp_client_cfg {
 	 * mode 2 (or 1); the exchange and its checks are otherwise a
 	 * client's, so each side of a peer pair is the other's client. */
 	bool peer;
+	/* `xleave`: interleaved requests (RFC 9769 §2), with the request's
+	 * transmit time from the kernel (error queue); a server answering
+	 * in basic mode is used in basic mode. */
+	bool xleave;
 	/* Refids naming this host (our server addresses): a server showing
 	 * one of them is synchronised to us, and using it would be a loop. */
 	const uint32_t *own_refids;
@@ -47,12 +51,15 @@ struct ntp_client_stats {
 	uint64_t verdict[NTP_RESP_COUNT];
 	uint64_t loops;		/* replies from a server synchronised to us */
 	uint64_t auth_fail;	/* replies without a valid MAC of our key */
+	uint64_t interleaved;	/* replies accepted in interleaved mode */
+	uint64_t txts;		/* kernel transmit timestamps of our requests */
 };
 
 struct ntp_client_info {
 	int poll;		/* current poll exponent */
 	uint8_t reach;		/* RFC 5905 reach register */
 	bool stopped;		/* KoD DENY/RSTR received */
+	bool interleaved;	/* the last accepted reply was interleaved */
 	struct ntp_client_stats stats;
 };
 

@@ -31,6 +31,8 @@ static int cmd_serverstats(void *arg, int argc, char **argv, struct json_out *j)
 	json_u64(j, "kod_sent", st.verdict[NTP_V_KOD]);
 	json_u64(j, "ratelimited", st.ratelimited);
 	json_u64(j, "ratelimit_leaked", st.rl_leaked);
+	json_u64(j, "interleaved", st.interleaved);
+	json_u64(j, "tx_timestamps", st.txts);
 	json_u64(j, "send_errors", st.send_errors);
 	json_u64(j, "auth_ok", st.auth_ok);
 	json_u64(j, "auth_fail", st.auth_fail);

@@ -206,3 +206,41 @@ void ntp_reply_stamp(uint8_t *out, gt_ns tx_clock, const struct ntp_reply_params
 {
 	put_be64(out + 40, ntp_ts_from_ns(tx_clock + par->serve_offset));
 }
+
+ntp_ts ntp_reply_mark_rx(ntp_ts rx, unsigned thread, unsigned mark_bits)
+{
+	ntp_ts mask = ((ntp_ts)1 << (mark_bits + 1)) - 1;
+
+	return (rx & ~mask) | ((ntp_ts)thread << 1 & mask) | 1;
+}
+
+unsigned ntp_reply_rx_thread(ntp_ts rx, unsigned mark_bits)
+{
+	return (unsigned)((rx >> 1) & (((ntp_ts)1 << mark_bits) - 1));
+}
+
+unsigned ntp_reply_mark_bits(unsigned n)
+{
+	unsigned b = 0;
+
+	while (b < 16 && (1u << b) < n)
+		b++;
+	return b;
+}
+
+bool ntp_reply_xleave_request(const uint8_t *req, size_t len)
+{
+	ntp_ts org, rec;
+
+	if (len < NTP_HEADER_LEN || (req[0] & 7) != NTP_MODE_CLIENT || ((req[0] >> 3) & 7) != 4)
+		return false;
+	org = get_be64(req + 24);
+	rec = get_be64(req + 32);
+	return (org & 1) && rec != get_be64(req + 40);
+}
+
+void ntp_reply_make_interleaved(uint8_t *out, const uint8_t *req, ntp_ts prev_tx)
+{
+	memcpy(out + 24, req + 32, 8);
+	put_be64(out + 40, prev_tx);
+}

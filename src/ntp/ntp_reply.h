@@ -110,6 +110,33 @@ size_t ntp_reply_seal(const struct ntp_reply_params *par, const struct ntp_req_a
 void ntp_reply_broadcast(const struct clk_snapshot *snap, gt_ns now_clock, int poll,
 			 const struct ntp_reply_params *par, uint8_t *out);
 
+/* Interleaved mode (RFC 9769 §2), the server's part.
+ *
+ * The server marks the receive timestamps it sends: the lowest bit set,
+ * and the bits above it (mark_bits of them) naming the server thread that
+ * answered, so that a request quoting one is recognised without looking
+ * every request up (chrony marks them the same way) and its thread's table
+ * is found directly. Transmit timestamps get the lowest bit clear, so that a
+ * basic client quoting one (ntpd's origin) is never taken for interleaved.
+ * The marks change a timestamp by less than 2^(mark_bits + 1) units of
+ * 2^-32 s: under 4 ns with up to 8 threads. */
+ntp_ts ntp_reply_mark_rx(ntp_ts rx, unsigned thread, unsigned mark_bits);
+/* The thread a marked receive timestamp names. */
+unsigned ntp_reply_rx_thread(ntp_ts rx, unsigned mark_bits);
+/* Bits needed to name n threads. */
+unsigned ntp_reply_mark_bits(unsigned n);
+
+/* A request (len bytes, already classified NTP_V_REPLY) that may be
+ * answered in interleaved mode: NTPv4 client mode, an origin marked as one
+ * of our receive timestamps, and a receive field different from its
+ * transmit field (RFC 9769: how the client tells the two answers apart). */
+bool ntp_reply_xleave_request(const uint8_t *req, size_t len);
+
+/* Turn a reply built by ntp_reply_build() into the interleaved answer to
+ * req: origin = the request's receive field, transmit = prev_tx, the
+ * transmit timestamp of the previous response (not stamped again). */
+void ntp_reply_make_interleaved(uint8_t *out, const uint8_t *req, ntp_ts prev_tx);
+
 /* Kiss codes (RFC 5905 §7.4) as refid values. */
 #define NTP_KISS_RATE 0x52415445u	/* "RATE" */
 

@@ -20,6 +20,7 @@ static const char *const names[NTP_RESP_COUNT] = {
 	[NTP_RESP_BAD_DELAY] = "bad_delay",
 	[NTP_RESP_AUTH] = "auth",
 	[NTP_RESP_STALE] = "stale",
+	[NTP_RESP_XLEAVE_UNPAIRED] = "interleaved_unpaired",
 };
 
 const char *ntp_resp_verdict_name(enum ntp_resp_verdict v)
@@ -36,7 +37,8 @@ enum ntp_resp_verdict ntp_resp_process(const struct ntp_resp_ctx *ctx, const uin
 				       size_t len, gt_ns t4, struct ntp_pkt *pkt,
 				       struct sync_sample *smp)
 {
-	gt_ns t2, t3, delay, prec;
+	gt_ns t1 = ctx->t1, t2, t3, delay, prec;
+	bool xl;
 
 	memset(smp, 0, sizeof(*smp));
 	if (ntp_pkt_decode(buf, len, pkt) != NTP_PKT_OK)
@@ -46,8 +48,9 @@ enum ntp_resp_verdict ntp_resp_process(const struct ntp_resp_ctx *ctx, const uin
 		return NTP_RESP_MODE;
 	/* Test 2: a reply must echo the transmit timestamp of the one request
 	 * we have outstanding; anything else is forged or stale. */
-	if (!ctx->waiting || pkt->org != ctx->sent_xmt)
+	if (!ctx->waiting || (pkt->org != ctx->sent_xmt && !ntp_resp_is_interleaved(ctx, pkt)))
 		return NTP_RESP_BOGUS;
+	xl = pkt->org != ctx->sent_xmt;
 	if (pkt->stratum == 0) {
 		switch (pkt->refid) {
 		case 0x52415445u: return NTP_RESP_KOD_RATE;	/* RATE */
@@ -60,30 +63,54 @@ enum ntp_resp_verdict ntp_resp_process(const struct ntp_resp_ctx *ctx, const uin
 	 * replay, and 0 is also the "nothing received yet" value. */
 	if (!pkt->rec || !pkt->xmt)
 		return NTP_RESP_ZERO_TS;
-	/* Test 1: a replayed reply carries a transmit timestamp seen before. */
-	if (pkt->xmt == ctx->last_rx_xmt)
+	/* Test 1: a replayed reply carries a transmit timestamp seen before.
+	 * An interleaved one may repeat the last reply's transmit field (the
+	 * server had no better time for it): its origin, the nonce of this
+	 * request, already tells a replay. */
+	if (pkt->xmt == ctx->last_rx_xmt && !xl)
 		return NTP_RESP_DUPLICATE;
 	if (pkt->leap == CLK_LEAP_UNSYNC || pkt->stratum >= 16)
 		return NTP_RESP_UNSYNC;
 
-	/* Server timestamps are placed in the era nearest our own times. */
-	t2 = ntp_ts_to_ns(pkt->rec, ctx->t1);
-	t3 = ntp_ts_to_ns(pkt->xmt, t4);
-	delay = (t4 - ctx->t1) - (t3 - t2);
+	if (xl) {
+		/* RFC 9769 §2: T3 of the previous reply, with that exchange's
+		 * T1, T2 and T4. A previous exchange already sampled in basic
+		 * mode would count twice (chrony refuses it too). */
+		if (!ctx->prev.valid || ctx->prev.used)
+			return NTP_RESP_XLEAVE_UNPAIRED;
+		t1 = ctx->prev.t1;
+		t4 = ctx->prev.t4;
+		t2 = ntp_ts_to_ns(ctx->prev.t2, t1);
+		t3 = ntp_ts_to_ns(pkt->xmt, t4);
+		/* The server held its reply for more than a poll: not the
+		 * reply to that request (a server that lost its table entry). */
+		if (t3 < t2 || t3 - t2 > 4 * GT_NS_PER_S)
+			return NTP_RESP_XLEAVE_UNPAIRED;
+	} else {
+		/* Server timestamps are placed in the era nearest our own times. */
+		t2 = ntp_ts_to_ns(pkt->rec, t1);
+		t3 = ntp_ts_to_ns(pkt->xmt, t4);
+	}
+	delay = (t4 - t1) - (t3 - t2);
 	prec = precision_ns(ctx->local_precision) + precision_ns(pkt->precision);
 	if (delay < -prec)
 		return NTP_RESP_BAD_DELAY;
 	smp->time = t4;
-	smp->offset = ((t2 - ctx->t1) + (t3 - t4)) / 2;
+	smp->offset = ((t2 - t1) + (t3 - t4)) / 2;
 	smp->delay = delay > prec ? delay : prec;	/* RFC 5905 §8: at least the precision */
 	/* §8: sample dispersion = both precisions + PHI * (T4 - T1). */
-	smp->disp = prec + (gt_ns)((double)(t4 - ctx->t1) * CLK_PHI);
+	smp->disp = prec + (gt_ns)((double)(t4 - t1) * CLK_PHI);
 	smp->root_delay = ntp_short_to_ns(pkt->root_delay);
 	smp->root_disp = ntp_short_to_ns(pkt->root_disp);
 	smp->stratum = pkt->stratum;
 	smp->leap = pkt->leap;
 	smp->refid = pkt->refid;
 	return NTP_RESP_OK;
+}
+
+bool ntp_resp_is_interleaved(const struct ntp_resp_ctx *ctx, const struct ntp_pkt *pkt)
+{
+	return ctx->sent_rec && pkt->org == ctx->sent_rec && pkt->org != ctx->sent_xmt;
 }
 
 /* The MAC after the header and extension fields: none (0), valid (1), or

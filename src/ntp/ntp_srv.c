@@ -14,14 +14,31 @@
 
 #include "lib/log.h"
 #include "lib/qsbr.h"
+#include "lib/bytes.h"
 #include "lib/util.h"
 #include "net/sock.h"
 #include "ntp/ntp_rl.h"
+#include "ntp/ntp_xtab.h"
 
 #define BATCH 64
 /* Receive buffer: larger than NTP_MAX_LEN so oversized requests are seen
  * as such; MSG_TRUNC catches anything larger still. */
 #define RX_BUF 2048
+/* Transmit timestamps awaited per socket (interleaved replies in flight
+ * between a send and the read of its error queue). */
+#define TXPEND 64
+/* A kernel transmit timestamp belongs to the send it is matched with only
+ * when it follows the time written in the reply by at most this much. */
+#define TXTS_MAX_LAG (50 * GT_NS_PER_MS)
+
+/* An interleaved reply whose kernel transmit timestamp is awaited. */
+struct txpend {
+	bool used;
+	uint32_t key;		/* OPT_ID of the send */
+	struct net_addr addr;
+	ntp_ts rx;		/* its receive timestamp, the table's key */
+	gt_ns raw;		/* CLOCK_REALTIME read for its transmit field */
+};
 
 struct worker {
 	struct ntp_srv *srv;
@@ -31,6 +48,10 @@ struct worker {
 	int n_fds;
 	int qsbr_slot;		/* this worker's reader slot (lib/qsbr.h) */
 	struct ntp_clog *clog;	/* this thread's client log; NULL: none */
+	struct ntp_xtab *xtab;	/* this thread's interleaved-mode table */
+	uint32_t txkey[NTP_SRV_MAX_BIND];	/* timestamped sends per socket */
+	struct txpend txp[NTP_SRV_MAX_BIND][TXPEND];
+	int tx_outstanding;
 	struct ntp_srv_stats stats;
 };
 
@@ -43,6 +64,7 @@ struct ntp_srv {
 	struct worker *w;	/* max(n_workers, 1) entries */
 	atomic_bool stop;
 	int port;
+	unsigned mark_bits;	/* thread bits in our receive timestamps */
 };
 
 /* Counters are written by one thread and read by the main thread; relaxed
@@ -53,7 +75,13 @@ struct ntp_srv {
 /* A reply decided by handle_request, finished just before sending. */
 struct pending {
 	bool stamp;		/* needs the transmit timestamp */
+	bool xsave;		/* remember it for interleaved mode */
+	bool interleaved;	/* its transmit field is the previous response's */
 	struct ntp_req_auth auth;	/* how to seal it */
+	ntp_ts rx;		/* xsave: its (marked) receive timestamp */
+	gt_ns raw_tx;		/* xsave: CLOCK_REALTIME of its transmit stamp */
+	ntp_ts tx_ntp;		/* xsave: that time as a transmit timestamp */
+	struct net_addr addr;	/* xsave: the client */
 };
 
 /* Buffers for one batch. Kept per call on the worker's stack (~150 KiB). */
@@ -69,6 +97,131 @@ struct batch {
 	int src[BATCH];		/* rx index each reply answers */
 	size_t ctl_len[BATCH];
 };
+
+/* Interleaved mode (RFC 9769 §2) for a built reply: mark its receive
+ * timestamp; for a request that may be interleaved, find the transmit
+ * timestamp of the response its origin names (in the table of the thread
+ * that sent it) and answer with it, and remember this response. Basic
+ * requests cost the mark and one test of the origin's low bit. */
+static void xleave_check(struct ntp_srv *s, struct worker *w, const uint8_t *req, size_t len,
+			 const struct net_addr *addr, uint8_t *out, struct pending *p)
+{
+	ntp_ts rx = ntp_reply_mark_rx(get_be64(out + 32), (unsigned)(w - s->w), s->mark_bits);
+	ntp_ts org, prev_tx;
+	unsigned t;
+
+	put_be64(out + 32, rx);
+	if (!ntp_reply_xleave_request(req, len))
+		return;
+	org = get_be64(req + 24);
+	t = ntp_reply_rx_thread(org, s->mark_bits);
+	if (t < (unsigned)(s->n_workers > 0 ? s->n_workers : 1) && s->w[t].xtab &&
+	    ntp_xtab_lookup(s->w[t].xtab, addr, org, &prev_tx)) {
+		ntp_reply_make_interleaved(out, req, prev_tx);
+		p->interleaved = true;
+		STAT_ADD(w->stats.interleaved, 1);
+		/* Used: the client's next request names this reply. An entry
+		 * in another thread's table (the client's port changed) is
+		 * left to age out there: only its owner writes it. */
+		if (&s->w[t] == w)
+			ntp_xtab_drop(w->xtab, org);
+	}
+	p->xsave = true;
+	p->rx = rx;
+	p->addr = *addr;
+}
+
+/* The kernel transmit timestamps waiting in fd's error queue: each
+ * replaces, in the table, the transmit time written in its reply. */
+static void read_txts(struct ntp_srv *s, struct worker *w, int fdi)
+{
+	struct clk_snapshot snap;
+	struct txpend *tp;
+	uint32_t key;
+	gt_ns ts;
+	int k, r;
+	bool have_snap = false;
+
+	for (k = 0; k < 4 * TXPEND && (r = sock_read_txts(w->fds[fdi], &key, &ts)) >= 0; k++) {
+		if (!r)
+			continue;
+		tp = &w->txp[fdi][key % TXPEND];
+		if (!tp->used || tp->key != key)
+			continue;
+		tp->used = false;
+		w->tx_outstanding--;
+		/* A timestamp of another send (keys out of step after a
+		 * failed send) would not follow this one's stamp closely. */
+		if (ts < tp->raw || ts - tp->raw > TXTS_MAX_LAG)
+			continue;
+		if (!have_snap) {
+			clk_read_snapshot(s->clock, &snap);
+			have_snap = true;
+		}
+		if (ntp_xtab_set_tx(w->xtab, &tp->addr, tp->rx,
+				    ntp_ts_from_ns(clk_map_apply(&snap.map, ts) +
+						   s->cfg.reply.serve_offset) & ~(ntp_ts)1))
+			STAT_ADD(w->stats.txts, 1);
+	}
+}
+
+static void read_all_txts(struct ntp_srv *s, struct worker *w)
+{
+	int i;
+
+	for (i = 0; i < w->n_fds && w->tx_outstanding > 0; i++)
+		read_txts(s, w, i);
+}
+
+/* The error queue is drained up to TXPEND; beyond, a lost timestamp
+ * would hold a slot for ever: forget them all (their clients get the
+ * transmit time written in the reply). */
+static void txts_expire(struct worker *w)
+{
+	if (w->tx_outstanding < TXPEND)
+		return;
+	memset(w->txp, 0, sizeof(w->txp));
+	w->tx_outstanding = 0;
+}
+
+/* After an interleaved reply is saved, its send asks for a transmit
+ * timestamp; ctl holds ctl_len bytes. Returns the new control length. */
+static size_t xleave_saved(struct ntp_srv *s, struct worker *w, const struct pending *p,
+			   const uint8_t *out, gt_ns mono, uint8_t *ctl, size_t ctl_len,
+			   size_t ctl_cap)
+{
+	(void)s;
+	(void)out;
+	ntp_xtab_save(w->xtab, &p->addr, p->rx, p->tx_ntp, mono);
+	return sock_build_txts(ctl, ctl_len, ctl_cap);
+}
+
+/* A send that asked for a transmit timestamp went out of socket fdi:
+ * the kernel numbered it; note what it is for. */
+static void txts_sent(struct worker *w, int fdi, const struct pending *p)
+{
+	struct txpend *tp;
+
+	txts_expire(w);
+	tp = &w->txp[fdi][w->txkey[fdi] % TXPEND];
+	if (!tp->used)
+		w->tx_outstanding++;
+	*tp = (struct txpend){ true, w->txkey[fdi], p->addr, p->rx, p->raw_tx };
+	w->txkey[fdi]++;
+}
+
+/* A send that asked for a timestamp failed: whether the kernel counted
+ * it is unknown. Turning OPT_ID off and on restarts its count at 0. */
+static void txts_resync(struct worker *w, int fdi)
+{
+	int i;
+
+	sock_txts_restart(w->fds[fdi], SOCK_TX_TIMESTAMP_ON_REQUEST);
+	for (i = 0; i < TXPEND; i++)
+		w->tx_outstanding -= w->txp[fdi][i].used;
+	memset(w->txp[fdi], 0, sizeof(w->txp[fdi]));
+	w->txkey[fdi] = 0;
+}
 
 /* Decide about one received datagram; fill out (NTP_REPLY_MAX_LEN bytes)
  * and *p, and return true when a reply is to be sent. */
@@ -136,24 +289,39 @@ static bool handle_request(struct ntp_srv *s, struct worker *w,
 	STAT_ADD(st->verdict[v], 1);
 	if (v == NTP_V_KOD && w->clog)
 		ntp_clog_note(w->clog, &addr, mono_now, NTP_CLOG_KOD);
+	p->xsave = p->interleaved = false;
+	if (v == NTP_V_REPLY && w->xtab)
+		xleave_check(s, w, buf, len, &addr, out, p);
 	p->stamp = v == NTP_V_REPLY || v == NTP_V_CRYPTO_NAK;
 	return p->stamp || v == NTP_V_KOD;
 }
 
-/* Stamp and seal a reply; its length, 0 when it is not to be sent. */
-static size_t finish_reply(struct ntp_srv *s, struct worker *w, const struct pending *p,
-			   uint8_t *out, gt_ns tx_clock)
+/* Stamp and seal a reply; its length, 0 when it is not to be sent.
+ * tx_raw: the CLOCK_REALTIME reading tx_clock was mapped from. */
+static size_t finish_reply(struct ntp_srv *s, struct worker *w, struct pending *p,
+			   uint8_t *out, gt_ns tx_clock, gt_ns tx_raw)
 {
 	size_t n;
 
 	/* The MAC is computed after the transmit timestamp it covers: count
 	 * its time in, as chrony does. */
-	if (p->stamp)
+	if (p->stamp && !p->interleaved) {
 		ntp_reply_stamp(out, tx_clock + (p->auth.state == NTP_REQ_AUTH_OK ?
 					auth_mac_delay(s->cfg.reply.keys, p->auth.key_id) : 0),
 				&s->cfg.reply);
+		/* Our transmit timestamps have the low bit clear (ntp_reply.h). */
+		if (w->xtab)
+			out[47] &= 0xfe;
+	}
+	if (p->xsave) {
+		p->raw_tx = tx_raw;
+		/* What the next interleaved answer gives when the kernel's
+		 * timestamp does not come: the time this reply was stamped. */
+		p->tx_ntp = ntp_ts_from_ns(tx_clock + s->cfg.reply.serve_offset) & ~(ntp_ts)1;
+	}
 	n = ntp_reply_seal(&s->cfg.reply, &p->auth, out);
 	if (!n) {
+		p->xsave = false;
 		STAT_ADD(w->stats.send_errors, 1);
 		LOG_RL(LOG_LVL_WARN, "ntp server: cannot compute the MAC of a reply (key %u)",
 		       p->auth.key_id);
@@ -163,12 +331,13 @@ static size_t finish_reply(struct ntp_srv *s, struct worker *w, const struct pen
 
 /* Receive one batch (blocking for the first datagram when wait is set),
  * answer it, send the replies. Returns the number received. */
-static int serve_batch(struct ntp_srv *s, struct worker *w, int fd, struct batch *b, bool wait)
+static int serve_batch(struct ntp_srv *s, struct worker *w, int fdi, struct batch *b, bool wait)
 {
 	struct clk_snapshot snap;
 	struct sock_rx_info rx;
-	int i, n, m = 0, k = 0, sent;
-	gt_ns mono, tx;
+	int i, n, m = 0, k = 0, sent, fd = w->fds[fdi];
+	gt_ns mono, tx, tx_raw;
+	bool txts = false;
 
 	for (i = 0; i < BATCH; i++) {
 		b->rx_iov[i] = (struct iovec){ b->rx_buf[i], RX_BUF };
@@ -179,6 +348,8 @@ static int serve_batch(struct ntp_srv *s, struct worker *w, int fd, struct batch
 		};
 	}
 	n = recvmmsg(fd, b->rx, BATCH, wait ? MSG_WAITFORONE : MSG_DONTWAIT, NULL);
+	if (w->tx_outstanding > 0)
+		read_all_txts(s, w);
 	if (n <= 0)
 		return 0;
 	clk_read_snapshot(s->clock, &snap);
@@ -200,13 +371,21 @@ static int serve_batch(struct ntp_srv *s, struct worker *w, int fd, struct batch
 	/* Transmit timestamp as late as possible: one clock reading right
 	 * before the batch leaves. A MAC is computed after it, as it covers
 	 * the timestamp. */
-	tx = clk_map_apply(&snap.map, gt_now(CLOCK_REALTIME));
+	tx_raw = gt_now(CLOCK_REALTIME);
+	tx = clk_map_apply(&snap.map, tx_raw);
 	for (i = 0; i < m; i++) {
 		int r = b->src[i];
-		size_t len = finish_reply(s, w, &b->pend[i], b->tx_buf[i], tx);
+		size_t len = finish_reply(s, w, &b->pend[i], b->tx_buf[i], tx, tx_raw);
 
 		if (!len)
 			continue;
+		if (b->pend[i].xsave) {
+			b->ctl_len[i] = xleave_saved(s, w, &b->pend[i], b->tx_buf[i], mono,
+						     b->tx_ctl[i], b->ctl_len[i],
+						     sizeof(b->tx_ctl[i]));
+			txts = true;
+		}
+		b->src[k] = i;	/* from here: the pending each message is */
 		b->tx_iov[k] = (struct iovec){ b->tx_buf[i], len };
 		b->tx[k].msg_hdr = (struct msghdr){
 			.msg_name = &b->from[r], .msg_namelen = b->rx[r].msg_hdr.msg_namelen,
@@ -217,14 +396,24 @@ static int serve_batch(struct ntp_srv *s, struct worker *w, int fd, struct batch
 		k++;
 	}
 	for (i = 0; i < k; i += sent) {
+		int j;
+
 		sent = sendmmsg(fd, b->tx + i, (unsigned)(k - i), 0);
+		if (txts)
+			for (j = i; j < i + (sent > 0 ? sent : 0); j++)
+				if (b->pend[b->src[j]].xsave)
+					txts_sent(w, fdi, &b->pend[b->src[j]]);
 		if (sent <= 0) {
 			/* Skip the message that failed and go on with the rest. */
 			STAT_ADD(w->stats.send_errors, 1);
 			LOG_RL(LOG_LVL_WARN, "ntp server: send failed: %s", strerror(errno));
+			if (b->pend[b->src[i]].xsave)
+				txts_resync(w, fdi);
 			sent = 1;
 		}
 	}
+	if (txts)
+		read_txts(s, w, fdi);
 	return n;
 }
 
@@ -268,7 +457,7 @@ static void worker_single_socket(struct ntp_srv *s, struct worker *w, struct bat
 	}
 	while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {
 		qsbr_quiescent(w->qsbr_slot);
-		coalesce(w, serve_batch(s, w, fd, b, true), &last_wake);
+		coalesce(w, serve_batch(s, w, 0, b, true), &last_wake);
 	}
 }
 
@@ -280,6 +469,7 @@ static void worker_poll_sockets(struct ntp_srv *s, struct worker *w, struct batc
 
 	for (i = 0; i < w->n_fds; i++)
 		pfd[i] = (struct pollfd){ w->fds[i], POLLIN, 0 };
+	/* POLLERR (a transmit timestamp waiting) is read by serve_batch. */
 	while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {
 		qsbr_quiescent(w->qsbr_slot);
 		/* The timeout only bounds how long a stop request waits. */
@@ -288,11 +478,13 @@ static void worker_poll_sockets(struct ntp_srv *s, struct worker *w, struct batc
 		for (i = 0, total = 0; i < w->n_fds; i++) {
 			int k, n = BATCH;
 
+			if (pfd[i].revents & POLLERR)
+				read_txts(s, w, i);
 			if (!(pfd[i].revents & POLLIN))
 				continue;
 			/* Bounded drain so one busy socket cannot starve another. */
 			for (k = 0; k < 16 && n == BATCH; k++) {
-				n = serve_batch(s, w, pfd[i].fd, b, false);
+				n = serve_batch(s, w, i, b, false);
 				total += n;
 			}
 		}
@@ -329,9 +521,13 @@ static void main_loop_readable(int fd, short revents, void *arg)
 	struct sockaddr_storage from;
 	struct sock_rx_info rx;
 	uint8_t buf[RX_BUF], ctl[SOCK_CMSG_SPACE], out[NTP_REPLY_MAX_LEN], txctl[64];
-	int k;
+	int k, fdi;
 
-	(void)revents;
+	for (fdi = 0; fdi < w->n_fds - 1 && w->fds[fdi] != fd; fdi++)
+		;
+	/* POLLERR: a transmit timestamp waits (it would keep poll awake). */
+	if ((revents & POLLERR) || w->tx_outstanding > 0)
+		read_txts(s, w, fdi);
 	for (k = 0; k < 256; k++) {
 		struct iovec iov = { buf, sizeof(buf) };
 		struct msghdr h = {
@@ -342,27 +538,36 @@ static void main_loop_readable(int fd, short revents, void *arg)
 		ssize_t n = recvmsg(fd, &h, MSG_DONTWAIT);
 		struct pending p;
 		size_t ctl_len, len;
+		gt_ns mono, tx_raw;
 
 		if (n < 0)
 			return;
 		clk_read_snapshot(s->clock, &snap);
 		sock_parse_cmsg(&h, &rx);
+		mono = gt_now(CLOCK_MONOTONIC);
 		if (!handle_request(s, w, &snap, buf, (size_t)n,
 				    (h.msg_flags & MSG_TRUNC) != 0, (struct sockaddr *)&from,
-				    &rx, gt_now(CLOCK_MONOTONIC), out, &p))
+				    &rx, mono, out, &p))
 			continue;
 		ctl_len = sock_build_pktinfo(&rx, txctl, sizeof(txctl));
-		h.msg_control = ctl_len ? txctl : NULL;
-		h.msg_controllen = ctl_len;
 		h.msg_flags = 0;
-		len = finish_reply(s, w, &p, out,
-				   clk_map_apply(&snap.map, gt_now(CLOCK_REALTIME)));
+		tx_raw = gt_now(CLOCK_REALTIME);
+		len = finish_reply(s, w, &p, out, clk_map_apply(&snap.map, tx_raw), tx_raw);
 		if (!len)
 			continue;
+		if (p.xsave)
+			ctl_len = xleave_saved(s, w, &p, out, mono, txctl, ctl_len, sizeof(txctl));
+		h.msg_control = ctl_len ? txctl : NULL;
+		h.msg_controllen = ctl_len;
 		iov = (struct iovec){ out, len };
 		if (sendmsg(fd, &h, 0) < 0) {
 			STAT_ADD(w->stats.send_errors, 1);
 			LOG_RL(LOG_LVL_WARN, "ntp server: send failed: %s", strerror(errno));
+			if (p.xsave)
+				txts_resync(w, fdi);
+		} else if (p.xsave) {
+			txts_sent(w, fdi, &p);
+			read_txts(s, w, fdi);
 		}
 	}
 }
@@ -393,7 +598,7 @@ struct ntp_srv *ntp_srv_create(const struct ntp_srv_config *cfg,
 			       const struct clk_published *clock, int *err)
 {
 	struct ntp_srv *s = xcalloc(1, sizeof(*s));
-	unsigned flags = SOCK_RX_TIMESTAMP | SOCK_BIG_RCVBUF;
+	unsigned flags = SOCK_RX_TIMESTAMP | SOCK_BIG_RCVBUF | SOCK_TX_TIMESTAMP_ON_REQUEST;
 	uint64_t key = 0;
 	int i, rc;
 
@@ -401,6 +606,7 @@ struct ntp_srv *ntp_srv_create(const struct ntp_srv_config *cfg,
 	s->clock = clock;
 	s->n_workers = cfg->workers;
 	s->port = -1;
+	s->mark_bits = ntp_reply_mark_bits((unsigned)(cfg->workers > 0 ? cfg->workers : 1));
 	if (cfg->n_bind > 1 && cfg->port == 0) {
 		rc = -EINVAL;	/* one ephemeral port cannot span addresses */
 		goto fail;
@@ -422,7 +628,7 @@ struct ntp_srv *ntp_srv_create(const struct ntp_srv_config *cfg,
 	if (cfg->reuseaddr)
 		flags |= SOCK_REUSEADDR;
 	s->w = xcalloc((size_t)(s->n_workers > 0 ? s->n_workers : 1), sizeof(*s->w));
-	if (cfg->clientlog && getrandom(&key, sizeof(key), 0) != sizeof(key))
+	if (getrandom(&key, sizeof(key), 0) != sizeof(key))
 		key = (uint64_t)gt_now(CLOCK_MONOTONIC) * UINT64_C(0x2545f4914f6cdd1d);
 	for (i = 0; i < (s->n_workers > 0 ? s->n_workers : 1); i++) {
 		s->w[i].srv = s;
@@ -430,6 +636,10 @@ struct ntp_srv *ntp_srv_create(const struct ntp_srv_config *cfg,
 		if (cfg->clientlog)
 			s->w[i].clog = ntp_clog_create(cfg->clientlog / (unsigned)(s->n_workers > 0 ?
 								      s->n_workers : 1), key);
+		/* Interleaved mode, as chrony serves it to any client. */
+		s->w[i].xtab = ntp_xtab_create(NTP_XTAB_DEFAULT_ENTRIES /
+					       (unsigned)(s->n_workers > 0 ? s->n_workers : 1),
+					       key ^ UINT64_C(0x5851f42d4c957f2d));
 		rc = open_sockets(s, &s->w[i], flags);
 		if (rc)
 			goto fail;
@@ -480,6 +690,7 @@ void ntp_srv_destroy(struct ntp_srv *s)
 			close(s->w[i].fds[j]);
 		}
 		ntp_clog_destroy(s->w[i].clog);
+		ntp_xtab_destroy(s->w[i].xtab);
 	}
 	free(s->w);
 	ntp_rl_destroy(s->rl);
@@ -565,6 +776,12 @@ int ntp_srv_register_metrics(const struct ntp_srv *s, struct met_registry *r)
 	rc |= met_register(r, "gnomon_ntp_server_auth_fail_total",
 			   "NTP requests with a MAC not verified (unknown key or wrong digest)",
 			   MET_COUNTER, read_stat, s, offsetof(struct ntp_srv_stats, auth_fail));
+	rc |= met_register(r, "gnomon_ntp_server_interleaved_total",
+			   "NTP replies sent in interleaved mode (RFC 9769)", MET_COUNTER, read_stat, s,
+			   offsetof(struct ntp_srv_stats, interleaved));
+	rc |= met_register(r, "gnomon_ntp_server_tx_timestamps_total",
+			   "Kernel transmit timestamps of replies kept for the next interleaved one",
+			   MET_COUNTER, read_stat, s, offsetof(struct ntp_srv_stats, txts));
 	rc |= met_register(r, "gnomon_ntp_server_send_errors_total", "NTP replies not sent",
 			   MET_COUNTER, read_stat, s, offsetof(struct ntp_srv_stats, send_errors));
 	for (v = 0; v < NTP_V_COUNT; v++) {

@@ -47,6 +47,8 @@ struct ntp_srv_stats {
 	uint64_t rl_leaked;		/* over the limit but answered (reply or KoD) */
 	uint64_t auth_ok;		/* requests with a verified MAC */
 	uint64_t auth_fail;		/* MAC not verified: dropped or crypto-NAK */
+	uint64_t interleaved;		/* answered in interleaved mode (RFC 9769) */
+	uint64_t txts;			/* kernel transmit timestamps kept for one */
 	uint64_t send_errors;		/* keep last: ntp_srv_get_stats sums up to it */
 } __attribute__((aligned(64)));
 

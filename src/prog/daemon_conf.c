@@ -301,6 +301,8 @@ static int h_server(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 
 		if (!strcmp(opt, "iburst")) {
 			o->iburst = true;
+		} else if (!strcmp(opt, "xleave") && !o->peer) {
+			o->xleave = true;
 		} else if (!strcmp(opt, "prefer")) {
 			o->flags |= SYNC_SRC_PREFER;
 		} else if (!strcmp(opt, "noselect")) {
@@ -332,12 +334,16 @@ static int h_server(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 		} else {
 			return conf_error(ctx, "%s: unknown or incomplete option '%s' (allowed: port N, "
 					  "iburst, minpoll N, maxpoll N, key ID, prefer, noselect, "
-					  "version N%s)", it->name, opt, src->pool ? ", maxsources N" : "");
+					  "version N%s%s)", it->name, opt, src->pool ? ", maxsources N" : "",
+					  o->peer ? "" : ", xleave");
 		}
 	}
 	if (o->maxpoll < o->minpoll)
 		return conf_error(ctx, "%s: maxpoll %d is below minpoll %d", it->name, o->maxpoll,
 				  o->minpoll);
+	/* RFC 9769 interleaved requests are NTPv4 only. */
+	if (o->xleave && o->version != 4)
+		return conf_error(ctx, "%s: xleave needs version 4, not %d", it->name, o->version);
 	strlcpy_checked(o->name, src->host, sizeof(o->name));	/* long names: shown cut */
 	cfg->n_sources++;
 	return 0;
@@ -759,7 +765,7 @@ static const struct conf_item table[] = {
 	  "busy workers wait up to this long to answer requests in batches (0: never)", NULL,
 	  false },
 	{ DC_SERVER, "server", CONF_CUSTOM, 0, 0, 0, NULL,
-	  "HOST [port N] [iburst] [minpoll N] [maxpoll N] [key ID] [prefer] [noselect] [version N]",
+	  "HOST [port N] [iburst] [minpoll N] [maxpoll N] [key ID] [prefer] [noselect] [version N] [xleave]",
 	  "an upstream NTP server; repeatable", h_server, true },
 	{ DC_POOL, "pool", CONF_CUSTOM, 0, 0, 0, NULL, "NAME [maxsources N] [server options]",
 	  "every address of NAME (up to maxsources) as a server; repeatable", h_server, true },

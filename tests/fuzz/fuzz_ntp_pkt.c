@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
+#include "lib/bytes.h"
 #include "ntp/ntp_pkt.h"
 #include "ntp/ntp_reply.h"
 
@@ -53,6 +54,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 	}
 	v = ntp_reply_classify(data, size, &version);
+	/* Interleaved detection (RFC 9769; the server asks only about requests
+	 * classified NTP_V_REPLY): only NTPv4 client requests with a marked
+	 * origin, and the thread a mark names stays in range. */
+	if (ntp_reply_xleave_request(data, size) &&
+	    (size < NTP_HEADER_LEN || ((data[0] >> 3) & 7) != 4 || (data[0] & 7) != NTP_MODE_CLIENT ||
+	     (data[24 + 7] & 1) != 1 || ntp_reply_rx_thread(get_be64(data + 24), 6) >= 64))
+		__builtin_trap();
 	if (v == NTP_V_REPLY) {
 		ntp_reply_check_auth(&par, data, size, &a);
 		v = ntp_reply_build_auth(&par, &snap, data, (gt_ns)size * 1000, size & 1, &a, out);

@@ -2,7 +2,9 @@
  * client and symmetric mode, and of a broadcast packet (ntp_resp_broadcast)
  * with and without a key store. The first 8 input bytes become the
  * outstanding cookie (and the last broadcast transmit time) when at least
- * 56 bytes arrive, so the fuzzer can reach the arithmetic past test 2. */
+ * 56 bytes arrive, so the fuzzer can reach the arithmetic past test 2.
+ * The same 8 bytes, turned, are an interleaved request's nonce, with a
+ * previous exchange, so interleaved replies (RFC 9769) are reached too. */
 #include <stdint.h>
 #include <string.h>
 
@@ -46,6 +48,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (v == NTP_RESP_OK && (s.delay < 0 || s.disp < 0 || p.org != c.sent_xmt))
 			__builtin_trap();
 	}
+	/* Interleaved: the nonce is the cookie with its halves swapped. */
+	c.symmetric = false;
+	c.sent_rec = c.sent_xmt << 32 | c.sent_xmt >> 32;
+	c.prev = (struct ntp_resp_prev){ .valid = true, .t1 = c.t1 - 2 * GT_NS_PER_S,
+					 .t4 = c.t1 - 2 * GT_NS_PER_S + 90000,
+					 .t2 = (ntp_ts)(c.t1 / GT_NS_PER_S + 2208988800 - 2) << 32 };
+	v = ntp_resp_process(&c, data, size, c.t1 + 100000, &p, &s);
+	if (v == NTP_RESP_OK && (s.disp < 0 || (p.org != c.sent_xmt && p.org != c.sent_rec) ||
+				 (ntp_resp_is_interleaved(&c, &p) && s.time != c.prev.t4)))
+		__builtin_trap();
 	/* Broadcast: unsigned allowed, then only key 1 of a real store. */
 	b.noauth = true;
 	v = ntp_resp_broadcast(&b, data, size, c.t1, &p, &s, &key);

@@ -1362,10 +1362,37 @@ static void test_dconf_help(void **state)
 	free(buf);
 }
 
+/* `xleave` (RFC 9769 interleaved requests) on server and pool lines; not
+ * on peer lines (symmetric interleaved mode is not implemented), and only
+ * with NTP version 4. */
+static void test_xleave_option(void **state)
+{
+	const char *good = "server 192.0.2.1 iburst xleave\npool pool.example xleave maxsources 2\n"
+			   "server 192.0.2.2\n";
+	const char *bad = "peer 192.0.2.3 key 1 xleave\nserver 192.0.2.4 version 3 xleave\n";
+	struct dconf cfg;
+
+	(void)state;
+	dconf_init(&cfg);
+	assert_int_equal(dconf_parse_buffer(&cfg, "g.conf", good, strlen(good), &errs), 0);
+	assert_int_equal(cfg.n_sources, 3);
+	assert_true(cfg.sources[0].opts.xleave && cfg.sources[0].opts.iburst);
+	assert_true(cfg.sources[1].opts.xleave && cfg.sources[1].pool);
+	assert_false(cfg.sources[2].opts.xleave);
+	dconf_fini(&cfg);
+	dconf_init(&cfg);
+	assert_int_equal(dconf_parse_buffer(&cfg, "g.conf", bad, strlen(bad), &errs), 2);
+	assert_non_null(strstr(errs.msg[0], "g.conf:1: peer: unknown or incomplete option 'xleave'"));
+	assert_null(strstr(errs.msg[0], "xleave)"));
+	assert_non_null(strstr(errs.msg[1], "g.conf:2: server: xleave needs version 4, not 3"));
+	dconf_fini(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_xleave_option),
 		cmocka_unit_test(test_typed_values),
 		cmocka_unit_test(test_onoff_words),
 		cmocka_unit_test(test_int_errors),

@@ -711,9 +711,64 @@ static void test_auth_sha256_lengths(void **state)
 	auth_keys_destroy(k);
 }
 
+/* RFC 9769 on the server: which requests may be interleaved, the marks
+ * in our receive timestamps, and the interleaved answer's fields. */
+static void test_xleave_request(void **state)
+{
+	uint8_t b[48], out[48];
+	ntp_ts rx;
+	unsigned t;
+
+	(void)state;
+	/* Marks: the low bit set and the thread in the bits above, within
+	 * 2^(bits + 1) units of the timestamp. */
+	assert_int_equal(ntp_reply_mark_bits(1), 0);
+	assert_int_equal(ntp_reply_mark_bits(2), 1);
+	assert_int_equal(ntp_reply_mark_bits(3), 2);
+	assert_int_equal(ntp_reply_mark_bits(64), 6);
+	for (t = 0; t < 64; t++) {
+		rx = ntp_reply_mark_rx(UINT64_C(0x1234567890abcdef), t, 6);
+		assert_true(rx & 1);
+		assert_int_equal(ntp_reply_rx_thread(rx, 6), t);
+		assert_true(rx >> 7 == UINT64_C(0x1234567890abcdef) >> 7);
+	}
+	rx = ntp_reply_mark_rx(UINT64_C(0x1234567890abcdee), 0, 0);
+	assert_true(rx == UINT64_C(0x1234567890abcdef));
+
+	/* An NTPv4 client request whose origin is marked and whose receive
+	 * field differs from its transmit field. */
+	make_req(b, 4, NTP_MODE_CLIENT, 6, REQ_XMT);
+	put_be64(b + 24, rx);
+	assert_true(ntp_reply_xleave_request(b, sizeof(b)));
+	assert_false(ntp_reply_xleave_request(b, 47));
+	put_be64(b + 32, REQ_XMT);	/* receive = transmit: basic (RFC 9769) */
+	assert_false(ntp_reply_xleave_request(b, sizeof(b)));
+	put_be64(b + 32, 7);
+	put_be64(b + 24, rx & ~(ntp_ts)1);	/* one of our transmit times (ntpd) */
+	assert_false(ntp_reply_xleave_request(b, sizeof(b)));
+	put_be64(b + 24, 0);	/* chrony's and gnomon's basic requests */
+	assert_false(ntp_reply_xleave_request(b, sizeof(b)));
+	make_req(b, 3, NTP_MODE_CLIENT, 6, REQ_XMT);
+	put_be64(b + 24, rx);
+	assert_false(ntp_reply_xleave_request(b, sizeof(b)));
+	make_req(b, 4, NTP_MODE_SYM_ACTIVE, 6, REQ_XMT);
+	put_be64(b + 24, rx);
+	assert_false(ntp_reply_xleave_request(b, sizeof(b)));
+
+	/* The answer: origin = the request's receive field, transmit = the
+	 * previous response's transmit time; the rest as built. */
+	make_req(b, 4, NTP_MODE_CLIENT, 6, REQ_XMT);
+	memset(out, 0x77, sizeof(out));
+	ntp_reply_make_interleaved(out, b, UINT64_C(0xabcdef0012345670));
+	assert_true(get_be64(out + 24) == UINT64_C(0x1111111111111111));
+	assert_true(get_be64(out + 40) == UINT64_C(0xabcdef0012345670));
+	assert_true(get_be64(out + 32) == UINT64_C(0x7777777777777777));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_xleave_request),
 		cmocka_unit_test(test_classify_every_mode),
 		cmocka_unit_test(test_classify_malformed),
 		cmocka_unit_test(test_classify_short_control_private),

@@ -371,6 +371,105 @@ static void test_jitter2(void **state)
 	assert_true(sync_jitter2_get(&j, 1e-3) > 0);
 }
 
+/* RFC 9769 interleaved replies: the sample is the previous exchange's,
+ * with the server's precise T3 of that exchange; a forged origin is
+ * rejected as in basic mode; an exchange already sampled in basic mode is
+ * not used twice. */
+#define NONCE UINT64_C(0x5555aaaa12345678)
+static void test_interleaved(void **state)
+{
+	struct ntp_resp_ctx c = ctx_at(T1 + S(2));
+	struct sync_sample s;
+	struct ntp_pkt p;
+	uint8_t b[48];
+	/* The previous exchange: left at T1, server received at T1 + 40 us
+	 * + 1 s (the server is 1 s ahead), reply back at T1 + 100 us. Its
+	 * precise transmit time, brought now: T2 + 5 us. */
+	gt_ns t2p = T1 + US(40) + S(1), t3p = t2p + US(5), t4p = T1 + US(85);
+	/* This exchange's own times: irrelevant to the sample. */
+	gt_ns t2 = T1 + S(3) + US(40);
+
+	(void)state;
+	c.sent_rec = NONCE;
+	c.prev = (struct ntp_resp_prev){ .valid = true, .used = false, .t1 = T1, .t4 = t4p,
+					 .t2 = ntp_ts_from_ns(t2p) };
+	reply(b, t2, t3p);
+	p.org = NONCE;
+	ntp_pkt_decode(b, sizeof(b), &p);
+	p.org = NONCE;
+	ntp_pkt_encode(&p, b);
+	assert_int_equal(ntp_resp_process(&c, b, sizeof(b), T1 + S(2) + US(100), &p, &s),
+			 NTP_RESP_OK);
+	assert_true(ntp_resp_is_interleaved(&c, &p));
+	/* offset = ((T2 - T1) + (T3 - T4)) / 2: 1 s, the paths symmetric. */
+	assert_ns_near(s.offset, S(1), 2);
+	assert_ns_near(s.delay, US(85 - 5), 2);
+	assert_ns(s.time, t4p);
+	/* Already sampled in basic mode: the pair is not used a second time. */
+	c.prev.used = true;
+	assert_int_equal(ntp_resp_process(&c, b, sizeof(b), T1 + S(2) + US(100), &p, &s),
+			 NTP_RESP_XLEAVE_UNPAIRED);
+	c.prev.used = false;
+	c.prev.valid = false;
+	assert_int_equal(ntp_resp_process(&c, b, sizeof(b), T1 + S(2) + US(100), &p, &s),
+			 NTP_RESP_XLEAVE_UNPAIRED);
+	/* A transmit time before the receive time it pairs with: not the
+	 * reply to that request. */
+	c.prev.valid = true;
+	c.prev.t2 = ntp_ts_from_ns(t3p + US(1));
+	assert_int_equal(ntp_resp_process(&c, b, sizeof(b), T1 + S(2) + US(100), &p, &s),
+			 NTP_RESP_XLEAVE_UNPAIRED);
+	c.prev.t2 = ntp_ts_from_ns(t2p);
+	/* A basic request (no nonce sent): an origin equal to anything else
+	 * than the cookie is forged, whatever its value. */
+	c.sent_rec = 0;
+	assert_int_equal(ntp_resp_process(&c, b, sizeof(b), T1 + S(2) + US(100), &p, &s),
+			 NTP_RESP_BOGUS);
+	/* The origin check is what stops an off-path forger in both modes. */
+	c.sent_rec = NONCE + 1;
+	assert_int_equal(ntp_resp_process(&c, b, sizeof(b), T1 + S(2) + US(100), &p, &s),
+			 NTP_RESP_BOGUS);
+	/* A basic reply to an interleaved request (a server without the
+	 * mode): its own four timestamps, as before. */
+	c.sent_rec = NONCE;
+	reply(b, T1 + S(2) + US(40) + S(1), T1 + S(2) + US(45) + S(1));
+	assert_int_equal(ntp_resp_process(&c, b, sizeof(b), T1 + S(2) + US(100), &p, &s),
+			 NTP_RESP_OK);
+	assert_false(ntp_resp_is_interleaved(&c, &p));
+	assert_ns_near(s.offset, S(1) - 7500, 2);
+	assert_ns(s.time, T1 + S(2) + US(100));
+	/* Not waiting (a second reply to one request): bogus in both modes. */
+	c.waiting = false;
+	assert_int_equal(ntp_resp_process(&c, b, sizeof(b), T1 + S(2) + US(100), &p, &s),
+			 NTP_RESP_BOGUS);
+}
+
+/* An interleaved reply may repeat the last reply's transmit field (the
+ * server had only its own estimate): not a duplicate; a basic one is. */
+static void test_interleaved_same_xmt(void **state)
+{
+	struct ntp_resp_ctx c = ctx_at(T1 + S(2));
+	struct sync_sample s;
+	struct ntp_pkt p;
+	uint8_t b[48];
+	gt_ns t2p = T1 + US(40), t3p = t2p + US(5);
+
+	(void)state;
+	c.sent_rec = NONCE;
+	c.prev = (struct ntp_resp_prev){ .valid = true, .t1 = T1, .t4 = T1 + US(85),
+					 .t2 = ntp_ts_from_ns(t2p) };
+	c.last_rx_xmt = ntp_ts_from_ns(t3p);
+	reply(b, T1 + S(2) + US(40), t3p);
+	ntp_pkt_decode(b, sizeof(b), &p);
+	p.org = NONCE;
+	ntp_pkt_encode(&p, b);
+	assert_int_equal(ntp_resp_process(&c, b, sizeof(b), T1 + S(2) + US(100), &p, &s),
+			 NTP_RESP_OK);
+	reply(b, T1 + S(2) + US(40), t3p);
+	assert_int_equal(ntp_resp_process(&c, b, sizeof(b), T1 + S(2) + US(100), &p, &s),
+			 NTP_RESP_DUPLICATE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +481,8 @@ int main(void)
 		cmocka_unit_test(test_broadcast_sample),
 		cmocka_unit_test(test_broadcast_checks),
 		cmocka_unit_test(test_jitter2),
+		cmocka_unit_test(test_interleaved),
+		cmocka_unit_test(test_interleaved_same_xmt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
