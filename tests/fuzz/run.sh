@@ -7,7 +7,7 @@ secs=${2:-30}
 here=$(cd "$(dirname "$0")" && pwd)
 fail=0
 for t in ntp_pkt conf ctl query ntp_resp keyfile gw_msg gw_text gw_gate gw_state ntp_btab http_query snmp \
-	 audit_ntp audit_time audit_http audit_icmp audit_csv audit_target sb_msg; do
+	 audit_ntp audit_time audit_http audit_icmp audit_csv audit_target sb_msg ptp_msg; do
 	work=$(mktemp -d)
 	cp -r "$here/corpus/$t/." "$work/" 2>/dev/null || true
 	echo "fuzz_$t: ${secs}s"
