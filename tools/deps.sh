@@ -13,6 +13,7 @@ test_pkgs=(libcmocka-dev clang libclang-rt-14-dev chrony ntpsec-ntpdig sntp ntps
 	   libestr0 libfastjson4 liblognorm5
 	   chromium  # chromium: the dashboard test (headless, DevTools protocol)
 	   keepalived  # the hot-standby test (VRRP), never started as a service
+	   linuxptp  # ptp4l and pmc: the PTP tests (free_running, never adjusting a clock)
 	   postgresql sqlite3)  # the audit tests' own PostgreSQL server; sqlite3 to inspect
 
 want=("${build_pkgs[@]}")

@@ -38,6 +38,9 @@ TOOL_PACKAGES = {
     "sntp": "sntp",
     "ntpdate": "ntpsec-ntpdate",
     "chronyd": "chrony",
+    "ptp4l": "linuxptp",
+    "pmc": "linuxptp",
+    "keepalived": "keepalived",
 }
 
 
