@@ -37,7 +37,7 @@
 
 #define SYNC_ASYM_CLASSES 6		/* excess < m/4, < m/2, < m, < 2m, < 4m, >= 4m */
 #define SYNC_ASYM_MEMORY 1024.0		/* samples after which one weighs 1/e */
-#define SYNC_ASYM_MIN_SAMPLES 64		/* learnt before any correction */
+#define SYNC_ASYM_MIN_SAMPLES 24		/* learnt before any correction */
 #define SYNC_ASYM_MIN_CLASS 6.0		/* weight a class needs to count */
 #define SYNC_ASYM_Z 2.0			/* soft threshold, standard errors */
 
