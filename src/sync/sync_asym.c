@@ -18,7 +18,7 @@ void sync_asym_init(struct sync_asym *a)
  * classes fit any path, fast or slow, without a configured width. */
 static int excess_class(double excess, double scale)
 {
-	double bound = scale / 4;
+	double bound = scale / SYNC_ASYM_FIRST;
 	int k = 0;
 
 	while (k < SYNC_ASYM_CLASSES - 1 && excess >= bound) {
@@ -46,20 +46,30 @@ static void class_stats(const struct sync_asym_class *c, double *mean, double *v
  * own bias, common to every innovation, cancels in those differences. */
 static void rebuild(struct sync_asym *a)
 {
-	const struct sync_asym_class *c0 = &a->c[0];
+	const struct sync_asym_class *c0;
 	double m0, v0;
-	int k;
+	int k, k0;
 
 	a->nk = 0;
-	if (a->n < SYNC_ASYM_MIN_SAMPLES || c0->w < SYNC_ASYM_MIN_CLASS)
+	if (a->n < SYNC_ASYM_MIN_SAMPLES)
 		return;
+	/* The reference is the lowest class with enough weight: the nearer
+	 * its samples are to zero excess, the less of the queueing's lean
+	 * it carries itself (with one direction quiet, a class of excess up
+	 * to x leans by about x / 4), so the finer classes take over as
+	 * they fill. */
+	for (k0 = 0; k0 < SYNC_ASYM_CLASSES && a->c[k0].w < SYNC_ASYM_MIN_CLASS; k0++)
+		;
+	if (k0 >= SYNC_ASYM_CLASSES - 1 || k0 > SYNC_ASYM_REF_MAX)
+		return;
+	c0 = &a->c[k0];
 	class_stats(c0, &m0, &v0);
 	a->kx[0] = c0->sx / c0->w;
 	a->kd[0] = 0;
 	a->nk = 1;
-	for (k = 1; k < SYNC_ASYM_CLASSES; k++) {
+	for (k = k0 + 1; k < SYNC_ASYM_CLASSES; k++) {
 		const struct sync_asym_class *c = &a->c[k];
-		double m, v, x, d, shrunk;
+		double m, v, x, d, t, shrunk;
 
 		if (c->w < SYNC_ASYM_MIN_CLASS)
 			continue;
@@ -74,9 +84,8 @@ static void rebuild(struct sync_asym *a)
 		 * errors of zero is no evidence of asymmetry, and beyond that
 		 * only the excess counts, so the correction grows smoothly
 		 * from zero as the evidence does. */
-		shrunk = fabs(d) - SYNC_ASYM_Z * sqrt(v + v0);
-		if (shrunk <= 0)
-			shrunk = 0;
+		t = SYNC_ASYM_Z * sqrt(v + v0);
+		shrunk = fabs(d) > t ? fabs(d) - t * t / fabs(d) : 0;
 		/* Queueing can shift an offset by at most half the excess. */
 		if (shrunk > x / 2)
 			shrunk = x / 2;

@@ -35,7 +35,9 @@
 #ifndef GNOMON_SYNC_ASYM_H
 #define GNOMON_SYNC_ASYM_H
 
-#define SYNC_ASYM_CLASSES 6		/* excess < m/4, < m/2, < m, < 2m, < 4m, >= 4m */
+#define SYNC_ASYM_CLASSES 8		/* excess < m/32, < m/16 ... < 4m, >= 4m */
+#define SYNC_ASYM_FIRST 32.0		/* the lowest class: excess below m / this */
+#define SYNC_ASYM_REF_MAX 3		/* the reference class is at most < m/4 */
 #define SYNC_ASYM_MEMORY 1024.0		/* samples after which one weighs 1/e */
 #define SYNC_ASYM_MIN_SAMPLES 24		/* learnt before any correction */
 #define SYNC_ASYM_MIN_CLASS 6.0		/* weight a class needs to count */
