@@ -199,8 +199,9 @@ static void test_degenerate(void **state)
 	sync_asym_learn(&a, -1 * US, 100 * US, 0);
 	sync_asym_learn(&a, 100 * US, -1 * US, 0);
 	assert_int_equal(a.n, n);
-	for (i = 0; i < SYNC_ASYM_CLASSES; i++)
-		assert_false(isnan(a.c[i].sy) || isnan(a.c[i].syy) || isnan(a.c[i].w));
+	assert_false(isnan(a.sy) || isnan(a.syy) || isnan(a.w));
+	for (i = 0; i < SYNC_ASYM_MODELS; i++)
+		assert_false(isnan(a.m[i].sg) || isnan(a.m[i].sgg) || isnan(a.m[i].sgy));
 
 	/* A trained estimator: NaN or infinite excess is not corrected. */
 	{
