@@ -50,6 +50,9 @@
 #ifndef POLL_LEARN_STEPS
 #define POLL_LEARN_STEPS 2
 #endif
+#ifndef POLL_LEAN_STEPS
+#define POLL_LEAN_STEPS 3
+#endif
 #ifndef POLL_RISE_AFTER
 #define POLL_RISE_AFTER 2
 #endif
@@ -847,6 +850,12 @@ int sync_poll_hint(struct sync *s, int id, int minpoll, int maxpoll)
 	 * hours, not days. */
 	if (src->asym.n < SYNC_ASYM_MIN_SAMPLES && want > minpoll + POLL_LEARN_STEPS)
 		want = minpoll + POLL_LEARN_STEPS;
+	/* A path found to lean: each sample's error then rests on its
+	 * correction, whose own error the model above does not see (it
+	 * weighs a sample by its excess, as if uncorrected); long polls leave
+	 * too few low-excess samples. */
+	if (sync_asym_leans(&src->asym) && want > minpoll + POLL_LEAN_STEPS)
+		want = minpoll + POLL_LEAN_STEPS;
 	/* Rise one step at a time, from minpoll, and only when the longer
 	 * poll has fitted POLL_RISE_AFTER times in a row: a single look
 	 * through a momentarily quiet model is no reason to poll less. */

@@ -39,6 +39,8 @@
 #ifndef GNOMON_SYNC_ASYM_H
 #define GNOMON_SYNC_ASYM_H
 
+#include <stdbool.h>
+
 #define SYNC_ASYM_GRID 19		/* |l| m = 2^(k/2), k = -4..14, each sign */
 #define SYNC_ASYM_MODELS (2 * SYNC_ASYM_GRID + 1)	/* and l = 0 (index 0) */
 #define SYNC_ASYM_MEMORY 1024.0		/* samples after which one weighs 1/e */
@@ -69,6 +71,11 @@ void sync_asym_init(struct sync_asym *a);
  * source estimator's prediction for it). Non-finite or negative input is
  * ignored. */
 void sync_asym_learn(struct sync_asym *a, double excess, double scale, double innov);
+/* Whether a lean has been found (the correction is not zero). */
+static inline bool sync_asym_leans(const struct sync_asym *a)
+{
+	return a->fit_gain > 0;
+}
 /* Correction (s) to subtract from the offset of a sample with this excess
  * (s); 0 until enough has been learnt, and for non-finite input. */
 double sync_asym_correction(const struct sync_asym *a, double excess);
