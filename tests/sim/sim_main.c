@@ -144,9 +144,9 @@ static void add_check(struct check *c, int *n, const char *what, bool ok, const 
 /* Median RMS bound (us) of the scenarios at default polling (6..10).
  * Issue 12 item 6: the default poll climbs as a stable clock allows, so
  * that a client costs its server no more requests than chronyd's would;
- * the reference's mean poll went from 88 to about 410 s (4.7 times fewer
- * requests) and its median RMS from 18 to about 51 us (33% loss: 26 -> 61
- * us at 83 -> 312 s; jitter asymmetry: 41 -> 59 us at 93 -> 390 s). It was
+ * the reference's mean poll went from 88 to 405 s (4.6 times fewer
+ * requests) and its median RMS from 18 to 49 us (33% loss: 26 -> 61 us at
+ * 83 -> 303 s; jitter asymmetry: 41 -> 60 us at 93 -> 325 s). It was
  * 52 us. Still below chrony's 75 us in the reference; the comparison at
  * equal requests is bench/clknetsim-bench.sh's. */
 #define DEFAULT_POLL_RMS 70.0
