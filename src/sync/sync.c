@@ -41,24 +41,18 @@
  * sample carries is averaging bought with requests, and a server's cost
  * is in its requests). */
 #define POLL_ERROR_FACTOR 1.5
-#ifndef POLL_NOISE_FRACTION
 #define POLL_NOISE_FRACTION 4.0
-#endif
-#ifndef POLL_STABLE_RATIO
+/* A clock is stable when its wander over one minpoll interval is below
+ * this fraction of one measurement's noise. */
 #define POLL_STABLE_RATIO 0.35
-#endif
-#ifndef POLL_LEARN_STEPS
+/* Within minpoll + this until the path's asymmetry has been judged, and
+ * within minpoll + POLL_LEAN_STEPS while it leans. */
 #define POLL_LEARN_STEPS 2
-#endif
-#ifndef POLL_LEAN_STEPS
 #define POLL_LEAN_STEPS 3
-#endif
-#ifndef POLL_RISE_AFTER
+/* Fitting hints in a row before the poll rises one step. */
 #define POLL_RISE_AFTER 2
-#endif
-#ifndef POLL_DOWN_SLACK
+/* The poll stays while its error is within this factor of the bound. */
 #define POLL_DOWN_SLACK 1.5
-#endif
 
 struct pending {
 	gt_ns mono;
