@@ -52,8 +52,9 @@ declare -A SCEN=(
 	[jitter]="1e-4   1e-3   0.0   1e-9   0.1    1e-4  5e-3"
 	[asym]="  1e-4   5e-4   0.47  1e-9   0.1    1e-4  2e-3"
 	[wander]="1e-4   1e-5   0.0   1e-7   0.1    1e-4  1e-3"
+	[quiet]=" 1e-4   1e-6   0.0   0      0.1    1e-4  1e-4"
 )
-SCEN_ORDER="lan jitter asym wander"
+SCEN_ORDER="lan jitter asym wander quiet"
 
 [ $# -ge 1 ] || usage
 CS=$1

@@ -68,13 +68,13 @@ void kalman_restart(struct kalman *k, double z, double r, double y, double dt)
 
 static double bank_q(int i)
 {
-	return pow(10.0, -22.0 + i);
+	return KALMAN_BANK_Q0 * pow(10.0, i);
 }
 
 void kalman_bank_clear(struct kalman_bank *b)
 {
 	memset(b, 0, sizeof(*b));
-	b->best = KALMAN_BANK_N / 2;
+	b->best = KALMAN_BANK_START;
 }
 
 void kalman_bank_init(struct kalman_bank *b, gt_ns t, double theta, double var_theta,

@@ -52,9 +52,15 @@ void kalman_step(struct kalman *k, double delta);
  * (y / dt)^2 so that it can be learnt again. */
 void kalman_restart(struct kalman *k, double z, double r, double y, double dt);
 
-/* Frequency random walks the bank spans: 1e-22 .. 1e-12 per s, a decade
- * apart (oscillator wander 1e-11 .. 1e-6 per root second). */
-#define KALMAN_BANK_N 11
+/* Frequency random walks the bank spans: 1e-26 .. 1e-12 per s, a decade
+ * apart (oscillator wander 1e-13 .. 1e-6 per root second). The lowest
+ * ones are for a quiet path and a still oscillator at long polls: with a
+ * floor of 1e-22 the filter kept forgetting what 1024 s polls had taught
+ * it (issue 12 item 6: 0.40 us RMS at poll 10 and 1 us jitter where
+ * chronyd has 0.12 us under clknetsim; 0.10 us with 1e-26). */
+#define KALMAN_BANK_N 15
+#define KALMAN_BANK_Q0 1e-26		/* the first model's q */
+#define KALMAN_BANK_START 9		/* the model a cleared bank starts from: 1e-17 */
 /* Updates after which a model's old likelihood weighs 1/e. */
 #define KALMAN_BANK_MEMORY 48.0
 /* Prior probability that a measurement is an outlier, and the span (s)

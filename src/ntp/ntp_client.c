@@ -379,9 +379,12 @@ static void on_poll(struct loop_timer *t, void *arg)
 		c->poll = sync_poll_hint(c->sync, c->src, c->cfg.minpoll, c->cfg.maxpoll);
 		if (c->poll < c->kod_min_poll)
 			c->poll = c->kod_min_poll;
-		/* ±1/8 random spread keeps many clients from polling in step. */
+		/* A random 0..1/16 on top keeps many clients from polling in
+		 * step, and never polls sooner than 2^poll: a spread around
+		 * the nominal interval would send more requests than the poll
+		 * says (chronyd's intervals are 2^poll plus a little too). */
 		getrandom(&r, sizeof(r), 0);
-		next = (gt_ns)(ldexp_ns(c->poll) * (0.875 + 0.25 * (r / 4294967296.0)));
+		next = (gt_ns)(ldexp_ns(c->poll) * (1.0 + 0.0625 * (r / 4294967296.0)));
 	}
 	schedule(c, next);
 }

@@ -33,9 +33,26 @@
 /* Combining: survivors within this many standard deviations of the
  * system peer's estimate (sync_select_consistent()). */
 #define COMBINE_SIGMAS 4.0
-/* Poll hint: the longest poll whose predicted steady-state error stays
- * within this factor of the error at minpoll (doc/discipline.md). */
+/* Poll hint (doc/discipline.md, "Polling"): the longest poll whose
+ * predicted error stays within the larger of two bounds: this factor of
+ * the error at minpoll (where the clock's wander dominates, polling
+ * faster still pays), and POLL_NOISE_FRACTION of one measurement's own
+ * noise (where it does not: a filtered error well below what a single
+ * sample carries is averaging bought with requests, and a server's cost
+ * is in its requests). */
 #define POLL_ERROR_FACTOR 1.5
+#define POLL_NOISE_FRACTION 4.0
+/* A clock is stable when its wander over one minpoll interval is below
+ * this fraction of one measurement's noise. */
+#define POLL_STABLE_RATIO 0.35
+/* Within minpoll + this until the path's asymmetry has been judged, and
+ * within minpoll + POLL_LEAN_STEPS while it leans. */
+#define POLL_LEARN_STEPS 2
+#define POLL_LEAN_STEPS 3
+/* Fitting hints in a row before the poll rises one step. */
+#define POLL_RISE_AFTER 2
+/* The poll stays while its error is within this factor of the bound. */
+#define POLL_DOWN_SLACK 1.5
 
 struct pending {
 	gt_ns mono;
@@ -59,6 +76,7 @@ struct source {
 	struct sync_sample last;		/* last accepted sample as given */
 	gt_ns last_mono;		/* its epoch */
 	int hint;			/* last poll exponent suggested */
+	int rise_wanted;		/* hints in a row that fitted a longer poll */
 	bool hinted;
 };
 
@@ -754,39 +772,95 @@ static double steady_sd(struct sync *s, double q, double r, int poll)
 	return c->sd;
 }
 
+/* Whether polling every 2^p s keeps the error within bound: in the steady
+ * state and from where the estimate stands now (a frequency still poorly
+ * known makes the offset drift away before the next sample, which
+ * arrives about 2^p / k s from now). */
+static bool poll_fits(struct sync *s, const struct disc_status *ds, double r, int k, int p,
+		      double bound)
+{
+	return steady_sd(s, ds->wander, r, p) <= bound &&
+	       disc_predict_sd(s->disc, s->last_correct, ldexp(1, p) / k) <= bound;
+}
+
 int sync_poll_hint(struct sync *s, int id, int minpoll, int maxpoll)
 {
 	const struct kalman_bank *b = disc_bank(s->disc);
 	struct disc_status ds;
 	struct source *src;
-	double r, best;
-	int p, want = minpoll, k = s->n_survivors > 0 ? s->n_survivors : 1;
-	gt_ns now = s->last_correct;
+	double r, bound, wr, noise;
+	int p, cur, want = minpoll, k = s->n_survivors > 0 ? s->n_survivors : 1;
 
 	if (id < 0 || id >= s->n)
 		return minpoll;
 	src = &s->src[id];
 	if (maxpoll < minpoll)
 		maxpoll = minpoll;
-	disc_get_status(s->disc, now, &ds);
-	/* The longest poll whose error stays within POLL_ERROR_FACTOR of what
-	 * polling at minpoll would give, both in the steady state (the
-	 * clock's wander against the measurements' noise, k sources sharing
-	 * the work) and from where the estimate stands now (a frequency still
-	 * poorly known makes the offset drift away before the next sample,
-	 * which arrives about poll / k from now). */
+	cur = src->hinted ? src->hint : minpoll;
+	if (cur < minpoll)
+		cur = minpoll;
+	if (cur > maxpoll)
+		cur = maxpoll;
+	disc_get_status(s->disc, s->last_correct, &ds);
+	/* The clock's wander against the measurements' noise (k sources
+	 * sharing the work) sets the bound: POLL_ERROR_FACTOR of the error
+	 * at minpoll or POLL_NOISE_FRACTION of one measurement's noise,
+	 * whichever is larger; the longest poll within it is wanted. */
 	if (maxpoll > minpoll && s->st.synced && b->init && ds.info > 0) {
 		r = 1 / ds.info / k;
-		best = steady_sd(s, ds.wander, r, minpoll);
+		/* Stable: the clock's own wander over one minpoll interval
+		 * (sqrt(q tau^3)) well below one measurement's noise. Beyond
+		 * POLL_STABLE_RATIO the noise bound shrinks with the square of
+		 * the excess, so that a wandering clock keeps polling fast
+		 * (continuously: no threshold to flap around). */
+		wr = sqrt(ds.wander * pow(ldexp(1, minpoll), 3) * ds.info);
+		noise = POLL_NOISE_FRACTION * sqrt(1 / ds.info);
+		if (wr > POLL_STABLE_RATIO)
+			noise *= (POLL_STABLE_RATIO / wr) * (POLL_STABLE_RATIO / wr);
+		bound = fmax(POLL_ERROR_FACTOR * steady_sd(s, ds.wander, r, minpoll), noise);
 		for (p = maxpoll; p > minpoll; p--)
-			if (steady_sd(s, ds.wander, r, p) <= POLL_ERROR_FACTOR * best &&
-			    disc_predict_sd(s->disc, now, ldexp(1, p) / k) <= POLL_ERROR_FACTOR * best)
+			if (poll_fits(s, &ds, r, k, p, bound))
 				break;
 		want = p;
+		/* Down: the model the bank finds most likely and the noise
+		 * estimate flicker from sample to sample (a few outliers
+		 * make a faster wander look likely for a while); a drop
+		 * from 2^10 to 2^6 s costs a climb of four polls. The poll
+		 * stays while its error is within POLL_DOWN_SLACK of the
+		 * bound, steps down one while within POLL_DOWN_SLACK^2,
+		 * and falls to what fits only beyond that. */
+		if (want < cur) {
+			if (poll_fits(s, &ds, r, k, cur, POLL_DOWN_SLACK * bound))
+				want = cur;
+			else if (poll_fits(s, &ds, r, k, cur,
+					   POLL_DOWN_SLACK * POLL_DOWN_SLACK * bound))
+				want = cur - 1;
+		}
 	}
-	/* Rise one step at a time, from minpoll. */
-	if (want > (src->hinted ? src->hint : minpoll) + 1)
-		want = (src->hinted ? src->hint : minpoll) + 1;
+	/* A path's jitter asymmetry (sync_asym.h) biases offsets in a way
+	 * the error model above does not see; it is learnt per sample. Until
+	 * the source has given enough samples to judge it, the poll stays
+	 * within POLL_LEARN_STEPS of minpoll, so that the learning takes
+	 * hours, not days. */
+	if (src->asym.n < SYNC_ASYM_MIN_SAMPLES && want > minpoll + POLL_LEARN_STEPS)
+		want = minpoll + POLL_LEARN_STEPS;
+	/* A path found to lean: each sample's error then rests on its
+	 * correction, whose own error the model above does not see (it
+	 * weighs a sample by its excess, as if uncorrected); long polls leave
+	 * too few low-excess samples. */
+	if (sync_asym_leans(&src->asym) && want > minpoll + POLL_LEAN_STEPS)
+		want = minpoll + POLL_LEAN_STEPS;
+	/* Rise one step at a time, from minpoll, and only when the longer
+	 * poll has fitted POLL_RISE_AFTER times in a row: a single look
+	 * through a momentarily quiet model is no reason to poll less. */
+	if (want > cur && ++src->rise_wanted >= POLL_RISE_AFTER) {
+		want = cur + 1;
+		src->rise_wanted = 0;
+	} else if (want > cur) {
+		want = cur;
+	} else {
+		src->rise_wanted = 0;
+	}
 	if (want < minpoll)
 		want = minpoll;
 	if (want > maxpoll)

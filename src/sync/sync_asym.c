@@ -3,9 +3,9 @@
 #include <math.h>
 #include <string.h>
 
-/* Floor of a class's innovation variance (s^2): timestamps are never
- * better than about a nanosecond, and a class of identical innovations
- * must not look infinitely certain. */
+/* Floor of the innovations' variance (s^2): timestamps are never better
+ * than about a nanosecond, and identical innovations must not look
+ * infinitely certain. */
 #define VAR_FLOOR 1e-18
 
 void sync_asym_init(struct sync_asym *a)
@@ -13,127 +13,106 @@ void sync_asym_init(struct sync_asym *a)
 	memset(a, 0, sizeof(*a));
 }
 
-/* Class of an excess: octaves of the mean excess, the lowest below a
- * quarter of it. Scaling by the source's own mean excess makes the
- * classes fit any path, fast or slow, without a configured width. */
-static int excess_class(double excess, double scale)
+/* E[forward queueing | sum x] - x / 2 for exponential queueing with
+ * 1/forward mean - 1/return mean = l. */
+static double shape(double l, double x)
 {
-	double bound = scale / 4;
-	int k = 0;
+	double lx = l * x;
 
-	while (k < SYNC_ASYM_CLASSES - 1 && excess >= bound) {
-		k++;
-		bound *= 2;
-	}
-	return k;
+	if (fabs(lx) < 1e-6)
+		return -lx * x / 12;	/* the series' first term: flat at 0 */
+	if (lx > 700)
+		return 1 / l - x / 2;
+	return 1 / l - x / expm1(lx) - x / 2;
 }
 
-static void class_stats(const struct sync_asym_class *c, double *mean, double *var_of_mean)
+/* The model of least squared error, each with the best common constant,
+ * and its gain over the symmetric model (index 0, g = 0). */
+static void refit(struct sync_asym *a)
 {
-	double m = c->sy / c->w, v = c->syy / c->w - m * m;
+	double sse0, best, var;
+	int j, bj = 0;
 
-	/* Unbiased for the weight seen (w counts samples, discounted). */
-	if (c->w > 1)
-		v *= c->w / (c->w - 1);
-	*mean = m;
-	*var_of_mean = fmax(v, VAR_FLOOR) / c->w;
-}
-
-/* Rebuild the correction curve from the classes. The lowest class is the
- * reference: its samples have both queues nearly empty, so their offsets
- * are what the discipline should aim at, and the differences from it of
- * the other classes are what queueing adds on average. The estimator's
- * own bias, common to every innovation, cancels in those differences. */
-static void rebuild(struct sync_asym *a)
-{
-	const struct sync_asym_class *c0 = &a->c[0];
-	double m0, v0;
-	int k;
-
-	a->nk = 0;
-	if (a->n < SYNC_ASYM_MIN_SAMPLES || c0->w < SYNC_ASYM_MIN_CLASS)
+	a->fit_l = 0;
+	a->fit_gain = 0;
+	if (a->n < SYNC_ASYM_MIN_SAMPLES || a->w <= 2)
 		return;
-	class_stats(c0, &m0, &v0);
-	a->kx[0] = c0->sx / c0->w;
-	a->kd[0] = 0;
-	a->nk = 1;
-	for (k = 1; k < SYNC_ASYM_CLASSES; k++) {
-		const struct sync_asym_class *c = &a->c[k];
-		double m, v, x, d, shrunk;
+	sse0 = a->syy - a->sy * a->sy / a->w;
+	best = sse0;
+	for (j = 1; j < SYNC_ASYM_MODELS; j++) {
+		const struct sync_asym_model *m = &a->m[j];
+		/* sum w (y - g - c)^2, minimised over c */
+		double sr = a->sy - m->sg;
+		double sse = a->syy - 2 * m->sgy + m->sgg - sr * sr / a->w;
 
-		if (c->w < SYNC_ASYM_MIN_CLASS)
-			continue;
-		class_stats(c, &m, &v);
-		x = c->sx / c->w;
-		/* Classes follow the mean excess, which moves: keep the knots
-		 * ascending whatever happened to the boundaries. */
-		if (x <= a->kx[a->nk - 1])
-			continue;
-		d = m - m0;
-		/* Soft threshold: a difference within SYNC_ASYM_Z standard
-		 * errors of zero is no evidence of asymmetry, and beyond that
-		 * only the excess counts, so the correction grows smoothly
-		 * from zero as the evidence does. */
-		shrunk = fabs(d) - SYNC_ASYM_Z * sqrt(v + v0);
-		if (shrunk <= 0)
-			shrunk = 0;
-		/* Queueing can shift an offset by at most half the excess. */
-		if (shrunk > x / 2)
-			shrunk = x / 2;
-		a->kx[a->nk] = x;
-		a->kd[a->nk] = copysign(shrunk, d);
-		a->nk++;
+		if (sse < best) {
+			best = sse;
+			bj = j;
+		}
 	}
-	if (a->nk < 2)
-		a->nk = 0;
+	if (bj == 0)
+		return;
+	var = fmax(best / (a->w - 2), VAR_FLOOR);
+	if (sse0 - best <= SYNC_ASYM_Z * SYNC_ASYM_Z * var)
+		return;
+	a->fit_l = a->m[bj].l;
+	a->fit_gain = 1 - SYNC_ASYM_Z * SYNC_ASYM_Z * var / (sse0 - best);
 }
 
 void sync_asym_learn(struct sync_asym *a, double excess, double scale, double innov)
 {
 	const double keep = 1 - 1 / SYNC_ASYM_MEMORY;
-	struct sync_asym_class *c;
-	int k;
+	double m;
+	int j, k;
 
 	if (!isfinite(excess) || !isfinite(scale) || !isfinite(innov) || excess < 0 ||
 	    scale < 0)
 		return;
-	/* Forget all classes alike, so that a class's weight says how much of
-	 * the recent traffic fell into it. */
-	for (k = 0; k < SYNC_ASYM_CLASSES; k++) {
-		c = &a->c[k];
-		c->w *= keep;
-		c->sx *= keep;
-		c->sy *= keep;
-		c->syy *= keep;
+	/* Queueing moves an offset by at most half its excess: an innovation
+	 * far beyond that (and beyond the usual excess) is the estimate's own
+	 * error (a clock still converging), which would weigh in the squared
+	 * errors for a thousand samples. */
+	if (fabs(innov) > excess + 2 * scale + SYNC_ASYM_SLACK)
+		return;
+	/* The grid follows the mean excess m: |l| m from 1/4 to 128 in half
+	 * octaves. When m has moved by more than a factor 2 from the one the
+	 * grid was built for (the first samples' m is poor), the sums
+	 * restart on a new grid. */
+	m = fmax(scale, 1e-9);
+	if (a->n == 0 || !(m <= 2 * a->scale && m >= a->scale / 2)) {
+		sync_asym_init(a);
+		a->scale = m;
+		for (k = 0; k < SYNC_ASYM_GRID; k++) {
+			double l = ldexp(pow(2, (k % 2) * 0.5), k / 2 - 2) / m;
+
+			a->m[1 + 2 * k].l = l;
+			a->m[2 + 2 * k].l = -l;
+		}
 	}
-	c = &a->c[excess_class(excess, scale)];
-	c->w += 1;
-	c->sx += excess;
-	c->sy += innov;
-	c->syy += innov * innov;
+	a->w = a->w * keep + 1;
+	a->sy = a->sy * keep + innov;
+	a->syy = a->syy * keep + innov * innov;
+	for (j = 1; j < SYNC_ASYM_MODELS; j++) {
+		struct sync_asym_model *md = &a->m[j];
+		double g = shape(md->l, excess);
+
+		md->sg = md->sg * keep + g;
+		md->sgg = md->sgg * keep + g * g;
+		md->sgy = md->sgy * keep + g * innov;
+	}
 	a->n++;
-	rebuild(a);
+	refit(a);
 }
 
 double sync_asym_correction(const struct sync_asym *a, double excess)
 {
 	double d;
-	int k;
 
-	if (a->nk < 2 || !isfinite(excess) || excess <= a->kx[0])
+	if (a->fit_gain <= 0 || !isfinite(excess) || excess <= 0)
 		return 0;
-	/* Linear between knots; beyond the last one, held. Holding (rather
-	 * than extrapolating) keeps a rare huge excess from a large
-	 * correction built on no samples of its size. */
-	d = a->kd[a->nk - 1];
-	for (k = 1; k < a->nk; k++) {
-		if (excess < a->kx[k]) {
-			double f = (excess - a->kx[k - 1]) / (a->kx[k] - a->kx[k - 1]);
-
-			d = a->kd[k - 1] + f * (a->kd[k] - a->kd[k - 1]);
-			break;
-		}
-	}
+	/* Beyond SYNC_ASYM_HOLD mean excesses, held: a rare huge excess gets
+	 * no larger correction than the samples the fit rests on support. */
+	d = a->fit_gain * shape(a->fit_l, fmin(excess, SYNC_ASYM_HOLD * a->scale));
 	if (fabs(d) > excess / 2)
 		d = copysign(excess / 2, d);
 	return d;

@@ -8,61 +8,74 @@
  * that direction, and the mean offset as a function of the excess shows
  * it. What the discipline wants is the offset at zero excess (the
  * minimum-delay point, where both queues are empty), so a sample with
- * excess x is corrected by E[offset | x] - E[offset | x near 0].
+ * excess x is corrected by E[offset | x] - E[offset | 0].
  *
  * That conditional mean is not a straight line: with independent queues
  * whose densities are positive at zero, a small excess is split about
  * evenly whatever the asymmetry (slope 0 at the origin), and only a large
- * one leans towards the busier direction (slope up to 1/2). A line fitted
- * over all samples therefore has an intercept away from the minimum-delay
- * point, and correcting by its slope moves the estimate past that point
- * (doc/discipline.md, "Jitter asymmetry"). This module makes no shape
- * assumption instead: it keeps the mean innovation of the source's samples
- * in classes of delay excess (octaves of the source's mean excess), and the
- * correction is the difference from the lowest class, interpolated between
- * the classes' mean excesses.
+ * one leans towards the busier direction (slope up to 1/2); a line fitted
+ * over all samples has its intercept away from the minimum-delay point.
+ * Nor is a table of classes of excess enough: the lowest class leans
+ * itself (by about a quarter of its width when one direction is quiet)
+ * and needs many samples to fill, which long polls do not give.
  *
- * Each class difference is shrunk towards zero by SYNC_ASYM_Z standard
- * errors (soft thresholding): with symmetric queueing the correction stays
- * zero, and as evidence grows it comes in continuously, so there is no
- * on/off switch to flap. No class counts before it has SYNC_ASYM_MIN_CLASS
- * samples' weight, and nothing is corrected before SYNC_ASYM_MIN_SAMPLES
- * samples. A correction never exceeds half the excess: that is the most
- * queueing can shift an offset.
+ * This module fits the shape that queueing of exponential delays gives,
+ * g(x) = 1/l - x / (e^(l x) - 1) - x / 2 (the mean of the forward
+ * queueing given the sum x, minus half of x; l = 1/forward mean -
+ * 1/return mean): one parameter, 0 at zero excess and flat there, slope
+ * -1/2 or +1/2 far out, 0 everywhere for a symmetric path. The fit is over
+ * a grid of l (SYNC_ASYM_GRID values of l times the source's mean excess,
+ * of either sign, and 0), each with its own running sums, plus a common
+ * constant (the estimator's own bias, common to every innovation); the
+ * model of least squared error is taken. Its gain over "no lean" is
+ * weighed against the noise: the correction is scaled by
+ * max(0, 1 - SYNC_ASYM_Z^2 sigma^2 / gain) (a garrote), so a symmetric path
+ * stays uncorrected and a clear lean is corrected in full, continuously
+ * between. Nothing is corrected before SYNC_ASYM_MIN_SAMPLES samples. A
+ * correction never exceeds half the excess (g cannot).
  *
  * Values are doubles in seconds. The struct is public to embed without
  * allocation; only this module writes it. */
 #ifndef GNOMON_SYNC_ASYM_H
 #define GNOMON_SYNC_ASYM_H
 
-#define SYNC_ASYM_CLASSES 6		/* excess < m/4, < m/2, < m, < 2m, < 4m, >= 4m */
-#define SYNC_ASYM_MEMORY 1024.0		/* samples after which one weighs 1/e */
-#define SYNC_ASYM_MIN_SAMPLES 64		/* learnt before any correction */
-#define SYNC_ASYM_MIN_CLASS 6.0		/* weight a class needs to count */
-#define SYNC_ASYM_Z 2.0			/* soft threshold, standard errors */
+#include <stdbool.h>
 
-struct sync_asym_class {
-	double w;		/* sum of (forgotten) sample weights */
-	double sx, sy, syy;	/* weighted sums of excess, innovation, innovation^2 */
+#define SYNC_ASYM_GRID 19		/* |l| m = 2^(k/2), k = -4..14, each sign */
+#define SYNC_ASYM_MODELS (2 * SYNC_ASYM_GRID + 1)	/* and l = 0 (index 0) */
+#define SYNC_ASYM_MEMORY 1024.0		/* samples after which one weighs 1/e */
+#define SYNC_ASYM_MIN_SAMPLES 16		/* learnt before any correction */
+#define SYNC_ASYM_SLACK 10e-6		/* s: innovations beyond excess + 2 m + this not learnt */
+#define SYNC_ASYM_HOLD 8.0		/* correction held beyond this many mean excesses */
+#define SYNC_ASYM_Z 2.0			/* garrote threshold, standard errors */
+
+struct sync_asym_model {
+	double l;		/* 1/s, fixed when the model is first fed */
+	double sg, sgg, sgy;	/* weighted sums of g(x), g^2, g * innovation */
 };
 
 struct sync_asym {
-	struct sync_asym_class c[SYNC_ASYM_CLASSES];
-	unsigned n;		/* samples learnt */
-	/* The correction curve, recomputed after each sample: knots at the
-	 * classes' mean excess (ascending), the first one the reference
-	 * (correction 0). nk < 2: no correction. */
-	int nk;
-	double kx[SYNC_ASYM_CLASSES], kd[SYNC_ASYM_CLASSES];
+	struct sync_asym_model m[SYNC_ASYM_MODELS];
+	double w, sy, syy;	/* weighted sums of 1, innovation, innovation^2 */
+	double scale;		/* the mean excess the grid was built for */
+	unsigned n;		/* samples learnt on this grid */
+	/* The fit, recomputed after each sample: l of the chosen model and
+	 * the garrote's factor (0: no correction). */
+	double fit_l, fit_gain;
 };
 
 void sync_asym_init(struct sync_asym *a);
 /* Learn from an accepted sample: its delay excess over the source's
  * minimum delay (s, >= 0), the source's mean excess (s, the scale of the
- * classes) and its innovation (s: the uncorrected offset minus the
+ * grid of l) and its innovation (s: the uncorrected offset minus the
  * source estimator's prediction for it). Non-finite or negative input is
  * ignored. */
 void sync_asym_learn(struct sync_asym *a, double excess, double scale, double innov);
+/* Whether a lean has been found (the correction is not zero). */
+static inline bool sync_asym_leans(const struct sync_asym *a)
+{
+	return a->fit_gain > 0;
+}
 /* Correction (s) to subtract from the offset of a sample with this excess
  * (s); 0 until enough has been learnt, and for non-finite input. */
 double sync_asym_correction(const struct sync_asym *a, double excess);

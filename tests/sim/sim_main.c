@@ -141,6 +141,16 @@ static void add_check(struct check *c, int *n, const char *what, bool ok, const 
 
 #define US(x) ((x) * 1e6)
 
+/* Median RMS bound (us) of the scenarios at default polling (6..10).
+ * Issue 12 item 6: the default poll climbs as a stable clock allows, so
+ * that a client costs its server no more requests than chronyd's would;
+ * the reference's mean poll went from 88 to 405 s (4.6 times fewer
+ * requests) and its median RMS from 18 to 49 us (33% loss: 26 -> 61 us at
+ * 83 -> 303 s; jitter asymmetry: 41 -> 60 us at 93 -> 325 s). It was
+ * 52 us. Still below chrony's 75 us in the reference; the comparison at
+ * equal requests is bench/clknetsim-bench.sh's. */
+#define DEFAULT_POLL_RMS 70.0
+
 /* Bounds every converging scenario shares: converged by stats_from
  * (chrony's max_sync_time, 210 s), no step after it. */
 static void judge_common(const struct stats *st, double max_conv, struct check *c, int *n)
@@ -156,8 +166,9 @@ static int judge_ref_default(const struct stats *st, const struct sim_result *r,
 {
 	(void)r;
 	judge_common(st, 210, c, n);
-	add_check(c, n, "median RMS", US(st->med_rms) <= 52,
-		  "median RMS %.1f us (target <= 52 us; chrony 75 us)", US(st->med_rms));
+	add_check(c, n, "median RMS", US(st->med_rms) <= DEFAULT_POLL_RMS,
+		  "median RMS %.1f us (target <= %.0f us; chrony 75 us)", US(st->med_rms),
+		  DEFAULT_POLL_RMS);
 	add_check(c, n, "max error", US(st->max_max) <= 1000,
 		  "worst max |error| %.1f us (bound 1000 us, chrony's test limit)",
 		  US(st->max_max));
@@ -234,8 +245,8 @@ static int judge_loss(const struct stats *st, const struct sim_result *r, struct
 {
 	(void)r;
 	judge_common(st, 210, c, n);
-	add_check(c, n, "median RMS", US(st->med_rms) <= 52,
-		  "median RMS %.1f us (bound 52 us)", US(st->med_rms));
+	add_check(c, n, "median RMS", US(st->med_rms) <= DEFAULT_POLL_RMS,
+		  "median RMS %.1f us (bound %.0f us)", US(st->med_rms), DEFAULT_POLL_RMS);
 	return 0;
 }
 
@@ -378,17 +389,16 @@ static int judge_jitter_asym_1s(const struct stats *st, const struct sim_result 
 	return 0;
 }
 
-/* The same at default polling: some 110 samples in 10,000 s are too few
- * for the correction to pass its significance test by much (it needs
- * SYNC_ASYM_MIN_SAMPLES and shrinks by two standard errors), so this only
- * guards against harm: the reference bound. */
+/* The same at default polling: some 30 samples in 10,000 s are too few
+ * for the correction to count for much, so this only guards against
+ * harm: the reference bound. */
 static int judge_jitter_asym_default(const struct stats *st, const struct sim_result *r,
 				     struct check *c, int *n)
 {
 	(void)r;
 	judge_common(st, 210, c, n);
-	add_check(c, n, "median RMS", US(st->med_rms) <= 52,
-		  "median RMS %.1f us (bound 52 us)", US(st->med_rms));
+	add_check(c, n, "median RMS", US(st->med_rms) <= DEFAULT_POLL_RMS,
+		  "median RMS %.1f us (bound %.0f us)", US(st->med_rms), DEFAULT_POLL_RMS);
 	return 0;
 }
 
@@ -675,10 +685,10 @@ static int build_scenarios(struct scenario_def *d)
 	int n = 0, i;
 
 	d[n] = (struct scenario_def){ reference("reference, default polling (6..10)"), 20,
-				      "RMS <= 52 us", judge_ref_default };
+				      "RMS <= 70 us", judge_ref_default };
 	n++;
 	d[n] = (struct scenario_def){ reference("reference, default polling, no iburst"), 20,
-				      "RMS <= 52 us", judge_ref_default };
+				      "RMS <= 70 us", judge_ref_default };
 	d[n].sc.iburst = false;
 	n++;
 	d[n] = (struct scenario_def){ reference("reference, 1 s polling"), 20, "RMS <= 7 us",
@@ -721,7 +731,7 @@ static int build_scenarios(struct scenario_def *d)
 	d[n].sc.cfg.makestep_limit = -1;
 	d[n].sc.duration = 3000;
 	n++;
-	d[n] = (struct scenario_def){ reference("33% loss, default polling"), 10, "RMS <= 52 us",
+	d[n] = (struct scenario_def){ reference("33% loss, default polling"), 10, "RMS <= 70 us",
 				      judge_loss };
 	d[n].sc.srv[0].loss = 0.33;
 	n++;
@@ -742,7 +752,7 @@ static int build_scenarios(struct scenario_def *d)
 	d[n].sc.srv[0].jitter_back = 100e-6;
 	n++;
 	d[n] = (struct scenario_def){ reference("jitter asymmetry 100/300 us, default polling"),
-				      10, "RMS <= 52 us", judge_jitter_asym_default };
+				      10, "RMS <= 70 us", judge_jitter_asym_default };
 	d[n].sc.srv[0].jitter_back = 300e-6;
 	n++;
 	d[n] = (struct scenario_def){ reference("large wander 1e-7, default polling"), 10,

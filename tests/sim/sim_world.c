@@ -297,7 +297,7 @@ static void poll_due(struct world *w, struct sim_src *s, gt_ns t)
 	}
 	s->poll = sync_poll_hint(w->sync, s->id, w->sc->minpoll, w->sc->maxpoll);
 	/* The client spreads its polls by +-1/8 so sources do not lock step. */
-	s->next_poll = t + (gt_ns)(ldexp(1e9, s->poll) * (0.875 + 0.25 * sim_rng_uniform(&s->rng)));
+	s->next_poll = t + (gt_ns)(ldexp(1e9, s->poll) * (1.0 + 0.0625 * sim_rng_uniform(&s->rng)));
 }
 
 /* The sender at true time t: its clock is the truth (plus the wild jump

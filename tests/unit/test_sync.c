@@ -361,6 +361,32 @@ static void test_poll_hint(void **state)
 	sync_destroy(w.sync);
 }
 
+/* Polled at the hinted interval, a still clock and a clean source climb
+ * to maxpoll (issue 12 item 6: the poll climbs as a stable clock allows),
+ * one step at a time and each only after the longer poll has fitted twice
+ * in a row (POLL_RISE_AFTER), not on one look. */
+static void test_poll_hint_climbs(void **state)
+{
+	struct sync_config cfg = { 0 };
+	struct world w;
+	int i, p = 6, prev = 6, same = 0;
+
+	(void)state;
+	world_init(&w, &cfg, 0.0001);
+	sync_add_source(w.sync, NULL, NULL, "a", 1, 0);
+	for (i = 0; i < 80; i++) {
+		run(&w, 1, NULL, 1, ldexp(1, p));
+		p = sync_poll_hint(w.sync, 0, 6, 10);
+		assert_true(p >= 6 && p <= 10 && p <= prev + 1);
+		if (p > prev)
+			assert_true(same >= 1);
+		same = p == prev ? same + 1 : 0;
+		prev = p;
+	}
+	assert_int_equal(p, 10);
+	sync_destroy(w.sync);
+}
+
 /* The sources announce a leap second: the state carries it, and at the
  * end of the month the clock is stepped back by one second. */
 static void test_leap_insert(void **state)
@@ -421,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_holdover),
 		cmocka_unit_test(test_driftfile),
 		cmocka_unit_test(test_poll_hint),
+		cmocka_unit_test(test_poll_hint_climbs),
 		cmocka_unit_test(test_leap_insert),
 		cmocka_unit_test(test_too_many_sources),
 	};
