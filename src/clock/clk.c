@@ -255,6 +255,8 @@ struct clk *clk_create(enum clk_kind kind, double offset_s, double freq_ppm)
 		c = xcalloc(1, sizeof(*c));
 		c->ops = &null_ops;
 		return c;
+	case CLK_KIND_PHC:	/* clk_create_phc(): it needs the device */
+		return NULL;
 	case CLK_KIND_VIRTUAL:
 		v = xcalloc(1, sizeof(*v));
 		v->base.ops = &virtual_ops;

@@ -69,7 +69,7 @@ struct clk_published {
 void clk_publish(struct clk_published *p, const struct clk_snapshot *s);
 void clk_read_snapshot(const struct clk_published *p, struct clk_snapshot *out);
 
-enum clk_kind { CLK_KIND_SYSTEM, CLK_KIND_VIRTUAL, CLK_KIND_NULL };
+enum clk_kind { CLK_KIND_SYSTEM, CLK_KIND_VIRTUAL, CLK_KIND_NULL, CLK_KIND_PHC };
 
 struct clk;
 
@@ -128,6 +128,12 @@ double clk_tick_join(long tick, long freq_scaled, long hz);
 /* Create a driver. offset_s/freq_ppm start the virtual clock with that
  * error; ignored by the others. NULL on failure. */
 struct clk *clk_create(enum clk_kind kind, double offset_s, double freq_ppm);
+/* A PTP hardware clock (clk_phc.c): the device at path (/dev/ptpN), opened
+ * for writing (as root, before privileges are dropped). NULL with why in
+ * err. */
+struct clk *clk_create_phc(const char *path, char *err, size_t len);
+/* The dynamic POSIX clock id of an open PHC device (FD_TO_CLOCKID). */
+clockid_t clk_phc_clockid(int fd);
 void clk_destroy(struct clk *c);
 const char *clk_name(const struct clk *c);
 /* Current clock time in ns (the driver's now op, else through the map). */

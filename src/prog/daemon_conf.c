@@ -182,9 +182,16 @@ static int h_clock(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 		cfg->clock = CLK_KIND_NULL;
 	else if (!strcmp(argv[0], "virtual"))
 		cfg->clock = CLK_KIND_VIRTUAL;
-	else
-		return conf_error(ctx, "clock: '%s' is not a clock driver (allowed: system, virtual, null)",
-				  argv[0]);
+	else if (!strcmp(argv[0], "phc")) {
+		if (argc != 2 || argv[1][0] != '/' || strlen(argv[1]) >= sizeof(cfg->clock_dev))
+			return conf_error(ctx, "clock phc: expected: clock phc DEVICE (an absolute path "
+					  "such as /dev/ptp0, the PHC of the ports' interface)");
+		cfg->clock = CLK_KIND_PHC;
+		snprintf(cfg->clock_dev, sizeof(cfg->clock_dev), "%s", argv[1]);
+		return 0;
+	} else
+		return conf_error(ctx, "clock: '%s' is not a clock driver (allowed: system, virtual, "
+				  "null, phc)", argv[0]);
 	if (argc > 1 && cfg->clock != CLK_KIND_VIRTUAL)
 		return conf_error(ctx, "clock %s takes no options", argv[0]);
 	if (argc % 2 == 0)
@@ -746,7 +753,7 @@ static const struct conf_item table[] = {
 	{ DC_SECCOMP, "seccomp", CONF_ONOFF, FIELD(seccomp), 0, 0, "on", "on|off",
 	  "allow only the system calls the configuration needs once started", NULL, false },
 	{ DC_CLOCK, "clock", CONF_CUSTOM, 0, 0, 0, NULL,
-	  "system|null|virtual [offset SECONDS] [freq PPM]", "clock driver", h_clock, false },
+	  "system|null|virtual [offset SECONDS] [freq PPM]|phc DEVICE", "clock driver", h_clock, false },
 	{ DC_LOG, "log", CONF_CUSTOM, 0, 0, 0, NULL,
 	  "stderr|syslog|file and/or measurements tracking",
 	  "where log messages go; statistics logs to keep in logdir", h_log, true },

@@ -68,6 +68,7 @@ struct dconf {
 	bool seccomp;		/* the system-call filter (sandbox.h) */
 	enum clk_kind clock;
 	double clock_offset, clock_freq;
+	char clock_dev[64];		/* clock phc DEVICE */
 	enum log_dest log_dest;
 	char logfile[256];
 	enum log_level log_level;

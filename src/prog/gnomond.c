@@ -779,10 +779,23 @@ static int resolve_user(struct daemon *d)
  * port included, is bound before the drop and nothing binds later
  * (SIGHUP and reload only reopen and re-read files), so
  * CAP_NET_BIND_SERVICE is not kept. */
+static bool has_sources(const struct daemon *d)
+{
+	return d->cfg.n_sources > 0 || d->cfg.bclient || d->cfg.gw_recv_on ||
+	       ptp_cfg_has_slave(&d->cfg.ptp);
+}
+
 static bool needs_clock_adjust(const struct daemon *d)
 {
-	return d->cfg.clock == CLK_KIND_SYSTEM &&
-	       (d->cfg.n_sources > 0 || d->cfg.bclient || d->cfg.gw_recv_on);
+	return d->cfg.clock == CLK_KIND_SYSTEM && has_sources(d);
+}
+
+/* clock_adjtime through the filter: the system clock (with CAP_SYS_TIME,
+ * above) or a PHC, whose device was opened for writing as root and needs
+ * no capability. */
+static bool needs_clock_calls(const struct daemon *d)
+{
+	return needs_clock_adjust(d) || (d->cfg.clock == CLK_KIND_PHC && has_sources(d));
 }
 
 static int drop_privileges(struct daemon *d)
@@ -868,7 +881,7 @@ static int check_user_dirs(struct daemon *d)
 static int start_sandbox(struct daemon *d)
 {
 	struct sandbox_needs n = {
-		.clock_adjust = needs_clock_adjust(d),
+		.clock_adjust = needs_clock_calls(d),
 		.file_writes = (d->cfg.journal_on && d->cfg.journal_file[0]) ||
 			       d->cfg.driftfile[0] || d->cfg.log_measurements ||
 			       d->cfg.log_tracking || d->cfg.log_dest == LOG_DEST_FILE ||
@@ -1105,7 +1118,17 @@ int main(int argc, char **argv)
 	d.loop = loop_create();
 	d.metrics = met_create();
 	d.hist = hist_create();
-	d.clock = clk_create(d.cfg.clock, d.cfg.clock_offset, d.cfg.clock_freq);
+	if (d.cfg.clock == CLK_KIND_PHC) {
+		char why[256];
+
+		d.clock = clk_create_phc(d.cfg.clock_dev, why, sizeof(why));
+		if (!d.clock) {
+			fprintf(stderr, "gnomond: %s\n", why);
+			return 1;
+		}
+	} else {
+		d.clock = clk_create(d.cfg.clock, d.cfg.clock_offset, d.cfg.clock_freq);
+	}
 	d.precision = clk_measure_precision();
 	d.run = sync_run_create(d.loop, d.clock, &d.published, &(struct sync_run_config){
 		.local_stratum = d.cfg.local_stratum, .precision = d.precision });

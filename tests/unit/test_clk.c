@@ -387,9 +387,27 @@ static void test_seqlock_concurrent(void **state)
 	}
 }
 
+/* clock phc: a missing device and a device that is no PHC are refused
+ * with the path and the reason (no PHC exists on the test machines). */
+static void test_phc_refused(void **state)
+{
+	char err[256];
+
+	(void)state;
+	assert_null(clk_create_phc("/dev/ptp-none", err, sizeof(err)));
+	assert_non_null(strstr(err, "/dev/ptp-none"));
+	assert_non_null(strstr(err, "No such file"));
+	assert_null(clk_create_phc("/dev/null", err, sizeof(err)));
+	assert_non_null(strstr(err, "not a PTP hardware clock"));
+	/* the kernel's dynamic clock id: ~fd << 3 | 3 */
+	assert_int_equal(clk_phc_clockid(3), (clockid_t)((~3u << 3) | 3));
+	assert_null(clk_create(CLK_KIND_PHC, 0, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_phc_refused),
 		cmocka_unit_test(test_map_apply),
 		cmocka_unit_test(test_virtual_offset_and_freq),
 		cmocka_unit_test(test_virtual_step),

@@ -1301,6 +1301,15 @@ static void test_dconf_ptp(void **state)
 	assert_int_equal(c->ptp.priority1, 128);
 	assert_int_equal(c->ptp.priority2, 128);
 	assert_string_equal(c->ptp.uds, "/run/gnomon/ptp4l");
+	assert_int_equal(dparse(c, "clock phc /dev/ptp0\n"), 0);
+	assert_int_equal(c->clock, CLK_KIND_PHC);
+	assert_string_equal(c->clock_dev, "/dev/ptp0");
+	assert_int_equal(dparse(c, "clock phc\n"), 1);
+	expect_derror(0, 1, "clock phc DEVICE", NULL);
+	assert_int_equal(dparse(c, "clock phc ptp0\n"), 1);
+	expect_derror(0, 1, "absolute path", NULL);
+	assert_int_equal(dparse(c, "clock sundial\n"), 1);
+	expect_derror(0, 1, "'sundial'", "phc");
 }
 
 static void test_dconf_ptp_errors(void **state)
