@@ -117,6 +117,17 @@ static int enable_timestamps(int fd, bool hw)
 	return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) < 0 ? -errno : 0;
 }
 
+/* fd with timestamps on, or closed and why in err. */
+static int timestamped(struct ptp_net *n, int fd, char *err, size_t len)
+{
+	int rc = enable_timestamps(fd, n->hw);
+
+	if (!rc)
+		return fd;
+	close(fd);
+	return fail(err, len, rc, "ptp-port %s: SO_TIMESTAMPING", n->ifname);
+}
+
 static int open_udp(struct ptp_net *n, bool v6, uint16_t port, char *err, size_t len)
 {
 	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
@@ -166,12 +177,7 @@ static int open_udp(struct ptp_net *n, bool v6, uint16_t port, char *err, size_t
 		    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)) < 0)
 			goto err;
 	}
-	rc = enable_timestamps(fd, n->hw);
-	if (rc) {
-		close(fd);
-		return fail(err, len, rc, "ptp-port %s: SO_TIMESTAMPING", n->ifname);
-	}
-	return fd;
+	return timestamped(n, fd, err, len);
 err:
 	rc = -errno;
 	close(fd);
@@ -196,12 +202,7 @@ static int open_l2(struct ptp_net *n, char *err, size_t len)
 		if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
 			goto err;
 	}
-	rc = enable_timestamps(fd, n->hw);
-	if (rc) {
-		close(fd);
-		return fail(err, len, rc, "ptp-port %s: SO_TIMESTAMPING", n->ifname);
-	}
-	return fd;
+	return timestamped(n, fd, err, len);
 err:
 	rc = -errno;
 	close(fd);

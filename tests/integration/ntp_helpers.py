@@ -13,6 +13,7 @@ import random
 import re
 import select
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -364,6 +365,20 @@ CLIENTS = {
     "ntplib": lambda d: ntplib_offset(d.addr, d.port),
     "chronyd": lambda d: chronyd_offset(d.addr, d.port),
 }
+
+
+def teardown_netns(procs, namespaces):
+    """Kill the peers a namespace test started (each in its own process
+    group) and delete its namespaces, whatever state they are in."""
+    for p in procs:
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            p.wait(5)
+    for n in namespaces:
+        subprocess.run(["ip", "netns", "del", n], capture_output=True)
 
 
 def wait_until(cond, timeout, what, step=0.1):

@@ -114,15 +114,7 @@ def lan():
     try:
         yield make, procs
     finally:
-        for p in procs:
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGKILL)
-                except OSError:
-                    pass
-                p.wait(5)
-        for name in made:
-            subprocess.run(["ip", "netns", "del", name], capture_output=True)
+        nh.teardown_netns(procs, made)
 
 
 class Ptp4l:

@@ -84,15 +84,7 @@ def net():
             sh("ip", "-n", ns[n], "link", "set", "eth0", "up")
         yield ns, procs
     finally:
-        for p in procs:
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGKILL)
-                except OSError:
-                    pass
-                p.wait(5)
-        for n in ns.values():
-            subprocess.run(["ip", "netns", "del", n], capture_output=True)
+        nh.teardown_netns(procs, ns.values())
 
 
 def keepalived_conf(d, me, peer, prio):
