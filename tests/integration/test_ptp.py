@@ -27,7 +27,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import struct
 import subprocess
@@ -365,7 +364,7 @@ def ptp_header(msgtype, length, domain=0, version=2, seq=1):
 def test_malformed_messages_dropped(lan):
     make, procs = lan
     ns = make(2)
-    master = Ptp4l(ns[1], procs)
+    Ptp4l(ns[1], procs)    # the master the slave keeps following
     d = Gnomond(slave_conf("transport udp4"), addr="0.0.0.0", netns=ns[0]).start()
     try:
         nh.wait_until(lambda: port0(d)["state"] == "SLAVE", 60, "SLAVE")
