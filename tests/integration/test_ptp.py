@@ -211,7 +211,7 @@ SETTLE, HOLD = 40, 15
 
 TRANSPORTS = [("udp4", "UDPv4", "e2e", "E2E"), ("udp6", "UDPv6", "e2e", "E2E"),
               ("l2", "L2", "e2e", "E2E"), ("udp4", "UDPv4", "p2p", "P2P"),
-              ("l2", "L2", "p2p", "P2P")]
+              ("udp6", "UDPv6", "p2p", "P2P"), ("l2", "L2", "p2p", "P2P")]
 
 
 @pytest.mark.parametrize("tr,p4tr,dl,p4dl", TRANSPORTS,
