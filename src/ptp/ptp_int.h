@@ -53,6 +53,7 @@ struct ptp_port {
 	gt_ns pre_master_until;		/* mono ns the qualification timeout ends */
 	bool decision_due;		/* run the state decision at the next tick */
 	unsigned ticks;			/* of the housekeeping timer */
+	bool faulty;			/* its sockets failed: no longer watched */
 
 	/* Slave side (UNCALIBRATED, SLAVE). */
 	bool have_parent;

@@ -412,7 +412,7 @@ static void flush_errqueue(int fd)
 	char data[64], ctl[256];
 	int k;
 
-	for (k = 0; k < 16; k++) {
+	for (k = 0; k < 64; k++) {
 		struct iovec iov = { data, sizeof(data) };
 		struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
 				    .msg_controllen = sizeof(ctl) };
@@ -496,6 +496,24 @@ int ptp_net_send(struct ptp_net *n, enum ptp_chan ch, enum ptp_dest dest,
 	if (rc)
 		n->st.tx_no_ts++;
 	return rc;
+}
+
+bool ptp_net_dead(int err)
+{
+	return err == -ENODEV || err == -ENETDOWN || err == -ENXIO;
+}
+
+/* Only calls the sandbox allows (recvmsg, getsockopt): no ioctl, so the
+ * interface's presence is judged from the socket's error. */
+int ptp_net_check_error(struct ptp_net *n, enum ptp_chan ch)
+{
+	int fd = chan_fd(n, ch), e = 0;
+	socklen_t l = sizeof(e);
+
+	flush_errqueue(fd);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l) < 0)
+		return -errno;
+	return ptp_net_dead(-e) ? -e : 0;
 }
 
 void ptp_net_get_stats(const struct ptp_net *n, struct ptp_net_stats *st)

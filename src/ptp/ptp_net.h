@@ -86,6 +86,15 @@ ssize_t ptp_net_recv(struct ptp_net *n, enum ptp_chan ch, uint8_t *buf, size_t c
 int ptp_net_send(struct ptp_net *n, enum ptp_chan ch, enum ptp_dest dest,
 		 const struct ptp_addr *to, const uint8_t *buf, size_t len, gt_ns *tx_ts);
 
+/* After poll reported POLLERR on a channel's socket: drop what waits on
+ * its error queue (transmit timestamps nobody waited for) and read the
+ * socket's pending error. 0, or -errno when the socket has failed for
+ * good: the interface is gone or down (-ENODEV, -ENETDOWN, -ENXIO). */
+int ptp_net_check_error(struct ptp_net *n, enum ptp_chan ch);
+/* Whether err (from a send or the socket) means the interface is gone
+ * or down for good. */
+bool ptp_net_dead(int err);
+
 /* Counters for gnomonctl and metrics. */
 struct ptp_net_stats {
 	uint64_t rx, tx, rx_trunc, rx_no_ts, tx_no_ts, tx_err;

@@ -96,6 +96,8 @@ void ptp_port_clock_stepped(struct ptp_port *pt)
 	memset(&pt->pd, 0, sizeof(pt->pd));
 }
 
+static void port_fault(struct ptp_port *pt, int err);
+
 int ptp_port_send(struct ptp_port *pt, struct ptp_msg *m, enum ptp_dest dest,
 		  const struct ptp_addr *to, gt_ns *tx_ts)
 {
@@ -122,6 +124,8 @@ int ptp_port_send(struct ptp_port *pt, struct ptp_msg *m, enum ptp_dest dest,
 		pt->tx_errors++;
 		LOG_RL(LOG_LVL_WARN, "ptp-port %s: cannot send %s: %s", pt->cfg.ifname,
 		       ptp_msgtype_name(m->h.type), strerror(-rc));
+		if (ptp_net_dead(rc))
+			port_fault(pt, rc);
 		return rc;
 	}
 	pt->tx[m->h.type & 15]++;
@@ -547,18 +551,51 @@ static void drain(struct ptp_port *pt, enum ptp_chan ch)
 	}
 }
 
+/* The port's sockets failed for good (its interface was removed or went
+ * down): FAULTY (§9.2.5), its sockets no longer watched, or poll would
+ * report the error forever and the loop would spin. A restart of gnomond
+ * opens the port again. */
+static void port_fault(struct ptp_port *pt, int err)
+{
+	int fds[2], n, i;
+	enum ptp_chan ch[2];
+
+	if (pt->faulty)
+		return;
+	pt->faulty = true;
+	LOG_ERR("ptp-port %s: %s: the port is FAULTY until gnomond is restarted", pt->cfg.ifname,
+		strerror(-err));
+	n = ptp_net_fds(pt->net, fds, ch);
+	for (i = 0; i < n; i++)
+		loop_del_fd(pt->clk->loop, fds[i]);
+	ptp_port_event(pt, PTP_EV_FAULT_DETECTED, false);
+}
+
+static void on_fd(struct ptp_port *pt, enum ptp_chan ch, short revents)
+{
+	int rc;
+
+	if (revents & (POLLERR | POLLNVAL)) {
+		rc = revents & POLLNVAL ? -EBADF : ptp_net_check_error(pt->net, ch);
+		if (rc) {
+			port_fault(pt, rc);
+			return;
+		}
+	}
+	if (revents & POLLIN)
+		drain(pt, ch);
+}
+
 static void on_event_fd(int fd, short revents, void *arg)
 {
 	(void)fd;
-	(void)revents;
-	drain(arg, PTP_CH_EVENT);
+	on_fd(arg, PTP_CH_EVENT, revents);
 }
 
 static void on_general_fd(int fd, short revents, void *arg)
 {
 	(void)fd;
-	(void)revents;
-	drain(arg, PTP_CH_GENERAL);
+	on_fd(arg, PTP_CH_GENERAL, revents);
 }
 
 /* ---- states and timers ---- */
@@ -628,6 +665,8 @@ static void on_house_timer(struct loop_timer *t, void *arg)
 	static const unsigned every = 4;
 
 	(void)t;
+	if (pt->faulty)
+		return;
 	if (ptp_foreign_expire(&pt->foreign, mono, iv))
 		pt->decision_due = true;
 	if (pt->state == PTP_PS_LISTENING || is_slave(pt->state) || pt->state == PTP_PS_PASSIVE) {
