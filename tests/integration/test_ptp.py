@@ -381,8 +381,10 @@ def test_malformed_messages_dropped(lan, gnomond):
     assert after["domain"] - before["domain"] >= 3 * 2, (before, after)
     assert after["truncated"] - before["truncated"] + \
         after["malformed"] - before["malformed"] >= 3 * 2 * 4 + 3, (before, after)
+    # and the slave measures on: new samples from its master after the garbage
+    n = port0(d)["samples"]
+    nh.wait_until(lambda: port0(d)["samples"] >= n + 2, 10, "two more samples")
     assert d.alive() and port0(d)["state"] == "SLAVE"
-    assert abs(tracking(d)["clock_minus_system"]) < 50e-6, tracking(d)
 
 
 def cpu_seconds(pid):
