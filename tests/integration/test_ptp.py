@@ -399,7 +399,7 @@ def test_interface_removed_port_faulty(lan, gnomond):
     took half a CPU polling their error forever)."""
     make, procs = lan
     ns = make(2)
-    Ptp4l(ns[1], procs)
+    Ptp4l(ns[1], procs, extra="priority1 1\n")   # the better master, whatever the MACs
     # role auto: once its master is silent the port turns MASTER and sends
     d = gnomond(slave_conf("transport udp4").replace(" role slave", ""), addr="0.0.0.0",
                 netns=ns[0])
