@@ -394,7 +394,10 @@ def test_gateway_through_a_diode(gnomond, diode, truth, tmp_path, user_dir):
                    "gateway-receive on 127.0.0.1:%d sender 1 key %d 6 maxloss 1\nmakestep 0.1 3\n"
                    "journal file %s\n" % (keys, RECV_PORT, KEY_ID, r_journal),
                    addr=R_IP, netns=diode.ns_r)
-    hist = settled_on_truth(recv, truth, sender, 60)
+    # Held for 10 s, not entered: while the discipline still learns the
+    # 80 ppm the clock swings through the band at ~100 us/s (CI saw five
+    # reads in it, 74 to -148 us, and the next one out).
+    hist = settled_on_truth(recv, truth, sender, 90, hold=20)
     print("receiver on the truth; (error, expected) history (us): %s" % hist[-10:])
     # After commissioning, the clock's error against the truth (the
     # machine clock): 20 reads half a second apart, once settled, printed
