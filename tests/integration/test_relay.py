@@ -507,3 +507,27 @@ def test_bad_arguments(args):
     cp = subprocess.run(argv, capture_output=True, text=True, timeout=10)
     assert cp.returncode == 2, (args, cp.returncode, cp.stderr)
     assert "relay:" in cp.stderr or "usage" in cp.stderr, cp.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["--bridge", "veth0"],                 # two interfaces
+    ["--bridge", "a,a"],                   # two different ones
+    ["--bridge", "a,"],
+    ["--bridge", "a,b,c"],
+    ["--bridge", "a,%s" % ("x" * 16)],     # longer than IFNAMSIZ
+    ["--bridge", "a,b", "--listen", "127.0.0.1:0"],  # one mode or the other
+], ids=["one", "same", "empty", "three", "long", "both-modes"])
+def test_bad_bridge_arguments(args):
+    """--bridge (Ethernet frames between two interfaces; used by
+    test_ptp_relay.py) checks its value and excludes --listen/--to."""
+    _fail_missing()
+    cp = subprocess.run([RELAY] + args, capture_output=True, text=True, timeout=10)
+    assert cp.returncode == 2, (args, cp.returncode, cp.stderr)
+    assert "relay:" in cp.stderr or "usage" in cp.stderr, cp.stderr
+
+
+def test_bridge_unknown_interface():
+    _fail_missing()
+    cp = subprocess.run([RELAY, "--bridge", "gnnoif0,gnnoif1", "--duration", "1"],
+                        capture_output=True, text=True, timeout=10)
+    assert cp.returncode == 1 and "no interface gnnoif0" in cp.stderr, cp.stderr

@@ -37,6 +37,9 @@
 #include <unistd.h>
 
 #include <linux/net_tstamp.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
@@ -75,6 +78,9 @@ struct relay {
 	int listen_fd, epoll_fd, signal_fd;
 	uint32_t listen_ovfl_seen;
 	int64_t start_ns;
+
+	/* --bridge: one pseudo-flow per interface, a packet socket each */
+	struct flow *port[DIR_COUNT];
 
 	/* client flows: open addressing, never removed before exit */
 	struct flow **flow_tab;
@@ -298,7 +304,9 @@ static void send_pkt(struct relay *r, struct pkt *p)
 	int64_t now = mono_ns();
 	ssize_t n;
 
-	if (p->dir == DIR_FWD)
+	if (r->opt.bridge)	/* out of the other interface */
+		n = send(r->port[p->dir == DIR_FWD ? DIR_REV : DIR_FWD]->up_fd, p->data, p->len, 0);
+	else if (p->dir == DIR_FWD)
 		n = send(p->flow->up_fd, p->data, p->len, 0);
 	else
 		n = sendto(r->listen_fd, p->data, p->len, 0,
@@ -594,10 +602,12 @@ fail:
 }
 
 /* Read what is waiting on fd: the listen socket (f == NULL, forward
- * direction) or a flow's upstream socket (reverse direction). */
+ * direction) or a flow's upstream socket (reverse direction); with
+ * --bridge, the packet socket of port[0] (forward) or port[1]. */
 static void drain(struct relay *r, int fd, struct flow *f)
 {
-	enum dir d = f ? DIR_REV : DIR_FWD;
+	enum dir d = r->opt.bridge ? (f == r->port[DIR_FWD] ? DIR_FWD : DIR_REV)
+				   : f ? DIR_REV : DIR_FWD;
 	union {
 		char buf[CMSG_SPACE(3 * sizeof(struct timespec)) +
 			 CMSG_SPACE(sizeof(uint32_t)) + 64];
@@ -620,7 +630,12 @@ static void drain(struct relay *r, int fd, struct flow *f)
 		}
 		int64_t rx = rx_time(r, &msg, d,
 				     f ? &f->ovfl_seen : &r->listen_ovfl_seen);
-		if (!f) {
+		if (r->opt.bridge) {
+			/* PACKET_IGNORE_OUTGOING keeps our own sends out where
+			 * the kernel has it; this check where it has not */
+			if (((struct sockaddr_ll *)&src)->sll_pkttype != PACKET_OUTGOING)
+				impair(r, f, d, (size_t)n, rx);
+		} else if (!f) {
 			struct flow *cf = flow_get(r, &src, msg.msg_namelen);
 			if (!cf) {
 				r->st[d].received++;
@@ -636,6 +651,88 @@ static void drain(struct relay *r, int fd, struct flow *f)
 
 /* ------------------------------------------------------------------------ */
 /* set-up, main loop, tear-down */
+
+/* A packet socket that reads every frame arriving on the interface (all
+ * destinations: the endpoints address each other, not the relay) and
+ * sends frames out of it unchanged. */
+static int bridge_port_open(struct relay *r, enum dir d)
+{
+	const char *name = r->opt.bridge_if[d];
+	unsigned idx = if_nametoindex(name);
+	struct flow *f;
+	int on = 1;
+
+	if (!idx) {
+		fprintf(stderr, "relay: no interface %s: %s\n", name, strerror(errno));
+		return -ENODEV;
+	}
+	if (!(f = calloc(1, sizeof(*f))))
+		return -ENOMEM;
+	r->port[d] = f;
+	f->up_fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (f->up_fd < 0)
+		return -errno;
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+				  .sll_ifindex = (int)idx };
+	struct packet_mreq mr = { .mr_ifindex = (int)idx, .mr_type = PACKET_MR_PROMISC };
+	if (bind(f->up_fd, (struct sockaddr *)&ll, sizeof(ll)) < 0 ||
+	    setsockopt(f->up_fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0) {
+		fprintf(stderr, "relay: cannot open %s: %s\n", name, strerror(errno));
+		return -errno;
+	}
+	/* A frame from a local stack (veth) usually carries a checksum still
+	 * to be computed (CHECKSUM_PARTIAL): read as bytes and sent as they
+	 * are it would arrive with a wrong one and be dropped. With a virtio
+	 * header in front, read and handed back on the other socket, the
+	 * kernel keeps that state across the relay. */
+	if (setsockopt(f->up_fd, SOL_PACKET, PACKET_VNET_HDR, &on, sizeof(on)) < 0) {
+		fprintf(stderr, "relay: PACKET_VNET_HDR on %s: %s\n", name, strerror(errno));
+		return -errno;
+	}
+	setsockopt(f->up_fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &on, sizeof(on));
+	enable_rx_options(f->up_fd);
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = f };
+	if (epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, f->up_fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+static int bridge_open(struct relay *r)
+{
+	int rc;
+
+	if ((rc = bridge_port_open(r, DIR_FWD)) < 0 || (rc = bridge_port_open(r, DIR_REV)) < 0)
+		return rc;
+	wait_for_rx_timestamps();
+	return 0;
+}
+
+/* The UDP socket clients send to (--listen). */
+static int listen_open(struct relay *r)
+{
+	char buf[INET6_ADDRSTRLEN + 16];
+
+	r->listen_fd = socket(r->opt.listen_addr.ss_family,
+			      SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (r->listen_fd < 0)
+		return -errno;
+	enable_rx_options(r->listen_fd);
+	wait_for_rx_timestamps();
+	if (bind(r->listen_fd, (struct sockaddr *)&r->opt.listen_addr,
+		 r->opt.listen_len) < 0) {
+		int e = -errno;
+		relay_format_addr(&r->opt.listen_addr, buf, sizeof(buf));
+		fprintf(stderr, "relay: cannot bind %s: %s\n", buf, strerror(errno));
+		return e;
+	}
+	socklen_t len = sizeof(r->opt.listen_addr);
+	getsockname(r->listen_fd, (struct sockaddr *)&r->opt.listen_addr, &len);
+
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	if (epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, r->listen_fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
 
 static int relay_open(struct relay *r)
 {
@@ -658,26 +755,13 @@ static int relay_open(struct relay *r)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	r->signal_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	r->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	r->listen_fd = socket(r->opt.listen_addr.ss_family,
-			      SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (r->signal_fd < 0 || r->epoll_fd < 0 || r->listen_fd < 0)
+	if (r->signal_fd < 0 || r->epoll_fd < 0)
 		return -errno;
-	enable_rx_options(r->listen_fd);
-	wait_for_rx_timestamps();
-	if (bind(r->listen_fd, (struct sockaddr *)&r->opt.listen_addr,
-		 r->opt.listen_len) < 0) {
-		int e = -errno;
-		relay_format_addr(&r->opt.listen_addr, buf, sizeof(buf));
-		fprintf(stderr, "relay: cannot bind %s: %s\n", buf, strerror(errno));
-		return e;
-	}
-	socklen_t len = sizeof(r->opt.listen_addr);
-	getsockname(r->listen_fd, (struct sockaddr *)&r->opt.listen_addr, &len);
-
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	struct epoll_event evs = { .events = EPOLLIN, .data.ptr = r };
-	if (epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, r->listen_fd, &ev) < 0 ||
-	    epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, r->signal_fd, &evs) < 0)
+	int rc = r->opt.bridge ? bridge_open(r) : listen_open(r);
+	if (rc < 0)
+		return rc;
+	if (epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, r->signal_fd, &evs) < 0)
 		return -errno;
 
 	pthread_condattr_t ca;
@@ -691,10 +775,16 @@ static int relay_open(struct relay *r)
 	r->receiver_fifo = set_fifo(r->opt.rt_priority);
 	r->rt_to_mono_ns = measure_rt_to_mono();
 	r->rt_measured_at = r->start_ns = mono_ns();
-	int rc = pthread_create(&r->sender, NULL, sender_main, r);
+	rc = pthread_create(&r->sender, NULL, sender_main, r);
 	if (rc)
 		return -rc;
 
+	if (r->opt.bridge) {
+		printf("relay: bridging %s to %s\n", r->opt.bridge_if[DIR_FWD],
+		       r->opt.bridge_if[DIR_REV]);
+		fflush(stdout);
+		return 0;
+	}
 	relay_format_addr(&r->opt.listen_addr, buf, sizeof(buf));
 	relay_format_addr(&r->opt.to_addr, to, sizeof(to));
 	printf("relay: listening on %s to %s\n", buf, to);
@@ -750,6 +840,13 @@ static void relay_free(struct relay *r)
 		if (r->flow_tab[i]) {
 			close(r->flow_tab[i]->up_fd);
 			free(r->flow_tab[i]);
+		}
+	}
+	for (int d = 0; d < DIR_COUNT; d++) {
+		if (r->port[d]) {
+			if (r->port[d]->up_fd >= 0)
+				close(r->port[d]->up_fd);
+			free(r->port[d]);
 		}
 	}
 	free(r->flow_tab);

@@ -68,6 +68,11 @@ struct dir_stats {
 struct relay_options {
 	struct sockaddr_storage listen_addr, to_addr;
 	socklen_t listen_len, to_len;
+	/* --bridge A,B instead of --listen/--to: Ethernet frames between two
+	 * interfaces (fwd is A -> B), for traffic that is not one unicast UDP
+	 * flow (PTP's multicast, Layer 2 frames, ARP). */
+	char bridge_if[DIR_COUNT][16];
+	bool bridge;
 	struct impair_spec spec[DIR_COUNT];
 	uint64_t seed;
 	const char *stats_file;

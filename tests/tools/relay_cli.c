@@ -154,16 +154,36 @@ void relay_format_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
 	}
 }
 
+/* "IFA,IFB": two distinct interface names */
+static int parse_bridge(const char *s, struct relay_options *o)
+{
+	const char *comma = strchr(s, ',');
+	size_t la = comma ? (size_t)(comma - s) : 0, lb = comma ? strlen(comma + 1) : 0;
+
+	if (!comma || la == 0 || lb == 0 || la >= sizeof(o->bridge_if[0]) ||
+	    lb >= sizeof(o->bridge_if[1]) || strchr(comma + 1, ','))
+		return -EINVAL;
+	memcpy(o->bridge_if[DIR_FWD], s, la);
+	o->bridge_if[DIR_FWD][la] = '\0';
+	memcpy(o->bridge_if[DIR_REV], comma + 1, lb + 1);
+	if (strcmp(o->bridge_if[DIR_FWD], o->bridge_if[DIR_REV]) == 0)
+		return -EINVAL;
+	o->bridge = true;
+	return 0;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: relay --listen ADDR:PORT --to ADDR:PORT [--fwd SPEC] [--rev SPEC]\n"
+		"       relay --bridge IFA,IFB [--fwd SPEC] [--rev SPEC] [options]\n"
 		"             [--seed N] [--stats-file PATH] [--duration S] [--spin DUR]\n"
 		"             [--rt-priority N] [--max-pending N] [--max-clients N]\n"
 		"  ADDR is an IPv4 literal or [IPv6]; --listen port 0 picks a free port.\n"
 		"  SPEC: delay=DUR,jitter=DUR,dist=uniform|normal|exp,loss=P,dup=P,\n"
 		"        reorder=P,reorder-delay=DUR (default 2ms); DUR like 500us.\n"
-		"  fwd: client -> upstream, rev: upstream -> client.\n"
+		"  fwd: client -> upstream, rev: upstream -> client; with --bridge\n"
+		"        (every Ethernet frame between two interfaces) fwd: IFA -> IFB.\n"
 		"  --rt-priority: SCHED_FIFO priority of both threads if permitted\n"
 		"        (default 1; 0 keeps SCHED_OTHER).\n"
 		"  Prints 'relay: listening on ADDR:PORT' on stdout when ready and\n"
@@ -183,11 +203,12 @@ static int parse_count(const char *s, size_t *out)
 
 int relay_parse_options(int argc, char **argv, struct relay_options *o)
 {
-	enum { O_LISTEN = 256, O_TO, O_FWD, O_REV, O_SEED, O_STATS, O_DURATION,
+	enum { O_LISTEN = 256, O_TO, O_BRIDGE, O_FWD, O_REV, O_SEED, O_STATS, O_DURATION,
 	       O_SPIN, O_RTPRIO, O_MAXPEND, O_MAXCLIENTS, O_HELP };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "to", required_argument, NULL, O_TO },
+		{ "bridge", required_argument, NULL, O_BRIDGE },
 		{ "fwd", required_argument, NULL, O_FWD },
 		{ "rev", required_argument, NULL, O_REV },
 		{ "seed", required_argument, NULL, O_SEED },
@@ -219,6 +240,9 @@ int relay_parse_options(int argc, char **argv, struct relay_options *o)
 		case O_TO:
 			rc = parse_addr(optarg, &o->to_addr, &o->to_len);
 			have_to = true;
+			break;
+		case O_BRIDGE:
+			rc = parse_bridge(optarg, o);
 			break;
 		case O_FWD:
 			rc = parse_spec(optarg, &o->spec[DIR_FWD]);
@@ -268,7 +292,7 @@ int relay_parse_options(int argc, char **argv, struct relay_options *o)
 			return rc;
 		}
 	}
-	if (optind != argc || !have_listen || !have_to) {
+	if (optind != argc || (o->bridge ? have_listen || have_to : !have_listen || !have_to)) {
 		usage(stderr);
 		return -EINVAL;
 	}
