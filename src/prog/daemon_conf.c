@@ -670,6 +670,18 @@ static int h_ptp_uds(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 	return 0;
 }
 
+static int h_ptp_servo(struct conf_ctx *ctx, const struct conf_item *it, void *p,
+		       int argc, char **argv)
+{
+	struct dconf *cfg = p;
+
+	if (argc != 1 || (strcmp(argv[0], "core") && strcmp(argv[0], "pi")))
+		return conf_error(ctx, "ptp-servo: expected: ptp-servo %s, not '%s'", it->syntax,
+				  argc ? argv[0] : "");
+	cfg->ptp.servo = strcmp(argv[0], "pi") ? PTP_SERVO_CORE : PTP_SERVO_PI;
+	return 0;
+}
+
 static int h_makestep(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 		      int argc, char **argv)
 {
@@ -875,6 +887,10 @@ static const struct conf_item table[] = {
 	{ DC_PTP_UDS, "ptp-uds", CONF_CUSTOM, 0, 0, 0, NULL, "PATH|off",
 	  "the PTP management socket pmc talks to (pmc -u -s PATH); default: `ptp` next to "
 	  "the control socket", h_ptp_uds, false },
+	{ DC_PTP_SERVO, "ptp-servo", CONF_CUSTOM, 0, 0, 0, NULL, "core|pi",
+	  "what a PTP slave's measurements drive: the sync core (default) or, for comparison, "
+	  "a PI servo as linuxptp's that adjusts the clock itself, per Sync; with pi the "
+	  "PTP slave must be the only source (doc/ptp.md)", h_ptp_servo, false },
 	{ DC_LEAPSECMODE, "leapsecmode", CONF_CUSTOM, 0, 0, 0, NULL, "system|step|slew|ignore",
 	  "how a leap second is applied to the clock", h_leapsecmode, false },
 	{ DC_MAXSLEWRATE, "maxslewrate", CONF_DOUBLE, FIELD(maxslewrate), 1, 100000, "83333",

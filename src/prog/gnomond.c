@@ -267,6 +267,14 @@ static int start_sources(struct daemon *d)
 
 	if (!d->cfg.n_sources && !d->bclient && !d->gw_recv && !(d->ptp && ptp_cfg_has_slave(&d->cfg.ptp)))
 		return 0;
+	if (d->ptp && d->cfg.ptp.servo == PTP_SERVO_PI &&
+	    (d->cfg.n_sources || d->bclient || d->gw_recv)) {
+		/* two disciplines on one clock would fight over it */
+		LOG_ERR("ptp-servo pi adjusts the clock by itself: it cannot share it with "
+			"server, pool, peer, broadcastclient or gateway-receive sources "
+			"(use ptp-servo core)");
+		return -EINVAL;
+	}
 	if (d->cfg.log_measurements)
 		d->measurements = statlog_open(d->cfg.logdir, "measurements",
 			"time source leap stratum refid poll offset delay dispersion "

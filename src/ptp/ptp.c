@@ -1,6 +1,7 @@
 /* ptp: the PTP clock: its data sets, the state decision over its ports,
  * the samples its slave port hands the core, and what it shows (ptp.h). */
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,6 +255,59 @@ void ptp_clock_sample(struct ptp *p, struct ptp_port *pt, gt_ns t1, gt_ns t2, gt
 		ptp_port_event(pt, PTP_EV_SYNCHRONIZATION_FAULT, false);
 }
 
+/* ---- `ptp-servo pi`: linuxptp's servo, for comparison ---- */
+
+void ptp_clock_pi_reset(struct ptp *p)
+{
+	ptp_pi_reset(&p->pi);
+	p->pi_state = PTP_PI_UNLOCKED;
+}
+
+/* As ptp4l: each Sync's offset with the filtered path delay (P2P: the
+ * link's; E2E: the moving median of the Delay_Req exchanges), one servo
+ * sample per Sync, its frequency set at once and its one step made. */
+void ptp_clock_pi_sync(struct ptp *p, struct ptp_port *pt, gt_ns t1, gt_ns t2)
+{
+	struct ptp_pi_out out;
+	gt_ns offset;
+	int i, rc;
+
+	if (!pt->have_peer_delay)
+		return;		/* no path delay yet */
+	if (pt->master_log_sync != p->pi_log_sync) {
+		p->pi_log_sync = pt->master_log_sync;
+		ptp_pi_set_interval(&p->pi, ldexp(1.0, p->pi_log_sync));
+	}
+	offset = t2 - t1 - pt->peer_delay;
+	pt->last_offset = offset;
+	pt->last_delay = pt->peer_delay;
+	pt->have_measure = true;
+	pt->samples++;
+	p->pi_state = ptp_pi_sample(&p->pi, offset, t2, 1.0, &out);
+	if (out.step_ns) {
+		rc = p->clock->ops->step(p->clock, out.step_ns);
+		if (rc) {
+			LOG_RL(LOG_LVL_WARN, "ptp-servo pi: clock %s refused a step of %.9f s: %s",
+			       clk_name(p->clock), gt_to_sec(out.step_ns), strerror(-rc));
+		} else {
+			LOG_INFO("ptp-servo pi: clock stepped by %.9f s", gt_to_sec(out.step_ns));
+			p->pi_steps++;
+			for (i = 0; i < p->n_ports; i++)
+				ptp_port_clock_stepped(&p->port[i]);
+		}
+	}
+	rc = p->clock->ops->set_freq(p->clock, out.freq_ppb / 1e3);
+	if (rc && rc != -ENOTSUP)
+		LOG_RL(LOG_LVL_WARN, "ptp-servo pi: clock %s refused a frequency of %.3f ppm: %s",
+		       clk_name(p->clock), out.freq_ppb / 1e3, strerror(-rc));
+	else
+		p->pi_freq_ppb = out.freq_ppb;
+	/* ptp4l: UNCALIBRATED -> SLAVE once the servo is locked */
+	if (pt->state == PTP_PS_UNCALIBRATED &&
+	    (p->pi_state == PTP_PI_LOCKED || p->pi_state == PTP_PI_LOCKED_STABLE))
+		ptp_port_event(pt, PTP_EV_MASTER_CLOCK_SELECTED, false);
+}
+
 /* ---- the port as a source of the core ---- */
 
 static void src_stepped(void *arg, double delta)
@@ -303,6 +357,8 @@ int ptp_attach_sync(struct ptp *p, struct sync *sync)
 	int i;
 
 	p->sync = sync;
+	if (p->cfg.servo == PTP_SERVO_PI)
+		return 0;	/* the servo adjusts the clock; the core has no source */
 	for (i = 0; i < p->n_ports && sync; i++) {
 		struct ptp_port *pt = &p->port[i];
 		char name[64];
@@ -400,6 +456,17 @@ struct ptp *ptp_create(const struct ptp_cfg *cfg, const char *uds_path, struct c
 				strerror(-rc));
 			goto fail;
 		}
+	}
+	if (cfg->servo == PTP_SERVO_PI) {
+		struct ptp_pi_config pc;
+		double ppm = 0;
+
+		ptp_pi_config_default(&pc, cfg->port[0].tsmode == PTP_TSM_SOFTWARE);
+		if (clock->ops->max_freq_ppm > 0 && clock->ops->max_freq_ppm * 1e3 < pc.max_freq_ppb)
+			pc.max_freq_ppb = clock->ops->max_freq_ppm * 1e3;
+		clock->ops->get_freq(clock, &ppm);
+		ptp_pi_init(&p->pi, &pc, ppm * 1e3);
+		p->pi_freq_ppb = ppm * 1e3;
 	}
 	ptp_clock_refresh(p);
 	return p;
@@ -505,7 +572,12 @@ static int cmd_ptp(void *arg, int argc, char **argv, struct json_out *j)
 	json_u64(j, "clock_accuracy", p->dds.quality.accuracy);
 	json_bool(j, "slave_only", p->dds.slave_only);
 	json_u64(j, "steps_removed", p->steps_removed);
-	json_str(j, "servo", "core");
+	json_str(j, "servo", p->cfg.servo == PTP_SERVO_PI ? "pi" : "core");
+	if (p->cfg.servo == PTP_SERVO_PI) {
+		json_str(j, "servo_state", ptp_pi_state_name(p->pi_state));
+		json_double(j, "servo_freq_ppm", p->pi_freq_ppb / 1e3);
+		json_u64(j, "servo_steps", p->pi_steps);
+	}
 	json_obj_end(j);
 	json_obj_begin(j, "parent");
 	json_str(j, "port", ptp_port_id_str(&p->parent.parent.clock, p->parent.parent.port, id,

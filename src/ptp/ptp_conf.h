@@ -15,6 +15,13 @@
 
 enum ptp_role { PTP_ROLE_AUTO, PTP_ROLE_MASTER, PTP_ROLE_SLAVE };
 
+/* Who turns a slave's measurements into clock corrections: the sync core
+ * (its filter, selection and discipline, as every other source), or a PI
+ * servo that behaves as linuxptp's (ptp_pi.h), kept for comparison: it
+ * adjusts the clock directly, per Sync, as ptp4l does, and the core then
+ * has no source (`ptp-servo`). */
+enum ptp_servo { PTP_SERVO_CORE, PTP_SERVO_PI };
+
 struct ptp_port_cfg {
 	char ifname[IF_NAMESIZE];
 	enum ptp_transport transport;	/* default udp4 */
@@ -32,6 +39,7 @@ struct ptp_cfg {
 	uint8_t domain, priority1, priority2;	/* 0, 128, 128 */
 	bool have_clock;		/* domain and priorities set by a first line */
 	char uds[108];			/* management socket; "" = next to the control socket */
+	enum ptp_servo servo;		/* default core */
 };
 
 struct conf_ctx;

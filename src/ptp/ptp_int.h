@@ -13,6 +13,7 @@
 #include "ptp/ptp_ds.h"
 #include "ptp/ptp_msg.h"
 #include "ptp/ptp_net.h"
+#include "ptp/ptp_pi.h"
 
 struct sync;
 struct journal;
@@ -77,6 +78,7 @@ struct ptp_port {
 	int src;			/* source id in the core, -1 none */
 	uint64_t samples;
 	gt_ns last_offset, last_delay;	/* offsetFromMaster (local - master), meanPathDelay */
+	int8_t master_log_sync;		/* logMessageInterval of the master's Sync */
 	bool have_measure;
 
 	/* Peer delay (P2P). */
@@ -87,7 +89,10 @@ struct ptp_port {
 		struct ptp_port_id responder;
 	} pd;
 	bool have_peer_delay;
-	gt_ns peer_delay;		/* the median of the last PTP_PD_FILTER measurements */
+	/* The median of the last PTP_PD_FILTER measurements: of the link delay
+	 * (P2P), or, with `ptp-servo pi`, of the E2E mean path delay (ptp4l's
+	 * delay filter: each Sync's offset takes it). */
+	gt_ns peer_delay;
 	gt_ns pd_hist[PTP_PD_FILTER];
 	int pd_n, pd_at;
 
@@ -114,6 +119,12 @@ struct ptp {
 	int uds_fd;
 	char uds_path[108];
 	uint64_t mgmt_rx, mgmt_tx, mgmt_err;
+	/* `ptp-servo pi` */
+	struct ptp_pi pi;
+	int8_t pi_log_sync;		/* the interval pi's gains are for */
+	enum ptp_pi_state pi_state;
+	double pi_freq_ppb;
+	uint64_t pi_steps;
 };
 
 /* ---- ptp.c: the clock ---- */
@@ -129,6 +140,12 @@ void ptp_clock_port_state(struct ptp *p, struct ptp_port *pt, enum ptp_port_stat
 /* A port measured: hand the sample to the core. */
 void ptp_clock_sample(struct ptp *p, struct ptp_port *pt, gt_ns t1, gt_ns t2, gt_ns t3,
 		      gt_ns t4);
+
+/* A Sync is complete (t1 on the clock's scale, t2 ours): with `ptp-servo
+ * pi`, the servo's sample. */
+void ptp_clock_pi_sync(struct ptp *p, struct ptp_port *pt, gt_ns t1, gt_ns t2);
+/* The slave's master changed: the servo starts over. */
+void ptp_clock_pi_reset(struct ptp *p);
 
 /* ---- ptp_port.c: one port ---- */
 int ptp_port_open(struct ptp_port *pt, struct ptp *p, int number, const struct ptp_port_cfg *c,

@@ -235,6 +235,33 @@ static void answer_pdelay_req(struct ptp_port *pt, const struct ptp_msg *req, gt
 
 /* ---- slave side ---- */
 
+/* Each Sync's offset takes the path delay as it is: a single noisy
+ * measurement would pass its noise to every Sync until the next. A moving
+ * median, as ptp4l's delay filter, keeps an outlier out. */
+static void delay_filter_add(struct ptp_port *pt, gt_ns d)
+{
+	gt_ns sorted[PTP_PD_FILTER];
+	int i, k;
+
+	if (d < 0)
+		d = 0;
+	pt->pd_hist[pt->pd_at] = d;
+	pt->pd_at = (pt->pd_at + 1) % PTP_PD_FILTER;
+	if (pt->pd_n < PTP_PD_FILTER)
+		pt->pd_n++;
+	for (i = 0; i < pt->pd_n; i++) {
+		gt_ns v = pt->pd_hist[i];
+
+		for (k = i; k > 0 && sorted[k - 1] > v; k--)
+			sorted[k] = sorted[k - 1];
+		sorted[k] = v;
+	}
+	pt->peer_delay = pt->pd_n % 2 ? sorted[pt->pd_n / 2] :
+		(sorted[pt->pd_n / 2 - 1] + sorted[pt->pd_n / 2]) / 2;
+	pt->have_peer_delay = true;
+}
+
+
 static void send_delay_req(struct ptp_port *pt, gt_ns mono)
 {
 	struct ptp *p = pt->clk;
@@ -270,8 +297,10 @@ static void sync_complete(struct ptp_port *pt, gt_ns t1_master, gt_ns t2, gt_ns 
 	pt->sync.t1 = t1;
 	pt->sync.t2 = t2;
 	pt->sync.mono = mono;
+	if (pt->clk->cfg.servo == PTP_SERVO_PI)
+		ptp_clock_pi_sync(pt->clk, pt, t1, t2);
 	if (pt->cfg.delay == PTP_DELAY_P2P) {
-		if (pt->have_peer_delay)
+		if (pt->have_peer_delay && pt->clk->cfg.servo == PTP_SERVO_CORE)
 			ptp_clock_sample(pt->clk, pt, t1, t2, t2, t1 + 2 * pt->peer_delay);
 		return;
 	}
@@ -285,6 +314,8 @@ static void rx_sync(struct ptp_port *pt, const struct ptp_msg *m, gt_ns rx, gt_n
 {
 	gt_ns t2 = to_clock(pt, rx);
 
+	if (m->h.log_interval >= -7 && m->h.log_interval <= 7)
+		pt->master_log_sync = m->h.log_interval;
 	if (m->h.flags & PTP_FLAG_TWO_STEP) {
 		pt->sync_wait.waiting = true;
 		pt->sync_wait.seq = m->h.seq;
@@ -335,6 +366,12 @@ static void rx_delay_resp(struct ptp_port *pt, const struct ptp_msg *m, gt_ns mo
 	/* §9.5.11.2: the master's logMinDelayReqInterval rules the slave's. */
 	if (m->h.log_interval >= -7 && m->h.log_interval <= 7)
 		pt->cfg.log_delayreq = m->h.log_interval;
+	if (pt->clk->cfg.servo == PTP_SERVO_PI) {
+		/* ptp4l's way: the mean path delay filtered, for the Syncs */
+		delay_filter_add(pt, ((pt->dreq.t2 - pt->dreq.t1) + (t4 - pt->dreq.t3)) / 2);
+		pt->last_delay = pt->peer_delay;
+		return;
+	}
 	ptp_clock_sample(pt->clk, pt, pt->dreq.t1, pt->dreq.t2, pt->dreq.t3, t4);
 }
 
@@ -363,32 +400,11 @@ static void pdelay_done(struct ptp_port *pt)
 	 * counts. */
 	gt_ns d = ((pt->pd.t4 - pt->pd.t1) - (pt->pd.t3 - pt->pd.t2) - pt->pd.corr) / 2;
 
-	gt_ns sorted[PTP_PD_FILTER];
-	int i, k;
-
 	pt->pd.pending = false;
 	LOG_DEBUG("ptp-port %s: peer delay %lld ns (t4-t1 %lld, t3-t2 %lld, corrections %lld)",
 		  pt->cfg.ifname, (long long)d, (long long)(pt->pd.t4 - pt->pd.t1),
 		  (long long)(pt->pd.t3 - pt->pd.t2), (long long)pt->pd.corr);
-	if (d < 0)
-		d = 0;
-	/* Each Sync's offset takes the link delay as it is: a single noisy
-	 * measurement would pass its noise to every Sync until the next. A
-	 * moving median, as ptp4l's delay filter, keeps an outlier out. */
-	pt->pd_hist[pt->pd_at] = d;
-	pt->pd_at = (pt->pd_at + 1) % PTP_PD_FILTER;
-	if (pt->pd_n < PTP_PD_FILTER)
-		pt->pd_n++;
-	for (i = 0; i < pt->pd_n; i++) {
-		gt_ns v = pt->pd_hist[i];
-
-		for (k = i; k > 0 && sorted[k - 1] > v; k--)
-			sorted[k] = sorted[k - 1];
-		sorted[k] = v;
-	}
-	pt->peer_delay = pt->pd_n % 2 ? sorted[pt->pd_n / 2] :
-		(sorted[pt->pd_n / 2 - 1] + sorted[pt->pd_n / 2]) / 2;
-	pt->have_peer_delay = true;
+	delay_filter_add(pt, d);
 }
 
 static void rx_pdelay_resp(struct ptp_port *pt, const struct ptp_msg *m, gt_ns rx, gt_ns mono)
@@ -615,7 +631,13 @@ void ptp_port_event(struct ptp_port *pt, enum ptp_fsm_event ev, bool new_master)
 		reset_slave(pt);
 		if (!is_slave(st))
 			pt->have_parent = false;
+		if (pt->clk->cfg.servo == PTP_SERVO_PI && pt->cfg.delay == PTP_DELAY_E2E) {
+			pt->pd_n = pt->pd_at = 0;	/* another master, another path */
+			pt->have_peer_delay = false;
+		}
 	}
+	if (is_slave(st) && (new_master || !is_slave(old)) && pt->clk->cfg.servo == PTP_SERVO_PI)
+		ptp_clock_pi_reset(pt->clk);
 	if (is_slave(st))
 		pt->last_parent_announce = mono;
 	if (st == PTP_PS_PRE_MASTER)	/* §9.2.6.11: (stepsRemoved + 1) intervals */

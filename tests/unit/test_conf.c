@@ -1310,6 +1310,17 @@ static void test_dconf_ptp(void **state)
 	expect_derror(0, 1, "absolute path", NULL);
 	assert_int_equal(dparse(c, "clock sundial\n"), 1);
 	expect_derror(0, 1, "'sundial'", "phc");
+	assert_int_equal(c->ptp.servo, PTP_SERVO_CORE);
+	assert_int_equal(dparse(c, "ptp-servo pi\n"), 0);
+	assert_int_equal(c->ptp.servo, PTP_SERVO_PI);
+	assert_int_equal(dparse(c, "ptp-servo core\n"), 0);
+	assert_int_equal(c->ptp.servo, PTP_SERVO_CORE);
+	assert_int_equal(dparse(c, "ptp-servo linuxptp\n"), 1);
+	expect_derror(0, 1, "'linuxptp'", "core|pi");
+	assert_int_equal(dparse(c, "ptp-servo\n"), 1);
+	expect_derror(0, 1, "ptp-servo core|pi", NULL);
+	assert_int_equal(dparse(c, "ptp-servo pi core\n"), 1);
+	expect_derror(0, 1, "ptp-servo core|pi", NULL);
 }
 
 static void test_dconf_ptp_errors(void **state)
