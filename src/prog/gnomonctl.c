@@ -405,7 +405,13 @@ static void print_ptp(json_t *o)
 	       json_is_true(json_object_get(tp, "current_utc_offset_valid")) ? " (valid)" : "",
 	       json_is_true(json_object_get(tp, "ptp_timescale")) ? "PTP" : "ARB",
 	       json_is_true(json_object_get(tp, "time_traceable")) ? ", traceable" : "");
-	printf("Servo           : %s (the clock's own estimator)\n", JSTR(c, "servo"));
+	if (json_object_get(c, "servo_state"))
+		printf("Servo           : %s (linuxptp's PI), %s, frequency %+.3f ppm, %lld step(s)\n",
+		       JSTR(c, "servo"), JSTR(c, "servo_state"), JNUM(c, "servo_freq_ppm"),
+		       JINT(c, "servo_steps"));
+	else
+		printf("Servo           : %s (the sync core's filter and discipline)\n",
+		       JSTR(c, "servo"));
 	json_array_foreach(json_object_get(o, "ports"), i, pt) {
 		printf("Port %lld %-10s: %s, %s %s, %s timestamps", JINT(pt, "number"),
 		       JSTR(pt, "interface"), JSTR(pt, "state"), JSTR(pt, "transport"),
