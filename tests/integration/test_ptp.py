@@ -183,6 +183,24 @@ def pmc(uds, *cmds):
     return out, cp
 
 
+def pmc_net(ns, *cmds):
+    """pmc over the network (UDPv4 on eth0 of namespace ns, boundary hops
+    0): {(responder port identity, data set name): {field: value}}."""
+    cp = subprocess.run(["ip", "netns", "exec", ns, "pmc", "-4", "-i", "eth0", "-b", "0",
+                         "-t", "0"] + list(cmds), capture_output=True, text=True, timeout=20)
+    assert cp.returncode == 0, nh.describe(cp)
+    out, cur = {}, None
+    for line in cp.stdout.splitlines():
+        m = re.search(r"(\S+) seq \d+ RESPONSE MANAGEMENT (\w+)", line)
+        if m:
+            cur = out.setdefault((m.group(1), m.group(2)), {})
+            continue
+        f = line.split()
+        if cur is not None and len(f) == 2:
+            cur[f[0]] = f[1]
+    return out, cp
+
+
 def _has_group(name):
     try:
         grp.getgrnam(name)
@@ -291,7 +309,16 @@ def test_ptp4l_slave_of_gnomond(lan, gnomond):
     # and the ptp4l slave's own view names gnomond as its grandmaster
     out, cp = pmc(slave.uds, "GET PARENT_DATA_SET")
     assert out["PARENT_DATA_SET"]["grandmasterIdentity"] == ident, cp.stdout
-    assert ptp(d)["management"]["answered"] >= 5
+    answered = ptp(d)["management"]["answered"]
+    assert answered >= 5
+    # Management over the network transport (UDPv4), from the slave's side
+    # of the link, as an operator's pmc on another machine asks.
+    out, cp = pmc_net(ns[1], "GET DEFAULT_DATA_SET", "GET PORT_DATA_SET")
+    mine = ident + "-1"
+    assert out[(mine, "DEFAULT_DATA_SET")]["clockIdentity"] == ident, cp.stdout
+    assert out[(mine, "DEFAULT_DATA_SET")]["priority1"] == "100", cp.stdout
+    assert out[(mine, "PORT_DATA_SET")]["portState"] == "MASTER", cp.stdout
+    assert ptp(d)["management"]["answered"] >= answered + 2
 
 
 def info_uds(d):
