@@ -222,7 +222,7 @@ def chronyd_samples(logdir):
     return out
 
 
-def test_keepalived_pair_takeovers(net, gnomond, tmp_path):
+def test_keepalived_pair_takeovers(net, gnomond, tmp_path, request):
     ns, procs = net
     keys = tmp_path / "keys"
     keys.write_text(KEY)
@@ -231,6 +231,9 @@ def test_keepalived_pair_takeovers(net, gnomond, tmp_path):
     a = Node("A", ns["a"], A_IP, B_IP, 150, keys)
     b = Node("B", ns["b"], B_IP, A_IP, 100, keys, extra=" offset 0.3 freq 10")
     nodes = (a, b)
+    # started (and restarted) here, not by the fixture that stops its own:
+    # stopped however the test ends (stop() twice changes nothing)
+    request.addfinalizer(lambda: [n.g.stop() for n in nodes])
     mutual = []         # (|offset|, delay) of the heartbeat exchanges read
 
     def diag():
