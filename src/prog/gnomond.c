@@ -48,7 +48,11 @@
 #include "sync/sync_ctl.h"
 #include "sync/sync_run.h"
 
+#ifdef GNOMON_CONFIG_FILE
+#define DEFAULT_CONFIG GNOMON_CONFIG_FILE	/* sysconfdir/gnomon/gnomond.conf (meson.build) */
+#else
 #define DEFAULT_CONFIG "/etc/gnomon/gnomond.conf"
+#endif
 
 /* The configuration `make run` and a bare `gnomond -n` use. */
 static const char builtin_config[] =
