@@ -14,7 +14,11 @@ test_pkgs=(libcmocka-dev clang libclang-rt-14-dev chrony ntpsec-ntpdig sntp ntps
 	   chromium  # chromium: the dashboard test (headless, DevTools protocol)
 	   keepalived  # the hot-standby test (VRRP), never started as a service
 	   linuxptp  # ptp4l and pmc: the PTP tests (free_running, never adjusting a clock)
-	   postgresql sqlite3)  # the audit tests' own PostgreSQL server; sqlite3 to inspect
+	   postgresql sqlite3  # the audit tests' own PostgreSQL server; sqlite3 to inspect
+	   mandoc groff-base  # man page lint (tests/man/check.py)
+	   # the package proof (tests/integration/test_package.py): build the .deb,
+	   # lintian, a Debian 12 root booted with systemd-nspawn, systemd-analyze
+	   dpkg-dev debhelper fakeroot lintian mmdebstrap systemd systemd-container)
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")
