@@ -12,7 +12,7 @@ PYTEST ?= /usr/bin/python3 -m pytest
 PYTEST_JOBS ?= 2
 PYTEST_PAR = $(if $(filter 0,$(PYTEST_JOBS)),,-n $(PYTEST_JOBS) --dist loadfile)
 
-.PHONY: all deps test-deps run test unit asan integration fuzz bench clean
+.PHONY: all deps test-deps run test unit asan integration fuzz bench clean install
 
 all: deps
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD)
@@ -58,6 +58,13 @@ fuzz: test-deps
 
 test: unit integration integration-asan fuzz
 	@echo "all tests passed"
+
+# meson install: programs, man pages, the configuration (kept if present),
+# systemd units, sysusers.d, tmpfiles.d, logrotate; paths from the build's
+# prefix and sysconfdir (`meson setup build --prefix=/usr` for /etc/gnomon),
+# DESTDIR honoured. README "Installing".
+install: all
+	meson install -C $(BUILD) --no-rebuild
 
 bench: all
 	bench/server-bench.sh

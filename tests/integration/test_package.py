@@ -19,6 +19,7 @@ plain integration run (not again under ASan: it builds its own binaries).
 """
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -237,3 +238,45 @@ def test_install_boot_purge(deb, tmp_path):
                  "running-as-gnomon", "seccomp", "ntp-query", "served-virtual-offset",
                  "dpkg-purge", "no-process", "no-files-named-gnomon"):
         assert "ok %s" % name in result.splitlines(), report
+
+
+def test_meson_install_destdir(gnomond_bin, tmp_path):
+    """`meson install` (what `make install` runs) into DESTDIR, from the build
+    the suite runs: every file under the prefix and sysconfdir, the key file
+    0600, and a second install keeps an operator's configuration."""
+    build = os.path.dirname(os.path.abspath(gnomond_bin))
+    if not os.path.exists(os.path.join(build, "build.ninja")):
+        pytest.skip("%s is not a meson build directory" % build)
+    opts = subprocess.run(["meson", "introspect", "--buildoptions", build],
+                          capture_output=True, text=True, check=True).stdout
+    opt = {o["name"]: o["value"] for o in json.loads(opts)}
+    prefix, etc = opt["prefix"], opt["sysconfdir"]
+    etc = etc if etc.startswith("/") else os.path.join(prefix, etc)
+    dest = str(tmp_path / "dest")
+
+    def install():
+        cp = subprocess.run(["meson", "install", "-C", build, "--no-rebuild", "--destdir",
+                             dest], capture_output=True, text=True, timeout=120)
+        assert cp.returncode == 0, cp.stdout + cp.stderr
+        return cp.stdout
+
+    install()
+    d = lambda p: dest + p  # noqa: E731
+    for p in (prefix + "/sbin/gnomond", prefix + "/bin/gnomonctl",
+              etc + "/gnomon/gnomond.conf", etc + "/gnomon/keys",
+              etc + "/logrotate.d/gnomon", prefix + "/share/man/man5/gnomond.conf.5",
+              prefix + "/share/man/man8/gnomond.8", prefix + "/share/man/man1/gnomonctl.1",
+              prefix + "/lib/sysusers.d/gnomon.conf", prefix + "/lib/tmpfiles.d/gnomon.conf",
+              prefix + "/share/doc/gnomon/examples/lan.conf"):
+        assert os.path.isfile(d(p)), "%s not installed" % p
+    unitdir = opt.get("systemdunitdir") or prefix + "/lib/systemd/system"
+    unit = open(d(unitdir + "/gnomond.service")).read()
+    assert "ExecStart=%s/sbin/gnomond -n -f %s/gnomon/gnomond.conf" % (prefix, etc) in unit
+    assert oct(os.stat(d(etc + "/gnomon/keys")).st_mode & 0o7777) == "0o600"
+    assert oct(os.stat(d(etc + "/gnomon/gnomond.conf")).st_mode & 0o7777) == "0o644"
+    # The compiled-in default is the installed file.
+    assert (etc + "/gnomon/gnomond.conf").encode() in open(gnomond_bin, "rb").read()
+    with open(d(etc + "/gnomon/gnomond.conf"), "a") as f:
+        f.write("allow 192.0.2.0/24\n")
+    install()
+    assert "allow 192.0.2.0/24" in open(d(etc + "/gnomon/gnomond.conf")).read()
