@@ -36,8 +36,9 @@ CACHE = os.environ.get("GNOMON_CI_CACHE", "/var/cache/gnomon-ci")
 SUITE = "bookworm"
 # What the root holds besides minbase and the package's dependencies:
 # systemd to boot, man-db for `man` and systemd-analyze's Documentation=
-# check, logrotate for the logrotate file.
-BASE_PACKAGES = ["systemd", "systemd-sysv", "man-db", "logrotate"]
+# check, logrotate for the logrotate file, snmpd and snmpget for the SNMP
+# subagent's unit.
+BASE_PACKAGES = ["systemd", "systemd-sysv", "man-db", "logrotate", "snmpd", "snmp"]
 TOOLS = ["dpkg-buildpackage", "lintian", "mmdebstrap", "systemd-nspawn", "dpkg-deb"]
 
 pytestmark = [
@@ -236,7 +237,7 @@ def test_install_boot_purge(deb, tmp_path):
     assert result.rstrip().endswith("done") and not fails, report
     for name in ("dpkg-install", "keys", "analyze-verify", "check-config", "active",
                  "running-as-gnomon", "seccomp", "ntp-query", "served-virtual-offset",
-                 "dpkg-purge", "no-process", "no-files-named-gnomon"):
+                 "snmp-stratum", "dpkg-purge", "no-process", "no-files-named-gnomon"):
         assert "ok %s" % name in result.splitlines(), report
 
 

@@ -104,6 +104,34 @@ check active-after-rotate systemctl is-active gnomond.service
 journalctl -b --no-pager -u gnomond.service > /ci/journal 2>&1
 check no-seccomp-kill sh -c '! grep -q "forbidden system call\|SIGSYS\|status=159" /ci/journal'
 
+# gnomon-snmp.service (installed, not enabled) under its own sandbox,
+# behind the container's snmpd: set up as gnomon-snmp(8) says, a GET of
+# ntpEntStatusStratum must come from gnomond through it (16:
+# unsynchronised, it has no source here).
+cat >> /etc/snmp/snmpd.conf <<'CONF'
+master agentx
+agentXSocket /var/agentx/master
+agentXPerms 0660 0555 Debian-snmp gnomon
+view systemonly included .1.3.6.1.2.1.197
+CONF
+# snmpd made /var/agentx (root's, 0700) at boot: agentXPerms applies to
+# a directory it creates (gnomon-snmp(8)).
+systemctl stop snmpd.service
+rm -rf /var/agentx
+check snmpd-restart systemctl start snmpd.service
+check snmp-start systemctl start gnomon-snmp.service
+i=0
+while [ $i -lt 100 ]; do
+	stratum=$(snmpget -v2c -c public -Oqv 127.0.0.1 .1.3.6.1.2.1.197.1.2.2.0 2>&1)
+	[ "$stratum" = 16 ] && break
+	sleep 0.1; i=$((i + 1))
+done
+echo "snmpget ntpEntStatusStratum: $stratum" >> /ci/log
+check snmp-stratum test "$stratum" = 16
+check snmp-active systemctl is-active gnomon-snmp.service
+journalctl -b --no-pager -u gnomon-snmp.service >> /ci/log 2>&1
+check snmp-stop systemctl stop gnomon-snmp.service
+
 check dpkg-purge dpkg --purge gnomon
 sleep 0.5
 # No gnomond left (no procps in the root: /proc read directly).
