@@ -156,7 +156,7 @@ void ptp_clock_decide(struct ptp *p, gt_ns mono)
 		    pt->state == PTP_PS_DISABLED)
 			continue;
 		rec[i] = ptp_foreign_best(&pt->foreign, mono, ptp_interval_ns(pt->cfg.log_announce),
-					  &pt->id, &erbest[i]);
+					  &pt->id, pt->have_parent ? &pt->parent : NULL, &erbest[i]);
 		if (rec[i] && (!ebest || ptp_bmc_compare(&erbest[i], ebest) > 0))
 			ebest = &erbest[i];
 	}
