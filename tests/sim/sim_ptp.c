@@ -70,12 +70,7 @@ static void refresh(struct node *c)
 {
 	if (c->has_slave)
 		return;
-	memset(&c->parent, 0, sizeof(c->parent));
-	c->parent.parent.clock = c->dds.identity;
-	c->parent.gm_identity = c->dds.identity;
-	c->parent.gm_priority1 = c->dds.priority1;
-	c->parent.gm_priority2 = c->dds.priority2;
-	c->parent.gm_quality = c->dds.quality;
+	ptp_parent_self(&c->parent, &c->dds);
 	c->steps_removed = 0;
 }
 
