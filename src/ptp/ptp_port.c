@@ -261,7 +261,6 @@ static void delay_filter_add(struct ptp_port *pt, gt_ns d)
 	pt->have_peer_delay = true;
 }
 
-
 static void send_delay_req(struct ptp_port *pt, gt_ns mono)
 {
 	struct ptp *p = pt->clk;
