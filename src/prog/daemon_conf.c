@@ -670,6 +670,13 @@ static int h_ptp_uds(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 	return 0;
 }
 
+static int h_ptp_tc(struct conf_ctx *ctx, const struct conf_item *it, void *p, int argc,
+		    char **argv)
+{
+	(void)it;
+	return ptp_conf_parse_tc(ctx, argc, argv, &((struct dconf *)p)->ptp) ? -1 : 0;
+}
+
 static int h_ptp_servo(struct conf_ctx *ctx, const struct conf_item *it, void *p,
 		       int argc, char **argv)
 {
@@ -887,6 +894,11 @@ static const struct conf_item table[] = {
 	{ DC_PTP_UDS, "ptp-uds", CONF_CUSTOM, 0, 0, 0, NULL, "PATH|off",
 	  "the PTP management socket pmc talks to (pmc -u -s PATH); default: `ptp` next to "
 	  "the control socket", h_ptp_uds, false },
+	{ DC_PTP_TC, "ptp-tc", CONF_CUSTOM, 0, 0, 0, NULL,
+	  "IFACE IFACE... [transport udp4|udp6|l2]",
+	  "an end-to-end transparent clock between the interfaces: PTP messages forwarded, "
+	  "residence times added to Follow_Up and Delay_Resp (two-step; doc/ptp.md)",
+	  h_ptp_tc, false },
 	{ DC_PTP_SERVO, "ptp-servo", CONF_CUSTOM, 0, 0, 0, NULL, "core|pi",
 	  "what a PTP slave's measurements drive: the sync core (default) or, for comparison, "
 	  "a PI servo as linuxptp's that adjusts the clock itself, per Sync; with pi the "

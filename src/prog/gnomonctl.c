@@ -384,6 +384,28 @@ static void print_standby(json_t *o)
 	printf("\n");
 }
 
+/* `ptp` of a transparent clock (`ptp-tc`): what it forwarded and corrected. */
+static void print_ptp_tc(json_t *o)
+{
+	json_t *c = json_object_get(o, "transparent_clock"), *pt, *v;
+	const char *k;
+	size_t i;
+
+	printf("Transparent clock: %s, %s; %lld corrected, %lld unmatched, %lld one-step "
+	       "uncorrected\n", JSTR(c, "type"), JSTR(c, "transport"), JINT(c, "corrected"),
+	       JINT(c, "unmatched"), JINT(c, "one_step_uncorrected"));
+	if (json_object_get(c, "residence_mean"))
+		printf("Residence time   : mean %.1f us, max %.1f us, last %.1f us (%lld)\n",
+		       JNUM(c, "residence_mean") * 1e6, JNUM(c, "residence_max") * 1e6,
+		       JNUM(c, "residence_last") * 1e6, JINT(c, "residences"));
+	json_array_foreach(json_object_get(o, "ports"), i, pt) {
+		printf("Port %-12s: forwarded", JSTR(pt, "interface"));
+		json_object_foreach(json_object_get(pt, "forwarded"), k, v)
+			printf(" %s %lld", k, (long long)json_integer_value(v));
+		printf("\n");
+	}
+}
+
 /* `ptp`: the clock, its grandmaster, and each port as pmc would show it. */
 static void print_ptp(json_t *o)
 {
@@ -391,6 +413,11 @@ static void print_ptp(json_t *o)
 	json_t *tp = json_object_get(o, "time_properties"), *pt;
 	size_t i;
 	char a[32], b[32];
+
+	if (json_object_get(o, "transparent_clock")) {
+		print_ptp_tc(o);
+		return;
+	}
 
 	printf("Clock           : %s, domain %lld, priority1 %lld, priority2 %lld, class %lld%s\n",
 	       JSTR(c, "identity"), JINT(c, "domain"), JINT(c, "priority1"), JINT(c, "priority2"),

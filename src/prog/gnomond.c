@@ -42,6 +42,7 @@
 #include "prog/reload.h"
 #include "prog/sandbox.h"
 #include "ptp/ptp.h"
+#include "ptp/ptp_tc.h"
 #include "standby/health.h"
 #include "standby/standby.h"
 #include "sync/sync.h"
@@ -700,6 +701,24 @@ static int make_ptp(struct daemon *d)
 	char uds[108] = "";
 	int rc = 0;
 
+	if (d->cfg.ptp.tc.n) {
+		struct ptp_tc *tc;
+
+		/* one `ptp` command: an ordinary clock beside a transparent
+		 * one is not supported */
+		if (d->cfg.ptp.n_ports) {
+			LOG_ERR("ptp-tc cannot be combined with ptp-port lines");
+			return -EINVAL;
+		}
+		tc = ptp_tc_create(&d->cfg.ptp.tc, &rc);
+		if (!tc)
+			return rc;
+		rc = service_add(&d->services, &ptp_tc_service, tc);
+		if (rc)
+			return rc;
+		ptp_tc_register_metrics(tc, d->metrics);
+		return 0;
+	}
 	if (!d->cfg.ptp.n_ports)
 		return 0;
 	if (!strcmp(d->cfg.ptp.uds, "off"))

@@ -89,14 +89,7 @@ void ptp_clock_refresh(struct ptp *p)
 	p->dds.quality.variance = 0xFFFF;
 	if (p->slave_port >= 0)
 		return;		/* the parent's time properties rule (§9.4) */
-	memset(&p->parent, 0, sizeof(p->parent));
-	p->parent.parent.clock = p->dds.identity;
-	p->parent.gm_identity = p->dds.identity;
-	p->parent.gm_priority1 = p->dds.priority1;
-	p->parent.gm_priority2 = p->dds.priority2;
-	p->parent.gm_quality = p->dds.quality;
-	p->parent.obs_parent_offset_variance = 0xFFFF;
-	p->parent.obs_parent_phase_rate = 0x7FFFFFFF;
+	ptp_parent_self(&p->parent, &p->dds);
 	p->steps_removed = 0;
 	tp->utc_offset = PTP_DEFAULT_UTC_OFFSET;
 	tp->utc_offset_valid = synced;
@@ -156,7 +149,7 @@ void ptp_clock_decide(struct ptp *p, gt_ns mono)
 		    pt->state == PTP_PS_DISABLED)
 			continue;
 		rec[i] = ptp_foreign_best(&pt->foreign, mono, ptp_interval_ns(pt->cfg.log_announce),
-					  &pt->id, &erbest[i]);
+					  &pt->id, pt->have_parent ? &pt->parent : NULL, &erbest[i]);
 		if (rec[i] && (!ebest || ptp_bmc_compare(&erbest[i], ebest) > 0))
 			ebest = &erbest[i];
 	}

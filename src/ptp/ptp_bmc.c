@@ -502,7 +502,7 @@ void ptp_foreign_ds(const struct ptp_foreign *f, const struct ptp_port_id *port_
 
 const struct ptp_foreign *ptp_foreign_best(const struct ptp_foreign_table *t, gt_ns mono_now,
 					   gt_ns interval_ns, const struct ptp_port_id *port_id,
-					   struct ptp_bmc_ds *out)
+					   const struct ptp_port_id *parent, struct ptp_bmc_ds *out)
 {
 	const struct ptp_foreign *best = NULL;
 	struct ptp_bmc_ds ds;
@@ -510,8 +510,14 @@ const struct ptp_foreign *ptp_foreign_best(const struct ptp_foreign_table *t, gt
 
 	for (i = 0; i < PTP_FOREIGN_MAX; i++) {
 		const struct ptp_foreign *f = &t->r[i];
+		/* §9.3.2.5 d): the threshold is for foreign masters; the
+		 * current parent's Announces stay qualified (its loss is the
+		 * receipt timeout's to judge), or two Announces lost of four
+		 * would make a slave its own master for a while. */
+		bool is_parent = parent && f->used && ptp_port_id_eq(&f->sender, parent) &&
+				 recent(f, mono_now, interval_ns) >= 1;
 
-		if (!qualified(f, mono_now, interval_ns))
+		if (!is_parent && !qualified(f, mono_now, interval_ns))
 			continue;
 		ptp_foreign_ds(f, port_id, &ds);
 		if (!best || ptp_bmc_compare(&ds, out) > 0) {

@@ -125,10 +125,13 @@ bool ptp_foreign_add(struct ptp_foreign_table *t, const struct ptp_msg *m, gt_ns
  * qualify it. */
 bool ptp_foreign_expire(struct ptp_foreign_table *t, gt_ns mono_now, gt_ns interval_ns);
 /* The best qualified record at mono_now, as Erbest (receiver: port_id),
- * into *out; NULL when none. The record is returned for its Announce. */
+ * into *out; NULL when none. The record is returned for its Announce. A
+ * record of the port's current parent (parent; NULL: none) counts with
+ * one Announce in the window (§9.3.2.5 d): the threshold qualifies new
+ * foreign masters only. */
 const struct ptp_foreign *ptp_foreign_best(const struct ptp_foreign_table *t, gt_ns mono_now,
 					   gt_ns interval_ns, const struct ptp_port_id *port_id,
-					   struct ptp_bmc_ds *out);
+					   const struct ptp_port_id *parent, struct ptp_bmc_ds *out);
 /* The comparison data set of a record as received on port_id. */
 void ptp_foreign_ds(const struct ptp_foreign *f, const struct ptp_port_id *port_id,
 		    struct ptp_bmc_ds *out);

@@ -73,6 +73,9 @@ int ptp_conf_parse_port(struct conf_ctx *ctx, int argc, char **argv, struct ptp_
 	for (i = 0; i < cfg->n_ports; i++)
 		if (!strcmp(cfg->port[i].ifname, argv[0]))
 			return conf_error(ctx, "ptp-port: %s is already a port", argv[0]);
+	for (i = 0; i < cfg->tc.n; i++)
+		if (!strcmp(cfg->tc.ifname[i], argv[0]))
+			return conf_error(ctx, "ptp-port: %s is a port of the ptp-tc line", argv[0]);
 	memset(&p, 0, sizeof(p));
 	snprintf(p.ifname, sizeof(p.ifname), "%s", argv[0]);
 	p.transport = PTP_TR_UDP4;
@@ -172,5 +175,40 @@ int ptp_conf_parse_port(struct conf_ctx *ctx, int argc, char **argv, struct ptp_
 	cfg->priority2 = prio2;
 	cfg->have_clock = true;
 	cfg->port[cfg->n_ports++] = p;
+	return 0;
+}
+
+int ptp_conf_parse_tc(struct conf_ctx *ctx, int argc, char **argv, struct ptp_cfg *cfg)
+{
+	static const char *const transports[] = { "udp4", "udp6", "l2", NULL };
+	struct ptp_tc_cfg *tc = &cfg->tc;
+	int i, k, n = argc;
+
+	memset(tc, 0, sizeof(*tc));
+	tc->transport = PTP_TR_UDP4;
+	if (argc >= 2 && !strcmp(argv[argc - 2], "transport")) {
+		if ((k = pick(ctx, "transport", argv[argc - 1], transports, "udp4, udp6, l2")) < 0)
+			return -1;
+		tc->transport = (enum ptp_transport)k;
+		n = argc - 2;
+	}
+	if (n < 2)
+		return conf_error(ctx, "ptp-tc: expected: ptp-tc IFACE IFACE... "
+				  "[transport udp4|udp6|l2] (at least two interfaces)");
+	if (n > PTP_MAX_PORTS)
+		return conf_error(ctx, "ptp-tc: at most %d interfaces", PTP_MAX_PORTS);
+	for (i = 0; i < n; i++) {
+		if (strlen(argv[i]) >= IF_NAMESIZE || !argv[i][0] || !strcmp(argv[i], "transport"))
+			return conf_error(ctx, "ptp-tc: '%s' is not an interface name (at most %d "
+					  "characters)", argv[i], IF_NAMESIZE - 1);
+		for (k = 0; k < i; k++)
+			if (!strcmp(argv[k], argv[i]))
+				return conf_error(ctx, "ptp-tc: %s is given twice", argv[i]);
+		for (k = 0; k < cfg->n_ports; k++)
+			if (!strcmp(cfg->port[k].ifname, argv[i]))
+				return conf_error(ctx, "ptp-tc: %s is already a ptp-port", argv[i]);
+		snprintf(tc->ifname[i], sizeof(tc->ifname[i]), "%s", argv[i]);
+	}
+	tc->n = n;
 	return 0;
 }

@@ -33,6 +33,14 @@ struct ptp_port_cfg {
 	uint16_t event_port, general_port;	/* 319, 320 (tests may move them) */
 };
 
+/* `ptp-tc IFACE IFACE... [transport udp4|udp6|l2]`: an E2E transparent
+ * clock between the interfaces (ptp_tc.h). */
+struct ptp_tc_cfg {
+	char ifname[PTP_MAX_PORTS][IF_NAMESIZE];
+	int n;				/* 0: no transparent clock */
+	enum ptp_transport transport;	/* default udp4 */
+};
+
 struct ptp_cfg {
 	struct ptp_port_cfg port[PTP_MAX_PORTS];
 	int n_ports;
@@ -40,6 +48,7 @@ struct ptp_cfg {
 	bool have_clock;		/* domain and priorities set by a first line */
 	char uds[108];			/* management socket; "" = next to the control socket */
 	enum ptp_servo servo;		/* default core */
+	struct ptp_tc_cfg tc;
 };
 
 struct conf_ctx;
@@ -52,5 +61,8 @@ struct conf_ctx;
  * reported through ctx (file:line, what is allowed). */
 int ptp_conf_parse_port(struct conf_ctx *ctx, int argc, char **argv, struct ptp_cfg *cfg);
 const char *ptp_role_name(enum ptp_role r);
+/* One `ptp-tc IFACE IFACE... [transport udp4|udp6|l2]` line (once; not
+ * with ptp-port lines on the same interfaces). 0 or -1 as above. */
+int ptp_conf_parse_tc(struct conf_ctx *ctx, int argc, char **argv, struct ptp_cfg *cfg);
 
 #endif

@@ -186,3 +186,15 @@ int ptp_ds_get_port(const uint8_t *p, size_t len, struct ptp_port_ds *d)
 	d->version = p[25] & 0x0F;
 	return 0;
 }
+
+void ptp_parent_self(struct ptp_parent_ds *p, const struct ptp_default_ds *d)
+{
+	memset(p, 0, sizeof(*p));
+	p->parent.clock = d->identity;
+	p->gm_identity = d->identity;
+	p->gm_priority1 = d->priority1;
+	p->gm_priority2 = d->priority2;
+	p->gm_quality = d->quality;
+	p->obs_parent_offset_variance = 0xFFFF;
+	p->obs_parent_phase_rate = 0x7FFFFFFF;
+}

@@ -64,6 +64,9 @@ struct ptp_parent_ds {
 	struct ptp_clock_id gm_identity;
 };
 
+/* The parent data set of a clock that is its own grandmaster (§8.2.3). */
+void ptp_parent_self(struct ptp_parent_ds *p, const struct ptp_default_ds *d);
+
 struct ptp_time_props_ds {
 	int16_t utc_offset;
 	bool leap61, leap59, utc_offset_valid, ptp_timescale, time_traceable, freq_traceable;

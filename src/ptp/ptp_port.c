@@ -261,7 +261,6 @@ static void delay_filter_add(struct ptp_port *pt, gt_ns d)
 	pt->have_peer_delay = true;
 }
 
-
 static void send_delay_req(struct ptp_port *pt, gt_ns mono)
 {
 	struct ptp *p = pt->clk;
@@ -297,8 +296,11 @@ static void sync_complete(struct ptp_port *pt, gt_ns t1_master, gt_ns t2, gt_ns 
 	pt->sync.t1 = t1;
 	pt->sync.t2 = t2;
 	pt->sync.mono = mono;
-	if (pt->clk->cfg.servo == PTP_SERVO_PI)
+	if (pt->clk->cfg.servo == PTP_SERVO_PI) {
 		ptp_clock_pi_sync(pt->clk, pt, t1, t2);
+		if (!pt->sync.valid)
+			return;	/* it stepped the clock: this Sync's t2 is void */
+	}
 	if (pt->cfg.delay == PTP_DELAY_P2P) {
 		if (pt->have_peer_delay && pt->clk->cfg.servo == PTP_SERVO_CORE)
 			ptp_clock_sample(pt->clk, pt, t1, t2, t2, t1 + 2 * pt->peer_delay);

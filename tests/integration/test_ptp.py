@@ -119,7 +119,7 @@ def lan():
 class Ptp4l:
     """A ptp4l that never adjusts a clock (free_running, no CAP_SYS_TIME)."""
 
-    def __init__(self, ns, procs, transport="UDPv4", delay="E2E", extra=""):
+    def __init__(self, ns, procs, transport="UDPv4", delay="E2E", extra="", summary=0):
         self.dir = tempfile.mkdtemp(prefix="gn-p4-")
         self.uds = os.path.join(self.dir, "ptp4l")
         self.conf = os.path.join(self.dir, "ptp4l.conf")
@@ -127,8 +127,8 @@ class Ptp4l:
         with open(self.conf, "w") as f:
             f.write("[global]\ntime_stamping software\nfree_running 1\n"
                     "uds_address %s\nnetwork_transport %s\ndelay_mechanism %s\n"
-                    "logAnnounceInterval 0\nsummary_interval 0\n%s\n"
-                    % (self.uds, transport, delay, extra))
+                    "logAnnounceInterval 0\nsummary_interval %d\n%s\n"
+                    % (self.uds, transport, delay, summary, extra))
         self.p = subprocess.Popen(
             ["ip", "netns", "exec", ns] + nh.NO_SYS_TIME +
             ["ptp4l", "-f", self.conf, "-i", "eth0", "-m"],

@@ -22,8 +22,6 @@ that it cannot show its own clock (doc/ptp.md says so with the figures).
 """
 import json
 import os
-import re
-import statistics
 import subprocess
 import tempfile
 import time
@@ -32,7 +30,7 @@ import pytest
 
 import ntp_helpers as nh
 from conftest import GNOMOND, GNOMONCTL
-from test_ptp import ctl, port0, ptp, tracking
+from test_ptp import Ptp4l, ctl, port0, ptp, tracking
 
 RELAY = os.environ.get("RELAY", os.path.join(os.path.dirname(GNOMONCTL), "tests", "tools",
                                              "relay"))
@@ -93,35 +91,13 @@ class Chain:
             st[d]["release_error_ns"]["p99"] / 1e3) for d in ("fwd", "rev"))
 
 
-class Ptp4l:
-    """ptp4l that never adjusts a clock (free_running, no CAP_SYS_TIME)."""
-
-    def __init__(self, ns, procs, extra):
-        self.dir = tempfile.mkdtemp(prefix="gn-p4-")
-        self.conf = os.path.join(self.dir, "ptp4l.conf")
-        self.logpath = os.path.join(self.dir, "ptp4l.log")
-        with open(self.conf, "w") as f:
-            # summary_interval = the sync interval: one line per Sync
-            f.write("[global]\ntime_stamping software\nfree_running 1\nuds_address %s\n"
-                    "logAnnounceInterval 0\nlogSyncInterval %d\nlogMinDelayReqInterval %d\n"
-                    "summary_interval %d\n%s\n"
-                    % (os.path.join(self.dir, "uds"), SYNC_LOG, SYNC_LOG, SYNC_LOG, extra))
-        self.p = subprocess.Popen(
-            ["ip", "netns", "exec", ns] + nh.NO_SYS_TIME +
-            ["ptp4l", "-f", self.conf, "-i", "eth0", "-m"],
-            stdout=open(self.logpath, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
-        procs.append(self.p)
-
-    def log(self):
-        with open(self.logpath, errors="replace") as f:
-            return f.read()
-
-    def offsets(self):
-        """The offset (ns) of each `master offset` line. Free running, ptp4l
-        prints one per frequency estimate (freq_est_interval, 2 s), the
-        offset of that Sync, in servo state s0 (it never adjusts)."""
-        return [int(m.group(1)) for m in re.finditer(
-            r"master offset\s+(-?\d+) s\d", self.log())]
+def p4(ns, procs, extra):
+    """test_ptp's free-running ptp4l with 8 Sync and Delay_Req a second.
+    Its summary interval the Sync's (else it prints RMS summaries); free
+    running, it prints a `master offset` line per frequency estimate
+    (freq_est_interval, 2 s): the offset of that Sync, in servo state s0."""
+    return Ptp4l(ns, procs, extra="logSyncInterval %d\nlogMinDelayReqInterval %d\n%s"
+                 % (SYNC_LOG, SYNC_LOG, extra), summary=SYNC_LOG)
 
 
 def rms(xs):
@@ -163,8 +139,8 @@ def test_slave_through_relay_vs_ptp4l(chains, gnomond):
     assert r.returncode != 0 and "ptp-servo pi adjusts the clock by itself" in r.stderr, \
         nh.describe(r)
     for c in (cg, cp, ci):
-        Ptp4l(c.ns[0], procs, "priority1 100")
-    p4slave = Ptp4l(cp.ns[2], procs, "slaveOnly 1")
+        p4(c.ns[0], procs, "priority1 100")
+    p4slave = p4(cp.ns[2], procs, "slaveOnly 1")
     d = gnomond(SLAVE_CONF, addr="0.0.0.0", netns=cg.ns[2])
     dpi = gnomond(SLAVE_CONF + "ptp-servo pi\n", addr="0.0.0.0", netns=ci.ns[2])
     for x in (d, dpi):
@@ -179,7 +155,7 @@ def test_slave_through_relay_vs_ptp4l(chains, gnomond):
         time.sleep(0.25)
     # ptp4l's offsets of the whole run but its first two (a measurement
     # error: with no servo there is nothing to settle)
-    window = p4slave.offsets()[2:]
+    window = [o for o, _ in p4slave.offsets()[2:]]
     assert len(window) >= (SETTLE + MEASURE) / 2 / 2, (len(window), p4slave.log()[-3000:])
     g_rms, p_rms, i_rms = rms(errs), rms(window) * 1e-9, rms(pierrs)
     print("ptp-servo pi (linuxptp's servo on the same kind of clock): RMS %.1f us (max %.1f); "

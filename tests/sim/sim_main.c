@@ -10,7 +10,9 @@
  * 100 ppm off, its frequency does a random walk of 1e-9 per second,
  * 10,000 s are simulated, each way of the network takes 100 us plus an
  * exponential delay of mean 100 us, and the error is measured every
- * second from 210 s on (clknetsim's statistics reset at max_sync_time). */
+ * second from 210 s on (clknetsim's statistics reset at max_sync_time).
+ * Then the gateway (sim_gw.h) and PTP (sim_ptp.h: a slave's servo, the
+ * core against linuxptp's PI, and the BMCA) scenarios. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -50,6 +52,30 @@ struct scenario_def {
 	/* Judge the figures; returns the number of failed checks. */
 	int (*judge)(const struct stats *st, const struct sim_result *r, struct check *c, int *n);
 };
+
+/* A PTP servo scenario's bounds (judge_ptp), and the scenario whose
+ * median RMS its own must not exceed times vs_ratio (main). */
+struct ptp_bounds {
+	const char *name;
+	double rms_bound, max_bound, conv_bound, mean_expect, mean_tol;
+	const char *vs;
+	double vs_ratio;
+};
+static struct ptp_bounds ptp_bounds[16];
+static int n_ptp_bounds;
+
+/* The scenario being judged. */
+static const struct scenario_def *judging;
+
+static const struct ptp_bounds *ptp_bounds_of(const char *name)
+{
+	int i;
+
+	for (i = 0; i < n_ptp_bounds; i++)
+		if (!strcmp(ptp_bounds[i].name, name))
+			return &ptp_bounds[i];
+	return NULL;
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -569,6 +595,31 @@ static int judge_gw_wild(const struct stats *st, const struct sim_result *r, str
 	return 0;
 }
 
+/* A PTP slave's servo (sim_ptp.h): the bounds of the scenario; the
+ * comparison with the other servo is main()'s. */
+static int judge_ptp(const struct stats *st, const struct sim_result *r, struct check *c, int *n)
+{
+	const struct ptp_bounds *d = ptp_bounds_of(judging->sc.name);
+
+	(void)r;
+	if (!d) {
+		add_check(c, n, "bounds", false, "no bounds for %s", judging->sc.name);
+		return 0;
+	}
+	add_check(c, n, "converged", st->max_conv <= d->conv_bound,
+		  "worst time to converge %.0f s (bound %.0f s)", st->max_conv, d->conv_bound);
+	add_check(c, n, "at most one step", st->max_steps <= 1 && st->max_steps_after == 0,
+		  "steps %d, after the statistics start %d", st->max_steps, st->max_steps_after);
+	add_check(c, n, "median RMS", US(st->med_rms) <= d->rms_bound,
+		  "median RMS %.2f us (bound %.1f us)", US(st->med_rms), d->rms_bound);
+	add_check(c, n, "max error", US(st->max_max) <= d->max_bound,
+		  "worst max |error| %.1f us (bound %.0f us)", US(st->max_max), d->max_bound);
+	add_check(c, n, "mean", fabs(US(st->med_mean) - d->mean_expect) <= d->mean_tol,
+		  "median mean error %+.2f us (expected %+.1f +- %.1f us)", US(st->med_mean),
+		  d->mean_expect, d->mean_tol);
+	return 0;
+}
+
 static struct sim_server_cfg good_server(void)
 {
 	return (struct sim_server_cfg){ .delay_fwd = 100e-6, .delay_back = 100e-6,
@@ -677,6 +728,94 @@ static int build_gw_scenarios(struct scenario_def *d, int n)
 	d[n].sc.gw.wild_n = 5;
 	d[n].sc.gw.wild_jump = 1;
 	n++;
+	return n;
+}
+
+/* A PTP master 100 us away each way (+ exponential jitter), a Sync and a
+ * Delay_Req a second, the slave's clock 0.1 s and 100 ppm off as in the
+ * reference; the core with `makestep 0.01 3`, as ptp4l steps once. */
+static struct sim_scenario ptp_scenario(const char *name, enum sim_ptp_servo servo,
+					double jitter)
+{
+	struct sim_scenario sc = reference(name);
+
+	sc.n_servers = 0;
+	sc.duration = 3600;
+	sc.stats_from = 600;
+	sc.conv_threshold = 100e-6;
+	sc.cfg.makestep_threshold = 0.01;
+	sc.cfg.makestep_limit = 3;
+	sc.ptp.on = true;
+	sc.ptp.servo = servo;
+	sc.ptp.delay_ms = sc.ptp.delay_sm = 100e-6;
+	sc.ptp.jitter = jitter;
+	return sc;
+}
+
+/* Each path twice, the same seeds: linuxptp's PI servo, then the core,
+ * whose median RMS must be at most `ratio` times the PI servo's (none
+ * for the asymmetric path, where both carry the same unobservable bias).
+ * Bounds: the figures measured (doc/ptp.md) with a margin of 1.5-2. */
+static int build_ptp_scenarios(struct scenario_def *d, int n)
+{
+	static const struct {
+		const char *core, *pi;
+		double jitter, asym, loss;
+		int log_sync;
+		double conv_threshold;			/* s */
+		double rms_core, max_core, rms_pi, max_pi;	/* us */
+		double conv_core, conv_pi;		/* s */
+		double ratio;
+	} p[] = {
+		{ "ptp core, 100 us + exp 10 us, 1 s", "ptp pi, 100 us + exp 10 us, 1 s",
+		  10e-6, 0, 0, 0, 20e-6, 1, 8, 4, 25, 30, 120, 0.5 },
+		{ "ptp core, 100 us + exp 100 us, 1 s", "ptp pi, 100 us + exp 100 us, 1 s",
+		  100e-6, 0, 0, 0, 200e-6, 5, 75, 40, 250, 30, 600, 0.5 },
+		{ "ptp core, 100/120 us + exp 10 us, 1 s", "ptp pi, 100/120 us + exp 10 us, 1 s",
+		  10e-6, 20e-6, 0, 0, 30e-6, 11, 20, 12, 30, 30, 120, 0 },
+		{ "ptp core, exp 100 us, 20% loss, 1 s", "ptp pi, exp 100 us, 20% loss, 1 s",
+		  100e-6, 0, 0.2, 0, 300e-6, 6, 80, 50, 400, 30, 600, 0.5 },
+		{ "ptp core, 100 us + exp 100 us, 1/8 s", "ptp pi, 100 us + exp 100 us, 1/8 s",
+		  100e-6, 0, 0, -3, 200e-6, 4, 35, 25, 100, 30, 120, 0.5 },
+	};
+	static char target[2 * ARRAY_LEN(p)][80];
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(p); i++) {
+		int k;
+
+		for (k = 1; k >= 0; k--) {	/* pi first: the core's row compares */
+			struct scenario_def *y = &d[n++];
+			struct ptp_bounds *x = &ptp_bounds[n_ptp_bounds++];
+			char *t = target[2 * i + (size_t)k];
+
+			*y = (struct scenario_def){ ptp_scenario(k ? p[i].pi : p[i].core,
+								 k ? SIM_PTP_PI : SIM_PTP_CORE,
+								 p[i].jitter), 10, t, judge_ptp };
+			y->sc.ptp.delay_sm += p[i].asym;
+			y->sc.ptp.loss = p[i].loss;
+			y->sc.ptp.log_sync = p[i].log_sync;
+			y->sc.conv_threshold = p[i].conv_threshold;
+			x->name = y->sc.name;
+			x->rms_bound = k ? p[i].rms_pi : p[i].rms_core;
+			x->max_bound = k ? p[i].max_pi : p[i].max_core;
+			x->conv_bound = k ? p[i].conv_pi : p[i].conv_core;
+			/* The clock settles half the asymmetry ahead. The PI
+			 * servo's offsets take the median path delay, below
+			 * the mean with exponential jitter: its mean error
+			 * is off by up to a sixth of the jitter. */
+			x->mean_expect = US(p[i].asym / 2);
+			x->mean_tol = k ? 1.5 + US(p[i].jitter) / 5 : 1.5;
+			snprintf(t, sizeof(target[0]), "RMS <= %.0f us, max <= %.0f us",
+				 x->rms_bound, x->max_bound);
+			if (!k && p[i].ratio > 0) {
+				x->vs = p[i].pi;
+				x->vs_ratio = p[i].ratio;
+				snprintf(t, sizeof(target[0]), "RMS <= %.0f us and <= %.1f x pi's",
+					 x->rms_bound, x->vs_ratio);
+			}
+		}
+	}
 	return n;
 }
 
@@ -815,7 +954,94 @@ static int build_scenarios(struct scenario_def *d)
 		d[n].sc.srv[i].restart_decay = 200;
 	}
 	n++;
-	return build_gw_scenarios(d, n);
+	n = build_gw_scenarios(d, n);
+	return build_ptp_scenarios(d, n);
+}
+
+/* The BMCA (sim_ptp.h): three clocks of priority1 110, 100, 120 on one
+ * segment, an Announce a second each while master, lost at random; the
+ * best is killed at 1000 s and restored at 1500 s. The bounds (s) are
+ * the measured figures with a margin; flaps for another reason than a
+ * receipt timeout after lost Announces must be none. */
+struct bmca_def {
+	const char *name;
+	double loss;
+	int seeds;
+	double elect, takeover, agree, back;
+};
+
+static const struct bmca_def bmca_defs[] = {
+	{ "bmca 3 clocks, no loss", 0.0, 20, 7, 3.5, 7, 5 },
+	{ "bmca 3 clocks, 10% announce loss", 0.10, 20, 9, 3.5, 9, 7 },
+	{ "bmca 3 clocks, 30% announce loss", 0.30, 20, 15, 3.5, 14, 15 },
+};
+
+#define BMCA_HEADER "\n| BMCA scenario | seeds | Announces lost | all follow the best, " \
+	"median / worst | after the kill: second best MASTER | all follow it | after the " \
+	"restore: all follow the best | flaps: receipt timeout after lost Announces / other " \
+	"| target | result |\n|---|---|---|---|---|---|---|---|---|---|\n"
+
+static double never(double x)
+{
+	return x < 0 ? 1e9 : x;		/* never: the bound's failure shows it */
+}
+
+static int run_bmca(const struct bmca_def *d, bool verbose)
+{
+	struct sim_bmca_cfg cfg = {
+		.n = 3, .priority1 = { 110, 100, 120 }, .loss = d->loss, .log_announce = 0,
+		.announce_timeout = 3, .duration = 2000, .kill_at = 1000, .restore_at = 1500,
+	};
+	struct sim_bmca_result r[MAX_SEEDS];
+	double el[MAX_SEEDS], to[MAX_SEEDS], ag[MAX_SEEDS], bk[MAX_SEEDS];
+	struct check c[8];
+	unsigned fl_to = 0, fl_other = 0, ann = 0, lost = 0;
+	int i, nc = 0, bad = 0, seeds = d->seeds;
+
+	for (i = 0; i < seeds; i++) {
+		if (sim_bmca_run(&cfg, (uint64_t)i + 1, &r[i]) < 0)
+			return -1;
+		el[i] = never(r[i].elected_after);
+		to[i] = never(r[i].takeover_after);
+		ag[i] = never(r[i].agree_after);
+		bk[i] = never(r[i].back_after);
+		fl_to += r[i].flaps_timeout;
+		fl_other += r[i].flaps_other;
+		ann += r[i].announces;
+		lost += r[i].lost;
+		if (verbose)
+			printf("  %-48.48s seed %2d: elected %.2f s, takeover %.2f s, all %.2f s, "
+			       "back %.2f s, flaps %u + %u, changes %u\n", d->name, i + 1, el[i],
+			       to[i], ag[i], bk[i], r[i].flaps_timeout, r[i].flaps_other,
+			       r[i].changes);
+	}
+	add_check(c, &nc, "elected", vmax(el, seeds) <= d->elect,
+		  "worst %.2f s until all follow the best (bound %.1f s)", vmax(el, seeds), d->elect);
+	add_check(c, &nc, "takeover", vmax(to, seeds) <= d->takeover,
+		  "worst %.2f s after the kill until the second best is MASTER (bound %.1f s: "
+		  "the receipt timeout 3 x 1 s after the last Announce heard, one interval "
+		  "PRE_MASTER)", vmax(to, seeds), d->takeover);
+	add_check(c, &nc, "all follow", vmax(ag, seeds) <= d->agree,
+		  "worst %.2f s after the kill until all follow it (bound %.1f s)", vmax(ag, seeds),
+		  d->agree);
+	add_check(c, &nc, "back", vmax(bk, seeds) <= d->back,
+		  "worst %.2f s after the restore until all follow the best (bound %.1f s)",
+		  vmax(bk, seeds), d->back);
+	add_check(c, &nc, "no other flap", fl_other == 0,
+		  "%u agreements lost for another reason than a receipt timeout after lost "
+		  "Announces (%u such timeouts)", fl_other, fl_to);
+	for (i = 0; i < nc; i++)
+		bad += !c[i].ok;
+	printf("| %s | %d | %.1f %% | %.2f / %.2f s | %.2f / %.2f s | %.2f / %.2f s "
+	       "| %.2f / %.2f s | %u / %u | elected <= %.0f s, MASTER <= %.1f s, no other flap "
+	       "| %s |\n", d->name, seeds, ann ? 100.0 * lost / ann : 0, median(el, seeds),
+	       vmax(el, seeds), median(to, seeds), vmax(to, seeds), median(ag, seeds),
+	       vmax(ag, seeds), median(bk, seeds), vmax(bk, seeds), fl_to, fl_other, d->elect,
+	       d->takeover, bad ? "FAIL" : "pass");
+	for (i = 0; i < nc; i++)
+		if (!c[i].ok || verbose)
+			printf("    %s %s: %s\n", c[i].ok ? "ok  " : "FAIL", c[i].what, c[i].detail);
+	return bad;
 }
 
 static void print_seed(const struct sim_scenario *sc, uint64_t seed, const struct sim_result *r)
@@ -837,6 +1063,8 @@ static void print_seed(const struct sim_scenario *sc, uint64_t seed, const struc
 int main(int argc, char **argv)
 {
 	static struct scenario_def defs[48];
+	static struct stats all[48];
+	const struct ptp_bounds *pb;
 	struct sim_result res[MAX_SEEDS];
 	const char *only = NULL;
 	int nd = build_scenarios(defs), i, k, seeds_override = 0, failed = 0, trace_seed = 0;
@@ -881,7 +1109,18 @@ int main(int argc, char **argv)
 				print_seed(&d->sc, (uint64_t)i + 1, &res[i]);
 		}
 		summarise(res, seeds, &st);
+		judging = d;
+		pb = ptp_bounds_of(d->sc.name);
 		d->judge(&st, res, checks, &nc);
+		all[k] = st;
+		for (i = 0; pb && pb->vs && i < k; i++) {
+			if (strcmp(defs[i].sc.name, pb->vs) || all[i].seeds != st.seeds)
+				continue;
+			add_check(checks, &nc, "vs", st.med_rms <= pb->vs_ratio * all[i].med_rms,
+				  "median RMS %.2f us, %.2f x %s's %.2f us (bound %.2f x)",
+				  US(st.med_rms), st.med_rms / all[i].med_rms, pb->vs,
+				  US(all[i].med_rms), pb->vs_ratio);
+		}
 		for (i = 0; i < nc; i++)
 			bad += !checks[i].ok;
 		if (header != (d->sc.gw.on ? 2 : 1)) {
@@ -906,6 +1145,21 @@ int main(int argc, char **argv)
 			if (!checks[i].ok || verbose)
 				printf("    %s %s: %s\n", checks[i].ok ? "ok  " : "FAIL", checks[i].what,
 				       checks[i].detail);
+		failed += bad;
+	}
+	header = 0;
+	for (k = 0; k < (int)ARRAY_LEN(bmca_defs); k++) {
+		int bad;
+
+		if (only && strncmp(bmca_defs[k].name, only, strlen(only)))
+			continue;
+		if (!header++)
+			printf(BMCA_HEADER);
+		bad = run_bmca(&bmca_defs[k], verbose || only);
+		if (bad < 0) {
+			printf("%s: setup failed\n", bmca_defs[k].name);
+			return 1;
+		}
 		failed += bad;
 	}
 	printf("simulated in %.2f s of CPU; %s\n", (double)(clock() - c0) / CLOCKS_PER_SEC,

@@ -10,6 +10,8 @@
 #include "gw/gw_seq.h"
 #include "ntp/ntp_pkt.h"
 #include "ntp/ntp_resp.h"
+#include "ptp/ptp_pi.h"
+#include "ptp/ptp_sample.h"
 #include "sim_clock.h"
 #include "sim_rng.h"
 
@@ -63,6 +65,32 @@ struct sim_gwsrc {
 	struct sim_rng rng;
 };
 
+/* The slave's processing between the Sync's arrival and its Delay_Req's
+ * departure (gnomond sends it from the Sync's handler). */
+#define PTP_DREQ_AFTER (20 * GT_NS_PER_US)
+#define PTP_DELAY_FILTER 9	/* ptp_int.h PTP_PD_FILTER: `ptp-servo pi`'s median */
+
+/* One Sync, Delay_Req, Delay_Resp exchange at a time (the delays are far
+ * below the interval). */
+enum ptp_stage { PTP_IDLE, PTP_SYNC_FLY, PTP_DREQ_FLY, PTP_RESP_FLY };
+
+struct sim_ptpsrc {
+	struct sim_ptp_cfg cfg;
+	int id;
+	gt_ns next_sync;
+	enum ptp_stage stage;
+	gt_ns arrive;			/* true time the message in flight arrives */
+	gt_ns t1, t2, t3, t4;
+	gt_ns d_sm, d_resp;		/* the Delay_Req's and Delay_Resp's delays, drawn with the Sync's */
+	bool lost_dreq, lost_resp;
+	/* `ptp-servo pi` */
+	struct ptp_pi pi;
+	gt_ns hist[PTP_DELAY_FILTER], median;
+	int n_hist, at_hist;
+	int steps;
+	struct sim_rng rng;
+};
+
 struct sim_src {
 	struct sim_server_cfg cfg;
 	int id;
@@ -89,6 +117,7 @@ struct world {
 	struct sync *sync;
 	struct sim_src src[SIM_MAX_SERVERS];
 	struct sim_gwsrc gw;
+	struct sim_ptpsrc ptp;
 	struct sim_rng rng;
 };
 
@@ -434,6 +463,143 @@ static int gw_setup(struct world *w, uint64_t seed, struct sim_result *res)
 	return 0;
 }
 
+/* ---- PTP (sim_ptp.h) ---- */
+
+static gt_ns ptp_draw(struct sim_ptpsrc *p, double base)
+{
+	return secs(base + p->cfg.jitter * sim_rng_exp(&p->rng));
+}
+
+static bool ptp_lost(struct sim_ptpsrc *p)
+{
+	/* drawn whatever the loss, so that both servos see the same delays */
+	return sim_rng_uniform(&p->rng) < p->cfg.loss;
+}
+
+/* The master's Sync at true time t (its clock is the truth), and the
+ * fates of the whole exchange, drawn at once. */
+static void ptp_send_sync(struct world *w, gt_ns t)
+{
+	struct sim_ptpsrc *p = &w->ptp;
+	gt_ns d_ms = ptp_draw(p, p->cfg.delay_ms), d_sm = ptp_draw(p, p->cfg.delay_sm);
+	bool lost_sync = ptp_lost(p);
+
+	p->d_sm = d_sm;
+	p->d_resp = ptp_draw(p, p->cfg.delay_ms);
+	p->lost_dreq = ptp_lost(p);
+	p->lost_resp = ptp_lost(p);
+	p->next_sync = t + (gt_ns)ldexp(1e9, p->cfg.log_sync);
+	p->t1 = utc_of(w, t);
+	p->stage = lost_sync ? PTP_IDLE : PTP_SYNC_FLY;
+	p->arrive = t + d_ms;
+}
+
+/* The moving median of the last path delays (ptp_port.c's delay filter). */
+static void ptp_delay_add(struct sim_ptpsrc *p, gt_ns d)
+{
+	gt_ns sorted[PTP_DELAY_FILTER];
+	int i, k;
+
+	p->hist[p->at_hist] = d < 0 ? 0 : d;
+	p->at_hist = (p->at_hist + 1) % PTP_DELAY_FILTER;
+	if (p->n_hist < PTP_DELAY_FILTER)
+		p->n_hist++;
+	for (i = 0; i < p->n_hist; i++) {
+		for (k = i; k > 0 && sorted[k - 1] > p->hist[i]; k--)
+			sorted[k] = sorted[k - 1];
+		sorted[k] = p->hist[i];
+	}
+	p->median = p->n_hist % 2 ? sorted[p->n_hist / 2] :
+		(sorted[p->n_hist / 2 - 1] + sorted[p->n_hist / 2]) / 2;
+}
+
+/* ptp.c's ptp_clock_pi_sync(): true if it stepped the clock. */
+static bool ptp_pi_sync(struct world *w, struct sim_result *res)
+{
+	struct sim_ptpsrc *p = &w->ptp;
+	struct clk *c = &w->clock.base;
+	struct ptp_pi_out out;
+
+	if (!p->n_hist)
+		return false;
+	ptp_pi_sample(&p->pi, p->t2 - p->t1 - p->median, p->t2, 1.0, &out);
+	res->samples++;
+	if (out.step_ns && c->ops->step(c, out.step_ns) == 0)
+		p->steps++;
+	c->ops->set_freq(c, out.freq_ppb / 1e3);
+	if (sim_trace)
+		printf("%9.3f pi offset %+.3f us state %s freq %+.3f ppm\n",
+		       (double)(sim_clock_read(&w->clock) - w->t0) * 1e-9,
+		       (double)(p->t2 - p->t1 - p->median) * 1e-3, ptp_pi_state_name(out.state),
+		       out.freq_ppb / 1e3);
+	return out.step_ns != 0;
+}
+
+static void ptp_arrive(struct world *w, gt_ns t, struct sim_result *res)
+{
+	struct sim_ptpsrc *p = &w->ptp;
+	struct ptp_gm_info gm = { .clock_class = 6, .accuracy = 0x21, .leap = CLK_LEAP_NONE };
+	struct sync_sample smp;
+
+	switch (p->stage) {
+	case PTP_SYNC_FLY:
+		p->t2 = sim_clock_read(&w->clock);
+		if (p->cfg.servo == SIM_PTP_PI && ptp_pi_sync(w, res)) {
+			p->stage = PTP_IDLE;	/* this Sync's t2 is void */
+			return;
+		}
+		/* the Delay_Req leaves PTP_DREQ_AFTER later; its transmit
+		 * time on the clock, that much later (a few ns of its
+		 * frequency error left out) */
+		p->t3 = p->t2 + PTP_DREQ_AFTER;
+		p->arrive = t + PTP_DREQ_AFTER + p->d_sm;
+		p->stage = p->lost_dreq ? PTP_IDLE : PTP_DREQ_FLY;
+		return;
+	case PTP_DREQ_FLY:
+		p->t4 = utc_of(w, t);
+		p->arrive = t + p->d_resp;
+		p->stage = p->lost_resp ? PTP_IDLE : PTP_RESP_FLY;
+		return;
+	case PTP_RESP_FLY:
+		p->stage = PTP_IDLE;
+		if (p->cfg.servo == SIM_PTP_PI) {
+			ptp_delay_add(p, ((p->t2 - p->t1) + (p->t4 - p->t3)) / 2);
+			return;
+		}
+		ptp_sample_make(p->t1, p->t2, p->t3, p->t4, &gm, &smp);
+		sync_set_interval(w->sync, p->id, p->cfg.log_sync);
+		sync_add_sample(w->sync, p->id, &smp, mono_of(w, t));
+		res->samples++;
+		update(w, t, res, "sample");
+		return;
+	case PTP_IDLE:
+		return;
+	}
+}
+
+static int ptp_setup(struct world *w, uint64_t seed)
+{
+	struct sim_ptpsrc *p = &w->ptp;
+	struct ptp_pi_config pc;
+	struct clk *c = &w->clock.base;
+
+	p->cfg = w->sc->ptp;
+	sim_rng_seed(&p->rng, seed, 200);
+	p->next_sync = w->t0 + 100 * GT_NS_PER_MS;
+	if (p->cfg.servo == SIM_PTP_PI) {
+		/* as ptp_create() with software timestamps */
+		ptp_pi_config_default(&pc, true);
+		if (c->ops->max_freq_ppm > 0 && c->ops->max_freq_ppm * 1e3 < pc.max_freq_ppb)
+			pc.max_freq_ppb = c->ops->max_freq_ppm * 1e3;
+		ptp_pi_init(&p->pi, &pc, 0);
+		ptp_pi_set_interval(&p->pi, ldexp(1.0, p->cfg.log_sync));
+		p->id = -1;
+		return 0;
+	}
+	p->id = sync_add_source(w->sync, NULL, NULL, "ptp", PTP_REFID, 0);
+	return p->id < 0 ? -1 : 0;
+}
+
 static int setup(struct world *w, const struct sim_scenario *sc, uint64_t seed)
 {
 	int i;
@@ -519,7 +685,8 @@ int sim_run(const struct sim_scenario *sc, uint64_t seed, struct sim_result *res
 
 	memset(res, 0, sizeof(*res));
 	res->t_settle = -1;
-	if (setup(&w, sc, seed) < 0 || (sc->gw.on && gw_setup(&w, seed, res) < 0)) {
+	if (setup(&w, sc, seed) < 0 || (sc->gw.on && gw_setup(&w, seed, res) < 0) ||
+	    (sc->ptp.on && ptp_setup(&w, seed) < 0)) {
 		if (w.sync)
 			sync_destroy(w.sync);
 		return -1;
@@ -551,6 +718,12 @@ int sim_run(const struct sim_scenario *sc, uint64_t seed, struct sim_result *res
 			if (k >= 0 && w.gw.fly[k].arrive < next)
 				next = w.gw.fly[k].arrive;
 		}
+		if (sc->ptp.on) {
+			if (w.ptp.next_sync < next)
+				next = w.ptp.next_sync;
+			if (w.ptp.stage != PTP_IDLE && w.ptp.arrive < next)
+				next = w.ptp.arrive;
+		}
 		t = next;
 		sim_clock_advance(&w.clock, t);
 		for (i = 0; i < sc->n_servers; i++) {
@@ -563,6 +736,14 @@ int sim_run(const struct sim_scenario *sc, uint64_t seed, struct sim_result *res
 			gw_deliver(&w, t, res);
 			if (w.gw.next_send == t)
 				gw_send(&w, t);
+		}
+		if (sc->ptp.on) {
+			if (w.ptp.stage != PTP_IDLE && w.ptp.arrive == t)
+				ptp_arrive(&w, t, res);
+			if (w.ptp.next_sync == t && w.ptp.stage == PTP_IDLE)
+				ptp_send_sync(&w, t);
+			else if (w.ptp.next_sync == t)	/* an exchange still open: skip */
+				w.ptp.next_sync += (gt_ns)ldexp(1e9, sc->ptp.log_sync);
 		}
 		if (t == due)
 			update(&w, t, res, "timer");
@@ -578,7 +759,7 @@ int sim_run(const struct sim_scenario *sc, uint64_t seed, struct sim_result *res
 	sync_get_state(w.sync, &st);
 	if (res->t_settle < 0)
 		res->t_settle = sc->duration;
-	res->steps = st.n_steps;
+	res->steps = st.n_steps + w.ptp.steps;
 	res->steps_after_stats = steps_before < 0 ? 0 : st.n_steps - steps_before;
 	res->synced_at_end = st.synced;
 	if (n) {
@@ -592,6 +773,8 @@ int sim_run(const struct sim_scenario *sc, uint64_t seed, struct sim_result *res
 		if (sync_get_source(w.sync, w.gw.id, &info) == 0)
 			res->gw_resets = info.resets;
 	}
+	if (sc->ptp.on)
+		res->mean_poll = ldexp(1.0, sc->ptp.log_sync);
 	res->leap_at = w.leap_t ? (double)(w.leap_t - w.t0) * 1e-9 : 0;
 	sync_destroy(w.sync);
 	return 0;

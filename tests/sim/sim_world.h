@@ -16,6 +16,7 @@
 
 #include "sync/sync.h"
 #include "sim_gw.h"
+#include "sim_ptp.h"
 
 #define SIM_MAX_SERVERS 8
 
@@ -55,6 +56,7 @@ struct sim_scenario {
 	bool mono_slewed;
 	struct sync_config cfg;
 	struct sim_gw_cfg gw;	/* a one-way gateway source (then n_servers is 0) */
+	struct sim_ptp_cfg ptp;	/* a PTP master (then n_servers is 0) */
 };
 
 struct sim_result {

@@ -677,8 +677,10 @@ static int bridge_port_open(struct relay *r, enum dir d)
 	struct packet_mreq mr = { .mr_ifindex = (int)idx, .mr_type = PACKET_MR_PROMISC };
 	if (bind(f->up_fd, (struct sockaddr *)&ll, sizeof(ll)) < 0 ||
 	    setsockopt(f->up_fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0) {
-		fprintf(stderr, "relay: cannot open %s: %s\n", name, strerror(errno));
-		return -errno;
+		int e = errno;
+
+		fprintf(stderr, "relay: cannot open %s: %s\n", name, strerror(e));
+		return -e;
 	}
 	/* A frame from a local stack (veth) usually carries a checksum still
 	 * to be computed (CHECKSUM_PARTIAL): read as bytes and sent as they
@@ -686,8 +688,10 @@ static int bridge_port_open(struct relay *r, enum dir d)
 	 * header in front, read and handed back on the other socket, the
 	 * kernel keeps that state across the relay. */
 	if (setsockopt(f->up_fd, SOL_PACKET, PACKET_VNET_HDR, &on, sizeof(on)) < 0) {
-		fprintf(stderr, "relay: PACKET_VNET_HDR on %s: %s\n", name, strerror(errno));
-		return -errno;
+		int e = errno;
+
+		fprintf(stderr, "relay: PACKET_VNET_HDR on %s: %s\n", name, strerror(e));
+		return -e;
 	}
 	setsockopt(f->up_fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &on, sizeof(on));
 	enable_rx_options(f->up_fd);

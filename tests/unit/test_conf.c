@@ -1321,6 +1321,23 @@ static void test_dconf_ptp(void **state)
 	expect_derror(0, 1, "ptp-servo core|pi", NULL);
 	assert_int_equal(dparse(c, "ptp-servo pi core\n"), 1);
 	expect_derror(0, 1, "ptp-servo core|pi", NULL);
+	assert_int_equal(dparse(c, "ptp-tc tc0 tc1 tc2 transport l2\n"), 0);
+	assert_int_equal(c->ptp.tc.n, 3);
+	assert_string_equal(c->ptp.tc.ifname[2], "tc2");
+	assert_int_equal(c->ptp.tc.transport, PTP_TR_L2);
+	assert_int_equal(dparse(c, "ptp-tc tc0 tc1\n"), 0);
+	assert_int_equal(c->ptp.tc.n, 2);
+	assert_int_equal(c->ptp.tc.transport, PTP_TR_UDP4);
+	assert_int_equal(dparse(c, "ptp-tc tc0\n"), 1);
+	expect_derror(0, 1, "at least two interfaces", NULL);
+	assert_int_equal(dparse(c, "ptp-tc tc0 tc0\n"), 1);
+	expect_derror(0, 1, "tc0 is given twice", NULL);
+	assert_int_equal(dparse(c, "ptp-tc tc0 tc1 transport tcp\n"), 1);
+	expect_derror(0, 1, "'tcp'", "udp4, udp6, l2");
+	assert_int_equal(dparse(c, "ptp-port tc5\nptp-tc tc5 tc6\n"), 1);
+	expect_derror(0, 2, "tc5 is already a ptp-port", NULL);
+	assert_int_equal(dparse(c, "ptp-tc tc7 tc8\nptp-port tc8\n"), 1);
+	expect_derror(0, 2, "tc8 is a port of the ptp-tc line", NULL);
 }
 
 static void test_dconf_ptp_errors(void **state)

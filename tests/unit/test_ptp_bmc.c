@@ -610,7 +610,7 @@ static const struct ptp_foreign *best_at(const struct ptp_foreign_table *t, gt_n
 {
 	struct ptp_port_id me = pid(9, 1);
 
-	return ptp_foreign_best(t, now, IV, &me, out);
+	return ptp_foreign_best(t, now, IV, &me, NULL, out);
 }
 
 static int used(const struct ptp_foreign_table *t)
@@ -634,6 +634,40 @@ static void test_foreign_one_not_qualified(void **state)
 	assert_int_equal(used(&t), 1);
 	assert_null(best_at(&t, S(10), &d));
 	assert_null(best_at(&t, S(11), &d));
+}
+
+/* §9.3.2.5 d): the threshold qualifies foreign masters; the current
+ * parent's record stays qualified with one Announce in the window (the
+ * receipt timeout judges its loss). tests/sim found a slave becoming its
+ * own master for a while after two Announces lost of four. */
+static void test_foreign_parent_stays_qualified(void **state)
+{
+	struct ptp_foreign_table t;
+	struct ptp_msg m = announce(5, 1, 128), o = announce(6, 1, 100);
+	struct ptp_port_id me = pid(9, 1), parent = m.h.source;
+	const struct ptp_foreign *f;
+	struct ptp_bmc_ds d;
+
+	(void)state;
+	ptp_foreign_init(&t);
+	ptp_foreign_add(&t, &m, S(10), IV);
+	m.h.seq = 2;
+	ptp_foreign_add(&t, &m, S(11), IV);
+	/* 12, 13 and 14 lost: at 14.5 one of the two is left in the window */
+	ptp_foreign_expire(&t, S(14) + IV / 2, IV);
+	assert_null(ptp_foreign_best(&t, S(14) + IV / 2, IV, &me, NULL, &d));
+	f = ptp_foreign_best(&t, S(14) + IV / 2, IV, &me, &parent, &d);
+	assert_non_null(f);
+	assert_memory_equal(&f->sender, &parent, sizeof(parent));
+	/* a better foreign master heard once does not qualify by being better */
+	ptp_foreign_add(&t, &o, S(14) + IV / 2, IV);
+	f = ptp_foreign_best(&t, S(14) + IV / 2, IV, &me, &parent, &d);
+	assert_non_null(f);
+	assert_memory_equal(&f->sender, &parent, sizeof(parent));
+	/* none left in the window: not even the parent */
+	ptp_foreign_expire(&t, S(16), IV);
+	f = ptp_foreign_best(&t, S(16), IV, &me, &parent, &d);
+	assert_true(f == NULL || !ptp_port_id_eq(&f->sender, &parent));
 }
 
 static void test_foreign_two_within_window(void **state)
@@ -966,7 +1000,8 @@ static void sim_house(struct sim_clock *c, gt_ns now)
 		}
 	}
 	ptp_bmc_d0(&c->dds, 1, &d0);
-	best = ptp_foreign_best(&c->foreign, now, IV, &c->id, &erbest);
+	best = ptp_foreign_best(&c->foreign, now, IV, &c->id, c->have_parent ? &c->parent : NULL,
+				&erbest);
 	/* One port: Ebest is Erbest. */
 	rs = ptp_bmc_decide(&d0, best ? &erbest : NULL, best ? &erbest : NULL, false,
 			    c->state == PTP_PS_LISTENING);
@@ -1150,6 +1185,7 @@ int main(void)
 		cmocka_unit_test(test_fsm_full),
 		cmocka_unit_test(test_fsm_slave_only),
 		cmocka_unit_test(test_foreign_one_not_qualified),
+		cmocka_unit_test(test_foreign_parent_stays_qualified),
 		cmocka_unit_test(test_foreign_two_within_window),
 		cmocka_unit_test(test_foreign_two_spread),
 		cmocka_unit_test(test_foreign_duplicate),
