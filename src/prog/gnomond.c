@@ -838,8 +838,21 @@ static int drop_privileges(struct daemon *d)
 		if (geteuid() == 0)
 			LOG_WARN("running as root with every capability (`user root`): a flaw in "
 				 "gnomond would be a flaw as root; prefer a dedicated user");
-		else
-			LOG_INFO("not started as root: running as uid %u", (unsigned)geteuid());
+		else {
+			/* As systemd starts it (gnomond.service: User=gnomon and
+			 * the ambient CAP_SYS_TIME, CAP_NET_BIND_SERVICE): the
+			 * sockets are bound, so keep CAP_SYS_TIME at most. */
+			keep = needs_clock_adjust(d);
+			rc = privs_trim(keep);
+			if (rc) {
+				LOG_ERR("cannot give up capabilities: %s", strerror(-rc));
+				return rc;
+			}
+			keep = keep && privs_have_sys_time();
+			LOG_INFO("not started as root: running as uid %u%s", (unsigned)geteuid(),
+				 keep ? " with CAP_SYS_TIME" : ", no capabilities");
+			return 0;
+		}
 		/* No gain of privileges through exec, whoever we are. */
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 			return -errno;

@@ -31,19 +31,14 @@ bool privs_have_sys_time(void)
 	return v == CAP_SET;
 }
 
-int privs_drop(uid_t uid, gid_t gid, bool keep_sys_time)
+/* Permitted and effective sets: CAP_SYS_TIME when keep_sys_time, else
+ * nothing; the inheritable set, and so the ambient one, emptied. */
+static int set_caps(bool keep_sys_time)
 {
 	cap_value_t keep[] = { CAP_SYS_TIME };
-	cap_t caps;
+	cap_t caps = cap_init();
 	int rc = 0;
 
-	/* Keep the permitted set across setuid so CAP_SYS_TIME can be
-	 * re-raised; everything else is cleared below. */
-	if (keep_sys_time && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-		return -errno;
-	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
-		return -errno;
-	caps = cap_init();
 	if (!caps)
 		return -ENOMEM;
 	if (keep_sys_time &&
@@ -56,4 +51,20 @@ int privs_drop(uid_t uid, gid_t gid, bool keep_sys_time)
 	if (!rc && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		rc = -errno;
 	return rc;
+}
+
+int privs_drop(uid_t uid, gid_t gid, bool keep_sys_time)
+{
+	/* Keep the permitted set across setuid so CAP_SYS_TIME can be
+	 * re-raised; everything else is cleared by set_caps. */
+	if (keep_sys_time && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return -errno;
+	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		return -errno;
+	return set_caps(keep_sys_time);
+}
+
+int privs_trim(bool keep_sys_time)
+{
+	return set_caps(keep_sys_time && privs_have_sys_time());
 }

@@ -236,7 +236,8 @@ def test_install_boot_purge(deb, tmp_path):
     fails = [l for l in result.splitlines() if l.startswith("FAIL")]
     assert result.rstrip().endswith("done") and not fails, report
     for name in ("dpkg-install", "keys", "analyze-verify", "check-config", "active",
-                 "running-as-gnomon", "seccomp", "ntp-query", "served-virtual-offset",
+                 "running-as-gnomon", "no-capabilities", "no-ambient-capabilities", "bounding-set",
+                 "seccomp", "ntp-query", "served-virtual-offset",
                  "snmp-stratum", "dpkg-purge", "no-process", "no-files-named-gnomon"):
         assert "ok %s" % name in result.splitlines(), report
 

@@ -318,3 +318,44 @@ def test_world_writable_journal_directory_is_refused(tmp_path):
         assert not os.path.exists(os.path.join(d, "j.log"))
     finally:
         subprocess.run(["rm", "-rf", d])
+
+
+def test_started_unprivileged_with_ambient_capabilities(user_dir):
+    """As gnomond.service starts it: already the user gnomon, with
+    CAP_NET_BIND_SERVICE as an ambient capability (and CAP_SYS_TIME, which
+    this suite never grants). It binds port 123, then gives up every
+    capability, ambient ones included: nothing is left to a flaw after
+    start-up."""
+    user = pwd.getpwnam("gnomon")
+    addr = free_loopback4()
+    conf = user_dir / "gnomond.conf"
+    conf.write_text("port 123\nbindaddress %s\ncontrol %s/ctl.sock\nclock null\n"
+                    "local stratum 10\nallow 127.0.0.0/8\n" % (addr, user_dir))
+    os.chown(conf, user.pw_uid, user.pw_gid)
+    logf = user_dir / "gnomond.log"
+    cmd = ["setpriv", "--reuid", str(user.pw_uid), "--regid", str(user.pw_gid),
+           "--clear-groups", "--bounding-set", "-all,+net_bind_service",
+           "--inh-caps", "-all,+net_bind_service", "--ambient-caps", "+net_bind_service",
+           "--", GNOMOND, "-n", "-f", str(conf)]
+    with open(logf, "wb") as out:
+        p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 15
+        while not os.path.exists("%s/ctl.sock" % user_dir):
+            assert p.poll() is None and time.monotonic() < deadline, logf.read_text()
+            time.sleep(0.1)
+        data = ntp_answer(addr, 123)
+        assert len(data) == 48 and data[1] == 10, data
+        st = status(p.pid)
+        assert [int(x) for x in st["Uid"].split()] == [user.pw_uid] * 4, st["Uid"]
+        # The ambient capability was there to bind with: the start-up had it.
+        assert int(st["CapBnd"], 16) == 1 << 10, st["CapBnd"]
+        for cap in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
+            assert int(st[cap], 16) == 0, (cap, st[cap], logf.read_text())
+        assert st["NoNewPrivs"] == "1" and st["Seccomp"] == "2", st
+        assert "not started as root: running as uid %d, no capabilities" % user.pw_uid \
+            in logf.read_text(), logf.read_text()
+    finally:
+        p.terminate()
+        p.wait(5)

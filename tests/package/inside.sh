@@ -78,6 +78,11 @@ echo "gnomond pid $pid" >> /ci/log
 cat /proc/"$pid"/status >> /ci/log 2>&1
 check running-as-gnomon sh -c "grep -q \"^Uid:[[:space:]]*$(id -u gnomon)[[:space:]]\" /proc/$pid/status"
 check no-capabilities grep -q "^CapEff:[[:space:]]*0000000000000000" /proc/"$pid"/status
+check no-ambient-capabilities grep -q "^CapAmb:[[:space:]]*0000000000000000" /proc/"$pid"/status
+check no-permitted-capabilities grep -q "^CapPrm:[[:space:]]*0000000000000000" /proc/"$pid"/status
+# The unit's bounding set: CAP_NET_BIND_SERVICE (10) and CAP_SYS_TIME (25),
+# the latter absent here since the container has none to give.
+check bounding-set sh -c 'b=$(awk "/^CapBnd/ {print \$2}" /proc/'"$pid"'/status); [ $(( 0x$b & ~((1 << 10) | (1 << 25)) )) -eq 0 ] && [ $(( 0x$b >> 10 & 1 )) -eq 1 ]'
 check no-new-privs grep -q "^NoNewPrivs:[[:space:]]*1" /proc/"$pid"/status
 check seccomp grep -q "^Seccomp:[[:space:]]*2" /proc/"$pid"/status
 check tracking sh -c 'gnomonctl tracking > /ci/tracking 2>&1'
