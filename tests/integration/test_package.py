@@ -271,6 +271,9 @@ def test_meson_install_destdir(gnomond_bin, tmp_path):
               prefix + "/lib/sysusers.d/gnomon.conf", prefix + "/lib/tmpfiles.d/gnomon.conf",
               prefix + "/share/doc/gnomon/examples/lan.conf"):
         assert os.path.isfile(d(p)), "%s not installed" % p
+    for p in ("/var/lib/gnomon", "/var/log/gnomon"):
+        assert os.path.isdir(d(p)), "%s not installed" % p
+        assert oct(os.stat(d(p)).st_mode & 0o7777) == "0o750", p
     unitdir = opt.get("systemdunitdir") or prefix + "/lib/systemd/system"
     unit = open(d(unitdir + "/gnomond.service")).read()
     assert "ExecStart=%s/sbin/gnomond -n -f %s/gnomon/gnomond.conf" % (prefix, etc) in unit
