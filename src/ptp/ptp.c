@@ -137,6 +137,7 @@ void ptp_clock_decide(struct ptp *p, gt_ns mono)
 	struct ptp_bmc_ds erbest[PTP_MAX_PORTS], d0;
 	const struct ptp_foreign *rec[PTP_MAX_PORTS];
 	const struct ptp_bmc_ds *ebest = NULL;
+	struct ptp_foreign_parent parent;
 	int i, slave = -1;
 
 	ptp_clock_refresh(p);
@@ -149,7 +150,7 @@ void ptp_clock_decide(struct ptp *p, gt_ns mono)
 		    pt->state == PTP_PS_DISABLED)
 			continue;
 		rec[i] = ptp_foreign_best(&pt->foreign, mono, ptp_interval_ns(pt->cfg.log_announce),
-					  &pt->id, pt->have_parent ? &pt->parent : NULL, &erbest[i]);
+					  &pt->id, ptp_port_parent(pt, &parent), &erbest[i]);
 		if (rec[i] && (!ebest || ptp_bmc_compare(&erbest[i], ebest) > 0))
 			ebest = &erbest[i];
 	}

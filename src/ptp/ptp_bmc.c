@@ -339,17 +339,33 @@ void ptp_foreign_clear(struct ptp_foreign_table *t)
 	ptp_foreign_init(t);
 }
 
-/* The Announces still inside the window ending at now (§9.3.2.4.5:
- * FOREIGN_MASTER_TIME_WINDOW announce intervals); heard[0] is the newest. */
-static int recent(const struct ptp_foreign *f, gt_ns now, gt_ns interval_ns)
+/* The Announces still inside the window of `intervals` announce
+ * intervals ending at now (§9.3.2.4.5: FOREIGN_MASTER_TIME_WINDOW);
+ * heard[0] is the newest. */
+static int recent_in(const struct ptp_foreign *f, gt_ns now, gt_ns interval_ns, int intervals)
 {
-	gt_ns window = PTP_FOREIGN_WINDOW * interval_ns;
+	gt_ns window = intervals * interval_ns;
 	int i;
 
 	for (i = 0; i < f->n_heard; i++)
 		if (now - f->heard[i] > window)
 			break;
 	return i;
+}
+
+static int recent(const struct ptp_foreign *f, gt_ns now, gt_ns interval_ns)
+{
+	return recent_in(f, now, interval_ns, PTP_FOREIGN_WINDOW);
+}
+
+static bool is_parent(const struct ptp_foreign *f, const struct ptp_foreign_parent *parent)
+{
+	return parent && parent->id && f->used && ptp_port_id_eq(&f->sender, parent->id);
+}
+
+int ptp_foreign_parent_window(int timeout)
+{
+	return timeout + 1 > PTP_FOREIGN_WINDOW ? timeout + 1 : PTP_FOREIGN_WINDOW;
 }
 
 static bool qualified(const struct ptp_foreign *f, gt_ns now, gt_ns interval_ns)
@@ -456,7 +472,8 @@ bool ptp_foreign_add(struct ptp_foreign_table *t, const struct ptp_msg *m, gt_ns
 	return !was_qualified || changed;
 }
 
-bool ptp_foreign_expire(struct ptp_foreign_table *t, gt_ns mono_now, gt_ns interval_ns)
+bool ptp_foreign_expire(struct ptp_foreign_table *t, gt_ns mono_now, gt_ns interval_ns,
+			const struct ptp_foreign_parent *parent)
 {
 	bool lost = false;
 	int i;
@@ -468,6 +485,10 @@ bool ptp_foreign_expire(struct ptp_foreign_table *t, gt_ns mono_now, gt_ns inter
 		if (!f->used)
 			continue;
 		keep = recent(f, mono_now, interval_ns);
+		/* The parent's newest Announce stays for its own window. */
+		if (keep == 0 && is_parent(f, parent) &&
+		    recent_in(f, mono_now, interval_ns, parent->window) > 0)
+			keep = 1;
 		if (keep == f->n_heard)
 			continue;
 		/* Announces that left the window count no more; a record
@@ -502,7 +523,8 @@ void ptp_foreign_ds(const struct ptp_foreign *f, const struct ptp_port_id *port_
 
 const struct ptp_foreign *ptp_foreign_best(const struct ptp_foreign_table *t, gt_ns mono_now,
 					   gt_ns interval_ns, const struct ptp_port_id *port_id,
-					   const struct ptp_port_id *parent, struct ptp_bmc_ds *out)
+					   const struct ptp_foreign_parent *parent,
+					   struct ptp_bmc_ds *out)
 {
 	const struct ptp_foreign *best = NULL;
 	struct ptp_bmc_ds ds;
@@ -513,11 +535,12 @@ const struct ptp_foreign *ptp_foreign_best(const struct ptp_foreign_table *t, gt
 		/* §9.3.2.5 d): the threshold is for foreign masters; the
 		 * current parent's Announces stay qualified (its loss is the
 		 * receipt timeout's to judge), or two Announces lost of four
-		 * would make a slave its own master for a while. */
-		bool is_parent = parent && f->used && ptp_port_id_eq(&f->sender, parent) &&
-				 recent(f, mono_now, interval_ns) >= 1;
+		 * would make a slave its own master for a while, and a
+		 * receipt timeout over 4 intervals would never be reached. */
+		bool parent_ok = is_parent(f, parent) &&
+				 recent_in(f, mono_now, interval_ns, parent->window) >= 1;
 
-		if (!is_parent && !qualified(f, mono_now, interval_ns))
+		if (!parent_ok && !qualified(f, mono_now, interval_ns))
 			continue;
 		ptp_foreign_ds(f, port_id, &ds);
 		if (!best || ptp_bmc_compare(&ds, out) > 0) {

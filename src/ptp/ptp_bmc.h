@@ -118,20 +118,35 @@ void ptp_foreign_init(struct ptp_foreign_table *t);
  * became qualified: the caller then runs the state decision. */
 bool ptp_foreign_add(struct ptp_foreign_table *t, const struct ptp_msg *m, gt_ns mono_now,
 		     gt_ns interval_ns);
+/* The port's current parent, whose record is judged apart from the
+ * foreign masters' (§9.3.2.5 d): it counts with one Announce, and that
+ * Announce is kept for `window` announce intervals (the receipt timeout
+ * and one more, at least PTP_FOREIGN_WINDOW), so that only the receipt
+ * timeout ends it. id NULL: no parent (not a slave). */
+struct ptp_foreign_parent {
+	const struct ptp_port_id *id;
+	int window;
+};
+
+/* The parent record's window for a receipt timeout of `timeout` intervals. */
+int ptp_foreign_parent_window(int timeout);
+
 /* Forget the Announces that left the window (WINDOW intervals before
- * mono_now) and drop the records left with none; true if a record lost
- * its qualification (it held THRESHOLD Announces, now fewer). A record
- * heard once is kept until its Announce ages out, so that the second can
- * qualify it. */
-bool ptp_foreign_expire(struct ptp_foreign_table *t, gt_ns mono_now, gt_ns interval_ns);
+ * mono_now; the parent's: its own window) and drop the records left with
+ * none; true if a record lost its qualification (it held THRESHOLD
+ * Announces, now fewer). A record heard once is kept until its Announce
+ * ages out, so that the second can qualify it. parent may be NULL. */
+bool ptp_foreign_expire(struct ptp_foreign_table *t, gt_ns mono_now, gt_ns interval_ns,
+			const struct ptp_foreign_parent *parent);
 /* The best qualified record at mono_now, as Erbest (receiver: port_id),
  * into *out; NULL when none. The record is returned for its Announce. A
- * record of the port's current parent (parent; NULL: none) counts with
- * one Announce in the window (§9.3.2.5 d): the threshold qualifies new
- * foreign masters only. */
+ * record of the port's current parent counts with one Announce in its
+ * window (§9.3.2.5 d): the threshold qualifies new foreign masters only.
+ * parent may be NULL. */
 const struct ptp_foreign *ptp_foreign_best(const struct ptp_foreign_table *t, gt_ns mono_now,
 					   gt_ns interval_ns, const struct ptp_port_id *port_id,
-					   const struct ptp_port_id *parent, struct ptp_bmc_ds *out);
+					   const struct ptp_foreign_parent *parent,
+					   struct ptp_bmc_ds *out);
 /* The comparison data set of a record as received on port_id. */
 void ptp_foreign_ds(const struct ptp_foreign *f, const struct ptp_port_id *port_id,
 		    struct ptp_bmc_ds *out);

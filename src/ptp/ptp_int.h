@@ -161,6 +161,10 @@ int ptp_port_send(struct ptp_port *pt, struct ptp_msg *m, enum ptp_dest dest,
 		  const struct ptp_addr *to, gt_ns *tx_ts);
 /* Interval 2^log s in ns. */
 gt_ns ptp_interval_ns(int log);
+/* The port's parent as its foreign records judge it (ptp_bmc.h): set
+ * while the port is a slave, whose receipt timeout ends it; NULL else. */
+const struct ptp_foreign_parent *ptp_port_parent(const struct ptp_port *pt,
+						 struct ptp_foreign_parent *buf);
 
 /* ---- ptp_mgmt.c: management (§15) ---- */
 /* Answer a Management message m from a port (pt; NULL: the UDS) to

@@ -678,6 +678,16 @@ static void on_pdelay_timer(struct loop_timer *t, void *arg)
 		send_pdelay_req(pt);
 }
 
+const struct ptp_foreign_parent *ptp_port_parent(const struct ptp_port *pt,
+						 struct ptp_foreign_parent *buf)
+{
+	if (!is_slave(pt->state) || !pt->have_parent)
+		return NULL;
+	buf->id = &pt->parent;
+	buf->window = ptp_foreign_parent_window(pt->cfg.announce_timeout);
+	return buf;
+}
+
 /* Four times per announce interval: the receipt and qualification
  * timeouts, stale foreign records, and the state decision when an
  * Announce changed something (at least once per interval, §9.2.6.8). */
@@ -686,12 +696,13 @@ static void on_house_timer(struct loop_timer *t, void *arg)
 	struct ptp_port *pt = arg;
 	struct ptp *p = pt->clk;
 	gt_ns mono = mono_now(), iv = ptp_interval_ns(pt->cfg.log_announce);
+	struct ptp_foreign_parent parent;
 	static const unsigned every = 4;
 
 	(void)t;
 	if (pt->faulty)
 		return;
-	if (ptp_foreign_expire(&pt->foreign, mono, iv))
+	if (ptp_foreign_expire(&pt->foreign, mono, iv, ptp_port_parent(pt, &parent)))
 		pt->decision_due = true;
 	if (pt->state == PTP_PS_LISTENING || is_slave(pt->state) || pt->state == PTP_PS_PASSIVE) {
 		/* The receipt timer restarts with each Announce of the master

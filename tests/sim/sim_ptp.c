@@ -99,18 +99,30 @@ static void port_event(struct bmca *b, struct node *c, enum ptp_fsm_event ev, bo
 		port_event(b, c, PTP_EV_MASTER_CLOCK_SELECTED, false, now);
 }
 
+/* ptp_port.c ptp_port_parent() */
+static const struct ptp_foreign_parent *node_parent(const struct bmca *b, const struct node *c,
+						    struct ptp_foreign_parent *buf)
+{
+	if (!is_slave(c->state) || !c->have_parent)
+		return NULL;
+	buf->id = &c->parent_port;
+	buf->window = ptp_foreign_parent_window(b->cfg->announce_timeout);
+	return buf;
+}
+
 /* ptp.c ptp_clock_decide() for a clock of one port. */
 static void decide(struct bmca *b, struct node *c, gt_ns now)
 {
 	struct ptp_bmc_ds erbest, d0;
+	struct ptp_foreign_parent parent;
 	const struct ptp_foreign *rec;
 	enum ptp_rs rs;
 	bool new_master = false;
 
 	refresh(c);
 	c->decision_due = false;
-	rec = ptp_foreign_best(&c->foreign, now, b->iv, &c->id,
-			       c->have_parent ? &c->parent_port : NULL, &erbest);
+	rec = ptp_foreign_best(&c->foreign, now, b->iv, &c->id, node_parent(b, c, &parent),
+			       &erbest);
 	ptp_bmc_d0(&c->dds, 1, &d0);
 	rs = ptp_bmc_decide(&d0, rec ? &erbest : NULL, rec ? &erbest : NULL, false,
 			    c->state == PTP_PS_LISTENING);
@@ -191,7 +203,9 @@ static void receive(struct bmca *b, struct node *c, const struct ptp_msg *m, gt_
 /* ptp_port.c on_house_timer() */
 static void tick(struct bmca *b, struct node *c, gt_ns now)
 {
-	if (ptp_foreign_expire(&c->foreign, now, b->iv))
+	struct ptp_foreign_parent parent;
+
+	if (ptp_foreign_expire(&c->foreign, now, b->iv, node_parent(b, c, &parent)))
 		c->decision_due = true;
 	if (c->state == PTP_PS_LISTENING || is_slave(c->state) || c->state == PTP_PS_PASSIVE) {
 		gt_ns heard = c->state == PTP_PS_PASSIVE ? c->last_announce : c->last_parent_announce;

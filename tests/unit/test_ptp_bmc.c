@@ -644,30 +644,67 @@ static void test_foreign_parent_stays_qualified(void **state)
 {
 	struct ptp_foreign_table t;
 	struct ptp_msg m = announce(5, 1, 128), o = announce(6, 1, 100);
-	struct ptp_port_id me = pid(9, 1), parent = m.h.source;
+	struct ptp_port_id me = pid(9, 1), parent_id = m.h.source;
+	struct ptp_foreign_parent parent = { &parent_id, ptp_foreign_parent_window(3) };
 	const struct ptp_foreign *f;
 	struct ptp_bmc_ds d;
 
 	(void)state;
+	assert_int_equal(parent.window, PTP_FOREIGN_WINDOW);
 	ptp_foreign_init(&t);
 	ptp_foreign_add(&t, &m, S(10), IV);
 	m.h.seq = 2;
 	ptp_foreign_add(&t, &m, S(11), IV);
 	/* 12, 13 and 14 lost: at 14.5 one of the two is left in the window */
-	ptp_foreign_expire(&t, S(14) + IV / 2, IV);
+	ptp_foreign_expire(&t, S(14) + IV / 2, IV, &parent);
 	assert_null(ptp_foreign_best(&t, S(14) + IV / 2, IV, &me, NULL, &d));
 	f = ptp_foreign_best(&t, S(14) + IV / 2, IV, &me, &parent, &d);
 	assert_non_null(f);
-	assert_memory_equal(&f->sender, &parent, sizeof(parent));
+	assert_memory_equal(&f->sender, &parent_id, sizeof(parent_id));
 	/* a better foreign master heard once does not qualify by being better */
 	ptp_foreign_add(&t, &o, S(14) + IV / 2, IV);
 	f = ptp_foreign_best(&t, S(14) + IV / 2, IV, &me, &parent, &d);
 	assert_non_null(f);
-	assert_memory_equal(&f->sender, &parent, sizeof(parent));
+	assert_memory_equal(&f->sender, &parent_id, sizeof(parent_id));
 	/* none left in the window: not even the parent */
-	ptp_foreign_expire(&t, S(16), IV);
+	ptp_foreign_expire(&t, S(16), IV, &parent);
 	f = ptp_foreign_best(&t, S(16), IV, &me, &parent, &d);
-	assert_true(f == NULL || !ptp_port_id_eq(&f->sender, &parent));
+	assert_true(f == NULL || !ptp_port_id_eq(&f->sender, &parent_id));
+}
+
+/* With announceReceiptTimeout 6 the parent's last Announce must outlive
+ * the 4-interval window until the receipt timeout (6 intervals) fires:
+ * else the slave gave its master up after 4 intervals whatever the
+ * operator set (the helper's simulation found it). A record of anyone
+ * else still goes after 4. */
+static void test_foreign_parent_kept_for_receipt_timeout(void **state)
+{
+	struct ptp_foreign_table t;
+	struct ptp_msg m = announce(5, 1, 128), o = announce(6, 1, 100);
+	struct ptp_port_id me = pid(9, 1), parent_id = m.h.source;
+	struct ptp_foreign_parent parent = { &parent_id, ptp_foreign_parent_window(6) };
+	const struct ptp_foreign *f;
+	struct ptp_bmc_ds d;
+
+	(void)state;
+	assert_int_equal(parent.window, 7);
+	ptp_foreign_init(&t);
+	ptp_foreign_add(&t, &m, S(10), IV);
+	ptp_foreign_add(&t, &o, S(10), IV);
+	m.h.seq = o.h.seq = 2;
+	ptp_foreign_add(&t, &m, S(11), IV);
+	ptp_foreign_add(&t, &o, S(11), IV);
+	/* 5.5 intervals of silence: the receipt timeout (6) has not fired */
+	ptp_foreign_expire(&t, S(16) + IV / 2, IV, &parent);
+	assert_int_equal(used(&t), 1);
+	f = ptp_foreign_best(&t, S(16) + IV / 2, IV, &me, &parent, &d);
+	assert_non_null(f);
+	assert_memory_equal(&f->sender, &parent_id, sizeof(parent_id));
+	/* without the parent's window, it would have gone as the other did */
+	assert_null(ptp_foreign_best(&t, S(16) + IV / 2, IV, &me, NULL, &d));
+	/* past its own window it goes too */
+	ptp_foreign_expire(&t, S(18) + IV / 2, IV, &parent);
+	assert_int_equal(used(&t), 0);
 }
 
 static void test_foreign_two_within_window(void **state)
@@ -748,22 +785,22 @@ static void test_foreign_expire(void **state)
 	m.h.seq = 2;
 	assert_true(ptp_foreign_add(&t, &m, S(1), IV));
 	/* Both in the window: nothing to do. */
-	assert_false(ptp_foreign_expire(&t, S(3), IV));
+	assert_false(ptp_foreign_expire(&t, S(3), IV, NULL));
 	assert_non_null(best_at(&t, S(3), &d));
 	/* The first left the window: qualification lost, record kept. */
-	assert_true(ptp_foreign_expire(&t, S(4.5), IV));
+	assert_true(ptp_foreign_expire(&t, S(4.5), IV, NULL));
 	assert_null(best_at(&t, S(4.5), &d));
 	assert_int_equal(used(&t), 1);
 	assert_int_equal(t.r[0].n_heard, 1);
 	/* Both gone: the record is dropped; it was not qualified any more,
 	 * so the decision has nothing new. */
-	assert_false(ptp_foreign_expire(&t, S(5.5), IV));
+	assert_false(ptp_foreign_expire(&t, S(5.5), IV, NULL));
 	assert_int_equal(used(&t), 0);
 	/* A record heard once is kept while its Announce is in the window,
 	 * so that the next one qualifies it. */
 	m.h.seq = 3;
 	ptp_foreign_add(&t, &m, S(10), IV);
-	assert_false(ptp_foreign_expire(&t, S(10.25), IV));
+	assert_false(ptp_foreign_expire(&t, S(10.25), IV, NULL));
 	assert_int_equal(used(&t), 1);
 	m.h.seq = 4;
 	assert_true(ptp_foreign_add(&t, &m, S(11), IV));
@@ -987,8 +1024,11 @@ static void sim_house(struct sim_clock *c, gt_ns now)
 	const struct ptp_foreign *best;
 	enum ptp_rs rs;
 	bool new_master = false;
+	bool slave = c->state == PTP_PS_SLAVE || c->state == PTP_PS_UNCALIBRATED;
+	struct ptp_foreign_parent parent = { &c->parent, ptp_foreign_parent_window(ART) };
+	const struct ptp_foreign_parent *pp = slave && c->have_parent ? &parent : NULL;
 
-	ptp_foreign_expire(&c->foreign, now, IV);
+	ptp_foreign_expire(&c->foreign, now, IV, pp);
 	if (c->state == PTP_PS_LISTENING || c->state == PTP_PS_SLAVE ||
 	    c->state == PTP_PS_UNCALIBRATED || c->state == PTP_PS_PASSIVE) {
 		gt_ns ref = c->have_parent && c->parent_heard > c->entered ? c->parent_heard :
@@ -1000,8 +1040,9 @@ static void sim_house(struct sim_clock *c, gt_ns now)
 		}
 	}
 	ptp_bmc_d0(&c->dds, 1, &d0);
-	best = ptp_foreign_best(&c->foreign, now, IV, &c->id, c->have_parent ? &c->parent : NULL,
-				&erbest);
+	if (c->state != PTP_PS_SLAVE && c->state != PTP_PS_UNCALIBRATED)
+		pp = NULL;	/* the receipt timeout may have ended it */
+	best = ptp_foreign_best(&c->foreign, now, IV, &c->id, pp, &erbest);
 	/* One port: Ebest is Erbest. */
 	rs = ptp_bmc_decide(&d0, best ? &erbest : NULL, best ? &erbest : NULL, false,
 			    c->state == PTP_PS_LISTENING);
@@ -1186,6 +1227,7 @@ int main(void)
 		cmocka_unit_test(test_fsm_slave_only),
 		cmocka_unit_test(test_foreign_one_not_qualified),
 		cmocka_unit_test(test_foreign_parent_stays_qualified),
+		cmocka_unit_test(test_foreign_parent_kept_for_receipt_timeout),
 		cmocka_unit_test(test_foreign_two_within_window),
 		cmocka_unit_test(test_foreign_two_spread),
 		cmocka_unit_test(test_foreign_duplicate),
