@@ -107,14 +107,7 @@ static void adopt_parent(struct ptp *p, const struct ptp_foreign *f)
 	const struct ptp_announce *a = &f->announce;
 	struct ptp_time_props_ds *tp = &p->tprops;
 
-	memset(&p->parent, 0, sizeof(p->parent));
-	p->parent.parent = f->sender;
-	p->parent.gm_identity = a->gm_identity;
-	p->parent.gm_priority1 = a->gm_priority1;
-	p->parent.gm_priority2 = a->gm_priority2;
-	p->parent.gm_quality = a->gm_quality;
-	p->parent.obs_parent_offset_variance = 0xFFFF;
-	p->parent.obs_parent_phase_rate = 0x7FFFFFFF;
+	ptp_parent_from_announce(&p->parent, &f->sender, a);
 	p->steps_removed = (uint16_t)(a->steps_removed + 1);
 	tp->utc_offset = a->utc_offset;
 	tp->utc_offset_valid = f->flags & PTP_FLAG_UTC_VALID;
@@ -266,15 +259,15 @@ void ptp_clock_pi_sync(struct ptp *p, struct ptp_port *pt, gt_ns t1, gt_ns t2)
 	gt_ns offset;
 	int i, rc;
 
-	if (!pt->have_peer_delay)
+	if (!pt->have_path_delay)
 		return;		/* no path delay yet */
 	if (pt->master_log_sync != p->pi_log_sync) {
 		p->pi_log_sync = pt->master_log_sync;
 		ptp_pi_set_interval(&p->pi, ldexp(1.0, p->pi_log_sync));
 	}
-	offset = t2 - t1 - pt->peer_delay;
+	offset = t2 - t1 - pt->path_delay;
 	pt->last_offset = offset;
-	pt->last_delay = pt->peer_delay;
+	pt->last_delay = pt->path_delay;
 	pt->have_measure = true;
 	pt->samples++;
 	p->pi_state = ptp_pi_sample(&p->pi, offset, t2, 1.0, &out);
@@ -521,8 +514,8 @@ static void json_port(const struct ptp_port *pt, struct json_out *j)
 		json_double(j, "offset_from_master", gt_to_sec(pt->last_offset));
 		json_double(j, "mean_path_delay", gt_to_sec(pt->last_delay));
 	}
-	if (pt->have_peer_delay)
-		json_double(j, "peer_mean_path_delay", gt_to_sec(pt->peer_delay));
+	if (pt->have_path_delay && pt->cfg.delay == PTP_DELAY_P2P)
+		json_double(j, "peer_mean_path_delay", gt_to_sec(pt->path_delay));
 	json_u64(j, "samples", pt->samples);
 	json_u64(j, "state_changes", pt->state_changes);
 	json_obj_begin(j, "received");

@@ -198,3 +198,16 @@ void ptp_parent_self(struct ptp_parent_ds *p, const struct ptp_default_ds *d)
 	p->obs_parent_offset_variance = 0xFFFF;
 	p->obs_parent_phase_rate = 0x7FFFFFFF;
 }
+
+void ptp_parent_from_announce(struct ptp_parent_ds *p, const struct ptp_port_id *sender,
+			      const struct ptp_announce *a)
+{
+	memset(p, 0, sizeof(*p));
+	p->parent = *sender;
+	p->gm_identity = a->gm_identity;
+	p->gm_priority1 = a->gm_priority1;
+	p->gm_priority2 = a->gm_priority2;
+	p->gm_quality = a->gm_quality;
+	p->obs_parent_offset_variance = 0xFFFF;
+	p->obs_parent_phase_rate = 0x7FFFFFFF;
+}

@@ -66,6 +66,10 @@ struct ptp_parent_ds {
 
 /* The parent data set of a clock that is its own grandmaster (§8.2.3). */
 void ptp_parent_self(struct ptp_parent_ds *p, const struct ptp_default_ds *d);
+/* The parent data set of a slave, from its master's Announce (sender
+ * and body; §9.3.5 Table 33, S1). */
+void ptp_parent_from_announce(struct ptp_parent_ds *p, const struct ptp_port_id *sender,
+			      const struct ptp_announce *a);
 
 struct ptp_time_props_ds {
 	int16_t utc_offset;

@@ -88,11 +88,11 @@ struct ptp_port {
 		gt_ns t1, t2, t3, t4, corr, mono;
 		struct ptp_port_id responder;
 	} pd;
-	bool have_peer_delay;
+	bool have_path_delay;
 	/* The median of the last PTP_PD_FILTER measurements: of the link delay
-	 * (P2P), or, with `ptp-servo pi`, of the E2E mean path delay (ptp4l's
-	 * delay filter: each Sync's offset takes it). */
-	gt_ns peer_delay;
+	 * (P2P: peerMeanPathDelay), or, with `ptp-servo pi`, of the E2E mean
+	 * path delay (ptp4l's delay filter: each Sync's offset takes it). */
+	gt_ns path_delay;
 	gt_ns pd_hist[PTP_PD_FILTER];
 	int pd_n, pd_at;
 

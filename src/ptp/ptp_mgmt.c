@@ -105,7 +105,9 @@ static size_t put_port(const struct ptp_port *pt, uint8_t *buf, size_t cap)
 	d.id = pt->id;
 	d.state = (uint8_t)pt->state;
 	d.log_min_delay_req = pt->cfg.log_delayreq;
-	d.peer_mean_path_delay = pt->have_peer_delay ? scaled(pt->peer_delay) : 0;
+	/* §8.2.15.3.3: the link delay of a P2P port; 0 for E2E. */
+	d.peer_mean_path_delay = pt->have_path_delay && pt->cfg.delay == PTP_DELAY_P2P ?
+		scaled(pt->path_delay) : 0;
 	d.log_announce = pt->cfg.log_announce;
 	d.announce_receipt_timeout = pt->cfg.announce_timeout;
 	d.log_sync = pt->cfg.log_sync;

@@ -256,9 +256,9 @@ static void delay_filter_add(struct ptp_port *pt, gt_ns d)
 			sorted[k] = sorted[k - 1];
 		sorted[k] = v;
 	}
-	pt->peer_delay = pt->pd_n % 2 ? sorted[pt->pd_n / 2] :
+	pt->path_delay = pt->pd_n % 2 ? sorted[pt->pd_n / 2] :
 		(sorted[pt->pd_n / 2 - 1] + sorted[pt->pd_n / 2]) / 2;
-	pt->have_peer_delay = true;
+	pt->have_path_delay = true;
 }
 
 static void send_delay_req(struct ptp_port *pt, gt_ns mono)
@@ -302,8 +302,8 @@ static void sync_complete(struct ptp_port *pt, gt_ns t1_master, gt_ns t2, gt_ns 
 			return;	/* it stepped the clock: this Sync's t2 is void */
 	}
 	if (pt->cfg.delay == PTP_DELAY_P2P) {
-		if (pt->have_peer_delay && pt->clk->cfg.servo == PTP_SERVO_CORE)
-			ptp_clock_sample(pt->clk, pt, t1, t2, t2, t1 + 2 * pt->peer_delay);
+		if (pt->have_path_delay && pt->clk->cfg.servo == PTP_SERVO_CORE)
+			ptp_clock_sample(pt->clk, pt, t1, t2, t2, t1 + 2 * pt->path_delay);
 		return;
 	}
 	if (mono >= pt->next_dreq) {
@@ -371,7 +371,7 @@ static void rx_delay_resp(struct ptp_port *pt, const struct ptp_msg *m, gt_ns mo
 	if (pt->clk->cfg.servo == PTP_SERVO_PI) {
 		/* ptp4l's way: the mean path delay filtered, for the Syncs */
 		delay_filter_add(pt, ((pt->dreq.t2 - pt->dreq.t1) + (t4 - pt->dreq.t3)) / 2);
-		pt->last_delay = pt->peer_delay;
+		pt->last_delay = pt->path_delay;
 		return;
 	}
 	ptp_clock_sample(pt->clk, pt, pt->dreq.t1, pt->dreq.t2, pt->dreq.t3, t4);
@@ -635,7 +635,7 @@ void ptp_port_event(struct ptp_port *pt, enum ptp_fsm_event ev, bool new_master)
 			pt->have_parent = false;
 		if (pt->clk->cfg.servo == PTP_SERVO_PI && pt->cfg.delay == PTP_DELAY_E2E) {
 			pt->pd_n = pt->pd_at = 0;	/* another master, another path */
-			pt->have_peer_delay = false;
+			pt->have_path_delay = false;
 		}
 	}
 	if (is_slave(st) && (new_master || !is_slave(old)) && pt->clk->cfg.servo == PTP_SERVO_PI)

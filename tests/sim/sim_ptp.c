@@ -136,12 +136,7 @@ static void decide(struct bmca *b, struct node *c, gt_ns now)
 			c->have_parent = true;
 		}
 		c->has_slave = true;
-		memset(&c->parent, 0, sizeof(c->parent));
-		c->parent.parent = rec->sender;
-		c->parent.gm_identity = a->gm_identity;
-		c->parent.gm_priority1 = a->gm_priority1;
-		c->parent.gm_priority2 = a->gm_priority2;
-		c->parent.gm_quality = a->gm_quality;
+		ptp_parent_from_announce(&c->parent, &rec->sender, a);
 		c->steps_removed = (uint16_t)(a->steps_removed + 1);
 	}
 	if (rs != PTP_RS_LISTENING)
