@@ -42,13 +42,13 @@ asan: test-deps
 integration: test-deps all
 	GNOMOND=$(CURDIR)/$(BUILD)/gnomond GNOMONCTL=$(CURDIR)/$(BUILD)/gnomonctl \
 		GNOMON_SNMP=$(CURDIR)/$(BUILD)/gnomon-snmp \
-		$(PYTEST) tests/integration -q -p no:cacheprovider $(PYTEST_PAR)
+		$(PYTEST) tests/integration -q -p no:cacheprovider --durations=25 $(PYTEST_PAR)
 
 integration-asan: asan
 	GNOMOND=$(CURDIR)/$(ASAN_BUILD)/gnomond GNOMONCTL=$(CURDIR)/$(ASAN_BUILD)/gnomonctl \
 		GNOMON_SNMP=$(CURDIR)/$(ASAN_BUILD)/gnomon-snmp \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		$(PYTEST) tests/integration -q -p no:cacheprovider $(PYTEST_PAR)
+		$(PYTEST) tests/integration -q -p no:cacheprovider --durations=25 $(PYTEST_PAR)
 
 fuzz: test-deps
 	@[ -f $(FUZZ_BUILD)/build.ninja ] || CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true \

@@ -125,6 +125,12 @@ SLAVE_CONF = ("clock virtual offset 0.1 freq 100\nallow all\nmakestep 0.01 3\n"
               "ptp-port eth0 role slave announce-interval 0 delayreq-interval %d\n" % SYNC_LOG)
 
 
+# An accuracy comparison of 100 s a chain: it runs once, in the plain
+# integration run. The code it drives runs under ASan in test_ptp (the
+# port, E2E) and in the unit build's sim (the PI servo as `ptp-servo pi`
+# feeds it); the CI's 45 minutes are better spent elsewhere.
+@pytest.mark.skipif(bool(os.environ.get("ASAN_OPTIONS")),
+                    reason="accuracy comparison: once, in the plain integration run")
 def test_slave_through_relay_vs_ptp4l(chains, gnomond):
     (cg, cp, ci), procs = chains
     # `ptp-servo pi` adjusts the clock itself: with another source the two
