@@ -172,6 +172,9 @@ daemon_argv() {
 				echo "clock system"
 				echo "port 0"
 				echo "server 192.168.123.1 $IBURST $opts"
+				# GNOMOND_CLIENT_CONF: more client lines (a study's
+				# `logdir`/`log`, with --keep), never in the figures.
+				[ -z "${GNOMOND_CLIENT_CONF:-}" ] || printf '%b\n' "$GNOMOND_CLIENT_CONF"
 			fi
 		} >"$dir/gnomond.$node.conf"
 		echo "$GNOMOND -n -f $dir/gnomond.$node.conf"

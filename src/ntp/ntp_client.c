@@ -57,11 +57,6 @@ struct ntp_client {
 
 static void schedule(struct ntp_client *c, gt_ns delay);
 
-static gt_ns ldexp_ns(int poll)
-{
-	return (gt_ns)ldexp((double)GT_NS_PER_S, poll);
-}
-
 static void clock_stepped(void *arg, double delta)
 {
 	struct ntp_client *c = arg;
@@ -384,7 +379,8 @@ static void on_poll(struct loop_timer *t, void *arg)
 		 * the nominal interval would send more requests than the poll
 		 * says (chronyd's intervals are 2^poll plus a little too). */
 		getrandom(&r, sizeof(r), 0);
-		next = (gt_ns)(ldexp_ns(c->poll) * (1.0 + 0.0625 * (r / 4294967296.0)));
+		next = (gt_ns)(sync_poll_interval(c->sync, c->src, c->poll) * GT_NS_PER_S *
+			       (1.0 + 0.0625 * (r / 4294967296.0)));
 	}
 	schedule(c, next);
 }

@@ -46,9 +46,18 @@
  * this fraction of one measurement's noise. */
 #define POLL_STABLE_RATIO 0.35
 /* Within minpoll + this until the path's asymmetry has been judged, and
- * within minpoll + POLL_LEAN_STEPS while it leans. */
+ * within minpoll + POLL_LEAN_STEPS while it leans; at that cap the
+ * interval is 2^-POLL_LEAN_HALF of 2^poll (minpoll + 2.5 steps: 2 cost
+ * 1.33 x chronyd's requests under asymmetric jitter, 3 left 1.09 x its
+ * error; bench/README.md). */
 #define POLL_LEARN_STEPS 2
 #define POLL_LEAN_STEPS 3
+#define POLL_LEAN_HALF 0.5
+/* A lean counts for the poll when its correction at the mean excess is
+ * beyond this fraction of one measurement's noise (a lean of 66 ns found
+ * on a 1 us path held it at minpoll + 3 for nothing; the asymmetric
+ * scenario's are 2.6 to 5 times the noise). */
+#define POLL_LEAN_MATTERS 0.5
 /* Fitting hints in a row before the poll rises one step. */
 #define POLL_RISE_AFTER 2
 /* The poll stays while its error is within this factor of the bound. */
@@ -78,6 +87,7 @@ struct source {
 	int hint;			/* last poll exponent suggested */
 	int rise_wanted;		/* hints in a row that fitted a longer poll */
 	bool hinted;
+	bool lean_capped;		/* the hint is at the leaning path's cap */
 };
 
 struct sync {
@@ -789,6 +799,7 @@ int sync_poll_hint(struct sync *s, int id, int minpoll, int maxpoll)
 	struct disc_status ds;
 	struct source *src;
 	double r, bound, wr, noise;
+	bool leans;
 	int p, cur, want = minpoll, k = s->n_survivors > 0 ? s->n_survivors : 1;
 
 	if (id < 0 || id >= s->n)
@@ -848,7 +859,10 @@ int sync_poll_hint(struct sync *s, int id, int minpoll, int maxpoll)
 	 * correction, whose own error the model above does not see (it
 	 * weighs a sample by its excess, as if uncorrected); long polls leave
 	 * too few low-excess samples. */
-	if (sync_asym_leans(&src->asym) && want > minpoll + POLL_LEAN_STEPS)
+	leans = sync_asym_leans(&src->asym) && ds.info > 0 &&
+		fabs(sync_asym_correction(&src->asym, src->asym.scale)) >
+		POLL_LEAN_MATTERS * sqrt(1 / ds.info);
+	if (leans && want >= minpoll + POLL_LEAN_STEPS)
 		want = minpoll + POLL_LEAN_STEPS;
 	/* Rise one step at a time, from minpoll, and only when the longer
 	 * poll has fitted POLL_RISE_AFTER times in a row: a single look
@@ -867,7 +881,17 @@ int sync_poll_hint(struct sync *s, int id, int minpoll, int maxpoll)
 		want = maxpoll;
 	src->hint = want;
 	src->hinted = true;
+	src->lean_capped = leans && want == minpoll + POLL_LEAN_STEPS;
 	return want;
+}
+
+double sync_poll_interval(const struct sync *s, int id, int poll)
+{
+	double iv = ldexp(1, poll);
+
+	if (id >= 0 && id < s->n && s->src[id].lean_capped && s->src[id].hint == poll)
+		iv *= pow(2, -POLL_LEAN_HALF);
+	return iv;
 }
 
 void sync_set_interval(struct sync *s, int id, int poll)

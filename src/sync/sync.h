@@ -165,6 +165,9 @@ int sync_get_source(const struct sync *s, int src, struct sync_src_info *out);
 /* Suggested poll exponent for a source that chooses its own rate (an NTP
  * client), within [minpoll, maxpoll]. Rises by at most one per call. */
 int sync_poll_hint(struct sync *s, int src, int minpoll, int maxpoll);
+/* The interval (s) to wait for the poll the last hint gave: 2^poll, a
+ * little less at the cap of a path whose jitter leans (sync.c). */
+double sync_poll_interval(const struct sync *s, int src, int poll);
 /* The interval of a source whose rate is set by its sender (broadcast,
  * gateway, PTP): 2^poll s. */
 void sync_set_interval(struct sync *s, int src, int poll);
