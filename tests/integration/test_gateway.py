@@ -138,7 +138,7 @@ table netdev back {
         self.relay = subprocess.Popen(
             ["ip", "netns", "exec", self.ns_r] + nh.NO_SYS_TIME +
             [RELAY, "--listen", "%s:0" % R_IP, "--to", "127.0.0.1:%d" % RECV_PORT,
-             "--fwd", "delay=500us,jitter=100us", "--seed", "7"],
+             "--fwd", "delay=500us,jitter=100us", "--seed", "7", "--spin", "1ms"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         line = self.relay.stdout.readline()
         assert line.startswith("relay: listening on "), (line, self.relay.stderr.read())
@@ -405,15 +405,26 @@ def test_gateway_through_a_diode(gnomond, diode, truth, tmp_path, user_dir):
     # 12 s calibration's own error, `expected`, and moves with the
     # machine's load, so it is not asserted); the clock is held as
     # on_truth() holds it.
-    errs, offs = [], []
-    for _ in range(20):
-        ok, _, h = on_truth(recv, truth, sender)
-        assert ok, off_truth("clock not held after commissioning", recv, [h])
-        errs.append(abs(h[0]))
-        offs.append(abs(h[0] - h[1]))
-        time.sleep(0.5)
-    print("after commissioning: median |error| %.1f us (max %.1f), median |error - expected| "
-          "%.1f us" % (median(errs), max(errs), median(offs)))
+    # GNOMON_GW_BLOCKS=N measures N such blocks of 10 s in a row, each
+    # printed (doc/gateway.md's table; not in the CI, whose time it is).
+    blocks = max(1, int(os.environ.get("GNOMON_GW_BLOCKS", "1")))
+    all_errs = []
+    for block in range(blocks):
+        errs, offs = [], []
+        for _ in range(20):
+            ok, _, h = on_truth(recv, truth, sender)
+            assert ok, off_truth("clock not held after commissioning", recv, [h])
+            errs.append(abs(h[0]))
+            offs.append(abs(h[0] - h[1]))
+            time.sleep(0.5)
+        print("after commissioning, block %d (%d-%d s after settling): median |error| %.1f us "
+              "(max %.1f), median |error - expected| %.1f us"
+              % (block + 1, 10 * block, 10 * block + 10, median(errs), max(errs),
+                 median(offs)))
+        all_errs += errs
+    if blocks > 1:
+        print("after commissioning, %d s: median |error| %.1f us, 90th percentile %.1f us"
+              % (10 * blocks, median(all_errs), sorted(all_errs)[int(0.9 * len(all_errs))]))
     tr = tracking(recv)
     assert tr["stratum"] == 2 and tr["synchronised"], tr
     g = gateway(recv)["receiver"]
