@@ -187,27 +187,31 @@ int ptp_ds_get_port(const uint8_t *p, size_t len, struct ptp_port_ds *d)
 	return 0;
 }
 
-void ptp_parent_self(struct ptp_parent_ds *p, const struct ptp_default_ds *d)
+/* The parent data set of parent port `parent` and grandmaster gm
+ * (§8.2.3); the observed variance and phase rate unknown (§8.2.3.4-5). */
+static void parent_set(struct ptp_parent_ds *p, const struct ptp_port_id *parent,
+		       const struct ptp_clock_id *gm, uint8_t priority1, uint8_t priority2,
+		       const struct ptp_clock_quality *quality)
 {
 	memset(p, 0, sizeof(*p));
-	p->parent.clock = d->identity;
-	p->gm_identity = d->identity;
-	p->gm_priority1 = d->priority1;
-	p->gm_priority2 = d->priority2;
-	p->gm_quality = d->quality;
+	p->parent = *parent;
+	p->gm_identity = *gm;
+	p->gm_priority1 = priority1;
+	p->gm_priority2 = priority2;
+	p->gm_quality = *quality;
 	p->obs_parent_offset_variance = 0xFFFF;
 	p->obs_parent_phase_rate = 0x7FFFFFFF;
+}
+
+void ptp_parent_self(struct ptp_parent_ds *p, const struct ptp_default_ds *d)
+{
+	struct ptp_port_id self = { .clock = d->identity };
+
+	parent_set(p, &self, &d->identity, d->priority1, d->priority2, &d->quality);
 }
 
 void ptp_parent_from_announce(struct ptp_parent_ds *p, const struct ptp_port_id *sender,
 			      const struct ptp_announce *a)
 {
-	memset(p, 0, sizeof(*p));
-	p->parent = *sender;
-	p->gm_identity = a->gm_identity;
-	p->gm_priority1 = a->gm_priority1;
-	p->gm_priority2 = a->gm_priority2;
-	p->gm_quality = a->gm_quality;
-	p->obs_parent_offset_variance = 0xFFFF;
-	p->obs_parent_phase_rate = 0x7FFFFFFF;
+	parent_set(p, sender, &a->gm_identity, a->gm_priority1, a->gm_priority2, &a->gm_quality);
 }
