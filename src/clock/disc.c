@@ -84,9 +84,15 @@ static double set_correction(struct disc *d, gt_ns mono, double u, double fallba
 		u = tries == 15 ? fallback : fallback + (u - fallback) / 2;
 		rc = d->clk->ops->set_freq(d->clk, u * 1e6);
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		double got;
+
+		/* What the driver set, to its resolution (ADJ_FREQUENCY's
+		 * 2^-16 ppm): the phase accrues at that, not at u. */
+		if (d->clk->ops->get_freq(d->clk, &got) == 0 && fabs(got * 1e-6 - u) < 1e-9)
+			u = got * 1e-6;
 		set_u(d, u);
-	else if (rc != -ENOTSUP)
+	} else if (rc != -ENOTSUP)
 		LOG_RL(LOG_LVL_WARN, "clock %s refused a frequency of %.3f ppm: %d",
 		       clk_name(d->clk), u * 1e6, rc);
 	return d->u;
