@@ -444,12 +444,17 @@ def test_one_way_stream_ipv6(spawn):
     assert replies == [], "a one-way stream got %d replies" % len(replies)
     assert sorted(s for s, _ in got) == list(range(1000)), len(got)
     delays = [t - sent[s] for s, t in got]
-    assert abs(statistics.mean(trimmed(delays)) - 1 * MS) <= 100 * US, us(delays)
-    # normal, sd 50 us: an interquartile range of 67 us, plus Python's own
-    # noise. Robust to the load's tails, which took the standard deviation
-    # of the central 98 % to 92 us in CI.
-    q = sorted(delays)
-    assert 45 * US <= quantile(q, 0.75) - quantile(q, 0.25) <= 110 * US, us(delays)
+    # The distribution is judged on the delays the relay applied (kernel
+    # receive to send, as test_jitter_distribution does): end to end, the
+    # Python endpoints' scheduling on a loaded VM put a tail on it (CI: a
+    # trimmed mean of 1218 us, median 1052, sd 568 us). Normal, sd 50 us:
+    # an interquartile range of 67 us.
+    applied = sorted(st["fwd"]["applied_delay_ns"])
+    assert len(applied) == 1000, len(applied)
+    assert abs(statistics.mean(trimmed(applied)) - 1 * MS) <= 20 * US, us(applied)
+    assert 45 * US <= quantile(applied, 0.75) - quantile(applied, 0.25) <= 90 * US, us(applied)
+    # ... and the end-to-end delays agree with it where the tail is not.
+    assert abs(statistics.median(delays) - 1 * MS) <= 100 * US, us(delays)
     assert st["fwd"]["forwarded"] == 1000 and st["rev"]["received"] == 0, st
     assert st["rev"]["forwarded"] == 0, st
 
