@@ -842,13 +842,12 @@ static int drop_privileges(struct daemon *d)
 			/* As systemd starts it (gnomond.service: User=gnomon and
 			 * the ambient CAP_SYS_TIME, CAP_NET_BIND_SERVICE): the
 			 * sockets are bound, so keep CAP_SYS_TIME at most. */
-			keep = needs_clock_adjust(d);
+			keep = needs_clock_adjust(d) && privs_have_sys_time();
 			rc = privs_trim(keep);
 			if (rc) {
 				LOG_ERR("cannot give up capabilities: %s", strerror(-rc));
 				return rc;
 			}
-			keep = keep && privs_have_sys_time();
 			LOG_INFO("not started as root: running as uid %u%s", (unsigned)geteuid(),
 				 keep ? " with CAP_SYS_TIME" : ", no capabilities");
 			return 0;

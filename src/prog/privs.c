@@ -66,5 +66,5 @@ int privs_drop(uid_t uid, gid_t gid, bool keep_sys_time)
 
 int privs_trim(bool keep_sys_time)
 {
-	return set_caps(keep_sys_time && privs_have_sys_time());
+	return set_caps(keep_sys_time);
 }

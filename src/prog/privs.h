@@ -15,9 +15,9 @@ bool privs_have_sys_time(void);
  * no_new_privs. Must be called before any thread is started. 0 or -errno. */
 int privs_drop(uid_t uid, gid_t gid, bool keep_sys_time);
 /* Started by an unprivileged user with capabilities of its own (systemd's
- * AmbientCapabilities=): give up every one but CAP_SYS_TIME (kept only
- * when keep_sys_time and it is ours), ambient ones included, and set
- * no_new_privs. 0 or -errno. */
+ * AmbientCapabilities=): give up every one but CAP_SYS_TIME (kept when
+ * keep_sys_time: the caller asks privs_have_sys_time() first), ambient
+ * ones included, and set no_new_privs. 0 or -errno. */
 int privs_trim(bool keep_sys_time);
 
 #endif
