@@ -113,6 +113,17 @@ static void bank_choose(struct kalman_bank *b)
 	b->best = best;
 }
 
+double kalman_bank_q_plausible(const struct kalman_bank *b, double margin)
+{
+	double q = b->m[b->best].q;
+	int i;
+
+	for (i = 0; i < KALMAN_BANK_N; i++)
+		if (b->m[i].loglik >= b->m[b->best].loglik - margin && b->m[i].q > q)
+			q = b->m[i].q;
+	return q;
+}
+
 /* Log-likelihood of innovation y of variance s under a model that also
  * allows, with probability KALMAN_OUTLIER_P, an outlier spread evenly over
  * KALMAN_OUTLIER_SPAN: an outlier then costs every model alike instead of
@@ -145,6 +156,7 @@ enum kalman_verdict kalman_bank_measure(struct kalman_bank *b, gt_ns t, double u
 		kalman_bank_init(b, t, z, r, rate0, var_rate);
 		b->t_accepted = t;
 		b->info_avg = 1 / r;
+		b->var_avg = r;
 		b->n_updates = 1;
 		return KALMAN_INIT;
 	}
@@ -182,6 +194,7 @@ enum kalman_verdict kalman_bank_measure(struct kalman_bank *b, gt_ns t, double u
 	b->n_updates++;
 	/* The mean information of a measurement, for the poll hint. */
 	b->info_avg += (1 / r - b->info_avg) / (b->n_updates < 64 ? b->n_updates : 64);
+	b->var_avg += (r - b->var_avg) / (b->n_updates < 64 ? b->n_updates : 64);
 	return KALMAN_ACCEPTED;
 }
 

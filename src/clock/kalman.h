@@ -81,6 +81,7 @@ struct kalman_bank {
 	 * local clock, which the discipline has learnt from all sources). */
 	bool restart_with_prior;
 	double info_avg;	/* running mean of 1/r of accepted measurements */
+	double var_avg;		/* running mean of r: a measurement's mean square noise */
 };
 
 enum kalman_verdict { KALMAN_ACCEPTED, KALMAN_INIT, KALMAN_REJECTED, KALMAN_RESET };
@@ -100,6 +101,9 @@ void kalman_bank_predict(struct kalman_bank *b, gt_ns t, double u);
 enum kalman_verdict kalman_bank_measure(struct kalman_bank *b, gt_ns t, double u, double z,
 					double r, double gate, unsigned reset_after,
 					double rate0, double var_rate);
+/* The largest q among the models whose log-likelihood is within margin
+ * of the best's: the wander the evidence does not yet rule out. */
+double kalman_bank_q_plausible(const struct kalman_bank *b, double margin);
 void kalman_bank_step(struct kalman_bank *b, double delta);
 /* Shift the offset only (the reference moved by delta, e.g. a leap second
  * the clock does not follow): theta += delta. */

@@ -41,21 +41,26 @@
  * sample carries is averaging bought with requests, and a server's cost
  * is in its requests). */
 #define POLL_ERROR_FACTOR 1.5
-#define POLL_NOISE_FRACTION 4.0
+#define POLL_NOISE_FRACTION 4.5
 /* A clock is stable when its wander over one minpoll interval is below
- * this fraction of one measurement's noise. */
+ * this fraction of one measurement's noise. The wander judged is the
+ * largest that the bank's evidence does not rule out (models within
+ * POLL_Q_MARGIN of the best log-likelihood): in its first twenty samples
+ * a clock of 1e-7 wander can look quiet, and a poll that climbs then is
+ * caught by the wander (0.6 ms in the simulator's "large wander"). */
 #define POLL_STABLE_RATIO 0.35
+#define POLL_Q_MARGIN 1.0
 /* Within minpoll + this until the path's asymmetry has been judged, and
  * within minpoll + POLL_LEAN_STEPS while it leans; at that cap the
- * interval is 2^-POLL_LEAN_HALF of 2^poll (minpoll + 2.5 steps: 2 cost
- * 1.33 x chronyd's requests under asymmetric jitter, 3 left 1.09 x its
- * error; bench/README.md). */
+ * interval is 2^-POLL_LEAN_HALF of 2^poll (0.5 cost 1.04 x chronyd's
+ * requests under asymmetric jitter over ten seeds, once a corrected lean
+ * weighed its samples as sync_asym_var_factor() says; bench/README.md). */
 #define POLL_LEARN_STEPS 2
 #define POLL_LEAN_STEPS 3
-#define POLL_LEAN_HALF 0.5
+#define POLL_LEAN_HALF 0.25
 /* A lean counts for the poll when its correction at the mean excess is
- * beyond this fraction of one measurement's noise (a lean of 66 ns found
- * on a 1 us path held it at minpoll + 3 for nothing; the asymmetric
+ * beyond this fraction of one measurement's RMS noise (a lean of 66 ns
+ * found on a 1 us path held it at minpoll + 3 for nothing; the asymmetric
  * scenario's are 2.6 to 5 times the noise). */
 #define POLL_LEAN_MATTERS 0.5
 /* Fitting hints in a row before the poll rises one step. */
@@ -324,7 +329,7 @@ static void add_sample(struct sync *s, int id, const struct sync_sample *smp, gt
 	struct source *src;
 	struct sync_filter_stage st;
 	enum kalman_verdict v;
-	double delay, slew, var, excess, corr, pred = 0;
+	double delay, slew, var, floor, excess, corr, pred = 0;
 	bool have_pred;
 	gt_ns clock_now, age, mono;
 
@@ -370,7 +375,8 @@ static void add_sample(struct sync *s, int id, const struct sync_sample *smp, gt
 	 * multiple of the jitter, around a drift estimate that may still be
 	 * poor) cannot. */
 	sync_filter_add(&src->filt, &st, disc_rate(s->disc));
-	var = sync_filter_variance(&src->filt, delay, fmax(NOISE_FLOOR, st.disp / 2));
+	floor = fmax(NOISE_FLOOR, st.disp / 2);
+	var = sync_filter_variance(&src->filt, delay, floor);
 	/* Jitter asymmetry (sync_asym.h): what the source's queueing adds on
 	 * average to an offset of this delay excess is taken off before the
 	 * estimators see it. It is learnt from the uncorrected innovation of
@@ -378,6 +384,9 @@ static void add_sample(struct sync *s, int id, const struct sync_sample *smp, gt
 	 * that restarts it, says nothing about the path's queueing. */
 	excess = fmax(0, delay - sync_filter_min_delay(&src->filt));
 	corr = sync_asym_correction(&src->asym, excess);
+	/* A clear lean, corrected, leaves a smaller error than the excess
+	 * alone suggests (sync_asym_var_factor()). */
+	var = floor * floor + (var - floor * floor) * sync_asym_var_factor(&src->asym, excess);
 	have_pred = source_predict(src, disc_free_time(s->disc, mono), &pred);
 	v = source_estimate(s, src, mono, st.offset + st.phase - corr, var);
 	if (v == KALMAN_REJECTED)
@@ -824,7 +833,8 @@ int sync_poll_hint(struct sync *s, int id, int minpoll, int maxpoll)
 		 * POLL_STABLE_RATIO the noise bound shrinks with the square of
 		 * the excess, so that a wandering clock keeps polling fast
 		 * (continuously: no threshold to flap around). */
-		wr = sqrt(ds.wander * pow(ldexp(1, minpoll), 3) * ds.info);
+		wr = sqrt(kalman_bank_q_plausible(b, POLL_Q_MARGIN) * pow(ldexp(1, minpoll), 3) *
+			  ds.info);
 		noise = POLL_NOISE_FRACTION * sqrt(1 / ds.info);
 		if (wr > POLL_STABLE_RATIO)
 			noise *= (POLL_STABLE_RATIO / wr) * (POLL_STABLE_RATIO / wr);
@@ -861,7 +871,7 @@ int sync_poll_hint(struct sync *s, int id, int minpoll, int maxpoll)
 	 * too few low-excess samples. */
 	leans = sync_asym_leans(&src->asym) && ds.info > 0 &&
 		fabs(sync_asym_correction(&src->asym, src->asym.scale)) >
-		POLL_LEAN_MATTERS * sqrt(1 / ds.info);
+		POLL_LEAN_MATTERS * sqrt(b->var_avg);
 	if (leans && want >= minpoll + POLL_LEAN_STEPS)
 		want = minpoll + POLL_LEAN_STEPS;
 	/* Rise one step at a time, from minpoll, and only when the longer

@@ -35,6 +35,7 @@ static void refit(struct sync_asym *a)
 
 	a->fit_l = 0;
 	a->fit_gain = 0;
+	a->fit_gain_v = 0;
 	if (a->n < SYNC_ASYM_MIN_SAMPLES || a->w <= 2)
 		return;
 	sse0 = a->syy - a->sy * a->sy / a->w;
@@ -57,6 +58,7 @@ static void refit(struct sync_asym *a)
 		return;
 	a->fit_l = a->m[bj].l;
 	a->fit_gain = 1 - SYNC_ASYM_Z * SYNC_ASYM_Z * var / (sse0 - best);
+	a->fit_gain_v = fmax(0, 1 - SYNC_ASYM_Z_VAR * SYNC_ASYM_Z_VAR * var / (sse0 - best));
 }
 
 void sync_asym_learn(struct sync_asym *a, double excess, double scale, double innov)
@@ -116,4 +118,25 @@ double sync_asym_correction(const struct sync_asym *a, double excess)
 	if (fabs(d) > excess / 2)
 		d = copysign(excess / 2, d);
 	return d;
+}
+
+double sync_asym_var_factor(const struct sync_asym *a, double excess)
+{
+	double u, h, r, g;
+
+	if (a->fit_gain_v <= 0 || !isfinite(excess) || excess <= 0 ||
+	    excess > SYNC_ASYM_HOLD * a->scale)
+		return 1;
+	u = fabs(a->fit_l) * excess;
+	if (u < 1e-3)
+		return 1;
+	/* 12 (1/u^2 - 1/(4 sinh^2(u/2))): the truncated exponential's
+	 * variance over the uniform's */
+	h = sinh(u / 2);
+	r = 12 * (1 / (u * u) - 1 / (4 * h * h));
+	/* and the bias the garrote leaves, over the uniform variance */
+	g = (1 - a->fit_gain) * shape(a->fit_l, excess);
+	r += g * g * 12 / (excess * excess);
+	r = 1 - a->fit_gain_v + a->fit_gain_v * r;
+	return fmin(fmax(r, SYNC_ASYM_VAR_MIN), 1);
 }

@@ -48,6 +48,13 @@
 #define SYNC_ASYM_SLACK 10e-6		/* s: innovations beyond excess + 2 m + this not learnt */
 #define SYNC_ASYM_HOLD 8.0		/* correction held beyond this many mean excesses */
 #define SYNC_ASYM_Z 2.0			/* garrote threshold, standard errors */
+/* The variance of a corrected sample shrinks (sync_asym_var_factor()) only
+ * for a lean this clear (a garrote of its own, at 4 standard errors: a
+ * lean found by chance on a symmetric path would make its large-excess
+ * samples look precise), and never below this fraction (the queueing is
+ * not exactly exponential; its tail is longer than a Gaussian's). */
+#define SYNC_ASYM_Z_VAR 4.0
+#define SYNC_ASYM_VAR_MIN 0.25
 
 struct sync_asym_model {
 	double l;		/* 1/s, fixed when the model is first fed */
@@ -60,8 +67,9 @@ struct sync_asym {
 	double scale;		/* the mean excess the grid was built for */
 	unsigned n;		/* samples learnt on this grid */
 	/* The fit, recomputed after each sample: l of the chosen model and
-	 * the garrote's factor (0: no correction). */
-	double fit_l, fit_gain;
+	 * the garrote's factor (0: no correction), and the factor of the
+	 * stricter garrote for the variance (SYNC_ASYM_Z_VAR). */
+	double fit_l, fit_gain, fit_gain_v;
 };
 
 void sync_asym_init(struct sync_asym *a);
@@ -79,5 +87,16 @@ static inline bool sync_asym_leans(const struct sync_asym *a)
 /* Correction (s) to subtract from the offset of a sample with this excess
  * (s); 0 until enough has been learnt, and for non-finite input. */
 double sync_asym_correction(const struct sync_asym *a, double excess);
+
+/* The factor [SYNC_ASYM_VAR_MIN, 1] by which the variance of a sample
+ * with this excess (s) shrinks once its lean is corrected. Given the sum x
+ * of exponential queueings, the forward part is not uniform on [0, x]
+ * (variance x^2 / 12, the estimators' model of a sample's error) but
+ * leans to one end, with a variance that tends to 1 / l^2 for large l x:
+ * after the correction, a large-excess sample of a leaning path carries
+ * more than its excess suggests. Added: the bias the correction's garrote
+ * leaves. Blended by the variance garrote's factor; 1 without a clear
+ * lean and beyond the held range. */
+double sync_asym_var_factor(const struct sync_asym *a, double excess);
 
 #endif

@@ -100,9 +100,9 @@ double sync_filter_mean_excess(const struct sync_filter *f);
  * few delays when it has an exponential tail, nearer (mean excess) /
  * sqrt(n) when the two directions' queues add up. The larger is taken,
  * since an overstated uncertainty only flattens the weights while an
- * understated one trusts a sample beyond its worth; while n is small a
- * prior of (smallest delay) / 2n bounds it too: one sample alone may be
- * half queueing. */
+ * understated one trusts a sample beyond its worth; while n is below
+ * SYNC_FILTER_STAGES a prior of (smallest delay) / 2n bounds it too: one
+ * sample alone may be half queueing. */
 double sync_filter_variance(const struct sync_filter *f, double delay, double floor);
 
 #endif

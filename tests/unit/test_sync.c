@@ -432,10 +432,9 @@ static int poll_through(double fwd, double back, int rounds, double *interval)
 }
 
 /* A path whose jitter leans (sync_asym.h) keeps the poll within minpoll
- * + 2.5 steps: at the cap (minpoll + 3) the interval is 2^-0.5 of 2^poll
- * (issue 12 item 6: the whole cap of 2 cost 1.33 x chronyd's requests,
- * 3 left 1.09 x its error). A symmetric path of the same jitter is not
- * held: no lean, the usual climb. */
+ * + 2.75 steps: at the cap (minpoll + 3) the interval is 2^-0.25 of
+ * 2^poll (issue 12 item 6, sync.c POLL_LEAN_HALF). A symmetric path of
+ * the same jitter is not held: no lean, the usual climb. */
 static void test_poll_leaning_path_capped(void **state)
 {
 	double iv = 0;
@@ -444,7 +443,7 @@ static void test_poll_leaning_path_capped(void **state)
 	(void)state;
 	p = poll_through(300e-6, 5e-6, 300, &iv);
 	assert_int_equal(p, 9);
-	NEAR(iv, ldexp(1, 9) * M_SQRT1_2, 1e-9);
+	NEAR(iv, ldexp(1, 9) * pow(2, -0.25), 1e-9);
 	p = poll_through(150e-6, 150e-6, 300, &iv);
 	assert_true(p >= 9);
 	NEAR(iv, ldexp(1, p), 1e-9);
