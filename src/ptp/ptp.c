@@ -24,6 +24,9 @@
 /* TAI - UTC when nothing better is known (since 2017-01-01; IERS Bulletin
  * C has announced no leap second since): what ptp4l assumes too. */
 #define PTP_DEFAULT_UTC_OFFSET 37
+/* Samples in a row the core must leave a SLAVE port out before it falls
+ * back to UNCALIBRATED (ptp_clock_sample()). */
+#define PTP_FAULT_SAMPLES 4
 
 static const char *const drop_names[PTP_DROP_COUNT] = {
 	"malformed", "domain", "own", "not_parent", "state", "sequence", "no_timestamp",
@@ -231,14 +234,23 @@ void ptp_clock_sample(struct ptp *p, struct ptp_port *pt, gt_ns t1, gt_ns t2, gt
 			  pt->cfg.log_delayreq);
 	sync_add_sample(p->sync, pt->src, &s, mono);
 	/* §9.2.5 MASTER_CLOCK_SELECTED: the port is SLAVE once the core uses
-	 * it; UNCALIBRATED while it is measured but not (yet) trusted. */
+	 * it; UNCALIBRATED while it is measured but not (yet) trusted. A
+	 * SLAVE falls back (SYNCHRONIZATION_FAULT) only when the core has
+	 * left it out for PTP_FAULT_SAMPLES samples in a row: one exchange
+	 * its estimator rejects (a delayed Sync on a loaded machine) holds
+	 * the source out of one selection, which is no fault of the
+	 * master's (CI saw a slave bounce through UNCALIBRATED for 1 s). */
 	if (sync_get_source(p->sync, pt->src, &si))
 		return;
+	if (si.state == SYNC_SRC_SYSPEER || si.state == SYNC_SRC_COMBINED ||
+	    si.state == SYNC_SRC_NONE)
+		pt->unselected_run = 0;
+	else
+		pt->unselected_run++;
 	if (pt->state == PTP_PS_UNCALIBRATED &&
 	    (si.state == SYNC_SRC_SYSPEER || si.state == SYNC_SRC_COMBINED))
 		ptp_port_event(pt, PTP_EV_MASTER_CLOCK_SELECTED, false);
-	else if (pt->state == PTP_PS_SLAVE && si.state != SYNC_SRC_SYSPEER &&
-		 si.state != SYNC_SRC_COMBINED && si.state != SYNC_SRC_NONE)
+	else if (pt->state == PTP_PS_SLAVE && pt->unselected_run >= PTP_FAULT_SAMPLES)
 		ptp_port_event(pt, PTP_EV_SYNCHRONIZATION_FAULT, false);
 }
 

@@ -80,6 +80,7 @@ struct ptp_port {
 	gt_ns last_offset, last_delay;	/* offsetFromMaster (local - master), meanPathDelay */
 	int8_t master_log_sync;		/* logMessageInterval of the master's Sync */
 	bool have_measure;
+	unsigned unselected_run;	/* samples in a row the core did not use this port */
 
 	/* Peer delay (P2P). */
 	struct {

@@ -88,6 +88,7 @@ static void reset_slave(struct ptp_port *pt)
 	memset(&pt->dreq, 0, sizeof(pt->dreq));
 	pt->next_dreq = 0;
 	pt->have_measure = false;
+	pt->unselected_run = 0;
 }
 
 void ptp_port_clock_stepped(struct ptp_port *pt)
