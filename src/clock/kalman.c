@@ -149,7 +149,7 @@ enum kalman_verdict kalman_bank_measure(struct kalman_bank *b, gt_ns t, double u
 					double rate0, double var_rate)
 {
 	const double forget = exp(-1.0 / KALMAN_BANK_MEMORY);
-	double s, y;
+	double s, y, n;
 	int i;
 
 	if (!b->init) {
@@ -192,9 +192,11 @@ enum kalman_verdict kalman_bank_measure(struct kalman_bank *b, gt_ns t, double u
 	for (i = 0; i < KALMAN_BANK_N; i++)
 		kalman_update(&b->m[i], z, r);
 	b->n_updates++;
-	/* The mean information of a measurement, for the poll hint. */
-	b->info_avg += (1 / r - b->info_avg) / (b->n_updates < 64 ? b->n_updates : 64);
-	b->var_avg += (r - b->var_avg) / (b->n_updates < 64 ? b->n_updates : 64);
+	/* The mean information and variance of a measurement, for the poll
+	 * hint: over all of them, then over about the last 64. */
+	n = b->n_updates < 64 ? b->n_updates : 64;
+	b->info_avg += (1 / r - b->info_avg) / n;
+	b->var_avg += (r - b->var_avg) / n;
 	return KALMAN_ACCEPTED;
 }
 

@@ -215,6 +215,7 @@ void ptp_clock_sample(struct ptp *p, struct ptp_port *pt, gt_ns t1, gt_ns t2, gt
 {
 	struct sync_sample s;
 	struct sync_src_info si;
+	bool used;
 	gt_ns mono = gt_now(CLOCK_MONOTONIC);
 	const struct ptp_time_props_ds *tp = &p->tprops;
 	struct ptp_gm_info gm = {
@@ -242,13 +243,9 @@ void ptp_clock_sample(struct ptp *p, struct ptp_port *pt, gt_ns t1, gt_ns t2, gt
 	 * master's (CI saw a slave bounce through UNCALIBRATED for 1 s). */
 	if (sync_get_source(p->sync, pt->src, &si))
 		return;
-	if (si.state == SYNC_SRC_SYSPEER || si.state == SYNC_SRC_COMBINED ||
-	    si.state == SYNC_SRC_NONE)
-		pt->unselected_run = 0;
-	else
-		pt->unselected_run++;
-	if (pt->state == PTP_PS_UNCALIBRATED &&
-	    (si.state == SYNC_SRC_SYSPEER || si.state == SYNC_SRC_COMBINED))
+	used = si.state == SYNC_SRC_SYSPEER || si.state == SYNC_SRC_COMBINED;
+	pt->unselected_run = used || si.state == SYNC_SRC_NONE ? 0 : pt->unselected_run + 1;
+	if (pt->state == PTP_PS_UNCALIBRATED && used)
 		ptp_port_event(pt, PTP_EV_MASTER_CLOCK_SELECTED, false);
 	else if (pt->state == PTP_PS_SLAVE && pt->unselected_run >= PTP_FAULT_SAMPLES)
 		ptp_port_event(pt, PTP_EV_SYNCHRONIZATION_FAULT, false);

@@ -375,8 +375,8 @@ static void add_sample(struct sync *s, int id, const struct sync_sample *smp, gt
 	 * multiple of the jitter, around a drift estimate that may still be
 	 * poor) cannot. */
 	sync_filter_add(&src->filt, &st, disc_rate(s->disc));
-	floor = fmax(NOISE_FLOOR, st.disp / 2);
-	var = sync_filter_variance(&src->filt, delay, floor);
+	/* The queueing's part of the variance; the floor is added below. */
+	var = sync_filter_variance(&src->filt, delay, 0);
 	/* Jitter asymmetry (sync_asym.h): what the source's queueing adds on
 	 * average to an offset of this delay excess is taken off before the
 	 * estimators see it. It is learnt from the uncorrected innovation of
@@ -386,7 +386,8 @@ static void add_sample(struct sync *s, int id, const struct sync_sample *smp, gt
 	corr = sync_asym_correction(&src->asym, excess);
 	/* A clear lean, corrected, leaves a smaller error than the excess
 	 * alone suggests (sync_asym_var_factor()). */
-	var = floor * floor + (var - floor * floor) * sync_asym_var_factor(&src->asym, excess);
+	floor = fmax(NOISE_FLOOR, st.disp / 2);
+	var = var * sync_asym_var_factor(&src->asym, excess) + floor * floor;
 	have_pred = source_predict(src, disc_free_time(s->disc, mono), &pred);
 	v = source_estimate(s, src, mono, st.offset + st.phase - corr, var);
 	if (v == KALMAN_REJECTED)
