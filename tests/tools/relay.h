@@ -78,6 +78,8 @@ struct relay_options {
 	const char *stats_file;
 	double duration_s;      /* 0: until SIGTERM / SIGINT */
 	int64_t spin_ns;        /* 0: adaptive */
+	int64_t warm_ns;        /* --warm: warm-up datagram this long before a
+				 * release, 0: none */
 	int rt_priority;        /* SCHED_FIFO priority, 0: SCHED_OTHER */
 	size_t max_pending, max_flows;
 };
@@ -92,6 +94,7 @@ struct relay_summary {
 	int64_t spin_ns;
 	bool spin_adaptive;
 	uint64_t timed_wakeups, late_wakeups;
+	uint64_t warmups;
 };
 
 /* Fill *o from argv (defaults first).  Prints what is wrong and returns

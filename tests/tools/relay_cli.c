@@ -179,11 +179,15 @@ static void usage(FILE *out)
 		"       relay --bridge IFA,IFB [--fwd SPEC] [--rev SPEC] [options]\n"
 		"             [--seed N] [--stats-file PATH] [--duration S] [--spin DUR]\n"
 		"             [--rt-priority N] [--max-pending N] [--max-clients N]\n"
+		"             [--warm DUR]\n"
 		"  ADDR is an IPv4 literal or [IPv6]; --listen port 0 picks a free port.\n"
 		"  SPEC: delay=DUR,jitter=DUR,dist=uniform|normal|exp,loss=P,dup=P,\n"
 		"        reorder=P,reorder-delay=DUR (default 2ms); DUR like 500us.\n"
 		"  fwd: client -> upstream, rev: upstream -> client; with --bridge\n"
 		"        (every Ethernet frame between two interfaces) fwd: IFA -> IFB.\n"
+		"  --warm DUR: DUR before each release, send a warm-up datagram out of\n"
+		"        the same socket to the relay itself on loopback, so that the\n"
+		"        release finds the send path in cache (UDP only).\n"
 		"  --rt-priority: SCHED_FIFO priority of both threads if permitted\n"
 		"        (default 1; 0 keeps SCHED_OTHER).\n"
 		"  Prints 'relay: listening on ADDR:PORT' on stdout when ready and\n"
@@ -204,7 +208,7 @@ static int parse_count(const char *s, size_t *out)
 int relay_parse_options(int argc, char **argv, struct relay_options *o)
 {
 	enum { O_LISTEN = 256, O_TO, O_BRIDGE, O_FWD, O_REV, O_SEED, O_STATS, O_DURATION,
-	       O_SPIN, O_RTPRIO, O_MAXPEND, O_MAXCLIENTS, O_HELP };
+	       O_SPIN, O_RTPRIO, O_MAXPEND, O_MAXCLIENTS, O_WARM, O_HELP };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "to", required_argument, NULL, O_TO },
@@ -218,6 +222,7 @@ int relay_parse_options(int argc, char **argv, struct relay_options *o)
 		{ "rt-priority", required_argument, NULL, O_RTPRIO },
 		{ "max-pending", required_argument, NULL, O_MAXPEND },
 		{ "max-clients", required_argument, NULL, O_MAXCLIENTS },
+		{ "warm", required_argument, NULL, O_WARM },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -279,6 +284,11 @@ int relay_parse_options(int argc, char **argv, struct relay_options *o)
 		case O_MAXCLIENTS:
 			rc = parse_count(optarg, &o->max_flows);
 			break;
+		case O_WARM:
+			rc = parse_duration(optarg, &o->warm_ns);
+			if (!rc && o->warm_ns > 1000000)
+				rc = -EINVAL;
+			break;
 		case O_HELP:
 			usage(stdout);
 			exit(0);
@@ -294,6 +304,10 @@ int relay_parse_options(int argc, char **argv, struct relay_options *o)
 	}
 	if (optind != argc || (o->bridge ? have_listen || have_to : !have_listen || !have_to)) {
 		usage(stderr);
+		return -EINVAL;
+	}
+	if (o->bridge && o->warm_ns) {
+		fprintf(stderr, "relay: --warm works with --listen/--to only\n");
 		return -EINVAL;
 	}
 	if (!have_seed)

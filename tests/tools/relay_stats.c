@@ -119,10 +119,11 @@ void relay_print_summary(const struct relay_summary *s, FILE *out, bool json)
 		fprintf(out, "{\n  \"seed\": %" PRIu64 ", \"elapsed_s\": %.6f, "
 			"\"clients\": %zu,\n  \"sched\": \"%s\", "
 			"\"spin_ns\": %" PRId64 ", \"spin_adaptive\": %s, "
-			"\"timed_wakeups\": %" PRIu64 ", \"late_wakeups\": %" PRIu64,
+			"\"timed_wakeups\": %" PRIu64 ", \"late_wakeups\": %" PRIu64
+			", \"warm_ns\": %" PRId64 ", \"warmups\": %" PRIu64,
 			s->opt->seed, s->elapsed_s, s->clients, s->sched, s->spin_ns,
 			s->spin_adaptive ? "true" : "false", s->timed_wakeups,
-			s->late_wakeups);
+			s->late_wakeups, s->opt->warm_ns, s->warmups);
 	else
 		fprintf(out, "relay: %.3f s, %zu client(s), seed %" PRIu64
 			", sched %s, spin %" PRId64 " ns%s, %" PRIu64 "/%"
@@ -130,6 +131,9 @@ void relay_print_summary(const struct relay_summary *s, FILE *out, bool json)
 			s->elapsed_s, s->clients, s->opt->seed, s->sched, s->spin_ns,
 			s->spin_adaptive ? " (adaptive)" : "", s->late_wakeups,
 			s->timed_wakeups);
+	if (!json && s->opt->warm_ns)
+		fprintf(out, "relay: %" PRIu64 " warm-up datagrams, %" PRId64
+			" ns before their releases\n", s->warmups, s->opt->warm_ns);
 	for (int d = 0; d < DIR_COUNT; d++) {
 		const struct dir_stats *st = &s->st[d];
 		const char *name = relay_dir_name[d];

@@ -22,6 +22,8 @@ import sys
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
+SOL_PACKET = 263
+PACKET_IGNORE_OUTGOING = 23
 SO_TIMESTAMPNS = 35
 
 
@@ -32,6 +34,12 @@ def main():
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    if not want_out:
+        # Not called on the way out at all: a tap that takes outgoing
+        # packets runs (and wakes this process) inside the sender's
+        # transmit call, before the receive stamp of a looped-back packet,
+        # and so would lengthen the very path it measures.
+        s.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
     s.bind((iface, 0))
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
