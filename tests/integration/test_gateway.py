@@ -64,6 +64,8 @@ TRUTH_BOUND = 80e-6
 # the last 8 s of truth seen in CI, with the samples themselves right). The
 # clock is held to the range the filtered truth spanned over this window.
 DISC_MEMORY = 30.0
+# Issue 12's figure for the diode after commissioning: median |error|.
+DIODE_MEDIAN = 20.0
 
 
 def sh(*argv, check=True):
@@ -430,10 +432,13 @@ def test_gateway_through_a_diode(gnomond, diode, truth, tmp_path, user_dir):
     print("receiver on the truth; (error, expected) history (us): %s" % hist[-10:])
     # After commissioning, the clock's error against the truth (the
     # machine clock): 20 reads half a second apart, once settled, printed
-    # for doc/gateway.md (issue 12 asks a median <= 20 us; it carries the
-    # 12 s calibration's own error, `expected`, and moves with the
-    # machine's load, so it is not asserted); the clock is held as
-    # on_truth() holds it.
+    # for doc/gateway.md; the clock is held as on_truth() holds it. Issue
+    # 12 asks a median <= 20 us; over a minute it measured 3.8-21.1 us
+    # (doc/gateway.md). The first 10 s after settling, all the CI has time
+    # for, still carry the end of the approach (9.7-32.2 us seen, one core
+    # kept busy or not), so that block is held to 2.5 times the figure: a
+    # path that drifts from its calibration as it did before the relay's
+    # warm-up (40-76 us in that block) fails more often than not.
     # GNOMON_GW_BLOCKS=N measures N such blocks of 10 s in a row, each
     # printed (doc/gateway.md's table; not in the CI, whose time it is).
     blocks = max(1, int(os.environ.get("GNOMON_GW_BLOCKS", "1")))
@@ -451,6 +456,9 @@ def test_gateway_through_a_diode(gnomond, diode, truth, tmp_path, user_dir):
               % (block + 1, 10 * block, 10 * block + 10, median(errs), max(errs),
                  median(offs)))
         all_errs += errs
+        if block == 0:
+            assert median(errs) <= 2.5 * DIODE_MEDIAN, (
+                "median |error| %.1f us over the first 10 s after settling" % median(errs))
     if blocks > 1:
         print("after commissioning, %d s: median |error| %.1f us, 90th percentile %.1f us"
               % (10 * blocks, median(all_errs), sorted(all_errs)[int(0.9 * len(all_errs))]))
