@@ -178,6 +178,12 @@ def diode():
         d.down()
 
 
+def window_mins(d):
+    """The receiver's filter (min over FILTER_WINDOW) over every window of
+    consecutive delays."""
+    return [min(d[i:i + FILTER_WINDOW]) for i in range(len(d) - FILTER_WINDOW + 1)]
+
+
 class Truth:
     """The one-way delay every gateway message really had (module doc)."""
 
@@ -202,12 +208,17 @@ class Truth:
                 out.append((int(parts[0]), parts[1]))
         return out
 
+    def _arrivals(self):
+        """(machine time of arrival, true delay), both in seconds, of every
+        message captured at both ends, in the receiver's arrival order."""
+        sent = {payload: t for t, payload in self._read(self.files[0])}
+        return [(t / 1e9, (t - sent[payload]) / 1e9) for t, payload in self._read(self.files[1])
+                if payload in sent]
+
     def delays(self, since=0.0, until=float("inf")):
         """True delays in seconds, in the receiver's arrival order (of the
         messages that arrived between the two machine times given)."""
-        sent = {payload: t for t, payload in self._read(self.files[0])}
-        return [(t - sent[payload]) / 1e9 for t, payload in self._read(self.files[1])
-                if payload in sent and since <= t / 1e9 <= until]
+        return [d for t, d in self._arrivals() if since <= t <= until]
 
     def by_seq(self):
         """True delay of each message by its sequence number (body offset
@@ -221,7 +232,7 @@ class Truth:
         last `last` messages, averaged: what its samples saw lately."""
         d = self.delays()[-last:]
         assert len(d) >= FILTER_WINDOW, d
-        mins = [min(d[i:i + FILTER_WINDOW]) for i in range(len(d) - FILTER_WINDOW + 1)]
+        mins = window_mins(d)
         return sum(mins) / len(mins)
 
     def filtered_range(self, seconds=DISC_MEMORY):
@@ -232,25 +243,21 @@ class Truth:
         recent = self.delays(since=time.time() - seconds)
         d = d[-max(len(recent), 32):]
         assert len(d) >= FILTER_WINDOW, d
-        mins = [min(d[i:i + FILTER_WINDOW]) for i in range(len(d) - FILTER_WINDOW + 1)]
+        mins = window_mins(d)
         return min(mins), max(mins)
 
     def filtered_slices(self, seconds=10.0):
         """The receiver's filter (min over 8) over the true delays, averaged
         over consecutive slices of `seconds` from the first message on (in
         microseconds): how the path moved during a run."""
-        arr = []
-        sent = {payload: t for t, payload in self._read(self.files[0])}
-        for t, payload in self._read(self.files[1]):
-            if payload in sent:
-                arr.append((t / 1e9, (t - sent[payload]) / 1e9))
+        arr = self._arrivals()
         out = []
         k = 0
         while arr and arr[0][0] + k * seconds < arr[-1][0]:
             lo = arr[0][0] + k * seconds
             d = [x for t, x in arr if lo <= t < lo + seconds]
             if len(d) >= FILTER_WINDOW:
-                mins = [min(d[i:i + FILTER_WINDOW]) for i in range(len(d) - FILTER_WINDOW + 1)]
+                mins = window_mins(d)
                 out.append(round(sum(mins) / len(mins) * 1e6, 1))
             k += 1
         return out
@@ -407,7 +414,7 @@ def test_gateway_through_a_diode(gnomond, diode, truth, tmp_path, user_dir):
     # calibration's delays in order: over the true delays of the same
     # messages it gives the same figure.
     seq_true = [true[seq] for seq, _, _ in c["messages"]]
-    mins = [min(seq_true[i:i + FILTER_WINDOW]) for i in range(len(seq_true) - FILTER_WINDOW + 1)]
+    mins = window_mins(seq_true)
     assert abs(c["delay"] - sum(mins) / len(mins)) < 10e-6, (c["delay"], mins)
     # No message can be faster than the relay's least delay.
     assert min(d for _, d, two in c["messages"] if two) > RELAY_DELAY - RELAY_JITTER, c

@@ -389,7 +389,7 @@ static void *sender_main(void *arg)
 		 * became due in the meantime. A warm-up goes out --warm
 		 * before the release, if there is still half that time. */
 		int64_t now;
-		bool warm = r->opt.warm_ns > 0 && !r->opt.bridge &&
+		bool warm = r->opt.warm_ns > 0 &&
 			    release - mono_ns() >= r->opt.warm_ns / 2;
 		while ((now = mono_ns()) < release &&
 		       atomic_load_explicit(&r->top_release,
