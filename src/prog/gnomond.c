@@ -1079,6 +1079,7 @@ int main(int argc, char **argv)
 	char *extra[32];
 	int n_extra = 0, opt, rc;
 	bool foreground = false, check = false, debug = false, builtin, workers_auto;
+	sigset_t held;
 	size_t i;
 
 	while ((opt = getopt_long(argc, argv, "f:e:ndh", longopts, NULL)) != -1) {
@@ -1177,12 +1178,24 @@ int main(int argc, char **argv)
 		.local_stratum = d.cfg.local_stratum, .precision = d.precision });
 	sync_run_now(d.run);
 	d.foreground = foreground;
+	/* The handlers go in before the control socket and the other files
+	 * exist, with the signals held until the loop runs: a SIGTERM during
+	 * startup then ends the daemon through its cleanup (not the default
+	 * action, which left the socket behind), interrupts no startup call,
+	 * and the threads startup creates inherit the mask, so that these
+	 * signals always land on the loop's thread. */
+	sigemptyset(&held);
+	sigaddset(&held, SIGINT);
+	sigaddset(&held, SIGTERM);
+	sigaddset(&held, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &held, NULL);
+	loop_on_signal(d.loop, SIGINT, on_terminate, &d);
+	loop_on_signal(d.loop, SIGTERM, on_terminate, &d);
+	loop_on_signal(d.loop, SIGHUP, on_hangup, &d);
 	for (rc = 0, i = 0; !rc && i < ARRAY_LEN(startup); i++)
 		rc = startup[i](&d);
+	pthread_sigmask(SIG_UNBLOCK, &held, NULL);
 	if (!rc) {
-		loop_on_signal(d.loop, SIGINT, on_terminate, &d);
-		loop_on_signal(d.loop, SIGTERM, on_terminate, &d);
-		loop_on_signal(d.loop, SIGHUP, on_hangup, &d);
 		loop_timer_add(d.loop, GT_NS_PER_S, GT_NS_PER_S, on_tick, &d);
 		LOG_INFO("gnomond started: clock %s, precision 2^%d s, NTP port %d, %d worker(s)%s, "
 			 "control %s", clk_name(d.clock), d.precision, d.srv ? ntp_srv_port(d.srv) : 0,
