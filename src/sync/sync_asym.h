@@ -64,12 +64,16 @@ struct sync_asym_model {
 struct sync_asym {
 	struct sync_asym_model m[SYNC_ASYM_MODELS];
 	double w, sy, syy;	/* weighted sums of 1, innovation, innovation^2 */
-	double scale;		/* the mean excess the grid was built for */
-	unsigned n;		/* samples learnt on this grid */
+	double scale;		/* the mean excess the grid is for (within 2^(1/4)) */
+	unsigned n;		/* samples learnt (since a restart) */
 	/* The fit, recomputed after each sample: l of the chosen model and
 	 * the garrote's factor (0: no correction), and the factor of the
 	 * stricter garrote for the variance (SYNC_ASYM_Z_VAR). */
 	double fit_l, fit_gain, fit_gain_v;
+	/* The best model whatever its gain, and that gain in units of the
+	 * residual variance (0: the symmetric model is best, or too few
+	 * samples). */
+	double raw_l, raw_z2;
 };
 
 void sync_asym_init(struct sync_asym *a);
@@ -84,6 +88,10 @@ static inline bool sync_asym_leans(const struct sync_asym *a)
 {
 	return a->fit_gain > 0;
 }
+/* The best model's correction at this excess (s) without the garrote,
+ * when its gain exceeds z^2 residual variances (z standard errors), else
+ * 0: a lean that is likely but not yet clear. */
+double sync_asym_suspected(const struct sync_asym *a, double excess, double z);
 /* Correction (s) to subtract from the offset of a sample with this excess
  * (s); 0 until enough has been learnt, and for non-finite input. */
 double sync_asym_correction(const struct sync_asym *a, double excess);

@@ -233,6 +233,85 @@ static void test_forgets(void **state)
 	assert_true(sync_asym_correction(&a, 400 * US) > 0);
 }
 
+/* The grid follows the source's mean excess: when it moves by more than a
+ * factor 2 (at long polls the first samples' estimate takes hours to
+ * settle), the grid slides, and the models both grids share keep what
+ * they learnt; the correction does not fall back to zero for another
+ * SYNC_ASYM_MIN_SAMPLES. A move past the whole grid starts over. */
+static void test_grid_slides(void **state)
+{
+	struct sync_asym a;
+	struct sim_rng r;
+	double before, m0;
+	int i;
+
+	(void)state;
+	sync_asym_init(&a);
+	sim_rng_seed(&r, 8, 0);
+	/* Learnt with a poor mean excess: a third of the true one. */
+	for (i = 0; i < 300; i++) {
+		double jf = 30 * US * sim_rng_exp(&r), jr = 970 * US * sim_rng_exp(&r);
+
+		sync_asym_learn(&a, jf + jr, 1000 * US / 3, (jf - jr) / 2);
+	}
+	m0 = a.scale;
+	before = sync_asym_correction(&a, 600 * US);
+	assert_true(before < -100 * US);
+	/* The true mean excess arrives: the grid slides by two half octaves
+	 * or more, and the lean is still known. */
+	feed(&a, &r, 1, 30 * US, 970 * US);
+	assert_int_equal(a.n, 301);
+	assert_true(a.scale > 2 * m0 && fabs(log2(a.scale / (1000 * US))) <= 0.25 + 1e-9);
+	assert_true(sync_asym_correction(&a, 600 * US) < -100 * US);
+	assert_true(fabs(sync_asym_correction(&a, 600 * US) - before) < 0.2 * fabs(before));
+	/* and it goes on learning on the new grid, down as well as up */
+	feed(&a, &r, 2000, 30 * US, 970 * US);
+	assert_true(fabs(sync_asym_correction(&a, 600 * US) - cond_mean(600 * US, 30 * US, 970 * US)) <
+		    0.1 * fabs(cond_mean(600 * US, 30 * US, 970 * US)) + 10 * US);
+	feed(&a, &r, 1, 10 * US, 323 * US);
+	assert_int_equal(a.n, 2302);
+	assert_true(a.scale < 500 * US);
+	assert_true(sync_asym_correction(&a, 300 * US) < -50 * US);
+	for (i = 0; i < SYNC_ASYM_MODELS; i++)
+		assert_false(isnan(a.m[i].sg) || isnan(a.m[i].sgg) || isnan(a.m[i].sgy) ||
+			     isnan(a.m[i].l));
+	/* A mean excess a million times larger shares no model: restart. */
+	feed(&a, &r, 1, 30, 970);
+	assert_int_equal(a.n, 1);
+	assert_true(sync_asym_correction(&a, 600) == 0);
+}
+
+/* What the poll policy asks before the lean is clear: the best model's
+ * correction without the garrote, once its gain passes z standard errors;
+ * zero before SYNC_ASYM_MIN_SAMPLES, for a symmetric path at a high z, and
+ * for bad input. */
+static void test_suspected(void **state)
+{
+	struct sync_asym a;
+	struct sim_rng r;
+	double c, sus;
+
+	(void)state;
+	sync_asym_init(&a);
+	sim_rng_seed(&r, 9, 0);
+	feed(&a, &r, SYNC_ASYM_MIN_SAMPLES - 1, 1e-9, 300 * US);
+	assert_true(sync_asym_suspected(&a, 300 * US, 0) == 0);
+	feed(&a, &r, 500, 1e-9, 300 * US);
+	c = sync_asym_correction(&a, 300 * US);
+	sus = sync_asym_suspected(&a, 300 * US, 1);
+	assert_true(c < -50 * US);
+	/* the same model, not shrunk */
+	assert_true(sus <= c && sus >= c / a.fit_gain - 1e-12);
+	assert_true(sync_asym_suspected(&a, NAN, 1) == 0);
+	assert_true(sync_asym_suspected(&a, -1 * US, 1) == 0);
+	assert_true(sync_asym_suspected(&a, 300 * US, 1e6) == 0);
+
+	sync_asym_init(&a);
+	sim_rng_seed(&r, 10, 0);
+	feed(&a, &r, 3000, 200 * US, 200 * US);
+	assert_true(sync_asym_suspected(&a, 400 * US, 3) == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +322,8 @@ int main(void)
 		cmocka_unit_test(test_min_samples),
 		cmocka_unit_test(test_degenerate),
 		cmocka_unit_test(test_forgets),
+		cmocka_unit_test(test_grid_slides),
+		cmocka_unit_test(test_suspected),
 	};
 
 	return cmocka_run_group_tests_name("sync_asym", tests, NULL, NULL);
