@@ -65,6 +65,12 @@ static void refit(struct sync_asym *a)
 	a->fit_gain_v = fmax(0, 1 - SYNC_ASYM_Z_VAR * SYNC_ASYM_Z_VAR * var / (sse0 - best));
 }
 
+/* |l| of grid place k for mean excess m: |l| m = 2^(k/2 - 2). */
+static double grid_l(int k, double m)
+{
+	return ldexp(pow(2, (k % 2) * 0.5), k / 2 - 2) / m;
+}
+
 /* Slide the grid by d half octaves of |l| m (d > 0: m grew, so each l
  * sits d places higher on the new grid). */
 static void slide(struct sync_asym *a, int d)
@@ -80,10 +86,8 @@ static void slide(struct sync_asym *a, int d)
 			a->m[1 + 2 * k] = old[1 + 2 * from];
 			a->m[2 + 2 * k] = old[2 + 2 * from];
 		} else {
-			double l = ldexp(pow(2, (k % 2) * 0.5), k / 2 - 2) / scale;
-
-			a->m[1 + 2 * k] = (struct sync_asym_model){ .l = l };
-			a->m[2 + 2 * k] = (struct sync_asym_model){ .l = -l };
+			a->m[1 + 2 * k] = (struct sync_asym_model){ .l = grid_l(k, scale) };
+			a->m[2 + 2 * k] = (struct sync_asym_model){ .l = -grid_l(k, scale) };
 		}
 	}
 	a->scale = scale;
@@ -127,10 +131,8 @@ void sync_asym_learn(struct sync_asym *a, double excess, double scale, double in
 		sync_asym_init(a);
 		a->scale = m;
 		for (k = 0; k < SYNC_ASYM_GRID; k++) {
-			double l = ldexp(pow(2, (k % 2) * 0.5), k / 2 - 2) / m;
-
-			a->m[1 + 2 * k].l = l;
-			a->m[2 + 2 * k].l = -l;
+			a->m[1 + 2 * k].l = grid_l(k, m);
+			a->m[2 + 2 * k].l = -grid_l(k, m);
 		}
 	}
 	a->w = a->w * keep + 1;
