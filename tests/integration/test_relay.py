@@ -226,7 +226,30 @@ def quantile(sorted_xs, p):
 
 def test_fixed_delay_each_direction(spawn):
     """fwd 1 ms, rev 2.5 ms (asymmetric): each one-way mean within 100 us of
-    its delay, and no datagram ever early."""
+    its delay, and no datagram ever early.
+
+    The bound is on the relay, so a run in which the machine kept the
+    relay from running (its own release errors say so: p99 beyond 500 us
+    in a direction) is measured again, up to three times. CI once saw one
+    such 0.6 s run on a loaded 2-core VM: 37 of 624 timed wake-ups late,
+    release errors up to 2.8 ms, the forward mean 234 us over while its
+    median was 18 us over. A relay that is late by itself is late in every
+    attempt and fails."""
+    reports = []
+    for attempt in range(3):
+        failure, disturbed = _fixed_delay_run(spawn)
+        if failure is None:
+            return
+        reports.append("attempt %d:\n%s" % (attempt + 1, failure))
+        if not disturbed:
+            break
+    pytest.fail("\n\n".join(reports), pytrace=False)
+
+
+def _fixed_delay_run(spawn):
+    """One measurement: (None, _) when every bound holds, else (what
+    failed with the figures, whether the relay reports it was kept from
+    running)."""
     echo = spawn(Peer, "echo")
     # Baseline without the relay: what the Python endpoints add by
     # themselves (reported on failure).
@@ -240,19 +263,27 @@ def test_fixed_delay_each_direction(spawn):
     info = "fwd: %s\nrev: %s\ndirect fwd: %s\ndirect rev: %s\nrelay:\n%s" % (
         us(fwd), us(rev), us(bf), us(br), relay.stderr())
     print(info.split("\nrelay:")[0])
+    disturbed = any(st[d]["release_error_ns"]["p99"] > 500 * US for d in ("fwd", "rev"))
+    # The counters and the lower bounds hold however loaded the machine.
     assert len(replies) == 600, info
+    assert min(fwd) >= 1 * MS - 2 * US and min(rev) >= 2.5 * MS - 2 * US, info
+    check_stats_consistent(st, sent, echoed[200:], replies)
     # Against the truth measured here: the delay plus what the endpoints
     # and the stacks add without the relay (tens of us, more under load:
     # CI saw the reverse mean 112 us over 2.5 ms with a direct path of 84).
-    for got, base, delay in ((fwd, bf, 1 * MS), (rev, br, 2.5 * MS)):
-        assert abs(statistics.mean(trimmed(got)) - delay - statistics.mean(trimmed(base))) \
-            <= 100 * US, info
-        assert abs(statistics.median(got) - delay - statistics.median(base)) <= 100 * US, info
-    assert min(fwd) >= 1 * MS - 2 * US and min(rev) >= 2.5 * MS - 2 * US, info
-    check_stats_consistent(st, sent, echoed[200:], replies)
+    for name, got, base, delay in (("fwd", fwd, bf, 1 * MS), ("rev", rev, br, 2.5 * MS)):
+        off = statistics.mean(trimmed(got)) - delay - statistics.mean(trimmed(base))
+        if abs(off) > 100 * US:
+            return "%s trimmed mean %.1f us off\n%s" % (name, off / US, info), disturbed
+        off = statistics.median(got) - delay - statistics.median(base)
+        if abs(off) > 100 * US:
+            return "%s median %.1f us off\n%s" % (name, off / US, info), disturbed
     for d in ("fwd", "rev"):
         e = st[d]["release_error_ns"]
-        assert e["count"] == 600 and e["p50"] < 20 * US and e["mean"] < 100 * US, (d, e)
+        assert e["count"] == 600, (d, e)
+        if not (e["p50"] < 20 * US and e["mean"] < 100 * US):
+            return "%s release error %s\n%s" % (d, e, info), disturbed
+    return None, disturbed
 
 
 # --------------------------------------------------------------------------
