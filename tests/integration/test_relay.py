@@ -224,26 +224,37 @@ def quantile(sorted_xs, p):
     return sorted_xs[int(round(p * (len(sorted_xs) - 1)))]
 
 
-def test_fixed_delay_each_direction(spawn):
-    """fwd 1 ms, rev 2.5 ms (asymmetric): each one-way mean within 100 us of
-    its delay, and no datagram ever early.
-
-    The bound is on the relay, so a run in which the machine kept the
-    relay from running (its own release errors say so: p99 beyond 500 us
-    in a direction) is measured again, up to three times. CI once saw one
-    such 0.6 s run on a loaded 2-core VM: 37 of 624 timed wake-ups late,
-    release errors up to 2.8 ms, the forward mean 234 us over while its
-    median was 18 us over. A relay that is late by itself is late in every
-    attempt and fails."""
+def measure_until_undisturbed(run, attempts=3):
+    """Bounds on the relay's timing hold where the machine let it run: a
+    measurement whose relay reports that it was kept from running (its
+    release errors' p99 beyond 500 us in a direction) is taken again, up
+    to three times. CI once saw a 0.6 s run with 37 of 624 timed wake-ups
+    late and releases up to 2.8 ms late, the forward mean 234 us over
+    while its median was 18 us over. run() returns (None, _) when every
+    bound holds, else (what failed, with the figures; disturbed). A relay
+    that is late by itself is late in every attempt and fails; one that
+    fails undisturbed fails at once."""
     reports = []
-    for attempt in range(3):
-        failure, disturbed = _fixed_delay_run(spawn)
+    for attempt in range(attempts):
+        failure, disturbed = run()
         if failure is None:
             return
-        reports.append("attempt %d:\n%s" % (attempt + 1, failure))
+        reports.append("attempt %d%s:\n%s" % (
+            attempt + 1, " (relay kept from running)" if disturbed else "", failure))
         if not disturbed:
             break
     pytest.fail("\n\n".join(reports), pytrace=False)
+
+
+def relay_disturbed(st):
+    return any(st[d]["release_error_ns"]["p99"] > 500 * US
+               for d in ("fwd", "rev") if st[d]["release_error_ns"]["count"])
+
+
+def test_fixed_delay_each_direction(spawn):
+    """fwd 1 ms, rev 2.5 ms (asymmetric): each one-way mean within 100 us of
+    its delay, and no datagram ever early (measure_until_undisturbed)."""
+    measure_until_undisturbed(lambda: _fixed_delay_run(spawn))
 
 
 def _fixed_delay_run(spawn):
@@ -263,7 +274,7 @@ def _fixed_delay_run(spawn):
     info = "fwd: %s\nrev: %s\ndirect fwd: %s\ndirect rev: %s\nrelay:\n%s" % (
         us(fwd), us(rev), us(bf), us(br), relay.stderr())
     print(info.split("\nrelay:")[0])
-    disturbed = any(st[d]["release_error_ns"]["p99"] > 500 * US for d in ("fwd", "rev"))
+    disturbed = relay_disturbed(st)
     # The counters and the lower bounds hold however loaded the machine.
     assert len(replies) == 600, info
     assert min(fwd) >= 1 * MS - 2 * US and min(rev) >= 2.5 * MS - 2 * US, info
@@ -465,7 +476,12 @@ def test_replies_go_back_to_their_client(spawn):
 
 def test_one_way_stream_ipv6(spawn):
     """sender -> relay -> receiver with nothing coming back: every datagram
-    arrives, delayed, and the reverse direction stays silent."""
+    arrives, delayed, and the reverse direction stays silent (the timing
+    bounds as measure_until_undisturbed says)."""
+    measure_until_undisturbed(lambda: _one_way_stream_run(spawn))
+
+
+def _one_way_stream_run(spawn):
     sink = spawn(Peer, "sink", "::1")
     relay = spawn(Relay, "::1", sink.port, listen_host="::1",
                   fwd="delay=1ms,jitter=50us,dist=normal", rev="delay=1ms", seed=3)
@@ -474,20 +490,25 @@ def test_one_way_stream_ipv6(spawn):
     got = sink.stop()
     assert replies == [], "a one-way stream got %d replies" % len(replies)
     assert sorted(s for s, _ in got) == list(range(1000)), len(got)
+    assert st["fwd"]["forwarded"] == 1000 and st["rev"]["received"] == 0, st
+    assert st["rev"]["forwarded"] == 0, st
     delays = [t - sent[s] for s, t in got]
     # The distribution is judged on the delays the relay applied (kernel
     # receive to send, as test_jitter_distribution does): end to end, the
     # Python endpoints' scheduling on a loaded VM put a tail on it (CI: a
     # trimmed mean of 1218 us, median 1052, sd 568 us). Normal, sd 50 us:
-    # an interquartile range of 67 us.
+    # an interquartile range of 67 us. The end-to-end delays agree with it
+    # where the tail is not (the median).
     applied = sorted(st["fwd"]["applied_delay_ns"])
     assert len(applied) == 1000, len(applied)
-    assert abs(statistics.mean(trimmed(applied)) - 1 * MS) <= 20 * US, us(applied)
-    assert 45 * US <= quantile(applied, 0.75) - quantile(applied, 0.25) <= 90 * US, us(applied)
-    # ... and the end-to-end delays agree with it where the tail is not.
-    assert abs(statistics.median(delays) - 1 * MS) <= 100 * US, us(delays)
-    assert st["fwd"]["forwarded"] == 1000 and st["rev"]["received"] == 0, st
-    assert st["rev"]["forwarded"] == 0, st
+    iqr = quantile(applied, 0.75) - quantile(applied, 0.25)
+    info = "applied %s, interquartile %.1f us\nend to end %s\nrelay:\n%s" % (
+        us(applied), iqr / US, us(delays), relay.stderr())
+    if abs(statistics.mean(trimmed(applied)) - 1 * MS) > 20 * US or \
+            not 45 * US <= iqr <= 90 * US or \
+            abs(statistics.median(delays) - 1 * MS) > 100 * US:
+        return info, relay_disturbed(st)
+    return None, False
 
 
 # --------------------------------------------------------------------------
