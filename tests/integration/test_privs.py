@@ -255,6 +255,19 @@ def test_group_writable_control_directory_is_refused(tmp_path):
     assert "writable by group or others (mode 0770)" in cp.stderr, cp.stderr
 
 
+def start_until_socket(conf, ctl, poll):
+    """Start gnomond (no CAP_SYS_TIME) on conf, output to a pipe, and
+    return once its control socket ctl exists, looking every poll seconds
+    (10 s at most)."""
+    p = subprocess.Popen(nh.NO_SYS_TIME + [GNOMOND, "-n", "-f", str(conf)],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(ctl) and time.monotonic() < deadline:
+        time.sleep(poll)
+    return p
+
+
 def test_created_control_directory_belongs_to_the_user(gnomond, base_config, tmp_path):
     """The daemon creates a missing control directory for its user (mode
     0750), so that it can remove its socket at exit."""
@@ -265,12 +278,7 @@ def test_created_control_directory_belongs_to_the_user(gnomond, base_config, tmp
         conf = tmp_path / "c.conf"
         conf.write_text("port %d\nbindaddress 127.0.0.1\ncontrol %s\nclock null\n"
                         "allow 127.0.0.0/8\n" % (free_port("127.0.0.1"), ctl))
-        p = subprocess.Popen(nh.NO_SYS_TIME + [GNOMOND, "-n", "-f", str(conf)],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while not os.path.exists(ctl) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        p = start_until_socket(conf, ctl, 0.05)
         st = os.lstat(os.path.dirname(ctl))
         assert st.st_uid == pwd.getpwnam("gnomon").pw_uid and st.st_mode & 0o7777 == 0o750, st
         p.terminate()
@@ -298,12 +306,7 @@ def test_terminated_during_startup_cleans_up(tmp_path):
             conf = tmp_path / ("t%d.conf" % k)
             conf.write_text("port %d\nbindaddress 127.0.0.1\ncontrol %s\nclock null\n"
                             "allow 127.0.0.0/8\n" % (free_port("127.0.0.1"), ctl))
-            p = subprocess.Popen(nh.NO_SYS_TIME + [GNOMOND, "-n", "-f", str(conf)],
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 stdin=subprocess.DEVNULL)
-            deadline = time.monotonic() + 10
-            while not os.path.exists(ctl) and time.monotonic() < deadline:
-                time.sleep(0.0005)
+            p = start_until_socket(conf, ctl, 0.0005)
             assert os.path.exists(ctl), "no control socket in 10 s"
             p.terminate()
             out = p.communicate(timeout=10)[0].decode()

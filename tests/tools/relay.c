@@ -568,8 +568,7 @@ static void enable_rx_options(int fd)
  * may be missing: its slot stays -1 and flows of that family go unwarmed). */
 static void warm_open(struct relay *r)
 {
-	r->warm_fd[0] = r->warm_fd[1] = -1;
-	if (!r->opt.warm_ns || r->opt.bridge)
+	if (!r->opt.warm_ns)
 		return;
 	for (int k = 0; k < 2; k++) {
 		struct sockaddr_storage *a = &r->warm_addr[k];

@@ -19,17 +19,25 @@
 
 #define US 1e-6
 
-/* Feed n samples with exponential queueing of means fwd and back (s);
- * the scale is the true mean excess, as the filter's tracker gives it. */
-static void feed(struct sync_asym *a, struct sim_rng *r, int n, double fwd, double back)
+/* Feed n samples with exponential queueing of means fwd and back (s),
+ * telling the estimator the mean excess is scale. */
+static void feed_at(struct sync_asym *a, struct sim_rng *r, int n, double fwd, double back,
+		    double scale)
 {
 	int i;
 
 	for (i = 0; i < n; i++) {
 		double jf = fwd * sim_rng_exp(r), jr = back * sim_rng_exp(r);
 
-		sync_asym_learn(a, jf + jr, fwd + back, (jf - jr) / 2 + 2 * US * sim_rng_normal(r));
+		sync_asym_learn(a, jf + jr, scale, (jf - jr) / 2 + 2 * US * sim_rng_normal(r));
 	}
+}
+
+/* ... with the scale the true mean excess, as the filter's tracker gives
+ * it. */
+static void feed(struct sync_asym *a, struct sim_rng *r, int n, double fwd, double back)
+{
+	feed_at(a, r, n, fwd, back, fwd + back);
 }
 
 /* E[(jf - jr) / 2 | jf + jr = x] for exponential queueing. */
@@ -249,11 +257,7 @@ static void test_grid_slides(void **state)
 	sync_asym_init(&a);
 	sim_rng_seed(&r, 8, 0);
 	/* Learnt with a poor mean excess: a third of the true one. */
-	for (i = 0; i < 300; i++) {
-		double jf = 30 * US * sim_rng_exp(&r), jr = 970 * US * sim_rng_exp(&r);
-
-		sync_asym_learn(&a, jf + jr, 1000 * US / 3, (jf - jr) / 2);
-	}
+	feed_at(&a, &r, 300, 30 * US, 970 * US, 1000 * US / 3);
 	m0 = a.scale;
 	before = sync_asym_correction(&a, 600 * US);
 	assert_true(before < -100 * US);
